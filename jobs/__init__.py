@@ -1,0 +1,1 @@
+"""featurekit's example feature jobs: the demo's pipelines."""

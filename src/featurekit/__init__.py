@@ -1,0 +1,20 @@
+"""featurekit: write a PySpark feature job once, run it locally, on Glue, EMR and EMR Serverless."""
+
+from featurekit.errors import FeatureKitError
+from featurekit.io import DeltaInput, FeatureTable, FilesInput, TableInput
+from featurekit.job import FeatureJob, JobContext
+from featurekit.params import Param
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeltaInput",
+    "FeatureJob",
+    "FeatureKitError",
+    "FeatureTable",
+    "FilesInput",
+    "JobContext",
+    "Param",
+    "TableInput",
+    "__version__",
+]

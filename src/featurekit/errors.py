@@ -1,0 +1,111 @@
+"""featurekit's exceptions: one tree, rooted in :class:`FeatureKitError`.
+
+::
+
+    FeatureKitError
+    ├── ConfigError                 bad parameters, options or job declarations
+    │   ├── UnknownJobError         no job of that name (suggests close names)
+    │   └── UnknownParameterError   a --param the job does not declare
+    ├── MissingDependencyError      an optional package (a pip extra) is not installed
+    ├── InputError                  a declared input cannot be read
+    │   └── TableNotFoundError      no table at that name or path
+    ├── OutputContractError         the job's output breaks its FeatureTable declaration
+    ├── TableError                  a Delta table operation failed
+    │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
+    │   └── ConcurrentCommitError   another writer committed first
+    ├── StateError                  incremental state cannot be read or advanced
+    │   └── LockedError             another run of the same job holds the lock
+    └── UnsupportedError            a feature featurekit does not provide (never a silent no-op)
+
+Every message says what failed and what to do about it. Adapters translate
+third-party errors (``AnalysisException``, ``Py4JJavaError``, botocore) with
+``raise ... from exc`` so the original stays in the traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class FeatureKitError(Exception):
+    """Root of every error featurekit raises on purpose."""
+
+
+class ConfigError(FeatureKitError, ValueError):
+    """A parameter, option or declaration has a wrong value."""
+
+
+class UnknownJobError(ConfigError):
+    """No registered job has the requested name."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listing = ", ".join(known) if known else "(none registered)"
+        super().__init__(
+            f"Unknown job {name!r}.{hint} Known jobs: {listing}. "
+            "Jobs are found in the 'jobs' package and the 'featurekit.jobs' entry point group."
+        )
+        self.name = name
+        self.suggestions = close
+
+
+class UnknownParameterError(ConfigError):
+    """A parameter was given that the job does not declare."""
+
+    def __init__(self, job: str, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listing = ", ".join(known) if known else "none"
+        super().__init__(
+            f"Job {job!r} has no parameter {name!r}.{hint} Declared parameters: {listing}."
+        )
+
+
+class MissingDependencyError(FeatureKitError, ImportError):
+    """An optional dependency is missing; the message names the pip extra."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs the '{package}' package. Install it with: "
+            f"pip install 'featurekit[{extra}]'"
+        )
+
+
+class InputError(FeatureKitError):
+    """A declared input could not be read."""
+
+
+class TableNotFoundError(InputError):
+    """There is no table at the given name or location."""
+
+
+class OutputContractError(FeatureKitError):
+    """The DataFrame returned by ``transform`` breaks the declared FeatureTable."""
+
+
+class TableError(FeatureKitError):
+    """A Delta table operation failed."""
+
+
+class SchemaEvolutionError(TableError):
+    """A write would change a table's schema in a way that is not allowed."""
+
+
+class ConcurrentCommitError(TableError):
+    """Another writer committed to the table first; retry the run."""
+
+
+class StateError(FeatureKitError):
+    """Incremental state could not be read or advanced."""
+
+
+class LockedError(StateError):
+    """Another run of the same job holds the lock."""
+
+
+class UnsupportedError(FeatureKitError, NotImplementedError):
+    """featurekit does not support this call; the message says what is supported."""

@@ -1,0 +1,185 @@
+"""Declarations of what a job reads (inputs) and writes (one FeatureTable).
+
+These are plain frozen values: no Spark, no I/O. Runtimes turn them into
+DataFrames (``Runtime.read_input``) and Delta commits (``Runtime.write_output``).
+
+Example::
+
+    events = TableInput("raw.events", time_column="event_time", lookback_days=29)
+    output = FeatureTable(
+        "features.user_activity_daily",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns={"user_id": "string", "feature_date": "date", "views_1d": "bigint"},
+    )
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Optional, Union
+
+from featurekit.errors import ConfigError
+
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+FILE_FORMATS = ("parquet", "csv", "json", "delta")
+
+# Spark's simpleString() spellings, with the common aliases users write.
+_TYPE_ALIASES = {
+    "long": "bigint",
+    "integer": "int",
+    "short": "smallint",
+    "byte": "tinyint",
+    "bool": "boolean",
+    "str": "string",
+    "timestamp_ltz": "timestamp",
+}
+
+
+def normalize_type(type_name: str) -> str:
+    """Spell a declared column type the way Spark's ``DataType.simpleString()`` does.
+
+    >>> normalize_type("Long")
+    'bigint'
+    """
+    clean = type_name.strip().lower().replace(" ", "")
+    return _TYPE_ALIASES.get(clean, clean)
+
+
+def check_table_name(name: str) -> str:
+    """Return ``name`` if it is ``db.table``; raise ConfigError otherwise."""
+    if not _TABLE_NAME.match(name):
+        raise ConfigError(
+            f"Table name {name!r} must look like 'database.table' (letters, digits, underscores)."
+        )
+    return name
+
+
+def _check_window(label: str, time_column: Optional[str], lookback_days: int) -> None:
+    if lookback_days < 0:
+        raise ConfigError(f"Input {label!r}: lookback_days must be >= 0, got {lookback_days}.")
+    if lookback_days and not time_column:
+        raise ConfigError(
+            f"Input {label!r}: lookback_days needs time_column, the column to filter dates on."
+        )
+
+
+# Every input has ``time_column`` and ``lookback_days``: a run with a date range
+# reads only rows dated in [start - lookback_days, end]. ``incremental`` marks
+# the input whose new units (files, Delta versions) drive incremental runs.
+
+
+@dataclass(frozen=True)
+class TableInput:
+    """A table known to the catalog by ``database.table`` (local catalog or Glue Data Catalog)."""
+
+    name: str
+    time_column: Optional[str] = None
+    lookback_days: int = 0
+    incremental: bool = False
+
+    def __post_init__(self) -> None:
+        check_table_name(self.name)
+        _check_window(self.name, self.time_column, self.lookback_days)
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class DeltaInput:
+    """A Delta table at a path (``s3://...`` paths map into the local warehouse)."""
+
+    path: str
+    time_column: Optional[str] = None
+    lookback_days: int = 0
+    incremental: bool = False
+
+    def __post_init__(self) -> None:
+        _check_window(self.path, self.time_column, self.lookback_days)
+
+    @property
+    def label(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class FilesInput:
+    """Files of one format under a path: parquet, csv, json (or delta)."""
+
+    path: str
+    format: str = "parquet"
+    options: Mapping[str, str] = field(default_factory=dict)
+    schema: Optional[str] = None  # Spark DDL, e.g. "id string, amount double"
+    time_column: Optional[str] = None
+    lookback_days: int = 0
+    incremental: bool = False
+
+    def __post_init__(self) -> None:
+        _check_window(self.path, self.time_column, self.lookback_days)
+        if self.format not in FILE_FORMATS:
+            raise ConfigError(
+                f"Unsupported file format {self.format!r} for {self.path!r}; "
+                f"use one of {', '.join(FILE_FORMATS)}."
+            )
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    @property
+    def label(self) -> str:
+        return self.path
+
+
+Input = Union[TableInput, DeltaInput, FilesInput]
+
+
+@dataclass(frozen=True)
+class FeatureTable:
+    """The one output of a job: a Delta table of features.
+
+    ``keys`` with ``date_column`` identify a row (not null, unique per date).
+    ``columns`` maps every declared column to its Spark type name; the output
+    must have these columns with these types (it may have more only if
+    ``strict_columns`` is False). The table is partitioned by ``partition_by``
+    (default: the date column), which lets a run replace exactly its dates.
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    date_column: str
+    columns: Mapping[str, str]
+    partition_by: Optional[tuple[str, ...]] = None
+    description: str = ""
+    path: Optional[str] = None
+    strict_columns: bool = True
+
+    def __post_init__(self) -> None:
+        check_table_name(self.name)
+        if not self.keys:
+            raise ConfigError(f"FeatureTable {self.name!r} needs at least one key column.")
+        object.__setattr__(self, "keys", tuple(self.keys))
+        cols = {k: normalize_type(v) for k, v in self.columns.items()}
+        object.__setattr__(self, "columns", MappingProxyType(cols))
+        partition_by = (
+            (self.date_column,) if self.partition_by is None else tuple(self.partition_by)
+        )
+        object.__setattr__(self, "partition_by", partition_by)
+        for col in (*self.keys, self.date_column, *partition_by):
+            if col not in cols:
+                raise ConfigError(
+                    f"FeatureTable {self.name!r}: column {col!r} is used as a key, date or "
+                    f"partition column but is not declared in columns."
+                )
+        if cols[self.date_column] not in ("date", "timestamp"):
+            raise ConfigError(
+                f"FeatureTable {self.name!r}: date_column {self.date_column!r} must be declared "
+                f"'date' or 'timestamp', not {cols[self.date_column]!r}."
+            )
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        """The partition columns, always a tuple (``partition_by`` after defaulting)."""
+        return self.partition_by or ()

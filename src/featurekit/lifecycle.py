@@ -1,0 +1,108 @@
+"""The one place a run happens: read -> transform -> check -> stage -> check -> commit -> record.
+
+Nothing is visible before the commit: Spark writes the output once into a
+staging area, the staged rows are checked, and one atomic Delta commit
+publishes them. A run with a date range replaces exactly those dates, so
+repeating it leaves the same table; a run without one replaces the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Optional
+
+from featurekit.errors import ConfigError, FeatureKitError
+from featurekit.runs import OutputRecord, RunRecord, utc_now
+from featurekit.validate import check_columns, check_rows
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from featurekit.io import FeatureTable
+    from featurekit.job import FeatureJob, JobContext
+    from featurekit.runtime.base import Runtime
+
+
+def write_plan(
+    table: FeatureTable, ctx: JobContext
+) -> tuple[str, Optional[Mapping[str, Sequence[str]]]]:
+    """(mode, replace) for this run: replace the range's dates, or overwrite everything."""
+    if ctx.start is None:
+        return "overwrite", None
+    if table.date_column not in table.partitions or table.columns[table.date_column] != "date":
+        raise ConfigError(
+            f"A run with --start/--end replaces dates of {table.name}, which needs its date "
+            f"column {table.date_column!r} to be of type date and a partition column "
+            f"(partition_by={list(table.partitions)})."
+        )
+    return "replace", {table.date_column: [d.isoformat() for d in ctx.dates()]}
+
+
+def _read_inputs(job: FeatureJob, runtime: Runtime, ctx: JobContext, record: RunRecord) -> dict[str, DataFrame]:
+    frames = {}
+    for name, inp in job.inputs.items():
+        df, described = runtime.read_input(name, inp, ctx)
+        described.rows = df.count()
+        record.inputs.append(described)
+        frames[name] = df
+    return frames
+
+
+def execute(job: FeatureJob, runtime: Runtime, ctx: JobContext) -> RunRecord:
+    """Run ``job`` on ``runtime`` for ``ctx``; store and return the run record."""
+    table = job.output
+    record = RunRecord(
+        job=ctx.job,
+        run_id=ctx.run_id,
+        runtime=runtime.name,
+        params={k: str(v) for k, v in ctx.params.items()},
+        start=ctx.start.isoformat() if ctx.start else None,
+        end=ctx.end.isoformat() if ctx.end else None,
+    )
+    report = runtime.report
+    succeeded = False
+    report(f"run {ctx.job} ({ctx.run_id}) on {runtime.name}")
+    try:
+        mode, replace = write_plan(table, ctx)
+        runtime.begin(ctx)
+        with record.phase("read", report):
+            frames = _read_inputs(job, runtime, ctx, record)
+        with record.phase("transform", report):
+            out = job.transform(ctx, **frames)
+            check_columns(out.schema, table)
+            out = out.select(*table.columns) if table.strict_columns else out
+        location = runtime.output_location(table)
+        record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
+        with record.phase("write", report):
+            staged = runtime.engine.stage(out, location, partition_by=table.partitions)
+        try:
+            with record.phase("validate", report):
+                check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
+            with record.phase("commit", report):
+                result = runtime.engine.commit(
+                    staged, mode=mode, replace=replace, metadata={"job": ctx.job, "run_id": ctx.run_id}
+                )
+        except BaseException:
+            runtime.engine.abort(staged)
+            raise
+        runtime.register_output(table, location)
+        record.output.version = result.version
+        record.output.rows_written = result.rows
+        record.output.files = result.files
+        record.output.skipped = result.skipped
+        record.status = "succeeded"
+        succeeded = True
+    except BaseException as exc:
+        record.status = "failed"
+        record.error_type = type(exc).__name__
+        record.error = str(exc)
+        if not isinstance(exc, (FeatureKitError, KeyboardInterrupt)):
+            report(f"unexpected {type(exc).__name__}: {exc}")
+        raise
+    finally:
+        record.finished_at = utc_now()
+        runtime.finish(ctx, succeeded)
+        runtime.save_record(record)
+        report(record.summary())
+    return record
+

@@ -1,0 +1,91 @@
+"""Run records: what one run read, wrote, how long each phase took, and how it ended.
+
+Stored as JSON in the warehouse (``_runs/<job>/<run id>.json``) and printed by
+``featurekit run --json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class InputRecord:
+    name: str
+    source: str
+    kind: str
+    version: Optional[int] = None
+    rows: Optional[int] = None
+
+
+@dataclass
+class OutputRecord:
+    table: str
+    location: str
+    engine: str
+    mode: str
+    version: Optional[int] = None
+    rows_written: int = 0
+    files: int = 0
+    skipped: bool = False
+
+
+@dataclass
+class RunRecord:
+    job: str
+    run_id: str
+    runtime: str
+    params: dict[str, Any]
+    start: Optional[str] = None
+    end: Optional[str] = None
+    status: str = "running"
+    error: Optional[str] = None
+    error_type: Optional[str] = None
+    started_at: str = field(default_factory=utc_now)
+    finished_at: Optional[str] = None
+    inputs: list[InputRecord] = field(default_factory=list)
+    output: Optional[OutputRecord] = None
+    phases: dict[str, float] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @contextmanager
+    def phase(self, name: str, report: Optional[Callable[[str], None]] = None) -> Iterator[None]:
+        """Time a phase into ``phases[name]`` (seconds), reporting start and end."""
+        if report:
+            report(f"{name} ...")
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(time.perf_counter() - began, 3)
+            if report:
+                report(f"{name} done in {self.phases[name]:.1f}s")
+
+    def summary(self) -> str:
+        """One short paragraph for the end of a run."""
+        total = sum(self.phases.values())
+        head = f"{self.job} [{self.run_id}] {self.status} in {total:.1f}s on {self.runtime}"
+        if self.status != "succeeded":
+            return f"{head}: {self.error_type}: {self.error}"
+        out = self.output
+        if out is None:
+            return head
+        if out.skipped:
+            return f"{head}: {out.table} already has this batch; nothing written."
+        read = ", ".join(f"{i.name}={i.rows}" for i in self.inputs)
+        return (
+            f"{head}: wrote {out.rows_written} rows to {out.table} "
+            f"(version {out.version}, {out.mode}, {out.engine}); read {read}."
+        )

@@ -1,0 +1,157 @@
+"""The Runtime port: what a job needs from the place it runs.
+
+A runtime owns the SparkSession, the warehouse (catalog, run records) and the
+table engine. Subclasses supply the session and may override three hooks:
+``begin``/``finish`` (around the lifecycle; Glue's Job.init / job.commit) and
+``read_input`` (Glue reads through DynamicFrames when bookmarks are on).
+Everything else is shared, so adapters stay thin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional, TextIO
+
+from featurekit.errors import InputError, TableNotFoundError
+from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInput
+from featurekit.runs import InputRecord, RunRecord
+from featurekit.tables import LocalCatalog, TableEngine, select_engine
+from featurekit.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from featurekit.job import JobContext
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Settings every runtime shares. Built once, at the edge (CLI, entry script)."""
+
+    warehouse: str = "warehouse"
+    engine: str = "auto"
+    quiet: bool = False
+
+
+class Reporter:
+    """Progress lines on stderr, each with the seconds since the runtime started."""
+
+    def __init__(self, stream: Optional[TextIO] = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.began = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.began
+            print(f"[featurekit {elapsed:6.1f}s] {message}", file=self.stream, flush=True)
+
+
+class Runtime:
+    """Base runtime: shared reading, writing and record keeping on a given SparkSession."""
+
+    name = "base"
+
+    def __init__(self, spark: SparkSession, config: RuntimeConfig) -> None:
+        self.spark = spark
+        self.config = config
+        self.warehouse = Warehouse(config.warehouse)
+        self.catalog = LocalCatalog(self.warehouse)
+        self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
+        self._engine: Optional[TableEngine] = None
+
+    @property
+    def engine(self) -> TableEngine:
+        if self._engine is None:
+            self._engine = select_engine(self.spark, self.config.engine)
+        return self._engine
+
+    # -- hooks ---------------------------------------------------------------------
+    def begin(self, ctx: JobContext) -> None:
+        """Called before the lifecycle starts."""
+
+    def finish(self, ctx: JobContext, succeeded: bool) -> None:
+        """Called after the output commit (succeeded) or after a failure."""
+
+    # -- inputs --------------------------------------------------------------------
+    def location(self, name: str) -> str:
+        """Location of table ``db.table``: its catalog entry, else the warehouse default."""
+        if self.catalog.exists(name):
+            return self.warehouse.resolve(self.catalog.get(name).location)
+        return self.warehouse.table_location(name)
+
+    def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:
+        """Read one declared input (pruned to the run's dates) and describe what was read."""
+        if isinstance(inp, TableInput):
+            location = self.warehouse.resolve(self.catalog.get(inp.name).location)
+            df, version = self.engine.read(self.spark, location), self.engine.version(location)
+            kind = "table"
+        elif isinstance(inp, DeltaInput):
+            location = self.warehouse.resolve(inp.path)
+            if not self.engine.exists(location):
+                raise TableNotFoundError(f"Input {name!r}: no Delta table at {inp.path}.")
+            df, version = self.engine.read(self.spark, location), self.engine.version(location)
+            kind = "delta"
+        else:
+            df, version, kind = self._read_files(name, inp), None, inp.format
+        df = prune_dates(df, inp, ctx)
+        return df, InputRecord(name=name, source=inp.label, kind=kind, version=version)
+
+    def _read_files(self, name: str, inp: FilesInput) -> DataFrame:
+        from pyspark.errors import AnalysisException
+
+        if inp.format == "delta":
+            return self.engine.read(self.spark, self.warehouse.resolve(inp.path))
+        reader = self.spark.read.format(inp.format).options(**dict(inp.options))
+        if inp.schema:
+            reader = reader.schema(inp.schema)
+        try:
+            return reader.load(self.warehouse.resolve(inp.path))
+        except AnalysisException as exc:
+            raise InputError(f"Input {name!r}: cannot read {inp.path}: {exc}") from exc
+
+    # -- output --------------------------------------------------------------------
+    def output_location(self, table: FeatureTable) -> str:
+        if table.path:
+            return self.warehouse.resolve(table.path)
+        return self.location(table.name)
+
+    def register_output(self, table: FeatureTable, location: str) -> None:
+        schema = self.engine.schema(location)
+        self.catalog.register(
+            table.name,
+            location,
+            schema=schema.jsonValue() if schema is not None else {},
+            partition_columns=table.partitions,
+            description=table.description,
+            keys=table.keys,
+            date_column=table.date_column,
+        )
+
+    def save_record(self, record: RunRecord) -> str:
+        path = self.warehouse.write_json(f"_runs/{record.job}/{record.run_id}.json", record.to_json())
+        return str(path)
+
+
+def prune_dates(df: DataFrame, inp: Input, ctx: JobContext) -> DataFrame:
+    """Keep rows dated in [start - lookback_days, end] (UTC) when the run has a range."""
+    if ctx.start is None or ctx.end is None or inp.time_column is None:
+        return df
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType
+
+    if inp.time_column not in df.columns:
+        raise InputError(
+            f"Input {inp.label!r} has no time_column {inp.time_column!r}; columns: {df.columns}."
+        )
+    first = ctx.start - dt.timedelta(days=inp.lookback_days)
+    col = F.col(inp.time_column)
+    if isinstance(df.schema[inp.time_column].dataType, DateType):
+        return df.where((col >= F.lit(first)) & (col <= F.lit(ctx.end)))
+    lower = dt.datetime.combine(first, dt.time())
+    upper = dt.datetime.combine(ctx.end + dt.timedelta(days=1), dt.time())
+    # Timestamps compare in the session time zone, which featurekit sessions set to UTC.
+    return df.where((col >= F.lit(lower)) & (col < F.lit(upper)))

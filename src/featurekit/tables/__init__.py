@@ -1,0 +1,49 @@
+"""Delta tables: the engine port, its two engines, and the local catalog.
+
+``select_engine(spark)`` picks delta-spark when Delta's classes are on the
+session's classpath and delta-rs (deltalake) otherwise; ``engine=`` forces one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from featurekit.errors import ConfigError
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog
+from featurekit.tables.engine import CommitResult, HistoryEntry, Staged, TableEngine, Txn
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+ENGINES = ("auto", "delta-spark", "delta-rs")
+
+__all__ = [
+    "ENGINES",
+    "CatalogEntry",
+    "CommitResult",
+    "HistoryEntry",
+    "LocalCatalog",
+    "Staged",
+    "TableEngine",
+    "Txn",
+    "select_engine",
+]
+
+
+def select_engine(spark: SparkSession, engine: str = "auto") -> TableEngine:
+    """The table engine for ``spark``: ``auto``, ``delta-spark`` or ``delta-rs``."""
+    from featurekit.tables.deltaspark import DeltaSparkEngine, delta_spark_available
+
+    if engine not in ENGINES:
+        raise ConfigError(f"Unknown table engine {engine!r}; use one of {', '.join(ENGINES)}.")
+    if engine == "delta-spark" or (engine == "auto" and delta_spark_available(spark)):
+        if not delta_spark_available(spark):
+            raise ConfigError(
+                "The delta-spark engine needs the Delta jars on the Spark classpath "
+                "(Glue: --datalake-formats delta; EMR: delta-defaults; locally: "
+                "FEATUREKIT_DELTA_JARS). Use engine 'delta-rs' where they are missing."
+            )
+        return DeltaSparkEngine(spark)
+    from featurekit.tables.deltars import DeltaRsEngine
+
+    return DeltaRsEngine()

@@ -1,0 +1,111 @@
+"""The local catalog: ``db.table`` -> location, format, schema, partitioning, description.
+
+One JSON file per table under ``WAREHOUSE/_catalog`` (written atomically), so two
+jobs registering different tables never race on one file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from featurekit.errors import TableNotFoundError
+from featurekit.io import check_table_name
+from featurekit.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """What the catalog knows of one table. ``schema`` is Spark's StructType JSON."""
+
+    name: str
+    location: str
+    format: str = "delta"
+    schema: dict[str, Any] = field(default_factory=dict)
+    partition_columns: tuple[str, ...] = ()
+    description: str = ""
+    keys: tuple[str, ...] = ()
+    date_column: Optional[str] = None
+    updated_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["partition_columns"] = list(self.partition_columns)
+        doc["keys"] = list(self.keys)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> CatalogEntry:
+        doc = dict(doc)
+        doc["partition_columns"] = tuple(doc.get("partition_columns", ()))
+        doc["keys"] = tuple(doc.get("keys", ()))
+        return cls(**doc)
+
+    @property
+    def column_types(self) -> dict[str, str]:
+        """Column name -> Spark type JSON name (``string``, ``long``, ...)."""
+        return {f["name"]: _type_name(f["type"]) for f in self.schema.get("fields", [])}
+
+
+def _type_name(spark_type: Any) -> str:
+    return spark_type if isinstance(spark_type, str) else str(spark_type.get("type", "struct"))
+
+
+class LocalCatalog:
+    """Tables registered in a warehouse folder."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+
+    @staticmethod
+    def _file(name: str) -> str:
+        return f"_catalog/{check_table_name(name)}.json"
+
+    def register(
+        self,
+        name: str,
+        location: str,
+        *,
+        schema: dict[str, Any],
+        partition_columns: Sequence[str] = (),
+        description: str = "",
+        keys: Sequence[str] = (),
+        date_column: Optional[str] = None,
+        format: str = "delta",
+    ) -> CatalogEntry:
+        """Create or update the entry for ``name``."""
+        entry = CatalogEntry(
+            name=name,
+            location=location,
+            format=format,
+            schema=schema,
+            partition_columns=tuple(partition_columns),
+            description=description,
+            keys=tuple(keys),
+            date_column=date_column,
+            updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        )
+        self.warehouse.write_json(self._file(name), entry.to_json())
+        return entry
+
+    def get(self, name: str) -> CatalogEntry:
+        path = self.warehouse.root / self._file(name)
+        if not path.exists():
+            known = ", ".join(e.name for e in self.list()) or "none"
+            raise TableNotFoundError(
+                f"Table {name!r} is not in the catalog at {self.warehouse.root}. "
+                f"Known tables: {known}. Run the job that writes it first "
+                "(e.g. 'featurekit demo' creates raw.events), or check --warehouse."
+            )
+        return CatalogEntry.from_json(self.warehouse.read_json(self._file(name)))
+
+    def exists(self, name: str) -> bool:
+        return (self.warehouse.root / self._file(name)).exists()
+
+    def list(self) -> list[CatalogEntry]:
+        return [
+            CatalogEntry.from_json(self.warehouse.read_json(str(p.relative_to(self.warehouse.root))))
+            for p in self.warehouse.list_json("_catalog")
+        ]

@@ -1,0 +1,336 @@
+"""The delta-rs engine: Spark writes parquet, deltalake (delta-rs) commits it.
+
+Used where the delta-spark jars are not on the classpath (a laptop offline, CI).
+
+* ``stage``: Spark writes parquet into ``TABLE/_featurekit_staging/<id>/``; the files
+  are then moved into the table's own partition folders under fresh names. Files
+  not named by the Delta log are invisible, so a crash here changes nothing.
+* ``commit``: one ``create_write_transaction`` adds the files (and, for overwrite
+  and replace, removes the old ones) as a single atomic Delta commit, recording
+  the application transaction for idempotency.
+* ``read``: the snapshot's file list is resolved by deltalake and read by Spark
+  with the table schema (never by listing the folder, which would include
+  removed files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote, unquote
+
+from featurekit.errors import (
+    ConcurrentCommitError,
+    MissingDependencyError,
+    TableError,
+    TableNotFoundError,
+)
+from featurekit.tables.engine import (
+    CommitResult,
+    HistoryEntry,
+    Staged,
+    TableEngine,
+    Txn,
+    check_commit_args,
+    evolve_schema,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+STAGING = "_featurekit_staging"
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _deltalake() -> Any:
+    try:
+        import deltalake
+    except ImportError as exc:
+        raise MissingDependencyError("deltalake", "local", "The delta-rs table engine") from exc
+    return deltalake
+
+
+@contextmanager
+def _spark_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
+    """Set a SQL conf for one write and put the caller's value back afterwards."""
+    old = spark.conf.get(key, None)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        if old is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, old)
+
+
+def _nullable(schema: StructType) -> StructType:
+    from pyspark.sql.types import StructField, StructType
+
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
+
+
+class DeltaRsEngine(TableEngine):
+    """Delta tables committed through deltalake; data read and written by Spark."""
+
+    name = "delta-rs"
+
+    def __init__(self) -> None:
+        self._dl = _deltalake()
+
+    # -- reading -----------------------------------------------------------------
+    def _table(self, path: str, version: Optional[int] = None) -> Any:
+        if not self.exists(path):
+            raise TableNotFoundError(f"No Delta table at {path}.")
+        try:
+            return self._dl.DeltaTable(path, version=version)
+        except Exception as exc:  # deltalake raises several types for a bad version
+            raise TableError(f"Cannot load Delta table {path} at version {version}: {exc}") from exc
+
+    def exists(self, path: str) -> bool:
+        return bool(self._dl.DeltaTable.is_deltatable(path))
+
+    def version(self, path: str) -> Optional[int]:
+        return int(self._dl.DeltaTable(path).version()) if self.exists(path) else None
+
+    def schema(self, path: str) -> Optional[StructType]:
+        if not self.exists(path):
+            return None
+        from pyspark.sql.types import StructType
+
+        return StructType.fromJson(json.loads(self._dl.DeltaTable(path).schema().to_json()))
+
+    def read(
+        self,
+        spark: SparkSession,
+        path: str,
+        *,
+        version: Optional[int] = None,
+        timestamp: Optional[dt.datetime] = None,
+    ) -> DataFrame:
+        from pyspark.sql.types import StructType
+
+        table = self._table(path, version)
+        if timestamp is not None:
+            try:
+                table.load_as_version(timestamp)
+            except Exception as exc:
+                raise TableError(f"Table {path} has no version at or before {timestamp}.") from exc
+        schema = StructType.fromJson(json.loads(table.schema().to_json()))
+        # The log holds URI-encoded paths; Spark wants the physical file names.
+        files = [unquote(uri) for uri in table.file_uris()]
+        if not files:
+            return spark.createDataFrame([], schema)
+        frame = spark.read.schema(schema).option("basePath", path).parquet(*files)
+        return frame.select(*[f"`{name}`" for name in schema.fieldNames()])
+
+    def history(self, path: str, limit: Optional[int] = None) -> list[HistoryEntry]:
+        entries = []
+        for item in self._table(path).history(limit):
+            millis = int(item.get("timestamp", 0))
+            stamp = dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc)
+            known = {"version", "timestamp", "operation", "operationParameters"}
+            entries.append(
+                HistoryEntry(
+                    version=int(item["version"]),
+                    timestamp=stamp.isoformat(timespec="milliseconds"),
+                    operation=str(item.get("operation", "")),
+                    parameters=dict(item.get("operationParameters") or {}),
+                    metadata={k: v for k, v in item.items() if k not in known},
+                )
+            )
+        return entries
+
+    def txn_version(self, path: str, app_id: str) -> Optional[int]:
+        if not self.exists(path):
+            return None
+        found = self._dl.DeltaTable(path).transaction_version(app_id)
+        return None if found is None else int(found)
+
+    # -- writing -----------------------------------------------------------------
+    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
+        spark = df.sparkSession
+        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        staging_dir = os.path.join(path, STAGING, stage_id)
+        if partition_by:  # one file per partition value, not one per task and value
+            df = df.repartition(*partition_by)
+        writer = df.write.mode("errorifexists")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        with _spark_conf(spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
+            writer.parquet(staging_dir)
+        files = sorted(str(p) for p in Path(staging_dir).rglob("*.parquet"))
+        rows = sum(_parquet_rows(f) for f in files)
+        return Staged(
+            path=path,
+            staging_dir=staging_dir,
+            schema=_nullable(df.schema),
+            partition_by=tuple(partition_by),
+            rows=rows,
+            files=files,
+            spark=spark,
+            details={"stage_id": stage_id},
+        )
+
+    def abort(self, staged: Staged) -> None:
+        shutil.rmtree(staged.staging_dir, ignore_errors=True)
+        for moved in staged.details.get("moved", []):
+            Path(moved).unlink(missing_ok=True)
+
+    def commit(
+        self,
+        staged: Staged,
+        *,
+        mode: str = "append",
+        replace: Optional[Mapping[str, Sequence[str]]] = None,
+        txn: Optional[Txn] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> CommitResult:
+        check_commit_args(mode, replace, staged.partition_by)
+        if txn is not None and self._already_committed(staged.path, txn):
+            self.abort(staged)
+            return CommitResult(version=None, skipped=True, rows=0, files=0)
+        current = self.schema(staged.path)
+        self._check_partitioning(staged)
+        schema = evolve_schema(current, staged.schema, table=staged.path)
+        if replace is not None:
+            _check_inside(staged, replace)
+        actions = self._publish(staged)
+        props = self._dl.CommitProperties(
+            custom_metadata={"engine": self.name, **(metadata or {})},
+            app_transactions=[self._dl.Transaction(txn.app_id, txn.version)] if txn else None,
+        )
+        delta_schema = self._dl.Schema.from_json(schema.json())
+        try:
+            if current is None:
+                self._create(staged, delta_schema, actions, mode, props)
+            else:
+                self._add_columns(staged.path, current, schema)
+                self._dl.DeltaTable(staged.path).create_write_transaction(
+                    actions,
+                    "append" if mode == "append" else "overwrite",
+                    delta_schema,
+                    partition_by=list(staged.partition_by) or None,
+                    partition_filters=_filters(replace),
+                    commit_properties=props,
+                )
+        except Exception as exc:
+            self.abort(staged)
+            if type(exc).__name__ == "CommitFailedError":
+                raise ConcurrentCommitError(
+                    f"Another writer committed to {staged.path} first: {exc}. Re-run the job."
+                ) from exc
+            raise TableError(f"Delta commit to {staged.path} failed: {exc}") from exc
+        shutil.rmtree(staged.staging_dir, ignore_errors=True)
+        return CommitResult(
+            version=self.version(staged.path), skipped=False, rows=staged.rows, files=len(actions)
+        )
+
+    def _create(
+        self, staged: Staged, schema: Any, actions: list[Any], mode: str, props: Any
+    ) -> None:
+        self._dl.transaction.create_table_with_add_actions(
+            staged.path,
+            schema,
+            actions,
+            mode="error",
+            partition_by=list(staged.partition_by) or None,
+            commit_properties=props,
+        )
+
+    def _add_columns(self, path: str, current: StructType, schema: StructType) -> None:
+        """Evolve the table schema: a metadata-only commit that adds nullable columns.
+
+        delta-rs's write transaction does not change the schema itself. A crash
+        between this commit and the data commit leaves only empty nullable columns.
+        """
+        added = schema.fields[len(current.fields) :]
+        if not added:
+            return
+        from pyspark.sql.types import StructType
+
+        fields = self._dl.Schema.from_json(StructType(added).json()).fields
+        self._dl.DeltaTable(path).alter.add_columns(fields)
+
+    def _check_partitioning(self, staged: Staged) -> None:
+        if not self.exists(staged.path):
+            return
+        current = tuple(self._dl.DeltaTable(staged.path).metadata().partition_columns)
+        if current != staged.partition_by:
+            raise TableError(
+                f"Table {staged.path} is partitioned by {list(current)}, the write by "
+                f"{list(staged.partition_by)}; write with the table's partitioning."
+            )
+
+    def _publish(self, staged: Staged) -> list[Any]:
+        """Move staged files into the table's partition folders; return their AddActions."""
+        actions, moved = [], []
+        staging = Path(staged.staging_dir)
+        for index, source in enumerate(staged.files):
+            rel_dir = Path(source).parent.relative_to(staging)
+            name = f"part-{index:05d}-{staged.details['stage_id']}.snappy.parquet"
+            target = Path(staged.path) / rel_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            moved.append(str(target))
+            relative = str(target.relative_to(staged.path))
+            stat = target.stat()
+            actions.append(
+                self._dl.transaction.AddAction(
+                    quote(relative, safe="/="),
+                    stat.st_size,
+                    _partition_values(rel_dir, staged.partition_by),
+                    int(stat.st_mtime * 1000),
+                    True,
+                    json.dumps({"numRecords": _parquet_rows(str(target))}),
+                )
+            )
+        staged.details["moved"] = moved
+        return actions
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.read_metadata(path).num_rows)
+
+
+def _partition_values(rel_dir: Path, columns: Sequence[str]) -> dict[str, Optional[str]]:
+    values: dict[str, Optional[str]] = {}
+    for part in rel_dir.parts:
+        key, _, raw = part.partition("=")
+        value = unquote(raw)
+        values[unquote(key)] = None if value == _HIVE_NULL else value
+    missing = [c for c in columns if c not in values]
+    if missing:
+        raise TableError(f"Staged file under {rel_dir} lacks partition values for {missing}.")
+    return {c: values[c] for c in columns}
+
+
+def _filters(replace: Optional[Mapping[str, Sequence[str]]]) -> Optional[list[Any]]:
+    if replace is None:
+        return None
+    return [(column, "in", [str(v) for v in values]) for column, values in replace.items()]
+
+
+def _check_inside(staged: Staged, replace: Mapping[str, Sequence[str]]) -> None:
+    """Every staged file's partition values must be among the values being replaced."""
+    staging = Path(staged.staging_dir)
+    allowed = {c: {str(v) for v in values} for c, values in replace.items()}
+    for source in staged.files:
+        values = _partition_values(Path(source).parent.relative_to(staging), staged.partition_by)
+        for column, ok in allowed.items():
+            if values[column] not in ok:
+                raise TableError(
+                    f"Write to {staged.path} replaces {column} in {sorted(ok)} but has rows "
+                    f"with {column}={values[column]!r}; filter the output to the replaced values."
+                )

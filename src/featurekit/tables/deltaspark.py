@@ -1,0 +1,205 @@
+"""The delta-spark engine: Delta's own Spark data source (Glue, EMR, the Docker image).
+
+Needs the Delta jars on the classpath and the session configured with
+``spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension`` and
+``spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog``
+(Glue: ``--datalake-formats delta``; EMR: the ``delta-defaults`` classification).
+
+``stage`` writes plain parquet under ``TABLE/_featurekit_staging/<id>/`` (Delta
+ignores folders starting with ``_``); ``commit`` copies it into the table with
+one Delta write carrying ``txnAppId``/``txnVersion``, ``replaceWhere`` for
+partition replacement and ``mergeSchema`` only for allowed additions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.errors import ConcurrentCommitError, TableError, TableNotFoundError
+from featurekit.tables.engine import (
+    CommitResult,
+    HistoryEntry,
+    Staged,
+    TableEngine,
+    Txn,
+    check_commit_args,
+    evolve_schema,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+STAGING = "_featurekit_staging"
+
+
+def delta_spark_available(spark: SparkSession) -> bool:
+    """True when Delta's classes load in this session's JVM."""
+    try:
+        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")
+    except Exception:  # py4j raises Py4JJavaError (ClassNotFoundException)
+        return False
+    return True
+
+
+def _sql_literal(value: Any) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class DeltaSparkEngine(TableEngine):
+    """Delta tables through delta-spark's data source and ``DeltaTable`` API."""
+
+    name = "delta-spark"
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+
+    def _delta_table(self, path: str) -> Any:
+        from delta.tables import DeltaTable
+
+        if not self.exists(path):
+            raise TableNotFoundError(f"No Delta table at {path}.")
+        return DeltaTable.forPath(self.spark, path)
+
+    def _hadoop_fs(self, path: str) -> tuple[Any, Any]:
+        jvm = self.spark._jvm
+        hpath = jvm.org.apache.hadoop.fs.Path(path)
+        return hpath.getFileSystem(self.spark._jsc.hadoopConfiguration()), hpath
+
+    def exists(self, path: str) -> bool:
+        from delta.tables import DeltaTable
+
+        return bool(DeltaTable.isDeltaTable(self.spark, path))
+
+    def version(self, path: str) -> Optional[int]:
+        if not self.exists(path):
+            return None
+        return int(self._delta_table(path).history(1).collect()[0]["version"])
+
+    def schema(self, path: str) -> Optional[StructType]:
+        return self.spark.read.format("delta").load(path).schema if self.exists(path) else None
+
+    def read(
+        self,
+        spark: SparkSession,
+        path: str,
+        *,
+        version: Optional[int] = None,
+        timestamp: Optional[dt.datetime] = None,
+    ) -> DataFrame:
+        if not self.exists(path):
+            raise TableNotFoundError(f"No Delta table at {path}.")
+        reader = spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        if timestamp is not None:
+            reader = reader.option("timestampAsOf", timestamp.isoformat())
+        return reader.load(path)
+
+    def history(self, path: str, limit: Optional[int] = None) -> list[HistoryEntry]:
+        table = self._delta_table(path)
+        rows = (table.history(limit) if limit else table.history()).collect()
+        return [
+            HistoryEntry(
+                version=int(r["version"]),
+                timestamp=r["timestamp"].isoformat(timespec="milliseconds"),
+                operation=str(r["operation"]),
+                parameters=dict(r["operationParameters"] or {}),
+                metadata={"userMetadata": r["userMetadata"]} if r["userMetadata"] else {},
+            )
+            for r in rows
+        ]
+
+    def txn_version(self, path: str, app_id: str) -> Optional[int]:
+        """Latest recorded version of ``app_id``, read from the JSON commits of the log.
+
+        JSON commits are kept for ``delta.logRetentionDuration`` (30 days by default),
+        which bounds how far back a repeated batch is recognised.
+        """
+        if not self.exists(path):
+            return None
+        from pyspark.sql import functions as F
+
+        log = self.spark.read.json(f"{path.rstrip('/')}/_delta_log/*.json")
+        if "txn" not in log.columns:
+            return None
+        found = log.where(F.col("txn.appId") == app_id).agg(F.max("txn.version")).first()
+        return None if found is None or found[0] is None else int(found[0])
+
+    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
+        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
+        if partition_by:  # one file per partition value, not one per task and value
+            df = df.repartition(*partition_by)
+        writer = df.write.mode("errorifexists")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.parquet(staging_dir)
+        staged_df = self.spark.read.schema(df.schema).option("basePath", staging_dir)
+        files = sorted(staged_df.parquet(staging_dir).inputFiles())
+        staged = Staged(
+            path=path,
+            staging_dir=staging_dir,
+            schema=df.schema,
+            partition_by=tuple(partition_by),
+            rows=0,
+            files=files,
+            spark=self.spark,
+        )
+        staged.rows = staged.dataframe().count()
+        return staged
+
+    def abort(self, staged: Staged) -> None:
+        fs, hpath = self._hadoop_fs(staged.staging_dir)
+        fs.delete(hpath, True)
+
+    def commit(
+        self,
+        staged: Staged,
+        *,
+        mode: str = "append",
+        replace: Optional[Mapping[str, Sequence[str]]] = None,
+        txn: Optional[Txn] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> CommitResult:
+        check_commit_args(mode, replace, staged.partition_by)
+        before = self.version(staged.path)
+        if txn is not None and self._already_committed(staged.path, txn):
+            self.abort(staged)
+            return CommitResult(version=None, skipped=True, rows=0, files=0)
+        current = self.schema(staged.path)
+        schema = evolve_schema(current, staged.schema, table=staged.path)
+        writer = staged.dataframe().write.format("delta")
+        writer = writer.mode("append" if mode == "append" else "overwrite")
+        if staged.partition_by:
+            writer = writer.partitionBy(*staged.partition_by)
+        if replace is not None:
+            clauses = [
+                f"`{col}` IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
+                for col, values in replace.items()
+            ]
+            writer = writer.option("replaceWhere", " AND ".join(clauses))
+        if current is not None and len(schema.fields) > len(current.fields):
+            writer = writer.option("mergeSchema", "true")
+        if txn is not None:
+            writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
+        if metadata:
+            writer = writer.option("userMetadata", ",".join(f"{k}={v}" for k, v in metadata.items()))
+        try:
+            writer.save(staged.path)
+        except Exception as exc:
+            self.abort(staged)
+            if "ConcurrentAppend" in str(exc) or "ConcurrentModification" in str(exc):
+                raise ConcurrentCommitError(
+                    f"Another writer committed to {staged.path} first. Re-run the job."
+                ) from exc
+            raise TableError(f"Delta commit to {staged.path} failed: {exc}") from exc
+        self.abort(staged)  # the staged copy is no longer needed
+        after = self.version(staged.path)
+        return CommitResult(
+            version=after, skipped=after == before, rows=staged.rows, files=len(staged.files)
+        )

@@ -1,0 +1,203 @@
+"""The Delta table engine port, and the rules every engine shares.
+
+A write is two steps so a run can check its output before anything is visible:
+``stage`` makes Spark compute and write the data once; ``commit`` publishes
+it as one atomic Delta commit (or ``abort`` throws it away). ``write`` does both.
+
+Commit modes:
+  * ``append``    add the rows;
+  * ``overwrite`` replace every row;
+  * ``replace``   replace the rows whose partition values are listed in
+    ``replace`` (e.g. ``{"feature_date": ["2024-01-01", "2024-01-02"]}``); the
+    staged rows must all fall inside those values.
+
+A commit with a ``Txn(app_id, version)`` is idempotent: when the table already
+records that application at that version or later, nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.errors import ConfigError, SchemaEvolutionError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+MODES = ("append", "overwrite", "replace")
+
+
+@dataclass(frozen=True)
+class Txn:
+    """An application transaction: the (app id, batch version) a commit is idempotent on."""
+
+    app_id: str
+    version: int
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    version: Optional[int]  # table version after the commit (None when skipped)
+    skipped: bool  # True when the Txn had already been committed
+    rows: int
+    files: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    timestamp: str
+    operation: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Staged:
+    """Data computed and written by Spark but not yet part of the table."""
+
+    path: str
+    staging_dir: str
+    schema: StructType
+    partition_by: tuple[str, ...]
+    rows: int
+    files: list[str]
+    spark: SparkSession
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def dataframe(self) -> DataFrame:
+        """The staged rows, read back from the staged files (cheap: no recomputation)."""
+        if not self.files:
+            return self.spark.createDataFrame([], self.schema)
+        return (
+            self.spark.read.schema(self.schema)
+            .option("basePath", self.staging_dir)
+            .parquet(*self.files)
+        )
+
+
+class TableEngine(ABC):
+    """One way to read and commit Delta tables. Two exist: delta-spark and delta-rs."""
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def exists(self, path: str) -> bool: ...
+
+    @abstractmethod
+    def version(self, path: str) -> Optional[int]:
+        """Latest version, or None when there is no table at ``path``."""
+
+    @abstractmethod
+    def schema(self, path: str) -> Optional[StructType]: ...
+
+    @abstractmethod
+    def read(
+        self,
+        spark: SparkSession,
+        path: str,
+        *,
+        version: Optional[int] = None,
+        timestamp: Optional[dt.datetime] = None,
+    ) -> DataFrame: ...
+
+    @abstractmethod
+    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged: ...
+
+    @abstractmethod
+    def commit(
+        self,
+        staged: Staged,
+        *,
+        mode: str = "append",
+        replace: Optional[Mapping[str, Sequence[str]]] = None,
+        txn: Optional[Txn] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> CommitResult: ...
+
+    @abstractmethod
+    def abort(self, staged: Staged) -> None: ...
+
+    @abstractmethod
+    def history(self, path: str, limit: Optional[int] = None) -> list[HistoryEntry]: ...
+
+    @abstractmethod
+    def txn_version(self, path: str, app_id: str) -> Optional[int]: ...
+
+    def write(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        mode: str = "append",
+        partition_by: Sequence[str] = (),
+        replace: Optional[Mapping[str, Sequence[str]]] = None,
+        txn: Optional[Txn] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> CommitResult:
+        """Stage and commit in one call (``abort`` on any failure)."""
+        check_commit_args(mode, replace, partition_by)
+        if txn is not None and self._already_committed(path, txn):
+            return CommitResult(version=None, skipped=True, rows=0, files=0)
+        staged = self.stage(df, path, partition_by=partition_by)
+        try:
+            return self.commit(staged, mode=mode, replace=replace, txn=txn, metadata=metadata)
+        except BaseException:
+            self.abort(staged)
+            raise
+
+    def _already_committed(self, path: str, txn: Txn) -> bool:
+        done = self.txn_version(path, txn.app_id) if self.exists(path) else None
+        return done is not None and done >= txn.version
+
+
+def check_commit_args(
+    mode: str, replace: Optional[Mapping[str, Sequence[str]]], partition_by: Sequence[str]
+) -> None:
+    if mode not in MODES:
+        raise ConfigError(f"Unknown write mode {mode!r}; use one of {', '.join(MODES)}.")
+    if (mode == "replace") != (replace is not None):
+        raise ConfigError("mode='replace' and replace={column: values} go together.")
+    for column in replace or {}:
+        if column not in partition_by:
+            raise ConfigError(
+                f"Cannot replace by {column!r}: it is not a partition column "
+                f"(partition columns: {list(partition_by) or 'none'})."
+            )
+
+
+def evolve_schema(current: Optional[StructType], new: StructType, *, table: str) -> StructType:
+    """The schema a table has after writing ``new``: equal, or ``current`` plus nullable columns.
+
+    Anything else (a type change, a dropped column, a new non-nullable column) is
+    rejected with SchemaEvolutionError naming each offending column.
+    """
+    if current is None:
+        return new
+    from pyspark.sql.types import StructType
+
+    new_fields = {f.name: f for f in new.fields}
+    problems = []
+    for old in current.fields:
+        got = new_fields.get(old.name)
+        if got is None:
+            problems.append(f"column {old.name!r} ({old.dataType.simpleString()}) is missing")
+        elif got.dataType != old.dataType:
+            problems.append(
+                f"column {old.name!r} changes type "
+                f"{old.dataType.simpleString()} -> {got.dataType.simpleString()}"
+            )
+    old_names = {f.name for f in current.fields}
+    added = [f for f in new.fields if f.name not in old_names]
+    problems += [f"new column {f.name!r} is not nullable" for f in added if not f.nullable]
+    if problems:
+        raise SchemaEvolutionError(
+            f"Cannot write to {table}: " + "; ".join(problems) + ". Only new nullable columns "
+            "may be added; write to a new table (or drop and rebuild this one) to change others."
+        )
+    return StructType([*current.fields, *added])
