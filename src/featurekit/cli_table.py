@@ -40,8 +40,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     if entry.description:
         print(f"  {entry.description}")
     keys = ", ".join(entry.keys) or "-"
-    print(f"  keys: {keys}   date: {entry.date_column or '-'}   partitions: "
-          f"{', '.join(entry.partition_columns) or '-'}")
+    print(
+        f"  keys: {keys}   date: {entry.date_column or '-'}   partitions: "
+        f"{', '.join(entry.partition_columns) or '-'}"
+    )
     data = table.to_pyarrow_table()
     print(f"  rows: {data.num_rows}")
     for name, type_name in entry.column_types.items():
@@ -63,9 +65,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(
-    sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]
-) -> None:
+def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
     table = sub.add_parser("table", help="list, show and inspect the history of tables")
     tsub = table.add_subparsers(dest="table_command", required=True, metavar="ACTION")
 

@@ -66,7 +66,9 @@ def events(spark: SparkSession, spec: DemoSpec) -> DataFrame:
     roll = _h(seed, "n", salt="type") % 100
     kind = F.when(roll < 75, "view").when(roll < 93, "cart").otherwise("purchase")
     seconds = _h(seed, "n", salt="second") % 86400
-    day_start = F.unix_timestamp(F.date_add(F.lit(spec.start), F.col("d").cast("int")).cast("timestamp"))
+    day_start = F.unix_timestamp(
+        F.date_add(F.lit(spec.start), F.col("d").cast("int")).cast("timestamp")
+    )
     return kept.select(
         F.format_string("e%012d", F.col("n")).alias("event_id"),
         F.format_string("u%06d", F.col("u")).alias("user_id"),

@@ -38,7 +38,9 @@ def write_plan(
     return "replace", {table.date_column: [d.isoformat() for d in ctx.dates()]}
 
 
-def _read_inputs(job: FeatureJob, runtime: Runtime, ctx: JobContext, record: RunRecord) -> dict[str, DataFrame]:
+def _read_inputs(
+    job: FeatureJob, runtime: Runtime, ctx: JobContext, record: RunRecord
+) -> dict[str, DataFrame]:
     frames = {}
     for name, inp in job.inputs.items():
         df, described = runtime.read_input(name, inp, ctx)
@@ -80,7 +82,10 @@ def execute(job: FeatureJob, runtime: Runtime, ctx: JobContext) -> RunRecord:
                 check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
             with record.phase("commit", report):
                 result = runtime.engine.commit(
-                    staged, mode=mode, replace=replace, metadata={"job": ctx.job, "run_id": ctx.run_id}
+                    staged,
+                    mode=mode,
+                    replace=replace,
+                    metadata={"job": ctx.job, "run_id": ctx.run_id},
                 )
         except BaseException:
             runtime.engine.abort(staged)
@@ -105,4 +110,3 @@ def execute(job: FeatureJob, runtime: Runtime, ctx: JobContext) -> RunRecord:
         runtime.save_record(record)
         report(record.summary())
     return record
-

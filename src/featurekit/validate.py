@@ -34,7 +34,8 @@ def check_columns(schema: StructType, table: FeatureTable) -> None:
         problems.append(f"undeclared columns {extra}")
     if problems:
         raise OutputContractError(
-            f"Output of {table.name} does not match its declaration: " + "; ".join(problems)
+            f"Output of {table.name} does not match its declaration: "
+            + "; ".join(problems)
             + ". Fix transform() or the FeatureTable columns (cast with .cast('type'))."
         )
 
@@ -71,14 +72,18 @@ def check_rows(
         problems.append(
             f"{stats['dup_groups']} key/date combinations appear more than once, e.g. {examples}"
         )
-    if start is not None and end is not None and stats["min_date"] is not None:
-        if stats["min_date"] < start or stats["max_date"] > end:
-            problems.append(
-                f"{table.date_column} spans {stats['min_date']}..{stats['max_date']}, "
-                f"outside the run's range {start}..{end}"
-            )
+    outside = stats["min_date"] is not None and (
+        (start is not None and stats["min_date"] < start)
+        or (end is not None and stats["max_date"] > end)
+    )
+    if outside:
+        problems.append(
+            f"{table.date_column} spans {stats['min_date']}..{stats['max_date']}, "
+            f"outside the run's range {start}..{end}"
+        )
     if problems:
         raise OutputContractError(
-            f"Output of {table.name} breaks its declaration: " + "; ".join(problems)
+            f"Output of {table.name} breaks its declaration: "
+            + "; ".join(problems)
             + ". Nothing was committed."
         )

@@ -132,7 +132,9 @@ class Runtime:
         )
 
     def save_record(self, record: RunRecord) -> str:
-        path = self.warehouse.write_json(f"_runs/{record.job}/{record.run_id}.json", record.to_json())
+        path = self.warehouse.write_json(
+            f"_runs/{record.job}/{record.run_id}.json", record.to_json()
+        )
         return str(path)
 
 

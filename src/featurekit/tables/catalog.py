@@ -106,6 +106,8 @@ class LocalCatalog:
 
     def list(self) -> list[CatalogEntry]:
         return [
-            CatalogEntry.from_json(self.warehouse.read_json(str(p.relative_to(self.warehouse.root))))
+            CatalogEntry.from_json(
+                self.warehouse.read_json(str(p.relative_to(self.warehouse.root)))
+            )
             for p in self.warehouse.list_json("_catalog")
         ]

@@ -37,10 +37,17 @@ if TYPE_CHECKING:
 STAGING = "_featurekit_staging"
 
 
+def _jvm(spark: SparkSession) -> Any:
+    jvm = spark._jvm
+    if jvm is None:
+        raise TableError("This SparkSession has no JVM gateway (Spark Connect is not supported).")
+    return jvm
+
+
 def delta_spark_available(spark: SparkSession) -> bool:
     """True when Delta's classes load in this session's JVM."""
     try:
-        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")
+        _jvm(spark).java.lang.Class.forName("io.delta.tables.DeltaTable")
     except Exception:  # py4j raises Py4JJavaError (ClassNotFoundException)
         return False
     return True
@@ -66,7 +73,7 @@ class DeltaSparkEngine(TableEngine):
         return DeltaTable.forPath(self.spark, path)
 
     def _hadoop_fs(self, path: str) -> tuple[Any, Any]:
-        jvm = self.spark._jvm
+        jvm = _jvm(self.spark)
         hpath = jvm.org.apache.hadoop.fs.Path(path)
         return hpath.getFileSystem(self.spark._jsc.hadoopConfiguration()), hpath
 
@@ -188,7 +195,9 @@ class DeltaSparkEngine(TableEngine):
         if txn is not None:
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
         if metadata:
-            writer = writer.option("userMetadata", ",".join(f"{k}={v}" for k, v in metadata.items()))
+            writer = writer.option(
+                "userMetadata", ",".join(f"{k}={v}" for k, v in metadata.items())
+            )
         try:
             writer.save(staged.path)
         except Exception as exc:
