@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Python source folders that exist in this checkout.
+PY_DIRS := $(wildcard $(PY_DIRS))
 
 .PHONY: install demo test test-fast lint format bench conformance clean
 
@@ -28,13 +30,13 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src jobs entrypoints tests benchmarks
-	$(BIN)/ruff format --check src jobs entrypoints tests benchmarks
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format src jobs entrypoints tests benchmarks
-	$(BIN)/ruff check --fix src jobs entrypoints tests benchmarks
+	$(BIN)/ruff format $(PY_DIRS)
+	$(BIN)/ruff check --fix $(PY_DIRS)
 
 clean:
 	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,233 @@
+"""One contract for every Delta engine: the same tests run against each one available.
+
+delta-rs (deltalake) runs everywhere; delta-spark needs the Delta jars on the
+session's classpath and is skipped, with the reason, where they are missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+
+from featurekit.errors import ConfigError, SchemaEvolutionError, TableError, TableNotFoundError
+from featurekit.tables import TableEngine, Txn, select_engine
+from featurekit.tables.deltaspark import delta_spark_available
+
+SCHEMA = "k string, d date, ts timestamp, v bigint"
+
+
+@pytest.fixture(params=["delta-rs", "delta-spark"])
+def engine(request: pytest.FixtureRequest, spark: SparkSession) -> TableEngine:
+    if request.param == "delta-spark" and not delta_spark_available(spark):
+        pytest.skip(
+            "delta-spark engine: the Delta jars are not on this session's classpath "
+            "(no Maven here); it runs on Glue, EMR and in docker/Dockerfile.local"
+        )
+    return select_engine(spark, request.param)
+
+
+def rows(spark: SparkSession, *items: tuple[str, str, int]) -> DataFrame:
+    """Rows (key, date, value); ts is noon of the date."""
+    data = []
+    for key, day, value in items:
+        date = dt.date.fromisoformat(day)
+        data.append((key, date, dt.datetime.combine(date, dt.time(12)), value))
+    return spark.createDataFrame(data, SCHEMA)
+
+
+def assert_table(engine: TableEngine, spark: SparkSession, path: str, expected: DataFrame) -> None:
+    assert_df_equality(
+        engine.read(spark, path),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> str:
+    return str(tmp_path / "table")
+
+
+def test_create_then_read_back(engine: TableEngine, spark: SparkSession, path: str) -> None:
+    df = rows(spark, ("a", "2024-01-01", 1), ("b", "2024-01-02", 2))
+    result = engine.write(df, path, partition_by=["d"])
+    assert (result.version, result.rows, result.skipped) == (0, 2, False)
+    assert engine.exists(path)
+    assert_table(engine, spark, path, df)
+
+
+def test_append_adds_rows(engine: TableEngine, spark: SparkSession, path: str) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    engine.write(rows(spark, ("b", "2024-01-01", 2)), path, partition_by=["d"])
+    assert engine.version(path) == 1
+    assert_table(engine, spark, path, rows(spark, ("a", "2024-01-01", 1), ("b", "2024-01-01", 2)))
+
+
+def test_overwrite_replaces_everything(engine: TableEngine, spark: SparkSession, path: str) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1), ("b", "2024-01-02", 2)), path)
+    engine.write(rows(spark, ("c", "2024-01-03", 3)), path, mode="overwrite")
+    assert_table(engine, spark, path, rows(spark, ("c", "2024-01-03", 3)))
+
+
+def test_replace_touches_only_listed_partitions(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(
+        rows(spark, ("a", "2024-01-01", 1), ("b", "2024-01-02", 2), ("c", "2024-01-03", 3)),
+        path,
+        partition_by=["d"],
+    )
+    engine.write(
+        rows(spark, ("x", "2024-01-02", 9)),
+        path,
+        mode="replace",
+        replace={"d": ["2024-01-02", "2024-01-03"]},
+        partition_by=["d"],
+    )
+    assert_table(engine, spark, path, rows(spark, ("a", "2024-01-01", 1), ("x", "2024-01-02", 9)))
+
+
+def test_replace_rejects_rows_outside_the_replaced_values(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    with pytest.raises(TableError, match="2024-01-05"):
+        engine.write(
+            rows(spark, ("x", "2024-01-05", 9)),
+            path,
+            mode="replace",
+            replace={"d": ["2024-01-01"]},
+            partition_by=["d"],
+        )
+    assert engine.version(path) == 0
+    assert_table(engine, spark, path, rows(spark, ("a", "2024-01-01", 1)))
+
+
+def test_replace_needs_a_partition_column(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    with pytest.raises(ConfigError, match="not a partition column"):
+        engine.write(rows(spark, ("a", "2024-01-01", 1)), path, mode="replace", replace={"d": []})
+
+
+def test_time_travel_by_version_and_timestamp(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    first = rows(spark, ("a", "2024-01-01", 1))
+    engine.write(first, path)
+    between = dt.datetime.now(dt.timezone.utc)
+    engine.write(rows(spark, ("b", "2024-01-01", 2)), path)
+    assert_df_equality(engine.read(spark, path, version=0), first, ignore_nullable=True)
+    assert_df_equality(engine.read(spark, path, timestamp=between), first, ignore_nullable=True)
+    assert engine.read(spark, path).count() == 2
+
+
+def test_history_lists_every_commit_newest_first(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, metadata={"job": "j1"})
+    engine.write(rows(spark, ("b", "2024-01-01", 2)), path, mode="overwrite")
+    history = engine.history(path)
+    assert [h.version for h in history] == [1, 0]
+    assert engine.history(path, limit=1)[0].version == 1
+
+
+def test_commit_is_idempotent_per_app_and_batch(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    df = rows(spark, ("a", "2024-01-01", 1))
+    first = engine.write(df, path, txn=Txn("job-a", 1))
+    again = engine.write(df, path, txn=Txn("job-a", 1))
+    older = engine.write(df, path, txn=Txn("job-a", 0))
+    assert (first.skipped, again.skipped, older.skipped) == (False, True, True)
+    assert engine.version(path) == 0
+    assert engine.txn_version(path, "job-a") == 1
+    other = engine.write(df, path, txn=Txn("job-b", 1))
+    assert not other.skipped
+    assert engine.read(spark, path).count() == 2
+
+
+def test_staged_data_is_invisible_until_commit(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    staged = engine.stage(rows(spark, ("b", "2024-01-01", 2)), path, partition_by=["d"])
+    assert staged.rows == 1
+    assert staged.dataframe().count() == 1
+    assert engine.read(spark, path).count() == 1
+    engine.abort(staged)
+    assert engine.read(spark, path).count() == 1
+    assert engine.version(path) == 0
+
+
+def test_new_nullable_column_is_added(engine: TableEngine, spark: SparkSession, path: str) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path)
+    wider = rows(spark, ("b", "2024-01-02", 2)).selectExpr("*", "CAST(v * 2 AS double) AS extra")
+    engine.write(wider, path)
+    got = engine.read(spark, path)
+    assert got.columns == ["k", "d", "ts", "v", "extra"]
+    assert {(r.k, r.extra) for r in got.collect()} == {("a", None), ("b", 4.0)}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("k, d, ts, CAST(v AS string) AS v", "changes type"),
+        ("k, d, ts", "'v' .* is missing"),
+    ],
+)
+def test_other_schema_changes_are_rejected(
+    engine: TableEngine, spark: SparkSession, path: str, change: str, message: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path)
+    with pytest.raises(SchemaEvolutionError, match=message):
+        engine.write(rows(spark, ("b", "2024-01-01", 2)).selectExpr(*change.split(", ")), path)
+    assert engine.version(path) == 0
+
+
+def test_partitioning_cannot_change(engine: TableEngine, spark: SparkSession, path: str) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    with pytest.raises(TableError, match="partitioned by"):
+        engine.write(rows(spark, ("b", "2024-01-01", 2)), path, partition_by=["k"])
+
+
+def test_empty_write_creates_an_empty_table(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(spark.createDataFrame([], SCHEMA), path, partition_by=["d"])
+    assert engine.exists(path)
+    assert engine.read(spark, path).count() == 0
+
+
+def test_missing_table_is_a_clear_error(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    assert not engine.exists(path)
+    assert engine.version(path) is None
+    with pytest.raises(TableNotFoundError, match="No Delta table"):
+        engine.read(spark, path)
+
+
+def test_partition_values_with_special_characters_round_trip(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    df = spark.createDataFrame([("a b/c:d%e", 1), ("plain", 2)], "k string, v bigint")
+    engine.write(df, path, partition_by=["k"])
+    assert_df_equality(engine.read(spark, path), df, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_written_table_is_readable_by_deltalake(spark: SparkSession, path: str) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    engine = select_engine(spark, "delta-rs")
+    engine.write(
+        rows(spark, ("a", "2024-01-01", 1), ("b", "2024-01-02", 2)), path, partition_by=["d"]
+    )
+    data = deltalake.DeltaTable(path).to_pyarrow_table().to_pydict()
+    assert sorted(zip(data["k"], data["v"])) == [("a", 1), ("b", 2)]
+    assert sorted(data["d"]) == [dt.date(2024, 1, 1), dt.date(2024, 1, 2)]
+    assert data["ts"][0].hour == 12  # TIMESTAMP_MICROS, UTC

@@ -1,0 +1,85 @@
+"""The command line, called in-process through featurekit.cli.main."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from featurekit.cli import main
+from featurekit.demo import DemoSpec, events, labels
+from featurekit.demo_run import write_source_table
+from featurekit.runtime.local import LocalConfig, LocalRuntime
+
+
+@pytest.fixture
+def demo_warehouse(spark: SparkSession, warehouse: Path) -> Path:
+    runtime = LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
+    spec = DemoSpec(users=20, days=5)
+    write_source_table(runtime, "raw.events", events(spark, spec), "events")
+    write_source_table(runtime, "raw.labels", labels(spark, spec), "labels")
+    return warehouse
+
+
+def test_jobs_lists_inputs_outputs_and_params(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs"]) == 0
+    out = capsys.readouterr().out
+    assert "user_activity_daily:" in out
+    assert "in  events: raw.events" in out
+    assert "out features.user_activity_daily" in out
+
+
+def test_unknown_job_exits_2_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "user_activty_daily", "--quiet"]) == 2
+    assert "Did you mean 'user_activity_daily'" in capsys.readouterr().err
+
+
+def test_run_json_prints_the_run_record(
+    demo_warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", "user_activity_daily", "--warehouse", str(demo_warehouse), "--quiet", "--json"]
+    assert (
+        main([*args, "--param", "min_events=2", "--start", "2026-01-02", "--end", "2026-01-03"])
+        == 0
+    )
+    record = json.loads(capsys.readouterr().out)
+    assert record["status"] == "succeeded"
+    assert record["params"]["min_events"] == "2"
+    assert (record["start"], record["end"]) == ("2026-01-02", "2026-01-03")
+    assert record["output"]["mode"] == "replace"
+    assert record["output"]["rows_written"] > 0
+    assert record["inputs"][0]["rows"] > 0
+    stored = demo_warehouse / "_runs" / "user_activity_daily" / f"{record['run_id']}.json"
+    assert json.loads(stored.read_text())["output"] == record["output"]
+
+
+def test_table_commands_read_without_spark(
+    demo_warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wh = ["--warehouse", str(demo_warehouse)]
+    assert main(["run", "user_activity_daily", "--quiet", *wh]) == 0
+    capsys.readouterr()
+    assert main(["table", "list", *wh]) == 0
+    listing = capsys.readouterr().out
+    assert "features.user_activity_daily" in listing
+    assert "raw.events" in listing
+    assert main(["table", "show", "features.user_activity_daily", "--limit", "3", *wh]) == 0
+    shown = capsys.readouterr().out
+    assert "keys: user_id" in shown
+    assert "purchase_amount" in shown
+    assert main(["table", "history", "features.user_activity_daily", *wh]) == 0
+    assert "user_activity_daily" in capsys.readouterr().out
+
+
+def test_missing_table_is_a_clear_cli_error(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["table", "show", "features.nothing", "--warehouse", str(warehouse)]) == 2
+    assert "not in the catalog" in capsys.readouterr().err
+
+
+def test_start_without_end_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "user_activity_daily", "--start", "2026-01-01", "--quiet"]) == 2
+    assert "both --start and --end" in capsys.readouterr().err

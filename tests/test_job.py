@@ -1,0 +1,61 @@
+"""Job declarations are checked when the class is defined."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import DataFrame
+
+from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit.errors import ConfigError
+from featurekit.job import make_context
+
+OUT = FeatureTable("features.t", keys=("k",), date_column="d", columns={"k": "string", "d": "date"})
+
+
+def test_transform_keywords_must_match_inputs() -> None:
+    with pytest.raises(ConfigError, match="transform\\(\\) takes inputs \\['evnts'\\]"):
+
+        class Bad(FeatureJob):
+            name = "bad"
+            inputs = {"events": TableInput("raw.events")}
+            output = OUT
+
+            def transform(self, ctx: JobContext, evnts: DataFrame) -> DataFrame:
+                return evnts
+
+
+def test_output_must_be_declared() -> None:
+    with pytest.raises(ConfigError, match="output = FeatureTable"):
+
+        class NoOutput(FeatureJob):
+            name = "no_output"
+
+            def transform(self, ctx: JobContext) -> DataFrame:
+                raise AssertionError("never called")
+
+
+def test_name_must_be_an_identifier() -> None:
+    with pytest.raises(ConfigError, match="valid identifier"):
+
+        class BadName(FeatureJob):
+            name = "bad-name"
+            output = OUT
+
+            def transform(self, ctx: JobContext) -> DataFrame:
+                raise AssertionError("never called")
+
+
+def test_context_dates_are_inclusive() -> None:
+    class Ok(FeatureJob):
+        name = "ok"
+        output = OUT
+
+        def transform(self, ctx: JobContext) -> DataFrame:
+            raise AssertionError("never called")
+
+    import datetime as dt
+
+    ctx = make_context(Ok, "local", start=dt.date(2024, 2, 28), end=dt.date(2024, 3, 1))
+    assert [d.isoformat() for d in ctx.dates()] == ["2024-02-28", "2024-02-29", "2024-03-01"]
+    with pytest.raises(ConfigError, match="after --end"):
+        make_context(Ok, "local", start=dt.date(2024, 3, 2), end=dt.date(2024, 3, 1))

@@ -1,0 +1,181 @@
+"""The FeatureJob lifecycle on the local runtime: read, transform, check, stage, commit, record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from featurekit import FeatureJob, FeatureTable, JobContext, Param, TableInput
+from featurekit.errors import ConfigError, OutputContractError, TableNotFoundError
+from featurekit.runtime.local import LocalRuntime
+
+EVENTS = "user_id string, event_time timestamp, amount double"
+
+
+def events(spark: SparkSession, *items: tuple[str, str, float]) -> DataFrame:
+    return spark.createDataFrame(
+        [(u, dt.datetime.fromisoformat(t), a) for u, t, a in items], EVENTS
+    )
+
+
+def seed_events(runtime: LocalRuntime, df: DataFrame) -> None:
+    location = runtime.location("raw.events")
+    runtime.engine.write(df, location, mode="overwrite")
+    schema = runtime.engine.schema(location)
+    assert schema is not None
+    runtime.catalog.register("raw.events", location, schema=schema.jsonValue())
+
+
+class DailySpend(FeatureJob):
+    name = "daily_spend"
+    inputs = {"events": TableInput("raw.events", time_column="event_time")}
+    output = FeatureTable(
+        "features.daily_spend",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns={"user_id": "string", "feature_date": "date", "spend": "double"},
+    )
+    params = {"scale": Param(float, default=1.0)}
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        return events.groupBy("user_id", F.to_date("event_time").alias("feature_date")).agg(
+            (F.sum("amount") * ctx.params["scale"]).alias("spend")
+        )
+
+
+class DuplicateKeys(DailySpend):
+    name = "duplicate_keys"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        return events.select(
+            "user_id", F.to_date("event_time").alias("feature_date"), F.col("amount").alias("spend")
+        )
+
+
+class WrongType(DailySpend):
+    name = "wrong_type"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        out = super().transform(ctx, events=events)
+        return out.withColumn("spend", F.col("spend").cast("string"))
+
+
+@pytest.fixture
+def runtime(local_runtime: LocalRuntime, spark: SparkSession) -> LocalRuntime:
+    seed_events(
+        local_runtime,
+        events(
+            spark,
+            ("u1", "2024-01-01 00:00:00", 1.0),
+            ("u1", "2024-01-01 23:59:59", 2.0),
+            ("u2", "2024-01-02 10:00:00", 5.0),
+            ("u1", "2024-01-03 08:00:00", 7.0),
+        ),
+    )
+    return local_runtime
+
+
+def spend_table(spark: SparkSession, *items: tuple[str, str, float]) -> DataFrame:
+    return spark.createDataFrame(
+        [(u, dt.date.fromisoformat(d), s) for u, d, s in items],
+        "user_id string, feature_date date, spend double",
+    )
+
+
+def read_output(runtime: LocalRuntime, name: str = "features.daily_spend") -> DataFrame:
+    return runtime.engine.read(runtime.spark, runtime.location(name))
+
+
+def test_run_builds_the_declared_table(runtime: LocalRuntime, spark: SparkSession) -> None:
+    record = DailySpend().run(runtime)
+    assert record.status == "succeeded"
+    assert record.output is not None
+    assert (record.output.rows_written, record.output.version) == (3, 0)
+    assert [(i.name, i.rows, i.version) for i in record.inputs] == [("events", 4, 0)]
+    expected = spend_table(
+        spark, ("u1", "2024-01-01", 3.0), ("u2", "2024-01-02", 5.0), ("u1", "2024-01-03", 7.0)
+    )
+    assert_df_equality(read_output(runtime), expected, ignore_row_order=True, ignore_nullable=True)
+    entry = runtime.catalog.get("features.daily_spend")
+    assert (entry.keys, entry.date_column, entry.partition_columns) == (
+        ("user_id",),
+        "feature_date",
+        ("feature_date",),
+    )
+
+
+def test_parameters_are_typed(runtime: LocalRuntime) -> None:
+    record = DailySpend().run(runtime, params={"scale": "10"})
+    assert record.params == {"scale": "10.0"}
+    assert {r.spend for r in read_output(runtime).collect()} == {30.0, 50.0, 70.0}
+
+
+def test_same_dates_twice_leave_identical_contents(runtime: LocalRuntime) -> None:
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+    DailySpend().run(runtime)
+    DailySpend().run(runtime, start=start, end=end)
+    once = read_output(runtime).collect()
+    DailySpend().run(runtime, start=start, end=end)
+    twice = read_output(runtime)
+    assert twice.count() == 3
+    assert sorted(twice.collect()) == sorted(once)
+
+
+def test_date_range_replaces_only_its_dates(runtime: LocalRuntime, spark: SparkSession) -> None:
+    DailySpend().run(runtime)
+    seed_events(runtime, events(spark, ("u3", "2024-01-02 09:00:00", 4.0)))
+    DailySpend().run(runtime, start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 2))
+    expected = spend_table(
+        spark, ("u1", "2024-01-01", 3.0), ("u3", "2024-01-02", 4.0), ("u1", "2024-01-03", 7.0)
+    )
+    assert_df_equality(read_output(runtime), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_duplicate_keys_fail_and_commit_nothing(runtime: LocalRuntime) -> None:
+    DailySpend().run(runtime)
+    DuplicateKeys.output = DailySpend.output
+    with pytest.raises(OutputContractError, match="more than once"):
+        DuplicateKeys().run(runtime)
+    assert runtime.engine.version(runtime.location("features.daily_spend")) == 0
+    staging = Path(runtime.location("features.daily_spend")) / "_featurekit_staging"
+    assert not any(staging.rglob("*.parquet"))
+
+
+def test_declared_types_are_enforced(runtime: LocalRuntime) -> None:
+    with pytest.raises(OutputContractError, match="'spend' is string, declared double"):
+        WrongType().run(runtime)
+    assert not runtime.engine.exists(runtime.location("features.daily_spend"))
+
+
+def test_missing_input_table_is_named(local_runtime: LocalRuntime) -> None:
+    with pytest.raises(TableNotFoundError, match=r"raw\.events.*featurekit demo"):
+        DailySpend().run(local_runtime)
+
+
+def test_run_record_is_stored_for_failures_too(runtime: LocalRuntime) -> None:
+    ok = DailySpend().run(runtime)
+    with pytest.raises(OutputContractError):
+        WrongType().run(runtime, run_id="bad-run")
+    stored = json.loads(
+        (runtime.warehouse.root / f"_runs/daily_spend/{ok.run_id}.json").read_text()
+    )
+    assert stored["status"] == "succeeded"
+    assert set(stored["phases"]) == {"read", "transform", "write", "validate", "commit"}
+    failed = json.loads((runtime.warehouse.root / "_runs/wrong_type/bad-run.json").read_text())
+    assert (failed["status"], failed["error_type"]) == ("failed", "OutputContractError")
+
+
+def test_start_without_end_is_rejected(runtime: LocalRuntime) -> None:
+    with pytest.raises(ConfigError, match="both --start and --end"):
+        DailySpend().run(runtime, start=dt.date(2024, 1, 1))
+
+
+def test_unknown_parameter_is_rejected_before_spark(runtime: LocalRuntime) -> None:
+    with pytest.raises(ConfigError, match=r"no parameter 'scal'.*Did you mean 'scale'"):
+        DailySpend().run(runtime, params={"scal": "2"})
