@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Python source folders that exist in this checkout.
-PY_DIRS := $(wildcard $(PY_DIRS))
+PY_DIRS := $(wildcard src jobs entrypoints tests benchmarks)
 
 .PHONY: install demo test test-fast lint format bench conformance clean
 
