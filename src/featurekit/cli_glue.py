@@ -33,10 +33,7 @@ def glue_argv(script: str, script_args: Sequence[str]) -> list[str]:
     """
     from featurekit.runtime.glue import given
 
-    args = list(script_args)
-    if args[:1] == ["--"]:
-        args = args[1:]
-    argv = [script, *args]
+    argv = [script, *script_args]
     if not given(argv, "JOB_NAME"):
         argv += ["--JOB_NAME", Path(script).stem]
     if not given(argv, "JOB_RUN_ID"):
@@ -64,11 +61,26 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from featurekit.cli import local_runtime
+def split_run_args(
+    args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
+) -> tuple[argparse.Namespace, list[str]]:
+    """Options before ``--`` are featurekit's (``--warehouse``...), the rest the script's."""
+    rest = list(args.script_args)
+    if "--" not in rest:
+        return args, rest
+    cut = rest.index("--")
+    own = argparse.ArgumentParser(prog="featurekit glue run SCRIPT", add_help=False)
+    add_runtime_args(own)
+    own.parse_args(rest[:cut], namespace=args)
+    return args, rest[cut + 1 :]
 
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from featurekit.cli import _add_runtime_args, local_runtime
+
+    args, script_args = split_run_args(args, _add_runtime_args)
     runtime = local_runtime(args)  # builds the SparkSession the script's getOrCreate() finds
-    return run_script(args.script, args.script_args, runtime)
+    return run_script(args.script, script_args, runtime)
 
 
 def cmd_bookmark_show(args: argparse.Namespace) -> int:
@@ -94,7 +106,9 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
 
     p = gsub.add_parser("run", help="run a Glue script locally (awsglue emulated)")
     p.add_argument("script", help="the Glue job script (.py)")
-    p.add_argument("script_args", nargs="*", help="after --: the script's arguments")
+    p.add_argument(
+        "script_args", nargs=argparse.REMAINDER, help="[--warehouse DIR ...] -- SCRIPT_ARGS"
+    )
     add_runtime_args(p)
     p.set_defaults(handler=cmd_run)
 
