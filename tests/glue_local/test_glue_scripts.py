@@ -13,6 +13,8 @@ from featurekit.cli_glue import run_script
 from featurekit.glue_local.bookmarks import BookmarkStore
 from featurekit.runtime.local import LocalRuntime
 
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).parent / "scripts" / "orders_job.py"
 SCHEMA = "order_id string, amount double"
 

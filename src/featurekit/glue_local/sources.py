@@ -141,7 +141,8 @@ def keys_filter(
         raise InputError(f"jobBookmarkKeys {missing} are not columns of the source: {df.columns}.")
 
     def tuple_of(values: Sequence[Any]) -> Any:
-        return F.struct(*[F.lit(v).cast(df.schema[k].dataType) for k, v in zip(keys, values)])
+        lits = [F.lit(v).cast(df.schema[k].dataType).alias(k) for k, v in zip(keys, values)]
+        return F.struct(*lits)
 
     current = F.struct(*[F.col(k) for k in keys])
     if after is not None:

@@ -157,9 +157,7 @@ class GlueRuntime(Runtime):
 
     def begin(self, ctx: JobContext) -> None:
         """``Job.init(JOB_NAME, args)`` with this run's id, before anything is read."""
-        from awsglue.job import Job
-
-        self._job = Job(self.glue_context)
+        self._job = _job_class(self.glue_context)(self.glue_context)
         self._job.init(
             self.glue_config.job_name, {**self.glue_config.args, "JOB_RUN_ID": ctx.run_id}
         )
@@ -207,6 +205,17 @@ class GlueRuntime(Runtime):
             declared = self.spark.createDataFrame([], inp.schema).schema
             df = df.select(*[F.col(f.name).cast(f.dataType) for f in declared.fields])
         return df
+
+
+def _job_class(glue_context: Any) -> Any:
+    """awsglue's Job for a real GlueContext; the emulation's for featurekit's own."""
+    if getattr(glue_context, "featurekit_emulation", False):
+        from featurekit.glue_local.job import Job as LocalJob
+
+        return LocalJob
+    from awsglue.job import Job
+
+    return Job
 
 
 def glue_format_options(inp: FilesInput) -> dict[str, Any]:

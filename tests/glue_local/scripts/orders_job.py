@@ -23,7 +23,10 @@ orders = glueContext.create_dynamic_frame.from_options(
 )
 mapped = ApplyMapping.apply(
     frame=orders,
-    mappings=[("order_id", "string", "order_id", "string"), ("amount", "string", "amount", "double")],
+    mappings=[
+        ("order_id", "string", "order_id", "string"),
+        ("amount", "string", "amount", "double"),
+    ],
     transformation_ctx="mapped",
 )
 if mapped.count() > 0:
