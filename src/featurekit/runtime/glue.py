@@ -81,10 +81,6 @@ class GlueArgs:
     run_id: Optional[str] = None
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def bookmark_option(self) -> str:
-        return str(self.resolved.get("job_bookmark_option") or DISABLE)
-
 
 def _parse_params(text: Optional[str]) -> dict[str, str]:
     if not text:
