@@ -13,6 +13,7 @@ passes when missing: ``--JOB_NAME`` (the script's name) and a fresh ``--JOB_RUN_
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import runpy
 import sys
@@ -75,10 +76,12 @@ def split_run_args(
     return args, rest[cut + 1 :]
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from featurekit.cli import _add_runtime_args, local_runtime
+def cmd_run(
+    args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
+) -> int:
+    from featurekit.cli import local_runtime
 
-    args, script_args = split_run_args(args, _add_runtime_args)
+    args, script_args = split_run_args(args, add_runtime_args)
     runtime = local_runtime(args)  # builds the SparkSession the script's getOrCreate() finds
     return run_script(args.script, script_args, runtime)
 
@@ -110,7 +113,7 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
         "script_args", nargs=argparse.REMAINDER, help="[--warehouse DIR ...] -- SCRIPT_ARGS"
     )
     add_runtime_args(p)
-    p.set_defaults(handler=cmd_run)
+    p.set_defaults(handler=functools.partial(cmd_run, add_runtime_args=add_runtime_args))
 
     bookmark = gsub.add_parser("bookmark", help="show or reset a job's bookmark")
     bsub = bookmark.add_subparsers(dest="bookmark_command", required=True, metavar="ACTION")

@@ -46,6 +46,7 @@ def test_csv_without_header_names_columns_like_glue_and_json_reads(
     check(df, spark.createDataFrame([("x", 1)], "k string, v bigint"))
 
 
+@pytest.mark.slow
 def test_from_catalog_reads_delta_and_bookmarks_by_job_bookmark_keys(
     spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext
 ) -> None:
@@ -83,6 +84,7 @@ def test_bookmarks_on_a_delta_table_without_keys_are_unsupported(
         )
 
 
+@pytest.mark.slow
 def test_write_to_catalog_delta_table_appends(
     spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext
 ) -> None:
