@@ -37,6 +37,7 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
         create_job_request,
         validate_request,
     )
+    from featurekit.errors import MissingDependencyError
     from featurekit.registry import get_job
 
     plan = GluePlan(
@@ -51,7 +52,10 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
         execution_class=args.execution_class,
     )
     request = create_job_request(plan, get_job(args.job))
-    validate_request(request)
+    try:
+        validate_request(request)
+    except MissingDependencyError:
+        print("featurekit: note: not validated (pip install 'featurekit[aws]')", file=sys.stderr)
     if request["Role"] == PLACEHOLDER_ROLE:
         print(
             "featurekit: note: pass --role ARN (the Role below is a placeholder)", file=sys.stderr

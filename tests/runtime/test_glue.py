@@ -9,15 +9,21 @@ from pathlib import Path
 import pytest
 from awsglue.utils import GlueArgumentError, getResolvedOptions
 from chispa import assert_df_equality
+from jobs.user_activity_daily import UserActivityDaily
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, Param
+from featurekit.cli_glue import run_script
+from featurekit.demo import DemoSpec, events
+from featurekit.demo_run import write_source_table
 from featurekit.errors import ConfigError, InputError
 from featurekit.glue_local import GlueContext
 from featurekit.glue_local.bookmarks import BookmarkStore
 from featurekit.runtime.glue import GlueArgs, GlueConfig, GlueRuntime, build_runtime, resolve_args
+from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.warehouse import Warehouse
 
+ENTRY = Path(__file__).resolve().parents[2] / "entrypoints" / "glue_job.py"
 ARGV = ["script.py", "--JOB_NAME", "nightly", "--featurekit_job", "user_activity_daily"]
 
 
@@ -127,23 +133,26 @@ def table(spark: SparkSession, runtime: GlueRuntime) -> DataFrame:
 def test_incremental_input_reads_only_new_files_and_commits_after_success(
     spark: SparkSession, runtime: GlueRuntime, warehouse: Path
 ) -> None:
+    day1, day2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
     put(warehouse, "a.csv", ["o1,1.5,2026-01-01"])
-    first = GlueOrders().run(runtime)
+    with pytest.raises(ConfigError, match="needs --featurekit_start/--featurekit_end"):
+        GlueOrders().run(runtime)
+    first = GlueOrders().run(runtime, start=day1, end=day1)
     assert first.inputs[0].rows == 1
     store = BookmarkStore(Warehouse(warehouse))
     assert [r["run_id"] for r in store.show("orders_job")["runs"]] == [first.run_id]
 
     put(warehouse, "b.csv", ["o2,2.0,2026-01-02", "o3,3.0,2026-01-02"])
-    second = GlueOrders().run(runtime)
+    second = GlueOrders().run(runtime, start=day2, end=day2)
     assert second.inputs[0].rows == 2
     expected = spark.createDataFrame(
-        [("o2", 2.0, dt.date(2026, 1, 2)), ("o3", 3.0, dt.date(2026, 1, 2))],
+        [("o1", 1.5, day1), ("o2", 2.0, day2), ("o3", 3.0, day2)],
         "order_id string, amount double, order_date date",
     )
     assert_df_equality(table(spark, runtime), expected, ignore_row_order=True, ignore_nullable=True)
 
     with pytest.raises(InputError, match="no new data since the last committed job bookmark"):
-        GlueOrders().run(runtime)
+        GlueOrders().run(runtime, start=day2, end=day2)
 
 
 @pytest.mark.slow
@@ -151,7 +160,31 @@ def test_a_failed_run_does_not_commit_the_bookmark(
     spark: SparkSession, runtime: GlueRuntime, warehouse: Path
 ) -> None:
     put(warehouse, "a.csv", ["o1,1.5,2026-01-01"])
+    day = dt.date(2026, 1, 1)
     with pytest.raises(RuntimeError, match="transform failed"):
-        GlueOrders().run(runtime, params={"fail": True})
+        GlueOrders().run(runtime, params={"fail": True}, start=day, end=day)
     assert BookmarkStore(Warehouse(warehouse)).show("orders_job")["version"] == 0
-    assert GlueOrders().run(runtime).inputs[0].rows == 1
+    assert GlueOrders().run(runtime, start=day, end=day).inputs[0].rows == 1
+
+
+@pytest.mark.slow
+def test_entry_script_takes_params_and_dates_like_the_cli(
+    spark: SparkSession, local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    spec = DemoSpec(users=20, days=5)
+    other = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "cli"), quiet=True), spark=spark)
+    for rt in (local_runtime, other):
+        write_source_table(rt, "raw.events", events(spark, spec), "events")
+    start, end = dt.date(2026, 1, 2), dt.date(2026, 1, 3)
+    args = ["--JOB_NAME", "demo", "--featurekit_job", "user_activity_daily",
+            "--featurekit_params", "min_events=2", "--featurekit_start", "2026-01-02",
+            "--featurekit_end=2026-01-03"]  # fmt: skip
+    assert run_script(str(ENTRY), args, local_runtime) == 0
+    UserActivityDaily().run(other, params={"min_events": 2}, start=start, end=end)
+    name = "features.user_activity_daily"
+    glue_table = local_runtime.engine.read(spark, local_runtime.location(name))
+    assert glue_table.count() > 0
+    assert_df_equality(
+        glue_table, other.engine.read(spark, other.location(name)), ignore_row_order=True
+    )
+    assert run_script(str(ENTRY), ["--JOB_NAME", "demo"], local_runtime) == 2

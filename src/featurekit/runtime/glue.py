@@ -11,8 +11,9 @@ Around the featurekit lifecycle: ``Job.init(JOB_NAME, args)`` before, ``job.comm
 after a successful output commit, and no commit after a failure (so Glue's bookmarks
 do not advance). An input declared ``incremental=True`` is read through
 ``create_dynamic_frame`` with ``transformation_ctx=<input name>`` when the run has
-job bookmarks on, so Glue hands over only new files. On real Glue tables use the
-delta-spark engine (``--datalake-formats delta``).
+job bookmarks on, so Glue hands over only new files; such a run must have a date
+range (it replaces those dates; overwriting the table with new data only would lose
+rows). On real Glue tables use the delta-spark engine (``--datalake-formats delta``).
 
 Example (the uploaded entry script)::
 
@@ -166,6 +167,12 @@ class GlueRuntime(Runtime):
     def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:
         if not (inp.incremental and self.glue_config.bookmark_option != DISABLE):
             return super().read_input(name, inp, ctx)
+        if ctx.start is None:
+            raise ConfigError(
+                f"Input {name!r} is read with Glue job bookmarks (only new data), so the run "
+                "needs --featurekit_start/--featurekit_end: without a date range it would "
+                "overwrite the whole table with the new data alone."
+            )
         df = self._read_bookmarked(name, inp)
         if not df.columns:
             raise InputError(
