@@ -114,3 +114,23 @@ def test_state_is_per_transformation_ctx_and_reads_without_ctx_are_not_tracked(
     assert again.new_files("one", {"s3://b/a": 1.0}) == []
     assert again.new_files("two", {"s3://b/a": 1.0}) == ["s3://b/a"]
     assert set(store.show("job")["current"]) == {"one"}
+
+
+def test_key_bookmarks_remember_the_last_key_and_pause_reads_a_range(store: BookmarkStore) -> None:
+    def commit(run_id: str, last: list[str]) -> None:
+        session = BookmarkSession.open(store, "job", run_id, ENABLE)
+        session.record_keys("tbl", ["id"], "asc", last)
+        session.commit()
+
+    first = BookmarkSession.open(store, "job", "r0", ENABLE)
+    assert first.key_bounds("tbl") == (None, None)
+    commit("r1", ["10"])
+    commit("r2", ["20"])
+    assert BookmarkSession.open(store, "job", "r3", ENABLE).key_bounds("tbl") == (["20"], None)
+    paused = BookmarkSession.open(store, "job", "p", PAUSE, "r1", "r2")
+    assert paused.key_bounds("tbl") == (["10"], ["20"])
+    nothing_new = BookmarkSession.open(store, "job", "r3", ENABLE)
+    nothing_new.record_keys("tbl", ["id"], "asc", None)
+    nothing_new.commit()
+    assert store.show("job")["current"]["tbl"]["max"] == ["20"]
+    assert BookmarkSession.open(store, "job", "d", DISABLE).key_bounds("tbl") == (None, None)

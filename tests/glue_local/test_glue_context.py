@@ -11,7 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.demo_run import write_source_table
-from featurekit.errors import UnsupportedError
+from featurekit.errors import StateError, UnsupportedError
 from featurekit.glue_local import GlueContext, Job
 from featurekit.runtime.local import LocalRuntime
 
@@ -118,4 +118,8 @@ def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> 
         )
     with pytest.raises(UnsupportedError, match="format='avro'"):
         glue.create_dynamic_frame_from_options("s3", {"paths": ["s3://b/x"]}, format="avro")
+    with pytest.raises(UnsupportedError, match=r"Job\.isBookmarked.*commit\(\)"):
+        Job(glue).isBookmarked()
+    with pytest.raises(StateError, match=r"before job\.init"):
+        Job(glue).commit()
     glue.get_logger().info("logger works")

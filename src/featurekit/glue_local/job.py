@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from featurekit.errors import StateError
+from featurekit.glue_local._support import unsupported
 from featurekit.glue_local.bookmarks import DISABLE, BookmarkSession
 from featurekit.glue_local.context import GlueContext
 
@@ -63,6 +64,11 @@ class Job:
                 f"{type(glue_context_or_spark_session).__name__}."
             )
         self._session: Optional[BookmarkSession] = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        unsupported(f"Job.{name}", "Job(glue_context), init(name, args), commit(), isInitialized()")
 
     def init(self, job_name: str, args: Optional[Mapping[str, Any]] = None) -> None:
         """Start the run: load the committed bookmark state of ``job_name``."""
