@@ -73,6 +73,26 @@ def test_from_catalog_reads_delta_and_bookmarks_by_job_bookmark_keys(
     check(unbookmarked.toDF(), more)
 
 
+def test_catalog_table_of_files_is_bookmarked_by_file(
+    spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext, warehouse: Path
+) -> None:
+    local_runtime.catalog.register("raw.clicks", "s3://b/clicks", schema={}, format="json")
+    put(warehouse, "b/clicks/1.json", '{"n": 1}\n')
+    job = Job(glue)
+    job.init("clicks", {"job_bookmark_option": "job-bookmark-enable", "JOB_RUN_ID": "r1"})
+    first = glue.create_dynamic_frame.from_catalog(
+        database="raw", table_name="clicks", transformation_ctx="clicks"
+    )
+    check(first.toDF(), spark.createDataFrame([(1,)], "n bigint"))
+    job.commit()
+    put(warehouse, "b/clicks/2.json", '{"n": 2}\n')
+    job.init("clicks", {"job_bookmark_option": "job-bookmark-enable", "JOB_RUN_ID": "r2"})
+    second = glue.create_dynamic_frame.from_catalog(
+        database="raw", table_name="clicks", transformation_ctx="clicks"
+    )
+    check(second.toDF(), spark.createDataFrame([(2,)], "n bigint"))
+
+
 def test_bookmarks_on_a_delta_table_without_keys_are_unsupported(
     spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext
 ) -> None:

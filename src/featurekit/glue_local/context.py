@@ -188,7 +188,8 @@ class GlueContext:
             return df
         found = sources.list_objects(self.warehouse, location, recurse=True)
         chosen = self._new_objects(ctx or "", found)
-        return sources.read_files(self.spark_session, chosen, entry.format, {"withHeader": True})
+        options = {"withHeader": True} if entry.format == "csv" else {}
+        return sources.read_files(self.spark_session, chosen, entry.format, options)
 
     def _read_keys(self, df: DataFrame, ctx: str, keys: list[str], order: str) -> DataFrame:
         if order not in ("asc", "desc"):
