@@ -1,0 +1,128 @@
+"""``featurekit glue run|bookmark``: run unmodified Glue scripts locally, inspect bookmarks.
+
+    featurekit glue run SCRIPT [--warehouse DIR] -- SCRIPT_ARGS...
+    featurekit glue bookmark show JOB [--warehouse DIR]
+    featurekit glue bookmark reset JOB [--run-id ID] [--warehouse DIR]
+
+``glue run`` starts a local SparkSession, installs featurekit's awsglue emulation
+in place of ``awsglue`` (``awsglue.utils`` stays the real one) and runs the script
+as ``__main__`` with ``sys.argv = [SCRIPT, *SCRIPT_ARGS]``, adding what Glue always
+passes when missing: ``--JOB_NAME`` (the script's name) and a fresh ``--JOB_RUN_ID``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import runpy
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+from featurekit.errors import ConfigError
+from featurekit.warehouse import Warehouse
+
+
+def glue_argv(script: str, script_args: Sequence[str]) -> list[str]:
+    """``sys.argv`` for the script: its args, plus JOB_NAME / a fresh JOB_RUN_ID when missing.
+
+    >>> glue_argv("etl.py", ["--JOB_NAME", "x"])[:3]
+    ['etl.py', '--JOB_NAME', 'x']
+    """
+    from featurekit.runtime.glue import given
+
+    argv = [script, *script_args]
+    if not given(argv, "JOB_NAME"):
+        argv += ["--JOB_NAME", Path(script).stem]
+    if not given(argv, "JOB_RUN_ID"):
+        argv += ["--JOB_RUN_ID", f"jr_{uuid.uuid4().hex}"]
+    return argv
+
+
+def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
+    """Run a Glue script with the emulation installed on ``runtime``'s warehouse and session."""
+    from featurekit.glue_local.install import installed
+
+    path = Path(script)
+    if not path.is_file():
+        raise ConfigError(f"Glue script {script!r} not found.")
+    saved_argv = sys.argv
+    sys.argv = glue_argv(script, script_args)
+    try:
+        with installed(warehouse=str(runtime.warehouse.root)):
+            runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    finally:
+        sys.argv = saved_argv
+    return 0
+
+
+def split_run_args(
+    args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
+) -> tuple[argparse.Namespace, list[str]]:
+    """Options before ``--`` are featurekit's (``--warehouse``...), the rest the script's."""
+    rest = list(args.script_args)
+    if "--" not in rest:
+        return args, rest
+    cut = rest.index("--")
+    own = argparse.ArgumentParser(prog="featurekit glue run SCRIPT", add_help=False)
+    add_runtime_args(own)
+    own.parse_args(rest[:cut], namespace=args)
+    return args, rest[cut + 1 :]
+
+
+def cmd_run(
+    args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
+) -> int:
+    from featurekit.cli import local_runtime
+
+    args, script_args = split_run_args(args, add_runtime_args)
+    runtime = local_runtime(args)  # builds the SparkSession the script's getOrCreate() finds
+    return run_script(args.script, script_args, runtime)
+
+
+def cmd_bookmark_show(args: argparse.Namespace) -> int:
+    from featurekit.glue_local.bookmarks import BookmarkStore
+
+    doc = BookmarkStore(Warehouse(args.warehouse)).show(args.job)
+    print(json.dumps(doc, indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_bookmark_reset(args: argparse.Namespace) -> int:
+    from featurekit.glue_local.bookmarks import BookmarkStore
+
+    doc = BookmarkStore(Warehouse(args.warehouse)).reset(args.job, args.run_id)
+    where = f"to run {args.run_id}" if args.run_id else "to the start (next run reads everything)"
+    print(f"Job bookmark of {args.job!r} reset {where}; {len(doc['runs'])} committed run(s) kept.")
+    return 0
+
+
+def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    glue = sub.add_parser("glue", help="run Glue scripts locally; job bookmarks")
+    gsub = glue.add_subparsers(dest="glue_command", required=True, metavar="ACTION")
+
+    p = gsub.add_parser("run", help="run a Glue script locally (awsglue emulated)")
+    p.add_argument("script", help="the Glue job script (.py)")
+    p.add_argument(
+        "script_args", nargs=argparse.REMAINDER, help="[--warehouse DIR ...] -- SCRIPT_ARGS"
+    )
+    add_runtime_args(p)
+    p.set_defaults(handler=functools.partial(cmd_run, add_runtime_args=add_runtime_args))
+
+    bookmark = gsub.add_parser("bookmark", help="show or reset a job's bookmark")
+    bsub = bookmark.add_subparsers(dest="bookmark_command", required=True, metavar="ACTION")
+    p = bsub.add_parser("show", help="the committed bookmark state and runs")
+    p.add_argument("job", help="the Glue job name (JOB_NAME)")
+    add_runtime_args(p)
+    p.set_defaults(handler=cmd_bookmark_show)
+    p = bsub.add_parser("reset", help="rewind: everything, or to a committed run")
+    p.add_argument("job", help="the Glue job name (JOB_NAME)")
+    p.add_argument("--run-id", help="rewind to the state this run committed")
+    add_runtime_args(p)
+    p.set_defaults(handler=cmd_bookmark_reset)

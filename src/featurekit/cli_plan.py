@@ -1,0 +1,86 @@
+"""``featurekit plan TARGET JOB ...``: print the deployment request for a job as JSON.
+
+    featurekit plan glue JOB --artifacts s3://BUCKET/PREFIX [--glue-version 5.1]
+                             [--worker-type G.1X] [--workers N] [--role ARN]
+
+Each target is one function decorated with ``@planner`` that adds its subcommand
+(parser arguments and a handler); adding a target (emr, emr-serverless) means
+adding one such function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+AddRuntimeArgs = Callable[[argparse.ArgumentParser], None]
+Planner = Callable[[Any, AddRuntimeArgs], None]
+PLANNERS: list[Planner] = []
+
+
+def planner(add: Planner) -> Planner:
+    """Register a function that adds one ``featurekit plan`` subcommand."""
+    PLANNERS.append(add)
+    return add
+
+
+def print_request(request: Any) -> None:
+    print(json.dumps(request, indent=2, sort_keys=True))
+
+
+def cmd_plan_glue(args: argparse.Namespace) -> int:
+    from featurekit.deploy.glue_plan import (
+        PLACEHOLDER_ROLE,
+        GluePlan,
+        create_job_request,
+        validate_request,
+    )
+    from featurekit.errors import MissingDependencyError
+    from featurekit.registry import get_job
+
+    plan = GluePlan(
+        job=args.job,
+        artifacts=args.artifacts,
+        glue_version=args.glue_version,
+        worker_type=args.worker_type,
+        workers=args.workers,
+        role=args.role,
+        bookmarks=args.bookmarks,
+        warehouse=args.featurekit_warehouse,
+        execution_class=args.execution_class,
+    )
+    request = create_job_request(plan, get_job(args.job))
+    try:
+        validate_request(request)
+    except MissingDependencyError:
+        print("featurekit: note: not validated (pip install 'featurekit[aws]')", file=sys.stderr)
+    if request["Role"] == PLACEHOLDER_ROLE:
+        print(
+            "featurekit: note: pass --role ARN (the Role below is a placeholder)", file=sys.stderr
+        )
+    print_request(request)
+    return 0
+
+
+@planner
+def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
+    p = psub.add_parser("glue", help="the Glue CreateJob request for a job")
+    p.add_argument("job")
+    p.add_argument("--artifacts", required=True, metavar="s3://BUCKET/PREFIX")
+    p.add_argument("--glue-version", default="5.1")
+    p.add_argument("--worker-type", default="G.1X")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--role", help="IAM role ARN of the Glue job")
+    p.add_argument("--bookmarks", choices=("enable", "disable", "pause"))
+    p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
+    p.add_argument("--featurekit-warehouse", help="the warehouse the Glue job uses")
+    p.set_defaults(handler=cmd_plan_glue)
+
+
+def add_commands(sub: Any, add_runtime_args: AddRuntimeArgs) -> None:
+    plan = sub.add_parser("plan", help="print a deployment request (Glue, EMR, ...) as JSON")
+    psub = plan.add_subparsers(dest="plan_target", required=True, metavar="TARGET")
+    for add in PLANNERS:
+        add(psub, add_runtime_args)

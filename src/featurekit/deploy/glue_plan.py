@@ -1,0 +1,147 @@
+"""The Glue CreateJob request for a featurekit job, as data.
+
+Every featurekit job runs the same uploaded script (``entrypoints/glue_job.py``);
+the job is picked by ``--featurekit_job``. Artifacts live under one S3 prefix::
+
+    s3://BUCKET/PREFIX/entrypoints/glue_job.py   the entry script (ScriptLocation)
+    s3://BUCKET/PREFIX/featurekit.zip            featurekit + jobs (--extra-py-files)
+    s3://BUCKET/PREFIX/tmp/                      --TempDir
+
+Example::
+
+    plan = GluePlan(job="user_activity_daily", artifacts="s3://my-bucket/featurekit")
+    request = create_job_request(plan, get_job("user_activity_daily"))
+    validate_request(request)   # botocore's own checks for glue.CreateJob
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.errors import ConfigError, MissingDependencyError
+from featurekit.io import DeltaInput, FilesInput, TableInput
+from featurekit.runtime.local import DELTA_CONFS
+
+if TYPE_CHECKING:
+    from featurekit.job import FeatureJob
+
+GLUE_VERSIONS = ("4.0", "5.0", "5.1", "6.0")
+WORKER_DPUS: Mapping[str, int] = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
+EXECUTION_CLASSES = ("STANDARD", "FLEX")
+PLACEHOLDER_ROLE = "arn:aws:iam::123456789012:role/REPLACE-WITH-GLUE-JOB-ROLE"
+ENTRY_SCRIPT = "entrypoints/glue_job.py"
+CODE_ZIP = "featurekit.zip"
+
+
+@dataclass(frozen=True)
+class GluePlan:
+    """What to deploy and on what capacity. Validated at construction."""
+
+    job: str
+    artifacts: str
+    glue_version: str = "5.1"
+    worker_type: str = "G.1X"
+    workers: int = 2
+    role: Optional[str] = None
+    bookmarks: Optional[str] = None  # enable | disable | pause; None: enable iff incremental inputs
+    warehouse: Optional[str] = None
+    execution_class: str = "STANDARD"
+
+    def __post_init__(self) -> None:
+        if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
+            raise ConfigError(f"--artifacts must be s3://BUCKET/PREFIX, got {self.artifacts!r}.")
+        if self.glue_version not in GLUE_VERSIONS:
+            raise ConfigError(f"--glue-version must be one of {', '.join(GLUE_VERSIONS)}.")
+        if self.worker_type not in WORKER_DPUS:
+            raise ConfigError(f"--worker-type must be one of {', '.join(WORKER_DPUS)}.")
+        if self.workers < 2:
+            raise ConfigError(
+                f"--workers must be at least 2 for Glue Spark jobs, got {self.workers}."
+            )
+        if self.bookmarks not in (None, "enable", "disable", "pause"):
+            raise ConfigError("--bookmarks must be enable, disable or pause.")
+        if self.execution_class not in EXECUTION_CLASSES:
+            raise ConfigError(f"--execution-class must be one of {', '.join(EXECUTION_CLASSES)}.")
+
+    @property
+    def prefix(self) -> str:
+        return self.artifacts.rstrip("/")
+
+
+def delta_conf_argument() -> str:
+    """The ``--conf`` value carrying Delta's session confs (Glue takes one --conf key)."""
+    return " --conf ".join(f"{k}={v}" for k, v in DELTA_CONFS.items())
+
+
+def bookmark_option(plan: GluePlan, job: type[FeatureJob]) -> str:
+    """``job-bookmark-<option>``: as planned, else enable iff the job has incremental inputs."""
+    if plan.bookmarks is not None:
+        return f"job-bookmark-{plan.bookmarks}"
+    incremental = [
+        i
+        for i in job.inputs.values()
+        if i.incremental
+        and isinstance(i, (FilesInput, TableInput))
+        and not isinstance(i, DeltaInput)
+    ]
+    return "job-bookmark-enable" if incremental else "job-bookmark-disable"
+
+
+def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
+    """The job's DefaultArguments (Glue passes them to every run)."""
+    args = {
+        "--job-language": "python",
+        "--extra-py-files": f"{plan.prefix}/{CODE_ZIP}",
+        "--datalake-formats": "delta",
+        "--conf": delta_conf_argument(),
+        "--enable-glue-datacatalog": "true",
+        "--job-bookmark-option": bookmark_option(plan, job),
+        "--TempDir": f"{plan.prefix}/tmp/",
+        "--featurekit_job": job.name,
+    }
+    if plan.warehouse:
+        args["--featurekit_warehouse"] = plan.warehouse
+    return args
+
+
+def create_job_request(plan: GluePlan, job: type[FeatureJob]) -> dict[str, Any]:
+    """The ``glue.create_job`` request for ``job``."""
+    if job.name != plan.job:
+        raise ConfigError(f"Plan is for job {plan.job!r} but job class is {job.name!r}.")
+    return {
+        "Name": f"featurekit-{job.name}",
+        "Description": (job.description or f"featurekit job {job.name}")[:2048],
+        "Role": plan.role or PLACEHOLDER_ROLE,
+        "Command": {
+            "Name": "glueetl",
+            "ScriptLocation": f"{plan.prefix}/{ENTRY_SCRIPT}",
+            "PythonVersion": "3",
+        },
+        "GlueVersion": plan.glue_version,
+        "WorkerType": plan.worker_type,
+        "NumberOfWorkers": plan.workers,
+        "ExecutionClass": plan.execution_class,
+        "ExecutionProperty": {"MaxConcurrentRuns": 1},  # bookmarks need one run at a time
+        "DefaultArguments": default_arguments(plan, job),
+        "Tags": {"featurekit:job": job.name},
+    }
+
+
+def validate_request(request: Mapping[str, Any], operation: str = "CreateJob") -> None:
+    """Check ``request`` with botocore's parameter validation for the glue service model."""
+    try:
+        import botocore.session
+        from botocore.exceptions import ParamValidationError
+        from botocore.validate import validate_parameters
+    except ImportError as exc:
+        raise MissingDependencyError("boto3", "aws", "Validating the Glue request") from exc
+    model = botocore.session.get_session().get_service_model("glue")
+    shape = model.operation_model(operation).input_shape
+    if shape is None:
+        raise ConfigError(f"botocore's glue model has no input shape for {operation}.")
+    try:
+        validate_parameters(dict(request), shape)
+    except ParamValidationError as exc:
+        raise ConfigError(f"The Glue {operation} request is invalid: {exc}") from exc

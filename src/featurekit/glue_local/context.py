@@ -1,0 +1,204 @@
+"""GlueContext on plain pyspark: readers and writers for S3 (the warehouse) and the local catalog.
+
+Signatures follow awsglue 5.1 (``create_dynamic_frame.from_options(connection_type,
+connection_options, format, format_options, transformation_ctx, push_down_predicate)``,
+``from_catalog(database, table_name, redshift_tmp_dir, transformation_ctx,
+push_down_predicate, additional_options, catalog_id)``, ...). A read with a
+``transformation_ctx`` after ``Job.init`` with bookmarks enabled returns only new
+data (see :mod:`featurekit.glue_local.bookmarks`).
+
+Example::
+
+    glueContext = GlueContext(SparkContext.getOrCreate())
+    dyf = glueContext.create_dynamic_frame.from_options(
+        "s3", {"paths": ["s3://bucket/in/"]}, "csv", {"withHeader": True},
+        transformation_ctx="in")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.glue_local import sources
+from featurekit.glue_local._support import SETTINGS, GlueLogger, check_keys, flag, unsupported
+from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
+from featurekit.glue_local.dynamicframe import DynamicFrame
+from featurekit.glue_local.readers import Reader, Writer
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog
+from featurekit.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+SUPPORTED = (
+    "spark_session",
+    "create_dynamic_frame.from_options / from_catalog",
+    "create_data_frame.from_options / from_catalog",
+    "write_dynamic_frame.from_options / from_catalog",
+    "create_dynamic_frame_from_options / _from_catalog",
+    "write_dynamic_frame_from_options / _from_catalog",
+    "purge_s3_path",
+    "get_logger",
+)
+S3_READ_OPTIONS = ("paths", "recurse")
+CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
+
+
+class GlueContext:
+    """The Glue entry object: ``GlueContext(SparkContext.getOrCreate())``."""
+
+    featurekit_emulation = True
+
+    def __init__(self, sparkContext: Any = None, **options: Any) -> None:
+        from pyspark.sql import SparkSession
+
+        check_keys("GlueContext", options, ("warehouse",))
+        if isinstance(sparkContext, SparkSession):
+            self.spark_session = sparkContext
+        else:
+            self.spark_session = SparkSession.builder.getOrCreate()
+        self.sparkSession = self.spark_session
+        self._sc = self.spark_session.sparkContext
+        self.warehouse = Warehouse(options.get("warehouse", SETTINGS.warehouse))
+        self.catalog = LocalCatalog(self.warehouse)
+        self.bookmarks = BookmarkStore(self.warehouse)
+        self.session: Optional[BookmarkSession] = None  # set by Job.init
+        self.create_dynamic_frame = Reader(self, dynamic=True)
+        self.create_data_frame = Reader(self, dynamic=False)
+        self.write_dynamic_frame = Writer(self)
+        self._logger = GlueLogger()
+        self._engine: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        unsupported(f"GlueContext.{name}", ", ".join(SUPPORTED))
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from featurekit.tables import select_engine
+
+            self._engine = select_engine(self.spark_session)
+        return self._engine
+
+    # -- awsglue's flat method names --------------------------------------------------
+    def create_dynamic_frame_from_options(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        frame: DynamicFrame = self.create_dynamic_frame.from_options(*args, **kwargs)
+        return frame
+
+    def create_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        frame: DynamicFrame = self.create_dynamic_frame.from_catalog(*args, **kwargs)
+        return frame
+
+    def write_dynamic_frame_from_options(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        return self.write_dynamic_frame.from_options(*args, **kwargs)
+
+    def write_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        return self.write_dynamic_frame.from_catalog(*args, **kwargs)
+
+    def get_logger(self) -> GlueLogger:
+        return self._logger
+
+    def purge_s3_path(
+        self,
+        s3_path: str,
+        options: Optional[Mapping[str, Any]] = None,
+        transformation_ctx: str = "",
+    ) -> None:
+        """Delete objects under ``s3_path`` older than ``retentionPeriod`` hours (default 168)."""
+        options = dict(options or {})
+        check_keys("purge_s3_path", options, ("retentionPeriod", "excludeStorageClasses"))
+        if options.get("excludeStorageClasses"):
+            unsupported("purge_s3_path excludeStorageClasses", "retentionPeriod")
+        cutoff = time.time() - float(options.get("retentionPeriod", 168)) * 3600
+        found = sources.list_objects(self.warehouse, s3_path, recurse=True)
+        for local, mtime in found.values():
+            if mtime < cutoff:
+                Path(local).unlink()
+
+    # -- reading ----------------------------------------------------------------------
+    def _read_options(
+        self,
+        connection_type: str,
+        options: Mapping[str, Any],
+        fmt: Optional[str],
+        format_options: Mapping[str, Any],
+        ctx: str,
+        predicate: str,
+        kwargs: Mapping[str, Any],
+    ) -> DataFrame:
+        if connection_type != "s3":
+            unsupported(f"connection_type={connection_type!r}", "connection_type='s3'")
+        check_keys("from_options", kwargs, ())
+        check_keys("connection_options", options, S3_READ_OPTIONS)
+        paths = options.get("paths")
+        if not paths or isinstance(paths, str):
+            raise ValueError("connection_options['paths'] must be a non-empty list of s3:// paths.")
+        found: dict[str, tuple[str, float]] = {}
+        for uri in paths:
+            found.update(
+                sources.list_objects(
+                    self.warehouse, uri, recurse=flag(options.get("recurse", False))
+                )
+            )
+        chosen = self._new_objects(ctx, found)
+        df = sources.read_files(self.spark_session, chosen, fmt or "json", format_options)
+        return df.where(predicate) if predicate and df.columns else df
+
+    def _new_objects(self, ctx: str, found: Mapping[str, tuple[str, float]]) -> list[str]:
+        mtimes = {uri: mtime for uri, (_, mtime) in found.items()}
+        uris = self.session.new_files(ctx, mtimes) if self.session else sorted(mtimes)
+        return [found[u][0] for u in uris]
+
+    def _read_catalog(
+        self,
+        db: str,
+        table: str,
+        ctx: str,
+        predicate: str,
+        additional: Mapping[str, Any],
+    ) -> DataFrame:
+        check_keys("from_catalog additional_options", additional, CATALOG_OPTIONS)
+        entry = self.catalog.get(f"{db}.{table}")
+        keys = list(additional.get("jobBookmarkKeys", []))
+        if keys:
+            df = self._table_frame(entry, ctx=None)
+            df = df.where(predicate) if predicate else df
+            return self._read_keys(
+                df, ctx, keys, str(additional.get("jobBookmarkKeysSortOrder", "asc"))
+            )
+        df = self._table_frame(entry, ctx=ctx)
+        return df.where(predicate) if predicate and df.columns else df
+
+    def _table_frame(self, entry: CatalogEntry, ctx: Optional[str]) -> DataFrame:
+        location = self.warehouse.resolve(entry.location)
+        if entry.format == "delta":
+            bookmarked = ctx and self.session is not None and self.session.active
+            if bookmarked:
+                unsupported(
+                    f"Job bookmarks on Delta table {entry.name} (transformation_ctx={ctx!r})",
+                    "bookmarks on S3 files, and on catalog tables with additional_options="
+                    "{'jobBookmarkKeys': [...]} (Glue does not bookmark Delta tables)",
+                )
+            df: DataFrame = self.engine.read(self.spark_session, location)
+            return df
+        found = sources.list_objects(self.warehouse, location, recurse=True)
+        chosen = self._new_objects(ctx or "", found)
+        options = {"withHeader": True} if entry.format == "csv" else {}
+        return sources.read_files(self.spark_session, chosen, entry.format, options)
+
+    def _read_keys(self, df: DataFrame, ctx: str, keys: list[str], order: str) -> DataFrame:
+        if order not in ("asc", "desc"):
+            raise ValueError(f"jobBookmarkKeysSortOrder must be 'asc' or 'desc', got {order!r}.")
+        if self.session is None or not ctx:
+            return df
+        after, up_to = self.session.key_bounds(ctx)
+        df = sources.keys_filter(df, keys, order, after, up_to)
+        if self.session.option == "job-bookmark-enable":
+            df = df.cache()
+            self.session.record_keys(ctx, keys, order, sources.last_key(df, keys, order))
+        return df

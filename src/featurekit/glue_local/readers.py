@@ -1,0 +1,141 @@
+"""The ``create_dynamic_frame`` / ``create_data_frame`` / ``write_dynamic_frame`` objects.
+
+Their ``from_options`` / ``from_catalog`` methods have awsglue 5.1's signatures and
+hand the work to the GlueContext (reading, bookmarks) and to ``sources`` (writing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.glue_local import sources
+from featurekit.glue_local._support import check_keys, unsupported
+from featurekit.glue_local.dynamicframe import DynamicFrame
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from featurekit.glue_local.context import GlueContext
+
+
+def _database(call: str, database: Optional[str], kwargs: dict[str, Any]) -> str:
+    if database is not None and "name_space" in kwargs:
+        raise ValueError(f"{call}: give database or name_space, not both.")
+    db = kwargs.pop("name_space", database)
+    if db is None:
+        raise ValueError(f"{call}: parameter database (or name_space) is missing.")
+    if kwargs:
+        unsupported(
+            f"{call} argument {sorted(kwargs)[0]!r}", "database/name_space, table_name, ..."
+        )
+    return str(db)
+
+
+class Reader:
+    def __init__(self, ctx: GlueContext, dynamic: bool) -> None:
+        self._ctx, self._dynamic = ctx, dynamic
+
+    def _out(self, df: DataFrame, name: str) -> Any:
+        return DynamicFrame(df, self._ctx, name) if self._dynamic else df
+
+    def from_options(
+        self,
+        connection_type: str,
+        connection_options: Optional[Mapping[str, Any]] = None,
+        format: Optional[str] = None,
+        format_options: Optional[Mapping[str, Any]] = None,
+        transformation_ctx: str = "",
+        push_down_predicate: str = "",
+        **kwargs: Any,
+    ) -> Any:
+        df = self._ctx._read_options(
+            connection_type, connection_options or {}, format, format_options or {},
+            transformation_ctx, push_down_predicate, kwargs,
+        )  # fmt: skip
+        return self._out(df, transformation_ctx)
+
+    def from_catalog(
+        self,
+        database: Optional[str] = None,
+        table_name: Optional[str] = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        push_down_predicate: str = "",
+        additional_options: Optional[Mapping[str, Any]] = None,
+        catalog_id: Optional[str] = None,
+        **kwargs: Any,
+    ) -> Any:
+        db = _database("from_catalog", database, dict(kwargs))
+        if table_name is None:
+            raise ValueError("from_catalog: parameter table_name is missing.")
+        if catalog_id is not None:
+            unsupported("from_catalog(catalog_id=...)", "the local catalog (catalog_id=None)")
+        df = self._ctx._read_catalog(
+            db, table_name, transformation_ctx, push_down_predicate, additional_options or {}
+        )
+        return self._out(df, f"{db}.{table_name}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        unsupported(f"create_dynamic_frame.{name}", "from_options, from_catalog")
+
+
+class Writer:
+    def __init__(self, ctx: GlueContext) -> None:
+        self._ctx = ctx
+
+    def from_options(
+        self,
+        frame: DynamicFrame,
+        connection_type: str,
+        connection_options: Optional[Mapping[str, Any]] = None,
+        format: Optional[str] = None,
+        format_options: Optional[Mapping[str, Any]] = None,
+        transformation_ctx: str = "",
+    ) -> DynamicFrame:
+        options = dict(connection_options or {})
+        if connection_type != "s3":
+            unsupported(f"write connection_type={connection_type!r}", "connection_type='s3'")
+        check_keys("write connection_options", options, ("path", "partitionKeys"))
+        if "path" not in options:
+            raise ValueError("write_dynamic_frame.from_options needs connection_options['path'].")
+        local = self._ctx.warehouse.resolve(options["path"])
+        sources.write_files(
+            frame.toDF(), local, format or "json",
+            partition_keys=options.get("partitionKeys", ()), options=format_options,
+        )  # fmt: skip
+        return frame
+
+    def from_catalog(
+        self,
+        frame: DynamicFrame,
+        database: Optional[str] = None,
+        table_name: Optional[str] = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        additional_options: Optional[Mapping[str, Any]] = None,
+        catalog_id: Optional[str] = None,
+        **kwargs: Any,
+    ) -> DynamicFrame:
+        db = _database("write_dynamic_frame.from_catalog", database, dict(kwargs))
+        if table_name is None:
+            raise ValueError("write_dynamic_frame.from_catalog: parameter table_name is missing.")
+        check_keys(
+            "write_dynamic_frame.from_catalog additional_options", additional_options or {}, ()
+        )
+        entry = self._ctx.catalog.get(f"{db}.{table_name}")
+        location = self._ctx.warehouse.resolve(entry.location)
+        if entry.format == "delta":
+            self._ctx.engine.write(frame.toDF(), location, mode="append")
+        else:
+            sources.write_files(
+                frame.toDF(), location, entry.format, partition_keys=entry.partition_columns
+            )
+        return frame
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        unsupported(f"write_dynamic_frame.{name}", "from_options, from_catalog")

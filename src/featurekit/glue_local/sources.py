@@ -1,0 +1,163 @@
+"""Reading and writing for the emulated GlueContext: S3 objects in the warehouse, catalog tables.
+
+``s3://bucket/key`` maps to ``WAREHOUSE/_s3/bucket/key`` (Warehouse.resolve). Objects
+are listed with their modification time so job bookmarks can tell new from seen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.errors import InputError
+from featurekit.glue_local._support import check_keys, flag, unsupported
+from featurekit.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+READ_FORMATS = ("csv", "json", "parquet")
+WRITE_FORMATS = ("csv", "json", "parquet", "glueparquet")
+CSV_READ_OPTIONS = ("withHeader", "separator", "quoteChar", "escaper", "multiLine")
+JSON_READ_OPTIONS = ("multiLine", "multiline")
+
+
+def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tuple[str, float]]:
+    """Objects under ``uri``: {object uri: (local path, modification time)}.
+
+    Hidden objects (names starting with ``_`` or ``.``, e.g. ``_SUCCESS``) are skipped,
+    as Spark and Glue do. Without ``recurse`` only the objects directly under ``uri``.
+    """
+    root = Path(warehouse.resolve(uri))
+    if root.is_file():
+        return {uri: (str(root), root.stat().st_mtime)}
+    found: dict[str, tuple[str, float]] = {}
+    if not root.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if recurse and not d.startswith(("_", ".")))
+        for name in sorted(filenames):
+            if name.startswith(("_", ".")):
+                continue
+            local = Path(dirpath) / name
+            found[f"{uri.rstrip('/')}/{local.relative_to(root).as_posix()}"] = (
+                str(local),
+                local.stat().st_mtime,
+            )
+    return found
+
+
+def empty_frame(spark: SparkSession) -> DataFrame:
+    """What Glue returns when a source has nothing (new) to read: no rows, no fields."""
+    from pyspark.sql.types import StructType
+
+    return spark.createDataFrame([], StructType([]))
+
+
+def read_files(
+    spark: SparkSession, paths: Sequence[str], fmt: str, options: Mapping[str, Any]
+) -> DataFrame:
+    """Read local files of a Glue format (csv, json, parquet) into a DataFrame."""
+    if fmt not in READ_FORMATS:
+        unsupported(f"format={fmt!r}", f"formats {', '.join(READ_FORMATS)}")
+    if not paths:
+        return empty_frame(spark)
+    if fmt == "csv":
+        return _read_csv(spark, paths, options)
+    if fmt == "json":
+        check_keys("format_options (json)", options, JSON_READ_OPTIONS)
+        multi = flag(options.get("multiLine", options.get("multiline", False)))
+        return spark.read.option("multiLine", multi).json(list(paths))
+    check_keys("format_options (parquet)", options, ())
+    return spark.read.parquet(*paths)
+
+
+def _read_csv(spark: SparkSession, paths: Sequence[str], options: Mapping[str, Any]) -> DataFrame:
+    check_keys("format_options (csv)", options, CSV_READ_OPTIONS)
+    header = flag(options.get("withHeader", False))
+    reader = (
+        spark.read.option("header", header)
+        .option("inferSchema", True)
+        .option("sep", options.get("separator", ","))
+        .option("quote", options.get("quoteChar", '"'))
+        .option("multiLine", flag(options.get("multiLine", False)))
+    )
+    if "escaper" in options:
+        reader = reader.option("escape", options["escaper"])
+    df = reader.csv(list(paths))
+    if header:
+        return df
+    # Glue names header-less CSV columns col0, col1, ... (Spark says _c0, _c1, ...).
+    return df.toDF(*[f"col{i}" for i in range(len(df.columns))])
+
+
+def write_files(
+    df: DataFrame,
+    local_path: str,
+    fmt: str,
+    *,
+    partition_keys: Sequence[str] = (),
+    options: Optional[Mapping[str, Any]] = None,
+) -> None:
+    """Append ``df`` as new files of format ``fmt`` under ``local_path`` (Glue sinks append)."""
+    options = dict(options or {})
+    if fmt not in WRITE_FORMATS:
+        unsupported(f"write format={fmt!r}", f"formats {', '.join(WRITE_FORMATS)}")
+    writer = df.write.mode("append")
+    if partition_keys:
+        writer = writer.partitionBy(*partition_keys)
+    if fmt == "csv":
+        check_keys("format_options (csv sink)", options, ("separator", "writeHeader", "quoteChar"))
+        writer = (
+            writer.option("header", flag(options.get("writeHeader", True)))
+            .option("sep", options.get("separator", ","))
+            .option("quote", options.get("quoteChar", '"'))
+        )
+        writer.csv(local_path)
+    elif fmt == "json":
+        check_keys("format_options (json sink)", options, ())
+        writer.json(local_path)
+    else:
+        check_keys(
+            "format_options (parquet sink)", options, ("compression", "useGlueParquetWriter")
+        )
+        writer.option("compression", options.get("compression", "snappy")).parquet(local_path)
+
+
+def keys_filter(
+    df: DataFrame,
+    keys: Sequence[str],
+    order: str,
+    after: Optional[Sequence[Any]],
+    up_to: Optional[Sequence[Any]],
+) -> DataFrame:
+    """Rows whose ``keys`` lie beyond ``after`` (and not beyond ``up_to``) in ``order``."""
+    from pyspark.sql import functions as F
+
+    missing = [k for k in keys if k not in df.columns]
+    if missing:
+        raise InputError(f"jobBookmarkKeys {missing} are not columns of the source: {df.columns}.")
+
+    def tuple_of(values: Sequence[Any]) -> Any:
+        lits = [F.lit(v).cast(df.schema[k].dataType).alias(k) for k, v in zip(keys, values)]
+        return F.struct(*lits)
+
+    current = F.struct(*[F.col(k) for k in keys])
+    if after is not None:
+        df = df.where(current > tuple_of(after) if order == "asc" else current < tuple_of(after))
+    if up_to is not None:
+        df = df.where(current <= tuple_of(up_to) if order == "asc" else current >= tuple_of(up_to))
+    return df
+
+
+def last_key(df: DataFrame, keys: Sequence[str], order: str) -> Optional[list[Any]]:
+    """The greatest (asc) or least (desc) key tuple of ``df`` as JSON-safe strings."""
+    from pyspark.sql import functions as F
+
+    ordered = [F.col(k).desc() if order == "asc" else F.col(k).asc() for k in keys]
+    row = df.select(*keys).orderBy(*ordered).first()
+    if row is None:
+        return None
+    return [None if v is None else str(v) for v in row]

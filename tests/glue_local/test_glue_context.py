@@ -1,0 +1,145 @@
+"""GlueContext readers and writers on the warehouse and the local catalog, with bookmarks."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+
+from featurekit.demo_run import write_source_table
+from featurekit.errors import StateError, UnsupportedError
+from featurekit.glue_local import GlueContext, Job
+from featurekit.runtime.local import LocalRuntime
+
+
+@pytest.fixture
+def glue(spark: SparkSession, warehouse: Path) -> GlueContext:
+    return GlueContext(spark, warehouse=str(warehouse))
+
+
+def check(actual: DataFrame, expected: DataFrame) -> None:
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def put(warehouse: Path, key: str, text: str) -> Path:
+    path = warehouse / "_s3" / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_csv_without_header_names_columns_like_glue_and_json_reads(
+    spark: SparkSession, glue: GlueContext, warehouse: Path
+) -> None:
+    put(warehouse, "b/plain/x.csv", "a;1\nb;2\n")
+    put(warehouse, "b/plain/_SUCCESS", "")
+    dyf = glue.create_dynamic_frame.from_options(
+        "s3", {"paths": ["s3://b/plain/"]}, "csv", {"separator": ";"}
+    )
+    check(dyf.toDF(), spark.createDataFrame([("a", 1), ("b", 2)], "col0 string, col1 int"))
+    put(warehouse, "b/js/1.json", '{"k": "x", "v": 1}\n')
+    df = glue.create_data_frame.from_options("s3", {"paths": ["s3://b/js"]}, format="json")
+    check(df, spark.createDataFrame([("x", 1)], "k string, v bigint"))
+
+
+@pytest.mark.slow
+def test_from_catalog_reads_delta_and_bookmarks_by_job_bookmark_keys(
+    spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext
+) -> None:
+    rows = spark.createDataFrame([(1, "a"), (2, "b")], "id bigint, v string")
+    write_source_table(local_runtime, "raw.items", rows, "items")
+    options = {"jobBookmarkKeys": ["id"], "jobBookmarkKeysSortOrder": "asc"}
+
+    def read(run_id: str) -> DataFrame:
+        job = Job(glue)
+        job.init("items_job", {"job_bookmark_option": "job-bookmark-enable", "JOB_RUN_ID": run_id})
+        df = glue.create_dynamic_frame.from_catalog(
+            database="raw", table_name="items", transformation_ctx="items",
+            additional_options=options,
+        ).toDF()  # fmt: skip
+        df.count()
+        job.commit()
+        return df
+
+    check(read("r1"), rows)
+    more = spark.createDataFrame([(1, "a"), (2, "b"), (3, "c")], "id bigint, v string")
+    write_source_table(local_runtime, "raw.items", more, "items")
+    check(read("r2"), spark.createDataFrame([(3, "c")], "id bigint, v string"))
+    unbookmarked = glue.create_dynamic_frame.from_catalog(name_space="raw", table_name="items")
+    check(unbookmarked.toDF(), more)
+
+
+def test_catalog_table_of_files_is_bookmarked_by_file(
+    spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext, warehouse: Path
+) -> None:
+    local_runtime.catalog.register("raw.clicks", "s3://b/clicks", schema={}, format="json")
+    put(warehouse, "b/clicks/1.json", '{"n": 1}\n')
+    job = Job(glue)
+    job.init("clicks", {"job_bookmark_option": "job-bookmark-enable", "JOB_RUN_ID": "r1"})
+    first = glue.create_dynamic_frame.from_catalog(
+        database="raw", table_name="clicks", transformation_ctx="clicks"
+    )
+    check(first.toDF(), spark.createDataFrame([(1,)], "n bigint"))
+    job.commit()
+    put(warehouse, "b/clicks/2.json", '{"n": 2}\n')
+    job.init("clicks", {"job_bookmark_option": "job-bookmark-enable", "JOB_RUN_ID": "r2"})
+    second = glue.create_dynamic_frame.from_catalog(
+        database="raw", table_name="clicks", transformation_ctx="clicks"
+    )
+    check(second.toDF(), spark.createDataFrame([(2,)], "n bigint"))
+
+
+def test_bookmarks_on_a_delta_table_without_keys_are_unsupported(
+    spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext
+) -> None:
+    write_source_table(local_runtime, "raw.t", spark.createDataFrame([(1,)], "id bigint"), "t")
+    Job(glue).init("j", {"job_bookmark_option": "job-bookmark-enable"})
+    with pytest.raises(UnsupportedError, match="jobBookmarkKeys"):
+        glue.create_dynamic_frame.from_catalog(
+            database="raw", table_name="t", transformation_ctx="t"
+        )
+
+
+@pytest.mark.slow
+def test_write_to_catalog_delta_table_appends(
+    spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext
+) -> None:
+    first = spark.createDataFrame([(1,)], "id bigint")
+    write_source_table(local_runtime, "raw.t", first, "t")
+    frame = glue.create_dynamic_frame.from_catalog(database="raw", table_name="t")
+    glue.write_dynamic_frame.from_catalog(frame=frame, database="raw", table_name="t")
+    check(local_runtime.engine.read(spark, local_runtime.location("raw.t")), first.union(first))
+
+
+def test_purge_s3_path_deletes_only_objects_older_than_the_retention(
+    glue: GlueContext, warehouse: Path
+) -> None:
+    old = put(warehouse, "b/p/old.csv", "x")
+    new = put(warehouse, "b/p/sub/new.csv", "x")
+    stamp = time.time() - 3 * 3600
+    os.utime(old, (stamp, stamp))
+    glue.purge_s3_path("s3://b/p/", {"retentionPeriod": 2})
+    assert not old.exists()
+    assert new.exists()
+
+
+def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> None:
+    with pytest.raises(UnsupportedError, match=r"connection_type='jdbc'.*connection_type='s3'"):
+        glue.create_dynamic_frame.from_options("jdbc", {"paths": ["x"]})
+    with pytest.raises(UnsupportedError, match=r"GlueContext\.forEachBatch.*purge_s3_path"):
+        glue.forEachBatch(None, None)
+    with pytest.raises(UnsupportedError, match="'groupFiles'"):
+        glue.create_dynamic_frame.from_options(
+            "s3", {"paths": ["s3://b/x"], "groupFiles": "inPartition"}
+        )
+    with pytest.raises(UnsupportedError, match="format='avro'"):
+        glue.create_dynamic_frame_from_options("s3", {"paths": ["s3://b/x"]}, format="avro")
+    with pytest.raises(UnsupportedError, match=r"Job\.isBookmarked.*commit\(\)"):
+        Job(glue).isBookmarked()
+    with pytest.raises(StateError, match=r"before job\.init"):
+        Job(glue).commit()
+    glue.get_logger().info("logger works")

@@ -1,0 +1,113 @@
+"""DynamicFrame methods and the transform classes, against plain DataFrames (chispa)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+
+from featurekit.errors import UnsupportedError
+from featurekit.glue_local import DynamicFrame, GlueContext
+from featurekit.glue_local import transforms as T
+
+
+@pytest.fixture
+def glue(spark: SparkSession, warehouse: Path) -> GlueContext:
+    return GlueContext(spark, warehouse=str(warehouse))
+
+
+@pytest.fixture
+def people(spark: SparkSession, glue: GlueContext) -> DynamicFrame:
+    df = spark.createDataFrame(
+        [("1", "ann", "34", None), ("2", "bob", "x", None), ("3", "cy", None, None)],
+        "id string, name string, age string, nothing string",
+    )
+    return DynamicFrame.fromDF(df, glue, "people")
+
+
+def check(actual: DataFrame, expected: DataFrame) -> None:
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_apply_mapping_keeps_renames_and_casts_only_mapped_fields(
+    spark: SparkSession, people: DynamicFrame
+) -> None:
+    out = T.ApplyMapping.apply(
+        frame=people,
+        mappings=[("id", "string", "person_id", "long"), ("AGE", "string", "age", "int")],
+        transformation_ctx="m",
+    )
+    expected = spark.createDataFrame([(1, 34), (2, None), (3, None)], "person_id bigint, age int")
+    check(out.toDF(), expected)
+    assert people.apply_mapping([("id", "string", "id", "string")]).toDF().columns == ["id"]
+
+
+def test_select_drop_rename(spark: SparkSession, people: DynamicFrame) -> None:
+    assert T.SelectFields.apply(people, ["name", "missing"]).toDF().columns == ["name"]
+    assert T.DropFields.apply(people, ["age", "nothing"]).toDF().columns == ["id", "name"]
+    renamed = T.RenameField.apply(people, "name", "first_name")
+    assert renamed.toDF().columns == ["id", "first_name", "age", "nothing"]
+    assert renamed.count() == 3
+
+
+def test_filter_drops_records_the_function_cannot_read(
+    spark: SparkSession, people: DynamicFrame
+) -> None:
+    out = T.Filter.apply(frame=people, f=lambda r: int(r["age"]) > 30)
+    expected = spark.createDataFrame([("1", "ann", "34", None)], people.schema())
+    check(out.toDF(), expected)
+    by_attribute = people.filter(lambda r: r.name.startswith("b"))
+    assert [r.id for r in by_attribute.toDF().collect()] == ["2"]
+
+
+def test_resolve_choice_casts_with_specs_and_rejects_choice_only(
+    spark: SparkSession, people: DynamicFrame
+) -> None:
+    out = T.ResolveChoice.apply(people, specs=[("age", "cast:int"), ("id", "project:long")])
+    expected = spark.createDataFrame(
+        [(1, "ann", 34, None), (2, "bob", None, None), (3, "cy", None, None)],
+        "id bigint, name string, age int, nothing string",
+    )
+    check(out.toDF(), expected)
+    with pytest.raises(UnsupportedError, match="resolveChoice"):
+        people.resolveChoice(choice="make_cols")
+    with pytest.raises(UnsupportedError, match="make_struct"):
+        people.resolveChoice(specs=[("age", "make_struct")])
+
+
+def test_drop_null_fields_drops_fields_null_in_every_record(people: DynamicFrame) -> None:
+    assert T.DropNullFields.apply(people).toDF().columns == ["id", "name", "age"]
+
+
+def test_join_keeps_fields_of_both_frames(
+    spark: SparkSession, glue: GlueContext, people: DynamicFrame
+) -> None:
+    orders = DynamicFrame.fromDF(
+        spark.createDataFrame(
+            [("o1", "1"), ("o2", "1"), ("o3", "9")], "order_id string, pid string"
+        ),
+        glue,
+        "orders",
+    )
+    out = T.Join.apply(people.select_fields(["id", "name"]), orders, "id", "pid")
+    expected = spark.createDataFrame(
+        [("1", "ann", "o1", "1"), ("1", "ann", "o2", "1")],
+        "id string, name string, order_id string, pid string",
+    )
+    check(out.toDF(), expected)
+    same_key = people.select_fields(["id"]).join(
+        ["id"], ["id"], people.select_fields(["id", "age"])
+    )
+    assert same_key.toDF().columns == ["id", "age"]
+    with pytest.raises(UnsupportedError, match="rename_field"):
+        people.join(["id"], ["id"], people)
+
+
+def test_unsupported_methods_and_transforms_name_what_is_supported(people: DynamicFrame) -> None:
+    with pytest.raises(UnsupportedError, match=r"DynamicFrame\.relationalize.*apply_mapping"):
+        people.relationalize("root", "s3://b/tmp")
+    with pytest.raises(UnsupportedError, match=r"transforms\.Relationalize.*ApplyMapping"):
+        T.Relationalize.apply(frame=people)
+    assert not hasattr(people, "_private")
