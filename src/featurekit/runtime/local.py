@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,9 @@ def build_session(config: LocalConfig) -> SparkSession:
     """A local SparkSession with featurekit's defaults, overridable by ``config.spark_conf``."""
     ensure_java()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # quiets the loopback warning
+    # Python workers must import what the driver imports (featurekit, the jobs): pyspark
+    # defaults them to whatever `python3` is on PATH, so pin them to this interpreter.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
