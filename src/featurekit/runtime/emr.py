@@ -104,9 +104,7 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     return p
 
 
-def parse_step_args(
-    argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAREHOUSE
-) -> StepArgs:
+def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAREHOUSE) -> StepArgs:
     """Parse a step's arguments once, at the edge, into frozen settings.
 
     Example::
@@ -168,4 +166,3 @@ def main(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAREHOUSE) -> 
     else:
         print(record.summary())
     return 0
-
