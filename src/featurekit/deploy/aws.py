@@ -78,11 +78,12 @@ def validate_request(service: str, operation: str, request: Mapping[str, Any]) -
 
 @contextmanager
 def _calling(what: str) -> Iterator[None]:
+    from boto3.exceptions import Boto3Error
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
-    except ClientError as exc:
+    except (ClientError, Boto3Error) as exc:
         raise DeployError(
             f"{what} failed: {exc}. Check the ids, the region and your rights."
         ) from exc
@@ -178,14 +179,20 @@ class Aws:
         validate_request("glue", "CreateJob", request)
         glue = self.client("glue")
         name = str(request["Name"])
-        with _calling(f"Glue CreateJob/UpdateJob {name}"):
+        with _calling(f"Glue GetJob {name}"):
             try:
-                glue.create_job(**request)
-                self.report(f"glue job {name}: created")
-            except glue.exceptions.AlreadyExistsException:
-                update = {k: v for k, v in request.items() if k not in ("Name", "Tags")}
+                glue.get_job(JobName=name)
+                exists = True
+            except glue.exceptions.EntityNotFoundException:
+                exists = False
+        if exists:
+            update = {k: v for k, v in request.items() if k not in ("Name", "Tags")}
+            with _calling(f"Glue UpdateJob {name}"):
                 glue.update_job(JobName=name, JobUpdate=update)
-                self.report(f"glue job {name}: updated")
+        else:
+            with _calling(f"Glue CreateJob {name}"):
+                glue.create_job(**request)
+        self.report(f"glue job {name}: {'updated' if exists else 'created'}")
         return name
 
     def start_glue_run(self, name: str, arguments: Mapping[str, str], *, wait: bool) -> RunState:
