@@ -83,7 +83,7 @@ def test_verify_catches_a_changed_artifact(dist: Path, tmp_path: Path) -> None:
 
 
 def test_no_pyproject_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"pyproject\.toml"):
         build_artifacts(tmp_path, tmp_path / "dist")
 
 
@@ -98,7 +98,8 @@ def _python_with_only(path: str, code: str) -> str:
 
 @pytest.mark.slow
 def test_bundle_imports_from_the_zip_alone(dist: Path) -> None:
-    code = "import featurekit, featurekit.cli_deploy, featurekit.deploy.emr_plan; print(featurekit.__file__)"
+    code = "import featurekit, featurekit.cli_deploy, featurekit.deploy.emr_plan\n"
+    code += "print(featurekit.__file__)"
     assert _python_with_only(str(dist / BUNDLE), code).startswith(str(dist / BUNDLE))
 
 
