@@ -13,7 +13,7 @@ from featurekit.deploy.aws import Aws, AwsSettings
 from featurekit.deploy.package import MANIFEST
 from featurekit.errors import ConfigError, DeployError
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROLE = "arn:aws:iam::123456789012:role/featurekit"
 Boto = Callable[[str], Any]
 
