@@ -1,6 +1,6 @@
 """The spark-submit main of an EMR step or EMR Serverless job run.
 
-    spark-submit [--py-files featurekit_bundle.zip] emr_step.py --job NAME \\
+    spark-submit [--py-files featurekit.zip] emr_step.py --job NAME \\
         [--param k=v ...] [--start DATE --end DATE] [--warehouse DIR] [--engine auto]
 
 featurekit and the jobs come from ``--py-files`` (``featurekit package`` builds the
@@ -20,7 +20,7 @@ def _main() -> int:
     except ImportError as exc:
         print(
             f"emr_step.py: cannot import featurekit ({exc}). Ship it with "
-            "'spark-submit --py-files featurekit_bundle.zip' (built by 'featurekit package') "
+            "'spark-submit --py-files featurekit.zip' (built by 'featurekit package') "
             "or install featurekit on the cluster.",
             file=sys.stderr,
         )

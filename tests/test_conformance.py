@@ -5,7 +5,7 @@ same demo source tables. The reference is the local runtime. Ways:
 
 * ``local``: ``featurekit run`` (the local runtime).
 * ``emr-step``: pyspark's own ``spark-submit`` of the packaged ``emr_step.py`` with
-  ONLY ``featurekit_bundle.zip`` on ``--py-files``: PYTHONPATH cleared, and a driver
+  ONLY ``featurekit.zip`` on ``--py-files``: PYTHONPATH cleared, and a driver
   Python that sees the third-party packages but not the featurekit source tree or its
   editable install. It proves the bundle is complete.
 * ``glue``: ``featurekit glue run entrypoints/glue_job.py``. Pending: the Glue entry
@@ -98,9 +98,12 @@ def _emr_env(setup: Setup) -> Mapping[str, str]:
 
 
 def _glue(setup: Setup, warehouse: Path) -> list[str]:
+    # As documented in entrypoints/glue_job.py on the Glue branch (check at merge).
     script = ROOT / "entrypoints" / "glue_job.py"
-    return [sys.executable, "-m", "featurekit", "glue", "run", str(script),
-            "--JOB_NAME", JOB, "--job", JOB, *JOB_ARGS, str(warehouse)]  # fmt: skip
+    return [sys.executable, "-m", "featurekit", "glue", "run", str(script), "--quiet",
+            "--warehouse", str(warehouse), "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
+            "--featurekit_params", "min_events=2", "--featurekit_engine", "auto",
+            "--featurekit_warehouse", str(warehouse)]  # fmt: skip
 
 
 def _glue_pending() -> Optional[str]:

@@ -37,8 +37,8 @@ def test_upload_puts_every_artifact_under_the_prefix(aws_env: str, boto: Boto, d
     manifest = json.loads((dist / MANIFEST).read_text())
     assert keys == {f"a/b/{n}" for n in [*manifest["artifacts"], MANIFEST]}
     assert len(uploaded) == len(keys)
-    body = boto("s3").get_object(Bucket="fk-art", Key="a/b/featurekit_bundle.zip")["Body"].read()
-    assert body == (dist / "featurekit_bundle.zip").read_bytes()
+    body = boto("s3").get_object(Bucket="fk-art", Key="a/b/featurekit.zip")["Body"].read()
+    assert body == (dist / "featurekit.zip").read_bytes()
 
 
 def test_upload_to_a_missing_bucket_is_a_deploy_error(aws_env: str, dist: Path) -> None:
@@ -63,7 +63,7 @@ def test_deploy_emr_adds_the_planned_step(
     args = step["Config"]["Args"]
     assert step["Config"]["Jar"] == "command-runner.jar"
     assert args[0] == "spark-submit"
-    assert "s3://fk-art/v1/emr_step.py" in args
+    assert "s3://fk-art/v1/entrypoints/emr_step.py" in args
     assert args[-4:] == ["--job", "user_activity_daily", "--param", "min_events=2"]
     assert doc["state"] == step["Status"]["State"]
 
@@ -101,9 +101,9 @@ def test_deploy_emr_serverless_starts_the_run_and_waits(
     assert (code, doc["outcome"], doc["state"]) == (0, "succeeded", "SUCCESS")
     run = client.get_job_run(applicationId=app["applicationId"], jobRunId=doc["id"])["jobRun"]
     driver = run["jobDriver"]["sparkSubmit"]
-    assert driver["entryPoint"] == "s3://fk-art/v1/emr_step.py"
+    assert driver["entryPoint"] == "s3://fk-art/v1/entrypoints/emr_step.py"
     assert driver["entryPointArguments"] == ["--job", "user_activity_daily"]
-    assert "featurekit_bundle.zip" in driver["sparkSubmitParameters"]
+    assert "featurekit.zip" in driver["sparkSubmitParameters"]
     assert run["executionRole"] == ROLE
 
 
@@ -116,11 +116,12 @@ def test_deploy_glue_creates_then_updates_the_job(
     doc = last_json(capsys.readouterr().out)
     assert (code, doc["outcome"]) == (0, "succeeded")
     job = glue.get_job(JobName="featurekit-user_activity_daily")["Job"]
-    assert job["Command"]["ScriptLocation"] == "s3://fk-art/v1/glue_job.py"
-    assert job["DefaultArguments"]["--extra-py-files"] == "s3://fk-art/v1/featurekit_bundle.zip"
+    assert job["Command"]["ScriptLocation"] == "s3://fk-art/v1/entrypoints/glue_job.py"
+    assert job["DefaultArguments"]["--extra-py-files"] == "s3://fk-art/v1/featurekit.zip"
     assert job["DefaultArguments"]["--datalake-formats"] == "delta"
     run = glue.get_job_run(JobName=job["Name"], RunId=doc["id"])["JobRun"]
-    assert run["Arguments"]["--params"] == '{"min_events": "4"}'
+    assert run["Arguments"]["--featurekit_params"] == '{"min_events": "4"}'
+    assert run["Arguments"]["--featurekit_job"] == "user_activity_daily"
     # A second deploy updates the job. moto does not implement UpdateJob (HTTP 500), so
     # this checks that UpdateJob (not a second CreateJob) is what gets called.
     code = deploy("glue", aws_env, dist, "--role-arn", ROLE, "--workers", "5")

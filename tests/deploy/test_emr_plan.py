@@ -39,8 +39,8 @@ def test_step_is_spark_submit_of_the_entry_script_with_the_bundle() -> None:
     assert step["HadoopJarStep"]["Jar"] == "command-runner.jar"
     args = step["HadoopJarStep"]["Args"]
     assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
-    assert args[args.index("--py-files") + 1] == "s3://bucket/fk/featurekit_bundle.zip"
-    script = args.index("s3://bucket/fk/emr_step.py")
+    assert args[args.index("--py-files") + 1] == "s3://bucket/fk/featurekit.zip"
+    script = args.index("s3://bucket/fk/entrypoints/emr_step.py")
     assert args[script + 1 :] == [
         "--job", "user_activity_daily", "--param", "min_events=2",
         "--start", "2026-01-01", "--end", "2026-01-07", "--warehouse", "/mnt/warehouse",

@@ -24,12 +24,12 @@ def test_plan_passes_botocore_validation() -> None:
 
 def test_driver_runs_the_entry_script_with_the_bundle_and_delta_jars() -> None:
     driver = plan()["jobDriver"]["sparkSubmit"]
-    assert driver["entryPoint"] == "s3://b/fk/emr_step.py"
+    assert driver["entryPoint"] == "s3://b/fk/entrypoints/emr_step.py"
     assert driver["entryPointArguments"] == [
         "--job", "user_activity_daily", "--param", "min_events=3",
     ]  # fmt: skip
     params = driver["sparkSubmitParameters"]
-    assert "--conf spark.submit.pyFiles=s3://b/fk/featurekit_bundle.zip" in params
+    assert "--conf spark.submit.pyFiles=s3://b/fk/featurekit.zip" in params
     assert "/usr/share/aws/delta/lib/delta-spark.jar" in params
 
 

@@ -2,7 +2,9 @@
 
 Merge note: ``featurekit plan glue`` (``featurekit.deploy.glue_plan``, written in
 parallel) owns the canonical CreateJob request; once both are on one branch,
-:func:`create_job_request` should delegate to it so plan and deploy agree.
+:func:`create_job_request` should delegate to it so plan and deploy agree. The
+artifact layout (``featurekit.zip``, ``entrypoints/glue_job.py``) and the
+``--featurekit_*`` argument names already match that branch.
 
 The job runs ``glue_job.py`` with the bundle on ``--extra-py-files`` and Delta
 enabled (``--datalake-formats delta`` plus the two session confs).
@@ -59,20 +61,29 @@ def create_job_request(
             "--datalake-formats": "delta",
             "--conf": confs,
             "--enable-glue-datacatalog": "true",
-            "--job": job,
+            "--featurekit_job": job,
         },
     }
 
 
 def run_arguments(call: JobCall) -> dict[str, str]:
-    """StartJobRun ``Arguments``: Glue takes one value per name, so params travel as JSON."""
-    args = {"--job": call.job}
+    """StartJobRun ``Arguments`` in the names ``entrypoints/glue_job.py`` reads.
+
+    Glue takes one value per name, so parameters travel as one JSON object.
+
+    Example::
+
+        run_arguments(JobCall("user_activity_daily", params={"min_events": "2"}))
+        # {'--featurekit_job': 'user_activity_daily', '--featurekit_params': '{"min_events": "2"}'}
+    """
+    args = {"--featurekit_job": call.job}
     if call.params:
-        args["--params"] = json.dumps(dict(call.params), sort_keys=True)
+        args["--featurekit_params"] = json.dumps(dict(call.params), sort_keys=True)
     if call.start is not None and call.end is not None:
-        args["--start"], args["--end"] = call.start.isoformat(), call.end.isoformat()
+        args["--featurekit_start"] = call.start.isoformat()
+        args["--featurekit_end"] = call.end.isoformat()
     if call.warehouse:
-        args["--warehouse"] = call.warehouse
+        args["--featurekit_warehouse"] = call.warehouse
     if call.engine != "auto":
-        args["--engine"] = call.engine
+        args["--featurekit_engine"] = call.engine
     return args

@@ -4,10 +4,10 @@ From a source tree (the folder holding ``pyproject.toml``) it builds, into ``out
 
     featurekit-<version>-py3-none-any.whl   featurekit + the jobs package (pip-installable;
                                             Glue --additional-python-modules)
-    featurekit_bundle.zip                   featurekit + jobs, pure Python: spark-submit
+    featurekit.zip                          featurekit + jobs, pure Python: spark-submit
                                             --py-files and Glue --extra-py-files
     featurekit_jobs.zip                     the jobs package alone (with an installed featurekit)
-    emr_step.py, glue_job.py                the entry scripts (glue_job.py when present)
+    entrypoints/emr_step.py, glue_job.py    the entry scripts (glue_job.py when present)
     manifest.json                           versions and sha256 of every artifact
 
 Archives are reproducible: sorted entries, fixed timestamps, so the same source
@@ -17,7 +17,10 @@ is a zip with ``*.dist-info/METADATA``, ``WHEEL``, ``entry_points.txt`` and ``RE
 Example::
 
     manifest = build_artifacts(Path("."), Path("dist"))
-    manifest["artifacts"]["featurekit_bundle.zip"]["sha256"]
+    manifest["artifacts"]["featurekit.zip"]["sha256"]
+
+The layout under ``--artifacts`` is the same as in ``out`` (``ARTIFACTS/featurekit.zip``,
+``ARTIFACTS/entrypoints/glue_job.py``), which is what the Glue and EMR plans point at.
 """
 
 from __future__ import annotations
@@ -34,10 +37,10 @@ from typing import Any
 
 from featurekit.errors import ConfigError, MissingDependencyError
 
-BUNDLE = "featurekit_bundle.zip"
+BUNDLE = "featurekit.zip"
 JOBS_ZIP = "featurekit_jobs.zip"
-EMR_SCRIPT = "emr_step.py"
-GLUE_SCRIPT = "glue_job.py"
+EMR_SCRIPT = "entrypoints/emr_step.py"
+GLUE_SCRIPT = "entrypoints/glue_job.py"
 MANIFEST = "manifest.json"
 ENTRY_SCRIPTS = (EMR_SCRIPT, GLUE_SCRIPT)
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -218,8 +221,9 @@ def build_artifacts(root: Path, out: Path) -> dict[str, Any]:
     if others:
         built[JOBS_ZIP] = ("py-files", _zip_of(project, others, out / JOBS_ZIP))
     for script in ENTRY_SCRIPTS:
-        source = project.root / "entrypoints" / script
+        source = project.root / script
         if source.is_file():
+            (out / script).parent.mkdir(parents=True, exist_ok=True)
             (out / script).write_bytes(source.read_bytes())
             built[script] = ("entry-script", out / script)
     manifest = {

@@ -7,7 +7,7 @@ adds the few session settings that make outputs identical on every runtime
 3.5). Arguments are parsed by argparse with the same names and meaning as
 ``featurekit run``::
 
-    spark-submit --py-files featurekit_bundle.zip emr_step.py \\
+    spark-submit --py-files featurekit.zip emr_step.py \\
         --job user_activity_daily --param min_events=2 \\
         --start 2026-01-01 --end 2026-01-07 --warehouse /mnt/warehouse
 
