@@ -109,3 +109,11 @@ def test_emr_runtime_writes_what_the_local_runtime_writes(spark: object, tmp_pat
     local_df, emr_df = outputs
     assert local_df.count() > 0
     assert_df_equality(local_df, emr_df, ignore_row_order=True, ignore_column_order=True)
+
+
+def test_engine_is_delta_rs_without_jars_and_delta_spark_needs_them(spark: object) -> None:
+    runtime = EmrRuntime(EmrConfig(quiet=True), spark=spark)  # type: ignore[arg-type]
+    assert runtime.engine.name == "delta-rs"  # no Delta jars on this classpath
+    forced = EmrRuntime(EmrConfig(engine="delta-spark", quiet=True), spark=spark)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="Delta jars"):
+        _ = forced.engine
