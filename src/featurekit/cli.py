@@ -101,7 +101,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # Modules that add command groups; each has add_commands(subparsers, add_runtime_args).
-COMMAND_MODULES = ("featurekit.cli_table", "featurekit.cli_glue", "featurekit.cli_plan")
+COMMAND_MODULES = (
+    "featurekit.cli_table",
+    "featurekit.cli_glue",
+    "featurekit.cli_plan",
+    "featurekit.cli_deploy",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

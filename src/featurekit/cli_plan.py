@@ -79,6 +79,14 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     p.set_defaults(handler=cmd_plan_glue)
 
 
+@planner
+def add_emr(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
+    """``plan emr`` and ``plan emr-serverless``, defined with the deploy commands."""
+    from featurekit.cli_deploy import add_plan_subcommands
+
+    add_plan_subcommands(psub)
+
+
 def add_commands(sub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     plan = sub.add_parser("plan", help="print a deployment request (Glue, EMR, ...) as JSON")
     psub = plan.add_subparsers(dest="plan_target", required=True, metavar="TARGET")

@@ -13,6 +13,7 @@
     ├── TableError                  a Delta table operation failed
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
     │   └── ConcurrentCommitError   another writer committed first
+    ├── DeployError                 uploading artifacts or a cloud API call failed
     ├── StateError                  incremental state cannot be read or advanced
     │   └── LockedError             another run of the same job holds the lock
     └── UnsupportedError            a feature featurekit does not provide (never a silent no-op)
@@ -97,6 +98,10 @@ class SchemaEvolutionError(TableError):
 
 class ConcurrentCommitError(TableError):
     """Another writer committed to the table first; retry the run."""
+
+
+class DeployError(FeatureKitError):
+    """Uploading artifacts or a cloud API call (S3, Glue, EMR) failed."""
 
 
 class StateError(FeatureKitError):

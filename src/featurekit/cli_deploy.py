@@ -1,0 +1,256 @@
+"""``featurekit package``, ``featurekit deploy glue|emr|emr-serverless`` and the EMR plans.
+
+    featurekit package [--out dist/] [--source .]
+    featurekit plan emr JOB --cluster-id ID --artifacts s3://... [--param k=v ...]
+    featurekit plan emr-serverless JOB --application-id ID --role-arn ARN --artifacts s3://...
+    featurekit deploy emr|emr-serverless|glue JOB ... [--endpoint-url URL] [--no-wait]
+
+The ``plan`` subcommands are added by :func:`add_plan_subcommands`, so one
+``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli_plan``).
+While that module is absent, :func:`add_commands` creates the ``plan`` group itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from featurekit.deploy.common import JobCall
+from featurekit.params import split_assignments
+
+STATE_EXIT = {"succeeded": 0, "failed": 1, "pending": 0, "timeout": 1}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
+
+
+def _job_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", help="the featurekit job to run")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
+    p.add_argument("--start", type=_date, help="first date to (re)build, inclusive")
+    p.add_argument("--end", type=_date, help="last date to (re)build, inclusive")
+    p.add_argument("--warehouse", help="warehouse folder on the cluster (--warehouse of the run)")
+    p.add_argument("--engine", choices=("auto", "delta-spark", "delta-rs"), default="auto")
+    p.add_argument("--artifacts", required=True, help="S3 prefix of the packaged artifacts")
+    p.add_argument("--name", help="step / job run name (default: 'featurekit JOB')")
+    p.add_argument("--conf", action="append", metavar="KEY=VALUE", help="extra Spark conf")
+    p.add_argument(
+        "--no-glue-catalog",
+        dest="glue_catalog",
+        action="store_false",
+        help="do not use the Glue Data Catalog as Hive metastore",
+    )
+
+
+def _emr_args(p: argparse.ArgumentParser) -> None:
+    _job_args(p)
+    p.add_argument("--cluster-id", required=True, help="EMR cluster id (j-...)")
+    p.add_argument("--action-on-failure", default="CONTINUE")
+    p.add_argument("--deploy-mode", choices=("cluster", "client"), default="cluster")
+
+
+def _serverless_args(p: argparse.ArgumentParser) -> None:
+    _job_args(p)
+    p.add_argument("--application-id", required=True, help="EMR Serverless application id")
+    p.add_argument("--role-arn", required=True, help="job execution role ARN")
+    p.add_argument("--client-token", help="idempotency token (default: a new UUID)")
+    p.add_argument("--log-uri", help="S3 log location (default: ARTIFACTS/logs/)")
+
+
+def _call(args: argparse.Namespace) -> JobCall:
+    return JobCall(
+        args.job,
+        params=split_assignments(args.param or []),
+        start=args.start,
+        end=args.end,
+        warehouse=args.warehouse,
+        engine=args.engine,
+    )
+
+
+def emr_request(args: argparse.Namespace) -> dict[str, Any]:
+    from featurekit.deploy.emr_plan import add_step_request
+
+    return add_step_request(
+        _call(args),
+        cluster_id=args.cluster_id,
+        artifacts=args.artifacts,
+        name=args.name,
+        action_on_failure=args.action_on_failure,
+        deploy_mode=args.deploy_mode,
+        glue_catalog=args.glue_catalog,
+        conf=split_assignments(args.conf or []),
+    )
+
+
+def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
+    from featurekit.deploy.emr_serverless_plan import start_job_run_request
+
+    return start_job_run_request(
+        _call(args),
+        application_id=args.application_id,
+        role_arn=args.role_arn,
+        artifacts=args.artifacts,
+        name=args.name,
+        client_token=args.client_token,
+        glue_catalog=args.glue_catalog,
+        log_uri=args.log_uri,
+        conf=split_assignments(args.conf or []),
+    )
+
+
+def _print_plan(service: str, operation: str, request: dict[str, Any]) -> int:
+    try:
+        from featurekit.deploy.aws import validate_request
+
+        validate_request(service, operation, request)
+    except ImportError:
+        print(f"note: botocore is not installed; {operation} not validated.", file=sys.stderr)
+    print(json.dumps(request, indent=2))
+    return 0
+
+
+def cmd_plan_emr(args: argparse.Namespace) -> int:
+    return _print_plan("emr", "AddJobFlowSteps", emr_request(args))
+
+
+def cmd_plan_serverless(args: argparse.Namespace) -> int:
+    return _print_plan("emr-serverless", "StartJobRun", serverless_request(args))
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from featurekit.deploy.package import build_artifacts
+
+    out = Path(args.out)
+    manifest = build_artifacts(Path(args.source), out)
+    for name, entry in manifest["artifacts"].items():
+        print(f"{out / name}  {entry['bytes']:>9d} B  sha256 {entry['sha256'][:16]}")
+    print(f"{out / 'manifest.json'}  ({manifest['name']} {manifest['version']})")
+    return 0
+
+
+def _aws_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dist", default="dist", help="artifacts folder (built when missing)")
+    p.add_argument("--source", default=".", help="source tree to build from (default .)")
+    p.add_argument("--region", help="AWS region (default: boto3's)")
+    p.add_argument("--endpoint-url", help="AWS endpoint (moto, LocalStack)")
+    p.add_argument("--no-wait", dest="wait", action="store_false", help="do not wait for the run")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait (default 3600)")
+    p.add_argument("--poll", type=float, default=10.0, help="seconds between polls (default 10)")
+
+
+def _aws(args: argparse.Namespace) -> Any:
+    from featurekit.deploy.aws import Aws, AwsSettings
+    from featurekit.deploy.package import MANIFEST, build_artifacts
+
+    dist = Path(args.dist)
+    if not (dist / MANIFEST).is_file():
+        print(f"{dist / MANIFEST} missing: building the artifacts from {args.source}")
+        build_artifacts(Path(args.source), dist)
+    settings = AwsSettings(
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        poll_seconds=args.poll,
+        timeout_seconds=args.timeout,
+    )
+    aws = Aws(settings)
+    aws.upload_artifacts(dist, args.artifacts)
+    return aws
+
+
+def _outcome(state: Any, wait: bool) -> int:
+    """Print the final state as JSON; 0 when it succeeded (or is running and we did not wait)."""
+    if state.succeeded:
+        outcome = "succeeded"
+    elif state.done:
+        outcome = "failed"
+    else:
+        outcome = "timeout" if wait else "pending"
+    doc = {"service": state.service, "id": state.run_id, "state": state.state, "outcome": outcome}
+    print(json.dumps(doc))
+    if outcome == "timeout":
+        print(f"featurekit: {state.service} {state.run_id} still {state.state}", file=sys.stderr)
+    return STATE_EXIT[outcome]
+
+
+def cmd_deploy_emr(args: argparse.Namespace) -> int:
+    request = emr_request(args)
+    state = _aws(args).add_step(request, wait=args.wait)
+    return _outcome(state, args.wait)
+
+
+def cmd_deploy_serverless(args: argparse.Namespace) -> int:
+    request = serverless_request(args)
+    state = _aws(args).start_serverless_run(request, wait=args.wait)
+    return _outcome(state, args.wait)
+
+
+def cmd_deploy_glue(args: argparse.Namespace) -> int:
+    """Create or update the Glue job with the exact request ``featurekit plan glue`` prints."""
+    from featurekit.deploy.glue_deploy import run_arguments
+    from featurekit.deploy.glue_plan import GluePlan, create_job_request
+    from featurekit.registry import get_job
+
+    plan = GluePlan(
+        job=args.job,
+        artifacts=args.artifacts,
+        glue_version=args.glue_version,
+        worker_type=args.worker_type,
+        workers=args.workers,
+        role=args.role_arn,
+    )
+    request = create_job_request(plan, get_job(args.job))
+    aws = _aws(args)
+    name = aws.upsert_glue_job(request)
+    state = aws.start_glue_run(name, run_arguments(_call(args)), wait=args.wait)
+    return _outcome(state, args.wait)
+
+
+def add_deploy_subcommands(deploy_sub: Any) -> None:
+    """``deploy emr``, ``deploy emr-serverless`` and ``deploy glue``."""
+    p = deploy_sub.add_parser("emr", help="upload artifacts, add the job as an EMR step, wait")
+    _emr_args(p)
+    _aws_args(p)
+    p.set_defaults(handler=cmd_deploy_emr)
+    p = deploy_sub.add_parser("emr-serverless", help="upload artifacts, start a job run, wait")
+    _serverless_args(p)
+    _aws_args(p)
+    p.set_defaults(handler=cmd_deploy_serverless)
+    p = deploy_sub.add_parser("glue", help="upload artifacts, create/update the Glue job, run it")
+    _job_args(p)
+    p.add_argument("--role-arn", required=True, help="the Glue job's IAM role ARN")
+    p.add_argument("--glue-version", default="5.1")
+    p.add_argument("--worker-type", default="G.1X")
+    p.add_argument("--workers", type=int, default=2)
+    _aws_args(p)
+    p.set_defaults(handler=cmd_deploy_glue)
+
+
+def add_plan_subcommands(plan_sub: Any) -> None:
+    """Add ``emr`` and ``emr-serverless`` to an existing ``featurekit plan`` subparsers object."""
+    p = plan_sub.add_parser("emr", help="print the EMR AddJobFlowSteps request of a job")
+    _emr_args(p)
+    p.set_defaults(handler=cmd_plan_emr)
+    p = plan_sub.add_parser(
+        "emr-serverless", help="print the EMR Serverless StartJobRun request of a job"
+    )
+    _serverless_args(p)
+    p.set_defaults(handler=cmd_plan_serverless)
+
+
+def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("package", help="build the wheel, --py-files bundle, scripts, manifest")
+    p.add_argument("--out", default="dist", help="output folder (default dist/)")
+    p.add_argument("--source", default=".", help="source tree with pyproject.toml (default .)")
+    p.set_defaults(handler=cmd_package)
+
+    deploy = sub.add_parser("deploy", help="upload the artifacts and run a job on AWS")
+    add_deploy_subcommands(deploy.add_subparsers(dest="deploy_target", required=True))

@@ -1,0 +1,85 @@
+"""The EMR Serverless plan: the ``StartJobRun`` request that runs a job on an application.
+
+``entryPoint`` is ``emr_step.py``, ``entryPointArguments`` the job's command line,
+``sparkSubmitParameters`` ships the featurekit bundle (``spark.submit.pyFiles``)
+and the Delta jars EMR Serverless carries under ``/usr/share/aws/delta/lib``;
+``configurationOverrides`` sets the Delta and Glue-catalog confs and the log URI::
+
+    featurekit plan emr-serverless user_activity_daily --application-id 00f... \\
+        --role-arn arn:aws:iam::123456789012:role/fk --artifacts s3://b/fk
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from featurekit.deploy.common import JobCall, artifact_uri, check_s3_prefix, spark_confs
+from featurekit.deploy.package import BUNDLE, EMR_SCRIPT
+from featurekit.errors import ConfigError
+
+# EMR 7.x images (Delta 3.x renamed delta-core.jar to delta-spark.jar).
+DELTA_JARS = (
+    "/usr/share/aws/delta/lib/delta-spark.jar",
+    "/usr/share/aws/delta/lib/delta-storage.jar",
+)
+
+
+def spark_submit_parameters(artifacts: str, *, delta_jars: tuple[str, ...] = DELTA_JARS) -> str:
+    """The ``sparkSubmitParameters`` string: the bundle and the Delta jars."""
+    params = [f"--conf spark.submit.pyFiles={artifact_uri(artifacts, BUNDLE)}"]
+    if delta_jars:
+        params.append(f"--conf spark.jars={','.join(delta_jars)}")
+    return " ".join(params)
+
+
+def start_job_run_request(
+    call: JobCall,
+    *,
+    application_id: str,
+    role_arn: str,
+    artifacts: str,
+    name: Optional[str] = None,
+    client_token: Optional[str] = None,
+    glue_catalog: bool = True,
+    log_uri: Optional[str] = None,
+    conf: Optional[Mapping[str, str]] = None,
+) -> dict[str, Any]:
+    """The StartJobRun request (boto3 keyword arguments) running ``call`` on an application.
+
+    Example::
+
+        start_job_run_request(JobCall("user_activity_daily"), application_id="00f1",
+                              role_arn="arn:aws:iam::123456789012:role/fk",
+                              artifacts="s3://b/fk")
+    """
+    if not application_id:
+        raise ConfigError("--application-id is required (the EMR Serverless application id).")
+    if not role_arn.startswith("arn:"):
+        raise ConfigError(
+            f"--role-arn must be an IAM role ARN (arn:aws:iam::...), got {role_arn!r}."
+        )
+    logs = log_uri or f"{check_s3_prefix(artifacts)}/logs/"
+    return {
+        "applicationId": application_id,
+        "executionRoleArn": role_arn,
+        "clientToken": client_token or str(uuid.uuid4()),
+        "name": name or f"featurekit {call.job}",
+        "jobDriver": {
+            "sparkSubmit": {
+                "entryPoint": artifact_uri(artifacts, EMR_SCRIPT),
+                "entryPointArguments": call.arguments(),
+                "sparkSubmitParameters": spark_submit_parameters(artifacts),
+            }
+        },
+        "configurationOverrides": {
+            "applicationConfiguration": [
+                {
+                    "classification": "spark-defaults",
+                    "properties": spark_confs(glue_catalog=glue_catalog, extra=conf or {}),
+                }
+            ],
+            "monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": logs}},
+        },
+    }
