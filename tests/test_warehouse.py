@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pyspark.sql import SparkSession
 
 from featurekit.errors import ConfigError, TableNotFoundError
+from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.catalog import LocalCatalog
-from featurekit.warehouse import Warehouse
+from featurekit.warehouse import S3Warehouse, Warehouse, open_warehouse
 
 
 def test_s3_paths_map_into_the_warehouse(tmp_path: Path) -> None:
@@ -36,3 +40,56 @@ def test_catalog_round_trip_and_missing_tables(tmp_path: Path) -> None:
     assert [e.name for e in catalog.list()] == ["db.t"]
     with pytest.raises(TableNotFoundError, match=r"Known tables: db\.t"):
         catalog.get("db.other")
+
+
+@pytest.fixture(scope="module")
+def s3_client() -> Iterator[Any]:
+    """A boto3 S3 client on a moto server at 127.0.0.1, with one bucket."""
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket="lake")
+    yield client
+    server.stop()
+
+
+def test_s3_warehouse_keeps_catalog_and_records_in_s3(s3_client: Any) -> None:
+    wh = open_warehouse("s3://lake/fk/", s3_client=s3_client)
+    assert isinstance(wh, S3Warehouse)
+    assert wh.remote
+    assert wh.uri == "s3://lake/fk"
+    assert wh.table_location("features.daily") == "s3://lake/fk/features/daily"
+    assert wh.resolve("s3a://other/raw/") == "s3://other/raw/"
+    catalog = LocalCatalog(wh)
+    assert catalog.list() == []
+    catalog.register("features.daily", wh.table_location("features.daily"), schema={})
+    assert catalog.exists("features.daily")
+    assert not catalog.exists("features.other")
+    assert catalog.get("features.daily").location == "s3://lake/fk/features/daily"
+    assert [e.name for e in catalog.list()] == ["features.daily"]
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket="lake")["Contents"]]
+    assert keys == ["fk/_catalog/features.daily.json"]
+    with pytest.raises(TableNotFoundError, match="s3://lake/fk"):
+        catalog.get("features.other")
+
+
+def test_warehouses_on_other_schemes_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"s3://bucket/prefix"):
+        open_warehouse("gs://bucket/wh")
+    assert isinstance(open_warehouse("file:///tmp/wh"), Warehouse)
+
+
+def test_s3_warehouse_needs_the_delta_spark_engine(spark: SparkSession) -> None:
+    runtime = LocalRuntime(LocalConfig(warehouse="s3://lake/fk", quiet=True), spark=spark)
+    with pytest.raises(ConfigError, match="delta-spark engine only"):
+        _ = runtime.engine

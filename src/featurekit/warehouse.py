@@ -10,6 +10,10 @@ Layout::
       _s3/<bucket>/<key>       where s3://bucket/key lives locally
 
 ``s3://`` paths map into ``_s3`` so job code keeps its cloud paths.
+
+On Glue and EMR the warehouse can be an S3 prefix instead (:class:`S3Warehouse`,
+from ``open_warehouse("s3://bucket/prefix")``): the same layout, with the catalog and
+run records stored as S3 objects and the tables written there by delta-spark.
 """
 
 from __future__ import annotations
@@ -20,20 +24,42 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
-from featurekit.errors import ConfigError
+from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import check_table_name
 
 DEFAULT_WAREHOUSE = "warehouse"
 
 
+S3_SCHEMES = ("s3://", "s3a://", "s3n://")
+
+
+def open_warehouse(root: Union[str, Path], *, s3_client: Any = None) -> Warehouse:
+    """The warehouse at ``root``: an S3 prefix (``s3://bucket/prefix``) or a local folder."""
+    text = str(root)
+    if text.startswith(S3_SCHEMES):
+        return S3Warehouse(text, client=s3_client)
+    if "://" in text and not text.startswith("file://"):
+        raise ConfigError(
+            f"Warehouse {text!r}: use a local folder or an s3://bucket/prefix warehouse."
+        )
+    return Warehouse(text[len("file://") :] if text.startswith("file://") else text)
+
+
 class Warehouse:
     """A warehouse folder on the local filesystem."""
+
+    remote = False
 
     def __init__(self, root: Union[str, Path]) -> None:
         self.root = Path(root).expanduser().resolve()
 
     def __repr__(self) -> str:
-        return f"Warehouse({str(self.root)!r})"
+        return f"{type(self).__name__}({self.uri!r})"
+
+    @property
+    def uri(self) -> str:
+        """Where the warehouse is, for messages and records."""
+        return str(self.root)
 
     def resolve(self, path: str) -> str:
         """Map a user path to a local one: ``s3://b/k`` -> ``ROOT/_s3/b/k``; others unchanged."""
@@ -67,9 +93,91 @@ class Warehouse:
     def read_json(self, relative: str) -> Any:
         return json.loads((self.root / relative).read_text())
 
-    def list_json(self, folder: str) -> list[Path]:
+    def has_json(self, relative: str) -> bool:
+        return (self.root / relative).is_file()
+
+    def list_json(self, folder: str) -> list[str]:
+        """Relative names of the JSON documents under ``folder``, sorted."""
         base = self.root / folder
-        return sorted(base.rglob("*.json")) if base.is_dir() else []
+        found = sorted(base.rglob("*.json")) if base.is_dir() else []
+        return [str(p.relative_to(self.root)) for p in found]
+
+
+class S3Warehouse(Warehouse):
+    """A warehouse under an S3 prefix: JSON documents are S3 objects (one PUT each, atomic).
+
+    Tables live at ``s3://bucket/prefix/db/table`` and are written by delta-spark (Glue,
+    EMR); credentials and endpoint come from boto3's usual sources.
+    """
+
+    remote = True
+
+    def __init__(self, uri: str, *, client: Any = None) -> None:
+        _scheme, _, rest = uri.partition("://")
+        bucket, _, prefix = rest.strip("/").partition("/")
+        if not bucket:
+            raise ConfigError(f"Warehouse {uri!r} has no bucket; use s3://bucket/prefix.")
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.root = Path("/nonexistent-s3-warehouse")  # never touched: every method is S3
+        self._client = client
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            try:
+                import boto3
+            except ImportError as exc:
+                raise MissingDependencyError("boto3", "aws", "An s3:// warehouse") from exc
+            self._client = boto3.client("s3")
+        return self._client
+
+    def _key(self, relative: str) -> str:
+        return f"{self.prefix}/{relative}".lstrip("/")
+
+    def resolve(self, path: str) -> str:
+        """S3 paths stay as they are (Spark reads them on Glue and EMR); local ones resolve."""
+        if path.startswith(S3_SCHEMES):
+            return "s3://" + path.split("://", 1)[1]
+        return super().resolve(path)
+
+    def table_location(self, name: str) -> str:
+        db, table = check_table_name(name).split(".")
+        return f"{self.uri}/{db}/{table}"
+
+    def write_json(self, relative: str, doc: Any) -> Path:
+        body = json.dumps(doc, indent=2, sort_keys=True, default=str).encode()
+        self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=body)
+        return Path(relative)
+
+    def read_json(self, relative: str) -> Any:
+        answer = self.client.get_object(Bucket=self.bucket, Key=self._key(relative))
+        return json.loads(answer["Body"].read())
+
+    def has_json(self, relative: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list_json(self, folder: str) -> list[str]:
+        start = self._key(folder).rstrip("/") + "/"
+        names = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=start
+        ):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(".json"):
+                    names.append(item["Key"][len(self.prefix) :].lstrip("/"))
+        return sorted(names)
 
 
 def atomic_write_text(target: Path, text: str) -> None:

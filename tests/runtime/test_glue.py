@@ -16,7 +16,7 @@ from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, Param
 from featurekit.cli_glue import run_script
 from featurekit.demo import DemoSpec, events
 from featurekit.demo_run import write_source_table
-from featurekit.errors import ConfigError, InputError, UnsupportedError
+from featurekit.errors import ConfigError, InputError
 from featurekit.glue_local import GlueContext
 from featurekit.glue_local.bookmarks import BookmarkStore
 from featurekit.runtime.glue import GlueArgs, GlueConfig, GlueRuntime, build_runtime, resolve_args
@@ -80,8 +80,10 @@ def test_real_glue_without_warehouse_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="--featurekit_warehouse"):
         build_runtime(GlueArgs("j", "x"), RealLooking())
-    with pytest.raises(UnsupportedError, match="S3 warehouse is not supported yet"):
-        build_runtime(GlueArgs("j", "x", warehouse="s3://b/wh"), RealLooking())
+    on_s3 = build_runtime(GlueArgs("j", "x", warehouse="s3://b/wh/"), RealLooking())
+    assert (on_s3.warehouse.remote, on_s3.warehouse.uri) == (True, "s3://b/wh")
+    assert on_s3.config.engine == "delta-spark"
+    assert on_s3.warehouse.table_location("features.t") == "s3://b/wh/features/t"
 
 
 # -- the runtime on the emulated GlueContext --------------------------------------------------

@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
-from featurekit.errors import InputError, TableNotFoundError
+from featurekit.errors import ConfigError, InputError, TableNotFoundError
 from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInput
 from featurekit.runs import InputRecord, RunRecord
 from featurekit.tables import LocalCatalog, TableEngine, select_engine
-from featurekit.warehouse import Warehouse
+from featurekit.warehouse import open_warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -58,7 +58,7 @@ class Runtime:
     def __init__(self, spark: SparkSession, config: RuntimeConfig) -> None:
         self.spark = spark
         self.config = config
-        self.warehouse = Warehouse(config.warehouse)
+        self.warehouse = open_warehouse(config.warehouse)
         self.catalog = LocalCatalog(self.warehouse)
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
         self._engine: Optional[TableEngine] = None
@@ -66,7 +66,15 @@ class Runtime:
     @property
     def engine(self) -> TableEngine:
         if self._engine is None:
-            self._engine = select_engine(self.spark, self.config.engine)
+            engine = select_engine(self.spark, self.config.engine)
+            if self.warehouse.remote and engine.name != "delta-spark":
+                raise ConfigError(
+                    f"The warehouse {self.warehouse.uri} is on S3, which featurekit writes "
+                    "through the delta-spark engine only: run where the Delta jars are on the "
+                    "classpath (Glue --datalake-formats delta, EMR delta-defaults), or use a "
+                    "local warehouse folder."
+                )
+            self._engine = engine
         return self._engine
 
     # -- hooks ---------------------------------------------------------------------

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Optional
 from featurekit.errors import ConfigError, FeatureKitError, MissingDependencyError, UnsupportedError
 from featurekit.params import split_assignments
 from featurekit.runtime.base import Runtime, RuntimeConfig
-from featurekit.warehouse import DEFAULT_WAREHOUSE
+from featurekit.warehouse import DEFAULT_WAREHOUSE, S3_SCHEMES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -62,12 +62,10 @@ class EmrConfig(RuntimeConfig):
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}.")
-        if self.warehouse.startswith(REMOTE_SCHEMES):
+        if self.warehouse.startswith(REMOTE_SCHEMES) and not self.warehouse.startswith(S3_SCHEMES):
             raise UnsupportedError(
-                f"--warehouse {self.warehouse!r}: the featurekit warehouse (catalog, run records) "
-                "is a filesystem folder; object-store warehouses are not supported yet. Use a "
-                "local or mounted folder (e.g. /mnt/warehouse); job inputs and outputs may still "
-                "name s3:// paths."
+                f"--warehouse {self.warehouse!r}: a featurekit warehouse is a local or mounted "
+                "folder or an s3://bucket/prefix."
             )
 
 

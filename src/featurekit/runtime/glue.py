@@ -240,12 +240,6 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
     warehouse = args.warehouse or (str(glue_context.warehouse.root) if emulated else None)
     if warehouse is None:
         raise ConfigError("Pass --featurekit_warehouse: where featurekit keeps tables and records.")
-    if "://" in warehouse and not warehouse.startswith("file://"):
-        raise UnsupportedError(
-            f"--featurekit_warehouse {warehouse}: featurekit's warehouse (catalog, run records) "
-            "is a filesystem folder for now; an S3 warehouse is not supported yet. Give a "
-            "path the Glue driver can read and write."
-        )
     config = GlueConfig(
         warehouse=warehouse,
         engine=args.engine or ("auto" if emulated else "delta-spark"),

@@ -91,23 +91,20 @@ class LocalCatalog:
         return entry
 
     def get(self, name: str) -> CatalogEntry:
-        path = self.warehouse.root / self._file(name)
-        if not path.exists():
+        if not self.warehouse.has_json(self._file(name)):
             known = ", ".join(e.name for e in self.list()) or "none"
             raise TableNotFoundError(
-                f"Table {name!r} is not in the catalog at {self.warehouse.root}. "
+                f"Table {name!r} is not in the catalog at {self.warehouse.uri}. "
                 f"Known tables: {known}. Run the job that writes it first "
                 "(e.g. 'featurekit demo' creates raw.events), or check --warehouse."
             )
         return CatalogEntry.from_json(self.warehouse.read_json(self._file(name)))
 
     def exists(self, name: str) -> bool:
-        return (self.warehouse.root / self._file(name)).exists()
+        return self.warehouse.has_json(self._file(name))
 
     def list(self) -> list[CatalogEntry]:
         return [
-            CatalogEntry.from_json(
-                self.warehouse.read_json(str(p.relative_to(self.warehouse.root)))
-            )
-            for p in self.warehouse.list_json("_catalog")
+            CatalogEntry.from_json(self.warehouse.read_json(name))
+            for name in self.warehouse.list_json("_catalog")
         ]
