@@ -92,8 +92,9 @@ def test_two_file_runs_read_only_new_files_and_equal_a_full_run(
     assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, first + later))
 
     # one full run over the same files, in a fresh warehouse
-    full = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "full"), quiet=True),
-                        spark=local_runtime.spark)
+    full = LocalRuntime(
+        LocalConfig(warehouse=str(tmp_path / "full"), quiet=True), spark=local_runtime.spark
+    )
     add_files(full, first + later)
     WindowSums().run(full)
     assert_same(table(local_runtime, WindowSums), table(full, WindowSums))
@@ -140,7 +141,9 @@ def test_two_delta_runs_read_only_new_versions(local_runtime: LocalRuntime) -> N
     assert record.counters["new_units.events"] == 2  # versions 2 and 3
     assert record.inputs[0].rows == len(later)
     assert record.inputs[0].version == 3
-    assert_same(table(local_runtime, DeltaWindowSums), reference(local_runtime.spark, first + later))
+    assert_same(
+        table(local_runtime, DeltaWindowSums), reference(local_runtime.spark, first + later)
+    )
 
 
 def test_row_level_job_appends_only_new_rows(local_runtime: LocalRuntime) -> None:
@@ -163,8 +166,9 @@ def test_second_run_while_locked_fails_and_changes_nothing(local_runtime: LocalR
     state_before = store.get("window_sums/state")
     location = local_runtime.output_location(WindowSums.output)
     version = local_runtime.engine.version(location)
-    with store.lock("window_sums", {"run_id": "other"}), pytest.raises(
-        LockedError, match="already running"
+    with (
+        store.lock("window_sums", {"run_id": "other"}),
+        pytest.raises(LockedError, match="already running"),
     ):
         WindowSums().run(local_runtime)
     assert store.get("window_sums/state") == state_before

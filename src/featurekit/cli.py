@@ -101,7 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # Modules that add command groups; each has add_commands(subparsers, add_runtime_args).
-COMMAND_MODULES = ("featurekit.cli_table",)
+COMMAND_MODULES = ("featurekit.cli_table", "featurekit.cli_state")
 
 
 def build_parser() -> argparse.ArgumentParser:

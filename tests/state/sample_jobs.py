@@ -97,7 +97,10 @@ class EventCopies(FeatureJob):
 
     def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
         return events.select(
-            "user_id", "ts", F.to_date("ts").alias("event_date"), (F.col("amount") * 2).alias("twice")
+            "user_id",
+            "ts",
+            F.to_date("ts").alias("event_date"),
+            (F.col("amount") * 2).alias("twice"),
         )
 
 

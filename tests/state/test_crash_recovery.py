@@ -90,7 +90,9 @@ def test_windowed_job_killed_at_phase_then_rerun(
     # a batch that reached a table is finished from what was committed; one that did not is redone
     repaired = phase in ("partials_committed", "output_committed")
     assert ("repaired_batch" in record.counters) == repaired
-    assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows + batch + more))
+    assert_same(
+        table(local_runtime, WindowSums), reference(local_runtime.spark, rows + batch + more)
+    )
     assert no_pending(local_runtime, "window_sums")
     assert WindowSums().run(local_runtime).output is None  # every file is processed
 

@@ -63,8 +63,9 @@ def test_dates_by_partition_folder(local_runtime: LocalRuntime, tmp_path: Path) 
     root = tmp_path / "events"
     write_csv(root / "day=2024-01-01", "a.csv", "1\n")
     write_csv(root / "day=2024-01-02", "a.csv", "2\n")
-    inp = FilesInput(str(root), format="csv", schema="id bigint", time_column="day",
-                     incremental=True)
+    inp = FilesInput(
+        str(root), format="csv", schema="id bigint", time_column="day", incremental=True
+    )
     first = plan_input(local_runtime, "e", inp, "dates", None)
     assert first.new == ["2024-01-01", "2024-01-02"]
     write_csv(root / "day=2024-01-03", "a.csv", "3\n")

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
+from featurekit.errors import StateError
 from featurekit.lifecycle import _read_inputs, shape_output, write_output, write_plan
 from featurekit.runs import InputRecord
 from featurekit.runtime.base import prune_dates
@@ -159,6 +160,13 @@ def _run_batch(
     new_state = replace(state, batch=batch, inputs=bookmarks)
     fresh = all(p.fresh for p in plans.values())
     windowed = _windowed(job)
+    if windowed and not fresh and any(p.fresh for p in plans.values()):
+        names = sorted(n for n, p in plans.items() if p.fresh)
+        raise StateError(
+            f"Inputs {names} of {ctx.job} have no bookmark while others do; reading them in "
+            "full would count their rows twice in the stored partials. Reset the whole state "
+            f"(featurekit state reset {ctx.job}) to rebuild."
+        )
     if windowed:
         _batch_windowed(windowed, runtime, ctx, record, session, frames, new_state, fresh)
     else:
@@ -320,7 +328,7 @@ def _run_range(
             F.col(column).between(F.lit(ctx.start), F.lit(ctx.end))
         )
     _commit_partials(windowed, runtime, ctx, parts, replace_days, None)
-    horizon = max(ctx.end, *([_day(state.horizon)] if state.horizon else []))
+    horizon = max([ctx.end, *([_day(state.horizon)] if state.horizon else [])])
     last = min(ctx.end + dt.timedelta(days=windowed.window_days - 1), horizon)
     dates = [ctx.start + dt.timedelta(days=i) for i in range((last - ctx.start).days + 1)]
     _commit_features(windowed, runtime, ctx, record, dates, False, None)
