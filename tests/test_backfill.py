@@ -17,8 +17,9 @@ from featurekit.runtime.local import LocalConfig, LocalRuntime
 
 sys.path.insert(0, str(Path(__file__).parent / "state"))
 sys.path.insert(0, str(Path(__file__).parent))
-from sample_jobs import WindowSums, events  # noqa: E402
-from test_lifecycle_incremental import add_files, assert_same, reference, table  # noqa: E402
+from sample_jobs import WindowSums, events
+
+from test_lifecycle_incremental import add_files, assert_same, reference, table
 
 
 def day(n: int) -> dt.date:

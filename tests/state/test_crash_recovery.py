@@ -26,6 +26,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from sample_jobs import EventCopies, WindowSums, events  # noqa: E402
+
 from test_lifecycle_incremental import add_files, assert_same, reference, table  # noqa: E402
 
 DRIVER = textwrap.dedent(

@@ -65,10 +65,9 @@ def test_keys_skip_the_lock(store: S3StateStore) -> None:
 
 
 def test_lock_is_exclusive_and_released(store: S3StateStore) -> None:
-    with store.lock("job", {"run_id": "first"}):
-        with pytest.raises(LockedError, match="first"):
-            with store.lock("job", {"run_id": "second"}):
-                pass  # pragma: no cover
+    first, second = store.lock("job", {"run_id": "first"}), store.lock("job", {"run_id": "second"})
+    with first, pytest.raises(LockedError, match="first"), second:
+        pass  # pragma: no cover
     with store.lock("job", {"run_id": "third"}):
         pass
 

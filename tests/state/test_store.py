@@ -46,10 +46,9 @@ def test_corrupt_state_names_the_file_and_the_fix(tmp_path: Path) -> None:
 
 def test_lock_excludes_a_second_holder_and_is_released(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path)
-    with store.lock("job", {"run_id": "first"}):
-        with pytest.raises(LockedError, match="first"):
-            with store.lock("job", {"run_id": "second"}):
-                pass  # pragma: no cover
+    first, second = store.lock("job", {"run_id": "first"}), store.lock("job", {"run_id": "second"})
+    with first, pytest.raises(LockedError, match="first"), second:
+        pass  # pragma: no cover
     with store.lock("job", {"run_id": "third"}):
         pass
 
