@@ -122,3 +122,38 @@ def test_state_show_and_reset_commands(
     got = local_runtime.state_store.get("window_sums/state")
     assert got is not None
     assert (got.doc["inputs"], got.doc["batch"], got.doc["horizon"]) == ({}, 3, None)
+
+
+@pytest.mark.slow
+def test_backfill_command(
+    local_runtime: LocalRuntime,
+    warehouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import featurekit.registry
+
+    rows = [r for d in range(1, 4) for r in events(d)]
+    add_files(local_runtime, rows)
+    monkeypatch.setattr(featurekit.registry, "get_job", lambda name: WindowSums)
+    argv = [
+        "backfill",
+        "window_sums",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-01-03",
+        "--chunk-days",
+        "2",
+        "--warehouse",
+        str(warehouse),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    assert "2 chunks run, 0 already done" in capsys.readouterr().out
+    assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows))
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "0 chunks run, 2 already done" in captured.out
+    assert main(["state", "show", "window_sums", "--warehouse", str(warehouse)]) == 0
+    assert "2 chunks done, finished" in capsys.readouterr().out

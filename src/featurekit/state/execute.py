@@ -220,7 +220,8 @@ def _batch_windowed(
             old = old.where(old[column].isin(days))
             merged = shape_partials(job.merge_partials(ctx, old.unionByName(parts)), job)
         replace_days = None if fresh else {column: [d.isoformat() for d in days]}
-        _commit_partials(job, runtime, ctx, merged, replace_days, new_state.batch)
+        with record.phase("partials_commit", runtime.report):
+            _commit_partials(job, runtime, ctx, merged, replace_days, new_state.batch)
     runtime.on_phase(ctx, "partials_committed")
     _commit_features(job, runtime, ctx, record, affected, fresh, new_state.batch)
     runtime.on_phase(ctx, "output_committed")
@@ -327,7 +328,8 @@ def _run_range(
         parts = shape_partials(parts, windowed).where(
             F.col(column).between(F.lit(ctx.start), F.lit(ctx.end))
         )
-    _commit_partials(windowed, runtime, ctx, parts, replace_days, None)
+    with record.phase("partials_commit", runtime.report):
+        _commit_partials(windowed, runtime, ctx, parts, replace_days, None)
     horizon = max([ctx.end, *([_day(state.horizon)] if state.horizon else [])])
     last = min(ctx.end + dt.timedelta(days=windowed.window_days - 1), horizon)
     dates = [ctx.start + dt.timedelta(days=i) for i in range((last - ctx.start).days + 1)]
