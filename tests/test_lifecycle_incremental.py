@@ -27,6 +27,9 @@ from sample_jobs import (
     events,
 )
 
+# Each test runs the job two or three times on Spark (several seconds each).
+pytestmark = pytest.mark.slow
+
 
 def add_files(runtime: LocalRuntime, rows: list[tuple]) -> None:
     df = runtime.spark.createDataFrame(rows, EVENTS_SCHEMA).coalesce(1)

@@ -114,6 +114,18 @@ def _pin(job: FeatureJob, runtime: Runtime, session: StateSession) -> dict[str, 
     }
 
 
+def _progress_doc(
+    job: FeatureJob, runtime: Runtime, session: StateSession, key: str
+) -> tuple[dict[str, Any], str]:
+    """The backfill's progress document (created, with its pinned units, on the first start)."""
+    got = session.store.get(key)
+    if got is not None and "pinned" in got.doc:
+        return dict(got.doc), got.token
+    doc: dict[str, Any] = {"done": [], "started_at": utc_now()}
+    doc["pinned"] = _pin(job, runtime, session) if uses_state(job) else {}
+    return doc, session.store.put(key, doc, expect=got.token if got else None)
+
+
 def backfill(
     job: FeatureJob,
     runtime: Runtime,
@@ -131,12 +143,7 @@ def backfill(
     store = runtime.state_store
     result = BackfillResult(key, chunks)
     with StateSession(store, job.name, run_id=first.run_id) as session:
-        got = store.get(key)
-        doc: dict[str, Any] = dict(got.doc) if got else {"done": [], "started_at": utc_now()}
-        token = got.token if got else None
-        if "pinned" not in doc:
-            doc["pinned"] = _pin(job, runtime, session) if uses_state(job) else {}
-            token = store.put(key, doc, expect=token)
+        doc, token = _progress_doc(job, runtime, session, key)
         bar = Progress(job.name, len(chunks), len(doc["done"]), progress)
         for chunk in chunks:
             label = f"{chunk[0]}..{chunk[1]}"

@@ -11,9 +11,9 @@ from chispa import assert_df_equality
 from featurekit.errors import ConfigError, UnsupportedError
 from featurekit.io import DeltaInput, FilesInput
 from featurekit.runtime.local import LocalRuntime
+from featurekit.state.delta_log import added_files
 from featurekit.state.units import (
     _list_hadoop,
-    added_files,
     check_strategy,
     list_files,
     plan_input,

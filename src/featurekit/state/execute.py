@@ -15,24 +15,26 @@ committed and only then starts its own.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import StateError
-from featurekit.lifecycle import _read_inputs, shape_output, write_output, write_plan
+from featurekit.lifecycle import shape_output, write_output
 from featurekit.runs import InputRecord
-from featurekit.runtime.base import prune_dates
 from featurekit.state.partials import (
     affected_dates,
-    features_for,
+    as_day,
+    commit_features,
+    commit_partials,
     partials_location,
-    partials_table,
     shape_partials,
     stored_partials,
+    windowed_job,
 )
+from featurekit.state.ranges import run_range
 from featurekit.state.session import JobState, StateSession, app_id
-from featurekit.state.units import UnitPlan, plan_input, read_processed
+from featurekit.state.units import UnitPlan, plan_input
 from featurekit.tables.engine import Txn
 
 if TYPE_CHECKING:
@@ -50,12 +52,6 @@ def uses_state(job: FeatureJob) -> bool:
     from featurekit.job import IncrementalFeatureJob
 
     return bool(job.incremental_inputs()) or isinstance(job, IncrementalFeatureJob)
-
-
-def _windowed(job: FeatureJob) -> Optional[IncrementalFeatureJob]:
-    from featurekit.job import IncrementalFeatureJob
-
-    return job if isinstance(job, IncrementalFeatureJob) else None
 
 
 def run_stateful(
@@ -76,7 +72,7 @@ def run_stateful(
     if ctx.start is None:
         _run_batch(job, runtime, ctx, record, session)
     else:
-        _run_range(job, runtime, ctx, record, session, pinned or {})
+        run_range(job, runtime, ctx, record, session, pinned or {})
 
 
 def _txn(runtime: Runtime, location: str, job: str) -> int:
@@ -92,14 +88,14 @@ def recover(
     if pending is None:
         return
     batch = int(pending["state"]["batch"])
-    windowed = _windowed(job)
+    windowed = windowed_job(job)
     if _txn(runtime, runtime.output_location(job.output), ctx.job) >= batch:
         session.promote()
         runtime.report(f"batch {batch} had reached the output: state advanced to it")
     elif windowed and _txn(runtime, partials_location(runtime, windowed), ctx.job) >= batch:
         dates = [dt.date.fromisoformat(d) for d in pending.get("affected") or []]
         runtime.report(f"batch {batch}: partials committed, finishing its {len(dates)} dates")
-        _commit_features(windowed, runtime, ctx, record, dates, bool(pending.get("rebuild")), batch)
+        commit_features(windowed, runtime, ctx, record, dates, bool(pending.get("rebuild")), batch)
         session.promote()
     else:
         session.drop_pending()
@@ -111,7 +107,7 @@ def recover(
 
 def _next_batch(job: FeatureJob, runtime: Runtime, ctx: JobContext, state: JobState) -> int:
     done = [state.batch, _txn(runtime, runtime.output_location(job.output), ctx.job)]
-    windowed = _windowed(job)
+    windowed = windowed_job(job)
     if windowed:
         done.append(_txn(runtime, partials_location(runtime, windowed), ctx.job))
     return max(done) + 1
@@ -159,7 +155,7 @@ def _run_batch(
     bookmarks = {**state.inputs, **{n: p.bookmark for n, p in plans.items()}}
     new_state = replace(state, batch=batch, inputs=bookmarks)
     fresh = all(p.fresh for p in plans.values())
-    windowed = _windowed(job)
+    windowed = windowed_job(job)
     if windowed and not fresh and any(p.fresh for p in plans.values()):
         names = sorted(n for n, p in plans.items() if p.fresh)
         raise StateError(
@@ -202,7 +198,7 @@ def _batch_windowed(
         parts = shape_partials(job.merge_partials(ctx, job.partials(ctx, **frames)), job)
         parts = parts.cache()
         days = _partial_dates(parts, column)
-    old_horizon = None if fresh or not new_state.horizon else _day(new_state.horizon)
+    old_horizon = None if fresh or not new_state.horizon else as_day(new_state.horizon)
     horizon = max([*days, *([old_horizon] if old_horizon else [])], default=None)
     affected = (
         [] if horizon is None else affected_dates(days, job.window_days, old_horizon, horizon)
@@ -221,119 +217,8 @@ def _batch_windowed(
             merged = shape_partials(job.merge_partials(ctx, old.unionByName(parts)), job)
         replace_days = None if fresh else {column: [d.isoformat() for d in days]}
         with record.phase("partials_commit", runtime.report):
-            _commit_partials(job, runtime, ctx, merged, replace_days, new_state.batch)
+            commit_partials(job, runtime, ctx, merged, replace_days, new_state.batch)
     runtime.on_phase(ctx, "partials_committed")
-    _commit_features(job, runtime, ctx, record, affected, fresh, new_state.batch)
+    commit_features(job, runtime, ctx, record, affected, fresh, new_state.batch)
     runtime.on_phase(ctx, "output_committed")
     parts.unpersist()
-
-
-def _day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-def _commit_partials(
-    job: IncrementalFeatureJob,
-    runtime: Runtime,
-    ctx: JobContext,
-    parts: DataFrame,
-    replace_days: Optional[Mapping[str, Sequence[str]]],
-    batch: Optional[int],
-) -> None:
-    table = partials_table(job, parts)
-    location = partials_location(runtime, job)
-    runtime.engine.write(
-        parts,
-        location,
-        mode="overwrite" if replace_days is None else "replace",
-        partition_by=table.partitions,
-        replace=replace_days,
-        txn=None if batch is None else Txn(app_id(ctx.job), batch),
-        metadata={"job": ctx.job, "run_id": ctx.run_id},
-    )
-    runtime.register_output(table, location)
-
-
-def _commit_features(
-    job: IncrementalFeatureJob,
-    runtime: Runtime,
-    ctx: JobContext,
-    record: RunRecord,
-    dates: list[dt.date],
-    rebuild: bool,
-    batch: Optional[int],
-) -> None:
-    if not dates:
-        return
-    with record.phase("combine", runtime.report):
-        out, fctx = features_for(job, runtime, ctx, dates)
-        out = shape_output(out, job.output)
-    column = job.output.date_column
-    replace_days = None if rebuild else {column: [d.isoformat() for d in dates]}
-    write_output(
-        out,
-        job.output,
-        runtime,
-        fctx,
-        record,
-        mode="overwrite" if rebuild else "replace",
-        replace=replace_days,
-        txn=None if batch is None else Txn(app_id(ctx.job), batch),
-    )
-
-
-def _read_range(
-    job: FeatureJob,
-    runtime: Runtime,
-    ctx: JobContext,
-    record: RunRecord,
-    bookmarks: Bookmarks,
-) -> dict[str, DataFrame]:
-    """A range run's inputs: incremental ones as of their bookmarks (else in full)."""
-    frames = _read_inputs(job, runtime, ctx, record)
-    for name in job.incremental_inputs():
-        if name in bookmarks:
-            inp = job.inputs[name]
-            df = prune_dates(read_processed(runtime, name, inp, bookmarks[name]), inp, ctx)
-            frames[name] = df
-    return frames
-
-
-def _run_range(
-    job: FeatureJob,
-    runtime: Runtime,
-    ctx: JobContext,
-    record: RunRecord,
-    session: StateSession,
-    pinned: Bookmarks,
-) -> None:
-    """Rebuild the dates ``ctx.start..ctx.end`` from the processed units; bookmarks unchanged."""
-    state = session.state
-    mode, replace_days = write_plan(job.output, ctx)
-    with record.phase("read", runtime.report):
-        frames = _read_range(job, runtime, ctx, record, {**pinned, **state.inputs})
-    windowed = _windowed(job)
-    if windowed is None:
-        with record.phase("transform", runtime.report):
-            out = shape_output(job.transform(ctx, **frames), job.output)
-        write_output(out, job.output, runtime, ctx, record, mode=mode, replace=replace_days)
-        return
-    if ctx.start is None or ctx.end is None:  # write_plan guarantees a range; for mypy
-        raise ValueError("a range run needs start and end")
-    column = job.output.date_column
-    from pyspark.sql import functions as F
-
-    with record.phase("partials", runtime.report):
-        parts = windowed.merge_partials(ctx, windowed.partials(ctx, **frames))
-        parts = shape_partials(parts, windowed).where(
-            F.col(column).between(F.lit(ctx.start), F.lit(ctx.end))
-        )
-    with record.phase("partials_commit", runtime.report):
-        _commit_partials(windowed, runtime, ctx, parts, replace_days, None)
-    horizon = max([ctx.end, *([_day(state.horizon)] if state.horizon else [])])
-    last = min(ctx.end + dt.timedelta(days=windowed.window_days - 1), horizon)
-    dates = [ctx.start + dt.timedelta(days=i) for i in range((last - ctx.start).days + 1)]
-    _commit_features(windowed, runtime, ctx, record, dates, False, None)
-    if state.horizon != horizon.isoformat():
-        state.horizon = horizon.isoformat()
-        session.save(state)

@@ -9,17 +9,21 @@ recomputes only the feature dates whose windows contain those days.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
+from featurekit.lifecycle import shape_output, write_output
+from featurekit.state.session import app_id
+from featurekit.tables.engine import Txn
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from featurekit.job import IncrementalFeatureJob, JobContext
+    from featurekit.job import FeatureJob, IncrementalFeatureJob, JobContext
+    from featurekit.runs import RunRecord
     from featurekit.runtime.base import Runtime
 
 
@@ -123,3 +127,74 @@ def features_for(
     fctx = replace(ctx, start=first, end=last)
     out = job.combine(fctx, parts)
     return out.where(F.col(job.output.date_column).isin(dates)), fctx
+
+
+def windowed_job(job: FeatureJob) -> Optional[IncrementalFeatureJob]:
+    """``job`` when it is an IncrementalFeatureJob (kept from partials), else None."""
+    from featurekit.job import IncrementalFeatureJob
+
+    return job if isinstance(job, IncrementalFeatureJob) else None
+
+
+def as_day(text: str) -> dt.date:
+    """``as_day("2026-01-31")`` -> ``datetime.date(2026, 1, 31)``."""
+    return dt.date.fromisoformat(text)
+
+
+def commit_partials(
+    job: IncrementalFeatureJob,
+    runtime: Runtime,
+    ctx: JobContext,
+    parts: DataFrame,
+    replace_days: Optional[Mapping[str, Sequence[str]]],
+    batch: Optional[int],
+) -> None:
+    """Write the partials table: overwrite, or replace ``replace_days``; Txn when ``batch``.
+
+    Example: ``commit_partials(job, runtime, ctx, parts, {"feature_date": ["2026-01-31"]}, 7)``
+    """
+    table = partials_table(job, parts)
+    location = partials_location(runtime, job)
+    runtime.engine.write(
+        parts,
+        location,
+        mode="overwrite" if replace_days is None else "replace",
+        partition_by=table.partitions,
+        replace=replace_days,
+        txn=None if batch is None else Txn(app_id(ctx.job), batch),
+        metadata={"job": ctx.job, "run_id": ctx.run_id},
+    )
+    runtime.register_output(table, location)
+
+
+def commit_features(
+    job: IncrementalFeatureJob,
+    runtime: Runtime,
+    ctx: JobContext,
+    record: RunRecord,
+    dates: list[dt.date],
+    rebuild: bool,
+    batch: Optional[int],
+) -> None:
+    """Recompute the feature rows of ``dates`` from the stored partials and commit them.
+
+    ``rebuild`` overwrites the output; otherwise exactly ``dates`` are replaced.
+    Example: ``commit_features(job, runtime, ctx, record, [date(2026, 1, 31)], False, 7)``
+    """
+    if not dates:
+        return
+    with record.phase("combine", runtime.report):
+        out, fctx = features_for(job, runtime, ctx, dates)
+        out = shape_output(out, job.output)
+    column = job.output.date_column
+    replace_days = None if rebuild else {column: [d.isoformat() for d in dates]}
+    write_output(
+        out,
+        job.output,
+        runtime,
+        fctx,
+        record,
+        mode="overwrite" if rebuild else "replace",
+        replace=replace_days,
+        txn=None if batch is None else Txn(app_id(ctx.job), batch),
+    )
