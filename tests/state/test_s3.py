@@ -95,3 +95,29 @@ def test_uri_must_name_a_bucket() -> None:
     assert split_s3_uri("s3://b/a/b/") == ("b", "a/b")
     with pytest.raises(ConfigError, match="s3://bucket/prefix"):
         split_s3_uri("file:///tmp")
+
+
+@pytest.mark.slow
+def test_job_keeps_its_state_on_s3(
+    s3: Any, local_runtime: Any, request: pytest.FixtureRequest
+) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sample_jobs import EVENTS_PATH, EVENTS_SCHEMA, WindowSums, events
+
+    def add(rows: list[tuple]) -> None:
+        df = local_runtime.spark.createDataFrame(rows, EVENTS_SCHEMA).coalesce(1)
+        df.write.mode("append").parquet(local_runtime.warehouse.resolve(EVENTS_PATH))
+
+    local_runtime.state_store = S3StateStore(s3, f"s3://{BUCKET}/jobs-{request.node.name}")
+    add(events(1))
+    WindowSums().run(local_runtime)
+    add(events(2))
+    record = WindowSums().run(local_runtime)
+    assert record.counters["new_units.events"] == 1
+    assert not (Path(local_runtime.warehouse.root) / "_state").exists()
+    got = local_runtime.state_store.get("window_sums/state")
+    assert got is not None
+    assert (got.doc["batch"], len(got.doc["inputs"]["events"]["files"])) == (2, 2)

@@ -9,7 +9,7 @@ Three strategies, one bookmark document each:
   Incremental Delta inputs must be append-only: a commit that removes data
   raises UnsupportedError (reset the state to rebuild).
 * ``dates``: date partition folders ``<time_column>=YYYY-MM-DD`` directly under
-  the path; a date is new when it was never processed (files added later to an
+  the path (local or remote); a date is new when it was never processed (files added later to an
   already processed date are not seen: use ``files`` for late data).
 """
 
@@ -161,15 +161,13 @@ def plan_files(
     )
 
 
-def _date_folders(root: str, column: str) -> dict[str, str]:
-    base = Path(root)
-    if not base.is_dir():
-        raise InputError(f"Input folder {root} does not exist.")
-    found = {}
-    for child in base.iterdir():
-        key, _, value = child.name.partition("=")
-        if child.is_dir() and key == column and _DATE.match(value):
-            found[value] = child.name
+def files_by_date(runtime: Runtime, root: str, column: str) -> dict[str, list[str]]:
+    """{date: files under ``<column>=<date>/``} directly below ``root`` (any file system)."""
+    found: dict[str, list[str]] = {}
+    for rel in list_files(runtime, root):
+        key, _, value = rel.split("/", 1)[0].partition("=")
+        if key == column and _DATE.match(value) and "/" in rel:
+            found.setdefault(value, []).append(rel)
     return found
 
 
@@ -177,29 +175,17 @@ def plan_dates(
     runtime: Runtime, name: str, inp: FilesInput, bookmark: Optional[Mapping[str, Any]]
 ) -> UnitPlan:
     root = _input_location(runtime, inp)
-    if "://" in root:
-        raise UnsupportedError(
-            f"Input {name!r}: increments by 'dates' list local folders only; use 'files' "
-            "for remote paths."
-        )
-    column = str(inp.time_column)
-    folders = _date_folders(root, column)
+    by_date = files_by_date(runtime, root, str(inp.time_column))
     done = set((bookmark or {}).get("dates", []))
-    new = sorted(set(folders) - done)
-
-    def read() -> Any:
-        rels = [
-            f"{folders[d]}/{r}" for d in new for r in list_files(runtime, _join(root, folders[d]))
-        ]
-        return read_files(runtime, name, inp, root, rels)
-
+    new = sorted(set(by_date) - done)
+    rels = [rel for day in new for rel in by_date[day]]
     return UnitPlan(
         name,
         "dates",
         new,
         {"kind": "dates", "dates": sorted(done | set(new))},
         bookmark is None,
-        read,
+        lambda: read_files(runtime, name, inp, root, rels),
     )
 
 
@@ -257,9 +243,8 @@ def read_processed(runtime: Runtime, name: str, inp: Input, bookmark: Mapping[st
         raise StateError(f"Input {name!r}: a {kind!r} bookmark on a non-file input; reset it.")
     root = _input_location(runtime, inp)
     if kind == "dates":
-        folders = _date_folders(root, str(inp.time_column))
-        chosen = [folders[d] for d in bookmark.get("dates", []) if d in folders]
-        rels = [f"{f}/{r}" for f in chosen for r in list_files(runtime, _join(root, f))]
+        by_date = files_by_date(runtime, root, str(inp.time_column))
+        rels = [r for day in bookmark.get("dates", []) for r in by_date.get(day, [])]
         return read_files(runtime, name, inp, root, rels)
     now = list_files(runtime, root)
     seen = bookmark.get("files", {})
