@@ -121,3 +121,17 @@ def test_job_keeps_its_state_on_s3(
     got = local_runtime.state_store.get("window_sums/state")
     assert got is not None
     assert (got.doc["batch"], len(got.doc["inputs"]["events"]["files"])) == (2, 2)
+
+
+def test_release_keeps_a_lock_taken_over_after_expiry(s3: Any, store: S3StateStore) -> None:
+    key = f"{store.prefix}/job/_lock.json"
+    expired = S3StateStore(s3, f"s3://{BUCKET}/{store.prefix}", lease_seconds=-1)
+    slow = expired.lock("job", {"run_id": "slow"})
+    slow.__enter__()
+    taker = store.lock("job", {"run_id": "next"})
+    taker.__enter__()  # the slow run's lease has expired: taken over
+    slow.__exit__(None, None, None)  # the slow run ends late: it must not drop the new lock
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())["run_id"] == "next"
+    taker.__exit__(None, None, None)
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=BUCKET, Key=key)

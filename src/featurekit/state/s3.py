@@ -131,7 +131,10 @@ class S3StateStore(StateStore):
         except Exception as exc:
             if _status(exc) not in (409, 412):
                 raise StateError(f"Cannot take the lock of {job!r} in {self.where}: {exc}") from exc
-        got = self.client.get_object(Bucket=self.bucket, Key=key)
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:  # released between our put and this read
+            raise LockedError(f"Job {job!r}: the lock changed hands; run again.") from exc
         holder = json.loads(got["Body"].read().decode())
         expires = dt.datetime.fromisoformat(str(holder.get("expires_at")))
         if expires > dt.datetime.now(dt.timezone.utc):
@@ -153,4 +156,17 @@ class S3StateStore(StateStore):
         try:
             yield
         finally:
-            self.client.delete_object(Bucket=self.bucket, Key=self._lock_key(job))
+            self._release(job, owner)
+
+    def _release(self, job: str, owner: Mapping[str, Any]) -> None:
+        """Delete the lock if it is still ours (an expired lease may have been taken over)."""
+        key = self._lock_key(job)
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _status(exc) == 404:  # already gone: nothing to release
+                return
+            raise StateError(f"Cannot release the lock of {job!r} in {self.where}: {exc}") from exc
+        holder = json.loads(got["Body"].read().decode())
+        if all(holder.get(k) == v for k, v in owner.items() if k != "since"):
+            self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -74,8 +74,12 @@ class StateSession:
     def __enter__(self) -> StateSession:
         self._lock = self.store.lock(self.job, {"run_id": self.run_id, "since": utc_now()})
         self._lock.__enter__()
-        self._state = self.store.get(self.key("state"))
-        self._pending = self.store.get(self.key("pending"))
+        try:
+            self._state = self.store.get(self.key("state"))
+            self._pending = self.store.get(self.key("pending"))
+        except BaseException as exc:
+            self._lock.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def __exit__(
