@@ -183,7 +183,8 @@ def test_range_run_rebuilds_dates_from_processed_units(local_runtime: LocalRunti
     add_files(local_runtime, rows)
     WindowSums().run(local_runtime)
     add_files(local_runtime, events(3, users=1, per_user=1, amount=70.0))  # not processed yet
-    WindowSums().run(local_runtime, start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 3))
+    ranged = WindowSums().run(local_runtime, start=dt.date(2024, 1, 2), end=dt.date(2024, 1, 3))
+    assert ranged.inputs[0].rows == len(events(2)) + len(events(3))  # processed files only
     # the unprocessed file is not read by the range run: the table still equals the reference
     assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows))
     record = WindowSums().run(local_runtime)  # and the next batch picks it up exactly once

@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from featurekit.lifecycle import _read_inputs, shape_output, write_output, write_plan
+from featurekit.lifecycle import shape_output, write_output, write_plan
+from featurekit.runs import InputRecord
 from featurekit.runtime.base import prune_dates
 from featurekit.state.partials import (
     as_day,
@@ -41,12 +42,19 @@ def _read_range(
     bookmarks: Bookmarks,
 ) -> dict[str, DataFrame]:
     """A range run's inputs: incremental ones as of their bookmarks (else in full)."""
-    frames = _read_inputs(job, runtime, ctx, record)
-    for name in job.incremental_inputs():
-        if name in bookmarks:
-            inp = job.inputs[name]
-            df = prune_dates(read_processed(runtime, name, inp, bookmarks[name]), inp, ctx)
-            frames[name] = df
+    frames = {}
+    incremental = job.incremental_inputs()
+    for name, inp in job.inputs.items():
+        bookmark = bookmarks.get(name) if name in incremental else None
+        if bookmark is None:
+            df, described = runtime.read_input(name, inp, ctx)
+        else:
+            df = prune_dates(read_processed(runtime, name, inp, bookmark), inp, ctx)
+            kind = f"{bookmark.get('kind')} (processed units)"
+            described = InputRecord(name, inp.label, kind, bookmark.get("version"))
+        described.rows = df.count()
+        record.inputs.append(described)
+        frames[name] = df
     return frames
 
 
