@@ -12,7 +12,9 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from featurekit import FeatureTable, JobContext
 from featurekit.errors import LockedError
+from featurekit.io import FilesInput
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
 sys.path.insert(0, str(Path(__file__).parent / "state"))
@@ -220,3 +222,38 @@ def test_windowed_features_api_incremental_equals_full_recompute(
         ignore_row_order=True,
         ignore_nullable=True,
     )
+
+
+class TwoInputSums(WindowSums):
+    name = "two_input_sums"
+    inputs = {
+        "events": FilesInput(EVENTS_PATH, schema=EVENTS_SCHEMA, time_column="ts", incremental=True),
+        "more": FilesInput(
+            "s3://lake/more", schema=EVENTS_SCHEMA, time_column="ts", incremental=True
+        ),
+    }
+    output = FeatureTable(
+        "features.two_input_sums",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns=WindowSums.output.columns,
+    )
+
+    def partials(self, ctx: JobContext, events: DataFrame, more: DataFrame) -> DataFrame:
+        return super().partials(ctx, events.unionByName(more))
+
+
+def test_resetting_one_input_of_a_windowed_job_is_refused(local_runtime: LocalRuntime) -> None:
+    from featurekit.errors import StateError
+    from featurekit.state import StateSession
+
+    add_files(local_runtime, events(1))
+    more = local_runtime.warehouse.resolve("s3://lake/more")
+    local_runtime.spark.createDataFrame(events(2), EVENTS_SCHEMA).write.parquet(more)
+    TwoInputSums().run(local_runtime)
+    with StateSession(local_runtime.state_store, "two_input_sums", run_id="t") as session:
+        state = session.state
+        del state.inputs["more"]
+        session.save(state)
+    with pytest.raises(StateError, match="count their rows twice"):
+        TwoInputSums().run(local_runtime)
