@@ -106,6 +106,7 @@ COMMAND_MODULES = (
     "featurekit.cli_glue",
     "featurekit.cli_plan",
     "featurekit.cli_deploy",
+    "featurekit.cli_state",
 )
 
 

@@ -15,7 +15,8 @@
     │   └── ConcurrentCommitError   another writer committed first
     ├── DeployError                 uploading artifacts or a cloud API call failed
     ├── StateError                  incremental state cannot be read or advanced
-    │   └── LockedError             another run of the same job holds the lock
+    │   ├── LockedError             another run of the same job holds the lock
+    │   └── StateConflictError      the state changed since this run read it (lost a race)
     └── UnsupportedError            a feature featurekit does not provide (never a silent no-op)
 
 Every message says what failed and what to do about it. Adapters translate
@@ -110,6 +111,10 @@ class StateError(FeatureKitError):
 
 class LockedError(StateError):
     """Another run of the same job holds the lock."""
+
+
+class StateConflictError(StateError):
+    """A conditional state write failed: another run advanced the state first."""
 
 
 class UnsupportedError(FeatureKitError, NotImplementedError):

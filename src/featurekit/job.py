@@ -94,6 +94,20 @@ class FeatureJob:
     inputs: ClassVar[Mapping[str, Input]] = MappingProxyType({})
     output: ClassVar[FeatureTable]
     params: ClassVar[Mapping[str, Param]] = MappingProxyType({})
+    # How each incremental input is cut into units: "files", "dates" or "delta"
+    # (default: "files" for file inputs, "delta" for Delta tables). See state/units.py.
+    increments: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
+    @classmethod
+    def incremental_inputs(cls) -> dict[str, str]:
+        """{input name: strategy} of the inputs declared ``incremental=True``."""
+        from featurekit.state.units import default_strategy
+
+        return {
+            name: cls.increments.get(name, default_strategy(inp))
+            for name, inp in cls.inputs.items()
+            if inp.incremental
+        }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -123,6 +137,90 @@ class FeatureJob:
         return execute(self, runtime, ctx)
 
 
+class IncrementalFeatureJob(FeatureJob):
+    """A windowed job kept up to date from stored daily partial aggregates.
+
+    Implement three steps instead of ``transform``:
+
+    * ``partials(ctx, **inputs)``: per key and day, mergeable partial aggregates
+      (e.g. counts and sums) with the output's key columns and date column;
+    * ``merge_partials(ctx, partials)``: collapse rows of the same key and day into
+      one (default: sum every other column);
+    * ``combine(ctx, partials)``: the feature rows for dates ``ctx.start..ctx.end``
+      from partials covering ``ctx.start - window_days + 1 .. ctx.end``.
+
+    An incremental run computes partials of the new rows only, merges them into
+    the stored partials table (``<output>__partials``), and recomputes the feature
+    dates they affect: each new partial date ``d`` affects ``d .. d + window_days - 1``.
+
+    Example::
+
+        class Sums7d(IncrementalFeatureJob):
+            name = "sums_7d"
+            window_days = 7
+            inputs = {"events": FilesInput("s3://b/events", incremental=True, ...)}
+            output = FeatureTable("features.sums_7d", keys=("user_id",), ...)
+
+            def partials(self, ctx, events):
+                return events.groupBy("user_id", F.to_date("ts").alias("feature_date"))
+                             .agg(F.count("*").alias("n"))
+
+            def combine(self, ctx, partials):
+                ...  # sum n over the 7 days up to each feature date
+    """
+
+    abstract = True
+    window_days: ClassVar[int] = 1
+
+    def partials(self, ctx: JobContext, **inputs: DataFrame) -> DataFrame:
+        """Daily partial aggregates of ``inputs`` (keys, date column, mergeable columns)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement partials().")
+
+    def merge_partials(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
+        """One row per key and day; the default sums every non-key column."""
+        from pyspark.sql import functions as F
+
+        group = [*self.output.keys, self.output.date_column]
+        values = [c for c in partials.columns if c not in group]
+        return partials.groupBy(*group).agg(*[F.sum(c).alias(c) for c in values])
+
+    def combine(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
+        """Feature rows for ``ctx.start..ctx.end`` from the partials of the windows."""
+        raise NotImplementedError(f"{type(self).__name__} must implement combine().")
+
+    def transform(self, ctx: JobContext, **inputs: DataFrame) -> DataFrame:
+        """A full recompute: the same steps over every input row."""
+        return self.combine(ctx, self.merge_partials(ctx, self.partials(ctx, **inputs)))
+
+
+def _check_incremental(cls: type[FeatureJob], where: str) -> None:
+    from featurekit.state.units import check_strategy
+
+    for name, strategy in cls.incremental_inputs().items():
+        check_strategy(name, cls.inputs[name], strategy)
+    unknown = set(cls.increments) - set(cls.incremental_inputs())
+    if unknown:
+        raise ConfigError(
+            f"{where}: increments names {sorted(unknown)}, which are not inputs declared "
+            "incremental=True."
+        )
+    if not issubclass(cls, IncrementalFeatureJob):
+        return
+    if (
+        cls.partials is IncrementalFeatureJob.partials
+        or cls.combine is IncrementalFeatureJob.combine
+    ):
+        raise ConfigError(f"{where} must implement partials() and combine().")
+    if not isinstance(cls.window_days, int) or cls.window_days < 1:
+        raise ConfigError(f"{where}: window_days must be an int >= 1, got {cls.window_days!r}.")
+    table = cls.output
+    if table.columns[table.date_column] != "date" or table.date_column not in table.partitions:
+        raise ConfigError(
+            f"{where}: an IncrementalFeatureJob needs its date column {table.date_column!r} "
+            "declared 'date' and used as a partition column."
+        )
+
+
 def _check_declaration(cls: type[FeatureJob]) -> None:
     where = f"Job class {cls.__name__}"
     name = getattr(cls, "name", None)
@@ -135,11 +233,13 @@ def _check_declaration(cls: type[FeatureJob]) -> None:
             raise ConfigError(f"{where}: params[{key!r}] must be a Param, got {value!r}.")
     if cls.transform is FeatureJob.transform:
         raise ConfigError(f"{where} must implement transform(self, ctx, ...).")
-    signature = inspect.signature(cls.transform)
+    _check_incremental(cls, where)
+    method = cls.partials if issubclass(cls, IncrementalFeatureJob) else cls.transform
+    signature = inspect.signature(method)
     accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
     names = [p for p in signature.parameters if p not in ("self", "ctx")]
     if not accepts_any and set(names) != set(cls.inputs):
         raise ConfigError(
-            f"{where}: transform() takes inputs {sorted(names)} but the job declares "
+            f"{where}: {method.__name__}() takes inputs {sorted(names)} but the job declares "
             f"inputs {sorted(cls.inputs)}; the keyword names must match."
         )

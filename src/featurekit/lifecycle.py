@@ -4,6 +4,9 @@ Nothing is visible before the commit: Spark writes the output once into a
 staging area, the staged rows are checked, and one atomic Delta commit
 publishes them. A run with a date range replaces exactly those dates, so
 repeating it leaves the same table; a run without one replaces the table.
+
+Jobs with incremental inputs (``incremental=True``) run under their state's lock
+and read only new units; see ``featurekit.state.execute`` and docs/incremental.md.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
     from featurekit.io import FeatureTable
     from featurekit.job import FeatureJob, JobContext
     from featurekit.runtime.base import Runtime
+    from featurekit.state.session import StateSession
+    from featurekit.tables.engine import CommitResult, Txn
 
 
 def write_plan(
@@ -50,10 +55,62 @@ def _read_inputs(
     return frames
 
 
-def execute(job: FeatureJob, runtime: Runtime, ctx: JobContext) -> RunRecord:
-    """Run ``job`` on ``runtime`` for ``ctx``; store and return the run record."""
-    table = job.output
-    record = RunRecord(
+def shape_output(out: DataFrame, table: FeatureTable) -> DataFrame:
+    """Check the declared columns (schema only) and keep them in declared order."""
+    check_columns(out.schema, table)
+    return out.select(*table.columns) if table.strict_columns else out
+
+
+def write_output(
+    out: DataFrame,
+    table: FeatureTable,
+    runtime: Runtime,
+    ctx: JobContext,
+    record: RunRecord,
+    *,
+    mode: str,
+    replace: Optional[Mapping[str, Sequence[str]]] = None,
+    txn: Optional[Txn] = None,
+) -> CommitResult:
+    """Stage, check the staged rows, commit (idempotent on ``txn``) and register ``table``."""
+    location = runtime.output_location(table)
+    record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
+    report = runtime.report
+    with record.phase("write", report):
+        staged = runtime.engine.stage(out, location, partition_by=table.partitions)
+    try:
+        with record.phase("validate", report):
+            check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
+        with record.phase("commit", report):
+            result = runtime.engine.commit(
+                staged,
+                mode=mode,
+                replace=replace,
+                txn=txn,
+                metadata={"job": ctx.job, "run_id": ctx.run_id},
+            )
+    except BaseException:
+        runtime.engine.abort(staged)
+        raise
+    runtime.register_output(table, location)
+    record.output.version = result.version
+    record.output.rows_written = result.rows
+    record.output.files = result.files
+    record.output.skipped = result.skipped
+    return result
+
+
+def _run_plain(job: FeatureJob, runtime: Runtime, ctx: JobContext, record: RunRecord) -> None:
+    mode, replace = write_plan(job.output, ctx)
+    with record.phase("read", runtime.report):
+        frames = _read_inputs(job, runtime, ctx, record)
+    with record.phase("transform", runtime.report):
+        out = shape_output(job.transform(ctx, **frames), job.output)
+    write_output(out, job.output, runtime, ctx, record, mode=mode, replace=replace)
+
+
+def new_record(runtime: Runtime, ctx: JobContext) -> RunRecord:
+    return RunRecord(
         job=ctx.job,
         run_id=ctx.run_id,
         runtime=runtime.name,
@@ -61,40 +118,33 @@ def execute(job: FeatureJob, runtime: Runtime, ctx: JobContext) -> RunRecord:
         start=ctx.start.isoformat() if ctx.start else None,
         end=ctx.end.isoformat() if ctx.end else None,
     )
+
+
+def execute(
+    job: FeatureJob,
+    runtime: Runtime,
+    ctx: JobContext,
+    *,
+    session: Optional[StateSession] = None,
+    pinned: Optional[Mapping[str, Mapping[str, object]]] = None,
+) -> RunRecord:
+    """Run ``job`` on ``runtime`` for ``ctx``; store and return the run record.
+
+    ``session`` (an already locked state session) and ``pinned`` (bookmarks a
+    range run must read as of) are given by ``featurekit.backfill``.
+    """
+    from featurekit.state.execute import run_stateful, uses_state
+
+    record = new_record(runtime, ctx)
     report = runtime.report
     succeeded = False
     report(f"run {ctx.job} ({ctx.run_id}) on {runtime.name}")
     try:
-        mode, replace = write_plan(table, ctx)
         runtime.begin(ctx)
-        with record.phase("read", report):
-            frames = _read_inputs(job, runtime, ctx, record)
-        with record.phase("transform", report):
-            out = job.transform(ctx, **frames)
-            check_columns(out.schema, table)
-            out = out.select(*table.columns) if table.strict_columns else out
-        location = runtime.output_location(table)
-        record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
-        with record.phase("write", report):
-            staged = runtime.engine.stage(out, location, partition_by=table.partitions)
-        try:
-            with record.phase("validate", report):
-                check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
-            with record.phase("commit", report):
-                result = runtime.engine.commit(
-                    staged,
-                    mode=mode,
-                    replace=replace,
-                    metadata={"job": ctx.job, "run_id": ctx.run_id},
-                )
-        except BaseException:
-            runtime.engine.abort(staged)
-            raise
-        runtime.register_output(table, location)
-        record.output.version = result.version
-        record.output.rows_written = result.rows
-        record.output.files = result.files
-        record.output.skipped = result.skipped
+        if uses_state(job):
+            run_stateful(job, runtime, ctx, record, session=session, pinned=pinned)
+        else:
+            _run_plain(job, runtime, ctx, record)
         record.status = "succeeded"
         succeeded = True
     except BaseException as exc:

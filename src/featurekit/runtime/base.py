@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TextIO
 from featurekit.errors import ConfigError, InputError, TableNotFoundError
 from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInput
 from featurekit.runs import InputRecord, RunRecord
+from featurekit.state import StateStore, open_state_store
 from featurekit.tables import LocalCatalog, TableEngine, select_engine
 from featurekit.warehouse import open_warehouse
 
@@ -34,6 +35,8 @@ class RuntimeConfig:
     warehouse: str = "warehouse"
     engine: str = "auto"
     quiet: bool = False
+    # Where incremental state lives: None = WAREHOUSE/_state; "s3://bucket/prefix" = S3.
+    state: Optional[str] = None
 
 
 class Reporter:
@@ -62,6 +65,7 @@ class Runtime:
         self.catalog = LocalCatalog(self.warehouse)
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
         self._engine: Optional[TableEngine] = None
+        self._state_store: Optional[StateStore] = None
 
     @property
     def engine(self) -> TableEngine:
@@ -77,12 +81,28 @@ class Runtime:
             self._engine = engine
         return self._engine
 
+    @property
+    def state_store(self) -> StateStore:
+        """The incremental state store (``config.state``; default: ``WAREHOUSE/_state``)."""
+        if self._state_store is None:
+            self._state_store = open_state_store(self.config.state, self.warehouse)
+        return self._state_store
+
+    @state_store.setter
+    def state_store(self, store: StateStore) -> None:
+        self._state_store = store
+
     # -- hooks ---------------------------------------------------------------------
     def begin(self, ctx: JobContext) -> None:
         """Called before the lifecycle starts."""
 
     def finish(self, ctx: JobContext, succeeded: bool) -> None:
         """Called after the output commit (succeeded) or after a failure."""
+
+    def on_phase(self, ctx: JobContext, phase: str) -> None:
+        """Called at each boundary of an incremental batch: ``pending`` (state staged,
+        nothing committed), ``partials_committed``, ``output_committed``,
+        ``state_committed``."""
 
     # -- inputs --------------------------------------------------------------------
     def location(self, name: str) -> str:

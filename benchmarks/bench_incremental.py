@@ -1,0 +1,136 @@
+"""Benchmark: an incremental run adding one day to 90 days of history vs a full recompute.
+
+    python benchmarks/bench_incremental.py [--users 2000] [--per-user 20] [--days 90]
+
+Builds a 30-day windowed job kept from daily partial sums (an IncrementalFeatureJob)
+over parquet files partitioned by day. Warehouse A processes ``--days`` days, then
+one more day arrives and an incremental run is timed. Warehouse B runs the same
+job once over all ``--days + 1`` days (the full recompute), timed. The two output
+tables are compared row for row. Target: incremental <= 10% of the full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from featurekit import FeatureTable, JobContext
+from featurekit.io import FilesInput, Input
+from featurekit.job import IncrementalFeatureJob
+from featurekit.runtime.local import LocalConfig, LocalRuntime
+
+START = dt.date(2026, 1, 1)
+WINDOW = 30
+SCHEMA = "user_id string, ts timestamp, amount double"
+
+
+class Sums30d(IncrementalFeatureJob):
+    name = "bench_sums_30d"
+    window_days = WINDOW
+    inputs: ClassVar[Mapping[str, Input]] = {
+        "events": FilesInput("s3://bench/events", schema=SCHEMA, time_column="ts", incremental=True)
+    }
+    output = FeatureTable(
+        "features.bench_sums_30d",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns={
+            "user_id": "string",
+            "feature_date": "date",
+            "events_30d": "bigint",
+            "amount_30d": "double",
+        },
+    )
+
+    def partials(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        return events.groupBy("user_id", F.to_date("ts").alias("feature_date")).agg(
+            F.count(F.lit(1)).alias("n"), F.sum("amount").alias("amount")
+        )
+
+    def combine(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
+        offsets = F.explode(F.sequence(F.lit(0), F.lit(WINDOW - 1))).alias("offset")
+        spread = partials.select("*", offsets).withColumn(
+            "feature_date", F.date_add("feature_date", F.col("offset"))
+        )
+        if ctx.start is not None and ctx.end is not None:
+            spread = spread.where(F.col("feature_date").between(F.lit(ctx.start), F.lit(ctx.end)))
+        return spread.groupBy("user_id", "feature_date").agg(
+            F.sum("n").alias("events_30d"), F.sum("amount").alias("amount_30d")
+        )
+
+
+def write_days(
+    spark: SparkSession, path: str, first: int, days: int, args: argparse.Namespace
+) -> None:
+    """``per_user`` events per user per day for days ``first .. first + days - 1``."""
+    per_day = args.users * args.per_user
+    # Values depend on the global event number only, so days written apart equal days
+    # written together.
+    ids = spark.range(first * per_day, (first + days) * per_day)
+    day = (F.col("id") / per_day).cast("int")
+    start = F.lit(dt.datetime.combine(START, dt.time()))
+    rows = ids.select(
+        F.concat(F.lit("u"), (F.col("id") % args.users).cast("string")).alias("user_id"),
+        (
+            start
+            + F.make_dt_interval(day, F.lit(0), F.lit(0), (F.col("id") % 86_000).cast("double"))
+        ).alias("ts"),
+        ((F.col("id") % 97) * 1.5).alias("amount"),
+    ).withColumn("day", F.to_date("ts").cast("string"))
+    rows.repartition("day").write.mode("append").partitionBy("day").parquet(path)
+
+
+def timed(job: Sums30d, runtime: LocalRuntime, label: str) -> float:
+    began = time.perf_counter()
+    record = job.run(runtime)
+    took = time.perf_counter() - began
+    phases = ", ".join(f"{k} {v:.2f}" for k, v in record.phases.items())
+    print(f"  {label}: {took:.2f} s ({phases})", file=sys.stderr)
+    return took
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--per-user", type=int, default=20, help="events per user and day")
+    parser.add_argument("--days", type=int, default=90, help="days of history")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="featurekit-bench-"))
+    try:
+        a = LocalRuntime(LocalConfig(warehouse=str(root / "a"), quiet=True))
+        b = LocalRuntime(LocalConfig(warehouse=str(root / "b"), quiet=True), spark=a.spark)
+        events_a = a.warehouse.resolve("s3://bench/events")
+        events_b = b.warehouse.resolve("s3://bench/events")
+        write_days(a.spark, events_a, 0, args.days, args)
+        setup = timed(Sums30d(), a, "history")  # history processed (also warms the JVM up)
+        write_days(a.spark, events_a, args.days, 1, args)
+        write_days(a.spark, events_b, 0, args.days + 1, args)
+        full = timed(Sums30d(), b, "full")
+        incremental = timed(Sums30d(), a, "incremental")
+        out_a = a.engine.read(a.spark, a.output_location(Sums30d.output))
+        out_b = b.engine.read(b.spark, b.output_location(Sums30d.output))
+        differ = out_a.exceptAll(out_b).count() + out_b.exceptAll(out_a).count()
+        rows = args.users * args.per_user * (args.days + 1)
+        print(f"events: {rows} ({args.users} users x {args.per_user}/day x {args.days + 1} days)")
+        print(f"history run ({args.days} days, untimed for the ratio): {setup:.2f} s")
+        print(f"full recompute ({args.days + 1} days):  {full:.2f} s")
+        print(f"incremental run (+1 day):        {incremental:.2f} s")
+        print(f"ratio incremental / full:        {incremental / full:.1%} (target <= 10%)")
+        print(f"output rows: {out_b.count()}, rows differing: {differ}")
+        return 0 if differ == 0 else 1
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

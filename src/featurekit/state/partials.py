@@ -1,0 +1,200 @@
+"""The stored daily partial aggregates of an IncrementalFeatureJob, and the dates they affect.
+
+The partials table (``<output name>__partials``, a Delta table partitioned by the
+output's date column) holds one mergeable row per key and day. A batch merges
+the partials of its new rows into the stored ones for the days they touch and
+recomputes only the feature dates whose windows contain those days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Optional
+
+from featurekit.errors import OutputContractError
+from featurekit.io import FeatureTable
+from featurekit.lifecycle import shape_output, write_output
+from featurekit.state.session import app_id
+from featurekit.tables.engine import Txn
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from featurekit.job import FeatureJob, IncrementalFeatureJob, JobContext
+    from featurekit.runs import RunRecord
+    from featurekit.runtime.base import Runtime
+
+
+def affected_dates(
+    new_dates: Iterable[dt.date],
+    window_days: int,
+    old_horizon: Optional[dt.date],
+    new_horizon: dt.date,
+) -> list[dt.date]:
+    """Feature dates to recompute when partials of ``new_dates`` change.
+
+    Each changed day ``d`` affects ``d .. d + window_days - 1``; dates past the old
+    horizon (the latest day seen before) are new feature dates; nothing goes past
+    ``new_horizon``. Without an old horizon (a rebuild) every date from the first
+    changed day to the new horizon is affected.
+
+    >>> affected_dates([dt.date(2024, 1, 3)], 3, dt.date(2024, 1, 9), dt.date(2024, 1, 9))
+    [datetime.date(2024, 1, 3), datetime.date(2024, 1, 4), datetime.date(2024, 1, 5)]
+    """
+    days = sorted(set(new_dates))
+    if not days:
+        return []
+    first = days[0] if old_horizon is None else old_horizon + dt.timedelta(days=1)
+    out = {first + dt.timedelta(days=i) for i in range(max((new_horizon - first).days + 1, 0))}
+    for day in days:
+        out.update(day + dt.timedelta(days=i) for i in range(window_days))
+    return sorted(d for d in out if d <= new_horizon)
+
+
+def partials_name(job: IncrementalFeatureJob) -> str:
+    return f"{job.output.name}__partials"
+
+
+def partials_location(runtime: Runtime, job: IncrementalFeatureJob) -> str:
+    """Next to the output: ``<output path>__partials`` or the catalog/warehouse default."""
+    if job.output.path:
+        return runtime.warehouse.resolve(job.output.path.rstrip("/") + "__partials")
+    return runtime.location(partials_name(job))
+
+
+def shape_partials(parts: DataFrame, job: IncrementalFeatureJob) -> DataFrame:
+    """Keys and date first, then the partial columns; the date column must be a date."""
+    table = job.output
+    group = [*table.keys, table.date_column]
+    missing = [c for c in group if c not in parts.columns]
+    if missing:
+        raise OutputContractError(
+            f"partials() of {job.name} must return the key and date columns; missing {missing}."
+        )
+    if parts.schema[table.date_column].dataType.simpleString() != "date":
+        raise OutputContractError(
+            f"partials() of {job.name}: column {table.date_column!r} must be a date "
+            "(use F.to_date)."
+        )
+    return parts.select(*group, *[c for c in parts.columns if c not in group])
+
+
+def partials_table(job: IncrementalFeatureJob, parts: DataFrame) -> FeatureTable:
+    """The FeatureTable declaration of the partials table, from the partials' schema."""
+    out = job.output
+    return FeatureTable(
+        partials_name(job),
+        keys=out.keys,
+        date_column=out.date_column,
+        columns={f.name: f.dataType.simpleString() for f in parts.schema.fields},
+        description=f"Daily partial aggregates behind {out.name} (featurekit incremental).",
+        path=out.path.rstrip("/") + "__partials" if out.path else None,
+        strict_columns=False,
+    )
+
+
+def stored_partials(
+    runtime: Runtime,
+    job: IncrementalFeatureJob,
+    first: dt.date,
+    last: dt.date,
+    like: Optional[DataFrame] = None,
+) -> DataFrame:
+    """Stored partial rows dated ``first..last`` (empty, shaped ``like``, before the first run)."""
+    from pyspark.sql import functions as F
+
+    location = partials_location(runtime, job)
+    column = F.col(job.output.date_column)
+    if not runtime.engine.exists(location):
+        if like is None:
+            raise OutputContractError(f"No partials table for {job.name} at {location}.")
+        return like.limit(0)
+    stored = runtime.engine.read(runtime.spark, location)
+    return stored.where((column >= F.lit(first)) & (column <= F.lit(last)))
+
+
+def features_for(
+    job: IncrementalFeatureJob, runtime: Runtime, ctx: JobContext, dates: list[dt.date]
+) -> tuple[DataFrame, JobContext]:
+    """Feature rows for ``dates`` from the stored partials of their windows, and the ctx used."""
+    from pyspark.sql import functions as F
+
+    first, last = dates[0], dates[-1]
+    window_start = first - dt.timedelta(days=job.window_days - 1)
+    parts = stored_partials(runtime, job, window_start, last)
+    fctx = replace(ctx, start=first, end=last)
+    out = job.combine(fctx, parts)
+    return out.where(F.col(job.output.date_column).isin(dates)), fctx
+
+
+def windowed_job(job: FeatureJob) -> Optional[IncrementalFeatureJob]:
+    """``job`` when it is an IncrementalFeatureJob (kept from partials), else None."""
+    from featurekit.job import IncrementalFeatureJob
+
+    return job if isinstance(job, IncrementalFeatureJob) else None
+
+
+def as_day(text: str) -> dt.date:
+    """``as_day("2026-01-31")`` -> ``datetime.date(2026, 1, 31)``."""
+    return dt.date.fromisoformat(text)
+
+
+def commit_partials(
+    job: IncrementalFeatureJob,
+    runtime: Runtime,
+    ctx: JobContext,
+    parts: DataFrame,
+    replace_days: Optional[Mapping[str, Sequence[str]]],
+    batch: Optional[int],
+) -> None:
+    """Write the partials table: overwrite, or replace ``replace_days``; Txn when ``batch``.
+
+    Example: ``commit_partials(job, runtime, ctx, parts, {"feature_date": ["2026-01-31"]}, 7)``
+    """
+    table = partials_table(job, parts)
+    location = partials_location(runtime, job)
+    runtime.engine.write(
+        parts,
+        location,
+        mode="overwrite" if replace_days is None else "replace",
+        partition_by=table.partitions,
+        replace=replace_days,
+        txn=None if batch is None else Txn(app_id(ctx.job), batch),
+        metadata={"job": ctx.job, "run_id": ctx.run_id},
+    )
+    runtime.register_output(table, location)
+
+
+def commit_features(
+    job: IncrementalFeatureJob,
+    runtime: Runtime,
+    ctx: JobContext,
+    record: RunRecord,
+    dates: list[dt.date],
+    rebuild: bool,
+    batch: Optional[int],
+) -> None:
+    """Recompute the feature rows of ``dates`` from the stored partials and commit them.
+
+    ``rebuild`` overwrites the output; otherwise exactly ``dates`` are replaced.
+    Example: ``commit_features(job, runtime, ctx, record, [date(2026, 1, 31)], False, 7)``
+    """
+    if not dates:
+        return
+    with record.phase("combine", runtime.report):
+        out, fctx = features_for(job, runtime, ctx, dates)
+        out = shape_output(out, job.output)
+    column = job.output.date_column
+    replace_days = None if rebuild else {column: [d.isoformat() for d in dates]}
+    write_output(
+        out,
+        job.output,
+        runtime,
+        fctx,
+        record,
+        mode="overwrite" if rebuild else "replace",
+        replace=replace_days,
+        txn=None if batch is None else Txn(app_id(ctx.job), batch),
+    )
