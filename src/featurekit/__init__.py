@@ -2,7 +2,7 @@
 
 from featurekit.errors import FeatureKitError
 from featurekit.io import DeltaInput, FeatureTable, FilesInput, TableInput
-from featurekit.job import FeatureJob, JobContext
+from featurekit.job import FeatureJob, IncrementalFeatureJob, JobContext
 from featurekit.params import Param
 
 __version__ = "0.1.0"
@@ -13,6 +13,7 @@ __all__ = [
     "FeatureKitError",
     "FeatureTable",
     "FilesInput",
+    "IncrementalFeatureJob",
     "JobContext",
     "Param",
     "TableInput",

@@ -47,6 +47,10 @@ def _add_runtime_args(parser: argparse.ArgumentParser) -> None:
         help="Delta table engine (auto: delta-spark when its jars are on the classpath)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--state",
+        help="incremental state store: a folder or s3://bucket/prefix (default: WAREHOUSE/_state)",
+    )
 
 
 def local_runtime(args: argparse.Namespace) -> Any:
@@ -55,7 +59,13 @@ def local_runtime(args: argparse.Namespace) -> Any:
 
     jars = tuple(j for j in os.environ.get("FEATUREKIT_DELTA_JARS", "").split(",") if j)
     return LocalRuntime(
-        LocalConfig(warehouse=args.warehouse, engine=args.engine, quiet=args.quiet, delta_jars=jars)
+        LocalConfig(
+            warehouse=args.warehouse,
+            engine=args.engine,
+            quiet=args.quiet,
+            delta_jars=jars,
+            state=args.state,
+        )
     )
 
 

@@ -114,8 +114,7 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     from featurekit.cli import _date
 
     def with_state(p: argparse.ArgumentParser) -> None:
-        add_runtime_args(p)
-        p.add_argument("--state", default=None, help="state store (default: WAREHOUSE/_state)")
+        add_runtime_args(p)  # includes --state
 
     p = sub.add_parser("backfill", help="rebuild a date range in resumable chunks")
     p.add_argument("job")

@@ -98,6 +98,7 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--json", action="store_true", help="print the run record as JSON")
     p.add_argument("--warehouse", default=default_warehouse, help="warehouse folder")
     p.add_argument("--engine", choices=ENGINES, default="auto", help="Delta table engine")
+    p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
@@ -112,7 +113,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
     ns = build_parser(default_warehouse).parse_args(list(argv))
     if (ns.start is None) != (ns.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
-    config = EmrConfig(warehouse=ns.warehouse, engine=ns.engine, quiet=ns.quiet)
+    config = EmrConfig(warehouse=ns.warehouse, engine=ns.engine, quiet=ns.quiet, state=ns.state)
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)
 

@@ -49,6 +49,7 @@ OPTIONAL = (
     "featurekit_end",
     "featurekit_warehouse",
     "featurekit_engine",
+    "featurekit_state",
 )
 DISABLE = "job-bookmark-disable"
 # Spark reader option -> Glue format option, for FilesInput read through a DynamicFrame.
@@ -79,6 +80,7 @@ class GlueArgs:
     end: Optional[dt.date] = None
     warehouse: Optional[str] = None
     engine: Optional[str] = None
+    state: Optional[str] = None
     run_id: Optional[str] = None
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
@@ -124,6 +126,7 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         end=end,
         warehouse=resolved.get("featurekit_warehouse"),
         engine=resolved.get("featurekit_engine"),
+        state=resolved.get("featurekit_state"),
         run_id=resolved.get("JOB_RUN_ID"),
         resolved=resolved,
     )
@@ -243,6 +246,7 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
     config = GlueConfig(
         warehouse=warehouse,
         engine=args.engine or ("auto" if emulated else "delta-spark"),
+        state=args.state,
         quiet=quiet,
         job_name=args.job_name,
         args=args.resolved,
