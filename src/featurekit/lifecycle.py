@@ -141,7 +141,7 @@ def execute(
     report(f"run {ctx.job} ({ctx.run_id}) on {runtime.name}")
     try:
         runtime.begin(ctx)
-        if uses_state(job):
+        if uses_state(job) and not runtime.owns_increments(job):
             run_stateful(job, runtime, ctx, record, session=session, pinned=pinned)
         else:
             _run_plain(job, runtime, ctx, record)

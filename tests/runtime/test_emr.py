@@ -60,9 +60,10 @@ def test_bad_date_and_engine_exit_like_argparse() -> None:
         parse_step_args(["--job", "j", "--engine", "iceberg"])
 
 
-def test_object_store_warehouse_is_unsupported_not_ignored() -> None:
-    with pytest.raises(UnsupportedError, match="s3://b/wh"):
-        EmrConfig(warehouse="s3://b/wh")
+def test_only_folder_and_s3_warehouses_are_accepted() -> None:
+    with pytest.raises(UnsupportedError, match="gs://b/wh"):
+        EmrConfig(warehouse="gs://b/wh")
+    assert EmrConfig(warehouse="s3://b/wh").warehouse == "s3://b/wh"
 
 
 def test_unknown_job_fails_before_spark(capsys: pytest.CaptureFixture[str]) -> None:

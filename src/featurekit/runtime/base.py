@@ -25,7 +25,7 @@ from featurekit.warehouse import open_warehouse
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from featurekit.job import JobContext
+    from featurekit.job import FeatureJob, JobContext
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,14 @@ class Runtime:
         """Called at each boundary of an incremental batch: ``pending`` (state staged,
         nothing committed), ``partials_committed``, ``output_committed``,
         ``state_committed``."""
+
+    def owns_increments(self, job: FeatureJob) -> bool:
+        """True when the platform itself tracks the job's incremental inputs (Glue bookmarks).
+
+        featurekit's own incremental state then stays out of the way, so every input
+        is tracked by exactly one mechanism.
+        """
+        return False
 
     # -- inputs --------------------------------------------------------------------
     def location(self, name: str) -> str:

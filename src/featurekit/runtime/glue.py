@@ -40,7 +40,7 @@ from featurekit.runtime.base import Runtime, RuntimeConfig, prune_dates
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from featurekit.job import JobContext
+    from featurekit.job import FeatureJob, JobContext
 
 REQUIRED = ("JOB_NAME", "featurekit_job")
 OPTIONAL = (
@@ -166,6 +166,10 @@ class GlueRuntime(Runtime):
         """``job.commit()`` only after a successful run: a failure leaves bookmarks unchanged."""
         if succeeded and self._job is not None:
             self._job.commit()
+
+    def owns_increments(self, job: FeatureJob) -> bool:
+        """With Glue bookmarks on, Glue tracks the incremental inputs, not featurekit's state."""
+        return self.glue_config.bookmark_option != DISABLE
 
     def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:
         if not (inp.incremental and self.glue_config.bookmark_option != DISABLE):
