@@ -13,7 +13,6 @@ While that module is absent, :func:`add_commands` creates the ``plan`` group its
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -25,14 +24,9 @@ from featurekit.params import split_assignments
 STATE_EXIT = {"succeeded": 0, "failed": 1, "pending": 0, "timeout": 1}
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
-
-
 def _job_args(p: argparse.ArgumentParser) -> None:
+    from featurekit.cli import _date
+
     p.add_argument("job", help="the featurekit job to run")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     p.add_argument("--start", type=_date, help="first date to (re)build, inclusive")
@@ -195,18 +189,12 @@ def cmd_deploy_serverless(args: argparse.Namespace) -> int:
 
 def cmd_deploy_glue(args: argparse.Namespace) -> int:
     """Create or update the Glue job with the exact request ``featurekit plan glue`` prints."""
+    from featurekit.cli_plan import glue_plan_from
     from featurekit.deploy.glue_deploy import run_arguments
-    from featurekit.deploy.glue_plan import GluePlan, create_job_request
+    from featurekit.deploy.glue_plan import create_job_request
     from featurekit.registry import get_job
 
-    plan = GluePlan(
-        job=args.job,
-        artifacts=args.artifacts,
-        glue_version=args.glue_version,
-        worker_type=args.worker_type,
-        workers=args.workers,
-        role=args.role_arn,
-    )
+    plan = glue_plan_from(args, role=args.role_arn, warehouse=args.warehouse)
     request = create_job_request(plan, get_job(args.job))
     aws = _aws(args)
     name = aws.upsert_glue_job(request)
@@ -215,6 +203,8 @@ def cmd_deploy_glue(args: argparse.Namespace) -> int:
 
 
 def add_deploy_subcommands(deploy_sub: Any) -> None:
+    from featurekit.cli_plan import add_glue_job_options
+
     """``deploy emr``, ``deploy emr-serverless`` and ``deploy glue``."""
     p = deploy_sub.add_parser("emr", help="upload artifacts, add the job as an EMR step, wait")
     _emr_args(p)
@@ -227,9 +217,7 @@ def add_deploy_subcommands(deploy_sub: Any) -> None:
     p = deploy_sub.add_parser("glue", help="upload artifacts, create/update the Glue job, run it")
     _job_args(p)
     p.add_argument("--role-arn", required=True, help="the Glue job's IAM role ARN")
-    p.add_argument("--glue-version", default="5.1")
-    p.add_argument("--worker-type", default="G.1X")
-    p.add_argument("--workers", type=int, default=2)
+    add_glue_job_options(p)
     _aws_args(p)
     p.set_defaults(handler=cmd_deploy_glue)
 

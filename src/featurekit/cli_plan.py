@@ -30,27 +30,42 @@ def print_request(request: Any) -> None:
     print(json.dumps(request, indent=2, sort_keys=True))
 
 
+def add_glue_job_options(p: argparse.ArgumentParser) -> None:
+    """The Glue job definition options shared by ``plan glue`` and ``deploy glue``."""
+    p.add_argument("--glue-version", default="5.1")
+    p.add_argument("--worker-type", default="G.1X")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--bookmarks", choices=("enable", "disable", "pause"))
+    p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
+
+
+def glue_plan_from(args: argparse.Namespace, *, role: Any, warehouse: Any) -> Any:
+    """The GluePlan of parsed ``plan glue`` / ``deploy glue`` arguments."""
+    from featurekit.deploy.glue_plan import GluePlan
+
+    return GluePlan(
+        job=args.job,
+        artifacts=args.artifacts,
+        glue_version=args.glue_version,
+        worker_type=args.worker_type,
+        workers=args.workers,
+        role=role,
+        bookmarks=args.bookmarks,
+        warehouse=warehouse,
+        execution_class=args.execution_class,
+    )
+
+
 def cmd_plan_glue(args: argparse.Namespace) -> int:
     from featurekit.deploy.glue_plan import (
         PLACEHOLDER_ROLE,
-        GluePlan,
         create_job_request,
         validate_request,
     )
     from featurekit.errors import MissingDependencyError
     from featurekit.registry import get_job
 
-    plan = GluePlan(
-        job=args.job,
-        artifacts=args.artifacts,
-        glue_version=args.glue_version,
-        worker_type=args.worker_type,
-        workers=args.workers,
-        role=args.role,
-        bookmarks=args.bookmarks,
-        warehouse=args.featurekit_warehouse,
-        execution_class=args.execution_class,
-    )
+    plan = glue_plan_from(args, role=args.role, warehouse=args.featurekit_warehouse)
     request = create_job_request(plan, get_job(args.job))
     try:
         validate_request(request)
@@ -69,12 +84,8 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     p = psub.add_parser("glue", help="the Glue CreateJob request for a job")
     p.add_argument("job")
     p.add_argument("--artifacts", required=True, metavar="s3://BUCKET/PREFIX")
-    p.add_argument("--glue-version", default="5.1")
-    p.add_argument("--worker-type", default="G.1X")
-    p.add_argument("--workers", type=int, default=2)
     p.add_argument("--role", help="IAM role ARN of the Glue job")
-    p.add_argument("--bookmarks", choices=("enable", "disable", "pause"))
-    p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
+    add_glue_job_options(p)
     p.add_argument("--featurekit-warehouse", help="the warehouse the Glue job uses")
     p.set_defaults(handler=cmd_plan_glue)
 
