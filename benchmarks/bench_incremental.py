@@ -1,6 +1,6 @@
 """Benchmark: an incremental run adding one day to 90 days of history vs a full recompute.
 
-    python benchmarks/bench_incremental.py [--users 2000] [--per-user 20] [--days 90]
+    python benchmarks/bench_incremental.py [--users 2000] [--per-user 20] [--days 90] [--repeats 3]
 
 Builds a 30-day windowed job kept from daily partial sums (an IncrementalFeatureJob)
 over parquet files partitioned by day. Warehouse A processes ``--days`` days, then
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -104,29 +106,56 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--per-user", type=int, default=20, help="events per user and day")
     parser.add_argument("--days", type=int, default=90, help="days of history")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each kind")
+    parser.add_argument("--out", default="benchmarks/results/incremental.json")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="featurekit-bench-"))
     try:
         a = LocalRuntime(LocalConfig(warehouse=str(root / "a"), quiet=True))
-        b = LocalRuntime(LocalConfig(warehouse=str(root / "b"), quiet=True), spark=a.spark)
         events_a = a.warehouse.resolve("s3://bench/events")
-        events_b = b.warehouse.resolve("s3://bench/events")
         write_days(a.spark, events_a, 0, args.days, args)
         setup = timed(Sums30d(), a, "history")  # history processed (also warms the JVM up)
-        write_days(a.spark, events_a, args.days, 1, args)
-        write_days(a.spark, events_b, 0, args.days + 1, args)
-        full = timed(Sums30d(), b, "full")
-        incremental = timed(Sums30d(), a, "incremental")
-        out_a = a.engine.read(a.spark, a.output_location(Sums30d.output))
-        out_b = b.engine.read(b.spark, b.output_location(Sums30d.output))
-        differ = out_a.exceptAll(out_b).count() + out_b.exceptAll(out_a).count()
-        rows = args.users * args.per_user * (args.days + 1)
-        print(f"events: {rows} ({args.users} users x {args.per_user}/day x {args.days + 1} days)")
-        print(f"history run ({args.days} days, untimed for the ratio): {setup:.2f} s")
-        print(f"full recompute ({args.days + 1} days):  {full:.2f} s")
-        print(f"incremental run (+1 day):        {incremental:.2f} s")
-        print(f"ratio incremental / full:        {incremental / full:.1%} (target <= 10%)")
-        print(f"output rows: {out_b.count()}, rows differing: {differ}")
+        fulls, incrementals, differ = [], [], 0
+        # Side by side: each round times one full recompute (a fresh warehouse B holding
+        # days 0..DAYS) and one incremental run that adds the next day to A.
+        for round_ in range(args.repeats):
+            b = LocalRuntime(
+                LocalConfig(warehouse=str(root / f"b{round_}"), quiet=True), spark=a.spark
+            )
+            write_days(a.spark, b.warehouse.resolve("s3://bench/events"), 0, args.days + 1, args)
+            fulls.append(timed(Sums30d(), b, f"full #{round_ + 1}"))
+            write_days(a.spark, events_a, args.days + round_, 1, args)
+            incrementals.append(timed(Sums30d(), a, f"incremental #{round_ + 1}"))
+            if round_ == 0:  # A and B have seen the same days: the tables must be equal
+                out_a = a.engine.read(a.spark, a.output_location(Sums30d.output))
+                out_b = b.engine.read(b.spark, b.output_location(Sums30d.output))
+                differ = out_a.exceptAll(out_b).count() + out_b.exceptAll(out_a).count()
+                rows_out = out_b.count()
+        full, incremental = statistics.median(fulls), statistics.median(incrementals)
+        events = args.users * args.per_user * (args.days + 1)
+        result = {
+            "events": events,
+            "users": args.users,
+            "days": args.days,
+            "repeats": args.repeats,
+            "history_run_s": round(setup, 3),
+            "full_s": [round(t, 3) for t in fulls],
+            "incremental_s": [round(t, 3) for t in incrementals],
+            "full_median_s": round(full, 3),
+            "incremental_median_s": round(incremental, 3),
+            "ratio": round(incremental / full, 4),
+            "target_ratio": 0.10,
+            "output_rows": rows_out,
+            "rows_differing": differ,
+        }
+        print(f"events: {events} ({args.users} users x {args.per_user}/day x {args.days + 1} days)")
+        print(f"history run ({args.days} days, not in the ratio): {setup:.2f} s")
+        print(f"full recompute, median of {args.repeats}:  {full:.2f} s")
+        print(f"incremental (+1 day), median of {args.repeats}: {incremental:.2f} s")
+        print(f"ratio of medians incremental / full: {incremental / full:.1%} (target <= 10%)")
+        print(f"output rows: {rows_out}, rows differing after the first round: {differ}")
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2))
         return 0 if differ == 0 else 1
     finally:
         shutil.rmtree(root, ignore_errors=True)
