@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
 from featurekit.features import Agg, windowed_aggregates, with_feature_ts
 
 WINDOWS = ("1d", "7d", "30d")
 AGGREGATIONS = (
-    Agg.count("views", where=F.col("event_type") == "view"),
-    Agg.count("carts", where=F.col("event_type") == "cart"),
-    Agg.count("purchases", where=F.col("event_type") == "purchase"),
-    Agg.sum("spend", "amount", where=F.col("event_type") == "purchase"),
+    Agg.count("views", where="event_type = 'view'"),
+    Agg.count("carts", where="event_type = 'cart'"),
+    Agg.count("purchases", where="event_type = 'purchase'"),
+    Agg.sum("spend", "amount", where="event_type = 'purchase'"),
     Agg.count_distinct("items", "item_id"),
 )
 # The latest event each row used (for the leakage audit): only the 30d window is kept.

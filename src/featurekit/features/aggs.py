@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from featurekit.errors import ConfigError, UnsupportedError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, WindowSpec
+
+# A filter: a Column, or a SQL expression string (usable at import time, before any session).
+Where = Union["Column", str]
 
 # kind -> the partial states it keeps (column suffixes after "<name>__").
 STATES: dict[str, tuple[str, ...]] = {
@@ -78,14 +81,16 @@ class Agg:
 
     Build with the class methods: ``Agg.count``, ``sum``, ``mean``, ``min``, ``max``,
     ``stddev``, ``variance``, ``first``, ``last``, ``count_distinct``,
-    ``approx_count_distinct``. ``first``/``last`` take the value at the earliest/latest
+    ``approx_count_distinct``. ``where`` is a Column or a SQL string such as
+    ``"event_type = 'purchase'"`` (strings need no SparkSession, so module-level
+    specs can use them). ``first``/``last`` take the value at the earliest/latest
     event time (nulls skipped; on equal times the smallest/largest value).
     """
 
     kind: str
     name: str
     column: Optional[str] = None
-    where: Optional[Column] = None
+    where: Optional[Where] = None
 
     def __post_init__(self) -> None:
         if self.kind not in STATES:
@@ -99,54 +104,54 @@ class Agg:
 
     @classmethod
     def count(
-        cls, name: str, column: Optional[str] = None, *, where: Optional[Column] = None
+        cls, name: str, column: Optional[str] = None, *, where: Optional[Where] = None
     ) -> Agg:
         """Rows (or non-null values of ``column``) matching ``where``."""
         return cls("count", name, column, where)
 
     @classmethod
-    def sum(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def sum(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         """Sum of ``column``; null when the window has no value."""
         return cls("sum", name, column, where)
 
     @classmethod
-    def mean(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def mean(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         return cls("mean", name, column, where)
 
     @classmethod
-    def min(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def min(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         return cls("min", name, column, where)
 
     @classmethod
-    def max(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def max(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         return cls("max", name, column, where)
 
     @classmethod
-    def stddev(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def stddev(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         """Sample standard deviation (null for fewer than two values)."""
         return cls("stddev", name, column, where)
 
     @classmethod
-    def variance(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def variance(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         """Sample variance (null for fewer than two values)."""
         return cls("variance", name, column, where)
 
     @classmethod
-    def first(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def first(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         return cls("first", name, column, where)
 
     @classmethod
-    def last(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def last(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         return cls("last", name, column, where)
 
     @classmethod
-    def count_distinct(cls, name: str, column: str, *, where: Optional[Column] = None) -> Agg:
+    def count_distinct(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         """Exact number of distinct non-null values (keeps the daily sets)."""
         return cls("count_distinct", name, column, where)
 
     @classmethod
     def approx_count_distinct(
-        cls, name: str, column: str, *, where: Optional[Column] = None
+        cls, name: str, column: str, *, where: Optional[Where] = None
     ) -> Agg:
         """Approximate distinct count from mergeable HLL sketches (Spark 3.5+)."""
         return cls("approx_count_distinct", name, column, where)
@@ -162,7 +167,8 @@ class Agg:
 
         value = F.col(self.column) if self.column else F.lit(1)
         if self.where is not None:
-            value = F.when(self.where, value)
+            cond = F.expr(self.where) if isinstance(self.where, str) else self.where
+            value = F.when(cond, value)
         exprs = _partial_exprs(self.kind, value, F.col(timestamp))
         return [e.alias(n) for e, n in zip(exprs, self.state_columns())]
 
