@@ -120,7 +120,7 @@ def pit_reference(
     feature_time: str,
     max_age: Optional[dt.timedelta] = None,
 ) -> list[Row]:
-    """Each spine row with the latest qualifying feature row (ties: greatest values, nulls least)."""
+    """Each spine row with the latest qualifying feature row (ties: greatest values)."""
     carried = [c for c in features.columns if c != key]
     out = []
     for srow in spine.to_dict("records"):

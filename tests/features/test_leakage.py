@@ -31,23 +31,32 @@ def test_clean_rows_pass(spark):
     ("row", "check"),
     [
         # the feature became known after the label
-        ((dt.datetime(2026, 1, 1, 10), D1, MIDNIGHT_D2, dt.datetime(2026, 1, 1, 9)),
-         "feature_after_spine"),
+        (
+            (dt.datetime(2026, 1, 1, 10), D1, MIDNIGHT_D2, dt.datetime(2026, 1, 1, 9)),
+            "feature_after_spine",
+        ),
         # the feature used an event after the label
-        ((dt.datetime(2026, 1, 2, 10), D1, MIDNIGHT_D2, dt.datetime(2026, 1, 2, 11)),
-         "data_after_spine"),
+        (
+            (dt.datetime(2026, 1, 2, 10), D1, MIDNIGHT_D2, dt.datetime(2026, 1, 2, 11)),
+            "data_after_spine",
+        ),
         # the feature claims to be known before its own data
-        ((dt.datetime(2026, 1, 3), D1, MIDNIGHT_D2, dt.datetime(2026, 1, 2, 1)),
-         "data_after_feature_time"),
+        (
+            (dt.datetime(2026, 1, 3), D1, MIDNIGHT_D2, dt.datetime(2026, 1, 2, 1)),
+            "data_after_feature_time",
+        ),
         # a daily row published at the start of its own day
-        ((dt.datetime(2026, 1, 2, 10), D2, MIDNIGHT_D2, dt.datetime(2026, 1, 1, 22)),
-         "published_before_date_end"),
+        (
+            (dt.datetime(2026, 1, 2, 10), D2, MIDNIGHT_D2, dt.datetime(2026, 1, 1, 22)),
+            "published_before_date_end",
+        ),
     ],
 )
 def test_each_leak_is_found(spark, row, check):
     df = spark.createDataFrame([CLEAN, row], SCHEMA)
     report = audit_leakage(df, **OPTIONS)
     assert report.violations[check] == 1
-    assert report.examples and report.examples[0]["feature_date"] == row[1]
+    assert len(report.examples) == 1
+    assert report.examples[0]["feature_date"] == row[1]
     with pytest.raises(LeakageError, match=check):
         assert_no_leakage(df, **OPTIONS)

@@ -38,11 +38,13 @@ def random_tables(seed: int, users: int = 5, n_spine: int = 40, n_feat: int = 80
 
 def reference(spark, spine_rows, feat_rows, schema, max_age=None):
     spine = pd.DataFrame(spine_rows, columns=["user_id", "label_time", "label"], dtype=object)
-    feats = pd.DataFrame(
-        feat_rows, columns=["user_id", "feature_ts", "score", "tag"], dtype=object
-    )
+    feats = pd.DataFrame(feat_rows, columns=["user_id", "feature_ts", "score", "tag"], dtype=object)
     rows = pit_reference(
-        spine, feats, key="user_id", spine_time="label_time", feature_time="feature_ts",
+        spine,
+        feats,
+        key="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
         max_age=max_age,
     )
     return spark.createDataFrame(rows, schema)
@@ -56,8 +58,13 @@ def test_random_tables_match_reference(spark, seed, max_age):
     feats = spark.createDataFrame(feat_rows, FEATURES)
     counters: dict[str, int] = {}
     actual = point_in_time_join(
-        spine, feats, keys="user_id", spine_time="label_time", feature_time="feature_ts",
-        max_age=max_age, counters=counters,
+        spine,
+        feats,
+        keys="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
+        max_age=max_age,
+        counters=counters,
     )
     expected = reference(spark, spine_rows, feat_rows, actual.schema, max_age)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
@@ -71,7 +78,10 @@ def test_ties_pick_the_greatest_values_every_time(spark):
     spine = spark.createDataFrame([("u", T0, 1)], SPINE)
     for parts in (1, 3):
         out = point_in_time_join(
-            spine, feats.repartition(parts), keys="user_id", spine_time="label_time",
+            spine,
+            feats.repartition(parts),
+            keys="user_id",
+            spine_time="label_time",
             feature_time="feature_ts",
         ).collect()
         assert [(r["score"], r["tag"]) for r in out] == [(2.0, "a")]
@@ -83,18 +93,31 @@ def test_label_at_ten_sees_previous_day_features(spark):
         "user_id string, feature_date date, clicks int",
     ).transform(with_feature_ts)
     spine = spark.createDataFrame(
-        [("u", dt.datetime(2026, 1, 2, 10), 0), ("u", dt.datetime(2026, 1, 3, 0), 1),
-         ("u", dt.datetime(2026, 1, 1, 23, 59), 2)],
+        [
+            ("u", dt.datetime(2026, 1, 2, 10), 0),
+            ("u", dt.datetime(2026, 1, 3, 0), 1),
+            ("u", dt.datetime(2026, 1, 1, 23, 59), 2),
+        ],
         SPINE,
     )
     out = point_in_time_join(
-        spine, daily, keys="user_id", spine_time="label_time", feature_time="feature_ts",
+        spine,
+        daily,
+        keys="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
         prefix="f_",
     )
     got = {r["label"]: r["f_clicks"] for r in out.collect()}
     assert got == {0: 1, 1: 2, 2: None}
-    assert out.columns == ["user_id", "label_time", "label", "f_feature_date", "f_clicks",
-                           "f_feature_ts"]
+    assert out.columns == [
+        "user_id",
+        "label_time",
+        "label",
+        "f_feature_date",
+        "f_clicks",
+        "f_feature_ts",
+    ]
 
 
 def test_plan_is_sort_based_without_any_join(spark):
@@ -127,10 +150,16 @@ def test_bad_arguments_raise_config_errors(spark, spine_schema, kwargs, message)
 
 
 def test_prefix_resolves_name_clashes(spark):
-    spine = spark.createDataFrame([("u", T0, "x")], "user_id string, label_time timestamp, tag string")
+    spine = spark.createDataFrame(
+        [("u", T0, "x")], "user_id string, label_time timestamp, tag string"
+    )
     feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
     out = point_in_time_join(
-        spine, feats, keys="user_id", spine_time="label_time", feature_time="feature_ts",
+        spine,
+        feats,
+        keys="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
         prefix="f_",
     )
     assert [tuple(r) for r in out.collect()] == [("u", T0, "x", T0, 1.0, "a")]

@@ -56,7 +56,10 @@ def random_events(seed: int, users: int = 6, days: int = 40, n: int = 300) -> li
     rows += rows[:15]  # duplicate events
     rows += [(None, T0, "view", 1.0, "i1"), ("u0", None, "view", 1.0, "i1")]
     # a key active at both ends with a gap longer than the longest window
-    rows += [("gap", T0, "buy", 5.0, "i1"), ("gap", T0 + dt.timedelta(days=days - 1), "buy", 7.0, "i2")]
+    rows += [
+        ("gap", T0, "buy", 5.0, "i1"),
+        ("gap", T0 + dt.timedelta(days=days - 1), "buy", 7.0, "i2"),
+    ]
     return rows
 
 
@@ -107,8 +110,13 @@ def test_date_range_matches_reference_and_reads_lookback(spark):
     df = spark.createDataFrame(rows, SCHEMA)
     start, end = dt.date(2026, 1, 8), dt.date(2026, 1, 25)  # end past the last event
     actual = windowed_aggregates(
-        df, keys=["user_id"], timestamp="ts", aggregations=AGGS, windows=["2d", "7d"],
-        start=start, end=end,
+        df,
+        keys=["user_id"],
+        timestamp="ts",
+        aggregations=AGGS,
+        windows=["2d", "7d"],
+        start=start,
+        end=end,
     )
     ref, names = reference_df(spark, rows, [2, 7], start=start, end=end)
     assert_matches(spark, actual, ref, names)
@@ -121,7 +129,10 @@ def test_midnight_belongs_to_its_own_day(spark):
     ]
     df = spark.createDataFrame(rows, SCHEMA)
     out = windowed_aggregates(
-        df, keys="user_id", timestamp="ts", windows=["1d"],
+        df,
+        keys="user_id",
+        timestamp="ts",
+        windows=["1d"],
         aggregations=[Agg.sum("s", "amount"), Agg.count("x", where=F.col("item") == "x")],
     )
     expected = spark.createDataFrame(
@@ -144,7 +155,10 @@ def test_approx_distinct_close_to_exact(spark):
     rows = [("a", T0 + dt.timedelta(hours=i % 48), "view", 1.0, f"i{i % 300}") for i in range(900)]
     df = spark.createDataFrame(rows, SCHEMA)
     out = windowed_aggregates(
-        df, keys="user_id", timestamp="ts", windows=["1d", "2d"],
+        df,
+        keys="user_id",
+        timestamp="ts",
+        windows=["1d", "2d"],
         aggregations=[Agg.approx_count_distinct("a", "item"), Agg.count_distinct("e", "item")],
     ).collect()
     for row in out:
@@ -181,8 +195,13 @@ def test_two_stages_equal_one_call_and_recombine_after_union(spark):
 )
 def test_bad_arguments_fail_before_any_spark_job(spark, kwargs, message):
     df = spark.createDataFrame([], SCHEMA)
-    args = {"keys": "user_id", "timestamp": "ts", "aggregations": [Agg.count("n")],
-            "windows": ["1d"], **kwargs}
+    args = {
+        "keys": "user_id",
+        "timestamp": "ts",
+        "aggregations": [Agg.count("n")],
+        "windows": ["1d"],
+        **kwargs,
+    }
     jobs_before = spark.sparkContext.statusTracker().getJobIdsForGroup()
     with pytest.raises(ConfigError, match=message):
         windowed_aggregates(df, **args)

@@ -150,9 +150,7 @@ class Agg:
         return cls("count_distinct", name, column, where)
 
     @classmethod
-    def approx_count_distinct(
-        cls, name: str, column: str, *, where: Optional[Where] = None
-    ) -> Agg:
+    def approx_count_distinct(cls, name: str, column: str, *, where: Optional[Where] = None) -> Agg:
         """Approximate distinct count from mergeable HLL sketches (Spark 3.5+)."""
         return cls("approx_count_distinct", name, column, where)
 
