@@ -42,6 +42,8 @@ class TrainingSet(FeatureJob):
 
     def transform(self, ctx: JobContext, labels: DataFrame, activity: DataFrame) -> DataFrame:
         spine = labels.withColumn("label_date", F.to_date("label_time"))
+        # Feature rows with a null user_id or feature_ts never match; counted for the record.
+        self.counters: dict[str, int] = {}
         joined = point_in_time_join(
             spine,
             activity,
@@ -49,6 +51,7 @@ class TrainingSet(FeatureJob):
             spine_time="label_time",
             feature_time="feature_ts",
             max_age="1d",
+            counters=self.counters,
         )
         # Fails the run (LeakageError) if any joined feature was not known at label_time.
         assert_no_leakage(
