@@ -11,6 +11,7 @@ Example::
 """
 
 from featurekit.features.aggs import Agg, parse_window
+from featurekit.features.dates import with_feature_ts
 from featurekit.features.leakage import LeakageReport, assert_no_leakage, audit_leakage
 from featurekit.features.pit import point_in_time_join
 from featurekit.features.windowed import (
@@ -19,7 +20,6 @@ from featurekit.features.windowed import (
     combine_windows,
     daily_partials,
     windowed_aggregates,
-    with_feature_ts,
 )
 
 __all__ = [

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import reduce
-from typing import TYPE_CHECKING, Optional, TypeVar
+from typing import TYPE_CHECKING
 
 from featurekit.errors import ConfigError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
-
-T = TypeVar("T")
 
 
 def as_tuple(keys: str | Sequence[str], what: str) -> tuple[str, ...]:
@@ -45,11 +43,13 @@ def require_timestamp(df: DataFrame, column: str, what: str) -> None:
 
 def require_unique(names: Iterable[str], what: str) -> None:
     seen: set[str] = set()
-    dups = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+    dups: set[str] = set()
+    for name in names:
+        (dups if name in seen else seen).add(name)
     if dups:
         raise ConfigError(
-            f"{what}: duplicate output column name(s) {dups}; give each aggregation a distinct "
-            "name (or a prefix) and each window a distinct length."
+            f"{what}: duplicate output column name(s) {sorted(dups)}; give each aggregation "
+            "a distinct name (or a prefix) and each window a distinct length."
         )
 
 
@@ -57,19 +57,3 @@ def any_null(columns: Iterable[str]) -> Column:
     from pyspark.sql import functions as F
 
     return reduce(lambda a, b: a | b, [F.col(c).isNull() for c in columns])
-
-
-def drop_null_keys(
-    df: DataFrame,
-    keys: Sequence[str],
-    counters: Optional[MutableMapping[str, int]],
-    counter: str,
-) -> DataFrame:
-    """``df`` without rows having a null key; counts them into ``counters[counter]`` if given.
-
-    Counting runs one Spark job (a filtered count), so it happens only when asked.
-    """
-    nulls = any_null(keys)
-    if counters is not None:
-        counters[counter] = counters.get(counter, 0) + df.where(nulls).count()
-    return df.where(~nulls)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import MutableMapping, Sequence
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.errors import ConfigError
 from featurekit.features._checks import (
@@ -27,6 +27,7 @@ from featurekit.features._checks import (
     require_unique,
 )
 from featurekit.features.aggs import NUMERIC_KINDS, Agg, parse_window, window_label
+from featurekit.features.dates import DateLike, as_date, unix_day
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -35,23 +36,6 @@ PARTIAL_DATE = "event_date"
 FEATURE_DATE = "feature_date"
 NULL_KEY_COUNTER = "null_key_rows"
 NULL_TIME_COUNTER = "null_time_rows"
-DateLike = Union[dt.date, str]
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def _as_date(value: Optional[DateLike], what: str) -> Optional[dt.date]:
-    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise ConfigError(f"{what} {value!r} is not a date (YYYY-MM-DD).") from exc
-    raise ConfigError(f"{what} must be a datetime.date or 'YYYY-MM-DD', got {value!r}.")
-
-
-def _unix_day(day: dt.date) -> int:
-    return (day - _EPOCH).days
 
 
 def _check_aggs(aggregations: Sequence[Agg], keys: Sequence[str], what: str) -> list[Agg]:
@@ -125,7 +109,7 @@ def daily_partials(
     _check_sources(df, aggs, what)
     if PARTIAL_DATE in keys:
         raise ConfigError(f"{what}: a key may not be named {PARTIAL_DATE!r}.")
-    first, last = _as_date(start, "start"), _as_date(end, "end")
+    first, last = as_date(start, "start"), as_date(end, "end")
     ts = F.col(timestamp)
     if first is not None:
         ts_from = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone.utc)
@@ -163,12 +147,12 @@ def _drop_nulls(
     return df.where(~null_key & ~null_time)
 
 
-def _analysed(build: object, what: str) -> DataFrame:
+def _analysed(build: Callable[[], DataFrame], what: str) -> DataFrame:
     """Run ``build()`` (plan construction only) translating analysis errors to ConfigError."""
     from pyspark.errors import AnalysisException
 
     try:
-        result: DataFrame = build()  # type: ignore[operator]
+        result = build()
     except AnalysisException as exc:
         raise ConfigError(
             f"{what}: an aggregation does not fit the DataFrame (check each Agg's column and "
@@ -203,7 +187,7 @@ def combine_windows(
     days = plan_windows(aggs, windows, keys)
     states = [c for a in aggs for c in a.state_columns()]
     require_columns(partials, [*keys, date_column, *states], what)
-    first, last = _as_date(start, "start"), _as_date(end, "end")
+    first, last = as_date(start, "start"), as_date(end, "end")
     rows = _feature_grid(partials, keys, date_column, states, max(days), first, last)
     return _window_values(rows, keys, aggs, days, first)
 
@@ -227,10 +211,10 @@ def _feature_grid(
 
     p = partials.withColumn("__day", F.unix_date(F.col(date_column)))
     if first is not None:
-        p = p.where(F.col("__day") >= _unix_day(first) - longest + 1)
+        p = p.where(F.col("__day") >= unix_day(first) - longest + 1)
     if last is not None:
-        p = p.where(F.col("__day") <= _unix_day(last))
-        end_day: Column = F.lit(_unix_day(last))
+        p = p.where(F.col("__day") <= unix_day(last))
+        end_day: Column = F.lit(unix_day(last))
     else:
         p = p.crossJoin(F.broadcast(p.agg(F.max("__day").alias("__end"))))
         end_day = F.col("__end")
@@ -242,7 +226,7 @@ def _feature_grid(
     )
     own = F.col("__d") == F.col("__day")
     if first is not None:  # dates before start only matter where they carry states
-        spread = spread.where(own | (F.col("__d") >= _unix_day(first)))
+        spread = spread.where(own | (F.col("__d") >= unix_day(first)))
     return spread.select(*keys, "__d", *[F.when(own, F.col(s)).alias(s) for s in states])
 
 
@@ -264,7 +248,7 @@ def _window_values(
     ]
     out = rows.select(*keys, "__d", *values)
     if first is not None:
-        out = out.where(F.col("__d") >= _unix_day(first))
+        out = out.where(F.col("__d") >= unix_day(first))
     return out.select(
         *keys,
         F.date_from_unix_date(F.col("__d")).alias(FEATURE_DATE),
@@ -299,7 +283,7 @@ def windowed_aggregates(
     keys = as_tuple(keys, what)
     aggs = _check_aggs(aggregations, keys, what)
     days = plan_windows(aggs, windows, keys)
-    first, last = _as_date(start, "start"), _as_date(end, "end")
+    first, last = as_date(start, "start"), as_date(end, "end")
     if first is not None and last is not None and first > last:
         raise ConfigError(f"{what}: start {first} is after end {last}.")
     read_from = None if first is None else first - dt.timedelta(days=max(days) - 1)
@@ -315,18 +299,3 @@ def windowed_aggregates(
     return combine_windows(
         partials, keys=keys, aggregations=aggs, windows=windows, start=first, end=last
     )
-
-
-def with_feature_ts(
-    df: DataFrame, date_column: str = FEATURE_DATE, name: str = "feature_ts"
-) -> DataFrame:
-    """Add ``name``: the instant a daily feature row became known, the end of its date (UTC).
-
-    A row for D summarises events up to D 23:59:59.999999, so it is usable from
-    D+1 00:00 UTC: a label at 10:00 on D joins D-1's row.
-    """
-    from pyspark.sql import functions as F
-
-    require_columns(df, [date_column], "with_feature_ts")
-    day = F.unix_date(F.col(date_column)).cast("bigint") + 1
-    return df.withColumn(name, F.timestamp_seconds(day * 86_400))
