@@ -161,11 +161,6 @@ def windowed_comparison(
 
 def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) -> dict[str, Any]:
     users = args.users
-    spine_path = ensure_parquet(
-        spark,
-        base / f"labels_u{users}_x{args.labels_per_user}",
-        lambda: data.labels(spark, n=users * args.labels_per_user, users=users, days=args.days),
-    )
     out: dict[str, Any] = {"sizes": {}}
     for size in [int(s) for s in args.pit_sizes.split(",") if s]:
         feats = ensure_parquet(
@@ -173,9 +168,18 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
             base / f"features_{size}_u{users}",
             lambda size=size: data.daily_features(spark, rows=size, users=users),
         )
+        # labels spread over the same days as the features: more history, more matches
+        history = max(1, size // users)
+        labels_path = ensure_parquet(
+            spark,
+            base / f"labels_u{users}_x{args.labels_per_user}_d{history}",
+            lambda history=history: data.labels(
+                spark, n=users * args.labels_per_user, users=users, days=history
+            ),
+        )
 
-        def spine() -> DataFrame:
-            return spark.read.parquet(str(spine_path))
+        def spine(path: Path = labels_path) -> DataFrame:
+            return spark.read.parquet(str(path))
 
         def fk(feats: Path = feats) -> Any:
             return checksum(
