@@ -95,7 +95,6 @@ def point_in_time_join(
     >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
     ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
     """
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     keys = as_tuple(keys, "point_in_time_join")
@@ -107,6 +106,29 @@ def point_in_time_join(
         counters[NULL_FEATURE_KEY_COUNTER] = (
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
         )
+    picked = _latest_known(spine, features.where(~bad), keys, spine_time, feature_time, carried)
+    fresh = F.col("__m").isNotNull()
+    if age is not None:
+        known = F.unix_micros(F.col("__m").getField(feature_time))
+        fresh = fresh & (known > F.unix_micros(F.col("__t")) - F.lit(age))
+    return picked.where(F.col("__tag") == 1).select(
+        *[F.col("__s").getField(c).alias(c) for c in spine.columns],
+        *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
+    )
+
+
+def _latest_known(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    carried: Sequence[str],
+) -> DataFrame:
+    """Rows (__t, __s spine struct, __tag, __m latest feature struct so far) of the union."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
     feat = F.struct(*[F.col(c) for c in carried])
     feat_type = features.select(feat.alias("f")).schema["f"].dataType
     spine_struct = F.struct(*[F.col(c) for c in spine.columns])
@@ -118,26 +140,19 @@ def point_in_time_join(
         spine_struct.alias("__s"),
         F.lit(None).cast(feat_type).alias("__f"),
     )
-    right = features.where(~bad).select(
+    right = features.select(
         *keys,
         F.col(feature_time).alias("__t"),
         F.lit(0).alias("__tag"),
         F.lit(None).cast(spine_type).alias("__s"),
         feat.alias("__f"),
     )
+    # features before spine rows at equal times; equal-time features ordered by value
     seen = (
         Window.partitionBy(*keys)
         .orderBy("__t", "__tag", "__f")
         .rowsBetween(Window.unboundedPreceding, Window.currentRow)
     )
-    picked = left.unionByName(right).select(
+    return left.unionByName(right).select(
         "__t", "__s", "__tag", F.last("__f", ignorenulls=True).over(seen).alias("__m")
-    )
-    fresh = F.col("__m").isNotNull()
-    if age is not None:
-        known = F.unix_micros(F.col("__m").getField(feature_time))
-        fresh = fresh & (known > F.unix_micros(F.col("__t")) - F.lit(age))
-    return picked.where(F.col("__tag") == 1).select(
-        *[F.col("__s").getField(c).alias(c) for c in spine.columns],
-        *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
     )
