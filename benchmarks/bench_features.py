@@ -49,7 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pit-sizes", default="1000000,3000000,10000000", help="feature rows")
-    p.add_argument("--labels-per-user", type=int, default=2)
+    p.add_argument(
+        "--labels-ratio",
+        type=float,
+        default=0.05,
+        help="point-in-time spine rows per feature row (labels grow with the history)",
+    )
     p.add_argument("--only", default="a,b,c", help="comparisons to run: a,b,c")
     p.add_argument("--driver-memory", default="6g")
     p.add_argument("--partitions", type=int, default=8)
@@ -168,13 +173,15 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
             base / f"features_{size}_u{users}",
             lambda size=size: data.daily_features(spark, rows=size, users=users),
         )
-        # labels spread over the same days as the features: more history, more matches
+        # labels spread over the same days as the features, as many as ratio x feature rows:
+        # a longer history means more labels per user and more earlier rows per label
         history = max(1, size // users)
+        n_labels = max(1, int(size * args.labels_ratio))
         labels_path = ensure_parquet(
             spark,
-            base / f"labels_u{users}_x{args.labels_per_user}_d{history}",
-            lambda history=history: data.labels(
-                spark, n=users * args.labels_per_user, users=users, days=history
+            base / f"labels_{n_labels}_u{users}_d{history}",
+            lambda history=history, n_labels=n_labels: data.labels(
+                spark, n=n_labels, users=users, days=history
             ),
         )
 
