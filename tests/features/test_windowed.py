@@ -12,7 +12,13 @@ from features_reference import windowed_reference
 from pyspark.sql import functions as F
 
 from featurekit.errors import ConfigError
-from featurekit.features import Agg, combine_windows, daily_partials, windowed_aggregates
+from featurekit.features import (
+    Agg,
+    combine_windows,
+    daily_partials,
+    merge_partials,
+    windowed_aggregates,
+)
 
 SCHEMA = "user_id string, ts timestamp, kind string, amount double, item string"
 COLUMNS = ["user_id", "ts", "kind", "amount", "item"]
@@ -176,6 +182,22 @@ def test_two_stages_equal_one_call_and_recombine_after_union(spark):
     early = daily_partials(df, timestamp="ts", end="2026-01-07", **kwargs)
     late = daily_partials(df, timestamp="ts", start="2026-01-08", **kwargs)
     again = combine_windows(early.unionByName(late), windows=["1d", "5d"], **kwargs)
+    order = ["user_id", "feature_date"]
+    assert_approx_df_equality(whole.orderBy(order), again.orderBy(order), 1e-9)
+
+
+@pytest.mark.slow
+def test_partials_of_two_batches_merge_to_the_partials_of_all(spark):
+    rows = random_events(5, days=6)
+    df = spark.createDataFrame(rows, SCHEMA)
+    aggs = [*AGGS, Agg.approx_count_distinct("approx", "item")]
+    kwargs = {"keys": "user_id", "aggregations": aggs}
+    whole = windowed_aggregates(df, timestamp="ts", windows=["1d", "3d"], **kwargs)
+    # two batches holding different events of the same days
+    odd = F.xxhash64("user_id", "ts", "kind", "amount", "item") % 2 == 0
+    batches = [daily_partials(df.where(c), timestamp="ts", **kwargs) for c in (odd, ~odd)]
+    merged = merge_partials(batches[0].unionByName(batches[1]), **kwargs)
+    again = combine_windows(merged, windows=["1d", "3d"], **kwargs)
     order = ["user_id", "feature_date"]
     assert_approx_df_equality(whole.orderBy(order), again.orderBy(order), 1e-9)
 

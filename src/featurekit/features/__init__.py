@@ -13,6 +13,7 @@ Example::
 from featurekit.features.aggs import Agg, parse_window
 from featurekit.features.dates import with_feature_ts
 from featurekit.features.leakage import LeakageReport, assert_no_leakage, audit_leakage
+from featurekit.features.merge import merge_partials
 from featurekit.features.pit import point_in_time_join
 from featurekit.features.windowed import (
     FEATURE_DATE,
@@ -31,6 +32,7 @@ __all__ = [
     "audit_leakage",
     "combine_windows",
     "daily_partials",
+    "merge_partials",
     "parse_window",
     "point_in_time_join",
     "windowed_aggregates",
