@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit import FeatureJob, FeatureTable, JobContext, Param, TableInput
 from featurekit.features import Agg, windowed_aggregates, with_feature_ts
 
 WINDOWS = ("1d", "7d", "30d")
 AGGREGATIONS = (
+    Agg.count("events"),
     Agg.count("views", where="event_type = 'view'"),
     Agg.count("carts", where="event_type = 'cart'"),
     Agg.count("purchases", where="event_type = 'purchase'"),
@@ -17,9 +18,10 @@ AGGREGATIONS = (
 )
 # The latest event each row used (for the leakage audit): only the 30d window is kept.
 PROVENANCE = Agg.max("last_event_at", "event_time")
-_TYPES = {"views": "bigint", "carts": "bigint", "purchases": "bigint", "spend": "double"}
 FEATURES = {
-    f"{agg.name}_{w}": _TYPES.get(agg.name, "bigint") for agg in AGGREGATIONS for w in WINDOWS
+    f"{agg.name}_{w}": "double" if agg.name == "spend" else "bigint"
+    for agg in AGGREGATIONS
+    for w in WINDOWS
 }
 
 
@@ -40,10 +42,14 @@ class UserActivityDaily(FeatureJob):
             "last_event_at_30d": "timestamp",
         },
         description=(
-            "One row per user and day with an event in the last 30 days. feature_ts is the "
-            "end of feature_date (UTC), when the row became known; windows end on feature_date."
+            "One row per user and day with at least min_events events in the last 30 days. "
+            "feature_ts is the end of feature_date (UTC), when the row became known; windows "
+            "end on feature_date."
         ),
     )
+    params = {
+        "min_events": Param(int, default=1, help="drop user-days with fewer events in 30 days")
+    }
 
     def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
         # Rows with a null user_id or event_time are dropped and counted here (for the run
@@ -59,4 +65,5 @@ class UserActivityDaily(FeatureJob):
             end=ctx.end,
             counters=self.counters,
         )
+        daily = daily.where(daily["events_30d"] >= ctx.params["min_events"])
         return with_feature_ts(daily).drop("last_event_at_1d", "last_event_at_7d")

@@ -99,3 +99,14 @@ def test_date_range_run_sees_the_lookback(demo_tables):
     assert_df_equality(
         ranged, full.select(*ranged.columns), ignore_row_order=True, ignore_nullable=True
     )
+
+
+@pytest.mark.slow
+def test_min_events_drops_quiet_user_days(demo_tables):
+    runtime = demo_tables
+    UserActivityDaily().run(runtime)
+    every = read(runtime, "features.user_activity_daily").count()
+    UserActivityDaily().run(runtime, params={"min_events": 20})
+    busy = read(runtime, "features.user_activity_daily")
+    assert busy.agg(F.min("events_30d")).first()[0] >= 20
+    assert 0 < busy.count() < every
