@@ -41,7 +41,9 @@ class TrainingSet(FeatureJob):
     )
 
     def transform(self, ctx: JobContext, labels: DataFrame, activity: DataFrame) -> DataFrame:
-        spine = labels.withColumn("label_date", F.to_date("label_time"))
+        # The UTC date of the label, whatever the session time zone.
+        utc_day = F.floor(F.unix_micros("label_time") / 86_400_000_000).cast("int")
+        spine = labels.withColumn("label_date", F.date_from_unix_date(utc_day))
         # Feature rows with a null user_id or feature_ts never match; counted for the record.
         self.counters: dict[str, int] = {}
         joined = point_in_time_join(
