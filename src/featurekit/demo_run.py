@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from featurekit.runtime.base import Runtime
 
-DEMO_JOBS = ("user_activity_daily",)
+DEMO_JOBS = ("user_activity_daily", "training_set")
 
 
 def write_source_table(runtime: Runtime, name: str, df: DataFrame, description: str) -> int:

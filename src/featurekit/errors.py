@@ -10,6 +10,7 @@
     ├── InputError                  a declared input cannot be read
     │   └── TableNotFoundError      no table at that name or path
     ├── OutputContractError         the job's output breaks its FeatureTable declaration
+    │   └── LeakageError            a training set joined features not known at its spine time
     ├── TableError                  a Delta table operation failed
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
     │   └── ConcurrentCommitError   another writer committed first
@@ -87,6 +88,10 @@ class TableNotFoundError(InputError):
 
 class OutputContractError(FeatureKitError):
     """The DataFrame returned by ``transform`` breaks the declared FeatureTable."""
+
+
+class LeakageError(OutputContractError):
+    """A point-in-time joined training set uses feature data from after its spine time."""
 
 
 class TableError(FeatureKitError):

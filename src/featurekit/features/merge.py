@@ -1,0 +1,66 @@
+"""Merging partial states of the same key and day (e.g. two incremental batches of one day).
+
+``daily_partials`` run on two sets of events of one day gives two rows for that key and
+day; :func:`merge_partials` folds them into the row ``daily_partials`` would give on all
+the events together, for every aggregation kind:
+
+* count, sum, mean (n, sum): sums; min / max: min / max;
+* variance / stddev (n, sum, m2): the parallel-variance formula
+  ``m2 = sum(m2_i + sum_i^2 / n_i) - sum^2 / n``;
+* first / last: the earliest / latest (time, value) pair;
+* count_distinct: the union of the value sets; approx_count_distinct: ``hll_union_agg``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from featurekit.features._checks import as_tuple, require_columns
+from featurekit.features.aggs import STATES, Agg, _hll
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+
+def merge_exprs(agg: Agg) -> list[Column]:
+    """Aggregate expressions merging ``agg``'s partial-state columns, aliased to their names."""
+    from pyspark.sql import functions as F
+
+    cols = {s: f"{agg.name}__{s}" for s in STATES[agg.kind]}
+    simple = {"count": F.sum, "sum": F.sum, "n": F.sum, "min": F.min, "max": F.max}
+    simple.update({"first": F.min, "last": F.max})
+    out = []
+    for state, name in cols.items():
+        if state == "m2":
+            n, total = F.col(cols["n"]), F.col(cols["sum"])
+            squares = F.sum(F.when(n > 0, F.col(name) + total * total / n))
+            big_n, big_s = F.sum(n), F.sum(total)
+            expr = F.when(big_n > 0, F.greatest(squares - big_s * big_s / big_n, F.lit(0.0)))
+        elif state == "set":
+            expr = F.array_distinct(F.flatten(F.collect_list(name)))
+        elif state == "hll":
+            expr = _hll("hll_union_agg")(F.col(name))
+        else:
+            expr = simple[state](name)
+        out.append(expr.alias(name))
+    return out
+
+
+def merge_partials(
+    partials: DataFrame,
+    *,
+    keys: str | Sequence[str],
+    aggregations: Sequence[Agg],
+    date_column: str = "event_date",
+) -> DataFrame:
+    """One row per key and day: partial rows of the same key and day merged (one groupBy).
+
+    >>> merged = merge_partials(stored.unionByName(new_batch), keys="user_id",
+    ...                         aggregations=AGGS)  # doctest: +SKIP
+    """
+    keys = as_tuple(keys, "merge_partials")
+    states = [c for a in aggregations for c in a.state_columns()]
+    require_columns(partials, [*keys, date_column, *states], "merge_partials")
+    exprs = [e for a in aggregations for e in merge_exprs(a)]
+    return partials.groupBy(*keys, date_column).agg(*exprs)

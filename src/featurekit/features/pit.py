@@ -1,0 +1,158 @@
+"""Point-in-time (as-of) join: each spine row gets the latest feature row known at its time.
+
+Sort-based: spine and feature rows are unioned, tagged, partitioned by the keys
+and ordered by time (features before spine rows at the same instant); each spine
+row takes the last feature row seen so far. One shuffle of both sides, one sort,
+no join of every spine row with every earlier feature row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping, Sequence
+from typing import TYPE_CHECKING, Optional, Union
+
+from featurekit.errors import ConfigError
+from featurekit.features._checks import (
+    any_null,
+    as_tuple,
+    require_columns,
+    require_timestamp,
+    require_unique,
+)
+from featurekit.features.aggs import parse_window
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+NULL_FEATURE_KEY_COUNTER = "null_key_feature_rows"
+MaxAge = Union[dt.timedelta, str]
+
+
+def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
+    if max_age is None:
+        return None
+    if isinstance(max_age, str):
+        return parse_window(max_age) * 86_400_000_000
+    if not isinstance(max_age, dt.timedelta) or max_age <= dt.timedelta(0):
+        raise ConfigError(
+            f"max_age must be a positive timedelta or a window like '7d', not {max_age!r}."
+        )
+    return max_age // dt.timedelta(microseconds=1)
+
+
+def _check(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: tuple[str, ...],
+    spine_time: str,
+    feature_time: str,
+    prefix: str,
+) -> list[str]:
+    """Validate (schemas only); return the feature columns carried over."""
+    from pyspark.sql.types import MapType
+
+    what = "point_in_time_join"
+    require_columns(spine, keys, f"{what} (spine)")
+    require_columns(features, keys, f"{what} (features)")
+    require_timestamp(spine, spine_time, f"{what} (spine)")
+    require_timestamp(features, feature_time, f"{what} (features)")
+    for key in keys:
+        left, right = spine.schema[key].dataType, features.schema[key].dataType
+        if left != right:
+            raise ConfigError(
+                f"{what}: key {key!r} is {left.simpleString()} in the spine but "
+                f"{right.simpleString()} in the features; cast one side."
+            )
+    carried = [c for c in features.columns if c not in keys]
+    maps = [c for c in carried if isinstance(features.schema[c].dataType, MapType)]
+    if maps:
+        raise ConfigError(f"{what}: map columns {maps} cannot be ordered for ties; drop them.")
+    require_unique([*spine.columns, *[prefix + c for c in carried]], what)
+    return carried
+
+
+def point_in_time_join(
+    spine: DataFrame,
+    features: DataFrame,
+    *,
+    keys: str | Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    max_age: Optional[MaxAge] = None,
+    prefix: Optional[str] = None,
+    counters: Optional[MutableMapping[str, int]] = None,
+) -> DataFrame:
+    """Every spine row, plus the feature row with the same keys and the greatest
+    ``feature_time <= spine_time`` (and ``> spine_time - max_age`` when given).
+
+    Output: the spine's columns, then the features' non-key columns (including
+    ``feature_time``) renamed ``prefix + name``; nulls where no feature row qualifies.
+    Ties (same keys and feature_time) resolve deterministically to the row whose
+    values, compared column by column, are greatest. Feature rows with a null key
+    or time never match (counted into ``counters`` when given: one extra job).
+
+    >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
+    ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
+    """
+    from pyspark.sql import functions as F
+
+    keys = as_tuple(keys, "point_in_time_join")
+    prefix = prefix or ""
+    carried = _check(spine, features, keys, spine_time, feature_time, prefix)
+    age = _max_age_micros(max_age)
+    bad = any_null(keys) | F.col(feature_time).isNull()
+    if counters is not None:
+        counters[NULL_FEATURE_KEY_COUNTER] = (
+            counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
+        )
+    picked = _latest_known(spine, features.where(~bad), keys, spine_time, feature_time, carried)
+    fresh = F.col("__m").isNotNull()
+    if age is not None:
+        known = F.unix_micros(F.col("__m").getField(feature_time))
+        fresh = fresh & (known > F.unix_micros(F.col("__t")) - F.lit(age))
+    return picked.where(F.col("__tag") == 1).select(
+        *[F.col("__s").getField(c).alias(c) for c in spine.columns],
+        *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
+    )
+
+
+def _latest_known(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    carried: Sequence[str],
+) -> DataFrame:
+    """Rows (__t, __s spine struct, __tag, __m latest feature struct so far) of the union."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    feat = F.struct(*[F.col(c) for c in carried])
+    feat_type = features.select(feat.alias("f")).schema["f"].dataType
+    spine_struct = F.struct(*[F.col(c) for c in spine.columns])
+    spine_type = spine.select(spine_struct.alias("s")).schema["s"].dataType
+    left = spine.select(
+        *keys,
+        F.col(spine_time).alias("__t"),
+        F.lit(1).alias("__tag"),
+        spine_struct.alias("__s"),
+        F.lit(None).cast(feat_type).alias("__f"),
+    )
+    right = features.select(
+        *keys,
+        F.col(feature_time).alias("__t"),
+        F.lit(0).alias("__tag"),
+        F.lit(None).cast(spine_type).alias("__s"),
+        feat.alias("__f"),
+    )
+    # features before spine rows at equal times; equal-time features ordered by value
+    seen = (
+        Window.partitionBy(*keys)
+        .orderBy("__t", "__tag", "__f")
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    return left.unionByName(right).select(
+        "__t", "__s", "__tag", F.last("__f", ignorenulls=True).over(seen).alias("__m")
+    )

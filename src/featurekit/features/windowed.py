@@ -1,0 +1,301 @@
+"""Sliding-window aggregates per key and day, computed from daily partial aggregates.
+
+Two stages, both public so partials can be stored and recombined incrementally:
+
+1. :func:`daily_partials`: one row per key and event day (UTC) holding each
+   aggregation's *mergeable partial states* (one shuffle of the events).
+2. :func:`combine_windows`: for every key and feature date D, combines the partial
+   rows of days D-N < day <= D for each window of N days, all windows in one pass
+   over the partials partitioned by key (no groupBy per window, no join).
+
+:func:`windowed_aggregates` chains the two. Semantics: for date D and window N days
+a feature aggregates the events with D - N < date(timestamp) <= D, dates in UTC.
+A key has a row on D when it has at least one event in its longest window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping, Sequence
+from typing import TYPE_CHECKING, Callable, Optional
+
+from featurekit.errors import ConfigError
+from featurekit.features._checks import (
+    as_tuple,
+    require_columns,
+    require_timestamp,
+    require_unique,
+)
+from featurekit.features.aggs import NUMERIC_KINDS, Agg, parse_window, window_label
+from featurekit.features.dates import DateLike, as_date, unix_day
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+PARTIAL_DATE = "event_date"
+FEATURE_DATE = "feature_date"
+NULL_KEY_COUNTER = "null_key_rows"
+NULL_TIME_COUNTER = "null_time_rows"
+
+
+def _check_aggs(aggregations: Sequence[Agg], keys: Sequence[str], what: str) -> list[Agg]:
+    aggs = list(aggregations)
+    if not aggs:
+        raise ConfigError(f"{what} needs at least one aggregation (Agg.count(...), ...).")
+    for agg in aggs:
+        if not isinstance(agg, Agg):
+            raise ConfigError(f"{what}: {agg!r} is not an Agg; build it with Agg.count(...) etc.")
+    require_unique([a.name for a in aggs], what)
+    clash = [a.name for a in aggs if a.name in keys]
+    if clash:
+        raise ConfigError(f"{what}: aggregation name(s) {clash} are also key columns.")
+    return aggs
+
+
+def _check_sources(df: DataFrame, aggs: Sequence[Agg], what: str) -> None:
+    from pyspark.sql.types import NumericType
+
+    require_columns(df, [a.column for a in aggs if a.column], what)
+    for agg in aggs:
+        dtype = df.schema[agg.column].dataType if agg.column else None
+        if agg.kind in NUMERIC_KINDS and not isinstance(dtype, NumericType):
+            raise ConfigError(
+                f"{what}: Agg.{agg.kind}({agg.name!r}) needs a numeric column; "
+                f"{agg.column!r} is {dtype.simpleString() if dtype else None}."
+            )
+
+
+def plan_windows(
+    aggregations: Sequence[Agg], windows: Sequence[str], keys: Sequence[str]
+) -> list[int]:
+    """Window lengths in days, checked: whole days, distinct output names. No Spark involved."""
+    if isinstance(windows, str) or not windows:
+        raise ConfigError("windows must be a non-empty list of strings like ['1d', '7d', '30d'].")
+    days = [parse_window(w) for w in windows]
+    names = [f"{a.name}_{window_label(d)}" for a in aggregations for d in days]
+    require_unique([*keys, FEATURE_DATE, *names], "windowed_aggregates")
+    return days
+
+
+def daily_partials(
+    df: DataFrame,
+    *,
+    keys: str | Sequence[str],
+    timestamp: str,
+    aggregations: Sequence[Agg],
+    start: Optional[DateLike] = None,
+    end: Optional[DateLike] = None,
+    counters: Optional[MutableMapping[str, int]] = None,
+) -> DataFrame:
+    """Stage 1: one row per key and UTC event day with each aggregation's partial states.
+
+    Columns: the keys, ``event_date`` (date) and, per aggregation ``a``, the columns
+    ``a.state_columns()`` (see docs/features.md for each kind's states). A row holds
+    one whole day; rows of different days merge in :func:`combine_windows`. Only
+    events dated in [start, end] are read when given. Rows with a null key or time
+    are dropped; with ``counters`` their numbers are added under ``null_key_rows`` /
+    ``null_time_rows`` (one extra Spark job).
+
+    >>> daily_partials(events, keys="user_id", timestamp="event_time",
+    ...                aggregations=[Agg.count("views")])  # doctest: +SKIP
+    """
+    from pyspark.sql import functions as F
+
+    what = "daily_partials"
+    keys = as_tuple(keys, what)
+    aggs = _check_aggs(aggregations, keys, what)
+    require_columns(df, keys, what)
+    require_timestamp(df, timestamp, what)
+    _check_sources(df, aggs, what)
+    if PARTIAL_DATE in keys:
+        raise ConfigError(f"{what}: a key may not be named {PARTIAL_DATE!r}.")
+    first, last = as_date(start, "start"), as_date(end, "end")
+    ts = F.col(timestamp)
+    if first is not None:
+        ts_from = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone.utc)
+        df = df.where(ts >= F.lit(ts_from))
+    if last is not None:
+        ts_to = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+        df = df.where(ts < F.lit(ts_to))
+    df = _drop_nulls(df, keys, timestamp, counters)
+    day = F.floor(F.unix_micros(ts) / 86_400_000_000).cast("int")
+    exprs = [e for a in aggs for e in a.partials(timestamp)]
+    grouped = df.groupBy(*keys, F.date_from_unix_date(day).alias(PARTIAL_DATE))
+    return _analysed(lambda: grouped.agg(*exprs), what)
+
+
+def _drop_nulls(
+    df: DataFrame,
+    keys: Sequence[str],
+    timestamp: str,
+    counters: Optional[MutableMapping[str, int]],
+) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    from featurekit.features._checks import any_null
+
+    null_key, null_time = any_null(keys), F.col(timestamp).isNull()
+    if counters is not None:
+        row = df.agg(
+            F.count(F.when(null_key, 1)).alias("k"),
+            F.count(F.when(~null_key & null_time, 1)).alias("t"),
+        ).first()
+        counters[NULL_KEY_COUNTER] = counters.get(NULL_KEY_COUNTER, 0) + int(row["k"] if row else 0)
+        counters[NULL_TIME_COUNTER] = counters.get(NULL_TIME_COUNTER, 0) + int(
+            row["t"] if row else 0
+        )
+    return df.where(~null_key & ~null_time)
+
+
+def _analysed(build: Callable[[], DataFrame], what: str) -> DataFrame:
+    """Run ``build()`` (plan construction only) translating analysis errors to ConfigError."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        result = build()
+    except AnalysisException as exc:
+        raise ConfigError(
+            f"{what}: an aggregation does not fit the DataFrame (check each Agg's column and "
+            f"where= expression): {str(exc).splitlines()[0]}"
+        ) from exc
+    return result
+
+
+def combine_windows(
+    partials: DataFrame,
+    *,
+    keys: str | Sequence[str],
+    aggregations: Sequence[Agg],
+    windows: Sequence[str],
+    start: Optional[DateLike] = None,
+    end: Optional[DateLike] = None,
+    date_column: str = PARTIAL_DATE,
+) -> DataFrame:
+    """Stage 2: feature rows (keys, ``feature_date``, ``<name>_<window>``) from daily partials.
+
+    ``partials`` is the output of :func:`daily_partials` with the same aggregations
+    (possibly stored and unioned across runs; one row per key and day). Dates are
+    [start, end]; without ``end`` the last partial day; partial days needed for
+    the first date's windows are those from ``start - longest + 1``.
+
+    >>> combine_windows(partials, keys="user_id", aggregations=aggs,
+    ...                 windows=["1d", "7d"])  # doctest: +SKIP
+    """
+    what = "combine_windows"
+    keys = as_tuple(keys, what)
+    aggs = _check_aggs(aggregations, keys, what)
+    days = plan_windows(aggs, windows, keys)
+    states = [c for a in aggs for c in a.state_columns()]
+    require_columns(partials, [*keys, date_column, *states], what)
+    first, last = as_date(start, "start"), as_date(end, "end")
+    rows = _feature_grid(partials, keys, date_column, states, max(days), first, last)
+    return _window_values(rows, keys, aggs, days, first)
+
+
+def _feature_grid(
+    partials: DataFrame,
+    keys: Sequence[str],
+    date_column: str,
+    states: Sequence[str],
+    longest: int,
+    first: Optional[dt.date],
+    last: Optional[dt.date],
+) -> DataFrame:
+    """Rows (keys, __d, states) for every date a key needs, states only on its event days.
+
+    Each partial day d covers the dates d .. min(next event day - 1, d + longest - 1),
+    so the dates are generated once each, with no distinct and no join.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    p = partials.withColumn("__day", F.unix_date(F.col(date_column)))
+    if first is not None:
+        p = p.where(F.col("__day") >= unix_day(first) - longest + 1)
+    if last is not None:
+        p = p.where(F.col("__day") <= unix_day(last))
+        end_day: Column = F.lit(unix_day(last))
+    else:
+        p = p.crossJoin(F.broadcast(p.agg(F.max("__day").alias("__end"))))
+        end_day = F.col("__end")
+    nxt = F.lead("__day").over(Window.partitionBy(*keys).orderBy("__day"))
+    reach = F.col("__day") + (longest - 1)
+    upto = F.least(reach, F.coalesce(nxt - 1, reach), end_day)
+    spread = p.withColumn("__upto", upto).select(
+        *keys, "__day", *states, F.explode(F.sequence("__day", "__upto")).alias("__d")
+    )
+    own = F.col("__d") == F.col("__day")
+    if first is not None:  # dates before start only matter where they carry states
+        spread = spread.where(own | (F.col("__d") >= unix_day(first)))
+    return spread.select(*keys, "__d", *[F.when(own, F.col(s)).alias(s) for s in states])
+
+
+def _window_values(
+    rows: DataFrame,
+    keys: Sequence[str],
+    aggs: Sequence[Agg],
+    days: Sequence[int],
+    first: Optional[dt.date],
+) -> DataFrame:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    by_key = Window.partitionBy(*keys).orderBy("__d")
+    values = [
+        agg.combine(by_key.rangeBetween(-(n - 1), 0)).alias(f"{agg.name}_{window_label(n)}")
+        for agg in aggs
+        for n in days
+    ]
+    out = rows.select(*keys, "__d", *values)
+    if first is not None:
+        out = out.where(F.col("__d") >= unix_day(first))
+    return out.select(
+        *keys,
+        F.date_from_unix_date(F.col("__d")).alias(FEATURE_DATE),
+        *[v for v in out.columns if v not in keys and v != "__d"],
+    )
+
+
+def windowed_aggregates(
+    df: DataFrame,
+    *,
+    keys: str | Sequence[str],
+    timestamp: str,
+    aggregations: Sequence[Agg],
+    windows: Sequence[str],
+    start: Optional[DateLike] = None,
+    end: Optional[DateLike] = None,
+    counters: Optional[MutableMapping[str, int]] = None,
+) -> DataFrame:
+    """Per key and ``feature_date`` in [start, end], each aggregation over each window.
+
+    Output columns: the keys, ``feature_date`` (date), then ``<agg name>_<window>``
+    for every aggregation and window (e.g. ``purchases_7d``). Window N on date D covers
+    events with D - N < date(timestamp) <= D (UTC). Null keys/times are dropped and,
+    with ``counters``, counted (see :func:`daily_partials`).
+
+    >>> windowed_aggregates(
+    ...     events, keys="user_id", timestamp="event_time", windows=["1d", "7d", "30d"],
+    ...     aggregations=[Agg.count("purchases", where=F.col("event_type") == "purchase")],
+    ... )  # doctest: +SKIP
+    """
+    what = "windowed_aggregates"
+    keys = as_tuple(keys, what)
+    aggs = _check_aggs(aggregations, keys, what)
+    days = plan_windows(aggs, windows, keys)
+    first, last = as_date(start, "start"), as_date(end, "end")
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"{what}: start {first} is after end {last}.")
+    read_from = None if first is None else first - dt.timedelta(days=max(days) - 1)
+    partials = daily_partials(
+        df,
+        keys=keys,
+        timestamp=timestamp,
+        aggregations=aggs,
+        start=read_from,
+        end=last,
+        counters=counters,
+    )
+    return combine_windows(
+        partials, keys=keys, aggregations=aggs, windows=windows, start=first, end=last
+    )

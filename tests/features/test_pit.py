@@ -1,0 +1,165 @@
+"""point_in_time_join against the brute-force pandas reference, and its edge cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pytest
+from chispa import assert_df_equality
+from features_reference import pit_reference
+
+from featurekit.errors import ConfigError
+from featurekit.features import point_in_time_join, with_feature_ts
+
+T0 = dt.datetime(2026, 1, 1)
+SPINE = "user_id string, label_time timestamp, label int"
+FEATURES = "user_id string, feature_ts timestamp, score double, tag string"
+
+
+def random_tables(seed: int, users: int = 5, n_spine: int = 40, n_feat: int = 80):
+    rnd = random.Random(seed)
+
+    def when() -> dt.datetime:
+        return T0 + dt.timedelta(hours=rnd.randrange(24 * 20))  # on the hour: many ties
+
+    spine = [(f"u{rnd.randrange(users)}", when(), i) for i in range(n_spine)]
+    spine += [("u0", T0 - dt.timedelta(days=5), -1)]  # a label before any feature
+    spine += [(None, when(), -2), ("u1", None, -3)]  # null key, null time
+    feats = [
+        (f"u{rnd.randrange(users)}", when(), rnd.choice([None, rnd.random()]), rnd.choice("ab"))
+        for _ in range(n_feat)
+    ]
+    feats += [("u2", T0, 1.0, "a"), ("u2", T0, 2.0, "a"), ("u2", T0, 2.0, "b")]  # exact ties
+    feats += [(None, T0, 9.0, "z"), ("u3", None, 9.0, "z")]  # never match
+    return spine, feats
+
+
+def reference(spark, spine_rows, feat_rows, schema, max_age=None):
+    spine = pd.DataFrame(spine_rows, columns=["user_id", "label_time", "label"], dtype=object)
+    feats = pd.DataFrame(feat_rows, columns=["user_id", "feature_ts", "score", "tag"], dtype=object)
+    rows = pit_reference(
+        spine,
+        feats,
+        key="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
+        max_age=max_age,
+    )
+    return spark.createDataFrame(rows, schema)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("seed", "max_age"), [(1, None), (2, dt.timedelta(hours=30))])
+def test_random_tables_match_reference(spark, seed, max_age):
+    spine_rows, feat_rows = random_tables(seed)
+    spine = spark.createDataFrame(spine_rows, SPINE)
+    feats = spark.createDataFrame(feat_rows, FEATURES)
+    counters: dict[str, int] = {}
+    actual = point_in_time_join(
+        spine,
+        feats,
+        keys="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
+        max_age=max_age,
+        counters=counters,
+    )
+    expected = reference(spark, spine_rows, feat_rows, actual.schema, max_age)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    assert counters == {"null_key_feature_rows": 2}
+
+
+def test_ties_pick_the_greatest_values_every_time(spark):
+    feats = spark.createDataFrame(
+        [("u", T0, 1.0, "b"), ("u", T0, 2.0, "a"), ("u", T0, 2.0, None)], FEATURES
+    )
+    spine = spark.createDataFrame([("u", T0, 1)], SPINE)
+    for parts in (1, 3):
+        out = point_in_time_join(
+            spine,
+            feats.repartition(parts),
+            keys="user_id",
+            spine_time="label_time",
+            feature_time="feature_ts",
+        ).collect()
+        assert [(r["score"], r["tag"]) for r in out] == [(2.0, "a")]
+
+
+def test_label_at_ten_sees_previous_day_features(spark):
+    daily = spark.createDataFrame(
+        [("u", dt.date(2026, 1, 1), 1), ("u", dt.date(2026, 1, 2), 2)],
+        "user_id string, feature_date date, clicks int",
+    ).transform(with_feature_ts)
+    spine = spark.createDataFrame(
+        [
+            ("u", dt.datetime(2026, 1, 2, 10), 0),
+            ("u", dt.datetime(2026, 1, 3, 0), 1),
+            ("u", dt.datetime(2026, 1, 1, 23, 59), 2),
+        ],
+        SPINE,
+    )
+    out = point_in_time_join(
+        spine,
+        daily,
+        keys="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
+        prefix="f_",
+    )
+    got = {r["label"]: r["f_clicks"] for r in out.collect()}
+    assert got == {0: 1, 1: 2, 2: None}
+    assert out.columns == [
+        "user_id",
+        "label_time",
+        "label",
+        "f_feature_date",
+        "f_clicks",
+        "f_feature_ts",
+    ]
+
+
+def test_plan_is_sort_based_without_any_join(spark):
+    spine = spark.createDataFrame([("u", T0, 1)], SPINE)
+    feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
+    out = point_in_time_join(
+        spine, feats, keys="user_id", spine_time="label_time", feature_time="feature_ts"
+    )
+    plan = out._jdf.queryExecution().executedPlan().toString()
+    assert "Join" not in plan
+    assert "Window" in plan
+
+
+@pytest.mark.parametrize(
+    ("spine_schema", "kwargs", "message"),
+    [
+        (SPINE, {"keys": "nobody"}, "unknown column"),
+        ("user_id string, label_time string, label int", {}, "not timestamp"),
+        ("user_id string, label_time timestamp, tag string", {}, "duplicate output"),
+        ("user_id int, label_time timestamp, label int", {}, "cast one side"),
+        (SPINE, {"max_age": "6h"}, "not a whole"),
+    ],
+)
+def test_bad_arguments_raise_config_errors(spark, spine_schema, kwargs, message):
+    spine = spark.createDataFrame([], spine_schema)
+    feats = spark.createDataFrame([], FEATURES)
+    args = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts", **kwargs}
+    with pytest.raises(ConfigError, match=message):
+        point_in_time_join(spine, feats, **args)
+
+
+def test_prefix_resolves_name_clashes(spark):
+    spine = spark.createDataFrame(
+        [("u", T0, "x")], "user_id string, label_time timestamp, tag string"
+    )
+    feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
+    out = point_in_time_join(
+        spine,
+        feats,
+        keys="user_id",
+        spine_time="label_time",
+        feature_time="feature_ts",
+        prefix="f_",
+    )
+    assert [tuple(r) for r in out.collect()] == [("u", T0, "x", T0, 1.0, "a")]

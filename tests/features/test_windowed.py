@@ -1,0 +1,230 @@
+"""windowed_aggregates / daily_partials / combine_windows against the pandas reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pytest
+from chispa import assert_approx_df_equality, assert_df_equality
+from features_reference import windowed_reference
+from pyspark.sql import functions as F
+
+from featurekit.errors import ConfigError
+from featurekit.features import (
+    Agg,
+    combine_windows,
+    daily_partials,
+    merge_partials,
+    windowed_aggregates,
+)
+
+SCHEMA = "user_id string, ts timestamp, kind string, amount double, item string"
+COLUMNS = ["user_id", "ts", "kind", "amount", "item"]
+T0 = dt.datetime(2026, 1, 1)
+
+
+def is_buy(row: dict) -> bool:
+    return row["kind"] == "buy"
+
+
+# (Agg, reference spec): each kind once, some with a where filter.
+CASES = [
+    (Agg.count("n"), ("count", "n", None, None)),
+    (Agg.count("buys", where="kind = 'buy'"), ("count", "buys", None, is_buy)),
+    (Agg.sum("spend", "amount", where="kind = 'buy'"), ("sum", "spend", "amount", is_buy)),
+    (Agg.mean("avg", "amount"), ("mean", "avg", "amount", None)),
+    (Agg.min("lo", "amount"), ("min", "lo", "amount", None)),
+    (Agg.max("hi", "ts"), ("max", "hi", "ts", None)),
+    (Agg.stddev("sd", "amount"), ("stddev", "sd", "amount", None)),
+    (Agg.variance("var", "amount"), ("variance", "var", "amount", None)),
+    (Agg.first("first_item", "item"), ("first", "first_item", "item", None)),
+    (Agg.last("last_item", "item"), ("last", "last_item", "item", None)),
+    (Agg.count_distinct("items", "item"), ("count_distinct", "items", "item", None)),
+]
+AGGS = [c[0] for c in CASES]
+SPECS = [c[1] for c in CASES]
+
+
+def random_events(seed: int, users: int = 6, days: int = 40, n: int = 300) -> list[tuple]:
+    """Random events plus the edge cases: midnights, duplicates, null keys/values, a long gap."""
+    rnd = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        user = f"u{rnd.randrange(users)}"
+        when = T0 + dt.timedelta(days=rnd.randrange(days), seconds=rnd.randrange(86400))
+        if rnd.random() < 0.1:
+            when = when.replace(hour=0, minute=0, second=0)  # exactly midnight
+        kind = rnd.choice(["view", "view", "buy"])
+        amount = None if rnd.random() < 0.2 else round(rnd.uniform(1, 100), 2)
+        rows.append((user, when, kind, amount, f"i{rnd.randrange(8)}"))
+    rows += rows[:15]  # duplicate events
+    rows += [(None, T0, "view", 1.0, "i1"), ("u0", None, "view", 1.0, "i1")]
+    # a key active at both ends with a gap longer than the longest window
+    rows += [
+        ("gap", T0, "buy", 5.0, "i1"),
+        ("gap", T0 + dt.timedelta(days=days - 1), "buy", 7.0, "i2"),
+    ]
+    return rows
+
+
+def reference_df(spark, rows, windows, start=None, end=None):
+    pdf = pd.DataFrame(rows, columns=COLUMNS)
+    pdf["ts"] = pdf["ts"].astype(object).where(pdf["ts"].notna(), None)
+    ref = windowed_reference(
+        pdf, key="user_id", ts="ts", specs=SPECS, windows=windows, start=start, end=end
+    )
+    names = [f"{s[1]}_{n}d" for s in SPECS for n in windows]
+    return ref, names
+
+
+def assert_matches(spark, actual, ref, names):
+    expected = spark.createDataFrame(ref, schema=actual.schema) if ref else None
+    if expected is None:
+        assert actual.count() == 0
+        return
+    order = ["user_id", "feature_date"]
+    assert_approx_df_equality(
+        actual.orderBy(order), expected.orderBy(order), 1e-9, ignore_nullable=True
+    )
+    assert actual.columns == ["user_id", "feature_date", *names]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_events_match_reference(spark, seed):
+    rows = random_events(seed)
+    df = spark.createDataFrame(rows, SCHEMA)
+    counters: dict[str, int] = {}
+    actual = windowed_aggregates(
+        df,
+        keys="user_id",
+        timestamp="ts",
+        aggregations=AGGS,
+        windows=["1d", "3d", "30d"],
+        counters=counters,
+    )
+    ref, names = reference_df(spark, rows, [1, 3, 30])
+    assert_matches(spark, actual, ref, names)
+    assert counters == {"null_key_rows": 1, "null_time_rows": 1}
+
+
+@pytest.mark.slow
+def test_date_range_matches_reference_and_reads_lookback(spark):
+    rows = random_events(3, days=20)
+    df = spark.createDataFrame(rows, SCHEMA)
+    start, end = dt.date(2026, 1, 8), dt.date(2026, 1, 25)  # end past the last event
+    actual = windowed_aggregates(
+        df,
+        keys=["user_id"],
+        timestamp="ts",
+        aggregations=AGGS,
+        windows=["2d", "7d"],
+        start=start,
+        end=end,
+    )
+    ref, names = reference_df(spark, rows, [2, 7], start=start, end=end)
+    assert_matches(spark, actual, ref, names)
+
+
+def test_midnight_belongs_to_its_own_day(spark):
+    rows = [
+        ("a", dt.datetime(2026, 1, 2, 0, 0, 0), "buy", 1.0, "x"),
+        ("a", dt.datetime(2026, 1, 1, 23, 59, 59, 999999), "buy", 2.0, "y"),
+    ]
+    df = spark.createDataFrame(rows, SCHEMA)
+    out = windowed_aggregates(
+        df,
+        keys="user_id",
+        timestamp="ts",
+        windows=["1d"],
+        aggregations=[Agg.sum("s", "amount"), Agg.count("x", where=F.col("item") == "x")],
+    )
+    expected = spark.createDataFrame(
+        [("a", dt.date(2026, 1, 1), 2.0, 0), ("a", dt.date(2026, 1, 2), 1.0, 1)],
+        "user_id string, feature_date date, s_1d double, x_1d bigint",
+    )
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_empty_input_gives_empty_output_with_schema(spark):
+    df = spark.createDataFrame([], SCHEMA)
+    out = windowed_aggregates(
+        df, keys="user_id", timestamp="ts", aggregations=AGGS, windows=["1d", "7d"]
+    )
+    assert out.count() == 0
+    assert out.columns[:3] == ["user_id", "feature_date", "n_1d"]
+
+
+def test_approx_distinct_close_to_exact(spark):
+    rows = [("a", T0 + dt.timedelta(hours=i % 48), "view", 1.0, f"i{i % 300}") for i in range(900)]
+    df = spark.createDataFrame(rows, SCHEMA)
+    out = windowed_aggregates(
+        df,
+        keys="user_id",
+        timestamp="ts",
+        windows=["1d", "2d"],
+        aggregations=[Agg.approx_count_distinct("a", "item"), Agg.count_distinct("e", "item")],
+    ).collect()
+    for row in out:
+        for w in ("1d", "2d"):
+            assert abs(row[f"a_{w}"] - row[f"e_{w}"]) <= 0.05 * row[f"e_{w}"]
+
+
+@pytest.mark.slow
+def test_two_stages_equal_one_call_and_recombine_after_union(spark):
+    rows = random_events(4, days=15)
+    df = spark.createDataFrame(rows, SCHEMA)
+    kwargs = {"keys": "user_id", "aggregations": AGGS}
+    whole = windowed_aggregates(df, timestamp="ts", windows=["1d", "5d"], **kwargs)
+    # partials of two separate date ranges, stored and unioned, recombine to the same rows
+    early = daily_partials(df, timestamp="ts", end="2026-01-07", **kwargs)
+    late = daily_partials(df, timestamp="ts", start="2026-01-08", **kwargs)
+    again = combine_windows(early.unionByName(late), windows=["1d", "5d"], **kwargs)
+    order = ["user_id", "feature_date"]
+    assert_approx_df_equality(whole.orderBy(order), again.orderBy(order), 1e-9)
+
+
+@pytest.mark.slow
+def test_partials_of_two_batches_merge_to_the_partials_of_all(spark):
+    rows = random_events(5, days=6)
+    df = spark.createDataFrame(rows, SCHEMA)
+    aggs = [*AGGS, Agg.approx_count_distinct("approx", "item")]
+    kwargs = {"keys": "user_id", "aggregations": aggs}
+    whole = windowed_aggregates(df, timestamp="ts", windows=["1d", "3d"], **kwargs)
+    # two batches holding different events of the same days
+    odd = F.xxhash64("user_id", "ts", "kind", "amount", "item") % 2 == 0
+    batches = [daily_partials(df.where(c), timestamp="ts", **kwargs) for c in (odd, ~odd)]
+    merged = merge_partials(batches[0].unionByName(batches[1]), **kwargs)
+    again = combine_windows(merged, windows=["1d", "3d"], **kwargs)
+    order = ["user_id", "feature_date"]
+    assert_approx_df_equality(whole.orderBy(order), again.orderBy(order), 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"windows": ["12h"]}, "not a whole"),
+        ({"windows": ["1.5d"]}, "not understood"),
+        ({"windows": ["1d", "24h"]}, "duplicate output"),
+        ({"aggregations": [Agg.count("n"), Agg.sum("n", "amount")]}, "duplicate output"),
+        ({"keys": "nobody"}, "unknown column"),
+        ({"timestamp": "kind"}, "not timestamp"),
+        ({"aggregations": [Agg.sum("s", "kind")]}, "numeric"),
+        ({"aggregations": [Agg.count("c", where="nope > 1")]}, "does not fit"),
+    ],
+)
+def test_bad_arguments_fail_before_any_spark_job(spark, kwargs, message):
+    df = spark.createDataFrame([], SCHEMA)
+    args = {
+        "keys": "user_id",
+        "timestamp": "ts",
+        "aggregations": [Agg.count("n")],
+        "windows": ["1d"],
+        **kwargs,
+    }
+    jobs_before = spark.sparkContext.statusTracker().getJobIdsForGroup()
+    with pytest.raises(ConfigError, match=message):
+        windowed_aggregates(df, **args)
+    assert spark.sparkContext.statusTracker().getJobIdsForGroup() == jobs_before
