@@ -44,8 +44,7 @@ class TrainingSet(FeatureJob):
         # The UTC date of the label, whatever the session time zone.
         utc_day = F.floor(F.unix_micros("label_time") / 86_400_000_000).cast("int")
         spine = labels.withColumn("label_date", F.date_from_unix_date(utc_day))
-        # Feature rows with a null user_id or feature_ts never match; counted for the record.
-        self.counters: dict[str, int] = {}
+        # Feature rows with a null user_id or feature_ts never match; counted in ctx.counters.
         joined = point_in_time_join(
             spine,
             activity,
@@ -53,7 +52,7 @@ class TrainingSet(FeatureJob):
             spine_time="label_time",
             feature_time="feature_ts",
             max_age="1d",
-            counters=self.counters,
+            counters=ctx.counters,
         )
         # Fails the run (LeakageError) if any joined feature was not known at label_time.
         assert_no_leakage(

@@ -52,9 +52,8 @@ class UserActivityDaily(FeatureJob):
     }
 
     def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
-        # Rows with a null user_id or event_time are dropped and counted here (for the run
-        # record's counters: null_key_rows, null_time_rows).
-        self.counters: dict[str, int] = {}
+        # Rows with a null user_id or event_time are dropped and counted here into the run
+        # record's counters (ctx.counters): null_key_rows, null_time_rows).
         daily = windowed_aggregates(
             events,
             keys="user_id",
@@ -63,7 +62,7 @@ class UserActivityDaily(FeatureJob):
             windows=WINDOWS,
             start=ctx.start,
             end=ctx.end,
-            counters=self.counters,
+            counters=ctx.counters,
         )
         daily = daily.where(daily["events_30d"] >= ctx.params["min_events"])
         return with_feature_ts(daily).drop("last_event_at_1d", "last_event_at_7d")

@@ -68,7 +68,7 @@ def test_table_commands_read_without_spark(
     assert main(["table", "show", "features.user_activity_daily", "--limit", "3", *wh]) == 0
     shown = capsys.readouterr().out
     assert "keys: user_id" in shown
-    assert "purchase_amount" in shown
+    assert "spend_30d" in shown
     assert main(["table", "history", "features.user_activity_daily", *wh]) == 0
     assert "user_activity_daily" in capsys.readouterr().out
 

@@ -44,7 +44,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a run knows: parsed parameters, the date range, ids. Frozen."""
+    """What a run knows: parsed parameters, the date range, ids. Frozen.
+
+    ``counters`` is the one mutable part: a transform may add counts to it (e.g. rows
+    dropped for a null key) and the lifecycle copies them into the run record.
+    """
 
     job: str
     run_id: str
@@ -52,6 +56,7 @@ class JobContext:
     params: Mapping[str, Any] = field(default_factory=dict)
     start: Optional[dt.date] = None
     end: Optional[dt.date] = None
+    counters: dict[str, int] = field(default_factory=dict)
 
     def dates(self) -> list[dt.date]:
         """Every date in [start, end]; empty without a range."""

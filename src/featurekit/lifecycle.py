@@ -155,6 +155,7 @@ def execute(
             report(f"unexpected {type(exc).__name__}: {exc}")
         raise
     finally:
+        record.counters.update(ctx.counters)
         record.finished_at = utc_now()
         runtime.finish(ctx, succeeded)
         runtime.save_record(record)

@@ -41,7 +41,9 @@ def test_training_set_is_point_in_time_and_audited(demo_tables):
     activity = UserActivityDaily()
     record = activity.run(runtime)
     assert record.status == "succeeded"
-    assert activity.counters == {"null_key_rows": 0, "null_time_rows": 0}
+    assert record.counters == {"null_key_rows": 0, "null_time_rows": 0}
+    stored = runtime.warehouse.read_json(f"_runs/user_activity_daily/{record.run_id}.json")
+    assert stored["counters"] == record.counters
     TrainingSet().run(runtime)
     training = read(runtime, "features.training_set")
     assert training.count() == SPEC.users
