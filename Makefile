@@ -47,11 +47,14 @@ conformance: $(STAMP)
 hadolint: $(STAMP)
 	$(BIN)/hadolint --failure-threshold error $(filter-out %.dockerignore,$(wildcard docker/Dockerfile.*))
 
-# Feature primitives vs the usual ways (long: ~5M events by default). Flags via BENCH_ARGS,
-# e.g. make bench BENCH_ARGS="--events 500000 --users 20000 --days 60 --pit-sizes 100000,300000"
+# Feature primitives vs the usual ways (long: ~5M events by default), then an incremental
+# run vs a full recompute. Results go to benchmarks/results/*.json. Smaller runs, e.g.
+# make bench BENCH_INCREMENTAL_ARGS="--users 500 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60 --pit-sizes 100000,300000"
 BENCH_ARGS ?=
+BENCH_INCREMENTAL_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_features $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_incremental.py $(BENCH_INCREMENTAL_ARGS)
 
 clean:
 	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache
