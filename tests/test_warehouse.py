@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from pyspark.sql import SparkSession
 from featurekit.errors import ConfigError, TableNotFoundError
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.catalog import LocalCatalog
+from featurekit.testing.plugin import boto_client
 from featurekit.warehouse import S3Warehouse, Warehouse, open_warehouse
 
 
@@ -43,24 +43,11 @@ def test_catalog_round_trip_and_missing_tables(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def s3_client() -> Iterator[Any]:
-    """A boto3 S3 client on a moto server at 127.0.0.1, with one bucket."""
-    boto3 = pytest.importorskip("boto3")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{host}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def s3_client(moto_endpoint: str) -> Any:
+    """A boto3 S3 client on the moto server, with one bucket."""
+    client = boto_client(moto_endpoint, "s3")
     client.create_bucket(Bucket="lake")
-    yield client
-    server.stop()
+    return client
 
 
 def test_s3_warehouse_keeps_catalog_and_records_in_s3(s3_client: Any) -> None:

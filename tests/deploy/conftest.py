@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,15 +21,9 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (random port), reset after the module."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def moto_url(moto_endpoint: str) -> str:
+    """The session's moto server (featurekit.testing.plugin); tests reset it."""
+    return moto_endpoint
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,28 +10,18 @@ import pytest
 from featurekit.errors import ConfigError, LockedError, StateConflictError
 from featurekit.state import StateSession
 from featurekit.state.s3 import S3StateStore, split_s3_uri
+from featurekit.testing.plugin import boto_client
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 BUCKET = "featurekit-state"
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[Any]:
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{host}:{port}",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+def s3(moto_endpoint: str) -> Any:
+    client = boto_client(moto_endpoint, "s3")
     client.create_bucket(Bucket=BUCKET)
-    yield client
-    server.stop()
+    return client
 
 
 @pytest.fixture

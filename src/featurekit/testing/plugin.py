@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -46,3 +46,26 @@ def warehouse(tmp_path: Path) -> Path:
 def local_runtime(spark: SparkSession, warehouse: Path) -> LocalRuntime:
     """A quiet local runtime on the shared session and this test's warehouse."""
     return LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of one moto server on 127.0.0.1 (random port) for the test session."""
+    server_module = pytest.importorskip("moto.server")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def boto_client(endpoint: str, service: str) -> Any:
+    """A boto3 client on ``endpoint`` (moto) with dummy credentials, never the network."""
+    boto3 = pytest.importorskip("boto3")
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
