@@ -30,8 +30,8 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(PY_DIRS)
-	$(BIN)/ruff format --check $(PY_DIRS)
+	$(BIN)/ruff check --no-cache $(PY_DIRS)
+	$(BIN)/ruff format --no-cache --check $(PY_DIRS)
 	$(BIN)/mypy
 
 format: $(STAMP)

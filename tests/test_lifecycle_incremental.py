@@ -199,8 +199,9 @@ def test_windowed_features_api_incremental_equals_full_recompute(
     local_runtime: LocalRuntime,
 ) -> None:
     pytest.importorskip("featurekit.features.windowed")
-    from featurekit.features.windowed import windowed_aggregates
     from windowed_api_job import AGGS, WINDOWS, WindowedApiJob
+
+    from featurekit.features.windowed import windowed_aggregates
 
     rows = [r for d in range(1, 6) for r in events(d)]
     add_files(local_runtime, rows)

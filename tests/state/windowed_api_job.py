@@ -5,13 +5,13 @@ Imported only where featurekit.features exists (the features branch, after merge
 
 from __future__ import annotations
 
-from featurekit.features.aggs import Agg
-from featurekit.features.windowed import PARTIAL_DATE, combine_windows, daily_partials
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from sample_jobs import EVENTS_PATH, EVENTS_SCHEMA
 
 from featurekit import FeatureTable, JobContext
+from featurekit.features.aggs import Agg
+from featurekit.features.windowed import PARTIAL_DATE, combine_windows, daily_partials
 from featurekit.io import FilesInput
 from featurekit.job import IncrementalFeatureJob
 
