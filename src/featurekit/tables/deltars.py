@@ -103,11 +103,7 @@ class DeltaRsEngine(TableEngine):
         return int(self._dl.DeltaTable(path).version()) if self.exists(path) else None
 
     def schema(self, path: str) -> Optional[StructType]:
-        if not self.exists(path):
-            return None
-        from pyspark.sql.types import StructType
-
-        return StructType.fromJson(json.loads(self._dl.DeltaTable(path).schema().to_json()))
+        return _spark_schema(self._dl.DeltaTable(path)) if self.exists(path) else None
 
     def read(
         self,
@@ -117,7 +113,6 @@ class DeltaRsEngine(TableEngine):
         version: Optional[int] = None,
         timestamp: Optional[dt.datetime] = None,
     ) -> DataFrame:
-        from pyspark.sql.types import StructType
 
         table = self._table(path, version)
         if timestamp is not None:
@@ -125,7 +120,7 @@ class DeltaRsEngine(TableEngine):
                 table.load_as_version(timestamp)
             except Exception as exc:
                 raise TableError(f"Table {path} has no version at or before {timestamp}.") from exc
-        schema = StructType.fromJson(json.loads(table.schema().to_json()))
+        schema = _spark_schema(table)
         # The log holds URI-encoded paths; Spark wants the physical file names.
         files = [unquote(uri) for uri in table.file_uris()]
         if not files:
@@ -169,7 +164,8 @@ class DeltaRsEngine(TableEngine):
         with _spark_conf(spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
             writer.parquet(staging_dir)
         files = sorted(str(p) for p in Path(staging_dir).rglob("*.parquet"))
-        rows = sum(_parquet_rows(f) for f in files)
+        file_rows = {f: _parquet_rows(f) for f in files}  # footers, read once
+        rows = sum(file_rows.values())
         return Staged(
             path=path,
             staging_dir=staging_dir,
@@ -178,7 +174,7 @@ class DeltaRsEngine(TableEngine):
             rows=rows,
             files=files,
             spark=spark,
-            details={"stage_id": stage_id},
+            details={"stage_id": stage_id, "file_rows": file_rows},
         )
 
     def abort(self, staged: Staged) -> None:
@@ -196,11 +192,15 @@ class DeltaRsEngine(TableEngine):
         metadata: Optional[Mapping[str, str]] = None,
     ) -> CommitResult:
         check_commit_args(mode, replace, staged.partition_by)
-        if txn is not None and self._already_committed(staged.path, txn):
+        # The log is loaded once here and reused for every check and for the commit.
+        table = self._dl.DeltaTable(staged.path) if self.exists(staged.path) else None
+        done = None if table is None or txn is None else table.transaction_version(txn.app_id)
+        if txn is not None and done is not None and done >= txn.version:
             self.abort(staged)
             return CommitResult(version=None, skipped=True, rows=0, files=0)
-        current = self.schema(staged.path)
-        self._check_partitioning(staged)
+        current = None if table is None else _spark_schema(table)
+        if table is not None:
+            _check_partitioning(staged, table)
         schema = evolve_schema(current, staged.schema, table=staged.path)
         if replace is not None:
             _check_inside(staged, replace)
@@ -211,11 +211,11 @@ class DeltaRsEngine(TableEngine):
         )
         delta_schema = self._dl.Schema.from_json(schema.json())
         try:
-            if current is None:
+            if table is None or current is None:
                 self._create(staged, delta_schema, actions, mode, props)
             else:
-                self._add_columns(staged.path, current, schema)
-                self._dl.DeltaTable(staged.path).create_write_transaction(
+                self._add_columns(table, current, schema)
+                table.create_write_transaction(
                     actions,
                     "append" if mode == "append" else "overwrite",
                     delta_schema,
@@ -231,9 +231,12 @@ class DeltaRsEngine(TableEngine):
                 ) from exc
             raise TableError(f"Delta commit to {staged.path} failed: {exc}") from exc
         shutil.rmtree(staged.staging_dir, ignore_errors=True)
-        return CommitResult(
-            version=self.version(staged.path), skipped=False, rows=staged.rows, files=len(actions)
-        )
+        if table is None:
+            version = self.version(staged.path)
+        else:
+            table.update_incremental()  # reads only the commit just written
+            version = int(table.version())
+        return CommitResult(version=version, skipped=False, rows=staged.rows, files=len(actions))
 
     def _create(
         self, staged: Staged, schema: Any, actions: list[Any], mode: str, props: Any
@@ -247,7 +250,7 @@ class DeltaRsEngine(TableEngine):
             commit_properties=props,
         )
 
-    def _add_columns(self, path: str, current: StructType, schema: StructType) -> None:
+    def _add_columns(self, table: Any, current: StructType, schema: StructType) -> None:
         """Evolve the table schema: a metadata-only commit that adds nullable columns.
 
         delta-rs's write transaction does not change the schema itself. A crash
@@ -259,17 +262,7 @@ class DeltaRsEngine(TableEngine):
         from pyspark.sql.types import StructType
 
         fields = self._dl.Schema.from_json(StructType(added).json()).fields
-        self._dl.DeltaTable(path).alter.add_columns(fields)
-
-    def _check_partitioning(self, staged: Staged) -> None:
-        if not self.exists(staged.path):
-            return
-        current = tuple(self._dl.DeltaTable(staged.path).metadata().partition_columns)
-        if current != staged.partition_by:
-            raise TableError(
-                f"Table {staged.path} is partitioned by {list(current)}, the write by "
-                f"{list(staged.partition_by)}; write with the table's partitioning."
-            )
+        table.alter.add_columns(fields)  # also updates ``table`` in memory
 
     def _publish(self, staged: Staged) -> list[Any]:
         """Move staged files into the table's partition folders; return their AddActions."""
@@ -291,11 +284,27 @@ class DeltaRsEngine(TableEngine):
                     _partition_values(rel_dir, staged.partition_by),
                     int(stat.st_mtime * 1000),
                     True,
-                    json.dumps({"numRecords": _parquet_rows(str(target))}),
+                    json.dumps({"numRecords": staged.details["file_rows"][source]}),
                 )
             )
         staged.details["moved"] = moved
         return actions
+
+
+def _spark_schema(table: Any) -> StructType:
+    """A loaded DeltaTable's schema as Spark's StructType (Delta uses Spark's JSON format)."""
+    from pyspark.sql.types import StructType
+
+    return StructType.fromJson(json.loads(table.schema().to_json()))
+
+
+def _check_partitioning(staged: Staged, table: Any) -> None:
+    current = tuple(table.metadata().partition_columns)
+    if current != staged.partition_by:
+        raise TableError(
+            f"Table {staged.path} is partitioned by {list(current)}, the write by "
+            f"{list(staged.partition_by)}; write with the table's partitioning."
+        )
 
 
 def _parquet_rows(path: str) -> int:
