@@ -38,6 +38,8 @@ def test_catalog_round_trip_and_missing_tables(tmp_path: Path) -> None:
     assert (entry.location, entry.partition_columns, entry.keys) == ("/x", ("k",), ("k",))
     assert entry.column_types == {"k": "string"}
     assert [e.name for e in catalog.list()] == ["db.t"]
+    assert catalog.find("db.t") == entry
+    assert catalog.find("db.other") is None
     with pytest.raises(TableNotFoundError, match=r"Known tables: db\.t"):
         catalog.get("db.other")
 
@@ -63,6 +65,7 @@ def test_s3_warehouse_keeps_catalog_and_records_in_s3(s3_client: Any) -> None:
     assert catalog.exists("features.daily")
     assert not catalog.exists("features.other")
     assert catalog.get("features.daily").location == "s3://lake/fk/features/daily"
+    assert catalog.find("features.other") is None
     assert [e.name for e in catalog.list()] == ["features.daily"]
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket="lake")["Contents"]]
     assert keys == ["fk/_catalog/features.daily.json"]

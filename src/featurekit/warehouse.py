@@ -31,6 +31,7 @@ DEFAULT_WAREHOUSE = "warehouse"
 
 
 S3_SCHEMES = ("s3://", "s3a://", "s3n://")
+_MISSING = ("404", "NoSuchKey", "NotFound")  # S3 error codes of an absent object
 
 
 def open_warehouse(root: Union[str, Path], *, s3_client: Any = None) -> Warehouse:
@@ -154,7 +155,15 @@ class S3Warehouse(Warehouse):
         return Path(relative)
 
     def read_json(self, relative: str) -> Any:
-        answer = self.client.get_object(Bucket=self.bucket, Key=self._key(relative))
+        """The document at ``relative``; FileNotFoundError when absent, as for a folder."""
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(relative))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                raise FileNotFoundError(f"{self.uri}/{relative}") from exc
+            raise
         return json.loads(answer["Body"].read())
 
     def has_json(self, relative: str) -> bool:
@@ -163,7 +172,7 @@ class S3Warehouse(Warehouse):
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return False
             raise
         return True

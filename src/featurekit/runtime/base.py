@@ -115,8 +115,9 @@ class Runtime:
     # -- inputs --------------------------------------------------------------------
     def location(self, name: str) -> str:
         """Location of table ``db.table``: its catalog entry, else the warehouse default."""
-        if self.catalog.exists(name):
-            return self.warehouse.resolve(self.catalog.get(name).location)
+        entry = self.catalog.find(name)
+        if entry is not None:
+            return self.warehouse.resolve(entry.location)
         return self.warehouse.table_location(name)
 
     def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:

@@ -90,15 +90,23 @@ class LocalCatalog:
         self.warehouse.write_json(self._file(name), entry.to_json())
         return entry
 
+    def find(self, name: str) -> Optional[CatalogEntry]:
+        """The entry for ``name``, or None when the catalog has none (one read)."""
+        try:
+            return CatalogEntry.from_json(self.warehouse.read_json(self._file(name)))
+        except FileNotFoundError:
+            return None
+
     def get(self, name: str) -> CatalogEntry:
-        if not self.warehouse.has_json(self._file(name)):
+        entry = self.find(name)
+        if entry is None:
             known = ", ".join(e.name for e in self.list()) or "none"
             raise TableNotFoundError(
                 f"Table {name!r} is not in the catalog at {self.warehouse.uri}. "
                 f"Known tables: {known}. Run the job that writes it first "
                 "(e.g. 'featurekit demo' creates raw.events), or check --warehouse."
             )
-        return CatalogEntry.from_json(self.warehouse.read_json(self._file(name)))
+        return entry
 
     def exists(self, name: str) -> bool:
         return self.warehouse.has_json(self._file(name))
