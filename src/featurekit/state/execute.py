@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import StateError
 from featurekit.lifecycle import shape_output, write_output
@@ -32,7 +32,7 @@ from featurekit.state.partials import (
     stored_partials,
     windowed_job,
 )
-from featurekit.state.ranges import run_range
+from featurekit.state.ranges import Bookmarks, run_range
 from featurekit.state.session import JobState, StateSession, app_id
 from featurekit.state.units import UnitPlan, plan_input
 from featurekit.tables.engine import Txn
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from featurekit.job import FeatureJob, IncrementalFeatureJob, JobContext
     from featurekit.runs import RunRecord
     from featurekit.runtime.base import Runtime
-
-Bookmarks = Mapping[str, Mapping[str, Any]]
 
 
 def uses_state(job: FeatureJob) -> bool:
