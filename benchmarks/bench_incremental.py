@@ -27,6 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from featurekit import FeatureTable, JobContext
+from featurekit.features import Agg, combine_windows, daily_partials, merge_partials
 from featurekit.io import FilesInput, Input
 from featurekit.job import IncrementalFeatureJob
 from featurekit.runtime.local import LocalConfig, LocalRuntime
@@ -36,7 +37,12 @@ WINDOW = 30
 SCHEMA = "user_id string, ts timestamp, amount double"
 
 
+AGGS = [Agg.count("events"), Agg.sum("amount", "amount")]
+
+
 class Sums30d(IncrementalFeatureJob):
+    """30-day counts and sums, kept from daily partials with featurekit's own primitives."""
+
     name = "bench_sums_30d"
     window_days = WINDOW
     inputs: ClassVar[Mapping[str, Input]] = {
@@ -55,19 +61,23 @@ class Sums30d(IncrementalFeatureJob):
     )
 
     def partials(self, ctx: JobContext, events: DataFrame) -> DataFrame:
-        return events.groupBy("user_id", F.to_date("ts").alias("feature_date")).agg(
-            F.count(F.lit(1)).alias("n"), F.sum("amount").alias("amount")
+        parts = daily_partials(events, keys="user_id", timestamp="ts", aggregations=AGGS)
+        return parts.withColumnRenamed("event_date", "feature_date")
+
+    def merge_partials(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
+        return merge_partials(
+            partials, keys="user_id", aggregations=AGGS, date_column="feature_date"
         )
 
     def combine(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
-        offsets = F.explode(F.sequence(F.lit(0), F.lit(WINDOW - 1))).alias("offset")
-        spread = partials.select("*", offsets).withColumn(
-            "feature_date", F.date_add("feature_date", F.col("offset"))
-        )
-        if ctx.start is not None and ctx.end is not None:
-            spread = spread.where(F.col("feature_date").between(F.lit(ctx.start), F.lit(ctx.end)))
-        return spread.groupBy("user_id", "feature_date").agg(
-            F.sum("n").alias("events_30d"), F.sum("amount").alias("amount_30d")
+        return combine_windows(
+            partials,
+            keys="user_id",
+            aggregations=AGGS,
+            windows=[f"{WINDOW}d"],
+            start=ctx.start,
+            end=ctx.end,
+            date_column="feature_date",
         )
 
 

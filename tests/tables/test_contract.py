@@ -221,6 +221,60 @@ def test_partition_values_with_special_characters_round_trip(
     assert_df_equality(engine.read(spark, path), df, ignore_row_order=True, ignore_nullable=True)
 
 
+def test_partition_filters_prune_the_read(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    days = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-10"]
+    engine.write(
+        rows(spark, *[(f"k{i}", d, i) for i, d in enumerate(days)]), path, partition_by=["d"]
+    )
+    in_range = [("d", ">=", dt.date(2024, 1, 2)), ("d", "<=", "2024-01-03")]
+    got = engine.read(spark, path, partitions=in_range)
+    assert_df_equality(
+        got,
+        rows(spark, ("k1", days[1], 1), ("k2", days[2], 2)),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    listed = engine.read(spark, path, partitions=[("d", "in", ["2024-01-10", "2024-01-01"])])
+    assert sorted(r.v for r in listed.collect()) == [0, 3]
+    assert engine.read(spark, path, partitions=[("d", "not in", days[:3])]).count() == 1
+    assert engine.read(spark, path, partitions=[("d", ">", "2024-02-01")]).count() == 0
+    # a pruned read of an older version prunes that version's files
+    engine.write(
+        rows(spark, ("z", "2024-01-10", 9)),
+        path,
+        mode="replace",
+        partition_by=["d"],
+        replace={"d": ["2024-01-10"]},
+    )
+    old = engine.read(spark, path, version=0, partitions=[("d", "=", "2024-01-10")])
+    assert [r.v for r in old.collect()] == [3]
+
+
+def test_partition_filters_compare_as_the_column_type(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    df = spark.createDataFrame([(9, "a"), (10, "b"), (100, "c")], "n int, v string")
+    engine.write(df, path, partition_by=["n"])
+    assert sorted(r.v for r in engine.read(spark, path, partitions=[("n", ">", 9)]).collect()) == [
+        "b",
+        "c",
+    ]
+
+
+def test_partition_filters_on_other_columns_are_rejected(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    with pytest.raises(ConfigError, match="'v': it is not a partition column"):
+        engine.read(spark, path, partitions=[("v", "=", 1)])
+    with pytest.raises(ConfigError, match="Unknown partition filter operator 'like'"):
+        engine.read(spark, path, partitions=[("d", "like", "2024%")])
+    with pytest.raises(ConfigError, match="takes a list"):
+        engine.read(spark, path, partitions=[("d", "in", "2024-01-01")])
+
+
 def test_written_table_is_readable_by_deltalake(spark: SparkSession, path: str) -> None:
     deltalake = pytest.importorskip("deltalake")
     engine = select_engine(spark, "delta-rs")

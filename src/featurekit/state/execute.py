@@ -29,7 +29,7 @@ from featurekit.state.partials import (
     commit_partials,
     partials_location,
     shape_partials,
-    stored_partials,
+    stored_partials_where,
     windowed_job,
 )
 from featurekit.state.ranges import Bookmarks, run_range
@@ -209,9 +209,11 @@ def _batch_windowed(
     runtime.on_phase(ctx, "pending")
     if days:
         merged = parts
-        if not fresh:
-            old = stored_partials(runtime, job, days[0], days[-1], like=parts)
-            old = old.where(old[column].isin(days))
+        # Only days up to the old horizon can have stored partials to merge with; a
+        # batch of new days (the nightly case) is written as it is.
+        seen = [d for d in days if old_horizon is not None and d <= old_horizon]
+        if seen:
+            old = stored_partials_where(runtime, job, [(column, "in", seen)], like=parts)
             merged = shape_partials(job.merge_partials(ctx, old.unionByName(parts)), job)
         replace_days = None if fresh else {column: [d.isoformat() for d in days]}
         with record.phase("partials_commit", runtime.report):

@@ -17,7 +17,7 @@ from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
 from featurekit.lifecycle import shape_output, write_output
 from featurekit.state.session import app_id
-from featurekit.tables.engine import Txn
+from featurekit.tables.engine import PartitionFilter, Txn
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -102,17 +102,32 @@ def stored_partials(
     last: dt.date,
     like: Optional[DataFrame] = None,
 ) -> DataFrame:
-    """Stored partial rows dated ``first..last`` (empty, shaped ``like``, before the first run)."""
-    from pyspark.sql import functions as F
+    """Stored partial rows dated ``first..last`` (empty, shaped ``like``, before the first run).
 
+    The read is pruned to those days' files by the engine, so its cost follows the
+    window, not the length of the history.
+    """
+    return stored_partials_where(
+        runtime,
+        job,
+        [(job.output.date_column, ">=", first), (job.output.date_column, "<=", last)],
+        like,
+    )
+
+
+def stored_partials_where(
+    runtime: Runtime,
+    job: IncrementalFeatureJob,
+    partitions: Sequence[PartitionFilter],
+    like: Optional[DataFrame] = None,
+) -> DataFrame:
+    """Stored partial rows of the partitions ``partitions`` keeps (see ``stored_partials``)."""
     location = partials_location(runtime, job)
-    column = F.col(job.output.date_column)
     if not runtime.engine.exists(location):
         if like is None:
             raise OutputContractError(f"No partials table for {job.name} at {location}.")
         return like.limit(0)
-    stored = runtime.engine.read(runtime.spark, location)
-    return stored.where((column >= F.lit(first)) & (column <= F.lit(last)))
+    return runtime.engine.read(runtime.spark, location, partitions=partitions)
 
 
 def features_for(

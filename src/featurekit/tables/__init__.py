@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 from featurekit.errors import ConfigError
 from featurekit.tables.catalog import CatalogEntry, LocalCatalog
-from featurekit.tables.engine import CommitResult, HistoryEntry, Staged, TableEngine, Txn
+from featurekit.tables.engine import (
+    CommitResult,
+    HistoryEntry,
+    PartitionFilter,
+    Staged,
+    TableEngine,
+    Txn,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -23,6 +30,7 @@ __all__ = [
     "CommitResult",
     "HistoryEntry",
     "LocalCatalog",
+    "PartitionFilter",
     "Staged",
     "TableEngine",
     "Txn",

@@ -36,11 +36,14 @@ from featurekit.errors import (
 from featurekit.tables.engine import (
     CommitResult,
     HistoryEntry,
+    PartitionFilter,
     Staged,
     TableEngine,
     Txn,
     check_commit_args,
+    check_partition_filters,
     evolve_schema,
+    partition_predicate,
 )
 
 if TYPE_CHECKING:
@@ -112,8 +115,8 @@ class DeltaRsEngine(TableEngine):
         *,
         version: Optional[int] = None,
         timestamp: Optional[dt.datetime] = None,
+        partitions: Sequence[PartitionFilter] = (),
     ) -> DataFrame:
-
         table = self._table(path, version)
         if timestamp is not None:
             try:
@@ -121,12 +124,18 @@ class DeltaRsEngine(TableEngine):
             except Exception as exc:
                 raise TableError(f"Table {path} has no version at or before {timestamp}.") from exc
         schema = _spark_schema(table)
-        # The log holds URI-encoded paths; Spark wants the physical file names.
-        files = [unquote(uri) for uri in table.file_uris()]
+        filters = check_partition_filters(
+            partitions, table.metadata().partition_columns, table=path
+        )
+        # The log holds URI-encoded paths; Spark wants the physical file names. The
+        # log's partition values prune the list before Spark lists or opens anything.
+        uris = _file_uris(table, filters)
+        files = [unquote(uri) for uri in uris]
         if not files:
             return spark.createDataFrame([], schema)
         frame = spark.read.schema(schema).option("basePath", path).parquet(*files)
-        return frame.select(*[f"`{name}`" for name in schema.fieldNames()])
+        frame = frame.select(*[f"`{name}`" for name in schema.fieldNames()])
+        return frame.where(partition_predicate(filters, schema)) if filters else frame
 
     def history(self, path: str, limit: Optional[int] = None) -> list[HistoryEntry]:
         entries = []
@@ -289,6 +298,16 @@ class DeltaRsEngine(TableEngine):
             )
         staged.details["moved"] = moved
         return actions
+
+
+def _file_uris(table: Any, filters: list[PartitionFilter]) -> list[str]:
+    """Files of the snapshot kept by ``filters`` (deltalake >= 1.6 names the argument anew)."""
+    if not filters:
+        return list(table.file_uris())
+    try:
+        return list(table.file_uris(file_pruning_predicate=filters))
+    except TypeError:  # deltalake < 1.6
+        return list(table.file_uris(partition_filters=filters))
 
 
 def _spark_schema(table: Any) -> StructType:

@@ -23,11 +23,14 @@ from featurekit.errors import ConcurrentCommitError, TableError, TableNotFoundEr
 from featurekit.tables.engine import (
     CommitResult,
     HistoryEntry,
+    PartitionFilter,
     Staged,
     TableEngine,
     Txn,
     check_commit_args,
+    check_partition_filters,
     evolve_schema,
+    partition_predicate,
 )
 
 if TYPE_CHECKING:
@@ -97,6 +100,7 @@ class DeltaSparkEngine(TableEngine):
         *,
         version: Optional[int] = None,
         timestamp: Optional[dt.datetime] = None,
+        partitions: Sequence[PartitionFilter] = (),
     ) -> DataFrame:
         if not self.exists(path):
             raise TableNotFoundError(f"No Delta table at {path}.")
@@ -105,7 +109,13 @@ class DeltaSparkEngine(TableEngine):
             reader = reader.option("versionAsOf", version)
         if timestamp is not None:
             reader = reader.option("timestampAsOf", timestamp.isoformat())
-        return reader.load(path)
+        frame = reader.load(path)
+        if not partitions:
+            return frame
+        # Delta's own data skipping prunes files by these partition predicates.
+        columns = self._delta_table(path).detail().first()["partitionColumns"]
+        filters = check_partition_filters(partitions, list(columns), table=path)
+        return frame.where(partition_predicate(filters, frame.schema))
 
     def history(self, path: str, limit: Optional[int] = None) -> list[HistoryEntry]:
         table = self._delta_table(path)

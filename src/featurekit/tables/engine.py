@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 
 MODES = ("append", "overwrite", "replace")
 
+# A partition filter: (partition column, operator, value), ANDed together, e.g.
+# ``[("feature_date", ">=", "2024-01-01"), ("feature_date", "<=", "2024-01-31")]``.
+# Values are compared as the column's type; "in" / "not in" take a list of values.
+PartitionFilter = tuple[str, str, Any]
+FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in")
+
 
 @dataclass(frozen=True)
 class Txn:
@@ -104,7 +110,13 @@ class TableEngine(ABC):
         *,
         version: Optional[int] = None,
         timestamp: Optional[dt.datetime] = None,
-    ) -> DataFrame: ...
+        partitions: Sequence[PartitionFilter] = (),
+    ) -> DataFrame:
+        """The table (at ``version`` or ``timestamp``), only the partitions ``partitions`` keeps.
+
+        Pruning happens before Spark sees the files: a read of 7 daily partitions of a
+        year-long table plans 7 partitions' files, not 365.
+        """
 
     @abstractmethod
     def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged: ...
@@ -169,6 +181,63 @@ def check_commit_args(
                 f"Cannot replace by {column!r}: it is not a partition column "
                 f"(partition columns: {list(partition_by) or 'none'})."
             )
+
+
+def check_partition_filters(
+    filters: Sequence[PartitionFilter], partition_by: Sequence[str], *, table: str
+) -> list[PartitionFilter]:
+    """The filters, values as strings (how Delta stores partition values); clear errors."""
+    checked: list[PartitionFilter] = []
+    for item in filters:
+        if not isinstance(item, tuple) or len(item) != 3:
+            raise ConfigError(f"A partition filter is (column, operator, value), got {item!r}.")
+        column, op, value = item
+        if column not in partition_by:
+            raise ConfigError(
+                f"Cannot filter {table} by {column!r}: it is not a partition column "
+                f"(partition columns: {list(partition_by) or 'none'})."
+            )
+        if op not in FILTER_OPS:
+            raise ConfigError(f"Unknown partition filter operator {op!r}; use one of {FILTER_OPS}.")
+        if op in ("in", "not in"):
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise ConfigError(f"Operator {op!r} takes a list of values, got {value!r}.")
+            checked.append((column, op, [_as_text(v) for v in value]))
+        else:
+            checked.append((column, op, _as_text(value)))
+    return checked
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) -> Any:
+    """The ANDed filters as a Spark Column (values cast to each column's type)."""
+    from pyspark.sql import functions as F
+
+    def typed(column: str, value: str) -> Any:
+        return F.lit(value).cast(schema[column].dataType)
+
+    predicate = F.lit(True)
+    for column, op, value in filters:
+        col = F.col(f"`{column}`")
+        if op in ("in", "not in"):
+            cond = col.isin([typed(column, v) for v in value])
+            cond = ~cond if op == "not in" else cond
+        else:
+            cond = {
+                "=": col == typed(column, value),
+                "!=": col != typed(column, value),
+                "<": col < typed(column, value),
+                "<=": col <= typed(column, value),
+                ">": col > typed(column, value),
+                ">=": col >= typed(column, value),
+            }[op]
+        predicate = predicate & cond
+    return predicate
 
 
 def evolve_schema(current: Optional[StructType], new: StructType, *, table: str) -> StructType:
