@@ -19,6 +19,7 @@ from featurekit.features import (
     merge_partials,
     windowed_aggregates,
 )
+from featurekit.features.windowed import FEW_DATES
 
 SCHEMA = "user_id string, ts timestamp, kind string, amount double, item string"
 COLUMNS = ["user_id", "ts", "kind", "amount", "item"]
@@ -125,6 +126,31 @@ def test_date_range_matches_reference_and_reads_lookback(spark):
         end=end,
     )
     ref, names = reference_df(spark, rows, [2, 7], start=start, end=end)
+    assert_matches(spark, actual, ref, names)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (dt.date(2026, 1, 12), dt.date(2026, 1, 12)),  # one date: the nightly incremental case
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 4)),  # FEW_DATES dates from the first event day
+        (dt.date(2026, 1, 19), dt.date(2026, 1, 22)),  # past the last event
+    ],
+)
+def test_few_dates_grouped_path_matches_reference(spark, start, end):
+    assert (end - start).days < FEW_DATES  # combined by one groupBy, not the window spec
+    rows = random_events(4, days=20, n=200)
+    df = spark.createDataFrame(rows, SCHEMA)
+    actual = windowed_aggregates(
+        df,
+        keys="user_id",
+        timestamp="ts",
+        aggregations=AGGS,
+        windows=["1d", "3d", "7d"],
+        start=start,
+        end=end,
+    )
+    ref, names = reference_df(spark, rows, [1, 3, 7], start=start, end=end)
     assert_matches(spark, actual, ref, names)
 
 

@@ -26,6 +26,9 @@ from featurekit.errors import ConfigError, UnsupportedError
 if TYPE_CHECKING:
     from pyspark.sql import Column, WindowSpec
 
+# How a combine expression is evaluated: ``.over(window)``, or as a groupBy aggregate.
+Over = Callable[["Column"], "Column"]
+
 # A filter: a Column, or a SQL expression string (usable at import time, before any session).
 Where = Union["Column", str]
 
@@ -171,10 +174,14 @@ class Agg:
         return [e.alias(n) for e, n in zip(exprs, self.state_columns())]
 
     # -- stage 2: over a window of days --------------------------------------------------
-    def combine(self, window: WindowSpec) -> Column:
-        """The feature value over ``window`` (a frame of daily partial rows)."""
-        states = {s: f"{self.name}__{s}" for s in STATES[self.kind]}
-        return _COMBINE[self.kind](states, window)
+    def combine(
+        self, window: Optional[WindowSpec], states: Optional[dict[str, str]] = None
+    ) -> Column:
+        """The feature value over ``window`` (a frame of daily partial rows), or, with
+        ``window=None``, as a groupBy aggregate; ``states`` renames the state columns."""
+        names = states or {s: f"{self.name}__{s}" for s in STATES[self.kind]}
+        over: Over = (lambda c: c.over(window)) if window is not None else (lambda c: c)
+        return _COMBINE[self.kind](names, over)
 
 
 def _partial_exprs(kind: str, value: Column, ts: Column) -> list[Column]:
@@ -208,72 +215,72 @@ def _hll(name: str) -> Callable[..., Column]:
     return fn  # type: ignore[no-any-return]
 
 
-def _combine_count(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_count(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    return F.coalesce(F.sum(s["count"]).over(w), F.lit(0)).cast("bigint")
+    return F.coalesce(w(F.sum(s["count"])), F.lit(0)).cast("bigint")
 
 
-def _combine_simple(fn_name: str, state: str) -> Callable[[dict[str, str], WindowSpec], Column]:
-    def combine(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_simple(fn_name: str, state: str) -> Callable[[dict[str, str], Over], Column]:
+    def combine(s: dict[str, str], w: Over) -> Column:
         from pyspark.sql import functions as F
 
         fn: Callable[[str], Column] = getattr(F, fn_name)
-        return fn(s[state]).over(w)
+        return w(fn(s[state]))
 
     return combine
 
 
-def _combine_mean(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_mean(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    n = F.sum(s["n"]).over(w)
-    return F.when(n > 0, F.sum(s["sum"]).over(w).cast("double") / n)
+    n = w(F.sum(s["n"]))
+    return F.when(n > 0, w(F.sum(s["sum"])).cast("double") / n)
 
 
-def _combine_variance(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_variance(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
     n, total = F.col(s["n"]), F.col(s["sum"])
-    big_n = F.sum(n).over(w)
-    big_s = F.sum(total).over(w)
+    big_n = w(F.sum(n))
+    big_s = w(F.sum(total))
     # Sum of squares about 0, rebuilt from each day's exact within-day spread (m2).
-    squares = F.sum(F.when(n > 0, F.col(s["m2"]) + total * total / n)).over(w)
+    squares = w(F.sum(F.when(n > 0, F.col(s["m2"]) + total * total / n)))
     var = (squares - big_s * big_s / big_n) / (big_n - 1)
     return F.when(big_n > 1, F.greatest(var, F.lit(0.0)))
 
 
-def _combine_stddev(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_stddev(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
     return F.sqrt(_combine_variance(s, w))
 
 
-def _combine_pick(fn_name: str, state: str) -> Callable[[dict[str, str], WindowSpec], Column]:
-    def combine(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_pick(fn_name: str, state: str) -> Callable[[dict[str, str], Over], Column]:
+    def combine(s: dict[str, str], w: Over) -> Column:
         from pyspark.sql import functions as F
 
         fn: Callable[[str], Column] = getattr(F, fn_name)
-        return fn(s[state]).over(w).getField("v")
+        return w(fn(s[state])).getField("v")
 
     return combine
 
 
-def _combine_distinct(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_distinct(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    sets = F.collect_list(s["set"]).over(w)
+    sets = w(F.collect_list(s["set"]))
     return F.size(F.array_distinct(F.flatten(sets))).cast("bigint")
 
 
-def _combine_hll(s: dict[str, str], w: WindowSpec) -> Column:
+def _combine_hll(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    union = _hll("hll_union_agg")(F.col(s["hll"])).over(w)
+    union = w(_hll("hll_union_agg")(F.col(s["hll"])))
     return F.coalesce(_hll("hll_sketch_estimate")(union), F.lit(0)).cast("bigint")
 
 
-_COMBINE: dict[str, Callable[[dict[str, str], WindowSpec], Column]] = {
+_COMBINE: dict[str, Callable[[dict[str, str], Over], Column]] = {
     "count": _combine_count,
     "sum": _combine_simple("sum", "sum"),
     "mean": _combine_mean,

@@ -26,7 +26,7 @@ from featurekit.features._checks import (
     require_timestamp,
     require_unique,
 )
-from featurekit.features.aggs import NUMERIC_KINDS, Agg, parse_window, window_label
+from featurekit.features.aggs import NUMERIC_KINDS, STATES, Agg, parse_window, window_label
 from featurekit.features.dates import DateLike, as_date, unix_day
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ PARTIAL_DATE = "event_date"
 FEATURE_DATE = "feature_date"
 NULL_KEY_COUNTER = "null_key_rows"
 NULL_TIME_COUNTER = "null_time_rows"
+# A range of at most this many feature dates (an incremental run's usual one or two)
+# is combined by one groupBy of the partials spread to the dates they reach: no sort,
+# each partial row used at most this many times. Longer ranges use one window spec.
+FEW_DATES = 4
 
 
 def _check_aggs(aggregations: Sequence[Agg], keys: Sequence[str], what: str) -> list[Agg]:
@@ -188,8 +192,48 @@ def combine_windows(
     states = [c for a in aggs for c in a.state_columns()]
     require_columns(partials, [*keys, date_column, *states], what)
     first, last = as_date(start, "start"), as_date(end, "end")
+    if first is not None and last is not None and 0 <= (last - first).days < FEW_DATES:
+        return _grouped_values(partials, keys, date_column, aggs, days, first, last)
     rows = _feature_grid(partials, keys, date_column, states, max(days), first, last)
     return _window_values(rows, keys, aggs, days, first)
+
+
+def _grouped_values(
+    partials: DataFrame,
+    keys: Sequence[str],
+    date_column: str,
+    aggs: Sequence[Agg],
+    days: Sequence[int],
+    first: dt.date,
+    last: dt.date,
+) -> DataFrame:
+    """Feature rows of the few dates first..last: each partial day d is spread to the
+    dates it reaches, d .. d + longest - 1 within the range, then one groupBy per key
+    and date; window N keeps the states of days with date - d < N."""
+    from pyspark.sql import functions as F
+
+    lo, hi, longest = unix_day(first), unix_day(last), max(days)
+    p = partials.withColumn("__day", F.unix_date(F.col(date_column)))
+    p = p.where((F.col("__day") >= lo - longest + 1) & (F.col("__day") <= hi))
+    reach = F.sequence(
+        F.greatest(F.col("__day"), F.lit(lo)), F.least(F.col("__day") + (longest - 1), F.lit(hi))
+    )
+    age = F.col("__d") - F.col("__day")
+    masked, values = [], []
+    for agg in aggs:
+        for n in days:
+            names = {s: f"{agg.name}__{s}__{n}" for s in STATES[agg.kind]}
+            masked += [
+                F.when(age < n, F.col(f"{agg.name}__{s}")).alias(name) for s, name in names.items()
+            ]
+            values.append(agg.combine(None, names).alias(f"{agg.name}_{window_label(n)}"))
+    spread = p.select("*", F.explode(reach).alias("__d"))
+    out = spread.select(*keys, "__d", *masked).groupBy(*keys, "__d").agg(*values)
+    return out.select(
+        *keys,
+        F.date_from_unix_date(F.col("__d")).alias(FEATURE_DATE),
+        *[c for c in out.columns if c not in keys and c != "__d"],
+    )
 
 
 def _feature_grid(
