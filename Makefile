@@ -49,7 +49,7 @@ hadolint: $(STAMP)
 
 # Feature primitives vs the usual ways (long: ~5M events by default), then an incremental
 # run vs a full recompute. Results go to benchmarks/results/*.json. Smaller runs, e.g.
-# make bench BENCH_INCREMENTAL_ARGS="--users 500 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60 --pit-sizes 100000,300000"
+# make bench BENCH_INCREMENTAL_ARGS="--users 2000 --per-day 20000 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60 --pit-sizes 100000,300000"
 BENCH_ARGS ?=
 BENCH_INCREMENTAL_ARGS ?=
 bench: $(STAMP)

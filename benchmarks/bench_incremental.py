@@ -1,6 +1,8 @@
 """Benchmark: an incremental run adding one day to 90 days of history vs a full recompute.
 
-    python benchmarks/bench_incremental.py [--users 2000] [--per-user 20] [--days 90] [--repeats 3]
+    python benchmarks/bench_incremental.py [--users 100000] [--per-day 55000] [--days 90]
+
+The defaults are the feature benchmark's shape: about 5M events, 100k users, 90 days.
 
 Builds a 30-day windowed job kept from daily partial sums (an IncrementalFeatureJob)
 over parquet files partitioned by day. Warehouse A processes ``--days`` days, then
@@ -84,15 +86,20 @@ class Sums30d(IncrementalFeatureJob):
 def write_days(
     spark: SparkSession, path: str, first: int, days: int, args: argparse.Namespace
 ) -> None:
-    """``per_user`` events per user per day for days ``first .. first + days - 1``."""
-    per_day = args.users * args.per_user
-    # Values depend on the global event number only, so days written apart equal days
-    # written together.
+    """``per_day`` events a day for days ``first .. first + days - 1``.
+
+    Event ``i`` belongs to user ``i * 48271 mod users`` (48271 is prime, so a day's
+    events reach ``min(per_day, users)`` distinct users, a different set each day).
+    Values depend on the global event number only, so days written apart equal days
+    written together.
+    """
+    per_day = args.per_day
     ids = spark.range(first * per_day, (first + days) * per_day)
     day = (F.col("id") / per_day).cast("int")
     start = F.lit(dt.datetime.combine(START, dt.time()))
+    user = (F.col("id") * 48271) % args.users
     rows = ids.select(
-        F.concat(F.lit("u"), (F.col("id") % args.users).cast("string")).alias("user_id"),
+        F.concat(F.lit("u"), user.cast("string")).alias("user_id"),
         (
             start
             + F.make_dt_interval(day, F.lit(0), F.lit(0), (F.col("id") % 86_000).cast("double"))
@@ -113,12 +120,14 @@ def timed(job: Sums30d, runtime: LocalRuntime, label: str) -> float:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=2000)
-    parser.add_argument("--per-user", type=int, default=20, help="events per user and day")
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--per-day", type=int, default=55_000, help="events per day")
     parser.add_argument("--days", type=int, default=90, help="days of history")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each kind")
     parser.add_argument("--out", default="benchmarks/results/incremental.json")
     args = parser.parse_args(argv)
+    if args.users < 1 or args.per_day < 1 or args.users % 48271 == 0:
+        parser.error("--users and --per-day must be positive (and users not a multiple of 48271)")
     root = Path(tempfile.mkdtemp(prefix="featurekit-bench-"))
     try:
         a = LocalRuntime(LocalConfig(warehouse=str(root / "a"), quiet=True))
@@ -142,7 +151,7 @@ def main(argv: list[str]) -> int:
                 differ = out_a.exceptAll(out_b).count() + out_b.exceptAll(out_a).count()
                 rows_out = out_b.count()
         full, incremental = statistics.median(fulls), statistics.median(incrementals)
-        events = args.users * args.per_user * (args.days + 1)
+        events = args.per_day * (args.days + 1)
         result = {
             "events": events,
             "users": args.users,
@@ -158,7 +167,10 @@ def main(argv: list[str]) -> int:
             "output_rows": rows_out,
             "rows_differing": differ,
         }
-        print(f"events: {events} ({args.users} users x {args.per_user}/day x {args.days + 1} days)")
+        print(
+            f"events: {events:,} ({args.per_day:,} a day over {args.users:,} users, "
+            f"{args.days + 1} days)"
+        )
         print(f"history run ({args.days} days, not in the ratio): {setup:.2f} s")
         print(f"full recompute, median of {args.repeats}:  {full:.2f} s")
         print(f"incremental (+1 day), median of {args.repeats}: {incremental:.2f} s")
