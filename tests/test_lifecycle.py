@@ -58,6 +58,29 @@ class DuplicateKeys(DailySpend):
         )
 
 
+class NullKeys(DailySpend):
+    name = "null_keys"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        out = DailySpend.transform(self, ctx, events)
+        return out.withColumn("user_id", F.when(F.col("user_id") != "u1", F.col("user_id")))
+
+
+class ShiftedDates(DailySpend):
+    name = "shifted_dates"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        out = DailySpend.transform(self, ctx, events)
+        return out.withColumn("feature_date", F.date_add("feature_date", 1))
+
+
+class NoRows(DailySpend):
+    name = "no_rows"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        return DailySpend.transform(self, ctx, events).limit(0)
+
+
 class WrongType(DailySpend):
     name = "wrong_type"
 
@@ -145,6 +168,29 @@ def test_duplicate_keys_fail_and_commit_nothing(runtime: LocalRuntime) -> None:
     assert runtime.engine.version(runtime.location("features.daily_spend")) == 0
     staging = Path(runtime.location("features.daily_spend")) / "_featurekit_staging"
     assert not any(staging.rglob("*.parquet"))
+
+
+def test_null_keys_fail_and_commit_nothing(runtime: LocalRuntime) -> None:
+    with pytest.raises(
+        OutputContractError, match=r"rows have a null in \['user_id', 'feature_date'\]"
+    ):
+        NullKeys().run(runtime)
+    assert not runtime.engine.exists(runtime.location("features.daily_spend"))
+
+
+def test_dates_outside_the_range_fail(runtime: LocalRuntime) -> None:
+    DailySpend().run(runtime)
+    day = dt.date(2024, 1, 2)
+    with pytest.raises(OutputContractError, match=r"spans 2024-01-03\.\.2024-01-03, outside"):
+        ShiftedDates().run(runtime, start=day, end=day)
+    assert runtime.engine.version(runtime.location("features.daily_spend")) == 0
+
+
+def test_empty_output_passes_the_row_checks(runtime: LocalRuntime) -> None:
+    record = NoRows().run(runtime)
+    assert record.output is not None
+    assert record.output.rows_written == 0
+    assert read_output(runtime).count() == 0
 
 
 def test_declared_types_are_enforced(runtime: LocalRuntime) -> None:
