@@ -80,10 +80,17 @@ def per_row_range_window(
     return out.where(F.col("feature_date").between(F.lit(start), F.lit(end)))
 
 
-def join_rownumber_pit(spine: DataFrame, features: DataFrame) -> DataFrame:
-    """Equi-join + ``feature_ts <= label_time`` + ROW_NUMBER keeping the latest match."""
+def join_rownumber_pit(
+    spine: DataFrame, features: DataFrame, ttl: dt.timedelta | None = None
+) -> DataFrame:
+    """Equi-join + ``feature_ts <= label_time`` (and ``> label_time - ttl``, as Feast
+    does with a feature view's TTL) + ROW_NUMBER keeping the latest match."""
     feats = features.withColumnRenamed(KEY, "__k")
     cond = (F.col(KEY) == F.col("__k")) & (F.col("feature_ts") <= F.col("label_time"))
+    if ttl is not None:
+        cond = cond & (
+            F.col("feature_ts") > F.col("label_time") - F.expr(f"INTERVAL {ttl.days} DAYS")
+        )
     spine = spine.withColumn("__row", F.monotonically_increasing_id())
     joined = spine.join(feats, cond, "left")
     rank = F.row_number().over(

@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.05,
         help="point-in-time spine rows per feature row (labels grow with the history)",
     )
+    p.add_argument(
+        "--pit-max-age",
+        type=int,
+        default=7,
+        help="days: (b) also compares point_in_time_join(max_age=...) with the join + TTL",
+    )
     p.add_argument("--only", default="a,b,c", help="comparisons to run: a,b,c")
     p.add_argument("--driver-memory", default="6g")
     p.add_argument("--partitions", type=int, default=8)
@@ -204,7 +210,34 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
 
         methods = {"featurekit": fk, "join_rownumber": baseline}
         out["sizes"][str(size)] = compare(spark, methods, args.repeats, f"b pit {size:,}")
+        if args.pit_max_age:
+            age = dt.timedelta(days=args.pit_max_age)
+
+            def fk_age(feats: Path = feats, age: dt.timedelta = age) -> Any:
+                joined = point_in_time_join(
+                    spine(),
+                    spark.read.parquet(str(feats)),
+                    keys="user_id",
+                    spine_time="label_time",
+                    feature_time="feature_ts",
+                    max_age=age,
+                )
+                return checksum(joined)
+
+            def baseline_ttl(feats: Path = feats, age: dt.timedelta = age) -> Any:
+                joined = baselines.join_rownumber_pit(
+                    spine(), spark.read.parquet(str(feats)), ttl=age
+                )
+                return checksum(joined)
+
+            ttl_methods = {"featurekit": fk_age, "join_rownumber_ttl": baseline_ttl}
+            label = f"b pit {size:,} max_age {args.pit_max_age}d"
+            out.setdefault("max_age_sizes", {})[str(size)] = compare(
+                spark, ttl_methods, args.repeats, label
+            )
     out["growth"] = growth(out["sizes"])
+    if out.get("max_age_sizes"):
+        out["max_age_growth"] = growth(out["max_age_sizes"])
     return out
 
 
@@ -285,6 +318,9 @@ def print_table(report: dict[str, Any]) -> None:
         lines += _rows("a windowed 1d/7d/30d", report["a_windowed"])
     for size, result in report.get("b_pit", {}).get("sizes", {}).items():
         lines += _rows(f"b pit {int(size):,} feature rows", result)
+    max_age = report.get("config", {}).get("pit_max_age")
+    for size, result in report.get("b_pit", {}).get("max_age_sizes", {}).items():
+        lines += _rows(f"b pit {int(size):,} feature rows, max_age {max_age}d", result)
     if "c_job_overhead" in report:
         lines += _rows("c job vs plain script", report["c_job_overhead"])
     print("\n" + "\n".join(lines))
@@ -292,6 +328,8 @@ def print_table(report: dict[str, Any]) -> None:
         print("\nb growth relative to n log n (1.0 = grows exactly like n log n):")
         for method, by_size in report["b_pit"]["growth"].items():
             print(f"  {method}: {by_size}")
+        for method, by_size in report["b_pit"].get("max_age_growth", {}).items():
+            print(f"  {method} (max_age): {by_size}")
     if "c_job_overhead" in report:
         ratio = report["c_job_overhead"]["ratio_vs_featurekit"]
         plain = ratio.get("plain_script")

@@ -51,8 +51,17 @@ def reference(spark, spine_rows, feat_rows, schema, max_age=None):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("seed", "max_age"), [(1, None), (2, dt.timedelta(hours=30))])
-def test_random_tables_match_reference(spark, seed, max_age):
+@pytest.mark.parametrize(
+    ("seed", "max_age", "strategy"),
+    [
+        (1, None, "sort"),
+        (2, dt.timedelta(hours=30), "sort"),
+        (2, dt.timedelta(hours=30), "bucket"),
+        (3, dt.timedelta(hours=5), "bucket"),  # many labels with no feature inside max_age
+        (4, "2d", "auto"),
+    ],
+)
+def test_random_tables_match_reference(spark, seed, max_age, strategy):
     spine_rows, feat_rows = random_tables(seed)
     spine = spark.createDataFrame(spine_rows, SPINE)
     feats = spark.createDataFrame(feat_rows, FEATURES)
@@ -65,17 +74,20 @@ def test_random_tables_match_reference(spark, seed, max_age):
         feature_time="feature_ts",
         max_age=max_age,
         counters=counters,
+        strategy=strategy,
     )
-    expected = reference(spark, spine_rows, feat_rows, actual.schema, max_age)
+    age = dt.timedelta(days=2) if max_age == "2d" else max_age
+    expected = reference(spark, spine_rows, feat_rows, actual.schema, age)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
     assert counters == {"null_key_feature_rows": 2}
 
 
-def test_ties_pick_the_greatest_values_every_time(spark):
+@pytest.mark.parametrize(("strategy", "max_age"), [("sort", None), ("bucket", "1d")])
+def test_ties_pick_the_greatest_values_every_time(spark, strategy, max_age):
     feats = spark.createDataFrame(
         [("u", T0, 1.0, "b"), ("u", T0, 2.0, "a"), ("u", T0, 2.0, None)], FEATURES
     )
-    spine = spark.createDataFrame([("u", T0, 1)], SPINE)
+    spine = spark.createDataFrame([("u", T0, 1), ("u", T0, 1)], SPINE)  # duplicate spine rows
     for parts in (1, 3):
         out = point_in_time_join(
             spine,
@@ -83,8 +95,63 @@ def test_ties_pick_the_greatest_values_every_time(spark):
             keys="user_id",
             spine_time="label_time",
             feature_time="feature_ts",
+            max_age=max_age,
+            strategy=strategy,
         ).collect()
-        assert [(r["score"], r["tag"]) for r in out] == [(2.0, "a")]
+        assert [(r["score"], r["tag"]) for r in out] == [(2.0, "a"), (2.0, "a")]
+
+
+def test_bucket_edges_follow_max_age_exactly(spark):
+    # max_age 1d: a feature exactly 1 day old is too old; 1 microsecond younger is kept,
+    # also across a bucket boundary (buckets are whole days from the epoch)
+    spine = spark.createDataFrame(
+        [("u", T0 + dt.timedelta(days=3), 0), ("v", T0 + dt.timedelta(days=3, hours=1), 1)],
+        SPINE,
+    )
+    feats = spark.createDataFrame(
+        [
+            ("u", T0 + dt.timedelta(days=2), 1.0, "too old"),
+            ("v", T0 + dt.timedelta(days=2, hours=1, microseconds=1), 2.0, "kept"),
+            ("v", T0 + dt.timedelta(days=3, hours=1, microseconds=1), 3.0, "future"),
+        ],
+        FEATURES,
+    )
+    for strategy in ("sort", "bucket"):
+        out = point_in_time_join(
+            spine,
+            feats,
+            keys="user_id",
+            spine_time="label_time",
+            feature_time="feature_ts",
+            max_age="1d",
+            strategy=strategy,
+        )
+        assert {r["label"]: r["tag"] for r in out.collect()} == {0: None, 1: "kept"}, strategy
+
+
+def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path):
+    import featurekit.features.pit as pit
+
+    # a table has a size estimate (a DataFrame made from Python rows has none: sort)
+    spark.createDataFrame([("u", T0, 1)], SPINE).write.parquet(str(tmp_path / "spine"))
+    spine = spark.read.parquet(str(tmp_path / "spine"))
+    feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
+
+    def plan() -> str:
+        out = point_in_time_join(
+            spine,
+            feats,
+            keys="user_id",
+            spine_time="label_time",
+            feature_time="feature_ts",
+            max_age="7d",
+        )
+        assert [r["tag"] for r in out.collect()] == ["a"]
+        return str(out._jdf.queryExecution().executedPlan().toString())
+
+    assert "BroadcastHashJoin" in plan()
+    monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
+    assert "Join" not in plan()
 
 
 def test_label_at_ten_sees_previous_day_features(spark):
@@ -139,6 +206,8 @@ def test_plan_is_sort_based_without_any_join(spark):
         ("user_id string, label_time timestamp, tag string", {}, "duplicate output"),
         ("user_id int, label_time timestamp, label int", {}, "cast one side"),
         (SPINE, {"max_age": "6h"}, "not a whole"),
+        (SPINE, {"strategy": "hash"}, "strategy must be one of"),
+        (SPINE, {"strategy": "bucket"}, "needs max_age"),
     ],
 )
 def test_bad_arguments_raise_config_errors(spark, spine_schema, kwargs, message):

@@ -1,9 +1,19 @@
 """Point-in-time (as-of) join: each spine row gets the latest feature row known at its time.
 
-Sort-based: spine and feature rows are unioned, tagged, partitioned by the keys
-and ordered by time (features before spine rows at the same instant); each spine
-row takes the last feature row seen so far. One shuffle of both sides, one sort,
-no join of every spine row with every earlier feature row.
+Two strategies, one result:
+
+* ``sort`` (any lookback): spine and feature rows are unioned, tagged, partitioned
+  by the keys and ordered by time (features before spine rows at the same
+  instant); each spine row takes the last feature row seen so far. One shuffle of
+  both sides, one sort, no join of every spine row with every earlier feature row.
+* ``bucket`` (needs ``max_age``): time is cut into buckets of ``max_age``, so a
+  spine row's candidates lie in its own bucket or the one before. The spine's
+  (keys, time, bucket) rows are broadcast and the feature rows stream past them
+  without being shuffled; each spine row keeps its greatest candidate. Work is
+  bounded by the rows inside ``max_age``, never by the length of the history.
+
+``strategy="auto"`` picks ``bucket`` when ``max_age`` is given and Spark's size
+estimate of the spine's (keys, time) columns is at most ``BROADCAST_SPINE_BYTES``.
 """
 
 from __future__ import annotations
@@ -23,10 +33,13 @@ from featurekit.features._checks import (
 from featurekit.features.aggs import parse_window
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 NULL_FEATURE_KEY_COUNTER = "null_key_feature_rows"
 MaxAge = Union[dt.timedelta, str]
+STRATEGIES = ("auto", "sort", "bucket")
+# Largest estimated spine (keys and time only) broadcast by strategy="auto".
+BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 
 
 def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
@@ -82,6 +95,7 @@ def point_in_time_join(
     max_age: Optional[MaxAge] = None,
     prefix: Optional[str] = None,
     counters: Optional[MutableMapping[str, int]] = None,
+    strategy: str = "auto",
 ) -> DataFrame:
     """Every spine row, plus the feature row with the same keys and the greatest
     ``feature_time <= spine_time`` (and ``> spine_time - max_age`` when given).
@@ -91,6 +105,8 @@ def point_in_time_join(
     Ties (same keys and feature_time) resolve deterministically to the row whose
     values, compared column by column, are greatest. Feature rows with a null key
     or time never match (counted into ``counters`` when given: one extra job).
+    ``strategy``: ``"sort"``, ``"bucket"`` (needs ``max_age``) or ``"auto"``; see the
+    module docstring. Every strategy gives the same rows.
 
     >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
     ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
@@ -101,10 +117,22 @@ def point_in_time_join(
     prefix = prefix or ""
     carried = _check(spine, features, keys, spine_time, feature_time, prefix)
     age = _max_age_micros(max_age)
+    if strategy not in STRATEGIES:
+        raise ConfigError(
+            f"point_in_time_join: strategy must be one of {STRATEGIES}, not {strategy!r}."
+        )
+    if strategy == "bucket" and age is None:
+        raise ConfigError("point_in_time_join: strategy='bucket' needs max_age (its bucket width).")
     bad = any_null(keys) | F.col(feature_time).isNull()
     if counters is not None:
         counters[NULL_FEATURE_KEY_COUNTER] = (
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
+        )
+    if age is not None and (
+        strategy == "bucket" or (strategy == "auto" and _small(spine, keys, spine_time))
+    ):
+        return _bucketed(
+            spine, features.where(~bad), keys, spine_time, feature_time, carried, age, prefix
         )
     picked = _latest_known(spine, features.where(~bad), keys, spine_time, feature_time, carried)
     fresh = F.col("__m").isNotNull()
@@ -155,4 +183,62 @@ def _latest_known(
     )
     return left.unionByName(right).select(
         "__t", "__s", "__tag", F.last("__f", ignorenulls=True).over(seen).alias("__m")
+    )
+
+
+def _small(spine: DataFrame, keys: Sequence[str], spine_time: str) -> bool:
+    """Whether Spark estimates the spine's keys and times at most BROADCAST_SPINE_BYTES."""
+    narrow = spine.select(*keys, spine_time)
+    try:
+        estimate = int(str(narrow._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+    except Exception:  # no estimate (e.g. a Spark Connect session): stay with the sort
+        return False
+    return 2 * estimate <= BROADCAST_SPINE_BYTES  # two buckets per spine row
+
+
+def _bucketed(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    carried: Sequence[str],
+    age: int,
+    prefix: str,
+) -> DataFrame:
+    """The as-of join for a bounded lookback ``age`` (microseconds); see the module docstring."""
+    from pyspark.sql import functions as F
+
+    def bucket(col: Column) -> Column:  # floor(micros / age), exact in integers
+        micros = F.unix_micros(col)
+        return ((micros - F.pmod(micros, F.lit(age))) / F.lit(age)).cast("long")
+
+    times = spine.select(*keys, F.col(spine_time).alias("__t")).where(
+        F.col("__t").isNotNull() & ~any_null(keys)
+    )
+    here = bucket(F.col("__t"))
+    wanted = times.select(*keys, "__t", F.explode(F.array(here, here - 1)).alias("__b"))
+    # ordered by feature time first, then the values: ties resolve as in the sort strategy
+    value = F.struct(F.col(feature_time).alias("__ft"), F.struct(*carried).alias("__f"))
+    feats = features.select(
+        *keys,
+        F.col(feature_time).alias("__ft"),
+        bucket(F.col(feature_time)).alias("__b"),
+        value.alias("__m"),
+    )
+    known = (F.col("__ft") <= F.col("__t")) & (
+        F.unix_micros(F.col("__ft")) > F.unix_micros(F.col("__t")) - F.lit(age)
+    )
+    best = (
+        feats.join(F.broadcast(wanted), [*keys, "__b"])
+        .where(known)
+        .groupBy(*keys, "__t")
+        .agg(F.max("__m").alias("__m"))
+        .select(*[F.col(k).alias(f"__k{i}") for i, k in enumerate(keys)], "__t", "__m")
+    )
+    same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
+    joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
+    return joined.select(
+        *[spine[c] for c in spine.columns],
+        *[F.col("__m").getField("__f").getField(c).alias(prefix + c) for c in carried],
     )
