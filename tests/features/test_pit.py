@@ -36,6 +36,13 @@ def random_tables(seed: int, users: int = 5, n_spine: int = 40, n_feat: int = 80
     return spine, feats
 
 
+def join(spine, feats, **kwargs):
+    """point_in_time_join on the test tables' columns."""
+    return point_in_time_join(
+        spine, feats, keys="user_id", spine_time="label_time", feature_time="feature_ts", **kwargs
+    )
+
+
 def reference(spark, spine_rows, feat_rows, schema, max_age=None):
     spine = pd.DataFrame(spine_rows, columns=["user_id", "label_time", "label"], dtype=object)
     feats = pd.DataFrame(feat_rows, columns=["user_id", "feature_ts", "score", "tag"], dtype=object)
@@ -66,12 +73,9 @@ def test_random_tables_match_reference(spark, seed, max_age, strategy):
     spine = spark.createDataFrame(spine_rows, SPINE)
     feats = spark.createDataFrame(feat_rows, FEATURES)
     counters: dict[str, int] = {}
-    actual = point_in_time_join(
+    actual = join(
         spine,
         feats,
-        keys="user_id",
-        spine_time="label_time",
-        feature_time="feature_ts",
         max_age=max_age,
         counters=counters,
         strategy=strategy,
@@ -89,12 +93,9 @@ def test_ties_pick_the_greatest_values_every_time(spark, strategy, max_age):
     )
     spine = spark.createDataFrame([("u", T0, 1), ("u", T0, 1)], SPINE)  # duplicate spine rows
     for parts in (1, 3):
-        out = point_in_time_join(
+        out = join(
             spine,
             feats.repartition(parts),
-            keys="user_id",
-            spine_time="label_time",
-            feature_time="feature_ts",
             max_age=max_age,
             strategy=strategy,
         ).collect()
@@ -117,12 +118,9 @@ def test_bucket_edges_follow_max_age_exactly(spark):
         FEATURES,
     )
     for strategy in ("sort", "bucket"):
-        out = point_in_time_join(
+        out = join(
             spine,
             feats,
-            keys="user_id",
-            spine_time="label_time",
-            feature_time="feature_ts",
             max_age="1d",
             strategy=strategy,
         )
@@ -138,14 +136,7 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
 
     def plan() -> str:
-        out = point_in_time_join(
-            spine,
-            feats,
-            keys="user_id",
-            spine_time="label_time",
-            feature_time="feature_ts",
-            max_age="7d",
-        )
+        out = join(spine, feats, max_age="7d")
         assert [r["tag"] for r in out.collect()] == ["a"]
         return str(out._jdf.queryExecution().executedPlan().toString())
 
@@ -167,12 +158,9 @@ def test_label_at_ten_sees_previous_day_features(spark):
         ],
         SPINE,
     )
-    out = point_in_time_join(
+    out = join(
         spine,
         daily,
-        keys="user_id",
-        spine_time="label_time",
-        feature_time="feature_ts",
         prefix="f_",
     )
     got = {r["label"]: r["f_clicks"] for r in out.collect()}
@@ -190,9 +178,7 @@ def test_label_at_ten_sees_previous_day_features(spark):
 def test_plan_is_sort_based_without_any_join(spark):
     spine = spark.createDataFrame([("u", T0, 1)], SPINE)
     feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
-    out = point_in_time_join(
-        spine, feats, keys="user_id", spine_time="label_time", feature_time="feature_ts"
-    )
+    out = join(spine, feats)
     plan = out._jdf.queryExecution().executedPlan().toString()
     assert "Join" not in plan
     assert "Window" in plan
@@ -223,12 +209,9 @@ def test_prefix_resolves_name_clashes(spark):
         [("u", T0, "x")], "user_id string, label_time timestamp, tag string"
     )
     feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
-    out = point_in_time_join(
+    out = join(
         spine,
         feats,
-        keys="user_id",
-        spine_time="label_time",
-        feature_time="feature_ts",
         prefix="f_",
     )
     assert [tuple(r) for r in out.collect()] == [("u", T0, "x", T0, 1.0, "a")]
