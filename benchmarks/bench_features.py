@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import math
 import shutil
@@ -194,43 +195,31 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
         def spine(path: Path = labels_path) -> DataFrame:
             return spark.read.parquet(str(path))
 
-        def fk(feats: Path = feats) -> Any:
-            return checksum(
-                point_in_time_join(
-                    spine(),
-                    spark.read.parquet(str(feats)),
-                    keys="user_id",
-                    spine_time="label_time",
-                    feature_time="feature_ts",
-                )
+        def fk(feats: Path = feats, spine: Callable[[], DataFrame] = spine, **kwargs: Any) -> Any:
+            joined = point_in_time_join(
+                spine(),
+                spark.read.parquet(str(feats)),
+                keys="user_id",
+                spine_time="label_time",
+                feature_time="feature_ts",
+                **kwargs,
             )
+            return checksum(joined)
 
-        def baseline(feats: Path = feats) -> Any:
-            return checksum(baselines.join_rownumber_pit(spine(), spark.read.parquet(str(feats))))
+        def baseline(
+            feats: Path = feats, spine: Callable[[], DataFrame] = spine, **kwargs: Any
+        ) -> Any:
+            feature_rows = spark.read.parquet(str(feats))
+            return checksum(baselines.join_rownumber_pit(spine(), feature_rows, **kwargs))
 
         methods = {"featurekit": fk, "join_rownumber": baseline}
         out["sizes"][str(size)] = compare(spark, methods, args.repeats, f"b pit {size:,}")
         if args.pit_max_age:
             age = dt.timedelta(days=args.pit_max_age)
-
-            def fk_age(feats: Path = feats, age: dt.timedelta = age) -> Any:
-                joined = point_in_time_join(
-                    spine(),
-                    spark.read.parquet(str(feats)),
-                    keys="user_id",
-                    spine_time="label_time",
-                    feature_time="feature_ts",
-                    max_age=age,
-                )
-                return checksum(joined)
-
-            def baseline_ttl(feats: Path = feats, age: dt.timedelta = age) -> Any:
-                joined = baselines.join_rownumber_pit(
-                    spine(), spark.read.parquet(str(feats)), ttl=age
-                )
-                return checksum(joined)
-
-            ttl_methods = {"featurekit": fk_age, "join_rownumber_ttl": baseline_ttl}
+            ttl_methods = {
+                "featurekit": functools.partial(fk, max_age=age),
+                "join_rownumber_ttl": functools.partial(baseline, ttl=age),
+            }
             label = f"b pit {size:,} max_age {args.pit_max_age}d"
             out.setdefault("max_age_sizes", {})[str(size)] = compare(
                 spark, ttl_methods, args.repeats, label

@@ -128,13 +128,12 @@ def point_in_time_join(
         counters[NULL_FEATURE_KEY_COUNTER] = (
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
         )
+    usable = features.where(~bad)
     if age is not None and (
         strategy == "bucket" or (strategy == "auto" and _small(spine, keys, spine_time))
     ):
-        return _bucketed(
-            spine, features.where(~bad), keys, spine_time, feature_time, carried, age, prefix
-        )
-    picked = _latest_known(spine, features.where(~bad), keys, spine_time, feature_time, carried)
+        return _bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
+    picked = _latest_known(spine, usable, keys, spine_time, feature_time, carried)
     fresh = F.col("__m").isNotNull()
     if age is not None:
         known = F.unix_micros(F.col("__m").getField(feature_time))

@@ -229,11 +229,7 @@ def _grouped_values(
             values.append(agg.combine(None, names).alias(f"{agg.name}_{window_label(n)}"))
     spread = p.select("*", F.explode(reach).alias("__d"))
     out = spread.select(*keys, "__d", *masked).groupBy(*keys, "__d").agg(*values)
-    return out.select(
-        *keys,
-        F.date_from_unix_date(F.col("__d")).alias(FEATURE_DATE),
-        *[c for c in out.columns if c not in keys and c != "__d"],
-    )
+    return _dated(out, keys)
 
 
 def _feature_grid(
@@ -293,6 +289,13 @@ def _window_values(
     out = rows.select(*keys, "__d", *values)
     if first is not None:
         out = out.where(F.col("__d") >= unix_day(first))
+    return _dated(out, keys)
+
+
+def _dated(out: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """Feature rows: the keys, ``feature_date`` from the day number ``__d``, the values."""
+    from pyspark.sql import functions as F
+
     return out.select(
         *keys,
         F.date_from_unix_date(F.col("__d")).alias(FEATURE_DATE),

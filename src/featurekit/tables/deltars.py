@@ -135,6 +135,7 @@ class DeltaRsEngine(TableEngine):
             return spark.createDataFrame([], schema)
         frame = spark.read.schema(schema).option("basePath", path).parquet(*files)
         frame = frame.select(*[f"`{name}`" for name in schema.fieldNames()])
+        # The same predicate on the rows, so both engines treat null partition values alike.
         return frame.where(partition_predicate(filters, schema)) if filters else frame
 
     def history(self, path: str, limit: Optional[int] = None) -> list[HistoryEntry]:
