@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pit-sizes", default="1000000,3000000,10000000", help="feature rows")
     p.add_argument(
+        "--feature-columns", type=int, default=5, help="(b) value columns per feature row"
+    )
+    p.add_argument(
         "--labels-ratio",
         type=float,
         default=0.05,
@@ -177,8 +180,10 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
     for size in [int(s) for s in args.pit_sizes.split(",") if s]:
         feats = ensure_parquet(
             spark,
-            base / f"features_{size}_u{users}",
-            lambda size=size: data.daily_features(spark, rows=size, users=users),
+            base / f"features_{size}_u{users}_c{args.feature_columns}",
+            lambda size=size: data.daily_features(
+                spark, rows=size, users=users, columns=args.feature_columns
+            ),
         )
         # labels spread over the same days as the features, as many as ratio x feature rows:
         # a longer history means more labels per user and more earlier rows per label
@@ -212,7 +217,14 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
             feature_rows = spark.read.parquet(str(feats))
             return checksum(baselines.join_rownumber_pit(spine(), feature_rows, **kwargs))
 
-        methods = {"featurekit": fk, "join_rownumber": baseline}
+        # featurekit as users call it (strategy="auto": a broadcast strategy for this
+        # small spine), its sort strategy (what a spine too large to broadcast gets),
+        # and the baseline
+        methods = {
+            "featurekit": fk,
+            "featurekit_sort": functools.partial(fk, strategy="sort"),
+            "join_rownumber": baseline,
+        }
         out["sizes"][str(size)] = compare(spark, methods, args.repeats, f"b pit {size:,}")
         if args.pit_max_age:
             age = dt.timedelta(days=args.pit_max_age)

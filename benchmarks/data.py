@@ -36,8 +36,9 @@ def events(spark: SparkSession, *, n: int, users: int, days: int) -> DataFrame:
     )
 
 
-def daily_features(spark: SparkSession, *, rows: int, users: int) -> DataFrame:
-    """``rows`` daily feature rows: users x (rows / users) days, feature_ts = end of day."""
+def daily_features(spark: SparkSession, *, rows: int, users: int, columns: int = 5) -> DataFrame:
+    """``rows`` daily feature rows: users x (rows / users) days, feature_ts = end of day,
+    ``columns`` double feature columns."""
     days = max(1, rows // users)
     ids = spark.range(users * days)
     day = (F.col("id") % days).cast("int")
@@ -45,7 +46,7 @@ def daily_features(spark: SparkSession, *, rows: int, users: int) -> DataFrame:
     return ids.select(
         F.format_string("u%07d", (F.col("id") / days).cast("long")).alias("user_id"),
         F.timestamp_seconds(base + (day + 1) * 86400).alias("feature_ts"),
-        *[(_h("id", salt=f"f{i}") % 1000 / 10).alias(f"f{i}") for i in range(5)],
+        *[(_h("id", salt=f"f{i}") % 1000 / 10).alias(f"f{i}") for i in range(columns)],
     )
 
 

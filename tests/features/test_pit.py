@@ -66,6 +66,8 @@ def reference(spark, spine_rows, feat_rows, schema, max_age=None):
         (2, dt.timedelta(hours=30), "bucket"),
         (3, dt.timedelta(hours=5), "bucket"),  # many labels with no feature inside max_age
         (4, "2d", "auto"),
+        (5, None, "interval"),
+        (6, dt.timedelta(hours=30), "interval"),
     ],
 )
 def test_random_tables_match_reference(spark, seed, max_age, strategy):
@@ -86,7 +88,9 @@ def test_random_tables_match_reference(spark, seed, max_age, strategy):
     assert counters == {"null_key_feature_rows": 2}
 
 
-@pytest.mark.parametrize(("strategy", "max_age"), [("sort", None), ("bucket", "1d")])
+@pytest.mark.parametrize(
+    ("strategy", "max_age"), [("sort", None), ("bucket", "1d"), ("interval", None)]
+)
 def test_ties_pick_the_greatest_values_every_time(spark, strategy, max_age):
     feats = spark.createDataFrame(
         [("u", T0, 1.0, "b"), ("u", T0, 2.0, "a"), ("u", T0, 2.0, None)], FEATURES
@@ -127,7 +131,8 @@ def test_bucket_edges_follow_max_age_exactly(spark):
         assert {r["label"]: r["tag"] for r in out.collect()} == {0: None, 1: "kept"}, strategy
 
 
-def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path):
+@pytest.mark.parametrize("max_age", ["7d", None])
+def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path, max_age):
     import featurekit.features.pit as pit
 
     # a table has a size estimate (a DataFrame made from Python rows has none: sort)
@@ -136,13 +141,46 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
 
     def plan() -> str:
-        out = join(spine, feats, max_age="7d")
+        out = join(spine, feats, max_age=max_age)
         assert [r["tag"] for r in out.collect()] == ["a"]
         return str(out._jdf.queryExecution().executedPlan().toString())
 
-    assert "BroadcastHashJoin" in plan()
+    broadcast = plan()
+    assert "BroadcastHashJoin" in broadcast
+    assert ("Window" in broadcast) is (max_age is None)  # interval ends in the sort; bucket not
     monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
     assert "Join" not in plan()
+
+
+@pytest.mark.parametrize("limit", [0, 3])
+def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit):
+    import featurekit.features.pit as pit
+
+    # limit 0: every key is crowded (no reduction); 3: some keys are, some are not
+    monkeypatch.setattr(pit, "INTERVAL_MAX_SPINE_ROWS", limit)
+    spine_rows, feat_rows = random_tables(7, users=4, n_spine=16)
+    spine = spark.createDataFrame(spine_rows, SPINE)
+    feats = spark.createDataFrame(feat_rows, FEATURES)
+    actual = join(spine, feats, strategy="interval")
+    expected = reference(spark, spine_rows, feat_rows, actual.schema)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_interval_keeps_only_each_intervals_latest_rows(spark):
+    import featurekit.features.pit as pit
+
+    spine = spark.createDataFrame(
+        [("u", T0 + dt.timedelta(days=d), d) for d in (2, 2, 5)], SPINE
+    )  # duplicate spine times make an empty interval
+    feats = spark.createDataFrame(
+        [("u", T0 + dt.timedelta(days=d), float(d), "x") for d in range(8)]
+        + [("u", T0 + dt.timedelta(days=5), 9.0, "tie"), ("v", T0, 0.0, "no spine")],
+        FEATURES,
+    )
+    kept = pit._interval_latest(spine, feats, ["user_id"], "label_time", "feature_ts")
+    assert sorted(r["score"] for r in kept.collect()) == [2.0, 5.0, 9.0]
+    out = join(spine, feats, strategy="interval").orderBy("label")
+    assert [(r["label"], r["score"]) for r in out.collect()] == [(2, 2.0), (2, 2.0), (5, 9.0)]
 
 
 def test_label_at_ten_sees_previous_day_features(spark):

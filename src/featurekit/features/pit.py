@@ -1,6 +1,6 @@
 """Point-in-time (as-of) join: each spine row gets the latest feature row known at its time.
 
-Two strategies, one result:
+Three strategies, one result:
 
 * ``sort`` (any lookback): spine and feature rows are unioned, tagged, partitioned
   by the keys and ordered by time (features before spine rows at the same
@@ -11,9 +11,17 @@ Two strategies, one result:
   (keys, time, bucket) rows are broadcast and the feature rows stream past them
   without being shuffled; each spine row keeps its greatest candidate. Work is
   bounded by the rows inside ``max_age``, never by the length of the history.
+* ``interval`` (any lookback): a key's consecutive spine times cut its history into
+  intervals, and a feature row can only ever be picked by the spine rows from the
+  end of its interval on. The spine's intervals are broadcast; each feature row's
+  (keys, time) finds its interval without a shuffle, and only the latest feature
+  rows of each interval go on to the ``sort`` strategy: as many rows as the spine,
+  not as the history. Keys with more than ``INTERVAL_MAX_SPINE_ROWS`` spine rows
+  skip the reduction (a feature row would be checked against each of them).
 
-``strategy="auto"`` picks ``bucket`` when ``max_age`` is given and Spark's size
-estimate of the spine's (keys, time) columns is at most ``BROADCAST_SPINE_BYTES``.
+``strategy="auto"`` broadcasts when Spark's size estimate of the spine's (keys,
+time) columns is at most ``BROADCAST_SPINE_BYTES``: ``bucket`` with ``max_age``,
+``interval`` without; otherwise it sorts.
 """
 
 from __future__ import annotations
@@ -37,9 +45,11 @@ if TYPE_CHECKING:
 
 NULL_FEATURE_KEY_COUNTER = "null_key_feature_rows"
 MaxAge = Union[dt.timedelta, str]
-STRATEGIES = ("auto", "sort", "bucket")
+STRATEGIES = ("auto", "sort", "bucket", "interval")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
+# Keys with more spine rows than this bypass the interval reduction (see module docstring).
+INTERVAL_MAX_SPINE_ROWS = 64
 
 
 def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
@@ -105,8 +115,8 @@ def point_in_time_join(
     Ties (same keys and feature_time) resolve deterministically to the row whose
     values, compared column by column, are greatest. Feature rows with a null key
     or time never match (counted into ``counters`` when given: one extra job).
-    ``strategy``: ``"sort"``, ``"bucket"`` (needs ``max_age``) or ``"auto"``; see the
-    module docstring. Every strategy gives the same rows.
+    ``strategy``: ``"sort"``, ``"bucket"`` (needs ``max_age``), ``"interval"`` or
+    ``"auto"``; see the module docstring. Every strategy gives the same rows.
 
     >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
     ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
@@ -129,10 +139,13 @@ def point_in_time_join(
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
         )
     usable = features.where(~bad)
-    if age is not None and (
-        strategy == "bucket" or (strategy == "auto" and _small(spine, keys, spine_time))
-    ):
+    if strategy == "auto":
+        small = _small(spine, keys, spine_time)
+        strategy = "sort" if not small else "interval" if age is None else "bucket"
+    if strategy == "bucket" and age is not None:
         return _bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
+    if strategy == "interval":
+        usable = _interval_latest(spine, usable, keys, spine_time, feature_time)
     picked = _latest_known(spine, usable, keys, spine_time, feature_time, carried)
     fresh = F.col("__m").isNotNull()
     if age is not None:
@@ -241,3 +254,44 @@ def _bucketed(
         *[spine[c] for c in spine.columns],
         *[F.col("__m").getField("__f").getField(c).alias(prefix + c) for c in carried],
     )
+
+
+def _interval_latest(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+) -> DataFrame:
+    """The feature rows some spine row may pick (see the module docstring); same columns."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    times = spine.select(*keys, F.col(spine_time).alias("__t")).where(
+        F.col("__t").isNotNull() & ~any_null(keys)
+    )
+    per_key = Window.partitionBy(*keys)
+    # each spine time closes the interval (previous spine time of its key, __t]
+    spans = times.select(
+        *keys,
+        "__t",
+        F.lag("__t").over(per_key.orderBy("__t")).alias("__p"),
+        F.count(F.lit(1)).over(per_key).alias("__n"),
+    )
+    crowded = F.col("__n") > INTERVAL_MAX_SPINE_ROWS
+    few = spans.where(~crowded).drop("__n")
+    many = spans.where(crowded).select(*keys).distinct()
+    when = F.col(feature_time)
+    inside = (when <= F.col("__t")) & (F.col("__p").isNull() | (when > F.col("__p")))
+    latest = (
+        features.select(*keys, feature_time)
+        .join(F.broadcast(few), list(keys))
+        .where(inside)
+        .groupBy(*keys, "__t")
+        .agg(F.max(feature_time).alias(feature_time))
+        .drop("__t")
+    )
+    # every row at an interval's latest time (ties are settled by the sort), and all
+    # rows of crowded keys
+    picked = features.join(F.broadcast(latest), [*keys, feature_time], "left_semi")
+    return picked.unionByName(features.join(F.broadcast(many), list(keys), "left_semi"))

@@ -1,0 +1,62 @@
+"""`make bench` at toy sizes: both benchmarks run end to end and their methods agree.
+
+Each runs in its own process, as `make bench` does (a benchmark builds and stops
+its own Spark session).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_feature_benchmark_runs_every_comparison_and_methods_agree(tmp_path: Path) -> None:
+    run(
+        "-m",
+        "benchmarks.bench_features",
+        *("--events", "3000", "--users", "60", "--days", "8", "--repeats", "3"),
+        *("--pit-sizes", "1200", "--pit-max-age", "2", "--partitions", "2"),
+        *("--driver-memory", "1g", "--data-dir", str(tmp_path / "data")),
+        *("--out", str(tmp_path / "out")),
+    )
+    (report_path,) = (tmp_path / "out").glob("bench_features_*.json")
+    report = json.loads(report_path.read_text())
+    results = [
+        report["a_windowed"],
+        *report["b_pit"]["sizes"].values(),
+        *report["b_pit"]["max_age_sizes"].values(),
+        report["c_job_overhead"],
+    ]
+    assert len(results) == 4
+    assert all(r["agree"] for r in results)
+    assert set(report["b_pit"]["sizes"]["1200"]["median_s"]) == {
+        "featurekit",
+        "featurekit_sort",
+        "join_rownumber",
+    }
+    assert report["b_pit"]["sizes"]["1200"]["results"]["featurekit"][0] == 60  # labels
+
+
+def test_incremental_benchmark_matches_the_full_recompute(tmp_path: Path) -> None:
+    out = tmp_path / "incremental.json"
+    run(
+        "benchmarks/bench_incremental.py",
+        *("--users", "30", "--per-day", "40", "--days", "5", "--repeats", "3", "--out", str(out)),
+    )
+    result = json.loads(out.read_text())
+    assert result["rows_differing"] == 0
+    assert result["output_rows"] > 0
