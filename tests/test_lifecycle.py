@@ -11,7 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from featurekit import FeatureJob, FeatureTable, JobContext, Param, TableInput
+from featurekit import DeltaInput, FeatureJob, FeatureTable, JobContext, Param, TableInput
 from featurekit.errors import ConfigError, OutputContractError, TableNotFoundError
 from featurekit.runtime.local import LocalRuntime
 
@@ -225,3 +225,29 @@ def test_start_without_end_is_rejected(runtime: LocalRuntime) -> None:
 def test_unknown_parameter_is_rejected_before_spark(runtime: LocalRuntime) -> None:
     with pytest.raises(ConfigError, match=r"no parameter 'scal'.*Did you mean 'scale'"):
         DailySpend().run(runtime, params={"scal": "2"})
+
+
+def test_delta_inputs_list_only_the_run_dates_partitions(
+    local_runtime: LocalRuntime, spark: SparkSession
+) -> None:
+    days = [dt.date(2024, 1, d) for d in range(1, 8)]
+    daily = spark.createDataFrame(
+        [(f"u{d.day}", d, dt.datetime.combine(d, dt.time(12)), float(d.day)) for d in days],
+        "user_id string, feature_date date, ts timestamp, spend double",
+    )
+    location = local_runtime.warehouse.resolve("s3://lake/daily")
+    local_runtime.engine.write(daily, location, partition_by=["feature_date"])
+    ctx = JobContext(job="j", run_id="r", runtime="local", start=days[3], end=days[4], params={})
+
+    def read(inp: DeltaInput) -> tuple[DataFrame, set[str]]:
+        df, record = local_runtime.read_input("daily", inp, ctx)
+        assert (record.kind, record.version) == ("delta", 0)
+        return df, {f.split("feature_date=")[1][:10] for f in df.inputFiles()}
+
+    df, listed = read(DeltaInput("s3://lake/daily", time_column="feature_date", lookback_days=1))
+    assert listed == {"2024-01-03", "2024-01-04", "2024-01-05"}  # lookback, start, end
+    assert sorted(r["spend"] for r in df.collect()) == [3.0, 4.0, 5.0]
+    # a time_column that is not a partition column: every file listed, rows still pruned
+    df, listed = read(DeltaInput("s3://lake/daily", time_column="ts"))
+    assert len(listed) == 7
+    assert sorted(r["spend"] for r in df.collect()) == [4.0, 5.0]

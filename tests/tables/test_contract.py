@@ -127,6 +127,20 @@ def test_time_travel_by_version_and_timestamp(
     assert engine.read(spark, path).count() == 2
 
 
+def test_describe_names_the_snapshot_a_pinned_read_returns(
+    engine: TableEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    info = engine.describe(path)
+    engine.write(rows(spark, ("b", "2024-01-02", 2)), path, partition_by=["d"], mode="append")
+    assert (info.version, info.partition_columns) == (0, ("d",))
+    assert [f.name for f in info.schema.fields] == ["k", "d", "ts", "v"]
+    assert engine.read(spark, path, version=info.version).count() == 1
+    assert engine.describe(path).version == 1
+    with pytest.raises(TableNotFoundError):
+        engine.describe(path + "-missing")
+
+
 def test_history_lists_every_commit_newest_first(
     engine: TableEngine, spark: SparkSession, path: str
 ) -> None:

@@ -205,7 +205,8 @@ def _small(spine: DataFrame, keys: Sequence[str], spine_time: str) -> bool:
         estimate = int(str(narrow._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
     except Exception:  # no estimate (e.g. a Spark Connect session): stay with the sort
         return False
-    return 2 * estimate <= BROADCAST_SPINE_BYTES  # two buckets per spine row
+    # bucket broadcasts two rows per spine row; interval a spine-sized table and a smaller one
+    return 2 * estimate <= BROADCAST_SPINE_BYTES
 
 
 def _bucketed(

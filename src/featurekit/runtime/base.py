@@ -20,6 +20,7 @@ from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInpu
 from featurekit.runs import InputRecord, RunRecord
 from featurekit.state import StateStore, open_state_store
 from featurekit.tables import LocalCatalog, TableEngine, select_engine
+from featurekit.tables.engine import PartitionFilter, TableInfo
 from featurekit.warehouse import open_warehouse
 
 if TYPE_CHECKING:
@@ -122,16 +123,23 @@ class Runtime:
 
     def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:
         """Read one declared input (pruned to the run's dates) and describe what was read."""
-        if isinstance(inp, TableInput):
-            location = self.warehouse.resolve(self.catalog.get(inp.name).location)
-            df, version = self.engine.read(self.spark, location), self.engine.version(location)
-            kind = "table"
-        elif isinstance(inp, DeltaInput):
-            location = self.warehouse.resolve(inp.path)
-            if not self.engine.exists(location):
-                raise TableNotFoundError(f"Input {name!r}: no Delta table at {inp.path}.")
-            df, version = self.engine.read(self.spark, location), self.engine.version(location)
-            kind = "delta"
+        if isinstance(inp, (TableInput, DeltaInput)):
+            if isinstance(inp, TableInput):
+                location = self.warehouse.resolve(self.catalog.get(inp.name).location)
+            else:
+                location = self.warehouse.resolve(inp.path)
+                if not self.engine.exists(location):
+                    raise TableNotFoundError(f"Input {name!r}: no Delta table at {inp.path}.")
+            # one snapshot: the version recorded is the version read
+            info = self.engine.describe(location)
+            df = self.engine.read(
+                self.spark,
+                location,
+                version=info.version,
+                partitions=date_partitions(inp, ctx, info),
+            )
+            version: Optional[int] = info.version
+            kind = "table" if isinstance(inp, TableInput) else "delta"
         else:
             df, version, kind = self._read_files(name, inp), None, inp.format
         df = prune_dates(df, inp, ctx)
@@ -173,6 +181,20 @@ class Runtime:
             f"_runs/{record.job}/{record.run_id}.json", record.to_json()
         )
         return str(path)
+
+
+def date_partitions(inp: Input, ctx: JobContext, info: TableInfo) -> list[PartitionFilter]:
+    """Partition filters for the run's dates when the input's time_column is a date
+    partition column: the engine then lists only those partitions' files."""
+    from pyspark.sql.types import DateType
+
+    column = inp.time_column
+    if ctx.start is None or ctx.end is None or column not in info.partition_columns:
+        return []
+    if not isinstance(info.schema[column].dataType, DateType):
+        return []  # other types (e.g. yyyymmdd integers) are left to prune_dates
+    first = ctx.start - dt.timedelta(days=inp.lookback_days)
+    return [(column, ">=", first), (column, "<=", ctx.end)]
 
 
 def prune_dates(df: DataFrame, inp: Input, ctx: JobContext) -> DataFrame:

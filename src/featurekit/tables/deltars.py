@@ -39,6 +39,7 @@ from featurekit.tables.engine import (
     PartitionFilter,
     Staged,
     TableEngine,
+    TableInfo,
     Txn,
     check_commit_args,
     check_partition_filters,
@@ -107,6 +108,14 @@ class DeltaRsEngine(TableEngine):
 
     def schema(self, path: str) -> Optional[StructType]:
         return _spark_schema(self._dl.DeltaTable(path)) if self.exists(path) else None
+
+    def describe(self, path: str) -> TableInfo:
+        table = self._table(path)
+        return TableInfo(
+            version=int(table.version()),
+            schema=_spark_schema(table),
+            partition_columns=tuple(table.metadata().partition_columns),
+        )
 
     def read(
         self,

@@ -26,6 +26,7 @@ from featurekit.tables.engine import (
     PartitionFilter,
     Staged,
     TableEngine,
+    TableInfo,
     Txn,
     check_commit_args,
     check_partition_filters,
@@ -92,6 +93,17 @@ class DeltaSparkEngine(TableEngine):
 
     def schema(self, path: str) -> Optional[StructType]:
         return self.spark.read.format("delta").load(path).schema if self.exists(path) else None
+
+    def describe(self, path: str) -> TableInfo:
+        detail = self._delta_table(path).detail().first()
+        version = self.version(path)
+        if detail is None or version is None:
+            raise TableNotFoundError(f"No Delta table at {path}.")
+        return TableInfo(
+            version=version,
+            schema=self.read(self.spark, path, version=version).schema,
+            partition_columns=tuple(detail["partitionColumns"]),
+        )
 
     def read(
         self,

@@ -63,6 +63,15 @@ class HistoryEntry:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TableInfo:
+    """One snapshot's version, schema and partition columns."""
+
+    version: int
+    schema: StructType
+    partition_columns: tuple[str, ...]
+
+
 @dataclass
 class Staged:
     """Data computed and written by Spark but not yet part of the table."""
@@ -101,6 +110,11 @@ class TableEngine(ABC):
 
     @abstractmethod
     def schema(self, path: str) -> Optional[StructType]: ...
+
+    @abstractmethod
+    def describe(self, path: str) -> TableInfo:
+        """The latest snapshot's version, schema and partition columns; reading
+        ``version=info.version`` afterwards reads exactly that snapshot."""
 
     @abstractmethod
     def read(
