@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import ConfigError, FeatureKitError
 from featurekit.runs import OutputRecord, RunRecord, utc_now
-from featurekit.tables.engine import layout
-from featurekit.validate import check_columns, check_rows, observe_rows, observed_problems
+from featurekit.validate import check_columns, check_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -78,16 +77,10 @@ def write_output(
     record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
     report = runtime.report
     with record.phase("write", report):
-        laid_out = layout(out, table.partitions)
-        checked, observation = observe_rows(laid_out, table)
-        staged = runtime.engine.stage(
-            checked, location, partition_by=table.partitions, laid_out=True
-        )
+        staged = runtime.engine.stage(out, location, partition_by=table.partitions)
     try:
         with record.phase("validate", report):
-            if observation is None or observed_problems(observation, start=ctx.start, end=ctx.end):
-                # names the problems, with examples; raises when there are any
-                check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
+            check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
         with record.phase("commit", report):
             result = runtime.engine.commit(
                 staged,

@@ -1,12 +1,8 @@
 """Checks of a job's output against its FeatureTable declaration.
 
-``check_columns`` needs only the schema (no Spark job). The row checks (null keys,
-duplicate keys per date, dates outside the run's range) ride on the staged write
-when the table is partitioned by some of its keys and date: ``observe_rows`` sorts
-each write task's rows by (keys, date), which the partitioned write needs anyway,
-and counts duplicates with a window over that order, so the checks cost no extra
-shuffle. ``check_rows`` is one aggregation over the staged rows: the fallback, and
-what names examples when an observed check fails.
+``check_columns`` needs only the schema (no Spark job); ``check_rows`` runs one
+aggregation over the staged rows: null keys, duplicate keys per date, and dates
+outside the run's range.
 """
 
 from __future__ import annotations
@@ -19,10 +15,8 @@ from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, Observation
+    from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
-
-_COUNT = "__featurekit_rows_per_key"
 
 
 def check_columns(schema: StructType, table: FeatureTable) -> None:
@@ -93,46 +87,3 @@ def check_rows(
             + "; ".join(problems)
             + ". Nothing was committed."
         )
-
-
-def observe_rows(df: DataFrame, table: FeatureTable) -> tuple[DataFrame, Optional[Observation]]:
-    """``df`` (hash-partitioned by ``table.partitions``) with the row checks attached as
-    an Observation that the staged write fills; (df, None) when the table's partitions
-    are not among its keys and date (then ``check_rows`` runs after the write)."""
-    from pyspark.sql import Observation, Window
-    from pyspark.sql import functions as F
-
-    group = [*table.keys, table.date_column]
-    parts = list(table.partitions)
-    if not parts or not set(parts) <= set(group):
-        return df, None
-    order = [*parts, *[c for c in group if c not in parts]]  # the write's order, extended
-    any_null = reduce(lambda a, b: a | b, [F.col(c).isNull() for c in group])
-    day = F.to_date(table.date_column).cast("string")
-    observation = Observation("featurekit_row_checks")
-    checked = (
-        df.sortWithinPartitions(*order)
-        .withColumn(_COUNT, F.count(F.lit(1)).over(Window.partitionBy(*order)))
-        .observe(
-            observation,
-            F.coalesce(F.sum(F.when(any_null, 1)), F.lit(0)).alias("null_rows"),
-            F.coalesce(F.sum(F.when(F.col(_COUNT) > 1, 1)), F.lit(0)).alias("duplicate_rows"),
-            F.min(day).alias("min_date"),
-            F.max(day).alias("max_date"),
-        )
-        .drop(_COUNT)
-    )
-    return checked, observation
-
-
-def observed_problems(
-    observation: Observation, *, start: Optional[dt.date] = None, end: Optional[dt.date] = None
-) -> bool:
-    """Whether the observed write saw a null key, a duplicate or a date outside the range."""
-    stats = observation.get
-    low, high = stats.get("min_date"), stats.get("max_date")
-    outside = low is not None and (
-        (start is not None and dt.date.fromisoformat(str(low)) < start)
-        or (end is not None and dt.date.fromisoformat(str(high)) > end)
-    )
-    return bool(stats["null_rows"] or stats["duplicate_rows"] or outside)

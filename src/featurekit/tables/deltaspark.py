@@ -31,7 +31,6 @@ from featurekit.tables.engine import (
     check_commit_args,
     check_partition_filters,
     evolve_schema,
-    layout,
     partition_predicate,
 )
 
@@ -160,18 +159,11 @@ class DeltaSparkEngine(TableEngine):
         found = log.where(F.col("txn.appId") == app_id).agg(F.max("txn.version")).first()
         return None if found is None or found[0] is None else int(found[0])
 
-    def stage(
-        self,
-        df: DataFrame,
-        path: str,
-        *,
-        partition_by: Sequence[str] = (),
-        laid_out: bool = False,
-    ) -> Staged:
+    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
         stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
-        if not laid_out:
-            df = layout(df, partition_by)
+        if partition_by:  # one file per partition value, not one per task and value
+            df = df.repartition(*partition_by)
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)

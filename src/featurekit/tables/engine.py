@@ -133,16 +133,7 @@ class TableEngine(ABC):
         """
 
     @abstractmethod
-    def stage(
-        self,
-        df: DataFrame,
-        path: str,
-        *,
-        partition_by: Sequence[str] = (),
-        laid_out: bool = False,
-    ) -> Staged:
-        """Write ``df`` as parquet under the table's staging area. ``laid_out``: ``df``
-        is already ``layout(df, partition_by)`` (maybe sorted further within)."""
+    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged: ...
 
     @abstractmethod
     def commit(
@@ -189,12 +180,6 @@ class TableEngine(ABC):
     def _already_committed(self, path: str, txn: Txn) -> bool:
         done = self.txn_version(path, txn.app_id) if self.exists(path) else None
         return done is not None and done >= txn.version
-
-
-def layout(df: DataFrame, partition_by: Sequence[str]) -> DataFrame:
-    """Rows hash-partitioned by the partition columns: one file per partition value,
-    not one per task and value."""
-    return df.repartition(*partition_by) if partition_by else df
 
 
 def check_commit_args(
