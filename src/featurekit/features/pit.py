@@ -198,6 +198,15 @@ def _latest_known(
     )
 
 
+def _spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
+    """(keys, __t) of the spine rows that can match: no null key or time."""
+    from pyspark.sql import functions as F
+
+    return spine.select(*keys, F.col(spine_time).alias("__t")).where(
+        F.col("__t").isNotNull() & ~any_null(keys)
+    )
+
+
 def _small(spine: DataFrame, keys: Sequence[str], spine_time: str) -> bool:
     """Whether Spark estimates the spine's keys and times at most BROADCAST_SPINE_BYTES."""
     narrow = spine.select(*keys, spine_time)
@@ -226,9 +235,7 @@ def _bucketed(
         micros = F.unix_micros(col)
         return ((micros - F.pmod(micros, F.lit(age))) / F.lit(age)).cast("long")
 
-    times = spine.select(*keys, F.col(spine_time).alias("__t")).where(
-        F.col("__t").isNotNull() & ~any_null(keys)
-    )
+    times = _spine_times(spine, keys, spine_time)
     here = bucket(F.col("__t"))
     wanted = times.select(*keys, "__t", F.explode(F.array(here, here - 1)).alias("__b"))
     # ordered by feature time first, then the values: ties resolve as in the sort strategy
@@ -268,9 +275,7 @@ def _interval_latest(
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    times = spine.select(*keys, F.col(spine_time).alias("__t")).where(
-        F.col("__t").isNotNull() & ~any_null(keys)
-    )
+    times = _spine_times(spine, keys, spine_time)
     per_key = Window.partitionBy(*keys)
     # each spine time closes the interval (previous spine time of its key, __t]
     spans = times.select(
