@@ -92,6 +92,21 @@ def assert_matches(spark, actual, ref, names):
     assert actual.columns == ["user_id", "feature_date", *names]
 
 
+def assert_range_matches(spark, rows, windows, start, end, keys="user_id"):
+    """windowed_aggregates over [start, end] equals the pandas reference on ``rows``."""
+    actual = windowed_aggregates(
+        spark.createDataFrame(rows, SCHEMA),
+        keys=keys,
+        timestamp="ts",
+        aggregations=AGGS,
+        windows=[f"{n}d" for n in windows],
+        start=start,
+        end=end,
+    )
+    ref, names = reference_df(spark, rows, windows, start=start, end=end)
+    assert_matches(spark, actual, ref, names)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_events_match_reference(spark, seed):
@@ -113,20 +128,8 @@ def test_random_events_match_reference(spark, seed):
 
 @pytest.mark.slow
 def test_date_range_matches_reference_and_reads_lookback(spark):
-    rows = random_events(3, days=20)
-    df = spark.createDataFrame(rows, SCHEMA)
     start, end = dt.date(2026, 1, 8), dt.date(2026, 1, 25)  # end past the last event
-    actual = windowed_aggregates(
-        df,
-        keys=["user_id"],
-        timestamp="ts",
-        aggregations=AGGS,
-        windows=["2d", "7d"],
-        start=start,
-        end=end,
-    )
-    ref, names = reference_df(spark, rows, [2, 7], start=start, end=end)
-    assert_matches(spark, actual, ref, names)
+    assert_range_matches(spark, random_events(3, days=20), [2, 7], start, end, keys=["user_id"])
 
 
 @pytest.mark.parametrize(
@@ -139,19 +142,7 @@ def test_date_range_matches_reference_and_reads_lookback(spark):
 )
 def test_few_dates_grouped_path_matches_reference(spark, start, end):
     assert (end - start).days < FEW_DATES  # combined by one groupBy, not the window spec
-    rows = random_events(4, days=20, n=200)
-    df = spark.createDataFrame(rows, SCHEMA)
-    actual = windowed_aggregates(
-        df,
-        keys="user_id",
-        timestamp="ts",
-        aggregations=AGGS,
-        windows=["1d", "3d", "7d"],
-        start=start,
-        end=end,
-    )
-    ref, names = reference_df(spark, rows, [1, 3, 7], start=start, end=end)
-    assert_matches(spark, actual, ref, names)
+    assert_range_matches(spark, random_events(4, days=20, n=200), [1, 3, 7], start, end)
 
 
 def test_midnight_belongs_to_its_own_day(spark):

@@ -126,10 +126,12 @@ class Runtime:
         if isinstance(inp, (TableInput, DeltaInput)):
             if isinstance(inp, TableInput):
                 location = self.warehouse.resolve(self.catalog.get(inp.name).location)
+                kind = "table"
             else:
                 location = self.warehouse.resolve(inp.path)
                 if not self.engine.exists(location):
                     raise TableNotFoundError(f"Input {name!r}: no Delta table at {inp.path}.")
+                kind = "delta"
             # one snapshot: the version recorded is the version read
             info = self.engine.describe(location)
             df = self.engine.read(
@@ -139,7 +141,6 @@ class Runtime:
                 partitions=date_partitions(inp, ctx, info),
             )
             version: Optional[int] = info.version
-            kind = "table" if isinstance(inp, TableInput) else "delta"
         else:
             df, version, kind = self._read_files(name, inp), None, inp.format
         df = prune_dates(df, inp, ctx)
