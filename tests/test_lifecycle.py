@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from featurekit import DeltaInput, FeatureJob, FeatureTable, JobContext, Param, TableInput
 from featurekit.errors import ConfigError, OutputContractError, TableNotFoundError
+from featurekit.features import Agg, windowed_aggregates
 from featurekit.runtime.local import LocalRuntime
 
 EVENTS = "user_id string, event_time timestamp, amount double"
@@ -79,6 +80,58 @@ class NoRows(DailySpend):
 
     def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
         return DailySpend.transform(self, ctx, events).limit(0)
+
+
+class NullGroup(DailySpend):
+    """A groupBy (proven unique) whose key is null for u1's rows."""
+
+    name = "null_group"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        user = F.when(F.col("user_id") != "u1", F.col("user_id")).alias("user_id")
+        return events.groupBy(user, F.to_date("event_time").alias("feature_date")).agg(
+            F.sum("amount").alias("spend")
+        )
+
+
+class ShiftedGroup(DailySpend):
+    """A groupBy (proven unique) dated the day after its events."""
+
+    name = "shifted_group"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        day = F.date_add(F.to_date("event_time"), 1).alias("feature_date")
+        return events.groupBy("user_id", day).agg(F.sum("amount").alias("spend"))
+
+
+class UnionOfGroups(DailySpend):
+    """Unique rows that no plan analysis can prove unique (a union)."""
+
+    name = "union_of_groups"
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        out = DailySpend.transform(self, ctx, events)
+        return out.where("user_id = 'u1'").unionByName(out.where("user_id != 'u1'"))
+
+
+class Windowed(FeatureJob):
+    name = "windowed_spend"
+    inputs = DailySpend.inputs
+    output = FeatureTable(
+        "features.windowed_spend",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns={"user_id": "string", "feature_date": "date", "spend_2d": "double"},
+    )
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        return windowed_aggregates(
+            events,
+            keys="user_id",
+            timestamp="event_time",
+            aggregations=[Agg.sum("spend", "amount")],
+            windows=["2d"],
+        )
 
 
 class WrongType(DailySpend):
@@ -191,6 +244,56 @@ def test_empty_output_passes_the_row_checks(runtime: LocalRuntime) -> None:
     assert record.output is not None
     assert record.output.rows_written == 0
     assert read_output(runtime).count() == 0
+
+
+def forbid_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import featurekit.lifecycle as lifecycle
+
+    def read_back(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the staged rows were read back")
+
+    monkeypatch.setattr(lifecycle, "check_rows", read_back)
+
+
+@pytest.mark.parametrize("job", [DailySpend, Windowed])
+def test_outputs_proven_unique_are_checked_during_the_write(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, job: type[FeatureJob]
+) -> None:
+    forbid_read_back(monkeypatch)
+    record = job().run(runtime, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 3))
+    assert record.output is not None
+    assert (record.status, record.output.row_checks) == ("succeeded", "observed")
+    assert read_output(runtime, job.output.name).count() == record.output.rows_written > 0
+
+
+def test_outputs_not_proven_unique_are_read_back(
+    runtime: LocalRuntime, spark: SparkSession
+) -> None:
+    record = UnionOfGroups().run(runtime)
+    assert record.output is not None
+    assert record.output.row_checks == "read back"
+    assert_df_equality(
+        read_output(runtime),
+        spend_table(
+            spark, ("u1", "2024-01-01", 3.0), ("u2", "2024-01-02", 5.0), ("u1", "2024-01-03", 7.0)
+        ),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+
+
+def test_an_observed_null_key_fails_with_the_read_back_message(runtime: LocalRuntime) -> None:
+    with pytest.raises(OutputContractError, match=r"2 rows have a null in \['user_id'"):
+        NullGroup().run(runtime)
+    assert not runtime.engine.exists(runtime.location("features.daily_spend"))
+
+
+def test_an_observed_date_outside_the_range_fails(runtime: LocalRuntime) -> None:
+    DailySpend().run(runtime)
+    day = dt.date(2024, 1, 2)
+    with pytest.raises(OutputContractError, match=r"spans 2024-01-03\.\.2024-01-03, outside"):
+        ShiftedGroup().run(runtime, start=day, end=day)
+    assert runtime.engine.version(runtime.location("features.daily_spend")) == 0
 
 
 def test_declared_types_are_enforced(runtime: LocalRuntime) -> None:

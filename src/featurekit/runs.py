@@ -37,6 +37,9 @@ class OutputRecord:
     rows_written: int = 0
     files: int = 0
     skipped: bool = False
+    # how the row checks ran: "observed" (counted during the write, uniqueness proven
+    # from the plan) or "read back" (one aggregation over the staged rows)
+    row_checks: Optional[str] = None
 
 
 @dataclass

@@ -1,22 +1,31 @@
 """Checks of a job's output against its FeatureTable declaration.
 
-``check_columns`` needs only the schema (no Spark job); ``check_rows`` runs one
-aggregation over the staged rows: null keys, duplicate keys per date, and dates
-outside the run's range.
+``check_columns`` needs only the schema (no Spark job). The row checks are null
+keys, duplicate keys per date, and dates outside the run's range:
+
+* ``check_rows`` runs one aggregation over the staged rows (a shuffle of every row);
+* when the output's plan proves the keys unique per date (``featurekit.plans``:
+  a groupBy on them, or ``windowed_aggregates``), ``observe_rows`` counts the rest
+  during the write itself, in the same pass, and ``check_rows`` only runs to name
+  examples when an observed check fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from functools import reduce
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, Observation
     from pyspark.sql.types import StructType
+
+# Seconds to wait, after the write, for Spark to deliver the observed row checks.
+OBSERVATION_TIMEOUT_S = 60.0
 
 
 def check_columns(schema: StructType, table: FeatureTable) -> None:
@@ -87,3 +96,63 @@ def check_rows(
             + "; ".join(problems)
             + ". Nothing was committed."
         )
+
+
+def _observed(observation: Observation, timeout: float) -> dict[str, Any]:
+    """The observed metrics, or {} when Spark has not delivered them within ``timeout``.
+
+    Spark posts them from its listener bus just after the action; ``Observation.get``
+    would wait forever for an action that did not report them.
+    """
+    got: dict[str, Any] = {}
+
+    def wait() -> None:
+        got.update(observation.get)
+
+    waiter = threading.Thread(target=wait, name="featurekit-observation", daemon=True)
+    waiter.start()
+    waiter.join(timeout)
+    return dict(got) if not waiter.is_alive() else {}
+
+
+def observe_rows(df: DataFrame, table: FeatureTable) -> tuple[DataFrame, Observation]:
+    """``df`` with its null keys and date range counted by the action that runs it
+    (the staged write). Duplicates are not counted: only for outputs proven unique."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    group = [*table.keys, table.date_column]
+    any_null = reduce(lambda a, b: a | b, [F.col(c).isNull() for c in group])
+    day = F.to_date(table.date_column).cast("string")
+    observation = Observation("featurekit_row_checks")
+    observed = df.observe(
+        observation,
+        F.coalesce(F.sum(F.when(any_null, 1)), F.lit(0)).alias("null_rows"),
+        F.min(day).alias("min_date"),
+        F.max(day).alias("max_date"),
+    )
+    return observed, observation
+
+
+def observed_problems(
+    observation: Observation,
+    *,
+    start: Optional[dt.date] = None,
+    end: Optional[dt.date] = None,
+    timeout: float = OBSERVATION_TIMEOUT_S,
+) -> bool:
+    """Whether the observed rows had a null key or date, or a date outside [start, end].
+
+    Also True when there is nothing to read (an output Spark proved empty runs no
+    query to observe) or it does not arrive within ``timeout`` seconds of the write:
+    then ``check_rows`` decides.
+    """
+    stats = _observed(observation, timeout)
+    if not stats:
+        return True
+    low, high = stats.get("min_date"), stats.get("max_date")
+    outside = low is not None and (
+        (start is not None and dt.date.fromisoformat(str(low)) < start)
+        or (end is not None and dt.date.fromisoformat(str(high)) > end)
+    )
+    return bool(stats["null_rows"] or outside)

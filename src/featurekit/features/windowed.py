@@ -28,6 +28,7 @@ from featurekit.features._checks import (
 )
 from featurekit.features.aggs import NUMERIC_KINDS, STATES, Agg, parse_window, window_label
 from featurekit.features.dates import DateLike, as_date, unix_day
+from featurekit.plans import mark_unique, unique_on
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -195,7 +196,12 @@ def combine_windows(
     if first is not None and last is not None and 0 <= (last - first).days < FEW_DATES:
         return _grouped_values(partials, keys, date_column, aggs, days, first, last)
     rows = _feature_grid(partials, keys, date_column, states, max(days), first, last)
-    return _window_values(rows, keys, aggs, days, first)
+    out = _window_values(rows, keys, aggs, days, first)
+    if unique_on(partials, [*keys, date_column]):
+        # each partial row spreads to the dates up to its key's next partial day, so
+        # unique partials give unique feature rows (Spark cannot see it past the explode)
+        mark_unique(out, [*keys, FEATURE_DATE])
+    return out
 
 
 def _grouped_values(

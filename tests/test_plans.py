@@ -1,0 +1,99 @@
+"""unique_on: what a plan proves about duplicate keys, and what it must never claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from featurekit.features import Agg, combine_windows, daily_partials, windowed_aggregates
+from featurekit.plans import mark_unique, unique_on
+
+KEYS = ["user_id", "feature_date"]
+
+
+@pytest.fixture
+def events(spark: SparkSession) -> DataFrame:
+    rows = [
+        ("u1", dt.datetime(2024, 1, 1, 9), 1.0),
+        ("u1", dt.datetime(2024, 1, 1, 10), 2.0),
+        ("u2", dt.datetime(2024, 1, 3, 9), 3.0),
+    ]
+    return spark.createDataFrame(rows, "user_id string, ts timestamp, amount double")
+
+
+def grouped(events: DataFrame) -> DataFrame:
+    return events.groupBy("user_id", F.to_date("ts").alias("feature_date")).agg(
+        F.sum("amount").alias("spend")
+    )
+
+
+def windowed(events: DataFrame) -> DataFrame:
+    return windowed_aggregates(
+        events, keys="user_id", timestamp="ts", aggregations=[Agg.count("n")], windows=["1d", "3d"]
+    )
+
+
+def test_spark_proves_a_group_by_and_what_keeps_its_keys(events: DataFrame) -> None:
+    out = grouped(events)
+    assert unique_on(out, KEYS)
+    renamed = out.where("spend > 1").withColumnRenamed("user_id", "u")
+    assert unique_on(renamed, ["u", "feature_date"])
+    assert unique_on(out, [*KEYS, "spend"])  # a superset of unique columns
+    assert not unique_on(out, ["user_id"])  # one row per user and date, not per user
+
+
+def test_raw_rows_and_row_adding_plans_are_not_proven(events: DataFrame) -> None:
+    out = grouped(events)
+    assert not unique_on(events, ["user_id", "ts"])
+    assert not unique_on(out.unionByName(out), KEYS)
+    assert not unique_on(out.withColumn("x", F.explode(F.array(F.lit(1), F.lit(2)))), KEYS)
+    joined = out.join(events.select("user_id"), "user_id")  # one row per matching event
+    assert not unique_on(joined, KEYS)
+    # the key rebuilt from an expression is no longer the grouped column
+    assert not unique_on(out.withColumn("user_id", F.lit("same")), KEYS)
+
+
+def test_windowed_aggregates_are_marked_unique(events: DataFrame) -> None:
+    out = windowed(events)
+    assert out.groupBy(*KEYS).count().where("count > 1").count() == 0
+    assert unique_on(out, KEYS)
+    assert unique_on(out.where("n_1d > 0").select("feature_date", "user_id", "n_3d"), KEYS)
+    assert not unique_on(out, ["user_id"])
+    assert not unique_on(out.unionByName(out), KEYS)
+
+
+def test_combine_windows_marks_only_unique_partials(events: DataFrame) -> None:
+    kwargs = {"keys": "user_id", "aggregations": [Agg.count("n")]}
+    partials = daily_partials(events, timestamp="ts", **kwargs)
+    assert unique_on(combine_windows(partials, windows=["1d", "3d"], **kwargs), KEYS)
+    # stored partials unioned across runs can repeat a (key, day): no claim then
+    twice = partials.unionByName(partials)
+    out = combine_windows(twice, windows=["1d", "3d"], **kwargs)
+    assert out.groupBy(*KEYS).count().where("count > 1").count() > 0
+    assert not unique_on(out, KEYS)
+
+
+def test_a_mark_holds_for_its_own_plan_only(spark: SparkSession) -> None:
+    df = spark.createDataFrame([("a", 1), ("b", 2)], "k string, v int")
+    marked = mark_unique(df.select("k", "v"), ["k"])
+    assert unique_on(marked, ["k"])
+    assert unique_on(marked.where("v > 0"), ["k", "v"])
+    # a union reuses the first side's attributes: same ids, more rows
+    assert not unique_on(marked.unionByName(marked).select("k", "v"), ["k"])
+    assert not unique_on(df, ["k"])  # the marked plan's input is not the marked plan
+    assert not unique_on(df.select("k", "v", F.lit(1).alias("x")), ["k"])
+
+
+def test_marking_an_unknown_column_claims_nothing(spark: SparkSession) -> None:
+    df = spark.createDataFrame([("a", 1)], "k string, v int").select("k", "v")
+    assert not unique_on(mark_unique(df, ["k", "nope"]), ["k"])
+
+
+def test_a_dataframe_without_a_jvm_plan_is_not_proven() -> None:
+    class Remote:  # what a Spark Connect DataFrame looks like here: no _jdf
+        pass
+
+    assert not unique_on(Remote(), ["k"])  # type: ignore[arg-type]
