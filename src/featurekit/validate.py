@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from functools import reduce
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -124,7 +125,8 @@ def observe_rows(df: DataFrame, table: FeatureTable) -> tuple[DataFrame, Observa
     group = [*table.keys, table.date_column]
     any_null = reduce(lambda a, b: a | b, [F.col(c).isNull() for c in group])
     day = F.to_date(table.date_column).cast("string")
-    observation = Observation("featurekit_row_checks")
+    # a name of its own: one plan may not hold two observations of the same name
+    observation = Observation(f"featurekit_row_checks_{uuid.uuid4().hex[:12]}")
     observed = df.observe(
         observation,
         F.coalesce(F.sum(F.when(any_null, 1)), F.lit(0)).alias("null_rows"),
