@@ -8,7 +8,13 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from featurekit.features import Agg, combine_windows, daily_partials, windowed_aggregates
+from featurekit.features import (
+    Agg,
+    combine_windows,
+    daily_partials,
+    merge_partials,
+    windowed_aggregates,
+)
 from featurekit.plans import mark_unique, unique_on
 
 KEYS = ["user_id", "feature_date"]
@@ -74,6 +80,9 @@ def test_combine_windows_marks_only_unique_partials(events: DataFrame) -> None:
     out = combine_windows(twice, windows=["1d", "3d"], **kwargs)
     assert out.groupBy(*KEYS).count().where("count > 1").count() > 0
     assert not unique_on(out, KEYS)
+    # merged again, one row per key and day: proven
+    merged = merge_partials(twice, **kwargs)
+    assert unique_on(combine_windows(merged, windows=["1d", "3d"], **kwargs), KEYS)
 
 
 def test_a_mark_holds_for_its_own_plan_only(spark: SparkSession) -> None:
