@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from functools import reduce
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import OutputContractError
+from featurekit.features._checks import any_null
 from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:
@@ -61,8 +61,9 @@ def check_rows(
     from pyspark.sql import functions as F
 
     group = [*table.keys, table.date_column]
-    any_null = reduce(lambda a, b: a | b, [F.col(c).isNull() for c in group])
-    per_key = df.groupBy(*group).agg(F.count(F.lit(1)).alias("_n"), F.max(any_null).alias("_null"))
+    per_key = df.groupBy(*group).agg(
+        F.count(F.lit(1)).alias("_n"), F.max(any_null(group)).alias("_null")
+    )
     stats = per_key.agg(
         F.coalesce(F.sum(F.when(F.col("_null"), F.col("_n"))), F.lit(0)).alias("null_rows"),
         F.coalesce(F.sum(F.when(F.col("_n") > 1, 1)), F.lit(0)).alias("dup_groups"),
@@ -123,13 +124,12 @@ def observe_rows(df: DataFrame, table: FeatureTable) -> tuple[DataFrame, Observa
     from pyspark.sql import functions as F
 
     group = [*table.keys, table.date_column]
-    any_null = reduce(lambda a, b: a | b, [F.col(c).isNull() for c in group])
     day = F.to_date(table.date_column).cast("string")
     # a name of its own: one plan may not hold two observations of the same name
     observation = Observation(f"featurekit_row_checks_{uuid.uuid4().hex[:12]}")
     observed = df.observe(
         observation,
-        F.coalesce(F.sum(F.when(any_null, 1)), F.lit(0)).alias("null_rows"),
+        F.coalesce(F.sum(F.when(any_null(group), 1)), F.lit(0)).alias("null_rows"),
         F.min(day).alias("min_date"),
         F.max(day).alias("max_date"),
     )
