@@ -83,11 +83,7 @@ def check_rows(
         problems.append(
             f"{stats['dup_groups']} key/date combinations appear more than once, e.g. {examples}"
         )
-    outside = stats["min_date"] is not None and (
-        (start is not None and stats["min_date"] < start)
-        or (end is not None and stats["max_date"] > end)
-    )
-    if outside:
+    if _outside(stats["min_date"], stats["max_date"], start, end):
         problems.append(
             f"{table.date_column} spans {stats['min_date']}..{stats['max_date']}, "
             f"outside the run's range {start}..{end}"
@@ -98,6 +94,18 @@ def check_rows(
             + "; ".join(problems)
             + ". Nothing was committed."
         )
+
+
+def _outside(
+    low: Optional[dt.date],
+    high: Optional[dt.date],
+    start: Optional[dt.date],
+    end: Optional[dt.date],
+) -> bool:
+    """Whether rows dated ``low..high`` (None: no rows) reach outside [start, end]."""
+    return low is not None and (
+        (start is not None and low < start) or (end is not None and high is not None and high > end)
+    )
 
 
 def _observed(observation: Observation, timeout: float) -> dict[str, Any]:
@@ -152,9 +160,8 @@ def observed_problems(
     stats = _observed(observation, timeout)
     if not stats:
         return True
-    low, high = stats.get("min_date"), stats.get("max_date")
-    outside = low is not None and (
-        (start is not None and dt.date.fromisoformat(str(low)) < start)
-        or (end is not None and dt.date.fromisoformat(str(high)) > end)
+    low, high = (
+        None if stats.get(k) is None else dt.date.fromisoformat(str(stats[k]))
+        for k in ("min_date", "max_date")
     )
-    return bool(stats["null_rows"] or outside)
+    return bool(stats["null_rows"]) or _outside(low, high, start, end)
