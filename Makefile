@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Python source folders that exist in this checkout.
 PY_DIRS := $(wildcard src jobs entrypoints tests benchmarks)
 
-.PHONY: install demo test test-fast lint format bench conformance hadolint clean
+.PHONY: install demo test test-fast lint format bench bench-pit-floor conformance hadolint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ BENCH_INCREMENTAL_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_features $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_incremental.py $(BENCH_INCREMENTAL_ARGS)
+
+# (b)'s floor: a one-scan point-in-time join's pieces, timed next to the full joins
+bench-pit-floor: $(STAMP)
+	$(BIN)/python -m benchmarks.pit_floor $(PIT_FLOOR_ARGS)
 
 clean:
 	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache

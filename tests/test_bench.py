@@ -60,3 +60,26 @@ def test_incremental_benchmark_matches_the_full_recompute(tmp_path: Path) -> Non
     result = json.loads(out.read_text())
     assert result["rows_differing"] == 0
     assert result["output_rows"] > 0
+
+
+def test_pit_floor_runs_every_piece_and_the_joins_agree(tmp_path: Path) -> None:
+    run(
+        "-m",
+        "benchmarks.pit_floor",
+        *("--rows", "1200", "--users", "60", "--repeats", "3", "--partitions", "2"),
+        *("--driver-memory", "1g", "--data-dir", str(tmp_path / "data")),
+        *("--out", str(tmp_path / "out")),
+    )
+    (report_path,) = (tmp_path / "out").glob("pit_floor_*.json")
+    report = json.loads(report_path.read_text())
+    assert report["joins_agree"]
+    assert report["results"]["featurekit"][0] == 60  # one row per label
+    assert set(report["median_s"]) == {
+        "join_rownumber",
+        "featurekit",
+        "scan_all",
+        "scan_keys_time",
+        "match",
+        "match_hash_agg",
+        "match_sort_agg",
+    }

@@ -1,0 +1,157 @@
+"""What a one-scan point-in-time join could cost at best: (b)'s floor, measured in parts.
+
+Each method runs one piece of the work an as-of join of the 10M-row daily feature table
+must do, on the same data and session as ``bench_features`` (b), next to
+``point_in_time_join`` and the join + ROW_NUMBER baseline. The pieces are lower bounds,
+not joins: none of them carries a value over an interval without feature rows or
+assembles the spine's rows.
+
+* ``scan_all`` / ``scan_keys_time``: read the feature rows and discard them.
+* ``match``: the cheapest exact match known: each key's sorted spine times broadcast as
+  one row, each feature row binary-searched into the interval between two spine times.
+* ``match_hash_agg``: ``match``, then each interval's latest row by a hash aggregate
+  (``max_by`` per column: fast, but which of two rows at the same time wins is not
+  defined, so it is not a valid tie rule).
+* ``match_sort_agg``: ``match``, then each interval's greatest (time, values) row: the
+  deterministic tie rule; Spark sorts, as it has no hash aggregate over a struct.
+
+    python -m benchmarks.pit_floor --rows 10000000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from benchmarks import baselines, data
+from benchmarks.bench_features import checksum, compare, ensure_parquet
+from featurekit.features import point_in_time_join
+from featurekit.runtime.local import LocalConfig, build_session
+
+ROOT = Path(__file__).resolve().parent
+KEY = "user_id"
+# spine times per key searched by ``match`` (keys with more are left out of the floor)
+MAX_TIMES = 64
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=10_000_000, help="feature rows")
+    p.add_argument("--users", type=int, default=100_000)
+    p.add_argument("--feature-columns", type=int, default=5)
+    p.add_argument("--labels-ratio", type=float, default=0.05)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--driver-memory", default="6g")
+    p.add_argument("--partitions", type=int, default=8)
+    p.add_argument("--data-dir", default=str(ROOT / ".data"))
+    p.add_argument("--out", default=str(ROOT / "results"))
+    args = p.parse_args(argv)
+    if args.repeats < 3:
+        p.error("--repeats must be at least 3 (medians of three or more runs)")
+    return args
+
+
+def discard(df: DataFrame) -> None:
+    """Run the whole plan, keep nothing."""
+    df.write.format("noop").mode("overwrite").save()
+
+
+def matched(spine: DataFrame, features: DataFrame) -> DataFrame:
+    """Feature rows with ``__i``: how many of their key's spine times are earlier."""
+    times = spine.where(F.col("label_time").isNotNull())
+    per_key = times.groupBy(KEY).agg(F.array_sort(F.collect_set("label_time")).alias("__ts"))
+    per_key = per_key.select(
+        KEY, "__ts", F.size("__ts").alias("__n"), F.element_at("__ts", -1).alias("__last")
+    ).where(F.col("__n") <= MAX_TIMES)
+    ft = F.col("feature_ts")
+    rows = features.join(F.broadcast(per_key), KEY).where(ft <= F.col("__last"))
+    # binary search, one projection per halving step (nested in one expression, the
+    # search would be copied into every branch)
+    rows = rows.withColumn("__i", F.lit(0))
+    step = MAX_TIMES
+    while step >= 1:
+        probe: Column = F.col("__i") + F.lit(step)
+        earlier = F.when(probe <= F.col("__n"), F.element_at("__ts", probe) < ft)
+        rows = rows.withColumn("__i", F.when(earlier, probe).otherwise(F.col("__i")))
+        step //= 2
+    return rows.drop("__ts", "__n", "__last")
+
+
+def methods(
+    spark: SparkSession, feats: Path, labels: Path, columns: list[str]
+) -> dict[str, Callable[[], Any]]:
+    def f() -> DataFrame:
+        return spark.read.parquet(str(feats))
+
+    def s() -> DataFrame:
+        return spark.read.parquet(str(labels))
+
+    ft = F.col("feature_ts")
+    value = F.struct(ft.alias("__ft"), F.struct(*columns).alias("__f"))
+    return {
+        "join_rownumber": lambda: checksum(baselines.join_rownumber_pit(s(), f())),
+        "featurekit": lambda: checksum(
+            point_in_time_join(
+                s(), f(), keys=KEY, spine_time="label_time", feature_time="feature_ts"
+            )
+        ),
+        "scan_all": lambda: discard(f()),
+        "scan_keys_time": lambda: discard(f().select(KEY, "feature_ts")),
+        "match": lambda: discard(matched(s(), f())),
+        "match_hash_agg": lambda: discard(
+            matched(s(), f())
+            .groupBy(KEY, "__i")
+            .agg(F.max(ft), *[F.max_by(c, ft) for c in columns])
+        ),
+        "match_sort_agg": lambda: discard(matched(s(), f()).groupBy(KEY, "__i").agg(F.max(value))),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    conf = {"spark.sql.shuffle.partitions": str(args.partitions)}
+    spark = build_session(LocalConfig(driver_memory=args.driver_memory, spark_conf=conf))
+    base = Path(args.data_dir)
+    feats = ensure_parquet(
+        spark,
+        base / f"features_{args.rows}_u{args.users}_c{args.feature_columns}",
+        lambda: data.daily_features(
+            spark, rows=args.rows, users=args.users, columns=args.feature_columns
+        ),
+    )
+    history = max(1, args.rows // args.users)
+    n_labels = max(1, int(args.rows * args.labels_ratio))
+    labels = ensure_parquet(
+        spark,
+        base / f"labels_{n_labels}_u{args.users}_d{history}",
+        lambda: data.labels(spark, n=n_labels, users=args.users, days=history),
+    )
+    columns = [c for c in spark.read.parquet(str(feats)).columns if c != KEY]
+    result = compare(
+        spark, methods(spark, feats, labels, columns), args.repeats, f"b floor {args.rows:,}"
+    )
+    medians = result["median_s"]
+    baseline = medians["join_rownumber"]
+    result["baseline_over"] = {m: round(baseline / t, 2) for m, t in medians.items() if t}
+    result["joins_agree"] = result["results"]["join_rownumber"] == result["results"]["featurekit"]
+    print("\n| method | median s | join + ROW_NUMBER / method |\n|---|---|---|")
+    for m, t in medians.items():
+        print(f"| {m} | {t:.2f} | {result['baseline_over'][m]:.2f}x |")
+    print(f"\nfeaturekit and the baseline agree: {result['joins_agree']}")
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(args.out) / f"pit_floor_{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"config": vars(args), **result}, indent=2, default=str))
+    print(f"written: {path}")
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
