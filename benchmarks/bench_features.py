@@ -48,7 +48,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=5_000_000)
     p.add_argument("--users", type=int, default=100_000)
     p.add_argument("--days", type=int, default=90)
-    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pit-sizes", default="1000000,3000000,10000000", help="feature rows")
     p.add_argument(
         "--feature-columns", type=int, default=5, help="(b) value columns per feature row"
@@ -66,6 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="days: (b) also compares point_in_time_join(max_age=...) with the join + TTL",
     )
     p.add_argument("--only", default="a,b,c", help="comparisons to run: a,b,c")
+    return parse_session_args(p, argv)
+
+
+def parse_session_args(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Add the flags every benchmark shares (repeats, Spark session, paths) and parse."""
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--driver-memory", default="6g")
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--data-dir", default=str(ROOT / ".data"))
@@ -74,6 +79,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.repeats < 3:
         p.error("--repeats must be at least 3 (medians of three or more runs)")
     return args
+
+
+def session(args: argparse.Namespace) -> SparkSession:
+    conf = {"spark.sql.shuffle.partitions": str(args.partitions)}
+    return build_session(LocalConfig(driver_memory=args.driver_memory, spark_conf=conf))
 
 
 # -- measuring ------------------------------------------------------------------------
@@ -175,27 +185,9 @@ def windowed_comparison(
 
 
 def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) -> dict[str, Any]:
-    users = args.users
     out: dict[str, Any] = {"sizes": {}}
     for size in [int(s) for s in args.pit_sizes.split(",") if s]:
-        feats = ensure_parquet(
-            spark,
-            base / f"features_{size}_u{users}_c{args.feature_columns}",
-            lambda size=size: data.daily_features(
-                spark, rows=size, users=users, columns=args.feature_columns
-            ),
-        )
-        # labels spread over the same days as the features, as many as ratio x feature rows:
-        # a longer history means more labels per user and more earlier rows per label
-        history = max(1, size // users)
-        n_labels = max(1, int(size * args.labels_ratio))
-        labels_path = ensure_parquet(
-            spark,
-            base / f"labels_{n_labels}_u{users}_d{history}",
-            lambda history=history, n_labels=n_labels: data.labels(
-                spark, n=n_labels, users=users, days=history
-            ),
-        )
+        feats, labels_path = pit_inputs(spark, args, base, size)
 
         def spine(path: Path = labels_path) -> DataFrame:
             return spark.read.parquet(str(path))
@@ -242,6 +234,30 @@ def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) ->
     return out
 
 
+def pit_inputs(
+    spark: SparkSession, args: argparse.Namespace, base: Path, rows: int
+) -> tuple[Path, Path]:
+    """(daily feature rows, labels) parquet paths for (b), generated on first use.
+
+    Labels spread over the same days as the features, as many as ``labels_ratio`` x
+    feature rows: a longer history means more labels per user and more earlier rows
+    per label."""
+    users = args.users
+    feats = ensure_parquet(
+        spark,
+        base / f"features_{rows}_u{users}_c{args.feature_columns}",
+        lambda: data.daily_features(spark, rows=rows, users=users, columns=args.feature_columns),
+    )
+    history = max(1, rows // users)
+    n_labels = max(1, int(rows * args.labels_ratio))
+    labels = ensure_parquet(
+        spark,
+        base / f"labels_{n_labels}_u{users}_d{history}",
+        lambda: data.labels(spark, n=n_labels, users=users, days=history),
+    )
+    return feats, labels
+
+
 def growth(sizes: dict[str, Any]) -> dict[str, Any]:
     """Time growth of each method relative to n log n growth from the smallest size."""
     ns = sorted(int(n) for n in sizes)
@@ -264,8 +280,7 @@ def growth(sizes: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    conf = {"spark.sql.shuffle.partitions": str(args.partitions)}
-    spark = build_session(LocalConfig(driver_memory=args.driver_memory, spark_conf=conf))
+    spark = session(args)
     base = Path(args.data_dir)
     events_path = ensure_parquet(
         spark,

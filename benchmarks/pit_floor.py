@@ -29,12 +29,10 @@ from typing import Any, Callable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from benchmarks import baselines, data
-from benchmarks.bench_features import checksum, compare, ensure_parquet
+from benchmarks import baselines
+from benchmarks.bench_features import checksum, compare, parse_session_args, pit_inputs, session
 from featurekit.features import point_in_time_join
-from featurekit.runtime.local import LocalConfig, build_session
 
-ROOT = Path(__file__).resolve().parent
 KEY = "user_id"
 # spine times per key searched by ``match`` (keys with more are left out of the floor)
 MAX_TIMES = 64
@@ -46,15 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--users", type=int, default=100_000)
     p.add_argument("--feature-columns", type=int, default=5)
     p.add_argument("--labels-ratio", type=float, default=0.05)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--driver-memory", default="6g")
-    p.add_argument("--partitions", type=int, default=8)
-    p.add_argument("--data-dir", default=str(ROOT / ".data"))
-    p.add_argument("--out", default=str(ROOT / "results"))
-    args = p.parse_args(argv)
-    if args.repeats < 3:
-        p.error("--repeats must be at least 3 (medians of three or more runs)")
-    return args
+    return parse_session_args(p, argv)
 
 
 def discard(df: DataFrame) -> None:
@@ -115,23 +105,8 @@ def methods(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    conf = {"spark.sql.shuffle.partitions": str(args.partitions)}
-    spark = build_session(LocalConfig(driver_memory=args.driver_memory, spark_conf=conf))
-    base = Path(args.data_dir)
-    feats = ensure_parquet(
-        spark,
-        base / f"features_{args.rows}_u{args.users}_c{args.feature_columns}",
-        lambda: data.daily_features(
-            spark, rows=args.rows, users=args.users, columns=args.feature_columns
-        ),
-    )
-    history = max(1, args.rows // args.users)
-    n_labels = max(1, int(args.rows * args.labels_ratio))
-    labels = ensure_parquet(
-        spark,
-        base / f"labels_{n_labels}_u{args.users}_d{history}",
-        lambda: data.labels(spark, n=n_labels, users=args.users, days=history),
-    )
+    spark = session(args)
+    feats, labels = pit_inputs(spark, args, Path(args.data_dir), args.rows)
     columns = [c for c in spark.read.parquet(str(feats)).columns if c != KEY]
     result = compare(
         spark, methods(spark, feats, labels, columns), args.repeats, f"b floor {args.rows:,}"
