@@ -46,9 +46,22 @@ AGGS = [
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=5_000_000)
-    p.add_argument("--users", type=int, default=100_000)
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--pit-sizes", default="1000000,3000000,10000000", help="feature rows")
+    add_pit_input_args(p)
+    p.add_argument(
+        "--pit-max-age",
+        type=int,
+        default=7,
+        help="days: (b) also compares point_in_time_join(max_age=...) with the join + TTL",
+    )
+    p.add_argument("--only", default="a,b,c", help="comparisons to run: a,b,c")
+    return parse_session_args(p, argv)
+
+
+def add_pit_input_args(p: argparse.ArgumentParser) -> None:
+    """The flags ``pit_inputs`` reads (here ``--users`` also sizes the events of (a))."""
+    p.add_argument("--users", type=int, default=100_000)
     p.add_argument(
         "--feature-columns", type=int, default=5, help="(b) value columns per feature row"
     )
@@ -58,14 +71,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.05,
         help="point-in-time spine rows per feature row (labels grow with the history)",
     )
-    p.add_argument(
-        "--pit-max-age",
-        type=int,
-        default=7,
-        help="days: (b) also compares point_in_time_join(max_age=...) with the join + TTL",
-    )
-    p.add_argument("--only", default="a,b,c", help="comparisons to run: a,b,c")
-    return parse_session_args(p, argv)
 
 
 def parse_session_args(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:

@@ -30,7 +30,14 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from benchmarks import baselines
-from benchmarks.bench_features import checksum, compare, parse_session_args, pit_inputs, session
+from benchmarks.bench_features import (
+    add_pit_input_args,
+    checksum,
+    compare,
+    parse_session_args,
+    pit_inputs,
+    session,
+)
 from featurekit.features import point_in_time_join
 
 KEY = "user_id"
@@ -41,9 +48,7 @@ MAX_TIMES = 64
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=10_000_000, help="feature rows")
-    p.add_argument("--users", type=int, default=100_000)
-    p.add_argument("--feature-columns", type=int, default=5)
-    p.add_argument("--labels-ratio", type=float, default=0.05)
+    add_pit_input_args(p)
     return parse_session_args(p, argv)
 
 
