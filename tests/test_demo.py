@@ -1,12 +1,17 @@
-"""The demo generator is deterministic and produces the documented shapes."""
+"""The demo generator is deterministic and produces the documented shapes; the demo's
+tables are the same on Spark 3.5 and Spark 4."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from chispa import assert_df_equality
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -69,3 +74,43 @@ def test_demo_builds_every_demo_table(spark: SparkSession, warehouse: Path) -> N
     assert all(r.status == "succeeded" for r in records)
     names = {e.name for e in runtime.catalog.list()}
     assert {"raw.events", "raw.labels", "features.user_activity_daily"} <= names
+
+
+OTHER_PYTHON = os.environ.get("FEATUREKIT_OTHER_PYTHON")
+
+
+def table_rows(warehouse: Path, name: str) -> pd.DataFrame:
+    """A demo table's rows in one canonical order (delta-rs reads it: no Spark involved)."""
+    rows = DeltaTable(str(warehouse / name.replace(".", "/"))).to_pandas()
+    columns = sorted(rows.columns)
+    return rows[columns].sort_values(columns).reset_index(drop=True)
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    not OTHER_PYTHON,
+    reason="FEATUREKIT_OTHER_PYTHON (a venv with another pyspark) unset; make test-spark4 sets it",
+)
+def test_demo_tables_are_identical_on_another_spark_version(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    assert OTHER_PYTHON
+    version = subprocess.run(
+        [OTHER_PYTHON, "-c", "import pyspark; print(pyspark.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version.split(".")[0] != spark.version.split(".")[0], (version, spark.version)
+    here, there = tmp_path / "here", tmp_path / "there"
+    runtime = LocalRuntime(LocalConfig(warehouse=str(here), quiet=True), spark=spark)
+    run_demo(runtime, users=30, days=9, seed=5)
+    args = ["--users", "30", "--days", "9", "--seed", "5", "--quiet", "--warehouse", str(there)]
+    done = subprocess.run(
+        [OTHER_PYTHON, "-m", "featurekit", "demo", *args], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("features.user_activity_daily", "features.training_set"):
+        ours = table_rows(here, name)
+        assert len(ours) > 0, name
+        pd.testing.assert_frame_equal(ours, table_rows(there, name), obj=f"{name} ({version})")

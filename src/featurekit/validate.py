@@ -153,9 +153,9 @@ def observed_problems(
 ) -> bool:
     """Whether the observed rows had a null key or date, or a date outside [start, end].
 
-    Also True when there is nothing to read (an output Spark proved empty runs no
-    query to observe) or it does not arrive within ``timeout`` seconds of the write:
-    then ``check_rows`` decides.
+    Also True when there is nothing to read (on Spark 3.5 an output Spark proved
+    empty runs no query to observe; Spark 4 reports it) or it does not arrive within
+    ``timeout`` seconds of the write: then ``check_rows`` decides.
     """
     stats = _observed(observation, timeout)
     if not stats:

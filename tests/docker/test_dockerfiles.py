@@ -93,9 +93,10 @@ def test_local_image_has_python_311_java_17_and_the_delta_jars() -> None:
     jars = df.envs["FEATUREKIT_DELTA_JARS"].split(",")
     assert any("delta-spark_2.12-" in j for j in jars)
     assert any("delta-storage-" in j for j in jars)
-    # Delta 3.3.x is the line built for Spark 3.5, which the [local] extra pins.
+    # Delta 3.3.x is the line built for Spark 3.5, which the image pins next to [local].
     assert df.args["DELTA_VERSION"].startswith("3.3.")
-    assert "pyspark>=3.5.3,<3.6" in (ROOT / "pyproject.toml").read_text()
+    assert df.args["PYSPARK"] == "pyspark>=3.5.3,<3.6"
+    assert '".[${EXTRAS}]" "${PYSPARK}"' in run
 
 
 def test_compose_has_demo_and_test_services_built_from_these_files() -> None:
