@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 # (Glue 6.0 runs 4.1, EMR 8 runs 4.0) in a second venv: make test-spark4.
 SPARK35 := pyspark>=3.5.3,<3.6
 SPARK4 ?= 4.1.*
+# Glue 6.0 pairs Spark 4.1 with Python 3.13 (and AWSGlueDataplanePython 6.0.0): use a
+# Python 3.13 for .venv-spark4 when one runs (on PATH or under pyenv), else $(PYTHON).
+PYTHON4 ?= $(firstword $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do "$$p" -c 'import sys; print(sys.executable)' 2>/dev/null && break; done) $(PYTHON))
 SPARK4_TESTS ?= not slow
 VENV4 := .venv-spark4
 STAMP4 := $(VENV4)/.installed
@@ -31,7 +34,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(STAMP4): pyproject.toml
-	$(PYTHON) -m venv $(VENV4)
+	$(PYTHON4) -m venv $(VENV4)
 	$(VENV4)/bin/pip install --quiet --upgrade pip
 	$(VENV4)/bin/pip install --quiet -e '.[local,aws,dev,glue]' 'pyspark==$(SPARK4)'
 	$(call java_or_jre,$(VENV4)/bin)
