@@ -96,6 +96,10 @@ def test_local_image_has_python_311_java_17_and_the_delta_jars() -> None:
     # Delta 3.3.x is the line built for Spark 3.5, which the image pins next to [local].
     assert df.args["DELTA_VERSION"].startswith("3.3.")
     assert df.args["PYSPARK"] == "pyspark>=3.5.3,<3.6"
+    # the same pin as the Makefile's development venv
+    pin = re.search(r"^SPARK35 := (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert pin is not None
+    assert pin.group(1) == df.args["PYSPARK"]
     assert '".[${EXTRAS}]" "${PYSPARK}"' in run
 
 
