@@ -8,17 +8,18 @@ import os
 import subprocess
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from chispa import assert_df_equality
-from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from featurekit.demo import DemoSpec, events, labels
 from featurekit.demo_run import DEMO_JOBS, run_demo
 from featurekit.errors import ConfigError
+from featurekit.registry import get_job
 from featurekit.runtime.local import LocalConfig, LocalRuntime
+from featurekit.tables.deltars import DeltaRsEngine
+from featurekit.warehouse import Warehouse
 
 
 def test_events_are_deterministic_and_well_formed(spark: SparkSession) -> None:
@@ -79,13 +80,6 @@ def test_demo_builds_every_demo_table(spark: SparkSession, warehouse: Path) -> N
 OTHER_PYTHON = os.environ.get("FEATUREKIT_OTHER_PYTHON")
 
 
-def table_rows(warehouse: Path, name: str) -> pd.DataFrame:
-    """A demo table's rows in one canonical order (delta-rs reads it: no Spark involved)."""
-    rows = DeltaTable(str(warehouse / name.replace(".", "/"))).to_pandas()
-    columns = sorted(rows.columns)
-    return rows[columns].sort_values(columns).reset_index(drop=True)
-
-
 @pytest.mark.integration
 @pytest.mark.skipif(
     not OTHER_PYTHON,
@@ -110,7 +104,11 @@ def test_demo_tables_are_identical_on_another_spark_version(
         [OTHER_PYTHON, "-m", "featurekit", "demo", *args], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    for name in ("features.user_activity_daily", "features.training_set"):
-        ours = table_rows(here, name)
-        assert len(ours) > 0, name
-        pd.testing.assert_frame_equal(ours, table_rows(there, name), obj=f"{name} ({version})")
+    for job in DEMO_JOBS:
+        name = get_job(job).output.name
+        ours, theirs = (
+            DeltaRsEngine().read(spark, Warehouse(root).table_location(name))
+            for root in (here, there)
+        )
+        assert ours.count() > 0, name
+        assert_df_equality(ours, theirs, ignore_row_order=True, ignore_column_order=True)
