@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from featurekit.errors import ConfigError, MissingDependencyError
-from featurekit.runtime.base import Runtime, RuntimeConfig
+from featurekit.errors import MissingDependencyError
+from featurekit.runtime.base import Reporter, Runtime, RuntimeConfig
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -56,15 +56,13 @@ class LocalConfig(RuntimeConfig):
     master: str = "local[2]"
     driver_memory: str = "2g"
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    # Jars given by hand (FEATUREKIT_DELTA_JARS, air-gapped machines); empty = resolve the
+    # Delta release paired with pyspark from Maven Central when the engine needs it.
     delta_jars: tuple[str, ...] = ()
+    # More Maven coordinates to put on the classpath (e.g. hadoop-aws for s3a).
+    packages: tuple[str, ...] = ()
+    ivy_dir: Optional[str] = None
     app_name: str = "featurekit"
-
-    def __post_init__(self) -> None:
-        if self.engine == "delta-spark" and not self.delta_jars:
-            raise ConfigError(
-                "engine='delta-spark' needs delta_jars (FEATUREKIT_DELTA_JARS): the Delta jars "
-                "cannot be resolved from Maven here. Use engine='delta-rs' or 'auto'."
-            )
 
 
 def _java_major(java: str) -> int:
@@ -100,7 +98,29 @@ def ensure_java() -> Optional[str]:
     return home
 
 
-def build_session(config: LocalConfig) -> SparkSession:
+def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str]:
+    """The jars a session of ``config`` needs: Delta's for the delta-spark engine (``auto``:
+    when they resolve), plus ``config.packages``. Resolved once, then cached."""
+    from featurekit.runtime import jars
+
+    coordinates = list(config.packages)
+    delta = list(config.delta_jars)
+    if not delta and config.engine in ("delta-spark", "auto"):
+        coordinates.insert(0, jars.delta_coordinate())
+    if not coordinates:
+        return delta
+    try:
+        return delta + jars.resolve(coordinates, ivy_dir=config.ivy_dir, report=report)
+    except jars.JarResolutionError as exc:
+        if config.engine != "auto" or config.packages:
+            raise
+        report(f"{exc} Using the delta-rs engine.")
+        return delta
+
+
+def build_session(
+    config: LocalConfig, report: Callable[[str], None] = lambda _message: None
+) -> SparkSession:
     """A local SparkSession with featurekit's defaults, overridable by ``config.spark_conf``."""
     ensure_java()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # quiets the loopback warning
@@ -113,9 +133,13 @@ def build_session(config: LocalConfig) -> SparkSession:
         raise MissingDependencyError("pyspark", "local", "The local runtime") from exc
     builder = SparkSession.builder.master(config.master).appName(config.app_name)
     confs = {**FAST_DEFAULTS, "spark.driver.memory": config.driver_memory}
-    if config.delta_jars:
+    jars = session_jars(config, report)
+    if jars:
+        confs["spark.jars"] = ",".join(jars)
+        # The delta jar carries Delta's Python API (``delta.tables``): on the Python path.
+        confs["spark.submit.pyFiles"] = ",".join(j for j in jars if "delta-spark" in j)
+    if any("delta-spark" in Path(j).name for j in jars):
         confs.update(DELTA_CONFS)
-        confs["spark.jars"] = ",".join(config.delta_jars)
     confs.update(config.spark_conf)
     for key, value in confs.items():
         builder = builder.config(key, value)
@@ -131,4 +155,5 @@ class LocalRuntime(Runtime):
 
     def __init__(self, config: Optional[LocalConfig] = None, spark: Optional[SparkSession] = None):
         config = config or LocalConfig()
-        super().__init__(spark or build_session(config), config)
+        report = Reporter(quiet=config.quiet)
+        super().__init__(spark or build_session(config, report), config)

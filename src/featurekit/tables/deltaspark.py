@@ -51,7 +51,9 @@ def _jvm(spark: SparkSession) -> Any:
 def delta_spark_available(spark: SparkSession) -> bool:
     """True when Delta's classes load in this session's JVM."""
     try:
-        _jvm(spark).java.lang.Class.forName("io.delta.tables.DeltaTable")
+        # Jars given through spark.jars live in the context class loader, not the app one.
+        loader = _jvm(spark).java.lang.Thread.currentThread().getContextClassLoader()
+        loader.loadClass("io.delta.tables.DeltaTable")
     except Exception:  # py4j raises Py4JJavaError (ClassNotFoundException)
         return False
     return True
