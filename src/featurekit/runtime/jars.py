@@ -169,7 +169,7 @@ def _run_ivy(packages: Packages, ivy_settings: Optional[str]) -> list[str]:
         cmd.append(str(script))
         env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
         env.pop("PYTHONPATH", None)
-        proc = subprocess.Popen(  # noqa: S603 - our own spark-submit, no shell
+        proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         out, err = _stream(proc)

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, Optional
@@ -64,6 +64,14 @@ class LocalConfig(RuntimeConfig):
     ivy_dir: Optional[str] = None
     app_name: str = "featurekit"
 
+    def table_engine(self) -> str:
+        """The engine ``auto`` stands for locally: delta-rs (measured faster on one machine,
+        no JVM packages), unless the warehouse is on S3 or Delta jars are given by hand."""
+        if self.engine != "auto":
+            return self.engine
+        remote = self.warehouse.startswith(("s3://", "s3a://", "s3n://"))
+        return "delta-spark" if remote or self.delta_jars else "delta-rs"
+
 
 def _java_major(java: str) -> int:
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
@@ -99,23 +107,17 @@ def ensure_java() -> Optional[str]:
 
 
 def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str]:
-    """The jars a session of ``config`` needs: Delta's for the delta-spark engine (``auto``:
-    when they resolve), plus ``config.packages``. Resolved once, then cached."""
+    """The jars a session of ``config`` needs: Delta's for the delta-spark engine, plus
+    ``config.packages``. Resolved once from Maven Central, then cached."""
     from featurekit.runtime import jars
 
     coordinates = list(config.packages)
     delta = list(config.delta_jars)
-    if not delta and config.engine in ("delta-spark", "auto"):
+    if not delta and config.table_engine() == "delta-spark":
         coordinates.insert(0, jars.delta_coordinate())
     if not coordinates:
         return delta
-    try:
-        return delta + jars.resolve(coordinates, ivy_dir=config.ivy_dir, report=report)
-    except jars.JarResolutionError as exc:
-        if config.engine != "auto" or config.packages:
-            raise
-        report(f"{exc} Using the delta-rs engine.")
-        return delta
+    return delta + jars.resolve(coordinates, ivy_dir=config.ivy_dir, report=report)
 
 
 def build_session(
@@ -155,5 +157,6 @@ class LocalRuntime(Runtime):
 
     def __init__(self, config: Optional[LocalConfig] = None, spark: Optional[SparkSession] = None):
         config = config or LocalConfig()
+        config = replace(config, engine=config.table_engine())
         report = Reporter(quiet=config.quiet)
         super().__init__(spark or build_session(config, report), config)

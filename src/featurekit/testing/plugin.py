@@ -24,12 +24,39 @@ TEST_CONF = {
 }
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "featurekit_engine",
+        "Delta engine the spark fixture is built for: delta-rs (no jars, the default) or "
+        "delta-spark (the Delta jars from Maven Central, resolved once and cached)",
+        default="delta-rs",
+    )
+    parser.addini(
+        "featurekit_s3a",
+        "true: put hadoop-aws on the spark fixture's classpath (s3a:// against a local "
+        "S3 endpoint such as moto's server)",
+        type="bool",
+        default=False,
+    )
+
+
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+def spark(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[SparkSession]:
     """The session-wide SparkSession (local[2], UTC, small shuffles)."""
+    from featurekit.runtime.jars import hadoop_aws_coordinate
+
     base = tmp_path_factory.mktemp("spark")
     conf = {**TEST_CONF, "spark.sql.warehouse.dir": str(base / "spark-warehouse")}
-    session = build_session(LocalConfig(app_name="featurekit-tests", spark_conf=conf))
+    packages = (hadoop_aws_coordinate(),) if pytestconfig.getini("featurekit_s3a") else ()
+    config = LocalConfig(
+        app_name="featurekit-tests",
+        spark_conf=conf,
+        engine=str(pytestconfig.getini("featurekit_engine")),
+        packages=packages,
+    )
+    session = build_session(config, report=print)
     yield session
     session.stop()
 
