@@ -7,7 +7,9 @@
 
 Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
 (default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
-for the delta-spark engine locally).
+for the delta-spark engine locally, instead of resolving them from Maven Central),
+``FEATUREKIT_IVY`` (Ivy's folder, default ``~/.ivy2``) and ``FEATUREKIT_IVY_SETTINGS``
+(an ivysettings.xml naming a Maven mirror).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def local_runtime(args: argparse.Namespace) -> Any:
             engine=args.engine,
             quiet=args.quiet,
             delta_jars=jars,
+            ivy_dir=os.environ.get("FEATUREKIT_IVY"),
+            ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
             state=args.state,
         )
     )

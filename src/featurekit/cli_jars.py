@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -20,7 +21,12 @@ def cmd_jars(args: argparse.Namespace) -> int:
     if args.s3:
         coordinates.append(jars.hadoop_aws_coordinate())
     report = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
-    found = jars.resolve(coordinates, ivy_dir=args.ivy, report=report)
+    found = jars.resolve(
+        coordinates,
+        ivy_dir=args.ivy or os.environ.get("FEATUREKIT_IVY"),
+        ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
+        report=report,
+    )
     if args.json:
         print(json.dumps({"coordinates": coordinates, "jars": found}, indent=2))
     else:
@@ -35,6 +41,7 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
     )
     p.add_argument("--s3", action="store_true", help="also hadoop-aws, for s3a:// warehouses")
     p.add_argument("--ivy", help="Ivy folder (default: $FEATUREKIT_IVY or ~/.ivy2)")
+    # FEATUREKIT_IVY_SETTINGS: an ivysettings.xml naming the repositories (a Maven mirror)
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--json", action="store_true", help="print coordinates and jars as JSON")
     p.set_defaults(handler=cmd_jars)

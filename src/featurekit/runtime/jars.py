@@ -175,7 +175,8 @@ def _run_ivy(packages: Packages, ivy_settings: Optional[str]) -> list[str]:
         out, err = _stream(proc)
     found = [line for line in out.splitlines() if line.startswith("FEATUREKIT_JARS=")]
     if proc.returncode != 0 or not found:
-        raise JarResolutionError(_failure_message(packages, err))
+        source = f"the repositories of {ivy_settings}" if ivy_settings else MAVEN_CENTRAL
+        raise JarResolutionError(_failure_message(packages, err, source))
     ivy_jars = Path(packages.ivy_dir).resolve()
     listed = [Path(j) for j in found[-1].split("=", 1)[1].split(",") if j]
     # PYTHONPATH also names pyspark's own jars; keep only what Ivy resolved.
@@ -196,13 +197,12 @@ def _stream(proc: subprocess.Popen[str]) -> tuple[str, str]:
     return out, "".join(lines)
 
 
-def _failure_message(packages: Packages, stderr: str) -> str:
+def _failure_message(packages: Packages, stderr: str, source: str) -> str:
     unresolved = re.findall(r"unresolved dependency: ([^\s:]+;[^\s:]+)", stderr)
     missing = ", ".join(sorted({u.replace("#", ":").replace(";", ":") for u in unresolved}))
     what = missing or ", ".join(packages.coordinates)
     return (
-        f"Cannot resolve {what} from Maven Central ({MAVEN_CENTRAL}): offline, or a proxy "
-        "blocks it. Connect once (the jars are then cached in "
+        f"Cannot resolve {what} from {source}: offline, or a proxy blocks it. Connect once (the jars are then cached in "
         f"{packages.ivy_dir}), or point FEATUREKIT_DELTA_JARS at the jars (comma-separated), "
         "or use --engine delta-rs."
     )

@@ -45,6 +45,9 @@ DELTA_CONFS: Mapping[str, str] = MappingProxyType(
     {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        # Delta rebuilds a snapshot's state in 50 tasks by default, sized for clusters;
+        # on one machine that is most of a small commit's time.
+        "spark.databricks.delta.snapshotPartitions": "2",
     }
 )
 
@@ -62,6 +65,8 @@ class LocalConfig(RuntimeConfig):
     # More Maven coordinates to put on the classpath (e.g. hadoop-aws for s3a).
     packages: tuple[str, ...] = ()
     ivy_dir: Optional[str] = None
+    # An ivysettings.xml naming the repositories to resolve from (a corporate mirror).
+    ivy_settings: Optional[str] = None
     app_name: str = "featurekit"
 
     def table_engine(self) -> str:
@@ -117,7 +122,9 @@ def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str
         coordinates.insert(0, jars.delta_coordinate())
     if not coordinates:
         return delta
-    return delta + jars.resolve(coordinates, ivy_dir=config.ivy_dir, report=report)
+    return delta + jars.resolve(
+        coordinates, ivy_dir=config.ivy_dir, ivy_settings=config.ivy_settings, report=report
+    )
 
 
 def build_session(

@@ -89,11 +89,13 @@ class Staged:
         """The staged rows, read back from the staged files (cheap: no recomputation)."""
         if not self.files:
             return self.spark.createDataFrame([], self.schema)
-        return (
+        frame = (
             self.spark.read.schema(self.schema)
             .option("basePath", self.staging_dir)
             .parquet(*self.files)
         )
+        # Spark puts partition columns last; keep the order the job declared.
+        return frame.select(*[f"`{name}`" for name in self.schema.fieldNames()])
 
 
 class TableEngine(ABC):

@@ -1,0 +1,84 @@
+"""Resolving the Delta and hadoop-aws jars: pairing with pyspark, the cache, offline errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from featurekit.errors import ConfigError
+from featurekit.runtime import jars
+
+DEAD_REPO = """<ivysettings>
+  <settings defaultResolver="dead"/>
+  <resolvers>
+    <ibiblio name="dead" m2compatible="true" root="http://127.0.0.1:9/maven2/"/>
+  </resolvers>
+</ivysettings>
+"""
+
+
+def test_delta_release_follows_the_spark_line() -> None:
+    assert jars.delta_coordinate("3.5") == "io.delta:delta-spark_2.12:3.3.2"  # Glue 5.1, EMR 7
+    assert jars.delta_coordinate("4.0") == "io.delta:delta-spark_2.13:4.0.1"  # EMR 8
+    assert jars.delta_coordinate("4.1") == "io.delta:delta-spark_2.13:4.2.0"  # Glue 6.0
+    with pytest.raises(ConfigError, match="no Delta release paired with Spark 3.4"):
+        jars.delta_coordinate("3.4")
+
+
+def test_hadoop_aws_matches_the_hadoop_inside_pyspark() -> None:
+    import pyspark
+
+    version = jars.hadoop_version()
+    assert (Path(pyspark.__file__).parent / "jars" / f"hadoop-client-api-{version}.jar").is_file()
+    assert jars.hadoop_aws_coordinate() == f"org.apache.hadoop:hadoop-aws:{version}"
+
+
+def test_a_resolution_is_reused_while_its_jars_exist(tmp_path: Path) -> None:
+    packages = jars.Packages(("g:a:1",), str(tmp_path))
+    jar = tmp_path / "jars" / "g_a-1.jar"
+    jar.parent.mkdir()
+    jar.write_bytes(b"jar")
+    packages.manifest.parent.mkdir(parents=True)
+    packages.manifest.write_text(json.dumps({"jars": [str(jar)]}))
+    assert jars.cached(packages) == [str(jar)]
+    assert jars.resolve(["g:a:1"], ivy_dir=str(tmp_path)) == [str(jar)]  # no Ivy run
+    jar.unlink()
+    assert jars.cached(packages) is None
+
+
+@pytest.mark.integration
+def test_offline_resolution_names_the_coordinate(tmp_path: Path) -> None:
+    settings = tmp_path / "ivysettings.xml"
+    settings.write_text(DEAD_REPO)
+    with pytest.raises(jars.JarResolutionError) as info:
+        jars.resolve(
+            [jars.delta_coordinate()], ivy_dir=str(tmp_path / "ivy"), ivy_settings=str(settings)
+        )
+    message = str(info.value)
+    assert jars.delta_coordinate() in message
+    assert "FEATUREKIT_DELTA_JARS" in message
+
+
+@pytest.mark.integration
+def test_cli_offline_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    settings = tmp_path / "ivysettings.xml"
+    settings.write_text(DEAD_REPO)
+    env = {
+        **os.environ,
+        "FEATUREKIT_IVY": str(tmp_path / "ivy"),
+        "FEATUREKIT_IVY_SETTINGS": str(settings),
+    }
+    cmd = [sys.executable, "-m", "featurekit", "demo", "--engine", "delta-spark", "--quiet"]
+    cmd += ["--warehouse", str(tmp_path / "wh")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("featurekit: error:")]
+    assert len(errors) == 1
+    assert jars.delta_coordinate() in errors[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "wh" / "raw").exists()  # nothing written
