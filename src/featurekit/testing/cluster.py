@@ -151,8 +151,9 @@ class StandaloneCluster:
                 logs[f"{daemon.name}/{stderr.parent.name}"] = stderr
         return logs
 
-    def worker_pids(self) -> list[int]:
-        return [d.process.pid for d in self._daemons if d.work_dir is not None]
+    def pids(self) -> list[int]:
+        """Process ids of the running daemons (each leads its own process group)."""
+        return [d.process.pid for d in self._daemons]
 
     # -- helpers -------------------------------------------------------------------
     def _spawn(self, name: str, main: str, *args: str, work_dir: Optional[Path] = None) -> _Daemon:
@@ -234,6 +235,17 @@ def _end_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
             process.wait(grace)
     _signal_group(process, signal.SIGKILL)  # leftovers of the group (executors)
     process.wait()
+    deadline = time.monotonic() + grace
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # killed members vanish once their parent (or init) reaps them
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or the id now names another's group
+        return False
+    return True
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
