@@ -22,9 +22,10 @@ source warehouse; the reference is the local runtime with delta-rs. Ways:
 The local ways find the user's jobs as a user's own install would: the user wheel is
 pip-installed into a folder put on ``PYTHONPATH``.
 
-Adding a way is one more :class:`Way` in :data:`WAYS`. The S3 warehouse (moto + s3a,
-branch ``s3``) plugs in there as ``Way("s3", "local", _s3, _s3_env)`` once merged (see
-the comment at :data:`WAYS`).
+Adding a way is one more :class:`Way` in :data:`WAYS`: its command and environment, and
+where its warehouse lives (``place``, ``records``, ``table``: a local folder by default).
+The S3 warehouse (moto + s3a, branch ``s3``) plugs in there once merged (see the comment
+at :data:`WAYS`).
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ CLUSTER_CONFS = {
     "spark.default.parallelism": "4",
     "spark.driver.host": "127.0.0.1",
     "spark.ui.enabled": "false",
-    # Delta rebuilds a snapshot's state in 50 tasks by default: 4 of the step's ~40 stages
-    # were 50-task stages on these tiny tables. Output-neutral.
-    "spark.databricks.delta.snapshotPartitions": "2",
+    # As the local runtime's FAST_DEFAULTS: Delta rebuilds a snapshot's state in 50 tasks by
+    # default, 4 of the step's ~40 stages on these tiny tables. Output-neutral.
+    "spark.databricks.delta.snapshotPartitions": "4",
 }
 
 
@@ -100,14 +101,32 @@ class Way:
     name: str
     runtime: str  # the runtime name its run record must show
     engine: str  # the table engine its run record must show
-    command: Callable[[Setup, Path, Optional[StandaloneCluster]], list[str]]
+    command: Callable[[Setup, str, Optional[StandaloneCluster]], list[str]]
     env: Callable[[Setup], Mapping[str, str]]
     cluster: bool = False  # runs on the spark_cluster fixture
+    # Where the way's warehouse lives: (sources, scratch folder) -> its location, filled
+    # with the sources; then how to read its run records and its output table back.
+    place: Callable[[Path, Path], str] = lambda sources, base: _copy(sources, base)
+    records: Callable[[str], list[dict[str, Any]]] = lambda wh: _local_records(wh)
+    table: Callable[[SparkSession, str], DataFrame] = lambda spark, wh: _local_table(spark, wh)
+
+
+def _copy(sources: Path, base: Path) -> str:
+    shutil.copytree(sources, base / "warehouse")
+    return str(base / "warehouse")
+
+
+def _local_records(warehouse: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in Path(warehouse, "_runs", JOB).glob("*.json")]
+
+
+def _local_table(spark: SparkSession, warehouse: str) -> DataFrame:
+    return DeltaRsEngine().read(spark, str(Path(warehouse).joinpath(*OUTPUT)))
 
 
 @dataclass
 class Run:
-    warehouse: Path
+    warehouse: str
     output: str  # stdout + stderr
     app: dict[str, Any] = field(default_factory=dict)  # the cluster's application, if any
     executor_logs: dict[str, Path] = field(default_factory=dict)
@@ -120,26 +139,26 @@ def _with_user_site(setup: Setup) -> Mapping[str, str]:
 
 
 def _featurekit_run(engine: str) -> Callable[[Setup, Path, Optional[StandaloneCluster]], list[str]]:
-    def command(setup: Setup, warehouse: Path, _: Optional[StandaloneCluster]) -> list[str]:
+    def command(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
         return [sys.executable, "-m", "featurekit", "run", JOB, "--quiet", *PARAMS,
-                "--engine", engine, "--warehouse", str(warehouse)]  # fmt: skip
+                "--engine", engine, "--warehouse", warehouse]  # fmt: skip
 
     return command
 
 
-def _glue(setup: Setup, warehouse: Path, _: Optional[StandaloneCluster]) -> list[str]:
+def _glue(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
     script = setup.dist / "entrypoints" / "glue_job.py"
     return [sys.executable, "-m", "featurekit", "glue", "run", str(script), "--quiet",
-            "--warehouse", str(warehouse), "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
+            "--warehouse", warehouse, "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
             "--featurekit_params", "min_amount=5", "--featurekit_engine", "auto",
-            "--featurekit_warehouse", str(warehouse)]  # fmt: skip
+            "--featurekit_warehouse", warehouse]  # fmt: skip
 
 
 def _confs(confs: Mapping[str, str]) -> list[str]:
     return [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
 
 
-def _emr_cluster(setup: Setup, warehouse: Path, cluster: Optional[StandaloneCluster]) -> list[str]:
+def _emr_cluster(setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]) -> list[str]:
     if cluster is None:
         raise TypeError("the emr-cluster way needs the spark_cluster fixture")
     submit = Path(sys.executable).parent / "spark-submit"
@@ -149,7 +168,7 @@ def _emr_cluster(setup: Setup, warehouse: Path, cluster: Optional[StandaloneClus
             *_confs({**CLUSTER_CONFS, **DELTA_CONFS}), "--jars", ",".join(setup.delta_jars),
             "--py-files", ",".join(py_files), str(setup.dist / EMR_SCRIPT),
             "--job", JOB, *PARAMS, "--engine", "delta-spark",
-            "--warehouse", str(warehouse)]  # fmt: skip
+            "--warehouse", warehouse]  # fmt: skip
 
 
 def _spark_home() -> Path:
@@ -171,11 +190,13 @@ WAYS = [
     Way("local-delta-spark", "local", "delta-spark", LOCAL_DELTA_SPARK, _with_user_site),
     Way("glue", "glue", "delta-rs", _glue, _with_user_site),
     Way("emr-cluster", "emr", "delta-spark", _emr_cluster, _bare_driver, cluster=True),
-    # The S3 warehouse (branch `s3`, moto's server + s3a) is the fifth way: after the merge
-    # add Way("s3", "local", "delta-spark", _s3, _s3_env), where _s3 runs `featurekit run`
-    # with --warehouse s3://BUCKET/PREFIX against the session's moto_endpoint and _s3_env
-    # gives it the endpoint and dummy keys; run_way copies the sources there instead of
-    # copytree, and output() reads the table back through s3a.
+    # The fifth way, the S3 warehouse (branch `s3`: moto's server + s3a), goes here after
+    # the merge: Way("s3", "local", "delta-spark", LOCAL_DELTA_SPARK, env, place=...,
+    # records=..., table=...) where `place` creates a bucket on the session's moto_endpoint,
+    # uploads the order CSVs to s3://shop-landing/orders/ and writes shop.customers into
+    # s3://BUCKET/wh (returning that URI), `env` is tests/s3/s3_helpers.S3Setup.env() plus
+    # PYTHONPATH=setup.user_site, and `records` / `table` read _runs/ and the output table
+    # back from the bucket (boto3, deltalake with S3Access.storage_options()).
 ]
 
 
@@ -245,9 +266,8 @@ def sources(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 def run_way(way: Way, setup: Setup, sources: Path, base: Path, cluster: Any = None) -> Run:
-    """Run ``way`` on a copy of the source warehouse; check its run record."""
-    warehouse = base / way.name
-    shutil.copytree(sources, warehouse)
+    """Run ``way`` on its own copy of the source warehouse; check its run record."""
+    warehouse = way.place(sources, base)
     started = time.time() * 1000
     proc = subprocess.run(
         way.command(setup, warehouse, cluster),
@@ -257,7 +277,7 @@ def run_way(way: Way, setup: Setup, sources: Path, base: Path, cluster: Any = No
     )
     printed = proc.stdout + proc.stderr  # spark-submit forwards the driver's stderr to stdout
     assert proc.returncode == 0, f"{way.name} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    (record,) = [json.loads(p.read_text()) for p in (warehouse / "_runs" / JOB).glob("*.json")]
+    (record,) = way.records(warehouse)
     assert (record["status"], record["runtime"]) == ("succeeded", way.runtime)
     assert record["output"]["engine"] == way.engine
     run = Run(warehouse, printed)
@@ -266,10 +286,6 @@ def run_way(way: Way, setup: Setup, sources: Path, base: Path, cluster: Any = No
         assert run.app["starttime"] >= started - 1000, "the cluster ran no new application"
         run.executor_logs = cluster.executor_logs(run.app["id"])
     return run
-
-
-def output(spark: SparkSession, warehouse: Path) -> DataFrame:
-    return DeltaRsEngine().read(spark, str(warehouse.joinpath(*OUTPUT)))
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +310,7 @@ def runs(
 
 @pytest.fixture(scope="module")
 def reference(spark: SparkSession, runs: Callable[[Way], Run]) -> DataFrame:
-    df = output(spark, runs(LOCAL).warehouse).cache()
+    df = LOCAL.table(spark, runs(LOCAL).warehouse).cache()
     # c1 on 03-01: o1 + o2 (o3 is below min_amount=5); c4 has no segment.
     rows = {(r.customer_id, str(r.order_date)): r for r in df.collect()}
     assert len(rows) == 6
@@ -307,7 +323,7 @@ def reference(spark: SparkSession, runs: Callable[[Way], Run]) -> DataFrame:
 def test_way_writes_the_same_table_as_local(
     way: Way, spark: SparkSession, runs: Callable[[Way], Run], reference: DataFrame
 ) -> None:
-    table = output(spark, runs(way).warehouse)
+    table = way.table(spark, runs(way).warehouse)
     assert_df_equality(reference, table, ignore_row_order=True, ignore_column_order=True)
 
 
