@@ -67,8 +67,9 @@ format: $(STAMP)
 	$(BIN)/ruff format $(PY_DIRS)
 	$(BIN)/ruff check --fix $(PY_DIRS)
 
-# The demo job on every runtime (local, spark-submit of the packaged EMR step, Glue
-# once merged), output tables compared: tests/test_conformance.py.
+# A user project's job on every runtime, output tables compared (tests/test_conformance.py):
+# local with delta-rs and with delta-spark, Glue emulated, the packaged EMR step on a
+# Spark standalone cluster (a master and two workers on 127.0.0.1); the S3 warehouse next.
 conformance: $(STAMP)
 	$(BIN)/pytest tests/test_conformance.py -v -rs
 

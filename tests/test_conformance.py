@@ -1,18 +1,31 @@
-"""Conformance: the demo job gives the same output table on every runtime (``make conformance``).
+"""Conformance: a user's job gives the same output table on every runtime (``make conformance``).
 
-Each way runs the job in its own process against its own warehouse; all read the
-same demo source tables. The reference is the local runtime. Ways:
+The job is ``customer_orders_daily`` of the user project in ``tests/userproject``: its own
+package, registered under the ``featurekit.jobs`` entry point group, packaged with
+``featurekit package --source tests/userproject``. Its inputs are CSV files under
+``s3://shop-landing/orders/`` (mapped into the warehouse) and the Delta table
+``shop.customers``. Each way runs the job in its own process against its own copy of one
+source warehouse; the reference is the local runtime with delta-rs. Ways:
 
-* ``local``: ``featurekit run`` (the local runtime).
-* ``emr-step``: pyspark's own ``spark-submit`` of the packaged ``emr_step.py`` with
-  ONLY ``featurekit.zip`` on ``--py-files``: PYTHONPATH cleared, and a driver
-  Python that sees the third-party packages but not the featurekit source tree or its
-  editable install. It proves the bundle is complete.
-* ``glue``: ``featurekit glue run entrypoints/glue_job.py``. Pending: the Glue entry
-  script and ``featurekit glue`` are built on another branch; until they are merged
-  this way is skipped with that reason (never faked).
+* ``local`` (reference): ``featurekit run`` with ``--engine delta-rs``.
+* ``local-delta-spark``: ``featurekit run`` with ``--engine delta-spark`` (jars from Maven
+  Central, resolved once by ``make install``).
+* ``glue``: ``featurekit glue run entrypoints/glue_job.py`` (the awsglue emulation).
+* ``emr-cluster``: the EMR step on a Spark standalone cluster (a master and two one-core
+  workers, each its own JVM: the ``spark_cluster`` fixture). ``spark-submit --master
+  spark://...`` gets ONLY the packaged artifacts: featurekit's ``featurekit.zip`` and
+  ``entrypoints/emr_step.py``, the user project's wheel and the Delta jars; the driver's
+  Python sees third-party packages but neither the featurekit source tree nor the user
+  project. :func:`test_emr_step_runs_its_executors_in_two_worker_processes` checks that
+  both workers ran executors that ran tasks.
 
-Adding a runtime is one more :class:`Way` in :data:`WAYS`.
+The local ways find the user's jobs as a user's own install would: the user wheel is
+pip-installed into a folder put on ``PYTHONPATH``.
+
+Adding a way is one more :class:`Way` in :data:`WAYS`: its command and environment, and
+where its warehouse lives (``place``, ``records``, ``table``: a local folder by default).
+The S3 warehouse (moto + s3a, branch ``s3``) plugs in there once merged (see the comment
+at :data:`WAYS`).
 """
 
 from __future__ import annotations
@@ -23,57 +36,139 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pytest
 from chispa import assert_df_equality
 
-from featurekit.demo import DemoSpec, events
 from featurekit.demo_run import write_source_table
-from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, build_artifacts
+from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, build_artifacts, read_project
+from featurekit.runtime import jars
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.deltars import DeltaRsEngine
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from featurekit.testing.cluster import StandaloneCluster
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-JOB = "user_activity_daily"
-OUTPUT = ("features", "user_activity_daily")
-JOB_ARGS = ["--param", "min_events=2", "--warehouse"]  # the warehouse folder follows
-SPEC = DemoSpec(users=40, days=6, seed=11)
+USER_PROJECT = ROOT / "tests" / "userproject"
+JOB = "customer_orders_daily"
+OUTPUT = ("features", "customer_orders_daily")
+PARAMS = ["--param", "min_amount=5"]
+DELTA_CONFS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+# Executors of 1 core on each of the two workers; the driver waits for both to register.
+CLUSTER_CONFS = {
+    "spark.executor.cores": "1",
+    "spark.cores.max": "2",
+    "spark.executor.memory": "512m",
+    "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.driver.host": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    # As the local runtime's FAST_DEFAULTS: Delta rebuilds a snapshot's state in 50 tasks by
+    # default, 4 of the step's ~40 stages on these tiny tables. Output-neutral.
+    "spark.databricks.delta.snapshotPartitions": "4",
+}
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What every way gets: the packaged artifacts, a driver Python without featurekit."""
+    """What every way gets: the packaged artifacts, the user's install, a bare driver Python."""
 
-    dist: Path
+    dist: Path  # `featurekit package` of the featurekit checkout
+    user_wheel: Path  # `featurekit package` of the user project: its wheel
+    user_site: Path  # that wheel pip-installed into a folder (for the local ways)
     clean_python: Path
+    delta_jars: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Way:
-    """One way to run the job: its command, environment and whether it can run here."""
+    """One way to run the job: its command and environment, the record it must leave."""
 
     name: str
     runtime: str  # the runtime name its run record must show
-    command: Callable[[Setup, Path], list[str]]
+    engine: str  # the table engine its run record must show
+    command: Callable[[Setup, str, Optional[StandaloneCluster]], list[str]]
     env: Callable[[Setup], Mapping[str, str]]
-    pending: Callable[[], Optional[str]] = lambda: None  # a reason when it cannot run yet
+    cluster: bool = False  # runs on the spark_cluster fixture
+    # Where the way's warehouse lives: (sources, scratch folder) -> its location, filled
+    # with the sources; then how to read its run records and its output table back.
+    place: Callable[[Path, Path], str] = lambda sources, base: _copy(sources, base)
+    records: Callable[[str], list[dict[str, Any]]] = lambda wh: _local_records(wh)
+    table: Callable[[SparkSession, str], DataFrame] = lambda spark, wh: _local_table(spark, wh)
 
 
-def _inherit(_: Setup) -> Mapping[str, str]:
-    return dict(os.environ)
+def _copy(sources: Path, base: Path) -> str:
+    shutil.copytree(sources, base / "warehouse")
+    return str(base / "warehouse")
 
 
-def _local(setup: Setup, warehouse: Path) -> list[str]:
-    return [sys.executable, "-m", "featurekit", "run", JOB, "--quiet", *JOB_ARGS, str(warehouse)]
+def _local_records(warehouse: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in Path(warehouse, "_runs", JOB).glob("*.json")]
+
+
+def _local_table(spark: SparkSession, warehouse: str) -> DataFrame:
+    return DeltaRsEngine().read(spark, str(Path(warehouse).joinpath(*OUTPUT)))
+
+
+@dataclass
+class Run:
+    warehouse: str
+    output: str  # stdout + stderr
+    app: dict[str, Any] = field(default_factory=dict)  # the cluster's application, if any
+    executor_logs: dict[str, Path] = field(default_factory=dict)
+
+
+def _with_user_site(setup: Setup) -> Mapping[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "FEATUREKIT_WAREHOUSE"}
+    env["PYTHONPATH"] = str(setup.user_site)
+    return env
+
+
+def _featurekit_run(engine: str) -> Callable[[Setup, Path, Optional[StandaloneCluster]], list[str]]:
+    def command(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
+        return [sys.executable, "-m", "featurekit", "run", JOB, "--quiet", *PARAMS,
+                "--engine", engine, "--warehouse", warehouse]  # fmt: skip
+
+    return command
+
+
+def _glue(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
+    script = setup.dist / "entrypoints" / "glue_job.py"
+    return [sys.executable, "-m", "featurekit", "glue", "run", str(script), "--quiet",
+            "--warehouse", warehouse, "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
+            "--featurekit_params", "min_amount=5", "--featurekit_engine", "auto",
+            "--featurekit_warehouse", warehouse]  # fmt: skip
+
+
+def _confs(confs: Mapping[str, str]) -> list[str]:
+    return [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
+
+
+def _emr_cluster(setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]) -> list[str]:
+    if cluster is None:
+        raise TypeError("the emr-cluster way needs the spark_cluster fixture")
+    submit = Path(sys.executable).parent / "spark-submit"
+    delta_py = [j for j in setup.delta_jars if "delta-spark" in Path(j).name]
+    py_files = [str(setup.dist / BUNDLE), str(setup.user_wheel), *delta_py]
+    return [str(submit), "--master", cluster.master_url, "--deploy-mode", "client",
+            *_confs({**CLUSTER_CONFS, **DELTA_CONFS}), "--jars", ",".join(setup.delta_jars),
+            "--py-files", ",".join(py_files), str(setup.dist / EMR_SCRIPT),
+            "--job", JOB, *PARAMS, "--engine", "delta-spark",
+            "--warehouse", warehouse]  # fmt: skip
 
 
 def _spark_home() -> Path:
@@ -82,44 +177,26 @@ def _spark_home() -> Path:
     return Path(pyspark.__file__).parent
 
 
-def _emr_step(setup: Setup, warehouse: Path) -> list[str]:
-    submit = Path(sys.executable).parent / "spark-submit"
-    script = setup.dist / EMR_SCRIPT
-    confs = ["--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1"]
-    return [str(submit), "--master", "local[2]", *confs, "--py-files", str(setup.dist / BUNDLE),
-            str(script), "--job", JOB, *JOB_ARGS, str(warehouse)]  # fmt: skip
-
-
-def _emr_env(setup: Setup) -> Mapping[str, str]:
+def _bare_driver(setup: Setup) -> Mapping[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FEATUREKIT_WAREHOUSE")}
     python = str(setup.clean_python)
     env.update(PYSPARK_PYTHON=python, PYSPARK_DRIVER_PYTHON=python, SPARK_HOME=str(_spark_home()))
     return env
 
 
-def _glue(setup: Setup, warehouse: Path) -> list[str]:
-    # As documented in entrypoints/glue_job.py on the Glue branch (check at merge).
-    script = ROOT / "entrypoints" / "glue_job.py"
-    return [sys.executable, "-m", "featurekit", "glue", "run", str(script), "--quiet",
-            "--warehouse", str(warehouse), "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
-            "--featurekit_params", "min_events=2", "--featurekit_engine", "auto",
-            "--featurekit_warehouse", str(warehouse)]  # fmt: skip
-
-
-def _glue_pending() -> Optional[str]:
-    import importlib.util
-
-    if not (ROOT / "entrypoints" / "glue_job.py").is_file():
-        return "pending merge: entrypoints/glue_job.py (Glue branch) is not on this branch"
-    if importlib.util.find_spec("featurekit.cli_glue") is None:
-        return "pending merge: 'featurekit glue run' (featurekit.cli_glue) is not on this branch"
-    return None
-
-
-LOCAL = Way("local", "local", _local, _inherit)
+LOCAL = Way("local", "local", "delta-rs", _featurekit_run("delta-rs"), _with_user_site)
+LOCAL_DELTA_SPARK = _featurekit_run("delta-spark")
 WAYS = [
-    Way("emr-step", "emr", _emr_step, _emr_env),
-    Way("glue", "glue", _glue, _inherit, _glue_pending),
+    Way("local-delta-spark", "local", "delta-spark", LOCAL_DELTA_SPARK, _with_user_site),
+    Way("glue", "glue", "delta-rs", _glue, _with_user_site),
+    Way("emr-cluster", "emr", "delta-spark", _emr_cluster, _bare_driver, cluster=True),
+    # The fifth way, the S3 warehouse (branch `s3`: moto's server + s3a), goes here after
+    # the merge: Way("s3", "local", "delta-spark", LOCAL_DELTA_SPARK, env, place=...,
+    # records=..., table=...) where `place` creates a bucket on the session's moto_endpoint,
+    # uploads the order CSVs to s3://shop-landing/orders/ and writes shop.customers into
+    # s3://BUCKET/wh (returning that URI), `env` is tests/s3/s3_helpers.S3Setup.env() plus
+    # PYTHONPATH=setup.user_site, and `records` / `table` read _runs/ and the output table
+    # back from the bucket (boto3, deltalake with S3Access.storage_options()).
 ]
 
 
@@ -134,72 +211,146 @@ def _clean_python(base: Path) -> Path:
     return base / "bin" / "python"
 
 
+def _pip_install(wheel: Path, target: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--target", str(target), str(wheel)],
+        check=True,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
     base = tmp_path_factory.mktemp("conformance")
     dist = base / "dist"
     build_artifacts(ROOT, dist)
-    return Setup(dist=dist, clean_python=_clean_python(base / "clean-venv"))
+    build_artifacts(USER_PROJECT, base / "user-dist")
+    user_wheel = base / "user-dist" / read_project(USER_PROJECT).wheel_name
+    _pip_install(user_wheel, base / "user-site")
+    delta_jars = tuple(jars.resolve([jars.delta_coordinate()]))  # cached by `make install`
+    return Setup(dist, user_wheel, base / "user-site", _clean_python(base / "clean-venv"),
+                 delta_jars)  # fmt: skip
+
+
+ORDERS = {
+    "part-0.csv": [
+        ("o1", "c1", "2026-03-01 08:15:00", 12.5),
+        ("o2", "c1", "2026-03-01 19:40:00", 30.0),
+        ("o3", "c2", "2026-03-01 23:59:59", 4.0),
+        ("o4", "c3", "2026-03-02 00:00:00", 99.99),
+    ],
+    "part-1.csv": [
+        ("o5", "c2", "2026-03-02 10:00:00", 18.25),
+        ("o6", "c4", "2026-03-02 11:30:00", 7.5),
+        ("o7", "c1", "2026-03-03 09:00:00", 5.0),
+        ("o8", "c3", "2026-03-03 14:45:00", 61.2),
+        ("o9", "c3", "2026-03-03 15:00:00", 2.0),
+    ],
+}
+CUSTOMERS = [("c1", "gold"), ("c2", "silver"), ("c3", "gold")]  # c4: no segment -> unknown
 
 
 @pytest.fixture(scope="module")
 def sources(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse holding only the demo source table raw.events."""
+    """A warehouse with the user job's inputs: order CSVs and the table shop.customers."""
     warehouse = tmp_path_factory.mktemp("sources") / "warehouse"
+    landing = warehouse / "_s3" / "shop-landing" / "orders"
+    landing.mkdir(parents=True)
+    for name, rows in ORDERS.items():
+        lines = ["order_id,customer_id,order_time,amount", *(",".join(map(str, r)) for r in rows)]
+        (landing / name).write_text("\n".join(lines) + "\n")
     runtime = LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
-    write_source_table(runtime, "raw.events", events(spark, SPEC), "conformance events")
+    customers = spark.createDataFrame(CUSTOMERS, "customer_id string, segment string")
+    write_source_table(runtime, "shop.customers", customers, "conformance customers")
     return warehouse
 
 
-def run_way(way: Way, setup: Setup, sources: Path, base: Path) -> Path:
-    """Run ``way`` on a copy of the source warehouse; returns that warehouse."""
-    warehouse = base / way.name
-    shutil.copytree(sources, warehouse)
+def run_way(way: Way, setup: Setup, sources: Path, base: Path, cluster: Any = None) -> Run:
+    """Run ``way`` on its own copy of the source warehouse; check its run record."""
+    warehouse = way.place(sources, base)
+    started = time.time() * 1000
     proc = subprocess.run(
-        way.command(setup, warehouse), env=dict(way.env(setup)), capture_output=True, text=True
+        way.command(setup, warehouse, cluster),
+        env=dict(way.env(setup)),
+        capture_output=True,
+        text=True,
     )
+    printed = proc.stdout + proc.stderr  # spark-submit forwards the driver's stderr to stdout
     assert proc.returncode == 0, f"{way.name} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    (record,) = [json.loads(p.read_text()) for p in (warehouse / "_runs" / JOB).glob("*.json")]
+    (record,) = way.records(warehouse)
     assert (record["status"], record["runtime"]) == ("succeeded", way.runtime)
-    if way.name == "emr-step":
-        # featurekit came from the shipped bundle, not from a source tree.
-        # spark-submit's PythonRunner forwards the driver's stderr to its stdout.
-        printed = (proc.stdout + proc.stderr).splitlines()
-        lines = [x for x in printed if "featurekit 0." in x and " from " in x]
-        assert lines, proc.stderr[-3000:]
-        line = lines[0]
-        assert BUNDLE in line, line
-        assert str(ROOT) not in line, line
-    return warehouse
-
-
-def output(spark: SparkSession, warehouse: Path) -> DataFrame:
-    return DeltaRsEngine().read(spark, str(warehouse.joinpath(*OUTPUT)))
+    assert record["output"]["engine"] == way.engine
+    run = Run(warehouse, printed)
+    if cluster is not None:
+        run.app = cluster.last_app()
+        assert run.app["starttime"] >= started - 1000, "the cluster ran no new application"
+        run.executor_logs = cluster.executor_logs(run.app["id"])
+    return run
 
 
 @pytest.fixture(scope="module")
-def reference(
-    spark: SparkSession, setup: Setup, sources: Path, tmp_path_factory: pytest.TempPathFactory
-) -> DataFrame:
-    warehouse = run_way(LOCAL, setup, sources, tmp_path_factory.mktemp("local"))
-    df = output(spark, warehouse).cache()
-    assert df.count() > 0
+def runs(
+    request: pytest.FixtureRequest,
+    setup: Setup,
+    sources: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Way], Run]:
+    """Each way's run, once per module (the cluster checks reuse the conformance run)."""
+    done: dict[str, Run] = {}
+
+    def run(way: Way) -> Run:
+        if way.name not in done:
+            cluster = request.getfixturevalue("spark_cluster") if way.cluster else None
+            base = tmp_path_factory.mktemp(way.name)
+            done[way.name] = run_way(way, setup, sources, base, cluster)
+        return done[way.name]
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def reference(spark: SparkSession, runs: Callable[[Way], Run]) -> DataFrame:
+    df = LOCAL.table(spark, runs(LOCAL).warehouse).cache()
+    # c1 on 03-01: o1 + o2 (o3 is below min_amount=5); c4 has no segment.
+    rows = {(r.customer_id, str(r.order_date)): r for r in df.collect()}
+    assert len(rows) == 6
+    assert (rows["c1", "2026-03-01"].orders, rows["c1", "2026-03-01"].revenue) == (2, 42.5)
+    assert rows["c4", "2026-03-02"].segment == "unknown"
     return df
 
 
 @pytest.mark.parametrize("way", WAYS, ids=[w.name for w in WAYS])
 def test_way_writes_the_same_table_as_local(
-    way: Way,
-    spark: SparkSession,
-    setup: Setup,
-    sources: Path,
-    reference: DataFrame,
-    tmp_path: Path,
+    way: Way, spark: SparkSession, runs: Callable[[Way], Run], reference: DataFrame
 ) -> None:
-    reason = way.pending()
-    if reason:
-        pytest.skip(reason)
-    warehouse = run_way(way, setup, sources, tmp_path)
-    assert_df_equality(
-        reference, output(spark, warehouse), ignore_row_order=True, ignore_column_order=True
-    )
+    table = way.table(spark, runs(way).warehouse)
+    assert_df_equality(reference, table, ignore_row_order=True, ignore_column_order=True)
+
+
+EMR_CLUSTER = next(w for w in WAYS if w.name == "emr-cluster")
+
+
+def test_emr_step_runs_its_executors_in_two_worker_processes(
+    runs: Callable[[Way], Run], spark_cluster: StandaloneCluster
+) -> None:
+    run = runs(EMR_CLUSTER)
+    assert run.app["state"] == "FINISHED", run.app
+    # One executor per worker, each a JVM the worker launched, and both ran tasks.
+    workers = {name.split("/")[0] for name in run.executor_logs}
+    assert len(run.executor_logs) == 2, run.executor_logs
+    assert len(workers) == 2, run.executor_logs
+    for name, stderr in run.executor_logs.items():
+        assert "Running task" in stderr.read_text(errors="replace"), f"{name} ran no task"
+
+
+def test_emr_step_on_the_cluster_imports_only_the_shipped_artifacts(
+    runs: Callable[[Way], Run], setup: Setup
+) -> None:
+    run = runs(EMR_CLUSTER)
+    lines = [x for x in run.output.splitlines() if "featurekit 0." in x and " from " in x]
+    assert lines, run.output[-3000:]
+    assert str(setup.dist / BUNDLE) in lines[0], lines[0]
+    assert str(ROOT) not in lines[0], lines[0]
+    job_lines = [x for x in run.output.splitlines() if f"job {JOB} from " in x]
+    assert job_lines, run.output[-3000:]
+    assert setup.user_wheel.name in job_lines[0], job_lines[0]

@@ -15,6 +15,7 @@
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
     │   └── ConcurrentCommitError   another writer committed first
     ├── DeployError                 uploading artifacts or a cloud API call failed
+    ├── ClusterError                a local Spark standalone cluster did not start
     ├── StateError                  incremental state cannot be read or advanced
     │   ├── LockedError             another run of the same job holds the lock
     │   └── StateConflictError      the state changed since this run read it (lost a race)
@@ -108,6 +109,10 @@ class ConcurrentCommitError(TableError):
 
 class DeployError(FeatureKitError):
     """Uploading artifacts or a cloud API call (S3, Glue, EMR) failed."""
+
+
+class ClusterError(FeatureKitError):
+    """A local Spark standalone cluster (:mod:`featurekit.testing.cluster`) did not start."""
 
 
 class StateError(FeatureKitError):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -149,6 +150,7 @@ def run_step(args: StepArgs, spark: Optional[SparkSession] = None) -> RunRecord:
     import featurekit
 
     runtime.report(f"featurekit {featurekit.__version__} from {featurekit.__file__}")
+    runtime.report(f"job {args.job} from {inspect.getfile(job)}")  # which bundle shipped it
     return job().run(runtime, params=args.params, start=args.start, end=args.end)
 
 

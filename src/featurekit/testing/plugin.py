@@ -1,4 +1,5 @@
-"""pytest plugin: one SparkSession per test process, a fresh local runtime per test."""
+"""pytest plugin: one SparkSession per test process, a fresh local runtime per test, and a
+Spark standalone cluster (``spark_cluster``) for tests that submit to a real cluster."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from featurekit.runtime.local import LocalConfig, LocalRuntime, build_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from featurekit.testing.cluster import StandaloneCluster
 
 # Test-only speedups measured in shared/reference/local-stack.md (never for benchmarks).
 TEST_CONF = {
@@ -96,3 +99,17 @@ def boto_client(endpoint: str, service: str) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneCluster]:
+    """A Spark standalone cluster on 127.0.0.1 for the test session: a master and two
+    workers with one core each, every one its own JVM (see featurekit.testing.cluster).
+    Submit to ``spark_cluster.master_url``; the cluster is torn down at the session's end."""
+    from featurekit.testing.cluster import StandaloneCluster
+
+    cluster = StandaloneCluster(tmp_path_factory.mktemp("spark-cluster")).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
