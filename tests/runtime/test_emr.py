@@ -112,9 +112,12 @@ def test_emr_runtime_writes_what_the_local_runtime_writes(spark: object, tmp_pat
     assert_df_equality(local_df, emr_df, ignore_row_order=True, ignore_column_order=True)
 
 
-def test_engine_is_delta_rs_without_jars_and_delta_spark_needs_them(spark: object) -> None:
+def test_engine_follows_the_classpath(spark: object, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = EmrRuntime(EmrConfig(quiet=True), spark=spark)  # type: ignore[arg-type]
-    assert runtime.engine.name == "delta-rs"  # no Delta jars on this classpath
+    assert runtime.engine.name == "delta-spark"  # the test session has the Delta jars, as EMR
+    monkeypatch.setattr("featurekit.tables.deltaspark.delta_spark_available", lambda _s: False)
+    bare = EmrRuntime(EmrConfig(quiet=True), spark=spark)  # type: ignore[arg-type]
+    assert bare.engine.name == "delta-rs"
     forced = EmrRuntime(EmrConfig(engine="delta-spark", quiet=True), spark=spark)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="Delta jars"):
         _ = forced.engine

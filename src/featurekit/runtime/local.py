@@ -48,9 +48,6 @@ DELTA_CONFS: Mapping[str, str] = MappingProxyType(
     {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        # Delta rebuilds a snapshot's state in 50 tasks by default, sized for clusters;
-        # on one machine that is most of a small commit's time.
-        "spark.databricks.delta.snapshotPartitions": "2",
     }
 )
 

@@ -96,15 +96,21 @@ class DeltaSparkEngine(TableEngine):
     def schema(self, path: str) -> Optional[StructType]:
         return self.spark.read.format("delta").load(path).schema if self.exists(path) else None
 
+    def _snapshot(self, path: str) -> tuple[int, tuple[str, ...]]:
+        """The latest snapshot's version and partition columns, from one log refresh."""
+        self._delta_table(path)  # refreshes the table's log (and says when there is none)
+        jvm = _jvm(self.spark)
+        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, path)
+        snapshot = log.unsafeVolatileSnapshot()
+        columns = str(snapshot.metadata().partitionColumns().mkString("\u0000"))
+        return int(snapshot.version()), tuple(c for c in columns.split("\u0000") if c)
+
     def describe(self, path: str) -> TableInfo:
-        detail = self._delta_table(path).detail().first()
-        version = self.version(path)
-        if detail is None or version is None:
-            raise TableNotFoundError(f"No Delta table at {path}.")
+        version, columns = self._snapshot(path)
         return TableInfo(
             version=version,
             schema=self.read(self.spark, path, version=version).schema,
-            partition_columns=tuple(detail["partitionColumns"]),
+            partition_columns=columns,
         )
 
     def read(
@@ -127,7 +133,7 @@ class DeltaSparkEngine(TableEngine):
         if not partitions:
             return frame
         # Delta's own data skipping prunes files by these partition predicates.
-        columns = self._delta_table(path).detail().first()["partitionColumns"]
+        _version, columns = self._snapshot(path)
         filters = check_partition_filters(partitions, list(columns), table=path)
         return frame.where(partition_predicate(filters, frame.schema))
 
@@ -148,18 +154,30 @@ class DeltaSparkEngine(TableEngine):
     def txn_version(self, path: str, app_id: str) -> Optional[int]:
         """Latest recorded version of ``app_id``, read from the JSON commits of the log.
 
-        JSON commits are kept for ``delta.logRetentionDuration`` (30 days by default),
-        which bounds how far back a repeated batch is recognised.
+        Commits are read newest first through Hadoop's FileSystem (local, s3a, EMRFS), and
+        the first one naming ``app_id`` holds its latest version: a writer's versions only
+        grow. JSON commits are kept for ``delta.logRetentionDuration`` (30 days by
+        default), which bounds how far back a repeated batch is recognised.
         """
         if not self.exists(path):
             return None
-        from pyspark.sql import functions as F
-
-        log = self.spark.read.json(f"{path.rstrip('/')}/_delta_log/*.json")
-        if "txn" not in log.columns:
-            return None
-        found = log.where(F.col("txn.appId") == app_id).agg(F.max("txn.version")).first()
-        return None if found is None or found[0] is None else int(found[0])
+        jvm = _jvm(self.spark)
+        fs, log = self._hadoop_fs(f"{path.rstrip('/')}/_delta_log")
+        commits = sorted(
+            (s.getPath() for s in fs.listStatus(log) if _is_commit(s.getPath().getName())),
+            key=lambda p: int(p.getName().split(".")[0]),
+            reverse=True,
+        )
+        for commit in commits:
+            stream = fs.open(commit)
+            try:
+                text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+            finally:
+                stream.close()
+            found = _txn_in_commit(str(text), app_id)
+            if found is not None:
+                return found
+        return None
 
     def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
         stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
@@ -202,6 +220,8 @@ class DeltaSparkEngine(TableEngine):
         if txn is not None and self._already_committed(staged.path, txn):
             self.abort(staged)
             return CommitResult(version=None, skipped=True, rows=0, files=0)
+        if replace is not None:
+            _check_inside(staged, replace)
         current = self.schema(staged.path)
         schema = evolve_schema(current, staged.schema, table=staged.path)
         writer = staged.dataframe().write.format("delta")
@@ -236,3 +256,47 @@ class DeltaSparkEngine(TableEngine):
         return CommitResult(
             version=after, skipped=after == before, rows=staged.rows, files=len(staged.files)
         )
+
+
+def _staged_partition_values(staged: Staged, file: str) -> dict[str, str]:
+    """``{column: value}`` of one staged file, read off its ``col=value`` folders."""
+    from urllib.parse import unquote
+
+    _head, _, tail = file.partition(f"/{STAGING}/")
+    folders = tail.split("/")[1:-1]  # drop the stage id and the file name
+    if ":" in file.split("/", 1)[0]:  # a URI (file:, s3a:): its own escaping comes first
+        folders = [unquote(f) for f in folders]
+    values = dict(unquote(f).split("=", 1) for f in folders if "=" in f)
+    return {c: values.get(c, "") for c in staged.partition_by}
+
+
+def _check_inside(staged: Staged, replace: Mapping[str, Sequence[str]]) -> None:
+    """Every staged row's partition values must be among the values being replaced
+    (before Delta's own replaceWhere check, so the error names the offending value)."""
+    allowed = {c: {str(v) for v in values} for c, values in replace.items()}
+    for file in staged.files:
+        values = _staged_partition_values(staged, file)
+        for column, ok in allowed.items():
+            if values[column] not in ok:
+                raise TableError(
+                    f"Write to {staged.path} replaces {column} in {sorted(ok)} but has rows "
+                    f"with {column}={values[column]!r}; filter the output to the replaced values."
+                )
+
+
+def _is_commit(name: str) -> bool:
+    stem, _, ext = name.partition(".")
+    return ext == "json" and stem.isdigit()
+
+
+def _txn_in_commit(text: str, app_id: str) -> Optional[int]:
+    """The version a commit's ``txn`` action records for ``app_id``, if any."""
+    import json
+
+    for line in text.splitlines():
+        if '"txn"' not in line:
+            continue
+        txn = json.loads(line).get("txn")
+        if txn and txn.get("appId") == app_id:
+            return int(txn["version"])
+    return None
