@@ -52,7 +52,7 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     saved_argv = sys.argv
     sys.argv = glue_argv(script, script_args)
     try:
-        with installed(warehouse=str(runtime.warehouse.root)):
+        with installed(warehouse=runtime.warehouse.uri, s3=runtime.config.s3):
             runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exc:
         code = exc.code
