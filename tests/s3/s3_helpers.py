@@ -75,7 +75,9 @@ class S3Setup:
 
         location = self.s3_warehouse().table_location(name)
         data = DeltaTable(location, storage_options=self.access.storage_options())
-        return spark.createDataFrame(data.to_pyarrow_table().to_pandas(), schema)
+        frame = data.to_pyarrow_table().to_pandas()
+        names = [f.name for f in spark.createDataFrame([], schema).schema.fields]
+        return spark.createDataFrame(frame[names], schema)  # by name: engines order differ
 
     def version(self, name: str) -> int:
         from deltalake import DeltaTable
