@@ -160,6 +160,8 @@ def test_emr_step_spark_submit_with_an_s3_warehouse(s3: S3Setup, spark: SparkSes
         "spark.ui.enabled": "false",
         "spark.driver.host": "127.0.0.1",
         "spark.jars": ",".join(classpath),
+        # Delta's Python API (delta.tables) ships inside its jar
+        "spark.submit.pyFiles": ",".join(j for j in classpath if "delta-spark" in j),
         **DELTA_CONFS,
         **s3.access.spark_conf(),  # what a local spark-submit against a local S3 passes
     }
