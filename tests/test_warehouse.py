@@ -80,6 +80,8 @@ def test_warehouses_on_other_schemes_are_refused() -> None:
 
 
 def test_s3_warehouse_needs_the_delta_spark_engine(spark: SparkSession) -> None:
-    runtime = LocalRuntime(LocalConfig(warehouse="s3://lake/fk", quiet=True), spark=spark)
+    runtime = LocalRuntime(
+        LocalConfig(warehouse="s3://lake/fk", engine="delta-rs", quiet=True), spark=spark
+    )
     with pytest.raises(ConfigError, match="delta-spark engine only"):
         _ = runtime.engine

@@ -9,7 +9,8 @@ Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE`
 (default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
 for the delta-spark engine locally, instead of resolving them from Maven Central),
 ``FEATUREKIT_IVY`` (Ivy's folder, default ``~/.ivy2``) and ``FEATUREKIT_IVY_SETTINGS``
-(an ivysettings.xml naming a Maven mirror).
+(an ivysettings.xml naming a Maven mirror); for an ``s3://`` warehouse or state, boto3's
+own: ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` and the default credential chain.
 """
 
 from __future__ import annotations
@@ -54,6 +55,34 @@ def _add_runtime_args(parser: argparse.ArgumentParser) -> None:
         "--state",
         help="incremental state store: a folder or s3://bucket/prefix (default: WAREHOUSE/_state)",
     )
+    parser.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="S3 endpoint for an s3:// warehouse or state, e.g. http://127.0.0.1:5000 "
+        "(default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS's S3)",
+    )
+
+
+def s3_access(args: argparse.Namespace) -> Any:
+    """The S3 endpoint and credentials when the warehouse or state is on S3, else None."""
+    from featurekit.runtime.s3 import resolve_s3_access
+    from featurekit.warehouse import S3_SCHEMES
+
+    state = getattr(args, "state", None) or ""
+    if not (args.warehouse.startswith(S3_SCHEMES) or state.startswith(S3_SCHEMES)):
+        return None
+    where = args.warehouse if args.warehouse.startswith(S3_SCHEMES) else state
+    return resolve_s3_access(
+        f"The warehouse {where}", os.environ, endpoint=getattr(args, "s3_endpoint", None)
+    )
+
+
+def open_cli_warehouse(args: argparse.Namespace) -> Any:
+    """The warehouse of ``--warehouse`` (with its S3 access when it is on S3)."""
+    from featurekit.warehouse import open_warehouse
+
+    access = s3_access(args)
+    return open_warehouse(args.warehouse, s3_client=access.client() if access else None)
 
 
 def local_runtime(args: argparse.Namespace) -> Any:
@@ -70,6 +99,7 @@ def local_runtime(args: argparse.Namespace) -> Any:
             ivy_dir=os.environ.get("FEATUREKIT_IVY"),
             ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
             state=args.state,
+            s3=s3_access(args),
         )
     )
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import runpy
 import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from featurekit.errors import ConfigError
 from featurekit.warehouse import Warehouse
@@ -52,14 +53,35 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     saved_argv = sys.argv
     sys.argv = glue_argv(script, script_args)
     try:
-        with installed(warehouse=str(runtime.warehouse.root)):
+        with installed(warehouse=runtime.warehouse.uri, s3=runtime.config.s3):
             runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except Exception as exc:
+        mapped = unmapped_bucket(exc, runtime.warehouse.uri)
+        if mapped is None:
+            raise
+        raise mapped from exc
     finally:
         sys.argv = saved_argv
     return 0
+
+
+def unmapped_bucket(exc: Exception, warehouse: str) -> Optional[ConfigError]:
+    """A ConfigError for Spark's ``s3://`` path of a bucket the local warehouse does not map."""
+    text = str(exc)
+    marks = ("No overload scheme fs configured", "Could not initialize target File System")
+    if not any(mark in text for mark in marks):
+        return None
+    found = re.search(r"s3[an]?://([^/\s'\"]+)", text)
+    bucket = found.group(1) if found else "BUCKET"
+    return ConfigError(
+        f"s3://{bucket}/... is not in the local warehouse: Spark's s3:// paths map to "
+        f"{warehouse}/_s3/BUCKET for the bucket folders present when the session starts. "
+        f"Create {warehouse}/_s3/{bucket} (as you would create the bucket), or use an "
+        "s3:// warehouse with an S3 endpoint."
+    )
 
 
 def split_run_args(

@@ -19,11 +19,12 @@ from typing import Any, Callable
 from featurekit.errors import ConfigError
 from featurekit.params import split_assignments
 from featurekit.state import JobState, StateSession, open_state_store
-from featurekit.warehouse import open_warehouse
 
 
 def _store(args: argparse.Namespace) -> Any:
-    return open_state_store(args.state, open_warehouse(args.warehouse))
+    from featurekit.cli import open_cli_warehouse
+
+    return open_state_store(args.state, open_cli_warehouse(args))
 
 
 def _describe(name: str, bookmark: dict[str, Any]) -> str:

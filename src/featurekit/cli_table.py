@@ -10,32 +10,37 @@ import argparse
 from typing import Any, Callable
 
 from featurekit.tables.catalog import LocalCatalog
-from featurekit.warehouse import Warehouse
 
 
 def _catalog(args: argparse.Namespace) -> LocalCatalog:
-    return LocalCatalog(Warehouse(args.warehouse))
+    from featurekit.cli import open_cli_warehouse
+
+    return LocalCatalog(open_cli_warehouse(args))
 
 
-def _delta(location: str, version: Any = None) -> Any:
+def _delta(args: argparse.Namespace, location: str, version: Any = None) -> Any:
+    """The table through delta-rs; on S3 with the warehouse's endpoint and credentials."""
+    from featurekit.cli import s3_access
     from featurekit.tables.deltars import _deltalake
 
-    return _deltalake().DeltaTable(location, version=version)
+    access = s3_access(args)
+    options = access.storage_options() if access is not None else None
+    return _deltalake().DeltaTable(location, version=version, storage_options=options)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     entries = _catalog(args).list()
     if not entries:
-        print(f"No tables in {Warehouse(args.warehouse).root}. Try 'featurekit demo'.")
+        print(f"No tables in {args.warehouse}. Try 'featurekit demo'.")
     for e in entries:
-        version = _delta(e.location).version()
+        version = _delta(args, e.location).version()
         print(f"{e.name:40s} v{version:<4d} {e.location}  {e.description}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     entry = _catalog(args).get(args.table)
-    table = _delta(entry.location, args.version)
+    table = _delta(args, entry.location, args.version)
     print(f"{entry.name}  version {table.version()}  {entry.location}")
     if entry.description:
         print(f"  {entry.description}")
@@ -58,6 +63,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     from featurekit.tables.deltars import DeltaRsEngine
 
     entry = _catalog(args).get(args.table)
+    if entry.location.startswith("s3://"):
+        for doc in _delta(args, entry.location).history(args.limit):
+            print(f"v{doc.get('version')!s:<4} {doc.get('timestamp')}  {doc.get('operation')}")
+        return 0
     for h in DeltaRsEngine().history(entry.location, args.limit):
         extra = {k: v for k, v in h.metadata.items() if k in ("job", "run_id", "engine")}
         mode = h.parameters.get("mode", "")

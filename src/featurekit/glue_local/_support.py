@@ -15,17 +15,19 @@ class Settings:
     """Process-wide emulation settings, set by ``featurekit glue run`` (or tests)."""
 
     warehouse: str = "warehouse"
+    s3: Any = None  # featurekit.runtime.s3.S3Access of an s3:// warehouse (local runs)
 
 
 SETTINGS = Settings()
 
 
-def configure(*, warehouse: str) -> None:
+def configure(*, warehouse: str, s3: Any = None) -> None:
     """Point every GlueContext created afterwards at ``warehouse``.
 
     Example: ``configure(warehouse="/tmp/wh")`` then ``GlueContext(sc)``.
     """
     SETTINGS.warehouse = warehouse
+    SETTINGS.s3 = s3
 
 
 def unsupported(call: str, supported: str) -> NoReturn:

@@ -50,6 +50,18 @@ class BookmarkStore:
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
+    def check_local(self) -> None:
+        """Bookmarks are saved under a file lock: an S3 warehouse cannot keep them."""
+        if self.warehouse.remote:
+            from featurekit.errors import UnsupportedError
+
+            raise UnsupportedError(
+                f"featurekit glue run keeps job bookmarks in a local warehouse folder, and "
+                f"{self.warehouse.uri} is on S3: run with a local --warehouse, or without bookmarks"
+                " (--job-bookmark-option job-bookmark-disable; featurekit's own incremental "
+                "state works on S3)."
+            )
+
     def _relative(self, job: str) -> str:
         if not job:
             raise ConfigError("A job bookmark needs a job name (Job.init(JOB_NAME, args)).")
@@ -57,8 +69,7 @@ class BookmarkStore:
 
     def show(self, job: str) -> dict[str, Any]:
         """The stored document for ``job`` (an empty state when it never committed)."""
-        path = self.warehouse.root / self._relative(job)
-        if not path.exists():
+        if not self.warehouse.has_json(self._relative(job)):
             return _empty(job)
         doc: dict[str, Any] = self.warehouse.read_json(self._relative(job))
         return doc
@@ -126,6 +137,7 @@ class BookmarkStore:
             os.unlink(self.path)
 
     def _lock(self, job: str) -> BookmarkStore._Lock:
+        self.check_local()
         target = self.warehouse.root / self._relative(job)
         target.parent.mkdir(parents=True, exist_ok=True)
         return BookmarkStore._Lock(f"{target}.lock")
@@ -164,6 +176,8 @@ class BookmarkSession:
                 "--job-bookmark-from and --job-bookmark-to go together, and only with "
                 "--job-bookmark-option job-bookmark-pause."
             )
+        if option != DISABLE:
+            store.check_local()
         doc = store.show(job)
         return cls(store, job, run_id, option, range_from, range_to, doc["current"], doc["version"])
 

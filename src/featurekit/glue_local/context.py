@@ -28,7 +28,7 @@ from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
 from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.readers import Reader, Writer
 from featurekit.tables.catalog import CatalogEntry, LocalCatalog
-from featurekit.warehouse import Warehouse
+from featurekit.warehouse import open_warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -62,7 +62,10 @@ class GlueContext:
             self.spark_session = SparkSession.builder.getOrCreate()
         self.sparkSession = self.spark_session
         self._sc = self.spark_session.sparkContext
-        self.warehouse = Warehouse(options.get("warehouse", SETTINGS.warehouse))
+        self.featurekit_s3 = SETTINGS.s3
+        client = SETTINGS.s3.client() if SETTINGS.s3 is not None else None
+        root = options.get("warehouse", SETTINGS.warehouse)
+        self.warehouse = open_warehouse(root, s3_client=client)
         self.catalog = LocalCatalog(self.warehouse)
         self.bookmarks = BookmarkStore(self.warehouse)
         self.session: Optional[BookmarkSession] = None  # set by Job.init
@@ -117,7 +120,10 @@ class GlueContext:
         cutoff = time.time() - float(options.get("retentionPeriod", 168)) * 3600
         found = sources.list_objects(self.warehouse, s3_path, recurse=True)
         for local, mtime in found.values():
-            if mtime < cutoff:
+            if mtime < cutoff and self.warehouse.remote:
+                bucket, _, key = local[len("s3://") :].partition("/")
+                self.warehouse.client.delete_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
+            elif mtime < cutoff:
                 Path(local).unlink()
 
     # -- reading ----------------------------------------------------------------------

@@ -81,11 +81,11 @@ def _package(utils: ModuleType, modules: dict[str, ModuleType]) -> ModuleType:
 
 
 @contextmanager
-def installed(*, warehouse: Optional[str] = None) -> Iterator[ModuleType]:
+def installed(*, warehouse: Optional[str] = None, s3: Any = None) -> Iterator[ModuleType]:
     """Install the emulation as ``awsglue`` for the duration of the block; yields the package."""
     utils = real_utils()
     if warehouse is not None:
-        configure(warehouse=warehouse)
+        configure(warehouse=warehouse, s3=s3)
     saved = {k: v for k, v in sys.modules.items() if k == "awsglue" or k.startswith("awsglue.")}
     modules = {name: _proxy(name, src, names) for name, (src, names) in MODULES.items()}
     package = _package(utils, modules)

@@ -29,7 +29,10 @@ def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, 
 
     Hidden objects (names starting with ``_`` or ``.``, e.g. ``_SUCCESS``) are skipped,
     as Spark and Glue do. Without ``recurse`` only the objects directly under ``uri``.
+    On an S3 warehouse the objects are listed on S3 and Spark reads their ``s3://`` URIs.
     """
+    if warehouse.remote:
+        return _list_s3(warehouse, uri, recurse=recurse)
     root = Path(warehouse.resolve(uri))
     if root.is_file():
         return {uri: (str(root), root.stat().st_mtime)}
@@ -46,6 +49,24 @@ def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, 
                 str(local),
                 local.stat().st_mtime,
             )
+    return found
+
+
+def _list_s3(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tuple[str, float]]:
+    bucket, _, prefix = warehouse.resolve(uri)[len("s3://") :].partition("/")
+    client: Any = getattr(warehouse, "client")  # noqa: B009 (S3Warehouse only)
+    found: dict[str, tuple[str, float]] = {}
+    start = prefix.rstrip("/") + "/" if prefix and not prefix.endswith("/") else prefix
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key: str = item["Key"]
+            rest = key[len(start) :] if key != prefix else key.rsplit("/", 1)[-1]
+            parts = rest.split("/")
+            hidden = any(p.startswith(("_", ".")) for p in parts)
+            if hidden or not rest or (len(parts) > 1 and not recurse):
+                continue
+            uri = f"s3://{bucket}/{key}"
+            found[uri] = (uri, item["LastModified"].timestamp())
     return found
 
 

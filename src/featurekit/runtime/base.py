@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Optional, TextIO
 from featurekit.errors import ConfigError, InputError, TableNotFoundError
 from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInput
 from featurekit.runs import InputRecord, RunRecord
+from featurekit.runtime.s3 import S3Access
 from featurekit.state import StateStore, open_state_store
 from featurekit.tables import LocalCatalog, TableEngine, select_engine
 from featurekit.tables.engine import PartitionFilter, TableInfo
@@ -38,6 +39,15 @@ class RuntimeConfig:
     quiet: bool = False
     # Where incremental state lives: None = WAREHOUSE/_state; "s3://bucket/prefix" = S3.
     state: Optional[str] = None
+    # How to reach S3 (endpoint, credentials), resolved at the edge for local runs with an
+    # s3:// warehouse or state; None = the platform's default chain (Glue, EMR).
+    s3: Optional[S3Access] = None
+
+    @property
+    def on_s3(self) -> bool:
+        """True when the warehouse or the state store is an S3 location."""
+        schemes = ("s3://", "s3a://", "s3n://")
+        return self.warehouse.startswith(schemes) or (self.state or "").startswith(schemes)
 
 
 class Reporter:
@@ -62,7 +72,9 @@ class Runtime:
     def __init__(self, spark: SparkSession, config: RuntimeConfig) -> None:
         self.spark = spark
         self.config = config
-        self.warehouse = open_warehouse(config.warehouse)
+        client = config.s3.client() if config.s3 is not None else None
+        self.warehouse = open_warehouse(config.warehouse, s3_client=client)
+        self._s3_client = client
         self.catalog = LocalCatalog(self.warehouse)
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
         self._engine: Optional[TableEngine] = None
@@ -86,7 +98,9 @@ class Runtime:
     def state_store(self) -> StateStore:
         """The incremental state store (``config.state``; default: ``WAREHOUSE/_state``)."""
         if self._state_store is None:
-            self._state_store = open_state_store(self.config.state, self.warehouse)
+            self._state_store = open_state_store(
+                self.config.state, self.warehouse, s3_client=self._s3_client
+            )
         return self._state_store
 
     @state_store.setter

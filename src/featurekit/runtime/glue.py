@@ -244,7 +244,7 @@ def glue_format_options(inp: FilesInput) -> dict[str, Any]:
 def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> GlueRuntime:
     """The runtime for ``args`` on ``glue_context`` (delta-spark on real Glue)."""
     emulated = bool(getattr(glue_context, "featurekit_emulation", False))
-    warehouse = args.warehouse or (str(glue_context.warehouse.root) if emulated else None)
+    warehouse = args.warehouse or (glue_context.warehouse.uri if emulated else None)
     if warehouse is None:
         raise ConfigError("Pass --featurekit_warehouse: where featurekit keeps tables and records.")
     config = GlueConfig(
@@ -254,6 +254,8 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         quiet=quiet,
         job_name=args.job_name,
         args=args.resolved,
+        # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
+        s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
     )
     return GlueRuntime(glue_context, config)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.errors import MissingDependencyError
 from featurekit.runtime.base import Reporter, Runtime, RuntimeConfig
+from featurekit.runtime.s3 import S3ConfigError, local_s3_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -77,6 +78,26 @@ class LocalConfig(RuntimeConfig):
         remote = self.warehouse.startswith(("s3://", "s3a://", "s3n://"))
         return "delta-spark" if remote or self.delta_jars else "delta-rs"
 
+    def all_packages(self) -> tuple[str, ...]:
+        """``packages``, plus hadoop-aws (S3A) when the warehouse or state is on S3."""
+        from featurekit.runtime import jars
+
+        if not self.on_s3 or any(":hadoop-aws:" in p for p in self.packages):
+            return self.packages
+        return (*self.packages, jars.hadoop_aws_coordinate())
+
+    def hadoop_conf(self) -> dict[str, str]:
+        """Where Spark's ``s3://`` goes: S3A on ``s3``'s endpoint for an S3 warehouse,
+        else the local warehouse's ``_s3`` folder (see :mod:`featurekit.runtime.s3`)."""
+        if self.s3 is not None:
+            return self.s3.hadoop_conf()
+        if self.on_s3:
+            raise S3ConfigError(
+                f"The warehouse {self.warehouse} (or state {self.state}) is on S3 but no S3 "
+                "access was given: LocalConfig(s3=resolve_s3_access(...)), as the CLI does."
+            )
+        return local_s3_conf(Path(self.warehouse).expanduser().resolve())
+
 
 def _java_major(java: str) -> int:
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
@@ -116,7 +137,7 @@ def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str
     ``config.packages``. Resolved once from Maven Central, then cached."""
     from featurekit.runtime import jars
 
-    coordinates = list(config.packages)
+    coordinates = list(config.all_packages())
     delta = list(config.delta_jars)
     if not delta and config.table_engine() == "delta-spark":
         coordinates.insert(0, jars.delta_coordinate())
@@ -142,6 +163,7 @@ def build_session(
         raise MissingDependencyError("pyspark", "local", "The local runtime") from exc
     builder = SparkSession.builder.master(config.master).appName(config.app_name)
     confs = {**FAST_DEFAULTS, "spark.driver.memory": config.driver_memory}
+    confs.update({f"spark.hadoop.{k}": v for k, v in config.hadoop_conf().items()})
     jars = session_jars(config, report)
     if jars:
         confs["spark.jars"] = ",".join(jars)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from featurekit.runtime.local import LocalConfig, LocalRuntime, build_session
+from featurekit.runtime.s3 import S3A
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -52,8 +53,12 @@ def spark(
 
     base = tmp_path_factory.mktemp("spark")
     conf = {**TEST_CONF, "spark.sql.warehouse.dir": str(base / "spark-warehouse")}
-    packages = (hadoop_aws_coordinate(),) if pytestconfig.getini("featurekit_s3a") else ()
+    packages: tuple[str, ...] = ()
+    if pytestconfig.getini("featurekit_s3a"):
+        packages = (hadoop_aws_coordinate(),)
+        conf["spark.hadoop.fs.s3a.impl"] = S3A  # s3a:// stays S3A (a test points it at moto)
     config = LocalConfig(
+        warehouse=str(base / "warehouse"),
         app_name="featurekit-tests",
         spark_conf=conf,
         engine=str(pytestconfig.getini("featurekit_engine")),
