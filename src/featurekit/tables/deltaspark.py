@@ -206,6 +206,47 @@ class DeltaSparkEngine(TableEngine):
         fs, hpath = self._hadoop_fs(staged.staging_dir)
         fs.delete(hpath, True)
 
+    def _checked_schema(self, staged: Staged) -> tuple[Optional[StructType], StructType]:
+        """The table's schema now (None: no table yet) and after the write; the
+        partitioning must stay as it is."""
+        current = self.schema(staged.path)
+        if current is not None:
+            _version, partitioned_by = self._snapshot(staged.path)
+            if partitioned_by != staged.partition_by:
+                raise TableError(
+                    f"Table {staged.path} is partitioned by {list(partitioned_by)}, the write by "
+                    f"{list(staged.partition_by)}; write with the table's partitioning."
+                )
+        return current, evolve_schema(current, staged.schema, table=staged.path)
+
+    def _writer(
+        self,
+        staged: Staged,
+        mode: str,
+        replace: Optional[Mapping[str, Sequence[str]]],
+        txn: Optional[Txn],
+        metadata: Optional[Mapping[str, str]],
+    ) -> Any:
+        """Delta's DataFrameWriter for the staged rows, every option of the commit set."""
+        if replace is not None:
+            _check_inside(staged, replace)
+        current, schema = self._checked_schema(staged)
+        writer = staged.dataframe().write.format("delta")
+        writer = writer.mode("append" if mode == "append" else "overwrite")
+        if staged.partition_by:
+            writer = writer.partitionBy(*staged.partition_by)
+        if replace is not None:
+            writer = writer.option("replaceWhere", _sql_replace_where(replace))
+        if current is not None and len(schema.fields) > len(current.fields):
+            writer = writer.option("mergeSchema", "true")
+        if txn is not None:
+            writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
+        if metadata:
+            writer = writer.option(
+                "userMetadata", ",".join(f"{k}={v}" for k, v in metadata.items())
+            )
+        return writer
+
     def commit(
         self,
         staged: Staged,
@@ -220,28 +261,7 @@ class DeltaSparkEngine(TableEngine):
         if txn is not None and self._already_committed(staged.path, txn):
             self.abort(staged)
             return CommitResult(version=None, skipped=True, rows=0, files=0)
-        if replace is not None:
-            _check_inside(staged, replace)
-        current = self.schema(staged.path)
-        schema = evolve_schema(current, staged.schema, table=staged.path)
-        writer = staged.dataframe().write.format("delta")
-        writer = writer.mode("append" if mode == "append" else "overwrite")
-        if staged.partition_by:
-            writer = writer.partitionBy(*staged.partition_by)
-        if replace is not None:
-            clauses = [
-                f"`{col}` IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
-                for col, values in replace.items()
-            ]
-            writer = writer.option("replaceWhere", " AND ".join(clauses))
-        if current is not None and len(schema.fields) > len(current.fields):
-            writer = writer.option("mergeSchema", "true")
-        if txn is not None:
-            writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
-        if metadata:
-            writer = writer.option(
-                "userMetadata", ",".join(f"{k}={v}" for k, v in metadata.items())
-            )
+        writer = self._writer(staged, mode, replace, txn, metadata)
         try:
             writer.save(staged.path)
         except Exception as exc:
@@ -256,6 +276,13 @@ class DeltaSparkEngine(TableEngine):
         return CommitResult(
             version=after, skipped=after == before, rows=staged.rows, files=len(staged.files)
         )
+
+
+def _sql_replace_where(replace: Mapping[str, Sequence[str]]) -> str:
+    return " AND ".join(
+        f"`{col}` IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
+        for col, values in replace.items()
+    )
 
 
 def _staged_partition_values(staged: Staged, file: str) -> dict[str, str]:
