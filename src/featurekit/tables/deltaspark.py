@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import unquote
 
 from featurekit.errors import ConcurrentCommitError, TableError, TableNotFoundError
 from featurekit.tables.engine import (
@@ -189,7 +190,8 @@ class DeltaSparkEngine(TableEngine):
             writer = writer.partitionBy(*partition_by)
         writer.parquet(staging_dir)
         staged_df = self.spark.read.schema(df.schema).option("basePath", staging_dir)
-        files = sorted(staged_df.parquet(staging_dir).inputFiles())
+        # inputFiles() gives URIs; Spark's readers take Hadoop paths (one level of escaping)
+        files = sorted(unquote(f) for f in staged_df.parquet(staging_dir).inputFiles())
         staged = Staged(
             path=path,
             staging_dir=staging_dir,
@@ -287,12 +289,8 @@ def _sql_replace_where(replace: Mapping[str, Sequence[str]]) -> str:
 
 def _staged_partition_values(staged: Staged, file: str) -> dict[str, str]:
     """``{column: value}`` of one staged file, read off its ``col=value`` folders."""
-    from urllib.parse import unquote
-
     _head, _, tail = file.partition(f"/{STAGING}/")
     folders = tail.split("/")[1:-1]  # drop the stage id and the file name
-    if ":" in file.split("/", 1)[0]:  # a URI (file:, s3a:): its own escaping comes first
-        folders = [unquote(f) for f in folders]
     values = dict(unquote(f).split("=", 1) for f in folders if "=" in f)
     return {c: values.get(c, "") for c in staged.partition_by}
 
