@@ -3,10 +3,14 @@
     python -m benchmarks.bench_maintenance [--days 30] [--users 20000] [--per-user 5]
 
 A daily job (clicks per user and day) runs once per date with ``--start D --end D``,
-as a scheduler would run it. The output table is then read in full (every row,
-through the engine, ending in a checksum) ``--repeats`` times, then ``optimize``
-compacts it, then it is read ``--repeats`` times again: medians side by side, their
-ratio, and the file counts in the snapshot and on disk. Both reads must agree.
+as a scheduler would run it. Then ``optimize`` compacts the output table, and the
+table before and after it is read in full (every row, through the engine, ending in
+a checksum) ``--repeats`` times each: medians side by side, their ratio, and the file
+counts in the snapshot and on disk. Both reads must agree.
+
+The two versions are read alternately after the optimize (the version before it by
+time travel, which reads exactly that version's files), after one warm-up read of
+each, so JIT warm-up and machine noise fall on both alike.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -38,7 +42,12 @@ class DailyClicks(FeatureJob):
         "features.bench_daily_clicks",
         keys=("user_id",),
         date_column="feature_date",
-        columns={"user_id": "string", "feature_date": "date", "clicks": "bigint", "spend": "double"},
+        columns={
+            "user_id": "string",
+            "feature_date": "date",
+            "clicks": "bigint",
+            "spend": "double",
+        },
     )
 
     def transform(self, ctx: JobContext, clicks: DataFrame) -> DataFrame:
@@ -71,14 +80,19 @@ def seed_clicks(runtime: LocalRuntime, args: argparse.Namespace) -> None:
     runtime.catalog.register("web.clicks", location, schema=schema.jsonValue())
 
 
-def timed_reads(spark: SparkSession, read: Any, repeats: int, label: str) -> tuple[list[float], Any]:
-    times, result = [], None
+def interleaved_reads(
+    reads: dict[str, Callable[[], DataFrame]], repeats: int
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Each read once untimed (warm-up), then ``repeats`` timed rounds, alternating."""
+    times: dict[str, list[float]] = {name: [] for name in reads}
+    results = {name: checksum(read()) for name, read in reads.items()}
     for r in range(repeats):
-        began = time.perf_counter()
-        result = checksum(read())
-        times.append(round(time.perf_counter() - began, 3))
-        print(f"  [{label}] read {r + 1}/{repeats}: {times[-1]:.2f}s", flush=True)
-    return times, result
+        for name, read in reads.items():
+            began = time.perf_counter()
+            results[name] = checksum(read())
+            times[name].append(round(time.perf_counter() - began, 3))
+            print(f"  [{name}] read {r + 1}/{repeats}: {times[name][-1]:.2f}s", flush=True)
+    return times, results
 
 
 def run(spark: SparkSession, args: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -92,22 +106,26 @@ def run(spark: SparkSession, args: argparse.Namespace, root: Path) -> dict[str, 
     location = runtime.output_location(DailyClicks.output)
     engine = runtime.engine
 
-    def read() -> DataFrame:
-        return engine.read(spark, location)
-
     disk_before = len(data_files_on_disk(location))
-    before, sum_before = timed_reads(spark, read, args.repeats, "before optimize")
+    version_before = engine.version(location)
     compacted = engine.optimize(location)
-    after, sum_after = timed_reads(spark, read, args.repeats, "after optimize")
-    median_before, median_after = statistics.median(before), statistics.median(after)
+    # Side by side: the version before optimize (time travel reads exactly its files)
+    # and the latest one, read alternately in the same session.
+    reads = {
+        "before_optimize": lambda: engine.read(spark, location, version=version_before),
+        "after_optimize": lambda: engine.read(spark, location),
+    }
+    times, sums = interleaved_reads(reads, args.repeats)
+    medians = {name: statistics.median(t) for name, t in times.items()}
     return {
         "engine": engine.name,
         "range_runs": args.days,
         "range_runs_s": round(runs_s, 3),
-        "rows": sum_before[0],
-        "read_s": {"before_optimize": before, "after_optimize": after},
-        "median_s": {"before_optimize": median_before, "after_optimize": median_after},
-        "ratio_after_vs_before": round(median_after / median_before, 3),
+        "rows": sums["before_optimize"][0],
+        "versions": {"before_optimize": version_before, "after_optimize": compacted.version},
+        "read_s": times,
+        "median_s": medians,
+        "ratio_after_vs_before": round(medians["after_optimize"] / medians["before_optimize"], 3),
         "files": {
             "live_before": compacted.files_before,
             "live_after": compacted.files_after,
@@ -116,7 +134,7 @@ def run(spark: SparkSession, args: argparse.Namespace, root: Path) -> dict[str, 
             "on_disk_before": disk_before,
             "on_disk_after": len(data_files_on_disk(location)),
         },
-        "agree": sum_before == sum_after,
+        "agree": sums["before_optimize"] == sums["after_optimize"],
     }
 
 
@@ -132,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(root, ignore_errors=True)
     write_report({"config": vars(args), "spark": spark.version, "result": result}, path)
     m, f = result["median_s"], result["files"]
-    print(f"{result['range_runs']} daily range runs ({result['rows']:,} rows) on {result['engine']}")
+    runs, rows = result["range_runs"], result["rows"]
+    print(f"{runs} daily range runs ({rows:,} rows) on {result['engine']}")
     print(f"live files {f['live_before']} -> {f['live_after']}, on disk {f['on_disk_before']}")
     print(
         f"read, median of {args.repeats}: before optimize {m['before_optimize']:.2f}s, after "

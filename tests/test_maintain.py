@@ -115,11 +115,15 @@ def test_a_failed_maintenance_step_is_a_warning_and_the_output_stays_committed(
     DailyClicks().run(local_runtime, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 1))
     record = ShortVacuum().run(local_runtime, start=date, end=date)
     assert record.status == "succeeded"
-    assert record.output is not None and record.output.version == 1
-    assert record.maintenance is not None and record.maintenance.vacuum is None
+    assert record.output is not None
+    assert record.output.version == 1
+    assert record.maintenance is not None
+    assert record.maintenance.vacuum is None
     assert record.maintenance.checkpoint_version == 1  # the next step still ran
     (warning,) = record.warnings
-    assert "'vacuum'" in warning and "RetentionError" in warning and "committed" in warning
+    assert "'vacuum'" in warning
+    assert "RetentionError" in warning
+    assert "committed" in warning
     assert "warning: maintenance step 'vacuum'" in record.summary()
     location = local_runtime.output_location(ShortVacuum.output)
     assert len(data_files_on_disk(location)) == 2
@@ -138,7 +142,7 @@ def test_a_run_that_commits_nothing_runs_no_maintenance(
         name = "daily_clicks_broken"
 
         def transform(self, ctx: JobContext, clicks: DataFrame) -> DataFrame:
-            return super().transform(ctx, clicks).withColumn("user_id", F.lit(None))
+            return super().transform(ctx, clicks).withColumn("user_id", F.lit(None).cast("string"))
 
     with pytest.raises(OutputContractError, match="null"):
         Broken().run(local_runtime)

@@ -294,19 +294,36 @@ class DeltaSparkEngine(TableEngine):
             sql += f" RETAIN {hours:g} HOURS"
         # Delta's own check repeats the one above; a forced vacuum lifts it for this call only.
         lifted = scoped_conf(self.spark, RETENTION_CHECK, "false") if force else nullcontext()
+        before = set() if dry_run else self._data_files(path)
         try:
             with lifted:
-                listed = [r["path"] for r in self.spark.sql(sql + " DRY RUN").collect()]
-                if not dry_run:
-                    self.spark.sql(sql).collect()
+                listed = self.spark.sql(sql + (" DRY RUN" if dry_run else "")).collect()
         except Exception as exc:
             raise _maintenance_error("Vacuum", path, exc) from exc
+        if dry_run:
+            root = self._root_uri(path)
+            files = {
+                r["path"][len(root) :] if r["path"].startswith(root) else r["path"] for r in listed
+            }
+        else:
+            files = before - self._data_files(path)
+        return VacuumResult(tuple(sorted(files)), hours, dry_run=dry_run, forced=force)
+
+    def _root_uri(self, path: str) -> str:
         fs, hpath = self._hadoop_fs(path)
-        root = str(fs.makeQualified(hpath).toString()).rstrip("/") + "/"
-        jvm = _jvm(self.spark)
-        gone = [f for f in listed if dry_run or not fs.exists(jvm.org.apache.hadoop.fs.Path(f))]
-        files = tuple(sorted(f[len(root) :] if f.startswith(root) else f for f in gone))
-        return VacuumResult(files, hours, dry_run=dry_run, forced=force)
+        return str(fs.makeQualified(hpath).toString()).rstrip("/") + "/"
+
+    def _data_files(self, path: str) -> set[str]:
+        """Files under the table folder outside ``_``/``.`` folders, relative to it."""
+        fs, hpath = self._hadoop_fs(path)
+        root = self._root_uri(path)
+        found, listing = set(), fs.listFiles(hpath, True)
+        while listing.hasNext():
+            name = str(listing.next().getPath().toString())
+            relative = name[len(root) :] if name.startswith(root) else name
+            if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+                found.add(relative)
+        return found
 
     def checkpoint(self, path: str) -> CheckpointResult:
         log = self._delta_log(path)
