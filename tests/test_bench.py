@@ -1,4 +1,4 @@
-"""`make bench` at toy sizes: both benchmarks run end to end and their methods agree.
+"""`make bench` at toy sizes: the benchmarks run end to end and their methods agree.
 
 Each runs in its own process, as `make bench` does (a benchmark builds and stops
 its own Spark session).
@@ -89,3 +89,19 @@ def test_pit_floor_runs_every_piece_and_the_joins_agree(tmp_path: Path) -> None:
         "match_hash_agg",
         "match_sort_agg",
     }
+
+
+def test_maintenance_benchmark_reads_the_same_rows_before_and_after_optimize(
+    tmp_path: Path,
+) -> None:
+    run(
+        "-m",
+        "benchmarks.bench_maintenance",
+        *("--days", "3", "--users", "20", "--per-user", "2", "--repeats", "3"),
+        *("--partitions", "2", "--driver-memory", "1g", "--out", str(tmp_path / "out")),
+    )
+    result = only_report(tmp_path / "out", "bench_maintenance_*.json")["result"]
+    assert result["agree"]
+    assert (result["range_runs"], result["rows"]) == (3, 60)
+    assert result["files"]["live_before"] == result["files"]["live_after"] == 3
+    assert set(result["median_s"]) == {"before_optimize", "after_optimize"}

@@ -1,7 +1,7 @@
 """featurekit: write a PySpark feature job once, run it locally, on Glue, EMR and EMR Serverless."""
 
 from featurekit.errors import FeatureKitError
-from featurekit.io import DeltaInput, FeatureTable, FilesInput, TableInput
+from featurekit.io import DeltaInput, FeatureTable, FilesInput, Maintenance, TableInput
 from featurekit.job import FeatureJob, IncrementalFeatureJob, JobContext
 from featurekit.params import Param
 
@@ -15,6 +15,7 @@ __all__ = [
     "FilesInput",
     "IncrementalFeatureJob",
     "JobContext",
+    "Maintenance",
     "Param",
     "TableInput",
     "__version__",

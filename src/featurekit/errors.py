@@ -13,7 +13,8 @@
     │   └── LeakageError            a training set joined features not known at its spine time
     ├── TableError                  a Delta table operation failed
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
-    │   └── ConcurrentCommitError   another writer committed first
+    │   ├── ConcurrentCommitError   another writer committed first
+    │   └── RetentionError          a vacuum would go under the table's retention period
     ├── DeployError                 uploading artifacts or a cloud API call failed
     ├── ClusterError                a local Spark standalone cluster did not start
     ├── StateError                  incremental state cannot be read or advanced
@@ -105,6 +106,10 @@ class SchemaEvolutionError(TableError):
 
 class ConcurrentCommitError(TableError):
     """Another writer committed to the table first; retry the run."""
+
+
+class RetentionError(TableError):
+    """A vacuum would delete files younger than the table's retention period (not forced)."""
 
 
 class DeployError(FeatureKitError):

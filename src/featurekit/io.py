@@ -137,6 +137,51 @@ Input = Union[TableInput, DeltaInput, FilesInput]
 
 
 @dataclass(frozen=True)
+class Maintenance:
+    """Table upkeep a job runs on its output after each committed run (never before).
+
+    * ``checkpoint_every``: write a Delta checkpoint once this many versions have been
+      committed since the last one (None: leave checkpoints to the engine);
+    * ``compact_written_dates``: compact the files of the dates the run replaced
+      (the whole table after a run without a date range);
+    * ``vacuum``: delete removed files older than ``vacuum_retain_hours`` (default:
+      the table's retention period, 7 days). A job never forces a shorter retention
+      than the table's: that fails and is recorded as a warning.
+
+    A failed step never undoes the committed output: it is recorded as a warning in
+    the run record, and the next steps still run.
+
+    Example::
+
+        output = FeatureTable(..., maintenance=Maintenance(checkpoint_every=10, vacuum=True))
+    """
+
+    checkpoint_every: Optional[int] = None
+    compact_written_dates: bool = False
+    vacuum: bool = False
+    vacuum_retain_hours: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        every = self.checkpoint_every
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int)):
+            raise ConfigError(f"Maintenance: checkpoint_every must be an int, got {every!r}.")
+        if every is not None and every < 1:
+            raise ConfigError(f"Maintenance: checkpoint_every must be >= 1, got {every}.")
+        hours = self.vacuum_retain_hours
+        if hours is not None and not self.vacuum:
+            raise ConfigError(
+                f"Maintenance: vacuum_retain_hours={hours} needs vacuum=True (or drop "
+                "vacuum_retain_hours)."
+            )
+        if hours is not None and hours < 0:
+            raise ConfigError(f"Maintenance: vacuum_retain_hours must be >= 0, got {hours}.")
+
+    @property
+    def enabled(self) -> bool:
+        return self.checkpoint_every is not None or self.compact_written_dates or self.vacuum
+
+
+@dataclass(frozen=True)
 class FeatureTable:
     """The one output of a job: a Delta table of features.
 
@@ -155,6 +200,7 @@ class FeatureTable:
     description: str = ""
     path: Optional[str] = None
     strict_columns: bool = True
+    maintenance: Optional[Maintenance] = None
 
     def __post_init__(self) -> None:
         check_table_name(self.name)
@@ -177,6 +223,11 @@ class FeatureTable:
             raise ConfigError(
                 f"FeatureTable {self.name!r}: date_column {self.date_column!r} must be declared "
                 f"'date' or 'timestamp', not {cols[self.date_column]!r}."
+            )
+        if self.maintenance is not None and not isinstance(self.maintenance, Maintenance):
+            raise TypeError(
+                f"FeatureTable {self.name!r}: maintenance must be a Maintenance(...), "
+                f"got {type(self.maintenance).__name__}."
             )
 
     @property

@@ -142,6 +142,7 @@ def execute(
     ``session`` (an already locked state session) and ``pinned`` (bookmarks a
     range run must read as of) are given by ``featurekit.backfill``.
     """
+    from featurekit.maintain import maintain_output
     from featurekit.state.execute import run_stateful, uses_state
 
     record = new_record(runtime, ctx)
@@ -156,6 +157,7 @@ def execute(
             _run_plain(job, runtime, ctx, record)
         record.status = "succeeded"
         succeeded = True
+        maintain_output(job.output, runtime, ctx, record)  # after the commit; never raises
     except BaseException as exc:
         record.status = "failed"
         record.error_type = type(exc).__name__

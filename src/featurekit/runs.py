@@ -43,6 +43,31 @@ class OutputRecord:
 
 
 @dataclass
+class MaintenanceRecord:
+    """What ran on the output table after its commit; a step that did not run stays None."""
+
+    files_before: Optional[int] = None  # live files in the snapshot before maintenance
+    files_after: Optional[int] = None
+    # {"files_removed", "files_added", "version", "partitions"}
+    compaction: Optional[dict[str, Any]] = None
+    # {"files_deleted", "retention_hours"}
+    vacuum: Optional[dict[str, Any]] = None
+    checkpoint_version: Optional[int] = None
+    last_checkpoint: Optional[int] = None  # the latest checkpoint after maintenance
+
+    def summary(self) -> str:
+        parts = [f"files {self.files_before} -> {self.files_after}"]
+        if self.compaction is not None:
+            c = self.compaction
+            parts.append(f"compacted {c['files_removed']} into {c['files_added']}")
+        if self.vacuum is not None:
+            parts.append(f"vacuumed {self.vacuum['files_deleted']} files")
+        if self.checkpoint_version is not None:
+            parts.append(f"checkpoint at version {self.checkpoint_version}")
+        return "maintenance: " + ", ".join(parts)
+
+
+@dataclass
 class RunRecord:
     job: str
     run_id: str
@@ -59,6 +84,9 @@ class RunRecord:
     output: Optional[OutputRecord] = None
     phases: dict[str, float] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    maintenance: Optional[MaintenanceRecord] = None
+    # problems that did not fail the run (e.g. a maintenance step after the commit)
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +116,10 @@ class RunRecord:
         if out.skipped:
             return f"{head}: {out.table} already has this batch; nothing written."
         read = ", ".join(f"{i.name}={i.rows}" for i in self.inputs)
-        return (
+        text = (
             f"{head}: wrote {out.rows_written} rows to {out.table} "
             f"(version {out.version}, {out.mode}, {out.engine}); read {read}."
         )
+        if self.maintenance is not None:
+            text += f" {self.maintenance.summary()}."
+        return text + "".join(f"\nwarning: {w}" for w in self.warnings)

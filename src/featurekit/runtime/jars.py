@@ -202,7 +202,7 @@ def _failure_message(packages: Packages, stderr: str, source: str) -> str:
     missing = ", ".join(sorted({u.replace("#", ":").replace(";", ":") for u in unresolved}))
     what = missing or ", ".join(packages.coordinates)
     return (
-        f"Cannot resolve {what} from {source}: offline, or a proxy blocks it. Connect once (the jars are then cached in "
-        f"{packages.ivy_dir}), or point FEATUREKIT_DELTA_JARS at the jars (comma-separated), "
-        "or use --engine delta-rs."
+        f"Cannot resolve {what} from {source}: offline, or a proxy blocks it. Connect once "
+        f"(the jars are then cached in {packages.ivy_dir}), or point FEATUREKIT_DELTA_JARS "
+        "at the jars (comma-separated), or use --engine delta-rs."
     )

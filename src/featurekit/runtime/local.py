@@ -30,6 +30,8 @@ FAST_DEFAULTS: Mapping[str, str] = MappingProxyType(
     {
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "4",
+        # Delta's VACUUM lists the table with this many tasks (default 10000: minutes locally).
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "4",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.host": "127.0.0.1",

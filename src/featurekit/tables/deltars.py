@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import time
@@ -45,6 +46,14 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     partition_predicate,
+)
+from featurekit.tables.maintenance import (
+    CheckpointResult,
+    OptimizeResult,
+    VacuumResult,
+    check_retention,
+    checkpoint_files,
+    table_retention_hours,
 )
 
 if TYPE_CHECKING:
@@ -169,6 +178,72 @@ class DeltaRsEngine(TableEngine):
             return None
         found = self._dl.DeltaTable(path).transaction_version(app_id)
         return None if found is None else int(found)
+
+    # -- maintenance ---------------------------------------------------------------
+    def live_files(self, path: str) -> int:
+        return len(self._table(path).file_uris())
+
+    def optimize(self, path: str, *, partitions: Sequence[PartitionFilter] = ()) -> OptimizeResult:
+        table = self._table(path)
+        filters = check_partition_filters(
+            partitions, table.metadata().partition_columns, table=path
+        )
+        before = len(table.file_uris())
+        props = self._dl.CommitProperties(custom_metadata={"engine": self.name})
+        try:
+            metrics = table.optimize.compact(
+                partition_filters=filters or None, commit_properties=props
+            )
+        except Exception as exc:
+            raise _maintenance_error("Compaction", path, exc) from exc
+        table.update_incremental()
+        return OptimizeResult(
+            version=int(table.version()),
+            files_removed=int(metrics.get("numFilesRemoved", 0)),
+            files_added=int(metrics.get("numFilesAdded", 0)),
+            files_before=before,
+            files_after=len(table.file_uris()),
+        )
+
+    def vacuum(
+        self,
+        path: str,
+        *,
+        retention_hours: Optional[float] = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> VacuumResult:
+        table = self._table(path)
+        table_hours = table_retention_hours(table.metadata().configuration)
+        hours = check_retention(path, retention_hours, table_hours, force=force)
+        try:
+            files = table.vacuum(
+                retention_hours=None if retention_hours is None else math.ceil(hours),
+                dry_run=dry_run,
+                enforce_retention_duration=not force,
+            )
+        except Exception as exc:
+            raise _maintenance_error("Vacuum", path, exc) from exc
+        return VacuumResult(tuple(sorted(files)), hours, dry_run=dry_run, forced=force)
+
+    def checkpoint(self, path: str) -> CheckpointResult:
+        table = self._table(path)
+        try:
+            table.create_checkpoint()
+        except Exception as exc:
+            raise _maintenance_error("Checkpoint", path, exc) from exc
+        version = int(table.version())
+        written = checkpoint_files(path, version)
+        if not written:
+            raise TableError(f"Checkpoint of {path} at version {version} left no file.")
+        return CheckpointResult(version=version, file=written[0])
+
+    def last_checkpoint(self, path: str) -> Optional[int]:
+        self._table(path)  # a clear error when there is no table
+        marker = Path(path, "_delta_log", "_last_checkpoint")
+        if not marker.exists():
+            return None
+        return int(json.loads(marker.read_text())["version"])
 
     # -- writing -----------------------------------------------------------------
     def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
@@ -308,6 +383,14 @@ class DeltaRsEngine(TableEngine):
             )
         staged.details["moved"] = moved
         return actions
+
+
+def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:
+    if type(exc).__name__ == "CommitFailedError":
+        return ConcurrentCommitError(
+            f"{what} of {path} lost a race with another writer: {exc}. Run it again."
+        )
+    return TableError(f"{what} of {path} failed: {exc}")
 
 
 def _file_uris(table: Any, filters: list[PartitionFilter]) -> list[str]:

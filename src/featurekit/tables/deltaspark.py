@@ -17,6 +17,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote
 
@@ -33,6 +34,15 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     partition_predicate,
+)
+from featurekit.tables.maintenance import (
+    CheckpointResult,
+    OptimizeResult,
+    VacuumResult,
+    check_retention,
+    scoped_conf,
+    sql_predicate,
+    table_retention_hours,
 )
 
 if TYPE_CHECKING:
@@ -279,6 +289,114 @@ class DeltaSparkEngine(TableEngine):
             version=after, skipped=after == before, rows=staged.rows, files=len(staged.files)
         )
 
+    # -- maintenance (Delta's OPTIMIZE, VACUUM and DeltaLog.checkpoint) -----------------
+    def _delta_log(self, path: str) -> Any:
+        self._delta_table(path)  # a clear error when there is no table
+        jvm = _jvm(self.spark)
+        return jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, path)
+
+    def live_files(self, path: str) -> int:
+        return int(self._delta_table(path).detail().first()["numFiles"])
+
+    def optimize(self, path: str, *, partitions: Sequence[PartitionFilter] = ()) -> OptimizeResult:
+        table = self._delta_table(path)
+        detail = table.detail().first()
+        filters = check_partition_filters(partitions, list(detail["partitionColumns"]), table=path)
+        builder = table.optimize()
+        if filters:
+            schema = self.spark.read.format("delta").load(path).schema
+            builder = builder.where(sql_predicate(filters, schema))
+        try:
+            row = builder.executeCompaction().first()
+        except Exception as exc:
+            raise _maintenance_error("Compaction", path, exc) from exc
+        metrics = row["metrics"] if row is not None else None
+        return OptimizeResult(
+            version=self.version(path),
+            files_removed=int(metrics["numFilesRemoved"]) if metrics else 0,
+            files_added=int(metrics["numFilesAdded"]) if metrics else 0,
+            files_before=int(detail["numFiles"]),
+            files_after=self.live_files(path),
+        )
+
+    def vacuum(
+        self,
+        path: str,
+        *,
+        retention_hours: Optional[float] = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> VacuumResult:
+        properties = self._delta_table(path).detail().first()["properties"] or {}
+        hours = check_retention(
+            path, retention_hours, table_retention_hours(properties), force=force
+        )
+        sql = f"VACUUM delta.`{path.replace('`', '``')}`"
+        if retention_hours is not None:
+            sql += f" RETAIN {hours:g} HOURS"
+        # Delta's own check repeats the one above; a forced vacuum lifts it for this call only.
+        lifted = scoped_conf(self.spark, RETENTION_CHECK, "false") if force else nullcontext()
+        before = set() if dry_run else self._data_files(path)
+        try:
+            with lifted:
+                listed = self.spark.sql(sql + (" DRY RUN" if dry_run else "")).collect()
+        except Exception as exc:
+            raise _maintenance_error("Vacuum", path, exc) from exc
+        if dry_run:
+            root = self._root_uri(path)
+            files = {
+                r["path"][len(root) :] if r["path"].startswith(root) else r["path"] for r in listed
+            }
+        else:
+            files = before - self._data_files(path)
+        return VacuumResult(tuple(sorted(files)), hours, dry_run=dry_run, forced=force)
+
+    def _root_uri(self, path: str) -> str:
+        fs, hpath = self._hadoop_fs(path)
+        return str(fs.makeQualified(hpath).toString()).rstrip("/") + "/"
+
+    def _data_files(self, path: str) -> set[str]:
+        """Files under the table folder outside ``_``/``.`` folders, relative to it."""
+        fs, hpath = self._hadoop_fs(path)
+        root = self._root_uri(path)
+        found, listing = set(), fs.listFiles(hpath, True)
+        while listing.hasNext():
+            name = str(listing.next().getPath().toString())
+            relative = name[len(root) :] if name.startswith(root) else name
+            if not any(part.startswith(("_", ".")) for part in relative.split("/")):
+                found.add(relative)
+        return found
+
+    def checkpoint(self, path: str) -> CheckpointResult:
+        log = self._delta_log(path)
+        none = _jvm(self.spark).scala.Option.empty()
+        try:
+            snapshot = log.update(False, none, none)
+            log.checkpoint(snapshot, none)
+        except Exception as exc:
+            raise _maintenance_error("Checkpoint", path, exc) from exc
+        version = int(snapshot.version())
+        fs, _ = self._hadoop_fs(path)
+        pattern = f"{path.rstrip('/')}/_delta_log/{version:020d}.checkpoint*.parquet"
+        found = fs.globStatus(_jvm(self.spark).org.apache.hadoop.fs.Path(pattern)) or []
+        if not found:
+            raise TableError(f"Checkpoint of {path} at version {version} left no file.")
+        return CheckpointResult(version=version, file=str(found[0].getPath().toString()))
+
+    def last_checkpoint(self, path: str) -> Optional[int]:
+        last = self._delta_log(path).readLastCheckpointFile()
+        return int(last.get().version()) if last.isDefined() else None
+
+
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+
+
+def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:
+    if "ConcurrentAppend" in str(exc) or "ConcurrentModification" in str(exc):
+        return ConcurrentCommitError(
+            f"{what} of {path} lost a race with another writer. Run it again."
+        )
+    return TableError(f"{what} of {path} failed: {exc}")
 
 def _sql_replace_where(replace: Mapping[str, Sequence[str]]) -> str:
     return " AND ".join(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError, SchemaEvolutionError
+from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -156,6 +157,37 @@ class TableEngine(ABC):
 
     @abstractmethod
     def txn_version(self, path: str, app_id: str) -> Optional[int]: ...
+
+    # -- maintenance (see featurekit.tables.maintenance) ------------------------------
+    @abstractmethod
+    def optimize(self, path: str, *, partitions: Sequence[PartitionFilter] = ()) -> OptimizeResult:
+        """Compact the small files of the partitions ``partitions`` keeps (all by default)
+        into fewer, larger ones: one commit, the data unchanged."""
+
+    @abstractmethod
+    def vacuum(
+        self,
+        path: str,
+        *,
+        retention_hours: Optional[float] = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> VacuumResult:
+        """Delete files no version younger than ``retention_hours`` needs (default: the
+        table's retention). Under the table's retention raises RetentionError unless
+        ``force``; ``dry_run`` only lists the files."""
+
+    @abstractmethod
+    def checkpoint(self, path: str) -> CheckpointResult:
+        """Write a checkpoint of the latest version into ``_delta_log``."""
+
+    @abstractmethod
+    def last_checkpoint(self, path: str) -> Optional[int]:
+        """Version of the table's latest checkpoint, or None when it has none."""
+
+    @abstractmethod
+    def live_files(self, path: str) -> int:
+        """Number of data files in the latest snapshot."""
 
     def write(
         self,
