@@ -398,6 +398,7 @@ def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:
         )
     return TableError(f"{what} of {path} failed: {exc}")
 
+
 def _sql_replace_where(replace: Mapping[str, Sequence[str]]) -> str:
     return " AND ".join(
         f"`{col}` IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
