@@ -25,7 +25,7 @@ DEAD_REPO = """<ivysettings>
 def test_delta_release_follows_the_spark_line() -> None:
     assert jars.delta_coordinate("3.5") == "io.delta:delta-spark_2.12:3.3.2"  # Glue 5.1, EMR 7
     assert jars.delta_coordinate("4.0") == "io.delta:delta-spark_2.13:4.0.1"  # EMR 8
-    assert jars.delta_coordinate("4.1") == "io.delta:delta-spark_2.13:4.2.0"  # Glue 6.0
+    assert jars.delta_coordinate("4.1") == "io.delta:delta-spark_2.13:4.3.1"  # Spark 4.1
     with pytest.raises(ConfigError, match=r"no Delta release paired with Spark 3\.4"):
         jars.delta_coordinate("3.4")
 

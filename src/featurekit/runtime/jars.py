@@ -10,9 +10,11 @@ download lines and later runs start from the cache without touching the network:
   next to Ivy's cache (``~/.ivy2`` or ``FEATUREKIT_IVY``);
 * a later call finds the manifest, checks every jar is still there, and returns it.
 
-The coordinates follow the installed pyspark: Delta 3.3 for Spark 3.5 (Glue 5.1,
-EMR 7), Delta 4.0 for Spark 4.0 (EMR 8), Delta 4.2 for Spark 4.1 (Glue 6.0);
-hadoop-aws at the Hadoop version bundled inside pyspark.
+The coordinates follow the installed pyspark: Delta 3.3.2 for Spark 3.5 (as Glue 5.1
+and EMR 7.12 ship), Delta 4.0.1 for Spark 4.0 (EMR 8), Delta 4.3.1 for Spark 4.1. Glue 6.0
+ships Delta 4.2.0 with Spark 4.1.1, but 4.2.0 (and 4.1.0) fail on pyspark 4.1.4 with
+``NoClassDefFoundError: org/apache/spark/sql/catalyst/plans/logical/IgnoreCachedData``;
+4.3.1 runs. hadoop-aws comes at the Hadoop version bundled inside pyspark.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from featurekit.errors import ConfigError, MissingDependencyError
 DELTA_BY_SPARK = {
     "3.5": "io.delta:delta-spark_2.12:3.3.2",
     "4.0": "io.delta:delta-spark_2.13:4.0.1",
-    "4.1": "io.delta:delta-spark_2.13:4.2.0",
+    "4.1": "io.delta:delta-spark_2.13:4.3.1",  # 4.2.0 fails on pyspark 4.1.4 (below)
 }
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"
 _RESOLVE_SCRIPT = (
