@@ -24,8 +24,9 @@ pip-installed into a folder put on ``PYTHONPATH``.
 
 Adding a way is one more :class:`Way` in :data:`WAYS`: its command and environment, and
 where its warehouse lives (``place``, ``records``, ``table``: a local folder by default).
-The S3 warehouse (moto + s3a, branch ``s3``) plugs in there once merged (see the comment
-at :data:`WAYS`).
+* ``s3``: ``featurekit run --warehouse s3://shop-warehouse/wh`` against moto's server on
+  127.0.0.1: the sources are uploaded to the bucket, the job writes through delta-spark and
+  s3a, and its table is read back from the bucket by delta-rs.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class Setup:
     user_site: Path  # that wheel pip-installed into a folder (for the local ways)
     clean_python: Path
     delta_jars: tuple[str, ...]
+    s3_endpoint: str  # moto's server on 127.0.0.1, for the S3 warehouse way
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class Way:
     cluster: bool = False  # runs on the spark_cluster fixture
     # Where the way's warehouse lives: (sources, scratch folder) -> its location, filled
     # with the sources; then how to read its run records and its output table back.
-    place: Callable[[Path, Path], str] = lambda sources, base: _copy(sources, base)
+    place: Callable[[Setup, Path, Path], str] = lambda setup, sources, base: _copy(sources, base)
     records: Callable[[str], list[dict[str, Any]]] = lambda wh: _local_records(wh)
     table: Callable[[SparkSession, str], DataFrame] = lambda spark, wh: _local_table(spark, wh)
 
@@ -190,14 +192,79 @@ WAYS = [
     Way("local-delta-spark", "local", "delta-spark", LOCAL_DELTA_SPARK, _with_user_site),
     Way("glue", "glue", "delta-rs", _glue, _with_user_site),
     Way("emr-cluster", "emr", "delta-spark", _emr_cluster, _bare_driver, cluster=True),
-    # The fifth way, the S3 warehouse (branch `s3`: moto's server + s3a), goes here after
-    # the merge: Way("s3", "local", "delta-spark", LOCAL_DELTA_SPARK, env, place=...,
-    # records=..., table=...) where `place` creates a bucket on the session's moto_endpoint,
-    # uploads the order CSVs to s3://shop-landing/orders/ and writes shop.customers into
-    # s3://BUCKET/wh (returning that URI), `env` is tests/s3/s3_helpers.S3Setup.env() plus
-    # PYTHONPATH=setup.user_site, and `records` / `table` read _runs/ and the output table
-    # back from the bucket (boto3, deltalake with S3Access.storage_options()).
+    Way(
+        "s3",
+        "local",
+        "delta-spark",
+        LOCAL_DELTA_SPARK,
+        lambda setup: _s3_env(setup),
+        place=lambda setup, sources, base: _s3_place(setup, sources),
+        records=lambda wh: _s3_records(wh),
+        table=lambda spark, wh: _s3_table(spark, wh),
+    ),
 ]
+
+
+# -- the S3 warehouse way: moto's server on 127.0.0.1, the tables through s3a -------------
+S3_BUCKET = "shop-warehouse"
+S3_KEYS = {"access_key": "testing", "secret_key": "testing"}
+
+
+def _s3(endpoint: str) -> Any:
+    from featurekit.testing.plugin import boto_client
+
+    return boto_client(endpoint, "s3")
+
+
+def _s3_env(setup: Setup) -> Mapping[str, str]:
+    env = {k: v for k, v in _with_user_site(setup).items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL_S3=setup.s3_endpoint, AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+               AWS_EC2_METADATA_DISABLED="true")  # fmt: skip
+    return env
+
+
+def _s3_place(setup: Setup, sources: Path) -> str:
+    """The sources uploaded: orders to s3://shop-landing/orders/, the warehouse (its Delta
+    table and catalog, locations rewritten to S3) under s3://shop-warehouse/wh."""
+    client = _s3(setup.s3_endpoint)
+    for bucket in (S3_BUCKET, "shop-landing"):
+        client.create_bucket(Bucket=bucket)
+    warehouse = f"s3://{S3_BUCKET}/wh"
+    for path in sorted(p for p in sources.rglob("*") if p.is_file()):
+        relative = path.relative_to(sources).as_posix()
+        if relative.startswith("_s3/"):
+            bucket, _, key = relative[len("_s3/") :].partition("/")
+            client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+            continue
+        body = path.read_bytes()
+        if relative.startswith("_catalog/"):
+            entry = json.loads(body)
+            entry["location"] = entry["location"].replace(str(sources), warehouse)
+            body = json.dumps(entry).encode()
+        client.put_object(Bucket=S3_BUCKET, Key=f"wh/{relative}", Body=body)
+    return warehouse
+
+
+def _s3_records(warehouse: str) -> list[dict[str, Any]]:
+    client = _s3(_S3_ENDPOINT[0])
+    listed = client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"wh/_runs/{JOB}/")
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    return [json.loads(client.get_object(Bucket=S3_BUCKET, Key=k)["Body"].read()) for k in keys]
+
+
+def _s3_table(spark: SparkSession, warehouse: str) -> DataFrame:
+    """The output read back from the bucket by delta-rs, a second Delta reader."""
+    from deltalake import DeltaTable
+
+    from featurekit.runtime.s3 import S3Access
+
+    access = S3Access(endpoint=_S3_ENDPOINT[0], **S3_KEYS)
+    table = DeltaTable(f"{warehouse}/{'/'.join(OUTPUT)}", storage_options=access.storage_options())
+    return spark.createDataFrame(table.to_pyarrow_table().to_pandas())
+
+
+_S3_ENDPOINT: list[str] = []  # set by the setup fixture: records/table get only the URI
 
 
 def _clean_python(base: Path) -> Path:
@@ -220,7 +287,7 @@ def _pip_install(wheel: Path, target: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+def setup(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Setup:
     base = tmp_path_factory.mktemp("conformance")
     dist = base / "dist"
     build_artifacts(ROOT, dist)
@@ -228,8 +295,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
     user_wheel = base / "user-dist" / read_project(USER_PROJECT).wheel_name
     _pip_install(user_wheel, base / "user-site")
     delta_jars = tuple(jars.resolve([jars.delta_coordinate()]))  # cached by `make install`
+    _S3_ENDPOINT[:] = [moto_endpoint]
     return Setup(dist, user_wheel, base / "user-site", _clean_python(base / "clean-venv"),
-                 delta_jars)  # fmt: skip
+                 delta_jars, moto_endpoint)  # fmt: skip
 
 
 ORDERS = {
@@ -267,7 +335,7 @@ def sources(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 def run_way(way: Way, setup: Setup, sources: Path, base: Path, cluster: Any = None) -> Run:
     """Run ``way`` on its own copy of the source warehouse; check its run record."""
-    warehouse = way.place(sources, base)
+    warehouse = way.place(setup, sources, base)
     started = time.time() * 1000
     proc = subprocess.run(
         way.command(setup, warehouse, cluster),
