@@ -74,7 +74,8 @@ format: $(STAMP)
 
 # A user project's job on every runtime, output tables compared (tests/test_conformance.py):
 # local with delta-rs and with delta-spark, Glue emulated, the packaged EMR step on a
-# Spark standalone cluster (a master and two workers on 127.0.0.1); the S3 warehouse next.
+# Spark standalone cluster (a master and two workers on 127.0.0.1), and an S3 warehouse on
+# moto's server (127.0.0.1) through s3a. All five tables must be identical.
 conformance: $(STAMP)
 	$(BIN)/pytest tests/test_conformance.py -v -rs
 
