@@ -133,18 +133,18 @@ class DeltaSparkEngine(TableEngine):
         timestamp: Optional[dt.datetime] = None,
         partitions: Sequence[PartitionFilter] = (),
     ) -> DataFrame:
-        if not self.exists(path):
-            raise TableNotFoundError(f"No Delta table at {path}.")
+        latest, columns = self._snapshot(path)  # says when there is no table
         reader = spark.read.format("delta")
-        if version is not None:
-            reader = reader.option("versionAsOf", version)
         if timestamp is not None:
             reader = reader.option("timestampAsOf", timestamp.isoformat())
+        else:
+            # Pinned even for the latest: Spark's cache matches a Delta scan by its path, so
+            # an unpinned read could be served rows cached from an older version.
+            reader = reader.option("versionAsOf", latest if version is None else version)
         frame = reader.load(path)
         if not partitions:
             return frame
         # Delta's own data skipping prunes files by these partition predicates.
-        _version, columns = self._snapshot(path)
         filters = check_partition_filters(partitions, list(columns), table=path)
         return frame.where(partition_predicate(filters, frame.schema))
 
