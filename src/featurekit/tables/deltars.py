@@ -22,8 +22,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, unquote
@@ -53,6 +52,7 @@ from featurekit.tables.maintenance import (
     VacuumResult,
     check_retention,
     checkpoint_files,
+    scoped_conf,
     table_retention_hours,
 )
 
@@ -70,20 +70,6 @@ def _deltalake() -> Any:
     except ImportError as exc:
         raise MissingDependencyError("deltalake", "local", "The delta-rs table engine") from exc
     return deltalake
-
-
-@contextmanager
-def _spark_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
-    """Set a SQL conf for one write and put the caller's value back afterwards."""
-    old = spark.conf.get(key, None)
-    spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        if old is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, old)
 
 
 def _nullable(schema: StructType) -> StructType:
@@ -255,7 +241,7 @@ class DeltaRsEngine(TableEngine):
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
-        with _spark_conf(spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
+        with scoped_conf(spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
             writer.parquet(staging_dir)
         files = sorted(str(p) for p in Path(staging_dir).rglob("*.parquet"))
         file_rows = {f: _parquet_rows(f) for f in files}  # footers, read once
