@@ -34,6 +34,7 @@ from featurekit.errors import (
     TableNotFoundError,
 )
 from featurekit.tables.engine import (
+    STAGING,
     CommitResult,
     HistoryEntry,
     PartitionFilter,
@@ -42,9 +43,11 @@ from featurekit.tables.engine import (
     TableInfo,
     Txn,
     check_commit_args,
+    check_inside,
     check_partition_filters,
     evolve_schema,
     partition_predicate,
+    partition_values,
 )
 from featurekit.tables.maintenance import (
     CheckpointResult,
@@ -59,9 +62,6 @@ from featurekit.tables.maintenance import (
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
-
-STAGING = "_featurekit_staging"
-_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 def _deltalake() -> Any:
@@ -283,7 +283,7 @@ class DeltaRsEngine(TableEngine):
             _check_partitioning(staged, table)
         schema = evolve_schema(current, staged.schema, table=staged.path)
         if replace is not None:
-            _check_inside(staged, replace)
+            check_inside(staged, replace)
         actions = self._publish(staged)
         props = self._dl.CommitProperties(
             custom_metadata={"engine": self.name, **(metadata or {})},
@@ -361,7 +361,7 @@ class DeltaRsEngine(TableEngine):
                 self._dl.transaction.AddAction(
                     quote(relative, safe="/="),
                     stat.st_size,
-                    _partition_values(rel_dir, staged.partition_by),
+                    partition_values(rel_dir.parts, staged.partition_by),
                     int(stat.st_mtime * 1000),
                     True,
                     json.dumps({"numRecords": staged.details["file_rows"][source]}),
@@ -411,33 +411,7 @@ def _parquet_rows(path: str) -> int:
     return int(pq.read_metadata(path).num_rows)
 
 
-def _partition_values(rel_dir: Path, columns: Sequence[str]) -> dict[str, Optional[str]]:
-    values: dict[str, Optional[str]] = {}
-    for part in rel_dir.parts:
-        key, _, raw = part.partition("=")
-        value = unquote(raw)
-        values[unquote(key)] = None if value == _HIVE_NULL else value
-    missing = [c for c in columns if c not in values]
-    if missing:
-        raise TableError(f"Staged file under {rel_dir} lacks partition values for {missing}.")
-    return {c: values[c] for c in columns}
-
-
 def _filters(replace: Optional[Mapping[str, Sequence[str]]]) -> Optional[list[Any]]:
     if replace is None:
         return None
     return [(column, "in", [str(v) for v in values]) for column, values in replace.items()]
-
-
-def _check_inside(staged: Staged, replace: Mapping[str, Sequence[str]]) -> None:
-    """Every staged file's partition values must be among the values being replaced."""
-    staging = Path(staged.staging_dir)
-    allowed = {c: {str(v) for v in values} for c, values in replace.items()}
-    for source in staged.files:
-        values = _partition_values(Path(source).parent.relative_to(staging), staged.partition_by)
-        for column, ok in allowed.items():
-            if values[column] not in ok:
-                raise TableError(
-                    f"Write to {staged.path} replaces {column} in {sorted(ok)} but has rows "
-                    f"with {column}={values[column]!r}; filter the output to the replaced values."
-                )

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from featurekit.errors import ConcurrentCommitError, TableError, TableNotFoundError
 from featurekit.tables.engine import (
+    STAGING,
     CommitResult,
     HistoryEntry,
     PartitionFilter,
@@ -31,6 +32,7 @@ from featurekit.tables.engine import (
     TableInfo,
     Txn,
     check_commit_args,
+    check_inside,
     check_partition_filters,
     evolve_schema,
     partition_predicate,
@@ -48,8 +50,6 @@ from featurekit.tables.maintenance import (
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
-
-STAGING = "_featurekit_staging"
 
 
 def _jvm(spark: SparkSession) -> Any:
@@ -109,10 +109,7 @@ class DeltaSparkEngine(TableEngine):
 
     def _snapshot(self, path: str) -> tuple[int, tuple[str, ...]]:
         """The latest snapshot's version and partition columns, from one log refresh."""
-        self._delta_table(path)  # refreshes the table's log (and says when there is none)
-        jvm = _jvm(self.spark)
-        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, path)
-        snapshot = log.unsafeVolatileSnapshot()
+        snapshot = self._delta_log(path).unsafeVolatileSnapshot()
         columns = str(snapshot.metadata().partitionColumns().mkString("\u0000"))
         return int(snapshot.version()), tuple(c for c in columns.split("\u0000") if c)
 
@@ -241,7 +238,7 @@ class DeltaSparkEngine(TableEngine):
     ) -> Any:
         """Delta's DataFrameWriter for the staged rows, every option of the commit set."""
         if replace is not None:
-            _check_inside(staged, replace)
+            check_inside(staged, replace)
         current, schema = self._checked_schema(staged)
         writer = staged.dataframe().write.format("delta")
         writer = writer.mode("append" if mode == "append" else "overwrite")
@@ -278,7 +275,7 @@ class DeltaSparkEngine(TableEngine):
             writer.save(staged.path)
         except Exception as exc:
             self.abort(staged)
-            if "ConcurrentAppend" in str(exc) or "ConcurrentModification" in str(exc):
+            if _lost_a_race(exc):
                 raise ConcurrentCommitError(
                     f"Another writer committed to {staged.path} first. Re-run the job."
                 ) from exc
@@ -291,7 +288,8 @@ class DeltaSparkEngine(TableEngine):
 
     # -- maintenance (Delta's OPTIMIZE, VACUUM and DeltaLog.checkpoint) -----------------
     def _delta_log(self, path: str) -> Any:
-        self._delta_table(path)  # a clear error when there is no table
+        """Delta's JVM log of the table, refreshed (a clear error when there is none)."""
+        self._delta_table(path)
         jvm = _jvm(self.spark)
         return jvm.org.apache.spark.sql.delta.DeltaLog.forTable(self.spark._jsparkSession, path)
 
@@ -391,8 +389,13 @@ class DeltaSparkEngine(TableEngine):
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
 
+def _lost_a_race(exc: Exception) -> bool:
+    """True when Delta refused a commit because another writer committed first."""
+    return "ConcurrentAppend" in str(exc) or "ConcurrentModification" in str(exc)
+
+
 def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:
-    if "ConcurrentAppend" in str(exc) or "ConcurrentModification" in str(exc):
+    if _lost_a_race(exc):
         return ConcurrentCommitError(
             f"{what} of {path} lost a race with another writer. Run it again."
         )
@@ -404,28 +407,6 @@ def _sql_replace_where(replace: Mapping[str, Sequence[str]]) -> str:
         f"`{col}` IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
         for col, values in replace.items()
     )
-
-
-def _staged_partition_values(staged: Staged, file: str) -> dict[str, str]:
-    """``{column: value}`` of one staged file, read off its ``col=value`` folders."""
-    _head, _, tail = file.partition(f"/{STAGING}/")
-    folders = tail.split("/")[1:-1]  # drop the stage id and the file name
-    values = dict(unquote(f).split("=", 1) for f in folders if "=" in f)
-    return {c: values.get(c, "") for c in staged.partition_by}
-
-
-def _check_inside(staged: Staged, replace: Mapping[str, Sequence[str]]) -> None:
-    """Every staged row's partition values must be among the values being replaced
-    (before Delta's own replaceWhere check, so the error names the offending value)."""
-    allowed = {c: {str(v) for v in values} for c, values in replace.items()}
-    for file in staged.files:
-        values = _staged_partition_values(staged, file)
-        for column, ok in allowed.items():
-            if values[column] not in ok:
-                raise TableError(
-                    f"Write to {staged.path} replaces {column} in {sorted(ok)} but has rows "
-                    f"with {column}={values[column]!r}; filter the output to the replaced values."
-                )
 
 
 def _is_commit(name: str) -> bool:

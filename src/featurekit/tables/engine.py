@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.errors import ConfigError, SchemaEvolutionError
+from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
 if TYPE_CHECKING:
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
 MODES = ("append", "overwrite", "replace")
+# Both engines stage a write under TABLE/_featurekit_staging/<stage id>/ (Delta ignores
+# folders starting with "_"), in Hive-style col=value folders.
+STAGING = "_featurekit_staging"
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 # A partition filter: (partition column, operator, value), ANDed together, e.g.
 # ``[("feature_date", ">=", "2024-01-01"), ("feature_date", "<=", "2024-01-31")]``.
@@ -318,3 +322,34 @@ def evolve_schema(current: Optional[StructType], new: StructType, *, table: str)
             "may be added; write to a new table (or drop and rebuild this one) to change others."
         )
     return StructType([*current.fields, *added])
+
+
+def partition_values(folders: Sequence[str], columns: Sequence[str]) -> dict[str, Optional[str]]:
+    """``{column: value}`` of Hive-style ``col=value`` folders (None for Hive's null)."""
+    from urllib.parse import unquote
+
+    values: dict[str, Optional[str]] = {}
+    for part in folders:
+        key, _, raw = part.partition("=")
+        value = unquote(raw)
+        values[unquote(key)] = None if value == _HIVE_NULL else value
+    missing = [c for c in columns if c not in values]
+    if missing:
+        raise TableError(f"Staged folders {list(folders)} lack partition values for {missing}.")
+    return {c: values[c] for c in columns}
+
+
+def check_inside(staged: Staged, replace: Mapping[str, Sequence[str]]) -> None:
+    """Every staged file's partition values must be among the values being replaced, so a
+    replace never touches, or leaves rows in, a partition it was not asked to."""
+    allowed = {c: {str(v) for v in values} for c, values in replace.items()}
+    for file in staged.files:
+        _head, _, tail = file.partition(f"/{STAGING}/")
+        folders = tail.split("/")[1:-1]  # drop the stage id and the file name
+        values = partition_values(folders, staged.partition_by)
+        for column, ok in allowed.items():
+            if values[column] not in ok:
+                raise TableError(
+                    f"Write to {staged.path} replaces {column} in {sorted(ok)} but has rows "
+                    f"with {column}={values[column]!r}; filter the output to the replaced values."
+                )
