@@ -13,7 +13,7 @@ from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
 from featurekit import cli
-from featurekit.cli_glue import glue_argv
+from featurekit.cli.glue import glue_argv
 from featurekit.demo import DemoSpec, events, labels
 from featurekit.demo_run import write_source_table
 from featurekit.glue_local.bookmarks import BookmarkStore
@@ -33,8 +33,8 @@ def test_glue_argv_adds_what_glue_always_passes() -> None:
 
 
 def test_run_arguments_split_at_double_dash(tmp_path: Path) -> None:
-    from featurekit.cli import _add_runtime_args
-    from featurekit.cli_glue import split_run_args
+    from featurekit.cli.common import add_runtime_args as _add_runtime_args
+    from featurekit.cli.glue import split_run_args
 
     args = cli.build_parser().parse_args(
         ["glue", "run", "s.py", "--warehouse", str(tmp_path), "--", "--JOB_NAME", "x"]

@@ -98,7 +98,7 @@ def _python_with_only(path: str, code: str) -> str:
 
 @pytest.mark.slow
 def test_bundle_imports_from_the_zip_alone(dist: Path) -> None:
-    code = "import featurekit, featurekit.cli_deploy, featurekit.deploy.emr_plan\n"
+    code = "import featurekit, featurekit.cli.deploy, featurekit.deploy.emr_plan\n"
     code += "print(featurekit.__file__)"
     assert _python_with_only(str(dist / BUNDLE), code).startswith(str(dist / BUNDLE))
 

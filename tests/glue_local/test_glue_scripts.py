@@ -9,7 +9,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
-from featurekit.cli_glue import run_script
+from featurekit.cli.glue import run_script
 from featurekit.glue_local.bookmarks import BookmarkStore
 from featurekit.runtime.local import LocalRuntime
 

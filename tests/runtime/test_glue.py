@@ -13,7 +13,7 @@ from jobs.user_activity_daily import UserActivityDaily
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, Param
-from featurekit.cli_glue import run_script
+from featurekit.cli.glue import run_script
 from featurekit.demo import DemoSpec, events
 from featurekit.demo_run import write_source_table
 from featurekit.errors import ConfigError, InputError

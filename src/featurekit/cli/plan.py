@@ -93,7 +93,7 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
 @planner
 def add_emr(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     """``plan emr`` and ``plan emr-serverless``, defined with the deploy commands."""
-    from featurekit.cli_deploy import add_plan_subcommands
+    from featurekit.cli.deploy import add_plan_subcommands
 
     add_plan_subcommands(psub)
 

@@ -101,7 +101,7 @@ def split_run_args(
 def cmd_run(
     args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> int:
-    from featurekit.cli import local_runtime
+    from featurekit.cli.common import local_runtime
 
     args, script_args = split_run_args(args, add_runtime_args)
     runtime = local_runtime(args)  # builds the SparkSession the script's getOrCreate() finds

@@ -6,7 +6,7 @@
     featurekit deploy emr|emr-serverless|glue JOB ... [--endpoint-url URL] [--no-wait]
 
 The ``plan`` subcommands are added by :func:`add_plan_subcommands`, so one
-``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli_plan``).
+``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli.plan``).
 While that module is absent, :func:`add_commands` creates the ``plan`` group itself.
 """
 
@@ -25,12 +25,12 @@ STATE_EXIT = {"succeeded": 0, "failed": 1, "pending": 0, "timeout": 1}
 
 
 def _job_args(p: argparse.ArgumentParser) -> None:
-    from featurekit.cli import _date
+    from featurekit.cli.common import parse_date
 
     p.add_argument("job", help="the featurekit job to run")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
-    p.add_argument("--start", type=_date, help="first date to (re)build, inclusive")
-    p.add_argument("--end", type=_date, help="last date to (re)build, inclusive")
+    p.add_argument("--start", type=parse_date, help="first date to (re)build, inclusive")
+    p.add_argument("--end", type=parse_date, help="last date to (re)build, inclusive")
     p.add_argument("--warehouse", help="warehouse folder on the cluster (--warehouse of the run)")
     p.add_argument("--engine", choices=("auto", "delta-spark", "delta-rs"), default="auto")
     p.add_argument("--artifacts", required=True, help="S3 prefix of the packaged artifacts")
@@ -189,7 +189,7 @@ def cmd_deploy_serverless(args: argparse.Namespace) -> int:
 
 def cmd_deploy_glue(args: argparse.Namespace) -> int:
     """Create or update the Glue job with the exact request ``featurekit plan glue`` prints."""
-    from featurekit.cli_plan import glue_plan_from
+    from featurekit.cli.plan import glue_plan_from
     from featurekit.deploy.glue_deploy import run_arguments
     from featurekit.deploy.glue_plan import create_job_request
     from featurekit.registry import get_job
@@ -203,7 +203,7 @@ def cmd_deploy_glue(args: argparse.Namespace) -> int:
 
 
 def add_deploy_subcommands(deploy_sub: Any) -> None:
-    from featurekit.cli_plan import add_glue_job_options
+    from featurekit.cli.plan import add_glue_job_options
 
     """``deploy emr``, ``deploy emr-serverless`` and ``deploy glue``."""
     p = deploy_sub.add_parser("emr", help="upload artifacts, add the job as an EMR step, wait")

@@ -22,7 +22,7 @@ from featurekit.state import JobState, StateSession, open_state_store
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from featurekit.cli import open_cli_warehouse
+    from featurekit.cli.common import open_cli_warehouse
 
     return open_state_store(args.state, open_cli_warehouse(args))
 
@@ -89,7 +89,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from featurekit.backfill import backfill
-    from featurekit.cli import local_runtime
+    from featurekit.cli.common import local_runtime
     from featurekit.registry import get_job
 
     job = get_job(args.job)
@@ -112,15 +112,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    from featurekit.cli import _date
+    from featurekit.cli.common import parse_date
 
     def with_state(p: argparse.ArgumentParser) -> None:
         add_runtime_args(p)  # includes --state
 
     p = sub.add_parser("backfill", help="rebuild a date range in resumable chunks")
     p.add_argument("job")
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--start", type=parse_date, required=True)
+    p.add_argument("--end", type=parse_date, required=True)
     p.add_argument("--chunk-days", type=int, default=7, help="days per chunk (default 7)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     with_state(p)

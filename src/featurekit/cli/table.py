@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 
 
 def _catalog(args: argparse.Namespace) -> LocalCatalog:
-    from featurekit.cli import open_cli_warehouse
+    from featurekit.cli.common import open_cli_warehouse
 
     return LocalCatalog(open_cli_warehouse(args))
 
 
 def _delta(args: argparse.Namespace, location: str, version: Any = None) -> Any:
     """The table through delta-rs; on S3 with the warehouse's endpoint and credentials."""
-    from featurekit.cli import s3_access
+    from featurekit.cli.common import s3_access
     from featurekit.tables.deltars import _deltalake
 
     access = s3_access(args)
@@ -88,7 +88,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def _maintenance_engine(args: argparse.Namespace) -> TableEngine:
     """delta-rs (no Spark session needed) unless ``--engine delta-spark`` asks for Delta's own."""
     if args.engine == "delta-spark":
-        from featurekit.cli import local_runtime
+        from featurekit.cli.common import local_runtime
 
         engine: TableEngine = local_runtime(args).engine
         return engine
@@ -178,7 +178,7 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 def _add_maintenance_commands(
     tsub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> None:
-    from featurekit.cli import _date
+    from featurekit.cli.common import parse_date
 
     def parser(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> Any:
         p = tsub.add_parser(name, help=help_text)
@@ -189,8 +189,8 @@ def _add_maintenance_commands(
         return p
 
     p = parser("optimize", "compact small files into larger ones (data unchanged)", cmd_optimize)
-    p.add_argument("--start", type=_date, help="first date partition to compact")
-    p.add_argument("--end", type=_date, help="last date partition to compact")
+    p.add_argument("--start", type=parse_date, help="first date partition to compact")
+    p.add_argument("--end", type=parse_date, help="last date partition to compact")
     p = parser("vacuum", "delete files older versions no longer need", cmd_vacuum)
     p.add_argument(
         "--retain-hours",

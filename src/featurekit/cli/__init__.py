@@ -1,0 +1,89 @@
+"""The ``featurekit`` command line: one module per command group.
+
+    featurekit jobs [--graph]                       (cli.jobs)
+    featurekit run JOB|SELECTION [--param k=v ...] [--start DATE --end DATE] [--json]
+    featurekit demo [--users N] [--days N] [--seed S]
+    featurekit init NAME / new job NAME             (cli.scaffold)
+    featurekit table list|show|history|optimize|vacuum|checkpoint   (cli.table)
+    featurekit glue run|bookmark                    (cli.glue)
+    featurekit plan|package|deploy                  (cli.plan, cli.deploy)
+    featurekit state|backfill                       (cli.state)
+    featurekit jars                                 (cli.jars)
+
+Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
+(default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
+for the delta-spark engine locally, instead of resolving them from Maven Central),
+``FEATUREKIT_IVY`` (Ivy's folder, default ``~/.ivy2``) and ``FEATUREKIT_IVY_SETTINGS``
+(an ivysettings.xml naming a Maven mirror); for an ``s3://`` warehouse or state, boto3's
+own: ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` and the default credential chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Optional
+
+from featurekit.cli.common import Handler, add_runtime_args
+from featurekit.errors import FeatureKitError
+
+# Modules that add command groups; each has add_commands(subparsers, add_runtime_args).
+COMMAND_MODULES = (
+    "featurekit.cli.jobs",
+    "featurekit.cli.table",
+    "featurekit.cli.glue",
+    "featurekit.cli.plan",
+    "featurekit.cli.deploy",
+    "featurekit.cli.state",
+    "featurekit.cli.jars",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    from featurekit import __version__
+
+    parser = argparse.ArgumentParser(prog="featurekit", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"featurekit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(sub, add_runtime_args)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``featurekit`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except FeatureKitError as exc:
+        print(f"featurekit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("featurekit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `featurekit jobs | head`: the reader left; say nothing more and exit quietly.
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

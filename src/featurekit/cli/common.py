@@ -1,0 +1,86 @@
+"""What every command group shares: runtime options, dates, the warehouse and runtime."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from typing import Any, Callable
+
+from featurekit.warehouse import DEFAULT_WAREHOUSE
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
+
+
+def add_runtime_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        default=os.environ.get("FEATUREKIT_WAREHOUSE", DEFAULT_WAREHOUSE),
+        help="warehouse folder (default: $FEATUREKIT_WAREHOUSE or ./warehouse)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "delta-spark", "delta-rs"),
+        default="auto",
+        help="Delta table engine (auto: delta-rs locally, delta-spark for an s3:// warehouse "
+        "or with FEATUREKIT_DELTA_JARS; delta-spark resolves its jars from Maven Central)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--state",
+        help="incremental state store: a folder or s3://bucket/prefix (default: WAREHOUSE/_state)",
+    )
+    parser.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="S3 endpoint for an s3:// warehouse or state, e.g. http://127.0.0.1:5000 "
+        "(default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS's S3)",
+    )
+
+
+def s3_access(args: argparse.Namespace) -> Any:
+    """The S3 endpoint and credentials when the warehouse or state is on S3, else None."""
+    from featurekit.runtime.s3 import resolve_s3_access
+    from featurekit.warehouse import S3_SCHEMES
+
+    state = getattr(args, "state", None) or ""
+    if not (args.warehouse.startswith(S3_SCHEMES) or state.startswith(S3_SCHEMES)):
+        return None
+    where = args.warehouse if args.warehouse.startswith(S3_SCHEMES) else state
+    return resolve_s3_access(
+        f"The warehouse {where}", os.environ, endpoint=getattr(args, "s3_endpoint", None)
+    )
+
+
+def open_cli_warehouse(args: argparse.Namespace) -> Any:
+    """The warehouse of ``--warehouse`` (with its S3 access when it is on S3)."""
+    from featurekit.warehouse import open_warehouse
+
+    access = s3_access(args)
+    return open_warehouse(args.warehouse, s3_client=access.client() if access else None)
+
+
+def local_runtime(args: argparse.Namespace) -> Any:
+    """The local runtime for parsed CLI arguments."""
+    from featurekit.runtime.local import LocalConfig, LocalRuntime
+
+    jars = tuple(j for j in os.environ.get("FEATUREKIT_DELTA_JARS", "").split(",") if j)
+    return LocalRuntime(
+        LocalConfig(
+            warehouse=args.warehouse,
+            engine=args.engine,
+            quiet=args.quiet,
+            delta_jars=jars,
+            ivy_dir=os.environ.get("FEATUREKIT_IVY"),
+            ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
+            state=args.state,
+            s3=s3_access(args),
+        )
+    )
