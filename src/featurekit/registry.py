@@ -1,4 +1,13 @@
-"""Finding jobs: the ``jobs`` package and the ``featurekit.jobs`` entry point group."""
+"""Finding jobs: the ``featurekit.jobs`` entry point group, then featurekit's examples.
+
+A project registers its jobs as entry points (``featurekit init`` writes them)::
+
+    [project.entry-points."featurekit.jobs"]
+    cart_session_daily = "shop_features.jobs.cart_session_daily:CartSessionDaily"
+
+featurekit's own demo jobs live in ``featurekit.examples``; they come last, and a
+project's job of the same name shadows them.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ from featurekit.errors import ConfigError, UnknownJobError
 from featurekit.job import FeatureJob
 
 ENTRY_POINT_GROUP = "featurekit.jobs"
+EXAMPLES = "featurekit.examples"
 
 
 def _entry_points() -> Iterable[object]:
@@ -46,8 +56,8 @@ def _walk_package(package_name: str) -> Iterable[type[FeatureJob]]:
         yield from _job_classes(importlib.import_module(info.name))
 
 
-def discover(packages: Iterable[str] = ("jobs",)) -> dict[str, type[FeatureJob]]:
-    """All jobs by name: modules of ``packages`` first, then entry points."""
+def discover(packages: Iterable[str] = ()) -> dict[str, type[FeatureJob]]:
+    """All jobs by name: modules of ``packages``, entry points, then the examples."""
     found: dict[str, type[FeatureJob]] = {}
 
     def add(job: type[FeatureJob], origin: str) -> None:
@@ -67,12 +77,14 @@ def discover(packages: Iterable[str] = ("jobs",)) -> dict[str, type[FeatureJob]]
         if not (isinstance(loaded, type) and issubclass(loaded, FeatureJob)):
             raise ConfigError(f"Entry point {ep!r} does not name a FeatureJob subclass.")
         add(loaded, f"entry point {ep.name}")  # type: ignore[attr-defined]
+    for job in _walk_package(EXAMPLES):
+        found.setdefault(job.name, job)
     return found
 
 
 def get_job(name: str, packages: Optional[Iterable[str]] = None) -> type[FeatureJob]:
     """The job class called ``name``; UnknownJobError (with suggestions) when absent."""
-    jobs = discover(packages if packages is not None else ("jobs",))
+    jobs = discover(packages if packages is not None else ())
     if name not in jobs:
         raise UnknownJobError(name, jobs)
     return jobs[name]

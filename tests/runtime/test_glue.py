@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from awsglue.utils import GlueArgumentError, getResolvedOptions
 from chispa import assert_df_equality
-from jobs.user_activity_daily import UserActivityDaily
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, Param
@@ -17,6 +16,7 @@ from featurekit.cli.glue import run_script
 from featurekit.demo import DemoSpec, events
 from featurekit.demo_run import write_source_table
 from featurekit.errors import ConfigError, InputError
+from featurekit.examples.user_activity_daily import UserActivityDaily
 from featurekit.glue_local import GlueContext
 from featurekit.glue_local.bookmarks import BookmarkStore
 from featurekit.runtime.glue import GlueArgs, GlueConfig, GlueRuntime, build_runtime, resolve_args

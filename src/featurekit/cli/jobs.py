@@ -16,7 +16,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
     jobs = discover()
     if not jobs:
-        print("No jobs found (package 'jobs' or entry points 'featurekit.jobs').")
+        print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes a project).")
     for name, job in sorted(jobs.items()):
         print(f"{name}: {job.description}")
         for input_name, inp in job.inputs.items():

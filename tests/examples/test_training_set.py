@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 from chispa import assert_df_equality
-from jobs.training_set import TrainingSet
-from jobs.user_activity_daily import UserActivityDaily
 from pyspark.sql import functions as F
 
 from featurekit.demo import DemoSpec, events, labels
 from featurekit.demo_run import DEMO_JOBS, write_source_table
 from featurekit.errors import LeakageError
+from featurekit.examples.training_set import TrainingSet
+from featurekit.examples.user_activity_daily import UserActivityDaily
 from featurekit.features import audit_leakage
 from featurekit.io import TableInput
 

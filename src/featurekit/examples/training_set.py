@@ -6,8 +6,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit.examples.user_activity_daily import FEATURES, UserActivityDaily
 from featurekit.features import assert_no_leakage, point_in_time_join
-from jobs.user_activity_daily import FEATURES, UserActivityDaily
 
 ACTIVITY = UserActivityDaily.output
 
