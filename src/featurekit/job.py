@@ -120,7 +120,9 @@ class FeatureJob:
             return
         _check_declaration(cls)
 
-    def transform(self, ctx: JobContext, **inputs: DataFrame) -> DataFrame:
+    # ``*args: Any, **inputs: Any`` is mypy's "any signature": a job names its own inputs
+    # (``def transform(self, ctx, events, users)``) and still type-checks.
+    def transform(self, ctx: JobContext, *args: Any, **inputs: Any) -> DataFrame:
         """Return the output DataFrame, built from the inputs (one keyword per input name)."""
         raise NotImplementedError(f"{type(self).__name__} must implement transform().")
 
@@ -193,7 +195,7 @@ class IncrementalFeatureJob(FeatureJob):
         """Feature rows for ``ctx.start..ctx.end`` from the partials of the windows."""
         raise NotImplementedError(f"{type(self).__name__} must implement combine().")
 
-    def transform(self, ctx: JobContext, **inputs: DataFrame) -> DataFrame:
+    def transform(self, ctx: JobContext, *args: Any, **inputs: Any) -> DataFrame:
         """A full recompute: the same steps over every input row."""
         return self.combine(ctx, self.merge_partials(ctx, self.partials(ctx, **inputs)))
 
