@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -12,7 +13,8 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 from pyspark.sql import DataFrame
 
-from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, cli, cli_plan
+from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, cli
+from featurekit.cli import plan as cli_plan
 from featurekit.deploy.glue_plan import GluePlan, create_job_request, validate_request
 from featurekit.errors import ConfigError
 from featurekit.registry import get_job
@@ -98,9 +100,12 @@ def test_bad_plans_fail_at_construction(kwargs: dict[str, Any], message: str) ->
         GluePlan(**{"job": "j", "artifacts": "s3://b/p", **kwargs})
 
 
-def test_plan_glue_command_prints_the_request(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_glue_command_prints_the_request(
+    capsys: pytest.CaptureFixture[str], dist: Path
+) -> None:
     code = cli.main(
         ["plan", "glue", "user_activity_daily", "--artifacts", "s3://b/fk", "--workers", "4",
+         "--dist", str(dist),
          "--worker-type", "G.2X", "--role", "arn:aws:iam::111122223333:role/glue"]
     )  # fmt: skip
     assert code == 0

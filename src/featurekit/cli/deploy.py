@@ -34,6 +34,7 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warehouse", help="warehouse folder on the cluster (--warehouse of the run)")
     p.add_argument("--engine", choices=("auto", "delta-spark", "delta-rs"), default="auto")
     p.add_argument("--artifacts", required=True, help="S3 prefix of the packaged artifacts")
+    p.add_argument("--dist", default="dist", help="the artifacts 'featurekit package' built")
     p.add_argument("--name", help="step / job run name (default: 'featurekit JOB')")
     p.add_argument("--conf", action="append", metavar="KEY=VALUE", help="extra Spark conf")
     p.add_argument(
@@ -70,9 +71,21 @@ def _call(args: argparse.Namespace) -> JobCall:
     )
 
 
+def package_for(args: argparse.Namespace) -> Any:
+    """The package of ``--dist``, checked: every artifact as built, the job inside."""
+    from featurekit.deploy.artifacts import Package
+    from featurekit.deploy.common import check_s3_prefix
+
+    check_s3_prefix(args.artifacts)
+    package = Package.load(Path(args.dist))
+    package.check_job(args.job)
+    return package
+
+
 def emr_request(args: argparse.Namespace) -> dict[str, Any]:
     from featurekit.deploy.emr_plan import add_step_request
 
+    package_for(args)
     return add_step_request(
         _call(args),
         cluster_id=args.cluster_id,
@@ -88,6 +101,7 @@ def emr_request(args: argparse.Namespace) -> dict[str, Any]:
 def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
     from featurekit.deploy.emr_serverless_plan import start_job_run_request
 
+    package = package_for(args)
     return start_job_run_request(
         _call(args),
         application_id=args.application_id,
@@ -98,6 +112,7 @@ def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
         glue_catalog=args.glue_catalog,
         log_uri=args.log_uri,
         conf=split_assignments(args.conf or []),
+        venv=package.venv,
     )
 
 
@@ -121,19 +136,24 @@ def cmd_plan_serverless(args: argparse.Namespace) -> int:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from featurekit.deploy.package import build_artifacts
+    from featurekit.deploy.package import MANIFEST, build_artifacts
 
     out = Path(args.out)
-    manifest = build_artifacts(Path(args.source), out)
+    provided = [p for item in args.provided or [] for p in item.split(",") if p]
+    manifest = build_artifacts(
+        Path(args.source), out, provided=provided, serverless_python=args.serverless_python
+    )
+    if args.json:
+        print(json.dumps(manifest, indent=2, sort_keys=True))
+        return 0
     for name, entry in manifest["artifacts"].items():
         print(f"{out / name}  {entry['bytes']:>9d} B  sha256 {entry['sha256'][:16]}")
-    print(f"{out / 'manifest.json'}  ({manifest['name']} {manifest['version']})")
+    jobs = ", ".join(manifest["jobs"]) or "none"
+    print(f"{out / MANIFEST}  ({manifest['name']} {manifest['version']}; jobs: {jobs})")
     return 0
 
 
 def _aws_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dist", default="dist", help="artifacts folder (built when missing)")
-    p.add_argument("--source", default=".", help="source tree to build from (default .)")
     p.add_argument("--region", help="AWS region (default: boto3's)")
     p.add_argument("--endpoint-url", help="AWS endpoint (moto, LocalStack)")
     p.add_argument("--no-wait", dest="wait", action="store_false", help="do not wait for the run")
@@ -141,14 +161,13 @@ def _aws_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--poll", type=float, default=10.0, help="seconds between polls (default 10)")
 
 
-def _aws(args: argparse.Namespace) -> Any:
+def _aws(args: argparse.Namespace, request: Any) -> Any:
+    """Upload exactly the artifacts ``request`` names, then the AWS client."""
+    from featurekit.deploy.artifacts import Package, named_artifacts
     from featurekit.deploy.aws import Aws, AwsSettings
-    from featurekit.deploy.package import MANIFEST, build_artifacts
 
-    dist = Path(args.dist)
-    if not (dist / MANIFEST).is_file():
-        print(f"{dist / MANIFEST} missing: building the artifacts from {args.source}")
-        build_artifacts(Path(args.source), dist)
+    names = named_artifacts(request, args.artifacts)
+    Package.load(Path(args.dist)).check_named(names)
     settings = AwsSettings(
         region=args.region,
         endpoint_url=args.endpoint_url,
@@ -156,7 +175,7 @@ def _aws(args: argparse.Namespace) -> Any:
         timeout_seconds=args.timeout,
     )
     aws = Aws(settings)
-    aws.upload_artifacts(dist, args.artifacts)
+    aws.upload_artifacts(Path(args.dist), args.artifacts, names)
     return aws
 
 
@@ -177,13 +196,13 @@ def _outcome(state: Any, wait: bool) -> int:
 
 def cmd_deploy_emr(args: argparse.Namespace) -> int:
     request = emr_request(args)
-    state = _aws(args).add_step(request, wait=args.wait)
+    state = _aws(args, request).add_step(request, wait=args.wait)
     return _outcome(state, args.wait)
 
 
 def cmd_deploy_serverless(args: argparse.Namespace) -> int:
     request = serverless_request(args)
-    state = _aws(args).start_serverless_run(request, wait=args.wait)
+    state = _aws(args, request).start_serverless_run(request, wait=args.wait)
     return _outcome(state, args.wait)
 
 
@@ -194,9 +213,10 @@ def cmd_deploy_glue(args: argparse.Namespace) -> int:
     from featurekit.deploy.glue_plan import create_job_request
     from featurekit.registry import get_job
 
+    package_for(args)
     plan = glue_plan_from(args, role=args.role_arn, warehouse=args.warehouse)
     request = create_job_request(plan, get_job(args.job))
-    aws = _aws(args)
+    aws = _aws(args, request)
     name = aws.upsert_glue_job(request)
     state = aws.start_glue_run(name, run_arguments(_call(args)), wait=args.wait)
     return _outcome(state, args.wait)
@@ -238,6 +258,18 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p = sub.add_parser("package", help="build the wheel, --py-files bundle, scripts, manifest")
     p.add_argument("--out", default="dist", help="output folder (default dist/)")
     p.add_argument("--source", default=".", help="source tree with pyproject.toml (default .)")
+    p.add_argument(
+        "--provided",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="dependencies the target provides (not packaged), e.g. numpy,pandas on Glue",
+    )
+    p.add_argument(
+        "--serverless-python",
+        default="3.9",
+        help="the Python of the EMR Serverless image, for its virtualenv (default 3.9)",
+    )
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.set_defaults(handler=cmd_package)
 
     deploy = sub.add_parser("deploy", help="upload the artifacts and run a job on AWS")

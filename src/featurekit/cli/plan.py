@@ -57,6 +57,7 @@ def glue_plan_from(args: argparse.Namespace, *, role: Any, warehouse: Any) -> An
 
 
 def cmd_plan_glue(args: argparse.Namespace) -> int:
+    from featurekit.cli.deploy import package_for
     from featurekit.deploy.glue_plan import (
         PLACEHOLDER_ROLE,
         create_job_request,
@@ -65,6 +66,7 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
     from featurekit.errors import MissingDependencyError
     from featurekit.registry import get_job
 
+    package_for(args)
     plan = glue_plan_from(args, role=args.role, warehouse=args.featurekit_warehouse)
     request = create_job_request(plan, get_job(args.job))
     try:
@@ -84,6 +86,7 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     p = psub.add_parser("glue", help="the Glue CreateJob request for a job")
     p.add_argument("job")
     p.add_argument("--artifacts", required=True, metavar="s3://BUCKET/PREFIX")
+    p.add_argument("--dist", default="dist", help="the artifacts 'featurekit package' built")
     p.add_argument("--role", help="IAM role ARN of the Glue job")
     add_glue_job_options(p)
     p.add_argument("--featurekit-warehouse", help="the warehouse the Glue job uses")

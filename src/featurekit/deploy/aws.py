@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,13 +113,20 @@ class Aws:
         config = Config(retries={"max_attempts": 2, "mode": "standard"})
         return self._session.client(service, endpoint_url=self.settings.endpoint_url, config=config)
 
-    def upload_artifacts(self, dist: Path, artifacts: str) -> list[str]:
-        """Upload every artifact of ``dist`` (checked against its manifest) under ``artifacts``."""
+    def upload_artifacts(
+        self, dist: Path, artifacts: str, names: Optional[Sequence[str]] = None
+    ) -> list[str]:
+        """Upload ``names`` (default: all) of ``dist``, checked against its manifest, and the
+        manifest itself under ``artifacts``."""
         manifest = verify(dist)
+        wanted = sorted(manifest["artifacts"]) if names is None else sorted(names)
+        missing = [n for n in wanted if n not in manifest["artifacts"]]
+        if missing:
+            raise ConfigError(f"{dist / MANIFEST} does not list {', '.join(missing)}.")
         bucket, prefix = split_s3(artifacts.rstrip("/"))
         s3 = self.client("s3")
         uploaded = []
-        for name in [*sorted(manifest["artifacts"]), MANIFEST]:
+        for name in [*wanted, MANIFEST]:
             key = f"{prefix}/{name}" if prefix else name
             with _calling(f"Uploading {name} to s3://{bucket}/{key}"):
                 s3.upload_file(str(dist / name), bucket, key)

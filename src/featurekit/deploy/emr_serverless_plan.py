@@ -26,9 +26,21 @@ DELTA_JARS = (
 )
 
 
-def spark_submit_parameters(artifacts: str, *, delta_jars: tuple[str, ...] = DELTA_JARS) -> str:
-    """The ``sparkSubmitParameters`` string: the bundle and the Delta jars."""
-    params = [f"--conf spark.submit.pyFiles={artifact_uri(artifacts, BUNDLE)}"]
+def spark_submit_parameters(
+    artifacts: str, *, delta_jars: tuple[str, ...] = DELTA_JARS, venv: Optional[str] = None
+) -> str:
+    """The ``sparkSubmitParameters`` string: the code (the virtualenv archive when the
+    package has one, else the --py-files bundle) and the Delta jars."""
+    if venv:
+        python = "./environment/bin/python"
+        params = [
+            f"--conf spark.archives={artifact_uri(artifacts, venv)}#environment",
+            f"--conf spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON={python}",
+            f"--conf spark.emr-serverless.driverEnv.PYSPARK_PYTHON={python}",
+            f"--conf spark.executorEnv.PYSPARK_PYTHON={python}",
+        ]
+    else:
+        params = [f"--conf spark.submit.pyFiles={artifact_uri(artifacts, BUNDLE)}"]
     if delta_jars:
         params.append(f"--conf spark.jars={','.join(delta_jars)}")
     return " ".join(params)
@@ -45,6 +57,7 @@ def start_job_run_request(
     glue_catalog: bool = True,
     log_uri: Optional[str] = None,
     conf: Optional[Mapping[str, str]] = None,
+    venv: Optional[str] = None,
 ) -> dict[str, Any]:
     """The StartJobRun request (boto3 keyword arguments) running ``call`` on an application.
 
@@ -70,7 +83,7 @@ def start_job_run_request(
             "sparkSubmit": {
                 "entryPoint": artifact_uri(artifacts, EMR_SCRIPT),
                 "entryPointArguments": call.arguments(),
-                "sparkSubmitParameters": spark_submit_parameters(artifacts),
+                "sparkSubmitParameters": spark_submit_parameters(artifacts, venv=venv),
             }
         },
         "configurationOverrides": {

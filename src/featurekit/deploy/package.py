@@ -1,48 +1,59 @@
-"""``featurekit package``: the artifacts a Glue job, an EMR step or EMR Serverless run needs.
+"""``featurekit package``: everything a Glue job, an EMR step or EMR Serverless run needs.
 
-From a source tree (the folder holding ``pyproject.toml``) it builds, into ``out``::
+Run in a project (the folder holding ``pyproject.toml``), it builds into ``out``::
 
-    featurekit-<version>-py3-none-any.whl   featurekit + the jobs package (pip-installable;
-                                            Glue --additional-python-modules)
-    featurekit.zip                          featurekit + jobs, pure Python: spark-submit
-                                            --py-files and Glue --extra-py-files
-    featurekit_jobs.zip                     the jobs package alone (with an installed featurekit)
-    entrypoints/emr_step.py, glue_job.py    the entry scripts (glue_job.py when present)
-    manifest.json                           versions and sha256 of every artifact
+    featurekit.zip                 featurekit, the project's code and its pure-Python
+                                   dependencies, each with its dist-info (so the jobs'
+                                   entry points are found): spark-submit --py-files,
+                                   Glue --extra-py-files
+    wheels/*.whl                   the same, one wheel per distribution: pip, Glue
+                                   --additional-python-modules
+    emr-serverless/venv.tar.gz     a virtualenv of them for EMR Serverless (spark.archives),
+                                   when the project has dependencies beyond featurekit
+    entrypoints/emr_step.py        the spark-submit main (EMR, EMR Serverless)
+    entrypoints/glue_job.py        the Glue job script
+    manifest.json                  the jobs, the distributions, sha256 of every artifact
 
-Archives are reproducible: sorted entries, fixed timestamps, so the same source
-gives the same hashes. The wheel is written with the standard library (a wheel
-is a zip with ``*.dist-info/METADATA``, ``WHEEL``, ``entry_points.txt`` and ``RECORD``).
+Archives are reproducible: sorted entries, fixed timestamps, so the same source gives
+the same hashes. Wheels are written with the standard library (a wheel is a zip with
+``*.dist-info/METADATA``, ``WHEEL``, ``entry_points.txt`` and ``RECORD``).
+
+It refuses, naming what to fix, a dependency with compiled code (built for this
+machine, not the cluster's) and an import the project does not declare.
 
 Example::
 
     manifest = build_artifacts(Path("."), Path("dist"))
-    manifest["artifacts"]["featurekit.zip"]["sha256"]
+    manifest["jobs"]        # {"cart_session_daily": "shop.jobs.cart:CartSessionDaily"}
 
-The layout under ``--artifacts`` is the same as in ``out`` (``ARTIFACTS/featurekit.zip``,
-``ARTIFACTS/entrypoints/glue_job.py``), which is what the Glue and EMR plans point at.
+``plan`` and ``deploy`` read the manifest: they name exactly these artifacts, under
+the same layout below ``--artifacts`` (``ARTIFACTS/featurekit.zip``, ...).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import platform
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from featurekit.deploy.archives import build_wheel, bundle_entries, write_venv, write_zip
+from featurekit.deploy.dists import Dist, dependency_closure, featurekit_dist
 from featurekit.errors import ConfigError, MissingDependencyError
 
 BUNDLE = "featurekit.zip"
-JOBS_ZIP = "featurekit_jobs.zip"
+WHEELS = "wheels"
+VENV = "emr-serverless/venv.tar.gz"
 EMR_SCRIPT = "entrypoints/emr_step.py"
 GLUE_SCRIPT = "entrypoints/glue_job.py"
 MANIFEST = "manifest.json"
 ENTRY_SCRIPTS = (EMR_SCRIPT, GLUE_SCRIPT)
+# EMR Serverless 7.x images run Python 3.9 (/usr/bin/python3); the venv's site-packages
+# folder is named after it.
+SERVERLESS_PYTHON = "3.9"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _SKIP_DIRS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 
@@ -60,7 +71,7 @@ class Project:
     dependencies: tuple[str, ...]
     extras: Mapping[str, tuple[str, ...]]
     entry_points: Mapping[str, Mapping[str, str]]
-    packages: tuple[str, ...]  # source folders, relative to root (e.g. src/featurekit, jobs)
+    packages: tuple[str, ...]  # source folders, relative to root (e.g. src/shop_features)
 
     @property
     def dist_name(self) -> str:
@@ -86,6 +97,18 @@ def _load_toml(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _default_packages(root: Path, name: str) -> list[str]:
+    """The package folder of a src or flat layout: src/NAME or NAME."""
+    dist = name.replace("-", "_")
+    for folder in (f"src/{dist}", dist):
+        if (root / folder / "__init__.py").is_file():
+            return [folder]
+    raise ConfigError(
+        f"Cannot find the package of {name!r} in {root} (looked for src/{dist} and {dist}); "
+        'name it in pyproject.toml: [tool.hatch.build.targets.wheel] packages = ["src/..."].'
+    )
+
+
 def read_project(root: Path) -> Project:
     """Read the project metadata of the source tree at ``root``."""
     pyproject = root / "pyproject.toml"
@@ -96,9 +119,8 @@ def read_project(root: Path) -> Project:
     doc = _load_toml(pyproject)
     meta = doc.get("project", {})
     name = meta.get("name", "")
-    packages = (
-        doc.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
-    ).get("packages", [f"src/{name}"])
+    hatch = doc.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {})
+    packages = hatch.get("wheel", {}).get("packages") or _default_packages(root, name)
     entry_points = {"console_scripts": dict(meta.get("scripts", {}))}
     entry_points.update({g: dict(v) for g, v in meta.get("entry-points", {}).items()})
     license_ = meta.get("license", {})
@@ -128,22 +150,6 @@ def package_files(project: Project, folders: Iterable[str]) -> list[tuple[str, P
             if path.is_file() and not _SKIP_DIRS & set(rel.parts) and path.suffix != ".pyc":
                 files.append((rel.as_posix(), path))
     return sorted(files)
-
-
-def _zip_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_EPOCH)
-    info.external_attr = 0o644 << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return info
-
-
-def write_zip(target: Path, entries: Iterable[tuple[str, bytes]]) -> Path:
-    """Write a reproducible zip of (name, content) entries, in the order given."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w") as archive:
-        for name, data in entries:
-            archive.writestr(_zip_info(name), data)
-    return target
 
 
 def _requirement_lines(project: Project) -> list[str]:
@@ -178,13 +184,8 @@ def _entry_points_txt(project: Project) -> str:
     return "\n".join(blocks)
 
 
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-    return "sha256=" + digest.decode()
-
-
-def build_wheel(project: Project, out: Path) -> Path:
-    """Build the pure-Python wheel of ``project`` into ``out``; returns its path."""
+def project_dist(project: Project) -> Dist:
+    """The project's own distribution, from its source tree."""
     entries = [(name, path.read_bytes()) for name, path in package_files(project, project.packages)]
     info = f"{project.dist_name}-{project.version}.dist-info"
     wheel = "Wheel-Version: 1.0\nGenerator: featurekit package\nRoot-Is-Purelib: true\n"
@@ -193,45 +194,82 @@ def build_wheel(project: Project, out: Path) -> Path:
         (f"{info}/WHEEL", (wheel + "Tag: py3-none-any\n").encode()),
         (f"{info}/entry_points.txt", _entry_points_txt(project).encode()),
     ]
-    record = [f"{name},{_record_hash(data)},{len(data)}" for name, data in entries]
-    record.append(f"{info}/RECORD,,")
-    entries.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
-    return write_zip(out / project.wheel_name, entries)
+    return Dist(project.name, project.version, tuple(entries))
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _zip_of(project: Project, folders: Iterable[str], target: Path) -> Path:
-    files = package_files(project, folders)
-    return write_zip(target, ((name, path.read_bytes()) for name, path in files))
+def _entry_script(fk: Dist, script: str) -> bytes:
+    name = f"featurekit/_entrypoints/{script.rsplit('/', 1)[-1]}"
+    for entry, data in fk.entries:
+        if entry == name:
+            return data
+    raise ConfigError(f"This featurekit install has no {name}; reinstall featurekit.")
 
 
-def build_artifacts(root: Path, out: Path) -> dict[str, Any]:
-    """Build every artifact of the source tree ``root`` into ``out``; returns the manifest."""
+def _check_imports(project: Project) -> None:
+    from featurekit.deploy.imports import unlisted_imports
+
+    own = {p.rstrip("/").rsplit("/", 1)[-1] for p in project.packages}
+    folders = [project.root / p for p in project.packages]
+    problems = unlisted_imports(folders, own=own, declared=project.dependencies, root=project.root)
+    if problems:
+        raise ConfigError(
+            "The project imports what it does not declare, so the cluster would not have it:\n  "
+            + "\n  ".join(problems)
+            + "\nAdd them to [project] dependencies in pyproject.toml (and pip install -e .)."
+        )
+
+
+def _jobs(project: Project) -> dict[str, str]:
+    """The jobs the package holds: the project's entry points (featurekit's: its examples)."""
+    if project.name != "featurekit":
+        return dict(sorted(project.entry_points.get("featurekit.jobs", {}).items()))
+    from featurekit.registry import EXAMPLES, _walk_package
+
+    return {j.name: f"{j.__module__}:{j.__qualname__}" for j in _walk_package(EXAMPLES)}
+
+
+def build_artifacts(
+    root: Path,
+    out: Path,
+    *,
+    provided: Iterable[str] = (),
+    serverless_python: str = SERVERLESS_PYTHON,
+) -> dict[str, Any]:
+    """Build every artifact of the project at ``root`` into ``out``; returns the manifest."""
     project = read_project(root)
+    if project.name == "featurekit":  # featurekit's own checkout: itself, no dependencies
+        dists = [featurekit_dist()]
+        deps: list[Dist] = []
+    else:
+        deps = dependency_closure(project.dependencies, provided=frozenset(provided))
+        _check_imports(project)
+        dists = [featurekit_dist(), project_dist(project), *deps]
     out.mkdir(parents=True, exist_ok=True)
-    main = f"src/{project.dist_name}"
-    others = [p for p in project.packages if p != main]
     built: dict[str, tuple[str, Path]] = {
-        project.wheel_name: ("wheel", build_wheel(project, out)),
-        BUNDLE: ("py-files", _zip_of(project, project.packages, out / BUNDLE)),
+        BUNDLE: ("py-files", write_zip(out / BUNDLE, bundle_entries(dists)))
     }
-    if others:
-        built[JOBS_ZIP] = ("py-files", _zip_of(project, others, out / JOBS_ZIP))
+    for dist in dists:
+        wheel = build_wheel(dist, out / WHEELS)
+        built[f"{WHEELS}/{wheel.name}"] = ("wheel", wheel)
+    if deps:
+        built[VENV] = ("venv", write_venv(out / VENV, dists, serverless_python))
     for script in ENTRY_SCRIPTS:
-        source = project.root / script
-        if source.is_file():
-            (out / script).parent.mkdir(parents=True, exist_ok=True)
-            (out / script).write_bytes(source.read_bytes())
-            built[script] = ("entry-script", out / script)
+        (out / script).parent.mkdir(parents=True, exist_ok=True)
+        (out / script).write_bytes(_entry_script(dists[0], script))
+        built[script] = ("entry-script", out / script)
     manifest = {
         "name": project.name,
         "version": project.version,
+        "featurekit_version": dists[0].version,
         "requires_python": project.requires_python,
         "built_with_python": platform.python_version(),
-        "packages": [p.rsplit("/", 1)[-1] for p in project.packages],
+        "serverless_python": serverless_python if deps else None,
+        "jobs": _jobs(project),
+        "distributions": {d.name: d.version for d in dists},
         "artifacts": {
             name: {"kind": kind, "sha256": sha256(path), "bytes": path.stat().st_size}
             for name, (kind, path) in sorted(built.items())
