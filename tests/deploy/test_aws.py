@@ -24,6 +24,16 @@ def deploy(target: str, url: str, dist: Path, *args: str) -> int:
     return main([*argv, *args])
 
 
+def bucket_keys(boto: Boto) -> set[str]:
+    listed = boto("s3").list_objects_v2(Bucket="fk-art").get("Contents", [])
+    return {o["Key"] for o in listed}
+
+
+def planned(*names: str) -> set[str]:
+    """What a deploy must upload: the artifacts its plan names, and the manifest."""
+    return {f"v1/{n}" for n in [*names, MANIFEST]}
+
+
 def last_json(out: str) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return doc
@@ -66,6 +76,7 @@ def test_deploy_emr_adds_the_planned_step(
     assert "s3://fk-art/v1/entrypoints/emr_step.py" in args
     assert args[-4:] == ["--job", "user_activity_daily", "--param", "min_events=2"]
     assert doc["state"] == step["Status"]["State"]
+    assert bucket_keys(boto) == planned("featurekit.zip", "entrypoints/emr_step.py")
 
 
 def test_deploy_emr_without_wait_reports_pending(
@@ -105,6 +116,7 @@ def test_deploy_emr_serverless_starts_the_run_and_waits(
     assert driver["entryPointArguments"] == ["--job", "user_activity_daily"]
     assert "featurekit.zip" in driver["sparkSubmitParameters"]
     assert run["executionRole"] == ROLE
+    assert bucket_keys(boto) == planned("featurekit.zip", "entrypoints/emr_step.py")
 
 
 def test_deploy_glue_creates_then_updates_the_job(
@@ -122,11 +134,27 @@ def test_deploy_glue_creates_then_updates_the_job(
     run = glue.get_job_run(JobName=job["Name"], RunId=doc["id"])["JobRun"]
     assert run["Arguments"]["--featurekit_params"] == '{"min_events": "4"}'
     assert run["Arguments"]["--featurekit_job"] == "user_activity_daily"
+    assert bucket_keys(boto) == planned("featurekit.zip", "entrypoints/glue_job.py")
     # A second deploy updates the job. moto does not implement UpdateJob (HTTP 500), so
     # this checks that UpdateJob (not a second CreateJob) is what gets called.
     code = deploy("glue", aws_env, dist, "--role-arn", ROLE, "--workers", "5")
     assert code == 2
     assert "Glue UpdateJob featurekit-user_activity_daily failed" in capsys.readouterr().err
+
+
+def test_a_missing_artifact_fails_the_deploy_before_anything_is_created(
+    aws_env: str, boto: Boto, dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    broken = tmp_path / "dist"
+    shutil.copytree(dist, broken)
+    (broken / "entrypoints" / "glue_job.py").unlink()
+    boto("s3").create_bucket(Bucket="fk-art")
+    assert deploy("glue", aws_env, broken, "--role-arn", ROLE) == 2
+    assert "glue_job.py is missing or differs" in capsys.readouterr().err
+    assert bucket_keys(boto) == set()
+    assert boto("glue").get_jobs()["Jobs"] == []
 
 
 def test_invalid_request_is_refused_before_any_call(aws_env: str) -> None:
