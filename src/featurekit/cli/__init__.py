@@ -31,6 +31,7 @@ from featurekit.errors import FeatureKitError
 # Modules that add command groups; each has add_commands(subparsers, add_runtime_args).
 COMMAND_MODULES = (
     "featurekit.cli.jobs",
+    "featurekit.cli.scaffold",
     "featurekit.cli.table",
     "featurekit.cli.glue",
     "featurekit.cli.plan",

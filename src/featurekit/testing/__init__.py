@@ -4,3 +4,36 @@ Enable the plugin in a conftest.py with ``pytest_plugins = ["featurekit.testing.
 it provides a session-scoped ``spark`` fixture (fast local settings) and a
 ``local_runtime`` fixture on a fresh warehouse folder per test.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from featurekit.runtime.base import Runtime
+
+__all__ = ["read_table", "write_table"]
+
+
+def write_table(runtime: Runtime, name: str, df: DataFrame, description: str = "") -> int:
+    """Replace the table ``name`` (``db.table``) of the runtime's warehouse with ``df`` and
+    register it in its catalog, as a job's input; returns the rows written.
+
+    Example::
+
+        write_table(local_runtime, "raw.events", spark.createDataFrame(rows, schema))
+    """
+    location = runtime.location(name)
+    result = runtime.engine.write(df, location, mode="overwrite")
+    schema = runtime.engine.schema(location)
+    runtime.catalog.register(
+        name, location, schema=schema.jsonValue() if schema else {}, description=description
+    )
+    return result.rows
+
+
+def read_table(runtime: Runtime, name: str) -> DataFrame:
+    """The current rows of the catalog table ``name``, e.g. a job's output."""
+    return runtime.engine.read(runtime.spark, runtime.location(name))
