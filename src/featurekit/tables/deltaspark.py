@@ -21,7 +21,7 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote
 
-from featurekit.errors import ConcurrentCommitError, TableError, TableNotFoundError
+from featurekit.errors import ConcurrentCommitError, ConfigError, TableError, TableNotFoundError
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -74,6 +74,18 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+class DeltaPythonMissingError(ConfigError):
+    """Delta's JVM side is there, its Python module ``delta`` is not."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The delta-spark engine needs Delta's Python module 'delta', which ships inside "
+            "the delta-spark jar: add that jar to --py-files as well as --jars (e.g. "
+            "spark-submit --jars delta-spark_2.12-3.3.2.jar,... --py-files "
+            "delta-spark_2.12-3.3.2.jar,featurekit.zip), or pip install delta-spark."
+        )
+
+
 class DeltaSparkEngine(TableEngine):
     """Delta tables through delta-spark's data source and ``DeltaTable`` API."""
 
@@ -83,7 +95,10 @@ class DeltaSparkEngine(TableEngine):
         self.spark = spark
 
     def _delta_table(self, path: str) -> Any:
-        from delta.tables import DeltaTable
+        try:
+            from delta.tables import DeltaTable
+        except ImportError as exc:
+            raise DeltaPythonMissingError() from exc
 
         if not self.exists(path):
             raise TableNotFoundError(f"No Delta table at {path}.")

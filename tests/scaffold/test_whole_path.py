@@ -1,0 +1,209 @@
+"""The whole path of a user's project: `featurekit init`, its tests, `featurekit package`,
+its job run three ways with identical output, and `deploy` uploading what its plan names.
+
+The project is made by the scaffold in a temp folder and never installed into this
+Python. The three ways (each its own process, each on a copy of one source warehouse):
+
+* ``local``: ``featurekit run`` with the project's packaged wheel on ``PYTHONPATH``, as a
+  user's own install would be;
+* ``glue``: ``featurekit glue run`` of the packaged ``entrypoints/glue_job.py`` with only
+  the packaged ``featurekit.zip`` added, as Glue's ``--extra-py-files`` adds it;
+* ``spark-submit``: the packaged ``emr_step.py`` in a fresh virtualenv that has only
+  pyspark (and py4j), the zip on ``--py-files`` and the Delta jars, as an EMR step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from chispa import assert_df_equality
+
+from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, GLUE_SCRIPT, build_artifacts
+from featurekit.runtime import jars
+from featurekit.runtime.local import DELTA_CONFS, LocalConfig, LocalRuntime
+from featurekit.scaffold import EXAMPLE_JOB, init_project
+from featurekit.tables.deltars import DeltaRsEngine
+from featurekit.testing import write_table
+from featurekit.testing.plugin import boto_client
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+pytestmark = pytest.mark.slow
+OUTPUT = ("features", EXAMPLE_JOB)
+ROLE = "arn:aws:iam::123456789012:role/acme"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return init_project(tmp_path_factory.mktemp("user") / "acme-features")
+
+
+@pytest.fixture(scope="module")
+def dist(project: Path) -> Path:
+    build_artifacts(project, project / "dist")
+    return project / "dist"
+
+
+def _clean_env() -> dict[str, str]:
+    drop = ("PYTHONPATH", "FEATUREKIT_WAREHOUSE", "PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> str:
+    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+    output = done.stdout + done.stderr
+    lines = [line for line in output.splitlines() if " INFO " not in line]
+    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n" + "\n".join(lines[-60:])
+    return output
+
+
+def test_the_generated_project_passes_its_own_tests(project: Path) -> None:
+    output = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                  _clean_env(), project)  # fmt: skip
+    assert "2 passed" in output
+
+
+@pytest.fixture(scope="module")
+def sources(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse = tmp_path_factory.mktemp("sources") / "warehouse"
+    runtime = LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
+    rows = [
+        ("u1", "i1", dt.datetime(2026, 3, 1, 9, 0)),
+        ("u1", "i2", dt.datetime(2026, 3, 1, 23, 59, 59)),
+        ("u1", "i2", dt.datetime(2026, 3, 2, 0, 0)),
+        ("u2", "i3", dt.datetime(2026, 3, 1, 12, 0)),
+        ("u2", "i3", dt.datetime(2026, 3, 2, 12, 0)),
+        ("u3", None, dt.datetime(2026, 3, 2, 13, 0)),
+    ]
+    schema = "user_id string, item_id string, event_time timestamp"
+    write_table(runtime, "raw.events", spark.createDataFrame(rows, schema))
+    return warehouse
+
+
+def _warehouse(sources: Path, base: Path, way: str) -> Path:
+    return Path(shutil.copytree(sources, base / way / "warehouse"))
+
+
+def _local(dist: Path, warehouse: Path, base: Path) -> str:
+    site = base / "site"
+    wheel = next((dist / "wheels").glob("acme_features-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-index", "--target", str(site), str(wheel)], check=True)  # fmt: skip
+    env = {**_clean_env(), "PYTHONPATH": str(site)}
+    cmd = [sys.executable, "-m", "featurekit", "run", EXAMPLE_JOB, "--quiet",
+           "--warehouse", str(warehouse)]  # fmt: skip
+    return _run(cmd, env, base)
+
+
+def _glue(dist: Path, warehouse: Path, base: Path) -> str:
+    env = {**_clean_env(), "PYTHONPATH": str(dist / BUNDLE)}  # Glue's --extra-py-files
+    cmd = [sys.executable, "-m", "featurekit", "glue", "run", str(dist / GLUE_SCRIPT),
+           "--quiet", "--warehouse", str(warehouse), "--", "--JOB_NAME", EXAMPLE_JOB,
+           "--featurekit_job", EXAMPLE_JOB, "--featurekit_warehouse", str(warehouse)]  # fmt: skip
+    return _run(cmd, env, base)
+
+
+def _pyspark_only_venv(base: Path) -> Path:
+    """A virtualenv that sees pyspark and py4j and nothing else of this machine's."""
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    only = base / "pyspark-only"
+    only.mkdir()
+    site = Path(sysconfig.get_paths()["purelib"])
+    for name in ("pyspark", "py4j"):
+        (only / name).symlink_to(site / name)
+    purelib = sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"]
+    (Path(purelib) / "pyspark_only.pth").write_text(f"{only}\n")
+    return venv / "bin" / "python"
+
+
+def _spark_submit(dist: Path, warehouse: Path, base: Path) -> str:
+    import pyspark
+
+    python = _pyspark_only_venv(base)
+    probe = subprocess.run([str(python), "-c", "import featurekit"], capture_output=True)
+    assert probe.returncode != 0, "the fresh virtualenv must not see featurekit"
+    spark_home = Path(pyspark.__file__).parent
+    env = {**_clean_env(), "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python),
+           "SPARK_HOME": str(spark_home)}  # fmt: skip
+    delta = jars.resolve([jars.delta_coordinate()])  # cached by `make install`
+    delta_py = [j for j in delta if "delta-spark" in Path(j).name]  # Delta's Python module
+    # the confs an EMR step gets from `plan emr` (Delta's session extension and catalog)
+    confs = [a for k, v in DELTA_CONFS.items() for a in ("--conf", f"{k}={v}")]
+    cmd = [str(spark_home / "bin" / "spark-submit"), "--master", "local[2]",
+           "--conf", "spark.ui.enabled=false", *confs, "--jars", ",".join(delta),
+           "--py-files", ",".join([str(dist / BUNDLE), *delta_py]), str(dist / EMR_SCRIPT),
+           "--job", EXAMPLE_JOB, "--engine", "delta-spark",
+           "--warehouse", str(warehouse)]  # fmt: skip
+    return _run(cmd, env, base)
+
+
+def _table(spark: SparkSession, warehouse: Path) -> DataFrame:
+    return DeltaRsEngine().read(spark, str(warehouse.joinpath(*OUTPUT)))
+
+
+def test_the_packaged_job_gives_one_table_three_ways(
+    spark: SparkSession, dist: Path, sources: Path, tmp_path: Path
+) -> None:
+    tables = {}
+    for way, run in (("local", _local), ("glue", _glue), ("spark-submit", _spark_submit)):
+        base = tmp_path / way
+        base.mkdir()
+        warehouse = _warehouse(sources, tmp_path, way)
+        run(dist, warehouse, base)
+        tables[way] = _table(spark, warehouse)
+    reference = tables.pop("local").orderBy("user_id", "event_date")
+    assert [tuple(r) for r in reference.select("user_id", "events").collect()] == [
+        ("u1", 2), ("u1", 1), ("u2", 1), ("u2", 1), ("u3", 1)
+    ]  # fmt: skip
+    for way, table in tables.items():
+        try:
+            assert_df_equality(table, reference, ignore_row_order=True, ignore_nullable=True)
+        except AssertionError as exc:
+            raise AssertionError(f"{way} differs from local") from exc
+
+
+@pytest.mark.parametrize(
+    ("target", "args", "named"),
+    [
+        ("glue", ["--role-arn", ROLE], {GLUE_SCRIPT, BUNDLE}),
+        ("emr", ["--cluster-id", "CLUSTER", "--no-wait"], {EMR_SCRIPT, BUNDLE}),
+        ("emr-serverless", ["--application-id", "APP", "--role-arn", ROLE], {EMR_SCRIPT, BUNDLE}),
+    ],
+)
+def test_deploy_uploads_every_artifact_its_plan_names(
+    target: str, args: list[str], named: set[str], project: Path, dist: Path,
+    moto_endpoint: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    s3 = boto_client(moto_endpoint, "s3")
+    bucket = f"acme-{target}"
+    s3.create_bucket(Bucket=bucket)
+    if target == "emr":
+        cluster = boto_client(moto_endpoint, "emr").run_job_flow(Name="c", Instances={})
+        args = [a.replace("CLUSTER", cluster["JobFlowId"]) for a in args]
+    if target == "emr-serverless":
+        app = boto_client(moto_endpoint, "emr-serverless").create_application(
+            name="acme", releaseLabel="emr-7.12.0", type="SPARK"
+        )
+        args = [a.replace("APP", app["applicationId"]) for a in args]
+    site = tmp_path / "site"  # the user's own install of the project, as when they deploy
+    wheel = next((dist / "wheels").glob("acme_features-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-index", "--target", str(site), str(wheel)], check=True)  # fmt: skip
+    env = {**_clean_env(), "PYTHONPATH": str(site), "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+    cmd = [sys.executable, "-m", "featurekit", "deploy", target, EXAMPLE_JOB,
+           "--artifacts", f"s3://{bucket}/acme", "--dist", str(dist), "--endpoint-url",
+           moto_endpoint, "--region", "us-east-1", "--poll", "0", *args]  # fmt: skip
+    _run(cmd, env, project)
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert keys == {f"acme/{n}" for n in [*named, "manifest.json"]}
