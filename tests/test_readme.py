@@ -58,3 +58,35 @@ def test_readme_python_examples_run(
     assert len(training) == spec.users  # every label kept
     assert {"purchases_30d", "spend_7d", "items_1d"} <= set(training[0].asDict())
     assert all(r.feature_ts is None or r.feature_ts <= r.label_time for r in training)
+
+
+def test_readme_writing_a_job_starts_from_the_scaffold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The featurekit commands of "Writing a job", run in order as a reader would; the
+    generated project's own tests and its job on every runtime are run by
+    tests/scaffold/test_whole_path.py."""
+    from featurekit.cli import main
+
+    section = README.split("## Writing a job", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    assert lines[0] == "featurekit init acme-features"
+    assert "pytest" in lines
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    for line in lines:
+        if line.startswith("cd "):
+            monkeypatch.chdir(line[3:])
+        elif line.startswith("featurekit ") and line != "featurekit jobs":
+            assert main(line.split()[1:]) == 0, line
+            ran.append(line.split()[1])
+    assert ran == ["init", "new", "package"]
+    project = tmp_path / "acme-features"
+    assert (project / "src/acme_features/jobs/cart_sessions_daily.py").is_file()
+    manifest = (project / "dist" / "manifest.json").read_text()
+    assert (
+        '"cart_sessions_daily": "acme_features.jobs.cart_sessions_daily:CartSessionsDaily"'
+        in manifest
+    )
