@@ -2,8 +2,9 @@
 
 The job is ``customer_orders_daily`` of the user project in ``tests/userproject``: its own
 package, registered under the ``featurekit.jobs`` entry point group, packaged with
-``featurekit package --source tests/userproject``. Its inputs are CSV files under
-``s3://shop-landing/orders/`` (mapped into the warehouse) and the Delta table
+``featurekit package --source tests/userproject`` (featurekit and the project in one
+zip). Its inputs are CSV files under ``s3://shop-landing/orders/`` (mapped into the
+warehouse) and the Delta table
 ``shop.customers``. Each way runs the job in its own process against its own copy of one
 source warehouse; the reference is the local runtime with delta-rs. Ways:
 
@@ -13,8 +14,8 @@ source warehouse; the reference is the local runtime with delta-rs. Ways:
 * ``glue``: ``featurekit glue run entrypoints/glue_job.py`` (the awsglue emulation).
 * ``emr-cluster``: the EMR step on a Spark standalone cluster (a master and two one-core
   workers, each its own JVM: the ``spark_cluster`` fixture). ``spark-submit --master
-  spark://...`` gets ONLY the packaged artifacts: featurekit's ``featurekit.zip`` and
-  ``entrypoints/emr_step.py``, the user project's wheel and the Delta jars; the driver's
+  spark://...`` gets ONLY the packaged artifacts: the user project's ``featurekit.zip``
+  (featurekit and the project) and ``entrypoints/emr_step.py``, and the Delta jars; the driver's
   Python sees third-party packages but neither the featurekit source tree nor the user
   project. :func:`test_emr_step_runs_its_executors_in_two_worker_processes` checks that
   both workers ran executors that ran tasks.
@@ -88,8 +89,8 @@ CLUSTER_CONFS = {
 class Setup:
     """What every way gets: the packaged artifacts, the user's install, a bare driver Python."""
 
-    dist: Path  # `featurekit package` of the featurekit checkout
-    user_wheel: Path  # `featurekit package` of the user project: its wheel
+    dist: Path  # `featurekit package` of the user project (featurekit included)
+    user_wheel: Path  # the user project's wheel in it
     user_site: Path  # that wheel pip-installed into a folder (for the local ways)
     clean_python: Path
     delta_jars: tuple[str, ...]
@@ -165,7 +166,7 @@ def _emr_cluster(setup: Setup, warehouse: str, cluster: Optional[StandaloneClust
         raise TypeError("the emr-cluster way needs the spark_cluster fixture")
     submit = Path(sys.executable).parent / "spark-submit"
     delta_py = [j for j in setup.delta_jars if "delta-spark" in Path(j).name]
-    py_files = [str(setup.dist / BUNDLE), str(setup.user_wheel), *delta_py]
+    py_files = [str(setup.dist / BUNDLE), *delta_py]
     return [str(submit), "--master", cluster.master_url, "--deploy-mode", "client",
             *_confs({**CLUSTER_CONFS, **DELTA_CONFS}), "--jars", ",".join(setup.delta_jars),
             "--py-files", ",".join(py_files), str(setup.dist / EMR_SCRIPT),
@@ -290,9 +291,8 @@ def _pip_install(wheel: Path, target: Path) -> None:
 def setup(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Setup:
     base = tmp_path_factory.mktemp("conformance")
     dist = base / "dist"
-    build_artifacts(ROOT, dist)
-    build_artifacts(USER_PROJECT, base / "user-dist")
-    user_wheel = base / "user-dist" / read_project(USER_PROJECT).wheel_name
+    build_artifacts(USER_PROJECT, dist)  # featurekit + the user project, as a user builds it
+    user_wheel = dist / "wheels" / read_project(USER_PROJECT).wheel_name
     _pip_install(user_wheel, base / "user-site")
     delta_jars = tuple(jars.resolve([jars.delta_coordinate()]))  # cached by `make install`
     _S3_ENDPOINT[:] = [moto_endpoint]
