@@ -421,4 +421,4 @@ def test_emr_step_on_the_cluster_imports_only_the_shipped_artifacts(
     assert str(ROOT) not in lines[0], lines[0]
     job_lines = [x for x in run.output.splitlines() if f"job {JOB} from " in x]
     assert job_lines, run.output[-3000:]
-    assert setup.user_wheel.name in job_lines[0], job_lines[0]
+    assert f"{setup.dist / BUNDLE}/shop_features/orders.py" in job_lines[0], job_lines[0]
