@@ -16,6 +16,7 @@
     │   ├── ConcurrentCommitError   another writer committed first
     │   └── RetentionError          a vacuum would go under the table's retention period
     ├── DeployError                 uploading artifacts or a cloud API call failed
+    ├── CatalogError                a catalog call (the Glue Data Catalog) failed
     ├── ClusterError                a local Spark standalone cluster did not start
     ├── StateError                  incremental state cannot be read or advanced
     │   ├── LockedError             another run of the same job holds the lock
@@ -115,6 +116,10 @@ class RetentionError(TableError):
 
 class DeployError(FeatureKitError):
     """Uploading artifacts or a cloud API call (S3, Glue, EMR) failed."""
+
+
+class CatalogError(FeatureKitError):
+    """A call to the catalog (the Glue Data Catalog through boto3) failed."""
 
 
 class ClusterError(FeatureKitError):

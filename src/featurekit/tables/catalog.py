@@ -29,6 +29,8 @@ class CatalogEntry:
     keys: tuple[str, ...] = ()
     date_column: Optional[str] = None
     updated_at: str = ""
+    # reader options of a files table (csv: header, sep; json: multiLine)
+    options: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -74,6 +76,7 @@ class LocalCatalog:
         keys: Sequence[str] = (),
         date_column: Optional[str] = None,
         format: str = "delta",
+        options: Optional[dict[str, str]] = None,
     ) -> CatalogEntry:
         """Create or update the entry for ``name``."""
         entry = CatalogEntry(
@@ -86,6 +89,7 @@ class LocalCatalog:
             keys=tuple(keys),
             date_column=date_column,
             updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            options=dict(options or {}),
         )
         self.warehouse.write_json(self._file(name), entry.to_json())
         return entry
