@@ -80,6 +80,8 @@ def _parameters(entry: CatalogEntry) -> dict[str, str]:
         params.update({"table_type": "DELTA", "spark.sql.sources.provider": "delta"})
     if entry.format == "csv" and entry.options.get("header", "false").lower() == "true":
         params["skip.header.line.count"] = "1"
+    if entry.format == "delta" and entry.partition_columns:  # Delta's own, not Hive's
+        params["featurekit.partitions"] = ",".join(entry.partition_columns)
     if entry.keys:
         params["featurekit.keys"] = ",".join(entry.keys)
     if entry.date_column:
@@ -129,7 +131,9 @@ def entry_of(db: str, table: dict[str, Any]) -> CatalogEntry:
         or params.get("spark.sql.sources.provider", "").lower() == "delta"
     ):
         fmt = "delta"
-    partition_columns = tuple(c["Name"] for c in table.get("PartitionKeys", []))
+    partition_columns = tuple(c["Name"] for c in table.get("PartitionKeys", [])) or tuple(
+        p for p in params.get("featurekit.partitions", "").split(",") if p
+    )
     if "featurekit.schema" in params:
         schema = json.loads(params["featurekit.schema"])
     else:
