@@ -37,12 +37,46 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
         "--state",
         help="incremental state store: a folder or s3://bucket/prefix (default: WAREHOUSE/_state)",
     )
+    add_catalog_args(parser)
     parser.add_argument(
         "--s3-endpoint",
         metavar="URL",
         help="S3 endpoint for an s3:// warehouse or state, e.g. http://127.0.0.1:5000 "
         "(default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS's S3)",
     )
+
+
+def add_catalog_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog",
+        choices=("local", "glue"),
+        default=os.environ.get("FEATUREKIT_CATALOG", "local"),
+        help="where tables are registered: the warehouse's own catalog (local, the default) "
+        "or the Glue Data Catalog (glue; boto3's credentials and region)",
+    )
+    parser.add_argument("--catalog-region", help="the Glue Data Catalog's region")
+    parser.add_argument(
+        "--catalog-endpoint", metavar="URL", help="a Glue endpoint (moto, LocalStack)"
+    )
+    parser.add_argument("--catalog-id", help="the catalog's account id (default: your own)")
+
+
+def glue_catalog_config(args: argparse.Namespace) -> Any:
+    """The GlueCatalogConfig of ``--catalog-region/-endpoint/-id`` (None for local)."""
+    from featurekit.tables.glue_catalog import GlueCatalogConfig
+
+    if getattr(args, "catalog", "local") != "glue":
+        return None
+    return GlueCatalogConfig(
+        region=args.catalog_region, endpoint_url=args.catalog_endpoint, catalog_id=args.catalog_id
+    )
+
+
+def open_cli_catalog(args: argparse.Namespace) -> Any:
+    """The catalog ``--catalog`` names, on the warehouse of ``--warehouse``."""
+    from featurekit.tables.catalogs import open_catalog
+
+    return open_catalog(args.catalog, open_cli_warehouse(args), glue_catalog_config(args))
 
 
 def s3_access(args: argparse.Namespace) -> Any:
@@ -82,5 +116,7 @@ def local_runtime(args: argparse.Namespace) -> Any:
             ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
             state=args.state,
             s3=s3_access(args),
+            catalog=args.catalog,
+            glue_catalog=glue_catalog_config(args),
         )
     )

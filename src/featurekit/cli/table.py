@@ -16,16 +16,15 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable
 
 from featurekit.errors import ConfigError
-from featurekit.tables.catalog import LocalCatalog
 
 if TYPE_CHECKING:
     from featurekit.tables.engine import PartitionFilter, TableEngine
 
 
-def _catalog(args: argparse.Namespace) -> LocalCatalog:
-    from featurekit.cli.common import open_cli_warehouse
+def _catalog(args: argparse.Namespace) -> Any:
+    from featurekit.cli.common import open_cli_catalog
 
-    return LocalCatalog(open_cli_warehouse(args))
+    return open_cli_catalog(args)
 
 
 def _delta(args: argparse.Namespace, location: str, version: Any = None) -> Any:
@@ -231,3 +230,6 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.set_defaults(handler=cmd_history)
 
     _add_maintenance_commands(tsub, add_runtime_args)
+    from featurekit.cli.register import add_register_command
+
+    add_register_command(tsub, add_runtime_args)

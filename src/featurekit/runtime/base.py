@@ -20,8 +20,11 @@ from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInpu
 from featurekit.runs import InputRecord, RunRecord
 from featurekit.runtime.s3 import S3Access
 from featurekit.state import StateStore, open_state_store
-from featurekit.tables import LocalCatalog, TableEngine, select_engine
+from featurekit.tables import TableEngine, select_engine
+from featurekit.tables.catalog import CatalogEntry
+from featurekit.tables.catalogs import Catalog, open_catalog
 from featurekit.tables.engine import PartitionFilter, TableInfo
+from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import open_warehouse
 
 if TYPE_CHECKING:
@@ -42,6 +45,10 @@ class RuntimeConfig:
     # How to reach S3 (endpoint, credentials), resolved at the edge for local runs with an
     # s3:// warehouse or state; None = the platform's default chain (Glue, EMR).
     s3: Optional[S3Access] = None
+    # The catalog: "local" (in the warehouse) or "glue" (the Glue Data Catalog, where
+    # ``glue_catalog`` says: region, endpoint, catalog id).
+    catalog: str = "local"
+    glue_catalog: Optional[GlueCatalogConfig] = None
 
     @property
     def on_s3(self) -> bool:
@@ -75,7 +82,7 @@ class Runtime:
         client = config.s3.client() if config.s3 is not None else None
         self.warehouse = open_warehouse(config.warehouse, s3_client=client)
         self._s3_client = client
-        self.catalog = LocalCatalog(self.warehouse)
+        self.catalog: Catalog = open_catalog(config.catalog, self.warehouse, config.glue_catalog)
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
         self._engine: Optional[TableEngine] = None
         self._state_store: Optional[StateStore] = None
@@ -137,6 +144,12 @@ class Runtime:
 
     def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:
         """Read one declared input (pruned to the run's dates) and describe what was read."""
+        if isinstance(inp, TableInput):
+            entry = self.catalog.get(inp.name)
+            if entry.format != "delta":  # files a crawler or `table register` described
+                df = self._read_catalog_files(name, entry)
+                record = InputRecord(name=name, source=inp.label, kind=entry.format)
+                return prune_dates(df, inp, ctx), record
         if isinstance(inp, (TableInput, DeltaInput)):
             if isinstance(inp, TableInput):
                 location = self.warehouse.resolve(self.catalog.get(inp.name).location)
@@ -159,6 +172,20 @@ class Runtime:
             df, version, kind = self._read_files(name, inp), None, inp.format
         df = prune_dates(df, inp, ctx)
         return df, InputRecord(name=name, source=inp.label, kind=kind, version=version)
+
+    def _read_catalog_files(self, name: str, entry: CatalogEntry) -> DataFrame:
+        """A csv, json or parquet table of the catalog, read with its registered schema."""
+        from pyspark.errors import AnalysisException
+        from pyspark.sql.types import StructType
+
+        reader = self.spark.read.format(entry.format).options(**entry.options)
+        if entry.schema.get("fields") and entry.format != "parquet":
+            fields = [f for f in entry.schema["fields"] if f["name"] not in entry.partition_columns]
+            reader = reader.schema(StructType.fromJson({"type": "struct", "fields": fields}))
+        try:
+            return reader.load(self.warehouse.resolve(entry.location))
+        except AnalysisException as exc:
+            raise InputError(f"Input {name!r}: cannot read {entry.location}: {exc}") from exc
 
     def _read_files(self, name: str, inp: FilesInput) -> DataFrame:
         from pyspark.errors import AnalysisException
