@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chispa import assert_df_equality
@@ -121,3 +122,17 @@ def test_engine_follows_the_classpath(spark: object, monkeypatch: pytest.MonkeyP
     forced = EmrRuntime(EmrConfig(engine="delta-spark", quiet=True), spark=spark)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="Delta jars"):
         _ = forced.engine
+
+
+def test_the_catalog_follows_the_clusters_metastore(spark: Any, tmp_path: Path) -> None:
+
+    from featurekit.tables.catalog import LocalCatalog
+    from featurekit.tables.catalogs import GLUE_METASTORE, glue_metastore_enabled
+
+    key = "spark.hadoop.hive.metastore.client.factory.class"
+    assert glue_metastore_enabled({key: GLUE_METASTORE})
+    assert not glue_metastore_enabled({key: "org.apache.hadoop.hive.ql.metadata.Default"})
+    assert parse_step_args(["--job", "j"]).config.catalog == "auto"
+    runtime = EmrRuntime(EmrConfig(warehouse=str(tmp_path), quiet=True), spark=spark)
+    assert isinstance(runtime.catalog, LocalCatalog)  # this session's metastore is not Glue's
+    assert runtime.config.catalog == "local"

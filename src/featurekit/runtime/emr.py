@@ -16,12 +16,15 @@ Tables: delta-spark when the Delta jars are on the classpath (EMR with the
 otherwise (``--engine`` forces one). The Glue Data Catalog as Hive metastore is a
 cluster setting (classification ``spark-hive-site``, or
 ``spark.hadoop.hive.metastore.client.factory.class`` on Serverless); the plans
-in :mod:`featurekit.deploy` set it, see docs/emr.md.
+in :mod:`featurekit.deploy` set it, see docs/emr.md. featurekit's own catalog follows
+(``--catalog auto``): with that integration on, tables are read from and registered in the
+Glue Data Catalog; without it, in the warehouse's own catalog.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import inspect
 import json
@@ -34,6 +37,8 @@ from typing import TYPE_CHECKING, Optional
 from featurekit.errors import ConfigError, FeatureKitError, MissingDependencyError, UnsupportedError
 from featurekit.params import split_assignments
 from featurekit.runtime.base import Runtime, RuntimeConfig
+from featurekit.tables.catalogs import glue_metastore_enabled
+from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import DEFAULT_WAREHOUSE, S3_SCHEMES
 
 if TYPE_CHECKING:
@@ -101,6 +106,15 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--engine", choices=ENGINES, default="auto", help="Delta table engine")
     p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--catalog",
+        choices=("auto", "local", "glue"),
+        default="auto",
+        help="auto: the Glue Data Catalog when Spark's metastore is (EMR's Glue catalog "
+        "integration), else the warehouse's own",
+    )
+    p.add_argument("--catalog-region", help="the Glue Data Catalog's region")
+    p.add_argument("--catalog-id", help="the Glue Data Catalog's account id")
     return p
 
 
@@ -114,7 +128,15 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
     ns = build_parser(default_warehouse).parse_args(list(argv))
     if (ns.start is None) != (ns.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
-    config = EmrConfig(warehouse=ns.warehouse, engine=ns.engine, quiet=ns.quiet, state=ns.state)
+    glue = GlueCatalogConfig(region=ns.catalog_region, catalog_id=ns.catalog_id)
+    config = EmrConfig(
+        warehouse=ns.warehouse,
+        engine=ns.engine,
+        quiet=ns.quiet,
+        state=ns.state,
+        catalog=ns.catalog,
+        glue_catalog=glue,
+    )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)
 
@@ -138,7 +160,12 @@ class EmrRuntime(Runtime):
 
     def __init__(self, config: Optional[EmrConfig] = None, spark: Optional[SparkSession] = None):
         config = config or EmrConfig()
-        super().__init__(spark or get_session(config), config)
+        session = spark or get_session(config)
+        if config.catalog == "auto":
+            conf = dict(session.sparkContext.getConf().getAll())
+            kind = "glue" if glue_metastore_enabled(conf) else "local"
+            config = dataclasses.replace(config, catalog=kind)
+        super().__init__(session, config)
 
 
 def run_step(args: StepArgs, spark: Optional[SparkSession] = None) -> RunRecord:
