@@ -4,7 +4,8 @@
     featurekit run JOB|SELECTION [--param k=v ...] [--start DATE --end DATE] [--json]
     featurekit demo [--users N] [--days N] [--seed S]
     featurekit init NAME / new job NAME             (cli.scaffold)
-    featurekit table list|show|history|optimize|vacuum|checkpoint   (cli.table)
+    featurekit table list|show|history|register|optimize|vacuum|checkpoint   (cli.table)
+    featurekit crawl PATH --database DB             (cli.crawl)
     featurekit glue run|bookmark                    (cli.glue)
     featurekit plan|package|deploy                  (cli.plan, cli.deploy)
     featurekit state|backfill                       (cli.state)
@@ -33,6 +34,7 @@ COMMAND_MODULES = (
     "featurekit.cli.jobs",
     "featurekit.cli.scaffold",
     "featurekit.cli.table",
+    "featurekit.cli.crawl",
     "featurekit.cli.glue",
     "featurekit.cli.plan",
     "featurekit.cli.deploy",

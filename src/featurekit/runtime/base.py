@@ -10,6 +10,7 @@ Everything else is shared, so adapters stay thin.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -174,18 +175,31 @@ class Runtime:
         return df, InputRecord(name=name, source=inp.label, kind=kind, version=version)
 
     def _read_catalog_files(self, name: str, entry: CatalogEntry) -> DataFrame:
-        """A csv, json or parquet table of the catalog, read with its registered schema."""
+        """A csv, json or parquet table of the catalog, read with its registered schema.
+
+        Hive-style partition folders (``dt=...``) become columns as Spark reads them;
+        unnamed ones (a crawler's ``partition_0``, ...) are read recursively and take their
+        values from the file's folders, as Glue gives them.
+        """
         from pyspark.errors import AnalysisException
+        from pyspark.sql import functions as F
         from pyspark.sql.types import StructType
 
+        unnamed = [p for p in entry.partition_columns if re.fullmatch(r"partition_\d+", p)]
         reader = self.spark.read.format(entry.format).options(**entry.options)
+        if unnamed:
+            reader = reader.option("recursiveFileLookup", "true")
         if entry.schema.get("fields") and entry.format != "parquet":
             fields = [f for f in entry.schema["fields"] if f["name"] not in entry.partition_columns]
             reader = reader.schema(StructType.fromJson({"type": "struct", "fields": fields}))
         try:
-            return reader.load(self.warehouse.resolve(entry.location))
+            df = reader.load(self.warehouse.resolve(entry.location))
         except AnalysisException as exc:
             raise InputError(f"Input {name!r}: cannot read {entry.location}: {exc}") from exc
+        folders = F.split(F.input_file_name(), "/")
+        for i, column in enumerate(unnamed):  # the file's folders, innermost last
+            df = df.withColumn(column, F.element_at(folders, i - len(unnamed) - 1))
+        return df
 
     def _read_files(self, name: str, inp: FilesInput) -> DataFrame:
         from pyspark.errors import AnalysisException

@@ -1,0 +1,51 @@
+"""``featurekit crawl PATH --database DB``: register the datasets under a path, as a crawler."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Callable
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from featurekit.cli.common import local_runtime
+    from featurekit.tables.crawl import crawl
+
+    runtime = local_runtime(args)
+    plans = crawl(
+        runtime, args.path, database=args.database, table_prefix=args.table_prefix,
+        dry_run=args.dry_run, on_change=args.on_change, sample_files=args.sample_files,
+    )  # fmt: skip
+    if args.json:
+        print(
+            json.dumps({"dry_run": args.dry_run, "tables": [p.to_json() for p in plans]}, indent=2)
+        )
+        return 0
+    verb = "would " if args.dry_run else ""
+    for plan in plans:
+        parts = f" partitions {', '.join(plan.partitions)}" if plan.partitions else ""
+        print(f"{plan.table}: {verb}{plan.action} ({plan.format}{parts}) at {plan.location}")
+        for change in plan.changes:
+            print(f"  {change}")
+    if not plans:
+        print(f"No datasets under {args.path}.")
+    return 0
+
+
+def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("crawl", help="find the datasets under a path and register them")
+    p.add_argument("path", help="a folder, s3:// mapped into the warehouse, or a bucket")
+    p.add_argument("--database", required=True, help="the catalog database to register into")
+    p.add_argument("--table-prefix", default="", help="prefix of every table name")
+    p.add_argument(
+        "--on-change",
+        choices=("update", "log"),
+        default="update",
+        help="a re-crawl that finds new columns or partitions: update the catalog (Glue's "
+        "UPDATE_IN_DATABASE) or only report it (LOG)",
+    )
+    p.add_argument("--sample-files", type=int, default=20, help="files read per dataset")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, register nothing")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    add_runtime_args(p)
+    p.set_defaults(handler=cmd_crawl)

@@ -1,0 +1,253 @@
+"""``featurekit crawl``: find the datasets under a path and register them, as a Glue crawler does.
+
+Under ``PATH`` every folder is one dataset (``PATH`` itself when it holds data files, or
+only partition folders: ``dt=...`` or values such as ``2026``).
+For each dataset:
+
+* **format**: a Delta table when it has a ``_delta_log`` (schema from the log), else the
+  files' extension: ``.csv``, ``.tsv``, ``.json``/``.jsonl``, ``.parquet`` (``.gz``
+  allowed); a folder mixing formats is reported and skipped;
+* **partitions**: Hive-style folders (``dt=2026-03-01``) are named by their key; unnamed
+  folders (``2026/03/01``) become ``partition_0``, ``partition_1``, ... (strings);
+* **schema**: Spark reads a sample of the files (up to ``sample_files``, spread over the
+  partitions) and merges their columns; csv and tsv detect a header line as Glue does (a
+  first line of names over a body that is not all names);
+* **re-crawl**: a table already in the catalog is compared: new columns or partitions are
+  a change, applied under ``on_change="update"`` (Glue's ``UPDATE_IN_DATABASE``) or only
+  reported under ``"log"`` (Glue's ``LOG``); columns that vanished are never dropped.
+
+Files are listed through Hadoop's FileSystem, so the path may be a local folder, an
+``s3://`` path mapped into a local warehouse, or a bucket when the warehouse is on S3.
+
+Example::
+
+    plan = crawl(runtime, "s3://landing/", database="raw", dry_run=True)
+    [(p.table, p.action) for p in plan]     # [('raw.orders', 'create'), ...]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from featurekit.runtime.base import Runtime
+
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".parquet": "parquet",
+}
+ON_CHANGE = ("update", "log")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]*$")
+_HIDDEN = ("_", ".")
+_VALUE = re.compile(r"^\d+([-_.]\d+)*$")  # an unnamed partition folder: 2026, 03, 2026-03-01
+
+
+@dataclass
+class Dataset:
+    """One dataset folder: its files, partition folders and format."""
+
+    location: str
+    files: list[str] = field(default_factory=list)
+    partitions: list[str] = field(default_factory=list)
+    formats: set[str] = field(default_factory=set)
+    delta: bool = False
+
+
+@dataclass
+class TablePlan:
+    """What the crawl found for one table and what it does (create, update, unchanged, ...)."""
+
+    table: str
+    location: str
+    format: str
+    partitions: list[str]
+    columns: list[tuple[str, str]]
+    action: str
+    changes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table, "location": self.location, "format": self.format,
+            "partitions": self.partitions, "columns": [list(c) for c in self.columns],
+            "action": self.action, "changes": self.changes,
+        }  # fmt: skip
+
+
+class _Fs:
+    """Hadoop's FileSystem through the session's JVM: local, viewfs-mapped s3://, s3a."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        jvm: Any = runtime.spark.sparkContext._jvm
+        self.jvm = jvm
+        self.conf = runtime.spark.sparkContext._jsc.hadoopConfiguration()
+
+    def children(self, path: str) -> list[tuple[str, bool]]:
+        """(name, is folder) of the entries of ``path``, hidden ones left out, sorted."""
+        hpath = self.jvm.org.apache.hadoop.fs.Path(path)
+        fs = hpath.getFileSystem(self.conf)
+        if not fs.exists(hpath):
+            raise ConfigError(f"Nothing to crawl at {path}: the path does not exist.")
+        entries = [(s.getPath().getName(), s.isDirectory()) for s in fs.listStatus(hpath)]
+        return sorted(e for e in entries if not e[0].startswith(_HIDDEN) or e[0] == "_delta_log")
+
+
+def _format_of(name: str) -> Optional[str]:
+    stem = name[:-3] if name.endswith(".gz") else name
+    for ext, fmt in EXTENSIONS.items():
+        if stem.endswith(ext):
+            return fmt
+    return None
+
+
+def _scan(fs: _Fs, location: str, dataset: Dataset, depth: int = 0) -> None:
+    for name, folder in fs.children(location):
+        child = f"{location.rstrip('/')}/{name}"
+        if name == "_delta_log":
+            dataset.delta = True
+        elif folder:
+            key = name.split("=", 1)[0] if "=" in name else f"partition_{depth}"
+            if key not in dataset.partitions:
+                dataset.partitions.append(key)
+            _scan(fs, child, dataset, depth + 1)
+        elif _format_of(name):
+            dataset.files.append(child)
+            dataset.formats.add(str(_format_of(name)))
+
+
+def datasets(runtime: Runtime, path: str) -> Iterator[tuple[str, Dataset]]:
+    """(table name, dataset) for every dataset under ``path``."""
+    fs = _Fs(runtime)
+    root = runtime.warehouse.resolve(path)
+    entries = fs.children(root)
+    partition_like = entries and all("=" in n or _VALUE.match(n) for n, _ in entries)
+    if partition_like or any(not folder or name == "_delta_log" for name, folder in entries):
+        folders = [(path.rstrip("/").rsplit("/", 1)[-1], path, root)]
+    else:
+        folders = [(n, f"{path.rstrip('/')}/{n}", f"{root.rstrip('/')}/{n}") for n, _ in entries]
+    for name, given, local in folders:
+        dataset = Dataset(location=given)
+        _scan(fs, local, dataset)
+        if dataset.delta or dataset.files:
+            yield re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_"), dataset
+
+
+def _sample(files: list[str], limit: int) -> list[str]:
+    step = max(1, len(files) // limit)
+    return files[::step][:limit]
+
+
+def _looks_like_names(fields: list[str]) -> bool:
+    return bool(fields) and all(_NAME.match(f.strip().strip('"')) for f in fields)
+
+
+def _has_header(runtime: Runtime, file: str, sep: str) -> bool:
+    """Glue's rule: a first line of names over a second line that is not all names."""
+    lines = [r.value for r in runtime.spark.read.text(file).limit(2).collect()]
+    if not lines or not _looks_like_names(lines[0].split(sep)):
+        return False
+    return len(lines) < 2 or not _looks_like_names(lines[1].split(sep))
+
+
+def _files_schema(runtime: Runtime, fmt: str, files: list[str]) -> tuple[Any, dict[str, str]]:
+    reader = runtime.spark.read
+    if fmt == "parquet":
+        return reader.option("mergeSchema", "true").parquet(*files).schema, {}
+    if fmt == "json":
+        return reader.json(files).schema, {}
+    sep = "\t" if fmt == "tsv" else ","
+    header = _has_header(runtime, files[0], sep)
+    df = reader.csv(files, sep=sep, header=header, inferSchema=True)
+    if not header:  # Glue names headerless columns col0, col1, ...
+        df = df.toDF(*[f"col{i}" for i in range(len(df.columns))])
+    return df.schema, {"header": str(header).lower(), "sep": sep}
+
+
+def _schema(
+    runtime: Runtime, dataset: Dataset, sample_files: int
+) -> tuple[str, Any, dict[str, str]]:
+    """(format, Spark schema with the partition columns, reader options) of a dataset."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    if dataset.delta:
+        location = runtime.warehouse.resolve(dataset.location)
+        return "delta", runtime.engine.schema(location), {}
+    fmt = next(iter(dataset.formats))
+    schema, options = _files_schema(runtime, fmt, _sample(dataset.files, sample_files))
+    names = set(schema.fieldNames())
+    extra = [StructField(p, StringType()) for p in dataset.partitions if p not in names]
+    return ("csv" if fmt == "tsv" else fmt), StructType([*schema.fields, *extra]), options
+
+
+def _changes(existing: Any, columns: list[tuple[str, str]], partitions: list[str]) -> list[str]:
+    known = {f["name"] for f in existing.schema.get("fields", [])}
+    changes = [f"new column {n} {t}" for n, t in columns if n not in known]
+    changes += [f"new partition key {p}" for p in partitions if p not in existing.partition_columns]
+    return changes
+
+
+def _merged(existing: Any, schema: Any, partitions: list[str]) -> dict[str, Any]:
+    """The existing schema plus the new columns, partition columns last: a re-crawl never
+    drops a column."""
+    fields = list(existing.schema.get("fields", []))
+    known = {f["name"] for f in fields}
+    fields += [f for f in schema.jsonValue()["fields"] if f["name"] not in known]
+    data = [f for f in fields if f["name"] not in partitions]
+    return {"type": "struct", "fields": data + [f for f in fields if f["name"] in partitions]}
+
+
+def crawl(
+    runtime: Runtime,
+    path: str,
+    *,
+    database: str,
+    table_prefix: str = "",
+    dry_run: bool = False,
+    on_change: str = "update",
+    sample_files: int = 20,
+) -> list[TablePlan]:
+    """Discover the datasets under ``path`` and register them in ``runtime.catalog``."""
+    if on_change not in ON_CHANGE:
+        raise ConfigError(f"--on-change must be one of {', '.join(ON_CHANGE)}, got {on_change!r}.")
+    plans = []
+    for name, dataset in datasets(runtime, path):
+        table = f"{database}.{table_prefix}{name}"
+        if len(dataset.formats) > 1 and not dataset.delta:
+            kinds = ", ".join(sorted(dataset.formats))
+            why = f"files of several formats ({kinds}): one table per format"
+            plans.append(TablePlan(table, dataset.location, "mixed", [], [], "skipped", [why]))
+            continue
+        plans.append(_plan_one(runtime, table, dataset, dry_run, on_change, sample_files))
+    return plans
+
+
+def _plan_one(
+    runtime: Runtime, table: str, dataset: Dataset, dry_run: bool, on_change: str, sample: int
+) -> TablePlan:
+    fmt, schema, options = _schema(runtime, dataset, sample)
+    partitions = [] if dataset.delta else list(dataset.partitions)
+    columns = [(f.name, f.dataType.simpleString()) for f in schema.fields]
+    existing = runtime.catalog.find(table)
+    plan = TablePlan(table, dataset.location, fmt, partitions, columns, "create")
+    if existing is not None:
+        plan.changes = _changes(existing, columns, partitions)
+        plan.action = (
+            "unchanged" if not plan.changes else ("update" if on_change == "update" else "logged")
+        )
+    if dry_run or plan.action not in ("create", "update"):
+        return plan
+    keys = [*existing.partition_columns] if existing is not None else []
+    keys = list(dict.fromkeys([*keys, *partitions]))
+    merged = schema.jsonValue() if existing is None else _merged(existing, schema, keys)
+    runtime.catalog.register(
+        table, dataset.location, schema=merged, partition_columns=keys, format=fmt,
+        options=options, description=f"crawled from {dataset.location}",
+    )  # fmt: skip
+    return plan

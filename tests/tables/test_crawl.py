@@ -1,0 +1,133 @@
+"""featurekit crawl: datasets found under a landing folder and registered in the catalog
+(the local one and the Glue Data Catalog on moto's server), as a Glue crawler would."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from featurekit.cli import main
+from featurekit.runtime.local import LocalConfig, LocalRuntime
+from featurekit.tables.catalog import LocalCatalog
+from featurekit.tables.deltars import DeltaRsEngine
+from featurekit.tables.glue_catalog import GlueCatalogConfig
+from featurekit.warehouse import Warehouse
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def landing(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("landing")
+    for day, rows in {"2026-03-01": ["o1,c1,12.5", "o2,c2,4"], "2026-03-02": ["o3,c1,7.5"]}.items():
+        folder = root / "orders" / f"dt={day}"
+        folder.mkdir(parents=True)
+        (folder / "part-0.csv").write_text("order_id,customer_id,amount\n" + "\n".join(rows))
+    (root / "clicks").mkdir()
+    (root / "clicks" / "a.tsv").write_text("u1\t/home\t3\nu2\t/cart\t1\n")  # no header
+    for day, lines in {"01": ['{"user": "u1", "n": 1}'], "02": ['{"user": "u2", "n": 2}']}.items():
+        folder = root / "events" / "2026" / "03" / day
+        folder.mkdir(parents=True)
+        (folder / "events.jsonl").write_text("\n".join(lines) + "\n")
+    items = spark.createDataFrame([("i1", 9.99), ("i2", 1.5)], "item_id string, price double")
+    items.coalesce(1).write.parquet(str(root / "items"))
+    customers = spark.createDataFrame([("c1", "gold")], "customer_id string, segment string")
+    DeltaRsEngine().write(customers, str(root / "customers"), mode="overwrite")
+    (root / "mixed").mkdir()
+    (root / "mixed" / "a.csv").write_text("x\n1\n")
+    (root / "mixed" / "b.json").write_text('{"x": 1}\n')
+    return root
+
+
+def _args(catalog: str, endpoint: str, warehouse: Path) -> list[str]:
+    args = ["--warehouse", str(warehouse), "--quiet", "--catalog", catalog]
+    if catalog == "glue":
+        args += ["--catalog-endpoint", endpoint, "--catalog-region", "us-east-1"]
+    return args
+
+
+@pytest.mark.parametrize("catalog", ["local", "glue"])
+def test_crawl_registers_one_table_per_dataset(
+    catalog: str, landing: Path, spark: SparkSession, tmp_path: Path, moto_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    db = f"raw_{uuid.uuid4().hex[:6]}"
+    args = ["crawl", str(landing), "--database", db, *_args(catalog, moto_endpoint, tmp_path)]
+    assert main([*args, "--dry-run", "--json"]) == 0
+    plan = {t["table"]: t for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert {t["action"] for t in plan.values()} == {"create", "skipped"}
+    assert main(["table", "list", *_args(catalog, moto_endpoint, tmp_path)]) == 0
+    assert db not in capsys.readouterr().out  # the dry run registered nothing
+
+    assert main([*args, "--json"]) == 0
+    done = {t["table"]: t for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert {n: (t["format"], t["partitions"], t["action"]) for n, t in done.items()} == {
+        f"{db}.orders": ("csv", ["dt"], "create"),
+        f"{db}.clicks": ("csv", [], "create"),
+        f"{db}.events": ("json", ["partition_0", "partition_1", "partition_2"], "create"),
+        f"{db}.items": ("parquet", [], "create"),
+        f"{db}.customers": ("delta", [], "create"),
+        f"{db}.mixed": ("mixed", [], "skipped"),
+    }
+    assert done[f"{db}.orders"]["columns"] == [
+        ["order_id", "string"], ["customer_id", "string"], ["amount", "double"], ["dt", "string"]
+    ]  # fmt: skip
+    assert [c[0] for c in done[f"{db}.clicks"]["columns"]] == ["col0", "col1", "col2"]
+
+    glue = GlueCatalogConfig(region="us-east-1", endpoint_url=moto_endpoint)
+    config = LocalConfig(warehouse=str(tmp_path), quiet=True, catalog=catalog, glue_catalog=glue)
+    runtime = LocalRuntime(config, spark=spark)
+    counts = {
+        name: runtime._read_catalog_files(name, runtime.catalog.get(f"{db}.{name}")).count()
+        for name in ("orders", "clicks", "events", "items")
+    }
+    assert counts == {"orders": 3, "clicks": 2, "events": 2, "items": 2}
+    orders = runtime._read_catalog_files("orders", runtime.catalog.get(f"{db}.orders"))
+    assert sorted(orders.columns) == ["amount", "customer_id", "dt", "order_id"]
+    assert runtime.catalog.get(f"{db}.customers").format == "delta"
+
+
+def test_a_recrawl_follows_the_schema_change_policy(
+    landing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "events"
+    (source / "2026" / "03").mkdir(parents=True)
+    (source / "2026" / "03" / "a.jsonl").write_text('{"user": "u1", "n": 1}\n')
+    db = f"raw_{uuid.uuid4().hex[:6]}"
+    args = ["crawl", str(source), "--database", db, "--warehouse", str(tmp_path / "wh"), "--quiet"]
+    assert main(args) == 0
+    (source / "2026" / "04").mkdir()
+    (source / "2026" / "04" / "b.jsonl").write_text('{"user": "u2", "n": 2, "channel": "web"}\n')
+    capsys.readouterr()
+
+    assert main([*args, "--on-change", "log", "--json"]) == 0
+    logged = json.loads(capsys.readouterr().out)["tables"][0]
+    assert (logged["action"], logged["changes"]) == ("logged", ["new column channel string"])
+    catalog = LocalCatalog(Warehouse(tmp_path / "wh"))
+    assert "channel" not in catalog.get(f"{db}.events").column_types
+
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tables"][0]["action"] == "update"
+    assert list(catalog.get(f"{db}.events").column_types) == [
+        "n",
+        "user",
+        "channel",
+        "partition_0",
+        "partition_1",
+    ]
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tables"][0]["action"] == "unchanged"
+
+
+def test_crawling_nothing_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["crawl", str(tmp_path / "absent"), "--database", "raw", "--warehouse", str(tmp_path)]
+    assert main(args) == 2
+    assert "Nothing to crawl at" in capsys.readouterr().err
