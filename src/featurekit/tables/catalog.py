@@ -55,6 +55,33 @@ def _type_name(spark_type: Any) -> str:
     return spark_type if isinstance(spark_type, str) else str(spark_type.get("type", "struct"))
 
 
+def new_entry(
+    name: str,
+    location: str,
+    *,
+    schema: dict[str, Any],
+    partition_columns: Sequence[str] = (),
+    description: str = "",
+    keys: Sequence[str] = (),
+    date_column: Optional[str] = None,
+    format: str = "delta",
+    options: Optional[dict[str, str]] = None,
+) -> CatalogEntry:
+    """The entry ``register`` writes, stamped with the time (both catalogs use it)."""
+    return CatalogEntry(
+        name=name,
+        location=location,
+        format=format,
+        schema=schema,
+        partition_columns=tuple(partition_columns),
+        description=description,
+        keys=tuple(keys),
+        date_column=date_column,
+        updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        options=dict(options or {}),
+    )
+
+
 class LocalCatalog:
     """Tables registered in a warehouse folder."""
 
@@ -79,18 +106,11 @@ class LocalCatalog:
         options: Optional[dict[str, str]] = None,
     ) -> CatalogEntry:
         """Create or update the entry for ``name``."""
-        entry = CatalogEntry(
-            name=name,
-            location=location,
-            format=format,
-            schema=schema,
-            partition_columns=tuple(partition_columns),
-            description=description,
-            keys=tuple(keys),
-            date_column=date_column,
-            updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            options=dict(options or {}),
-        )
+        entry = new_entry(
+            name, location, schema=schema, partition_columns=partition_columns,
+            description=description, keys=keys, date_column=date_column, format=format,
+            options=options,
+        )  # fmt: skip
         self.warehouse.write_json(self._file(name), entry.to_json())
         return entry
 

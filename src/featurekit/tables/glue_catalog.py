@@ -31,14 +31,13 @@ Example::
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from featurekit.errors import CatalogError, ConfigError, MissingDependencyError, TableNotFoundError
-from featurekit.tables.catalog import CatalogEntry
+from featurekit.tables.catalog import CatalogEntry, new_entry
 from featurekit.tables.hive_types import columns_to_struct, struct_to_columns
 
 _PARQUET = (
@@ -220,18 +219,11 @@ class GlueCatalog:
         if format not in SERDES:
             raise ConfigError(f"Format {format!r} is not one of {', '.join(FORMATS)}.")
         db, table = split_name(name)
-        entry = CatalogEntry(
-            name=f"{db}.{table}",
-            location=location,
-            format=format,
-            schema=schema,
-            partition_columns=tuple(partition_columns),
-            description=description,
-            keys=tuple(keys),
-            date_column=date_column,
-            updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            options=dict(options or {}),
-        )
+        entry = new_entry(
+            f"{db}.{table}", location, schema=schema, partition_columns=partition_columns,
+            description=description, keys=keys, date_column=date_column, format=format,
+            options=options,
+        )  # fmt: skip
         self.ensure_database(db)
         request = table_input(entry)
         if self.exists(name):
