@@ -153,6 +153,7 @@ COMMAND_MODULES = (
     "featurekit.cli_deploy",
     "featurekit.cli_state",
     "featurekit.cli_jars",
+    "featurekit.cli_cost",
 )
 
 

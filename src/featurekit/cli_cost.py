@@ -1,0 +1,121 @@
+"""``featurekit cost RUN_ID|JOB``: what a measured run would cost on each AWS target.
+
+    featurekit cost user_activity_daily --runs-per-day 24 --deadline 30m --chart cost.png
+
+Reads the run record (the job's latest succeeded run, or the run of that id) from the
+warehouse; the estimates come from :mod:`featurekit.cost` and docs/cost.md explains them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import Any, Callable
+
+from featurekit.errors import ConfigError
+
+
+def find_record(warehouse: Any, ref: str) -> dict[str, Any]:
+    """The run record of run id ``ref``, else the latest succeeded, measured run of job ``ref``."""
+    names = warehouse.list_json("_runs")
+    exact = [n for n in names if n.endswith(f"/{ref}.json")]
+    if exact:
+        return dict(warehouse.read_json(exact[0]))
+    for name in reversed([n for n in names if n.startswith(f"_runs/{ref}/")]):  # newest first
+        doc = dict(warehouse.read_json(name))
+        if doc.get("status") == "succeeded" and doc.get("usage"):
+            return doc
+    raise ConfigError(
+        f"No run {ref!r} and no succeeded, measured run of a job {ref!r} in {warehouse.uri}; "
+        f"run it first (featurekit run {ref}) or give a run id from {warehouse.uri}/_runs."
+    )
+
+
+def _row(o: Any) -> str:
+    from featurekit.cost.recommend import money
+
+    ok = "yes" if o.meets_deadline else "no"
+    used = f" busy {o.utilisation:.0%}" if o.utilisation is not None else ""
+    return (
+        f"{o.target:<26} {o.shape:<22} {o.run_seconds:>8.0f} {o.duration_seconds:>8.0f} "
+        f"{money(o.cost_per_run):>10} {money(o.cost_per_day):>10}  {ok}{used}"
+    )
+
+
+def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any) -> str:
+    """The text report: the measured run, each target's best size, the recommendation."""
+    deadline = f"{sc.deadline_seconds:.0f}s" if sc.deadline_seconds else "none"
+    lines = [
+        f"{w.job} run {w.run_id} on {doc.get('runtime')}: {w.wall_seconds:.1f}s wall, "
+        f"{w.task_seconds:.1f} task-s ({w.cpu_seconds:.1f} CPU-s) on {w.cores} cores, "
+        f"{w.stages} stages, {w.tasks} tasks, {w.input_bytes / 1e6:.1f} MB in, "
+        f"{w.shuffle_bytes / 1e6:.1f} MB shuffled",
+        f"data scale {sc.scale:g}x, {sc.runs_per_day:g} run(s)/day, deadline {deadline}; "
+        f"{table.describe()}",
+        "",
+        f"{'target':<26} {'size':<22} {'run s':>8} {'total s':>8} {'USD/run':>10} "
+        f"{'USD/day':>10}  deadline",
+        *(_row(o) for o in rec.options),
+        "",
+        f"recommended: {rec.best.target} {rec.best.shape}",
+        *(f"  {r}" for r in rec.reasons),
+    ]
+    if w.spilled_bytes:
+        lines.append(
+            f"  note: the run spilled {w.spilled_bytes / 1e6:.0f} MB; memory-optimised "
+            "workers (R.*, r5) may run it faster than this CPU-time model says."
+        )
+    return "\n".join(lines)
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from featurekit.cli import open_cli_warehouse
+    from featurekit.cost.chart import write_chart
+    from featurekit.cost.model import Workload, parse_duration
+    from featurekit.cost.prices import load_prices
+    from featurekit.cost.recommend import recommend, series
+    from featurekit.cost.targets import Scenario
+
+    if args.data_scale <= 0 or args.runs_per_day <= 0:
+        raise ConfigError("--data-scale and --runs-per-day must be positive.")
+    table = load_prices(args.region, path=args.prices)
+    doc = find_record(open_cli_warehouse(args), args.run)
+    w = Workload.from_record(doc)
+    deadline = parse_duration(args.deadline) if args.deadline else None
+    sc = Scenario(scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline)
+    rec = recommend(w, sc, table)
+    data = series(w, sc, table)
+    if args.chart:
+        write_chart(data, args.chart, title=f"{w.job} run {w.run_id}: {table.describe()}")
+    if args.json:
+        out: dict[str, Any] = {
+            "run": {"job": w.job, "run_id": w.run_id, "usage": doc["usage"]},
+            "scenario": asdict(sc),
+            "prices": {"version": table.version, "as_of": table.as_of, "region": table.region},
+            **rec.to_json(),
+            "series": data,
+        }
+        print(json.dumps(out, indent=2))
+    else:
+        print(render(doc, w, sc, table, rec))
+        if args.chart:
+            print(f"chart: {args.chart}")
+    return 0
+
+
+def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser(
+        "cost",
+        help="estimate a measured run's duration and cost on Glue, EMR and EMR Serverless",
+    )
+    p.add_argument("run", metavar="RUN_ID|JOB", help="a run id, or a job (its latest run)")
+    p.add_argument("--data-scale", type=float, default=1.0, help="data x the measured run's")
+    p.add_argument("--runs-per-day", type=float, default=1.0)
+    p.add_argument("--deadline", help="longest acceptable run, e.g. 900, 15m, 2h")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--prices", help="another price table of prices.json's shape")
+    p.add_argument("--json", action="store_true", help="the estimates and chart data as JSON")
+    p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
+    add_runtime_args(p)
+    p.set_defaults(handler=cmd_cost)
