@@ -1,10 +1,10 @@
 """The price table: one versioned, dated data file (``prices.json``) read, never fetched.
 
 ``prices.json`` holds us-east-1 list prices with the AWS pages they come from and
-the date they were taken; ``regions.<name>`` holds overrides for another region as
-dotted keys (``{"glue.standard_dpu_hour": 0.44}``). A region absent from the file
-is refused rather than priced as us-east-1. ``load_prices(path=...)`` reads another
-file of the same shape (a company's negotiated rates)::
+the date they were taken; ``regions.<name>`` holds overrides for another region,
+merged key by key (``{"emr_ec2": {"instances": {"m5.xlarge": {"ec2_hour": 0.214}}}}``).
+A region absent from the file is refused rather than priced as us-east-1.
+``load_prices(path=...)`` reads another file of the same shape (negotiated rates)::
 
     table = load_prices("us-east-1")
     table.section("glue")["standard_dpu_hour"]   # 0.44
@@ -54,19 +54,17 @@ class PriceTable:
         return f"prices v{self.version} as of {self.as_of}, {self.region}"
 
 
-def apply_overrides(doc: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``doc`` with each dotted key of ``overrides`` set (``glue.flex_dpu_hour``)."""
-    out = copy.deepcopy(doc)
-    for dotted, value in overrides.items():
-        *parents, leaf = dotted.split(".")
-        node = out
-        for key in parents:
-            if not isinstance(node.get(key), dict):
-                raise ConfigError(f"Price override {dotted!r}: no section {key!r} to set it in.")
-            node = node[key]
-        if leaf not in node:
-            raise ConfigError(f"Price override {dotted!r}: {leaf!r} is not a known price key.")
-        node[leaf] = value
+def apply_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``doc`` with ``overrides`` merged in, key by key; unknown keys are refused
+    (a misspelt price would otherwise be silently ignored)."""
+    out = copy.deepcopy(dict(doc))
+    for key, value in overrides.items():
+        if key not in out:
+            raise ConfigError(f"Price override {key!r}: not a key of the price table.")
+        if isinstance(value, Mapping) and isinstance(out[key], Mapping):
+            out[key] = apply_overrides(out[key], value)
+        else:
+            out[key] = value
     return out
 
 
@@ -84,7 +82,7 @@ def load_prices(
         raise ConfigError(
             f"The price table {source.name} (v{doc.get('version')}, {doc.get('as_of')}) has no "
             f"prices for {region!r}; it has {', '.join(sorted(regions))}. Add a "
-            f'"regions": {{"{region}": {{"glue.standard_dpu_hour": ...}}}} block of overrides, '
+            f'"regions": {{"{region}": {{"glue": {{"standard_dpu_hour": ...}}}}}} block, '
             "or pass --prices FILE."
         )
     return PriceTable(apply_overrides(doc, regions[region]), region)
