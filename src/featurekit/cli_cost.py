@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from dataclasses import asdict
 from typing import Any, Callable
 
@@ -119,3 +120,45 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
     add_runtime_args(p)
     p.set_defaults(handler=cmd_cost)
+
+
+def cmd_plan_auto(args: argparse.Namespace) -> int:
+    """``plan auto``: plan the target ``featurekit cost`` recommends for the job's latest run."""
+    import sys
+
+    from featurekit.cli import main, open_cli_warehouse
+    from featurekit.cost.model import Workload, parse_duration
+    from featurekit.cost.prices import load_prices
+    from featurekit.cost.recommend import plan_arguments, plan_target, recommend
+    from featurekit.cost.targets import Scenario
+
+    doc = find_record(open_cli_warehouse(args), args.job)
+    deadline = parse_duration(args.deadline) if args.deadline else None
+    sc = Scenario(scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline)
+    best = recommend(Workload.from_record(doc), sc, load_prices(args.region, path=args.prices))
+    rest = shlex.split(args.target_args or "")
+    argv = ["plan", plan_target(best.best), args.job, *plan_arguments(best.best), *rest]
+    print(f"featurekit: plan auto: {best.reasons[0]}", file=sys.stderr)
+    print(f"featurekit: plan auto: featurekit {' '.join(argv)}", file=sys.stderr)
+    return main(argv)
+
+
+def add_auto_plan(psub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    """``featurekit plan auto JOB [cost options] [--target-args '--artifacts s3://B/P']``."""
+    p = psub.add_parser(
+        "auto",
+        help="plan the target `featurekit cost` recommends for the job's latest measured run",
+    )
+    p.add_argument("job")
+    p.add_argument("--data-scale", type=float, default=1.0)
+    p.add_argument("--runs-per-day", type=float, default=1.0)
+    p.add_argument("--deadline")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--prices")
+    add_runtime_args(p)
+    p.add_argument(
+        "--target-args",
+        metavar="'OPTIONS'",
+        help="options for the recommended target's plan, e.g. '--artifacts s3://B/P'",
+    )
+    p.set_defaults(handler=cmd_plan_auto)

@@ -10,12 +10,13 @@ import pytest
 from featurekit.cli import main
 
 RUN = "20261126T000000Z-abcdef12"
+JOB = "user_activity_daily"  # a registered job: `plan` needs its declaration
 
 
 @pytest.fixture
 def runs(warehouse: Path) -> Path:
     record = {
-        "job": "daily",
+        "job": JOB,
         "run_id": RUN,
         "runtime": "local",
         "status": "succeeded",
@@ -38,7 +39,7 @@ def runs(warehouse: Path) -> Path:
             "spark_seconds": 28.0,
         },
     }
-    folder = warehouse / "_runs" / "daily"
+    folder = warehouse / "_runs" / JOB
     folder.mkdir(parents=True)
     (folder / f"{RUN}.json").write_text(json.dumps(record))
     failed = {**record, "run_id": "z-failed", "status": "failed"}
@@ -50,9 +51,9 @@ def test_cost_prints_each_target_and_writes_the_chart(
     runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chart = tmp_path / "cost.png"
-    assert main(["cost", "daily", "--warehouse", str(runs), "--chart", str(chart)]) == 0
+    assert main(["cost", JOB, "--warehouse", str(runs), "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
-    assert f"daily run {RUN} on local: 30.0s wall, 50.0 task-s" in out
+    assert f"{JOB} run {RUN} on local: 30.0s wall, 50.0 task-s" in out
     for target in ("glue ", "glue-flex", "emr-ec2-spot", "emr-serverless", "emr-ec2-long-running"):
         assert f"\n{target}" in out
     assert "recommended: glue" in out
@@ -91,3 +92,15 @@ def test_cost_of_an_unknown_run_says_what_to_do(
 ) -> None:
     assert main(["cost", "nightly", "--warehouse", str(runs)]) == 2
     assert "run it first (featurekit run nightly)" in capsys.readouterr().err
+
+
+def test_plan_auto_plans_the_recommended_target(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["plan", "auto", JOB, "--warehouse", str(runs), "--target-args", "--artifacts s3://b/fk"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    request = json.loads(captured.out)  # the Glue CreateJob request, sized as recommended
+    assert "plan auto: glue-flex (G.1X x 2) is the cheapest" in captured.err
+    assert (request["WorkerType"], request["NumberOfWorkers"]) == ("G.1X", 2)
+    assert request["ExecutionClass"] == "FLEX"

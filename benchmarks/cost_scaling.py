@@ -1,0 +1,97 @@
+"""Check the cost model's scaling rule on this machine: run the demo's
+user_activity_daily at three data sizes, predict the larger two from the smallest
+(featurekit.cost.model.predict_seconds on the same cores) and report the error.
+
+    .venv/bin/python -m benchmarks.cost_scaling --users 1000 --sizes 1,2,4
+
+Small sizes only (the machine is shared). A warm-up run at the smallest size comes
+first so JVM start-up and JIT are not counted as the job's serial part.
+Results: benchmarks/results/cost_scaling.json; figures in docs/cost.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from featurekit.cost.model import Workload, predict_seconds
+from featurekit.demo import DemoSpec, events
+from featurekit.demo_run import write_source_table
+from featurekit.registry import get_job
+from featurekit.runtime.local import LocalConfig, LocalRuntime
+
+JOB = "user_activity_daily"
+
+
+def run_at(runtime: LocalRuntime, users: int, days: int) -> dict[str, Any]:
+    """Seed raw.events for ``users`` and run the job once; the run record as JSON."""
+    spec = DemoSpec(users=users, days=days)
+    write_source_table(runtime, "raw.events", events(runtime.spark, spec), "events")
+    return get_job(JOB)().run(runtime).to_json()
+
+
+def compare(base: dict[str, Any], runs: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Predicted vs measured wall seconds of each run, from the ``base`` run."""
+    w = Workload.from_record(base)
+    base_rows = base["inputs"][0]["rows"]
+    rows = []
+    for size, doc in runs:
+        scale = doc["inputs"][0]["rows"] / base_rows
+        predicted = predict_seconds(w, scale=scale, cores=w.cores)
+        measured = sum(doc["phases"].values())
+        rows.append(
+            {
+                "size": size,
+                "events": doc["inputs"][0]["rows"],
+                "scale": round(scale, 3),
+                "task_seconds": doc["usage"]["executor_run_seconds"],
+                "predicted_seconds": round(predicted, 2),
+                "measured_seconds": round(measured, 2),
+                "error_percent": round(100 * (predicted - measured) / measured, 1),
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=1000, help="users at size 1")
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--sizes", default="1,2,4", help="multiples of --users")
+    parser.add_argument("--out", default="benchmarks/results/cost_scaling.json")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as folder:
+        runtime = LocalRuntime(LocalConfig(warehouse=str(Path(folder) / "wh"), quiet=True))
+        run_at(runtime, args.users * sizes[0], args.days)  # warm-up, not used
+        runs = [(s, run_at(runtime, args.users * s, args.days)) for s in sizes]
+        runtime.spark.stop()
+    rows = compare(runs[0][1], runs)
+    w = Workload.from_record(runs[0][1])
+    result = {
+        "job": JOB,
+        "users_at_size_1": args.users,
+        "days": args.days,
+        "cores": w.cores,
+        "base_serial_seconds": round(w.serial_seconds, 2),
+        "rows": rows,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"{'size':>4} {'events':>9} {'scale':>6} {'task-s':>8} {'predicted s':>12} "
+        f"{'measured s':>11} {'error':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['size']:>4} {r['events']:>9} {r['scale']:>6} {r['task_seconds']:>8} "
+            f"{r['predicted_seconds']:>12} {r['measured_seconds']:>11} {r['error_percent']:>6}%"
+        )
+    print(f"serial part of the base run: {result['base_serial_seconds']} s on {w.cores} cores")
+
+
+if __name__ == "__main__":
+    main()
