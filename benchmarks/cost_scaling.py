@@ -1,6 +1,7 @@
 """Check the cost model's scaling rule on this machine: run the demo's
 user_activity_daily at three data sizes, predict the larger two from the smallest
-(featurekit.cost.model.predict_seconds on the same cores) and report the error.
+(featurekit.cost.model.predict_seconds on the same cores), then the largest from the
+two smallest (calibrate: fixed + per-byte task time), and report the errors.
 
     .venv/bin/python -m benchmarks.cost_scaling --users 1000 --sizes 1,2,4
 
@@ -17,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from featurekit.cost.model import Workload, predict_seconds
+from featurekit.cost.model import Workload, calibrate, predict_seconds
 from featurekit.demo import DemoSpec, events
 from featurekit.demo_run import write_source_table
 from featurekit.registry import get_job
@@ -33,9 +34,10 @@ def run_at(runtime: LocalRuntime, users: int, days: int) -> dict[str, Any]:
     return get_job(JOB)().run(runtime).to_json()
 
 
-def compare(base: dict[str, Any], runs: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Predicted vs measured wall seconds of each run, from the ``base`` run."""
-    w = Workload.from_record(base)
+def compare(
+    w: Workload, base: dict[str, Any], runs: list[tuple[int, dict[str, Any]]], method: str
+) -> list[dict[str, Any]]:
+    """Predicted vs measured wall seconds of ``runs`` from workload ``w`` (run ``base``)."""
     base_rows = base["inputs"][0]["rows"]
     rows = []
     for size, doc in runs:
@@ -44,6 +46,7 @@ def compare(base: dict[str, Any], runs: list[tuple[int, dict[str, Any]]]) -> lis
         measured = sum(doc["phases"].values())
         rows.append(
             {
+                "method": method,
                 "size": size,
                 "events": doc["inputs"][0]["rows"],
                 "scale": round(scale, 3),
@@ -54,6 +57,17 @@ def compare(base: dict[str, Any], runs: list[tuple[int, dict[str, Any]]]) -> lis
             }
         )
     return rows
+
+
+def check(runs: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """From the smallest run alone (all task time linear), then from the two smallest
+    (task time fitted as fixed + per byte, see featurekit.cost.model.calibrate)."""
+    first, second = runs[0][1], runs[1][1]
+    one = Workload.from_record(first)
+    rows = compare(one, first, runs[1:], "from 1 run")
+    two = calibrate([one, Workload.from_record(second)])
+    print(f"fitted fixed task-seconds: {two.fixed_task_seconds} of {two.task_seconds}")
+    return rows + compare(two, second, runs[2:], "from 2 runs")
 
 
 def main() -> None:
@@ -69,7 +83,7 @@ def main() -> None:
         run_at(runtime, args.users * sizes[0], args.days)  # warm-up, not used
         runs = [(s, run_at(runtime, args.users * s, args.days)) for s in sizes]
         runtime.spark.stop()
-    rows = compare(runs[0][1], runs)
+    rows = check(runs)
     w = Workload.from_record(runs[0][1])
     result = {
         "job": JOB,
@@ -78,6 +92,7 @@ def main() -> None:
         "cores": w.cores,
         "base_serial_seconds": round(w.serial_seconds, 2),
         "rows": rows,
+        "records": [doc for _size, doc in runs],
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

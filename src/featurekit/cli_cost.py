@@ -16,21 +16,38 @@ from typing import Any, Callable
 
 from featurekit.errors import ConfigError
 
+CALIBRATION_RUNS = 10
 
-def find_record(warehouse: Any, ref: str) -> dict[str, Any]:
-    """The run record of run id ``ref``, else the latest succeeded, measured run of job ``ref``."""
+
+def find_records(warehouse: Any, ref: str) -> list[dict[str, Any]]:
+    """[the run record of run id ``ref``], else the succeeded, measured runs of job ``ref``,
+    newest first (at most ``CALIBRATION_RUNS``)."""
     names = warehouse.list_json("_runs")
     exact = [n for n in names if n.endswith(f"/{ref}.json")]
     if exact:
-        return dict(warehouse.read_json(exact[0]))
+        return [dict(warehouse.read_json(exact[0]))]
+    found = []
     for name in reversed([n for n in names if n.startswith(f"_runs/{ref}/")]):  # newest first
         doc = dict(warehouse.read_json(name))
         if doc.get("status") == "succeeded" and doc.get("usage"):
-            return doc
-    raise ConfigError(
-        f"No run {ref!r} and no succeeded, measured run of a job {ref!r} in {warehouse.uri}; "
-        f"run it first (featurekit run {ref}) or give a run id from {warehouse.uri}/_runs."
-    )
+            found.append(doc)
+        if len(found) == CALIBRATION_RUNS:
+            break
+    if not found:
+        raise ConfigError(
+            f"No run {ref!r} and no succeeded, measured run of a job {ref!r} in {warehouse.uri}; "
+            f"run it first (featurekit run {ref}) or give a run id from {warehouse.uri}/_runs."
+        )
+    return found
+
+
+def workload_of(docs: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """The workload of one run, or calibrated from a job's runs at several sizes; and the
+    record it is based on."""
+    from featurekit.cost.model import Workload, calibrate
+
+    w = calibrate([Workload.from_record(d) for d in docs])
+    return w, next(d for d in docs if d["run_id"] == w.run_id)
 
 
 def _row(o: Any) -> str:
@@ -44,7 +61,7 @@ def _row(o: Any) -> str:
     )
 
 
-def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any) -> str:
+def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: int = 1) -> str:
     """The text report: the measured run, each target's best size, the recommendation."""
     deadline = f"{sc.deadline_seconds:.0f}s" if sc.deadline_seconds else "none"
     lines = [
@@ -52,6 +69,11 @@ def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any) -> str:
         f"{w.task_seconds:.1f} task-s ({w.cpu_seconds:.1f} CPU-s) on {w.cores} cores, "
         f"{w.stages} stages, {w.tasks} tasks, {w.input_bytes / 1e6:.1f} MB in, "
         f"{w.shuffle_bytes / 1e6:.1f} MB shuffled",
+        *(
+            [f"task time calibrated from {runs} runs: {w.fixed_task_seconds:.1f} task-s fixed"]
+            if w.fixed_task_seconds
+            else []
+        ),
         f"data scale {sc.scale:g}x, {sc.runs_per_day:g} run(s)/day, deadline {deadline}; "
         f"{table.describe()}",
         "",
@@ -73,7 +95,7 @@ def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any) -> str:
 def cmd_cost(args: argparse.Namespace) -> int:
     from featurekit.cli import open_cli_warehouse
     from featurekit.cost.chart import write_chart
-    from featurekit.cost.model import Workload, parse_duration
+    from featurekit.cost.model import parse_duration
     from featurekit.cost.prices import load_prices
     from featurekit.cost.recommend import recommend, series
     from featurekit.cost.targets import Scenario
@@ -81,8 +103,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if args.data_scale <= 0 or args.runs_per_day <= 0:
         raise ConfigError("--data-scale and --runs-per-day must be positive.")
     table = load_prices(args.region, path=args.prices)
-    doc = find_record(open_cli_warehouse(args), args.run)
-    w = Workload.from_record(doc)
+    docs = find_records(open_cli_warehouse(args), args.run)
+    w, doc = workload_of(docs)
     deadline = parse_duration(args.deadline) if args.deadline else None
     sc = Scenario(scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline)
     rec = recommend(w, sc, table)
@@ -99,7 +121,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2))
     else:
-        print(render(doc, w, sc, table, rec))
+        print(render(doc, w, sc, table, rec, runs=len(docs)))
         if args.chart:
             print(f"chart: {args.chart}")
     return 0
@@ -127,18 +149,18 @@ def cmd_plan_auto(args: argparse.Namespace) -> int:
     import sys
 
     from featurekit.cli import main, open_cli_warehouse
-    from featurekit.cost.model import Workload, parse_duration
+    from featurekit.cost.model import parse_duration
     from featurekit.cost.prices import load_prices
     from featurekit.cost.recommend import plan_arguments, plan_target, recommend
     from featurekit.cost.targets import Scenario
 
-    doc = find_record(open_cli_warehouse(args), args.job)
+    w, _doc = workload_of(find_records(open_cli_warehouse(args), args.job))
     deadline = parse_duration(args.deadline) if args.deadline else None
     sc = Scenario(scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline)
-    best = recommend(Workload.from_record(doc), sc, load_prices(args.region, path=args.prices))
+    rec = recommend(w, sc, load_prices(args.region, path=args.prices))
     rest = shlex.split(args.target_args or "")
-    argv = ["plan", plan_target(best.best), args.job, *plan_arguments(best.best), *rest]
-    print(f"featurekit: plan auto: {best.reasons[0]}", file=sys.stderr)
+    argv = ["plan", plan_target(rec.best), args.job, *plan_arguments(rec.best), *rest]
+    print(f"featurekit: plan auto: {rec.reasons[0]}", file=sys.stderr)
     print(f"featurekit: plan auto: featurekit {' '.join(argv)}", file=sys.stderr)
     return main(argv)
 

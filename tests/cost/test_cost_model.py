@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from featurekit.cost.model import Workload, parse_duration, predict_seconds
+from featurekit.cost.model import Workload, calibrate, parse_duration, predict_seconds
 from featurekit.cost.prices import load_prices
 from featurekit.cost.recommend import plan_arguments, plan_target, recommend, recommended_target
 from featurekit.cost.targets import Scenario
@@ -151,3 +151,21 @@ def test_the_recommendation_names_a_plan_target() -> None:
     best = recommend(Workload.from_record(doc), Scenario(), TABLE).best
     assert plan_target(best) == "glue"
     assert plan_arguments(best)[:2] == ["--worker-type", best.shape.split(" x ")[0]]
+
+
+def test_runs_at_several_sizes_separate_fixed_from_growing_task_time() -> None:
+    # task-seconds = 20 fixed + 3 per GB, at 1, 2 and 4 GB
+    runs = [
+        workload(
+            run_id=f"r{gb}",
+            input_bytes=gb * 10**9,
+            task_seconds=20.0 + 3 * gb,
+            wall_seconds=50.0 + gb,
+        )
+        for gb in (1, 2, 4)
+    ]
+    w = calibrate(runs)
+    assert (w.run_id, w.fixed_task_seconds) == ("r4", pytest.approx(20.0))
+    # doubling the data adds only the growing part: 12 task-seconds more on 2 slots
+    assert predict_seconds(w, scale=2, cores=2) == pytest.approx(54.0 + 12 / 2)
+    assert calibrate(runs[:1]) == runs[0]  # one run: all task time grows with the data

@@ -3,7 +3,9 @@
 A run measured at data scale 1 on ``c`` cores took ``W`` wall seconds and ``T``
 task-seconds (the sum of its tasks' executor run time). The model splits it into
 
-* a parallel part, ``T`` task-seconds, linear in the data: ``T * s`` at scale ``s``,
+* a parallel part, ``T`` task-seconds, linear in the data: ``T * s`` at scale ``s``
+  (or ``F + (T - F) * s`` when runs at several sizes showed ``F`` of them to be fixed,
+  see :func:`calibrate`),
   spread over ``min(cores, tasks per stage)`` task slots (a stage of 3 tasks keeps
   at most 3 cores busy; tasks per stage grow with the data);
 * a serial part, ``S = W - T / min(c, tasks per stage)``: the driver's planning,
@@ -21,8 +23,8 @@ memory enough to avoid new spill, the serial part not growing with the data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from featurekit.errors import ConfigError
@@ -47,6 +49,9 @@ class Workload:
     shuffle_bytes: int
     input_bytes: int
     spilled_bytes: int = 0
+    # task-seconds that do not grow with the data (per-task overheads, fixed-size stages);
+    # 0 from one run, fitted by :func:`calibrate` from runs at several sizes
+    fixed_task_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.cores < 1 or self.wall_seconds <= 0 or self.task_seconds < 0:
@@ -103,12 +108,33 @@ def predict_seconds(workload: Workload, *, scale: float, cores: int, nodes: int 
     slots spread over ``nodes`` machines."""
     if scale <= 0 or cores < 1 or nodes < 1:
         raise ConfigError(f"scale, cores and nodes must be positive ({scale}, {cores}, {nodes}).")
-    parallel = workload.task_seconds * scale / workload.slots(scale, cores)
+    fixed = workload.fixed_task_seconds
+    work = fixed + (workload.task_seconds - fixed) * scale
+    parallel = work / workload.slots(scale, cores)
     shuffle = 0.0
     if nodes > 1:
         crossing = workload.shuffle_bytes * scale * (nodes - 1) / nodes
         shuffle = crossing / (nodes * NODE_NETWORK_BPS)
     return workload.serial_seconds + parallel + shuffle
+
+
+def calibrate(runs: Sequence[Workload]) -> Workload:
+    """One workload from runs of one job at several data sizes: task-seconds fitted as
+    ``fixed + per_byte * input_bytes`` (least squares), kept on the largest run.
+
+    With one run, or inputs within 10% of each other, the largest run as measured
+    (all task time linear in the data)."""
+    if not runs:
+        raise ConfigError("calibrate() needs at least one run.")
+    base = max(runs, key=lambda r: r.input_bytes)
+    xs = [float(r.input_bytes) for r in runs]
+    if len(runs) < 2 or max(xs) < 1.1 * max(min(xs), 1.0):
+        return base
+    ys = [r.task_seconds for r in runs]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    fixed = my - slope * mx
+    return replace(base, fixed_task_seconds=round(min(max(fixed, 0.0), base.task_seconds), 3))
 
 
 def parse_duration(text: str) -> float:
