@@ -64,7 +64,7 @@ def check(runs: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
     (task time fitted as fixed + per byte, see featurekit.cost.model.calibrate)."""
     first, second = runs[0][1], runs[1][1]
     one = Workload.from_record(first)
-    rows = compare(one, first, runs[1:], "from 1 run")
+    rows = compare(one, first, runs, "from 1 run")
     two = calibrate([one, Workload.from_record(second)])
     print(f"fitted fixed task-seconds: {two.fixed_task_seconds} of {two.task_seconds}")
     return rows + compare(two, second, runs[2:], "from 2 runs")
@@ -96,14 +96,14 @@ def main() -> None:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(
-        f"{'size':>4} {'events':>9} {'scale':>6} {'task-s':>8} {'predicted s':>12} "
-        f"{'measured s':>11} {'error':>7}"
-    )
+    print("| method | size | events | scale | task-s | CPU-s | predicted s | measured s | error |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    cpu = {size: doc["usage"]["executor_cpu_seconds"] for size, doc in runs}
     for r in rows:
         print(
-            f"{r['size']:>4} {r['events']:>9} {r['scale']:>6} {r['task_seconds']:>8} "
-            f"{r['predicted_seconds']:>12} {r['measured_seconds']:>11} {r['error_percent']:>6}%"
+            f"| {r['method']} | {r['size']} | {r['events']} | {r['scale']} | {r['task_seconds']} "
+            f"| {cpu[r['size']]} | {r['predicted_seconds']} | {r['measured_seconds']} "
+            f"| {r['error_percent']:+}% |"
         )
     print(f"serial part of the base run: {result['base_serial_seconds']} s on {w.cores} cores")
 

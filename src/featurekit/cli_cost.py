@@ -61,6 +61,23 @@ def _row(o: Any) -> str:
     )
 
 
+def _notes(w: Any) -> list[str]:
+    """Warnings about the measured run that bear on the estimates."""
+    lines = []
+    if w.task_seconds and w.cpu_seconds < 0.5 * w.task_seconds:
+        lines.append(
+            f"  note: tasks were on a CPU {w.cpu_seconds / w.task_seconds:.0%} of their run "
+            "time (I/O, GC or a busy machine); the estimates scale run time, so they are high "
+            "if the measuring machine was shared."
+        )
+    if w.spilled_bytes:
+        lines.append(
+            f"  note: the run spilled {w.spilled_bytes / 1e6:.0f} MB; memory-optimised "
+            "workers (R.*, r5) may run it faster than this CPU-time model says."
+        )
+    return lines
+
+
 def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: int = 1) -> str:
     """The text report: the measured run, each target's best size, the recommendation."""
     deadline = f"{sc.deadline_seconds:.0f}s" if sc.deadline_seconds else "none"
@@ -84,11 +101,7 @@ def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: 
         f"recommended: {rec.best.target} {rec.best.shape}",
         *(f"  {r}" for r in rec.reasons),
     ]
-    if w.spilled_bytes:
-        lines.append(
-            f"  note: the run spilled {w.spilled_bytes / 1e6:.0f} MB; memory-optimised "
-            "workers (R.*, r5) may run it faster than this CPU-time model says."
-        )
+    lines.extend(_notes(w))
     return "\n".join(lines)
 
 

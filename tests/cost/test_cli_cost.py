@@ -104,3 +104,17 @@ def test_plan_auto_plans_the_recommended_target(
     assert "plan auto: glue-flex (G.1X x 2) is the cheapest" in captured.err
     assert (request["WorkerType"], request["NumberOfWorkers"]) == ("G.1X", 2)
     assert request["ExecutionClass"] == "FLEX"
+
+
+def test_a_jobs_runs_at_two_sizes_calibrate_the_fixed_task_time(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = runs / "_runs" / JOB
+    doc = json.loads((folder / f"{RUN}.json").read_text())
+    doc["run_id"] = "20261127T000000Z-bigger00"
+    doc["usage"] = {**doc["usage"], "input_bytes": 2 * 10**8, "executor_run_seconds": 70.0}
+    (folder / f"{doc['run_id']}.json").write_text(json.dumps(doc))
+    assert main(["cost", JOB, "--warehouse", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert f"{JOB} run 20261127T000000Z-bigger00 on local" in out  # the larger run is the base
+    assert "task time calibrated from 2 runs: 30.0 task-s fixed" in out  # 50 = 30 + 20 per 1e8
