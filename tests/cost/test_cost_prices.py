@@ -9,10 +9,12 @@ import pytest
 
 from featurekit.cost.prices import PRICES_FILE, load_prices
 from featurekit.cost.targets import (
+    Scenario,
     billed_seconds,
     ec2_node_hour,
     emr_ec2_cost,
     glue_cost,
+    preinit_day_cost,
     serverless_cost,
 )
 from featurekit.errors import ConfigError
@@ -66,6 +68,17 @@ def test_emr_serverless_bills_vcpu_and_gb_hours_per_worker() -> None:
     per_worker_hour = 4 * 0.052624 + 16 * 0.0057785  # $0.302952
     assert serverless_cost(3, 59, prices) == pytest.approx(3 * per_worker_hour / 60)
     assert serverless_cost(3, 3600, prices) == pytest.approx(3 * per_worker_hour)
+
+
+def test_preinitialised_capacity_is_billed_while_the_application_is_up() -> None:
+    prices = TABLE.section("emr_serverless")
+    per_worker_hour = 4 * 0.052624 + 16 * 0.0057785
+    # one 100 s run a day: up 5 s start + 100 s + the 900 s idle timeout = 1005 s
+    cost, share = preinit_day_cost(2, 100.0, Scenario(runs_per_day=1), prices)
+    assert cost == pytest.approx(2 * per_worker_hour * 1005 / 3600)
+    # 96 runs a day keep it up all day: 24 hours, not 96 x 1005 s
+    cost, share = preinit_day_cost(2, 100.0, Scenario(runs_per_day=96), prices)
+    assert (cost, share) == (pytest.approx(2 * per_worker_hour * 24), 1.0)
 
 
 def test_regions_are_overrides_and_unknown_regions_are_refused(tmp_path: Path) -> None:

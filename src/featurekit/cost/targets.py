@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Optional
 
 from featurekit.cost.model import Workload, predict_seconds
@@ -189,6 +189,16 @@ def emr_ec2_options(
     return options
 
 
+def preinit_day_cost(
+    workers: int, run: float, sc: Scenario, prices: Mapping[str, Any]
+) -> tuple[float, float]:
+    """(cost per day, share of the day up) of pre-initialised capacity of ``workers``: up
+    for each run (start-up included) plus the idle timeout, at most 24 hours a day."""
+    startup = float(prices["preinitialized_startup_seconds"])
+    up = min(sc.runs_per_day * (run + startup + prices["idle_timeout_seconds"]), DAY)
+    return serverless_cost(workers, up, prices, minimum=prices["minimum_seconds"]), up / DAY
+
+
 def emr_serverless_options(
     w: Workload, sc: Scenario, table: PriceTable, *, preinit: bool
 ) -> list[Option]:
@@ -196,30 +206,24 @@ def emr_serverless_options(
     vcpus = int(prices["worker"]["vcpus"])
     shape_of = f"{vcpus} vCPU/{prices['worker']['memory_gb']} GB"
     startup = float(prices["preinitialized_startup_seconds" if preinit else "startup_seconds"])
-    minimum = float(prices["minimum_seconds"])
+    target = "emr-serverless-preinit" if preinit else "emr-serverless"
     options = []
     for n in WORKER_COUNTS:
         run = predict_seconds(w, scale=sc.scale, cores=(n - 1) * vcpus, nodes=n - 1)
-        if not preinit:
-            billed = run + (startup if prices["startup_billed"] else 0.0)
-            cost = serverless_cost(n, billed, prices, minimum=minimum)
-            options.append(
-                _transient("emr-serverless", f"{shape_of} x {n}", n, run, startup, cost, sc)
+        billed = run + (startup if prices["startup_billed"] else 0.0)
+        cost = serverless_cost(n, billed, prices, minimum=prices["minimum_seconds"])
+        option = _transient(target, f"{shape_of} x {n}", n, run, startup, cost, sc)
+        if preinit:
+            day_cost, share = preinit_day_cost(n, run, sc, prices)
+            fits = sc.runs_per_day * (run + startup) <= DAY
+            option = replace(
+                option,
+                cost_per_run=day_cost / sc.runs_per_day,
+                cost_per_day=day_cost,
+                utilisation=round(share, 4),
+                meets_deadline=option.meets_deadline and fits,
             )
-            continue
-        up = min(sc.runs_per_day * (run + startup + prices["idle_timeout_seconds"]), DAY)
-        day_cost = serverless_cost(n, up, prices, minimum=minimum)
-        option = _transient("emr-serverless-preinit", f"{shape_of} x {n}", n, run, startup, 0.0, sc)
-        options.append(
-            Option(
-                **{
-                    **option.to_json(),
-                    "cost_per_run": day_cost / sc.runs_per_day,
-                    "cost_per_day": day_cost,
-                    "utilisation": round(up / DAY, 4),
-                }
-            )
-        )
+        options.append(option)
     return options
 
 
