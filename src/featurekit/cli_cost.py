@@ -105,38 +105,55 @@ def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: 
     return "\n".join(lines)
 
 
-def cmd_cost(args: argparse.Namespace) -> int:
-    from featurekit.cli import open_cli_warehouse
-    from featurekit.cost.chart import write_chart
+def scenario_of(args: argparse.Namespace) -> Any:
+    """The Scenario of ``--data-scale``, ``--runs-per-day`` and ``--deadline``."""
     from featurekit.cost.model import parse_duration
-    from featurekit.cost.prices import load_prices
-    from featurekit.cost.recommend import recommend, series
     from featurekit.cost.targets import Scenario
 
     if args.data_scale <= 0 or args.runs_per_day <= 0:
         raise ConfigError("--data-scale and --runs-per-day must be positive.")
+    deadline = parse_duration(args.deadline) if args.deadline else None
+    return Scenario(
+        scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline
+    )
+
+
+def json_report(doc: dict[str, Any], sc: Any, table: Any, rec: Any, **more: Any) -> str:
+    """The ``--json`` document: the run's usage, the scenario, prices, estimates, series."""
+    out: dict[str, Any] = {
+        "run": {"job": doc["job"], "run_id": doc["run_id"], "usage": doc["usage"]},
+        "scenario": asdict(sc),
+        "prices": {"version": table.version, "as_of": table.as_of, "region": table.region},
+        **rec.to_json(),
+        **more,
+    }
+    return json.dumps(out, indent=2)
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from featurekit.cli import open_cli_warehouse
+    from featurekit.cost.chart import write_chart
+    from featurekit.cost.prices import load_prices
+    from featurekit.cost.recommend import recommend, series
+    from featurekit.cost.targets import all_options, best_per_target
+
+    sc = scenario_of(args)
     table = load_prices(args.region, path=args.prices)
     docs = find_records(open_cli_warehouse(args), args.run)
     w, doc = workload_of(docs)
-    deadline = parse_duration(args.deadline) if args.deadline else None
-    sc = Scenario(scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline)
     rec = recommend(w, sc, table)
     data = series(w, sc, table)
+    by_type = best_per_target(all_options(w, sc, table), by_type=True)
     if args.chart:
         write_chart(data, args.chart, title=f"{w.job} run {w.run_id}: {table.describe()}")
     if args.json:
-        out: dict[str, Any] = {
-            "run": {"job": w.job, "run_id": w.run_id, "usage": doc["usage"]},
-            "scenario": asdict(sc),
-            "prices": {"version": table.version, "as_of": table.as_of, "region": table.region},
-            **rec.to_json(),
-            "series": data,
-        }
-        print(json.dumps(out, indent=2))
-    else:
-        print(render(doc, w, sc, table, rec, runs=len(docs)))
-        if args.chart:
-            print(f"chart: {args.chart}")
+        print(json_report(doc, sc, table, rec, by_type=[o.to_json() for o in by_type], series=data))
+        return 0
+    print(render(doc, w, sc, table, rec, runs=len(docs)))
+    if args.by_type:
+        print("\neach worker / instance type:\n" + "\n".join(_row(o) for o in by_type))
+    if args.chart:
+        print(f"chart: {args.chart}")
     return 0
 
 
@@ -151,6 +168,7 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--deadline", help="longest acceptable run, e.g. 900, 15m, 2h")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--prices", help="another price table of prices.json's shape")
+    p.add_argument("--by-type", action="store_true", help="also each worker / instance type")
     p.add_argument("--json", action="store_true", help="the estimates and chart data as JSON")
     p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
     add_runtime_args(p)
@@ -162,15 +180,11 @@ def cmd_plan_auto(args: argparse.Namespace) -> int:
     import sys
 
     from featurekit.cli import main, open_cli_warehouse
-    from featurekit.cost.model import parse_duration
     from featurekit.cost.prices import load_prices
     from featurekit.cost.recommend import plan_arguments, plan_target, recommend
-    from featurekit.cost.targets import Scenario
 
     w, _doc = workload_of(find_records(open_cli_warehouse(args), args.job))
-    deadline = parse_duration(args.deadline) if args.deadline else None
-    sc = Scenario(scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline)
-    rec = recommend(w, sc, load_prices(args.region, path=args.prices))
+    rec = recommend(w, scenario_of(args), load_prices(args.region, path=args.prices))
     rest = shlex.split(args.target_args or "")
     argv = ["plan", plan_target(rec.best), args.job, *plan_arguments(rec.best), *rest]
     print(f"featurekit: plan auto: {rec.reasons[0]}", file=sys.stderr)

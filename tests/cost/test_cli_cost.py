@@ -51,12 +51,16 @@ def test_cost_prints_each_target_and_writes_the_chart(
     runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chart = tmp_path / "cost.png"
-    assert main(["cost", JOB, "--warehouse", str(runs), "--chart", str(chart)]) == 0
+    argv = ["cost", JOB, "--warehouse", str(runs), "--chart", str(chart), "--by-type"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"{JOB} run {RUN} on local: 30.0s wall, 50.0 task-s" in out
     for target in ("glue ", "glue-flex", "emr-ec2-spot", "emr-serverless", "emr-ec2-long-running"):
         assert f"\n{target}" in out
     assert "recommended: glue" in out
+    by_type = out.split("each worker / instance type:")[1]
+    for kind in ("G.8X", "R.1X", "m6g.xlarge", "r5.2xlarge", "c5.xlarge", "4 vCPU/16 GB"):
+        assert kind in by_type
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 
@@ -82,6 +86,7 @@ def test_cost_json_has_the_recommendation_and_the_chart_data(
     assert doc["recommended"]["meets_deadline"] is True
     assert doc["runner_up"]["cost_per_day"] >= doc["recommended"]["cost_per_day"]
     assert len(doc["targets"]) == 8
+    assert len(doc["by_type"]) == 8 + 2 + 4 * 9 + 2  # Glue, Flex, EMR on EC2, Serverless
     series = doc["series"]
     assert len(series["cost_per_run_by_scale"]["glue"]) == len(series["scales"])
     assert doc["prices"]["region"] == "us-east-1"

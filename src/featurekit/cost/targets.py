@@ -238,13 +238,20 @@ def all_options(w: Workload, sc: Scenario, table: PriceTable) -> list[Option]:
     return found
 
 
-def best_per_target(options: list[Option]) -> list[Option]:
-    """Each target's cheapest size that meets the deadline (else its fastest), cheapest first."""
-    best: dict[str, Option] = {}
+def node_type(option: Option) -> str:
+    """The worker or instance type of ``option`` (``G.1X``, ``m5.xlarge``, ``4 vCPU/16 GB``)."""
+    return option.shape.split(" x ")[0]
+
+
+def best_per_target(options: list[Option], *, by_type: bool = False) -> list[Option]:
+    """Each target's (with ``by_type``: each target and worker or instance type's) cheapest
+    size that meets the deadline, else its fastest; cheapest first."""
+    best: dict[tuple[str, str], Option] = {}
     for option in options:
-        current = best.get(option.target)
+        key = (option.target, node_type(option) if by_type else "")
+        current = best.get(key)
         if current is None or _better(option, current):
-            best[option.target] = option
+            best[key] = option
     return sorted(best.values(), key=lambda o: (not o.meets_deadline, o.cost_per_day))
 
 
