@@ -344,3 +344,27 @@ def test_delta_inputs_list_only_the_run_dates_partitions(
     df, listed = read(DeltaInput("s3://lake/daily", time_column="ts"))
     assert len(listed) == 7
     assert sorted(r["spend"] for r in df.collect()) == [4.0, 5.0]
+
+
+def test_run_record_carries_measured_spark_usage(runtime: LocalRuntime) -> None:
+    first = DailySpend().run(runtime)
+    second = DailySpend().run(runtime)
+    usage = second.usage
+    assert usage is not None, second.usage_missing
+    assert second.usage_missing is None
+    assert usage.jobs >= 1
+    assert usage.stages >= 1
+    assert usage.tasks >= usage.stages
+    assert 0 < usage.executor_cpu_seconds <= usage.executor_run_seconds + 0.5
+    assert usage.input_bytes > 0
+    assert usage.output_bytes > 0
+    assert usage.shuffle_write_bytes > 0  # the groupBy
+    assert (usage.cores, usage.executors) == (2, 1)  # local[2]: the driver runs the tasks
+    assert usage.memory_bytes > 0
+    assert usage.peak_execution_memory_bytes > 0
+    assert usage.spark_seconds <= sum(second.phases.values()) + 1.0
+    # scoped to its own Spark jobs: the second run does not count the first run's
+    assert first.usage is not None
+    assert usage.stages <= 1.5 * first.usage.stages
+    stored = runtime.warehouse.read_json(f"_runs/daily_spend/{second.run_id}.json")
+    assert stored["usage"]["tasks"] == usage.tasks

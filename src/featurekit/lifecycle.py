@@ -142,6 +142,7 @@ def execute(
     ``session`` (an already locked state session) and ``pinned`` (bookmarks a
     range run must read as of) are given by ``featurekit.backfill``.
     """
+    from featurekit.cost.usage import UsageProbe
     from featurekit.maintain import maintain_output
     from featurekit.state.execute import run_stateful, uses_state
 
@@ -149,6 +150,7 @@ def execute(
     report = runtime.report
     succeeded = False
     report(f"run {ctx.job} ({ctx.run_id}) on {runtime.name}")
+    probe = UsageProbe.start(runtime.spark)
     try:
         runtime.begin(ctx)
         if uses_state(job) and not runtime.owns_increments(job):
@@ -169,6 +171,7 @@ def execute(
         record.counters.update(ctx.counters)
         record.finished_at = utc_now()
         runtime.finish(ctx, succeeded)
+        record.usage, record.usage_missing = probe.finish()
         runtime.save_record(record)
         report(record.summary())
     return record

@@ -68,6 +68,31 @@ class MaintenanceRecord:
 
 
 @dataclass
+class UsageRecord:
+    """Resources one run used, from Spark's own metrics (the status store) for the jobs
+    the run started; see featurekit.cost.usage. Times in seconds, sizes in bytes."""
+
+    jobs: int = 0
+    stages: int = 0
+    tasks: int = 0
+    # task-seconds: the sum over tasks of executor run time and of executor CPU time
+    executor_run_seconds: float = 0.0
+    executor_cpu_seconds: float = 0.0
+    input_bytes: int = 0
+    output_bytes: int = 0
+    shuffle_read_bytes: int = 0
+    shuffle_write_bytes: int = 0
+    spilled_bytes: int = 0  # memory + disk spill
+    # the largest stage's sum of its tasks' peak execution memory
+    peak_execution_memory_bytes: int = 0
+    executors: int = 0  # executors that ran tasks (the driver in local mode)
+    cores: int = 0  # task slots available
+    memory_bytes: int = 0  # Spark's unified (execution + storage) memory, all executors
+    # the wall seconds the measured jobs spanned (first submission to last completion)
+    spark_seconds: float = 0.0
+
+
+@dataclass
 class RunRecord:
     job: str
     run_id: str
@@ -87,6 +112,9 @@ class RunRecord:
     maintenance: Optional[MaintenanceRecord] = None
     # problems that did not fail the run (e.g. a maintenance step after the commit)
     warnings: list[str] = field(default_factory=list)
+    # measured resource usage; None with ``usage_missing`` saying why when not measured
+    usage: Optional[UsageRecord] = None
+    usage_missing: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

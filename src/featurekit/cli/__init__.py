@@ -10,6 +10,7 @@
     featurekit plan|package|deploy                  (cli.plan, cli.deploy)
     featurekit state|backfill                       (cli.state)
     featurekit jars                                 (cli.jars)
+    featurekit cost RUN_ID|JOB                      (cli.cost)
 
 Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
 (default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     "featurekit.cli.deploy",
     "featurekit.cli.state",
     "featurekit.cli.jars",
+    "featurekit.cli.cost",
 )
 
 

@@ -101,6 +101,14 @@ def add_emr(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     add_plan_subcommands(psub)
 
 
+@planner
+def add_auto(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
+    """``plan auto``: the target ``featurekit cost`` recommends, defined with that command."""
+    from featurekit.cli.cost import add_auto_plan
+
+    add_auto_plan(psub, add_runtime_args)
+
+
 def add_commands(sub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     plan = sub.add_parser("plan", help="print a deployment request (Glue, EMR, ...) as JSON")
     psub = plan.add_subparsers(dest="plan_target", required=True, metavar="TARGET")

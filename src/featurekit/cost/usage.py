@@ -1,0 +1,144 @@
+"""Measure what one run used, from Spark's own metrics.
+
+Spark's status store (``AppStatusStore``, the data behind the UI and its REST API)
+keeps, for every stage, the sum over its tasks of executor run time, CPU time,
+bytes read, written and shuffled, spill and peak execution memory. It is filled
+on the JVM side whether or not the UI is enabled, so reading it through py4j
+needs no Python callback server::
+
+    probe = UsageProbe.start(spark)     # remembers the newest Spark job id
+    ...                                 # the run: every Spark job it starts
+    usage, missing = probe.finish()     # sums the stages of the jobs started since
+
+A run is scoped by job ids: the jobs submitted after ``start`` (other threads
+submitting jobs on the same session at the same time would be counted too).
+Where the store cannot be reached (Spark Connect, a JVM without it) ``finish``
+returns ``(None, reason)``: the run record says "not measured", the run goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.runs import UsageRecord
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+NOT_MEASURED = "not measured"
+
+
+def status_store(spark: Any) -> Any:
+    """The JVM AppStatusStore of ``spark``; raises when the session has none (Spark Connect)."""
+    if type(spark).__module__.startswith("pyspark.sql.connect"):
+        raise RuntimeError("a Spark Connect session exposes no status store")
+    return spark.sparkContext._jsc.sc().statusStore()
+
+
+def _option_ms(option: Any) -> Optional[int]:
+    return int(option.get().getTime()) if option.isDefined() else None
+
+
+def _newest_job_id(store: Any) -> int:
+    jobs = store.jobsList(None)  # newest first
+    return int(jobs.apply(0).jobId()) if jobs.size() else -1
+
+
+@dataclass
+class _Jobs:
+    count: int
+    stage_ids: set[int]
+    first_ms: Optional[int]
+    last_ms: Optional[int]
+
+
+def _jobs_since(store: Any, baseline: int) -> _Jobs:
+    jobs = store.jobsList(None)
+    found = _Jobs(0, set(), None, None)
+    for i in range(jobs.size()):
+        job = jobs.apply(i)
+        if int(job.jobId()) <= baseline:
+            break
+        found.count += 1
+        it = job.stageIds().iterator()
+        while it.hasNext():
+            found.stage_ids.add(int(it.next()))
+        began, ended = _option_ms(job.submissionTime()), _option_ms(job.completionTime())
+        if began is not None:
+            found.first_ms = began if found.first_ms is None else min(found.first_ms, began)
+        if ended is not None:
+            found.last_ms = ended if found.last_ms is None else max(found.last_ms, ended)
+    return found
+
+
+def _add_stage(usage: UsageRecord, stage: Any) -> None:
+    if stage.status().toString() == "SKIPPED":
+        return  # its output was reused from an earlier stage: no tasks ran
+    usage.stages += 1
+    usage.tasks += int(stage.numCompleteTasks()) + int(stage.numFailedTasks())
+    usage.executor_run_seconds += int(stage.executorRunTime()) / 1e3  # ms
+    usage.executor_cpu_seconds += int(stage.executorCpuTime()) / 1e9  # ns
+    usage.input_bytes += int(stage.inputBytes())
+    usage.output_bytes += int(stage.outputBytes())
+    usage.shuffle_read_bytes += int(stage.shuffleReadBytes())
+    usage.shuffle_write_bytes += int(stage.shuffleWriteBytes())
+    usage.spilled_bytes += int(stage.memoryBytesSpilled()) + int(stage.diskBytesSpilled())
+    peak = int(stage.peakExecutionMemory())
+    usage.peak_execution_memory_bytes = max(usage.peak_execution_memory_bytes, peak)
+
+
+def _add_capacity(usage: UsageRecord, store: Any) -> None:
+    executors = store.executorList(True)  # active only
+    found = [executors.apply(i) for i in range(executors.size())]
+    workers = [e for e in found if e.id() != "driver"] or found  # local mode: the driver
+    usage.executors = len(workers)
+    usage.cores = sum(int(e.totalCores()) for e in workers)
+    usage.memory_bytes = sum(int(e.maxMemory()) for e in workers)
+
+
+def measure(store: Any, baseline: int) -> UsageRecord:
+    """The usage of the Spark jobs newer than job id ``baseline`` in ``store``."""
+    jobs = _jobs_since(store, baseline)
+    usage = UsageRecord(jobs=jobs.count)
+    for stage_id in sorted(jobs.stage_ids):
+        _add_stage(usage, store.lastStageAttempt(stage_id))
+    _add_capacity(usage, store)
+    if jobs.first_ms is not None and jobs.last_ms is not None:
+        usage.spark_seconds = round((jobs.last_ms - jobs.first_ms) / 1e3, 3)
+    usage.executor_run_seconds = round(usage.executor_run_seconds, 3)
+    usage.executor_cpu_seconds = round(usage.executor_cpu_seconds, 3)
+    return usage
+
+
+def _reason(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{NOT_MEASURED}: {type(exc).__name__}: {first}"
+
+
+class UsageProbe:
+    """Measures the Spark jobs run between :meth:`start` and :meth:`finish`."""
+
+    def __init__(self, store: Any, baseline: int, missing: Optional[str]) -> None:
+        self._store = store
+        self._baseline = baseline
+        self._missing = missing
+
+    @classmethod
+    def start(cls, spark: SparkSession) -> UsageProbe:
+        # Any failure here (Connect, a JVM without the store, py4j) means "not measured":
+        # the reason is kept in the run record and the run itself is unaffected.
+        try:
+            store = status_store(spark)
+            return cls(store, _newest_job_id(store), None)
+        except Exception as exc:  # kept as the reason in the run record
+            return cls(None, -1, _reason(exc))
+
+    def finish(self) -> tuple[Optional[UsageRecord], Optional[str]]:
+        """(usage, None), or (None, why it was not measured)."""
+        if self._store is None:
+            return None, self._missing
+        try:
+            return measure(self._store, self._baseline), None
+        except Exception as exc:  # kept as the reason in the run record
+            return None, _reason(exc)
