@@ -41,7 +41,10 @@ SUPPORTED = (
     "create_data_frame.from_options / from_catalog",
     "write_dynamic_frame.from_options / from_catalog",
     "create_dynamic_frame_from_options / _from_catalog",
+    "create_data_frame_from_options / _from_catalog",
     "write_dynamic_frame_from_options / _from_catalog",
+    "write_from_options",
+    "currentTimeMillis",
     "getSink",
     "get_catalog_schema_as_spark_schema",
     "purge_s3_path",
@@ -106,6 +109,20 @@ class GlueContext:
 
     def write_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
         return self.write_dynamic_frame.from_catalog(*args, **kwargs)
+
+    def create_data_frame_from_options(self, *args: Any, **kwargs: Any) -> DataFrame:
+        frame: DataFrame = self.create_data_frame.from_options(*args, **kwargs)
+        return frame
+
+    def create_data_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DataFrame:
+        frame: DataFrame = self.create_data_frame.from_catalog(*args, **kwargs)
+        return frame
+
+    def write_from_options(self, frame_or_dfc: DynamicFrame, *args: Any, **kwargs: Any) -> Any:
+        return self.write_dynamic_frame.from_options(frame_or_dfc, *args, **kwargs)
+
+    def currentTimeMillis(self) -> int:
+        return int(time.time() * 1000)
 
     def getSink(
         self,

@@ -34,7 +34,7 @@ l_history = Join.apply(
 dfc = Relationalize.apply(
     frame=l_history, staging_path=args["temp_dir"], name="hist_root", transformation_ctx="rel"
 )
-for df_name in dfc:
+for df_name in dfc.keys():  # noqa: SIM118 (DynamicFrameCollection has no __iter__)
     m_df = dfc.select(df_name)
     glueContext.write_dynamic_frame.from_options(
         frame=m_df,
