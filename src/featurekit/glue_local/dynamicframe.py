@@ -13,17 +13,16 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.glue_local import records, shapes
 from featurekit.glue_local._support import unsupported
+from featurekit.glue_local.frameops import FrameOps, Paths, _as_list
 from featurekit.glue_local.records import DynamicRecord
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
-
-    from featurekit.glue_local.collection import DynamicFrameCollection
 
 SUPPORTED = (
     "toDF",
@@ -56,12 +55,7 @@ SUPPORTED = (
     "stageErrorsCount",
     "assertErrorThreshold",
 )
-Paths = Union[str, Sequence[str]]
 __all__ = ["DynamicFrame", "DynamicRecord", "Paths", "ResolveOption"]
-
-
-def _as_list(paths: Paths) -> list[str]:
-    return [paths] if isinstance(paths, str) else list(paths)
 
 
 class ResolveOption:
@@ -71,7 +65,7 @@ class ResolveOption:
         self.path, self.action, self.target = path, action, target
 
 
-class DynamicFrame:
+class DynamicFrame(FrameOps):
     """A named frame of records bound to a GlueContext (here: a DataFrame underneath)."""
 
     def __init__(
@@ -231,82 +225,6 @@ class DynamicFrame:
 
         return self._new(rename_path(self._df, oldName, newName))
 
-    def split_fields(
-        self,
-        paths: Paths,
-        name1: str,
-        name2: str,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrameCollection:
-        """{name1: the given fields, name2: the rest}."""
-        from featurekit.glue_local.collection import DynamicFrameCollection
-
-        chosen = self.select_fields(paths)
-        rest = self.drop_fields(paths)
-        return DynamicFrameCollection(
-            {name1: chosen._new(chosen._df, name1), name2: rest._new(rest._df, name2)},
-            self.glue_ctx,
-        )
-
-    def split_rows(
-        self,
-        comparison_dict: dict[str, dict[str, Any]],
-        name1: str,
-        name2: str,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrameCollection:
-        """{name1: rows meeting every comparison ({"age": {">": 10}}), name2: the others}."""
-        from featurekit.glue_local.collection import DynamicFrameCollection
-
-        test = shapes.rows_condition(self._df, comparison_dict)
-        return DynamicFrameCollection(
-            {
-                name1: self._new(self._df.where(test), name1),
-                name2: self._new(self._df.where(~test), name2),
-            },
-            self.glue_ctx,
-        )
-
-    def unnest(
-        self,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        """Struct fields become top-level fields named by their path (``address.city``)."""
-        return self._new(shapes.unnest(self._df))
-
-    def relationalize(
-        self,
-        root_table_name: str,
-        staging_path: str,
-        options: Optional[dict[str, Any]] = None,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrameCollection:
-        """Flatten structs and pivot arrays into frames ``ROOT`` and ``ROOT_PATH`` (joined on ids).
-
-        ``staging_path`` is accepted and not written to (nothing is staged locally).
-        """
-        from featurekit.glue_local.collection import DynamicFrameCollection
-
-        if options:
-            unsupported("relationalize options", "relationalize(root_table_name, staging_path)")
-        frames = shapes.relationalize(self._df, root_table_name)
-        return DynamicFrameCollection(
-            {name: DynamicFrame(df, self.glue_ctx, name) for name, df in frames.items()},
-            self.glue_ctx,
-        )
-
     # -- record transforms ----------------------------------------------------------
     def filter(
         self,
@@ -361,87 +279,6 @@ class DynamicFrame:
             specs = [specs]
         catalog = (database, table_name, catalog_id)
         return self._new(resolve(self.glue_ctx, self._df, specs, choice, catalog))
-
-    # -- frame-level ----------------------------------------------------------------
-    def join(
-        self,
-        paths1: Paths,
-        paths2: Paths,
-        frame2: DynamicFrame,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        """Equijoin with ``frame2``; frame2's fields whose names frame1 has become ``.name``."""
-        joined = shapes.glue_join(self._df, frame2.toDF(), _as_list(paths1), _as_list(paths2))
-        return self._new(joined, self.name + frame2.name)
-
-    def union(
-        self,
-        other_frame: DynamicFrame,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        """All records of both frames, matched by field name (missing fields are null)."""
-        df = self._df.unionByName(other_frame.toDF(), allowMissingColumns=True)
-        return self._new(df)
-
-    def repartition(
-        self,
-        num_partitions: int,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        return self._new(self._df.repartition(num_partitions))
-
-    def coalesce(
-        self,
-        num_partitions: int,
-        shuffle: bool = False,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        df = self._df.repartition(num_partitions) if shuffle else self._df.coalesce(num_partitions)
-        return self._new(df)
-
-    def spigot(
-        self,
-        path: str,
-        options: Optional[dict[str, Any]] = None,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        """Write a sample (``topk``: the first k records, default 100; ``prob``: each record
-        with that probability) as JSON under ``path``; returns this frame unchanged."""
-        from featurekit.glue_local.fields import spigot_sample
-
-        sample = spigot_sample(self._df, dict(options or {}))
-        self.glue_ctx.write_dynamic_frame.from_options(
-            self._new(sample), "s3", {"path": path}, "json"
-        )
-        return self
-
-    def write(
-        self,
-        connection_type: str,
-        connection_options: Optional[dict[str, Any]] = None,
-        format: Optional[str] = None,
-        format_options: Optional[dict[str, Any]] = None,
-        accumulator_size: int = 0,
-    ) -> DynamicFrame:
-        result: DynamicFrame = self.glue_ctx.write_dynamic_frame.from_options(
-            self, connection_type, connection_options, format, format_options
-        )
-        return result
 
 
 def __getattr__(name: str) -> Any:
