@@ -96,6 +96,7 @@ def test_map_turns_failures_into_error_records_and_thresholds_stop_the_job(
         spark.createDataFrame([("a", 1, 4.0), ("c", 4, 1.0)], "k string, n long, inv double"),
     )
     assert out.stageErrorsCount() == 1
+    assert out.select_fields(["k"]).errorsCount() == 1  # errors carry on; the stage's do not
     error = out.errorsAsDynamicFrame().toDF().first()
     assert error is not None
     assert error["transformation_ctx"] == "invert"
