@@ -13,7 +13,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
-from featurekit.cli_glue import run_script
+from featurekit.cli.glue import run_script
 from featurekit.errors import ConfigError, UnsupportedError
 from featurekit.glue_local.catalog import GlueCatalog
 from featurekit.runtime.local import LocalRuntime

@@ -238,7 +238,7 @@ class GlueContext:
             return df
         found = sources.list_objects(self.warehouse, location, recurse=True)
         chosen = self._new_objects(ctx or "", found)
-        options = {"withHeader": True} if entry.format == "csv" else {}
+        options = _reader_options(entry)
         schema = _data_schema(entry) if entry.format in ("csv", "json") else None
         return sources.read_files(
             self.spark_session, chosen, entry.format, options, schema=schema,
@@ -263,3 +263,14 @@ def _data_schema(entry: CatalogEntry) -> Any:
     from pyspark.sql.types import StructType
 
     return StructType.fromJson(entry.schema) if entry.schema.get("fields") else None
+
+
+def _reader_options(entry: CatalogEntry) -> dict[str, Any]:
+    """Glue format options from a files table's registered reader options (a crawler's
+    csv ``header`` / ``sep``, json ``multiLine``); csv tables have a header unless told."""
+    given = entry.options
+    if entry.format == "csv":
+        return {"withHeader": given.get("header", "true"), "separator": given.get("sep", ",")}
+    if entry.format == "json" and "multiLine" in given:
+        return {"multiLine": given["multiLine"]}
+    return {}
