@@ -46,6 +46,25 @@ def test_csv_without_header_names_columns_like_glue_and_json_reads(
     check(df, spark.createDataFrame([("x", 1)], "k string, v bigint"))
 
 
+def test_csv_options_glue_documents_read_and_write_in_any_case(
+    spark: SparkSession, glue: GlueContext, warehouse: Path
+) -> None:
+    put(warehouse, "b/studio/x.csv", "h0|h1\n1|'a|b'\n")
+    options = {"separator": "|", "quoteChar": "'", "skipFirst": True, "multiline": False}
+    options["optimizePerformance"] = True
+    source = {"paths": ["s3://b/studio/"]}
+    dyf = glue.create_dynamic_frame.from_options("s3", source, "csv", options)
+    check(dyf.toDF(), spark.createDataFrame([(1, "a|b")], "col0 int, col1 string"))
+    sink = {"separator": ";", "writeHeader": False, "quoteChar": -1}
+    glue.write_dynamic_frame.from_options(dyf, "s3", {"path": "s3://b/out/"}, "csv", sink)
+    written = "".join(p.read_text() for p in (warehouse / "_s3" / "b" / "out").glob("*.csv"))
+    assert written == "1;a|b\n"
+    with pytest.raises(UnsupportedError, match="strictCheckForQuoting=True"):
+        glue.create_dynamic_frame.from_options(
+            "s3", {"paths": ["s3://b/studio/"]}, "csv", {"strictCheckForQuoting": True}
+        )
+
+
 @pytest.mark.slow
 def test_from_catalog_reads_delta_and_bookmarks_by_job_bookmark_keys(
     spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext

@@ -62,7 +62,7 @@ def test_filter_drops_records_the_function_cannot_read(
     assert [r.id for r in by_attribute.toDF().collect()] == ["2"]
 
 
-def test_resolve_choice_casts_with_specs_and_rejects_choice_only(
+def test_resolve_choice_casts_with_specs_and_leaves_single_typed_fields_to_make_cols(
     spark: SparkSession, people: DynamicFrame
 ) -> None:
     out = T.ResolveChoice.apply(people, specs=[("age", "cast:int"), ("id", "project:long")])
@@ -71,43 +71,45 @@ def test_resolve_choice_casts_with_specs_and_rejects_choice_only(
         "id bigint, name string, age int, nothing string",
     )
     check(out.toDF(), expected)
-    with pytest.raises(UnsupportedError, match="resolveChoice"):
-        people.resolveChoice(choice="make_cols")
-    with pytest.raises(UnsupportedError, match="make_struct"):
-        people.resolveChoice(specs=[("age", "make_struct")])
+    # Local fields never hold a choice: make_cols / make_struct leave them, as Glue does.
+    check(people.resolveChoice(choice="make_cols").toDF(), people.toDF())
+    check(people.resolveChoice(specs=[("age", "make_struct")]).toDF(), people.toDF())
+    with pytest.raises(ValueError, match="both missing"):
+        people.resolveChoice()
+    with pytest.raises(UnsupportedError, match="make_cols"):
+        people.resolveChoice(specs=[("age", "split")])
 
 
 def test_drop_null_fields_drops_fields_null_in_every_record(people: DynamicFrame) -> None:
     assert T.DropNullFields.apply(people).toDF().columns == ["id", "name", "age"]
 
 
-def test_join_keeps_fields_of_both_frames(
+def test_join_keeps_fields_of_both_frames_and_names_frame2_clashes_with_a_dot(
     spark: SparkSession, glue: GlueContext, people: DynamicFrame
 ) -> None:
     orders = DynamicFrame.fromDF(
         spark.createDataFrame(
-            [("o1", "1"), ("o2", "1"), ("o3", "9")], "order_id string, pid string"
+            [("o1", "1", "x"), ("o2", "1", "y"), ("o3", "9", "z")],
+            "order_id string, pid string, name string",
         ),
         glue,
         "orders",
     )
-    out = T.Join.apply(people.select_fields(["id", "name"]), orders, "id", "pid")
+    out = T.Join.apply(people.select_fields(["id", "name"]), orders, "id", "pid").toDF()
+    assert out.columns == ["id", "name", "order_id", "pid", ".name"]
     expected = spark.createDataFrame(
-        [("1", "ann", "o1", "1"), ("1", "ann", "o2", "1")],
-        "id string, name string, order_id string, pid string",
+        [("1", "ann", "o1", "1", "x"), ("1", "ann", "o2", "1", "y")],
+        "id string, name string, order_id string, pid string, order_name string",
     )
-    check(out.toDF(), expected)
-    same_key = people.select_fields(["id"]).join(
-        ["id"], ["id"], people.select_fields(["id", "age"])
-    )
-    assert same_key.toDF().columns == ["id", "age"]
-    with pytest.raises(UnsupportedError, match="rename_field"):
-        people.join(["id"], ["id"], people)
+    check(out.toDF(*expected.columns), expected)  # chispa cannot address a ".name" column
+    same_key = people.select_fields(["id"]).join(["id"], ["id"], people.select_fields(["id"]))
+    assert same_key.toDF().columns == ["id", ".id"]
+    assert same_key.drop_fields(["`.id`"]).toDF().columns == ["id"]
 
 
-def test_unsupported_methods_and_transforms_name_what_is_supported(people: DynamicFrame) -> None:
-    with pytest.raises(UnsupportedError, match=r"DynamicFrame\.relationalize.*apply_mapping"):
-        people.relationalize("root", "s3://b/tmp")
-    with pytest.raises(UnsupportedError, match=r"transforms\.Relationalize.*ApplyMapping"):
-        T.Relationalize.apply(frame=people)
+def test_unbox_is_not_emulated_and_says_what_is(people: DynamicFrame) -> None:
+    with pytest.raises(UnsupportedError, match=r"DynamicFrame\.unbox.*relationalize"):
+        people.unbox("name", "json")
+    with pytest.raises(UnsupportedError, match=r"transforms\.Unbox.*ApplyMapping"):
+        T.Unbox.apply(frame=people, path="name", format="json")
     assert not hasattr(people, "_private")

@@ -19,7 +19,8 @@ import re
 import runpy
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -53,7 +54,7 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     saved_argv = sys.argv
     sys.argv = glue_argv(script, script_args)
     try:
-        with installed(warehouse=runtime.warehouse.uri, s3=runtime.config.s3):
+        with installed(warehouse=runtime.warehouse.uri, s3=runtime.config.s3), s3_paths(runtime):
             runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exc:
         code = exc.code
@@ -68,17 +69,54 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     return 0
 
 
+def s3_conf(runtime: Any) -> dict[str, str]:
+    """Hadoop settings for the script's own ``s3://`` paths: into the runtime's warehouse
+    (one mount per bucket folder present now), or S3A for an S3 warehouse."""
+    from featurekit.runtime.s3 import SCHEMES, local_s3_conf
+
+    if runtime.config.s3 is not None:
+        conf: dict[str, str] = runtime.config.s3.hadoop_conf()
+    else:
+        conf = local_s3_conf(Path(runtime.warehouse.uri).expanduser().resolve())
+    # A fresh FileSystem per use: one cached for an earlier warehouse would keep its mounts.
+    conf.update({f"fs.{scheme}.impl.disable.cache": "true" for scheme in SCHEMES})
+    return conf
+
+
+@contextmanager
+def s3_paths(runtime: Any) -> Iterator[None]:
+    """Spark's ``s3://`` goes to the runtime's warehouse while the script runs; the session's
+    previous Hadoop settings are restored afterwards (tests share one session)."""
+    hadoop = runtime.spark.sparkContext._jsc.hadoopConfiguration()
+    conf: Mapping[str, str] = s3_conf(runtime)
+    saved = {key: hadoop.get(key) for key in conf}
+    for key, value in conf.items():
+        hadoop.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                hadoop.unset(key)
+            else:
+                hadoop.set(key, value)
+
+
 def unmapped_bucket(exc: Exception, warehouse: str) -> Optional[ConfigError]:
     """A ConfigError for Spark's ``s3://`` path of a bucket the local warehouse does not map."""
     text = str(exc)
-    marks = ("No overload scheme fs configured", "Could not initialize target File System")
+    marks = (
+        "No overload scheme fs configured",
+        "Could not initialize target File System",
+        'No FileSystem for scheme "s3',
+    )
     if not any(mark in text for mark in marks):
         return None
     found = re.search(r"s3[an]?://([^/\s'\"]+)", text)
     bucket = found.group(1) if found else "BUCKET"
     return ConfigError(
         f"s3://{bucket}/... is not in the local warehouse: Spark's s3:// paths map to "
-        f"{warehouse}/_s3/BUCKET for the bucket folders present when the session starts. "
+        f"{warehouse}/_s3/BUCKET for the bucket folders present when the script starts. "
         f"Create {warehouse}/_s3/{bucket} (as you would create the bucket), or use an "
         "s3:// warehouse with an S3 endpoint."
     )

@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.glue_local import sources
 from featurekit.glue_local._support import SETTINGS, GlueLogger, check_keys, flag, unsupported
 from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
+from featurekit.glue_local.catalog import GlueCatalog
 from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.readers import Reader, Writer
-from featurekit.tables.catalog import CatalogEntry, LocalCatalog
+from featurekit.glue_local.sinks import DataSink
+from featurekit.tables.catalog import CatalogEntry
 from featurekit.warehouse import open_warehouse
 
 if TYPE_CHECKING:
@@ -39,7 +41,12 @@ SUPPORTED = (
     "create_data_frame.from_options / from_catalog",
     "write_dynamic_frame.from_options / from_catalog",
     "create_dynamic_frame_from_options / _from_catalog",
+    "create_data_frame_from_options / _from_catalog",
     "write_dynamic_frame_from_options / _from_catalog",
+    "write_from_options",
+    "currentTimeMillis",
+    "getSink",
+    "get_catalog_schema_as_spark_schema",
     "purge_s3_path",
     "get_logger",
 )
@@ -66,7 +73,7 @@ class GlueContext:
         client = SETTINGS.s3.client() if SETTINGS.s3 is not None else None
         root = options.get("warehouse", SETTINGS.warehouse)
         self.warehouse = open_warehouse(root, s3_client=client)
-        self.catalog = LocalCatalog(self.warehouse)
+        self.glue_catalog = GlueCatalog(self.warehouse)
         self.bookmarks = BookmarkStore(self.warehouse)
         self.session: Optional[BookmarkSession] = None  # set by Job.init
         self.create_dynamic_frame = Reader(self, dynamic=True)
@@ -102,6 +109,43 @@ class GlueContext:
 
     def write_dynamic_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DynamicFrame:
         return self.write_dynamic_frame.from_catalog(*args, **kwargs)
+
+    def create_data_frame_from_options(self, *args: Any, **kwargs: Any) -> DataFrame:
+        frame: DataFrame = self.create_data_frame.from_options(*args, **kwargs)
+        return frame
+
+    def create_data_frame_from_catalog(self, *args: Any, **kwargs: Any) -> DataFrame:
+        frame: DataFrame = self.create_data_frame.from_catalog(*args, **kwargs)
+        return frame
+
+    def write_from_options(self, frame_or_dfc: DynamicFrame, *args: Any, **kwargs: Any) -> Any:
+        return self.write_dynamic_frame.from_options(frame_or_dfc, *args, **kwargs)
+
+    def currentTimeMillis(self) -> int:
+        return int(time.time() * 1000)
+
+    def getSink(
+        self,
+        connection_type: str,
+        format: Optional[str] = None,
+        transformation_ctx: str = "",
+        **options: Any,
+    ) -> DataSink:
+        """A sink to S3: ``getSink(connection_type="s3", path=..., enableUpdateCatalog=...)``."""
+        if connection_type != "s3":
+            unsupported(f"getSink(connection_type={connection_type!r})", "connection_type='s3'")
+        sink = DataSink(self, options)
+        if format is not None:
+            sink.setFormat(format)
+        return sink
+
+    def get_catalog_schema_as_spark_schema(
+        self, database: Optional[str] = None, table_name: Optional[str] = None,
+        catalog_id: Optional[str] = None,
+    ) -> Any:  # fmt: skip
+        if not database or not table_name or catalog_id is not None:
+            raise ValueError("get_catalog_schema_as_spark_schema needs database and table_name.")
+        return self.glue_catalog.schema(database, table_name)
 
     def get_logger(self) -> GlueLogger:
         return self._logger
@@ -169,7 +213,7 @@ class GlueContext:
         additional: Mapping[str, Any],
     ) -> DataFrame:
         check_keys("from_catalog additional_options", additional, CATALOG_OPTIONS)
-        entry = self.catalog.get(f"{db}.{table}")
+        entry = self.glue_catalog.table(db, table)
         keys = list(additional.get("jobBookmarkKeys", []))
         if keys:
             df = self._table_frame(entry, ctx=None)
@@ -194,8 +238,12 @@ class GlueContext:
             return df
         found = sources.list_objects(self.warehouse, location, recurse=True)
         chosen = self._new_objects(ctx or "", found)
-        options = {"withHeader": True} if entry.format == "csv" else {}
-        return sources.read_files(self.spark_session, chosen, entry.format, options)
+        options = _reader_options(entry)
+        schema = _data_schema(entry) if entry.format in ("csv", "json") else None
+        return sources.read_files(
+            self.spark_session, chosen, entry.format, options, schema=schema,
+            base_path=location if entry.partition_columns else None,
+        )  # fmt: skip
 
     def _read_keys(self, df: DataFrame, ctx: str, keys: list[str], order: str) -> DataFrame:
         if order not in ("asc", "desc"):
@@ -208,3 +256,21 @@ class GlueContext:
             df = df.cache()
             self.session.record_keys(ctx, keys, order, sources.last_key(df, keys, order))
         return df
+
+
+def _data_schema(entry: CatalogEntry) -> Any:
+    """The registered schema of a csv/json table (None when none is registered)."""
+    from pyspark.sql.types import StructType
+
+    return StructType.fromJson(entry.schema) if entry.schema.get("fields") else None
+
+
+def _reader_options(entry: CatalogEntry) -> dict[str, Any]:
+    """Glue format options from a files table's registered reader options (a crawler's
+    csv ``header`` / ``sep``, json ``multiLine``); csv tables have a header unless told."""
+    given = entry.options
+    if entry.format == "csv":
+        return {"withHeader": given.get("header", "true"), "separator": given.get("sep", ",")}
+    if entry.format == "json" and "multiLine" in given:
+        return {"multiLine": given["multiLine"]}
+    return {}

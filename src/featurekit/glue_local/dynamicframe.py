@@ -1,25 +1,27 @@
 """DynamicFrame on a plain pyspark DataFrame, with awsglue 5.1's method signatures.
 
-Glue's DynamicFrame computes its schema per record and can hold choice types;
-this emulation holds an ordinary DataFrame (one type per column, as Spark
-infers it), so ``resolveChoice`` works with explicit ``specs`` only. Methods not
-listed in ``SUPPORTED`` raise UnsupportedError naming the call.
+Glue's DynamicFrame computes its schema per record and can hold choice types; this
+emulation holds an ordinary DataFrame (one type per column, as Spark infers it) plus
+the error records of the stages so far. Methods not emulated raise UnsupportedError.
 
 Example::
 
     dyf = DynamicFrame.fromDF(df, glue_context, "events")
-    dyf.apply_mapping([("id", "string", "event_id", "string"), ("n", "string", "n", "long")])
+    dyf.apply_mapping([("id", "string", "event.id", "long")])   # builds struct "event"
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from featurekit.glue_local import records, shapes
 from featurekit.glue_local._support import unsupported
+from featurekit.glue_local.frameops import FrameOps, Paths, _as_list
+from featurekit.glue_local.records import DynamicRecord
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+    from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
 
 SUPPORTED = (
@@ -35,60 +37,53 @@ SUPPORTED = (
     "drop_fields",
     "rename_field",
     "filter",
+    "map",
     "resolveChoice",
     "join",
+    "unnest",
+    "relationalize",
+    "split_fields",
+    "split_rows",
+    "spigot",
+    "union",
+    "repartition",
+    "coalesce",
+    "getNumPartitions",
+    "write",
+    "errorsAsDynamicFrame",
+    "errorsCount",
+    "stageErrorsCount",
+    "assertErrorThreshold",
 )
-Paths = Union[str, Sequence[str]]
+__all__ = ["DynamicFrame", "DynamicRecord", "Paths", "ResolveOption"]
 
 
-def _as_list(paths: Paths) -> list[str]:
-    return [paths] if isinstance(paths, str) else list(paths)
+class ResolveOption:
+    """awsglue's ResolveOption (for ``toDF(options)``); local frames have no choices to resolve."""
+
+    def __init__(self, path: str, action: str, target: Any = None) -> None:
+        self.path, self.action, self.target = path, action, target
 
 
-def _col(path: str) -> Column:
-    from pyspark.sql import functions as F
-
-    return F.col(path)
-
-
-class DynamicRecord(dict):  # type: ignore[type-arg]
-    """A record as Filter functions see it: a dict whose keys are also attributes."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
-
-
-def _record(row: Any) -> DynamicRecord:
-    def wrap(value: Any) -> Any:
-        return (
-            DynamicRecord({k: wrap(v) for k, v in value.items()})
-            if isinstance(value, dict)
-            else value
-        )
-
-    return DynamicRecord({k: wrap(v) for k, v in row.asDict(recursive=True).items()})
-
-
-def _keep(f: Callable[[DynamicRecord], Any]) -> Callable[[Any], bool]:
-    def keep(row: Any) -> bool:
-        try:
-            return bool(f(_record(row)))
-        except (KeyError, ValueError, TypeError, AttributeError):
-            return False  # as in Glue: a record the function cannot read is filtered out
-
-    return keep
-
-
-class DynamicFrame:
+class DynamicFrame(FrameOps):
     """A named frame of records bound to a GlueContext (here: a DataFrame underneath)."""
 
-    def __init__(self, jdf: DataFrame, glue_ctx: Any, name: str = "") -> None:
+    def __init__(
+        self,
+        jdf: DataFrame,
+        glue_ctx: Any,
+        name: str = "",
+        *,
+        errors: Optional[DataFrame] = None,
+        stage_errors: Optional[DataFrame] = None,
+        thresholds: tuple[int, int] = (0, 0),
+    ) -> None:
         self._df = jdf
         self.glue_ctx = glue_ctx
         self.name = name
+        self._errors = errors  # error records of every stage so far
+        self._stage_errors = stage_errors  # those of the stage that made this frame
+        self._thresholds = thresholds
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -99,13 +94,24 @@ class DynamicFrame:
         return f"DynamicFrame(name={self.name!r}, fields={self._df.columns})"
 
     def _new(self, df: DataFrame, name: Optional[str] = None) -> DynamicFrame:
-        return DynamicFrame(df, self.glue_ctx, self.name if name is None else name)
+        return DynamicFrame(
+            df, self.glue_ctx, self.name if name is None else name, errors=self._errors
+        )
+
+    def _staged(
+        self, df: DataFrame, stage: DataFrame, call: str, limits: tuple[int, int]
+    ) -> DynamicFrame:
+        errors = stage if self._errors is None else self._errors.unionByName(stage)
+        frame = DynamicFrame(
+            df, self.glue_ctx, self.name, errors=errors, stage_errors=stage, thresholds=limits
+        )
+        if any(limits):
+            records.check_thresholds(call, frame.stageErrorsCount(), frame.errorsCount(), *limits)
+        return frame
 
     # -- conversion and inspection --------------------------------------------------
     def toDF(self, options: Optional[Sequence[Any]] = None) -> DataFrame:
-        """The records as a Spark DataFrame."""
-        if options:
-            unsupported("DynamicFrame.toDF(options=...)", "toDF() without options")
+        """The records as a Spark DataFrame (``options`` resolve choices: there are none here)."""
         return self._df
 
     @classmethod
@@ -126,7 +132,36 @@ class DynamicFrame:
     def show(self, num_rows: int = 20) -> None:
         self._df.show(num_rows)
 
-    # -- transforms -----------------------------------------------------------------
+    def getNumPartitions(self) -> int:
+        return int(self._df.rdd.getNumPartitions())
+
+    # -- error records --------------------------------------------------------------
+    def errorsAsDynamicFrame(self) -> DynamicFrame:
+        """The error records so far: transformation_ctx, error_message, record (JSON)."""
+        spark = self._df.sparkSession
+        errors = (
+            self._errors
+            if self._errors is not None
+            else spark.createDataFrame([], records.ERRORS_SCHEMA)
+        )
+        return DynamicFrame(errors, self.glue_ctx, self.name)
+
+    def errorsCount(self) -> int:
+        return 0 if self._errors is None else int(self._errors.count())
+
+    def stageErrorsCount(self) -> int:
+        return 0 if self._stage_errors is None else int(self._stage_errors.count())
+
+    def assertErrorThreshold(self) -> None:
+        """InputError when the stage that made this frame exceeded its error thresholds."""
+        records.check_thresholds(
+            f"DynamicFrame {self.name!r}",
+            self.stageErrorsCount(),
+            self.errorsCount(),
+            *self._thresholds,
+        )
+
+    # -- field transforms -----------------------------------------------------------
     def apply_mapping(
         self,
         mappings: Sequence[tuple[str, str, str, str]],
@@ -136,25 +171,18 @@ class DynamicFrame:
         stageThreshold: int = 0,
         totalThreshold: int = 0,
     ) -> DynamicFrame:
-        """Keep only the mapped fields, renamed and cast: [(src, srctype, dst, dsttype)]."""
-        from pyspark.sql import functions as F
+        """Keep only the mapped fields, renamed and cast: [(src, srctype, dst, dsttype)];
+        a dotted target (``provider.id``) builds a struct."""
+        from featurekit.glue_local.fields import mapping_columns
 
-        lookup = {c if case_sensitive else c.lower(): c for c in self._df.columns}
-        columns = []
-        for mapping in mappings:
-            if len(mapping) != 4:
-                raise ValueError(f"Mapping {mapping!r} must be (source, type, target, type).")
-            source, _, target, target_type = mapping
-            if "." in target.strip("`"):
-                unsupported(f"apply_mapping target {target!r} (nested)", "top-level targets")
-            key = source if case_sensitive else source.lower()
-            # A field absent from every record stays absent: null.
-            found = "." in source or key in lookup
-            expr = _col(lookup.get(key, source)) if found else F.lit(None)
-            columns.append(expr.cast(target_type).alias(target.strip("`")))
-        return self._new(self._df.select(*columns))
+        if isinstance(mappings, tuple):
+            mappings = [mappings]
+        targets = mapping_columns(self._df, mappings, case_sensitive)
+        return self._new(self._df.select(*shapes.nest(targets)))
 
     def applyMapping(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        if args and isinstance(args[0], DynamicFrame):
+            args = args[1:]
         return self.apply_mapping(*args, **kwargs)
 
     def select_fields(
@@ -165,9 +193,10 @@ class DynamicFrame:
         stageThreshold: int = 0,
         totalThreshold: int = 0,
     ) -> DynamicFrame:
-        """Keep the named fields (absent ones are ignored, as in Glue)."""
-        wanted = [p for p in _as_list(paths) if p in self._df.columns]
-        return self._new(self._df.select(*wanted))
+        """Keep the named fields (nested paths keep their structs; absent ones are ignored)."""
+        from featurekit.glue_local.fields import select_paths
+
+        return self._new(select_paths(self._df, _as_list(paths)))
 
     def drop_fields(
         self,
@@ -177,8 +206,10 @@ class DynamicFrame:
         stageThreshold: int = 0,
         totalThreshold: int = 0,
     ) -> DynamicFrame:
-        """Drop the named top-level fields."""
-        return self._new(self._df.drop(*_as_list(paths)))
+        """Drop the named fields (``a.b``: ``b`` inside struct ``a``; backticks quote dots)."""
+        from featurekit.glue_local.fields import drop_paths
+
+        return self._new(drop_paths(self._df, _as_list(paths)))
 
     def rename_field(
         self,
@@ -189,11 +220,12 @@ class DynamicFrame:
         stageThreshold: int = 0,
         totalThreshold: int = 0,
     ) -> DynamicFrame:
-        """Rename a top-level field."""
-        if "." in oldName.strip("`") or "." in newName.strip("`"):
-            unsupported("rename_field on nested paths", "top-level fields")
-        return self._new(self._df.withColumnRenamed(oldName.strip("`"), newName.strip("`")))
+        """Rename a field; nested paths rename inside their struct."""
+        from featurekit.glue_local.fields import rename_path
 
+        return self._new(rename_path(self._df, oldName, newName))
+
+    # -- record transforms ----------------------------------------------------------
     def filter(
         self,
         f: Callable[[DynamicRecord], Any],
@@ -202,10 +234,23 @@ class DynamicFrame:
         stageThreshold: int = 0,
         totalThreshold: int = 0,
     ) -> DynamicFrame:
-        """Keep records for which ``f(record)`` is true (records ``f`` cannot read are dropped)."""
-        spark = self._df.sparkSession
-        kept = self._df.rdd.filter(_keep(f))
-        return self._new(spark.createDataFrame(kept, self._df.schema))
+        """Keep records for which ``f(record)`` is true; unreadable records are dropped,
+        records ``f`` fails on otherwise become error records."""
+        kept, errors = records.filter_records(self._df, f, transformation_ctx)
+        return self._staged(kept, errors, "Filter", (stageThreshold, totalThreshold))
+
+    def map(
+        self,
+        f: Callable[[DynamicRecord], Any],
+        preservesPartitioning: bool = False,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> DynamicFrame:
+        """``f(record)`` -> the new record; failures become error records."""
+        out, errors = records.map_records(self._df, f, transformation_ctx)
+        return self._staged(out, errors, "Map", (stageThreshold, totalThreshold))
 
     def resolveChoice(
         self,
@@ -219,29 +264,27 @@ class DynamicFrame:
         totalThreshold: int = 0,
         catalog_id: Optional[str] = None,
     ) -> DynamicFrame:
-        """Resolve with ``specs=[(field, "cast:TYPE" | "project:TYPE")]``."""
-        from featurekit.glue_local.transforms import resolve_specs
+        """Resolve with ``specs=[(path, action)]`` or one ``choice`` (see fields.resolve)."""
+        from featurekit.glue_local.fields import resolve
 
-        if choice or specs is None:
-            unsupported(
-                "resolveChoice(choice=...) without specs",
-                "specs=[(field, 'cast:TYPE')] or [(field, 'project:TYPE')]: local frames "
-                "have no choice types (Spark infers one type per column)",
+        if specs is None and not choice:
+            raise ValueError(
+                "resolveChoice: parameters specs and choice are both missing, add one."
             )
-        return self._new(resolve_specs(self._df, specs))
+        if specs is not None and choice:
+            raise ValueError(
+                "resolveChoice: parameters specs and choice are both given, choose one."
+            )
+        if isinstance(specs, tuple):
+            specs = [specs]
+        catalog = (database, table_name, catalog_id)
+        return self._new(resolve(self.glue_ctx, self._df, specs, choice, catalog))
 
-    def join(
-        self,
-        paths1: Paths,
-        paths2: Paths,
-        frame2: DynamicFrame,
-        transformation_ctx: str = "",
-        info: str = "",
-        stageThreshold: int = 0,
-        totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        """Equijoin with ``frame2`` on ``paths1 == paths2``; all fields of both are kept."""
-        from featurekit.glue_local.transforms import equijoin
 
-        joined = equijoin(self._df, frame2.toDF(), _as_list(paths1), _as_list(paths2))
-        return self._new(joined, self.name + frame2.name)
+def __getattr__(name: str) -> Any:
+    # awsglue.dynamicframe also defines DynamicFrameCollection (kept in its own module here).
+    if name == "DynamicFrameCollection":
+        from featurekit.glue_local.collection import DynamicFrameCollection
+
+        return DynamicFrameCollection
+    raise AttributeError(name)

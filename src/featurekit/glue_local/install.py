@@ -3,7 +3,11 @@
 ``awsglue.utils`` stays the real module of AWSGlueDataplanePython (its
 ``getResolvedOptions`` is pure Python); ``awsglue``, ``awsglue.context``,
 ``awsglue.dynamicframe``, ``awsglue.transforms`` and ``awsglue.job`` become the
-emulation. Importing any other ``awsglue`` module raises UnsupportedError.
+emulation, and ``awsgluedq.transforms`` (Glue Studio's data-quality node) imports.
+Importing any other ``awsglue`` module raises UnsupportedError.
+
+For the duration of the block ``SparkContext()`` (the console's boilerplate) returns
+the running context, as ``SparkContext.getOrCreate()`` does; pyspark is restored after.
 
 Example::
 
@@ -21,12 +25,15 @@ from types import ModuleType
 from typing import Any, Optional
 
 from featurekit.errors import MissingDependencyError
-from featurekit.glue_local import context, dynamicframe, job, transforms
+from featurekit.glue_local import collection, context, dataquality, dynamicframe, job, transforms
 from featurekit.glue_local._support import configure, unsupported
 
 MODULES: dict[str, tuple[ModuleType, Sequence[str]]] = {
     "awsglue.context": (context, ("GlueContext",)),
-    "awsglue.dynamicframe": (dynamicframe, ("DynamicFrame", "DynamicRecord")),
+    "awsglue.dynamicframe": (
+        dynamicframe,
+        ("DynamicFrame", "DynamicRecord", "DynamicFrameCollection", "ResolveOption"),
+    ),
     "awsglue.job": (job, ("Job",)),
     "awsglue.transforms": (transforms, tuple(transforms.__all__)),
 }
@@ -51,7 +58,7 @@ class _Blocker(importlib.abc.MetaPathFinder):
     """Turns imports of awsglue modules that are not emulated into UnsupportedError."""
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
-        if fullname.startswith("awsglue.") and fullname not in sys.modules:
+        if fullname.startswith(("awsglue.", "awsgluedq.")) and fullname not in sys.modules:
             supported = ", ".join(["awsglue.utils", *MODULES])
             unsupported(f"import {fullname}", f"the modules {supported}")
 
@@ -69,11 +76,57 @@ def real_utils() -> ModuleType:
     return utils
 
 
+def _dq_modules() -> dict[str, ModuleType]:
+    package = ModuleType("awsgluedq", "featurekit's stand-in for Glue's data-quality package.")
+    package.__path__ = []
+    names = ("EvaluateDataQuality",)
+    module = _proxy("awsgluedq.transforms", dataquality, names)
+    package.transforms = module  # type: ignore[attr-defined]
+    return {"awsgluedq": package, "awsgluedq.transforms": module}
+
+
+@contextmanager
+def spark_context_scope() -> Iterator[None]:
+    """``SparkContext(...)`` returns the running context while the block runs.
+
+    Glue scripts start with ``sc = SparkContext()``; on Glue that is the job's one
+    context. Here the session exists before the script, so a plain constructor would
+    fail with "Cannot run multiple SparkContexts at once". The names ``pyspark.SparkContext``
+    and ``pyspark.context.SparkContext`` are swapped for a subclass whose constructor
+    hands back the active context, and restored when the block ends.
+    """
+    import pyspark
+    import pyspark.context
+
+    original = pyspark.context.SparkContext
+
+    def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        active = original._active_spark_context
+        if active is None:
+            return original(*args, **kwargs)
+        return active  # not an instance of cls: __init__ is skipped, nothing restarts
+
+    scoped = type("SparkContext", (original,), {"__new__": __new__, "__doc__": original.__doc__})
+    modules = (pyspark, pyspark.context)
+    for module in modules:
+        setattr(module, "SparkContext", scoped)  # noqa: B010 (a module attribute, swapped back)
+    try:
+        yield
+    finally:
+        for module in modules:
+            setattr(module, "SparkContext", original)  # noqa: B010
+
+
+def _owned(key: str) -> bool:
+    return key in ("awsglue", "awsgluedq") or key.startswith(("awsglue.", "awsgluedq."))
+
+
 def _package(utils: ModuleType, modules: dict[str, ModuleType]) -> ModuleType:
     package = ModuleType("awsglue", "featurekit's local emulation of the awsglue package.")
     package.__path__ = []
     package.DynamicFrame = dynamicframe.DynamicFrame  # type: ignore[attr-defined]
-    package.__all__ = ["DynamicFrame"]  # type: ignore[attr-defined]
+    package.DynamicFrameCollection = collection.DynamicFrameCollection  # type: ignore[attr-defined]
+    package.__all__ = ["DynamicFrame", "DynamicFrameCollection"]  # type: ignore[attr-defined]
     package.utils = utils  # type: ignore[attr-defined]
     for name, module in modules.items():
         setattr(package, name.split(".")[1], module)
@@ -86,18 +139,19 @@ def installed(*, warehouse: Optional[str] = None, s3: Any = None) -> Iterator[Mo
     utils = real_utils()
     if warehouse is not None:
         configure(warehouse=warehouse, s3=s3)
-    saved = {k: v for k, v in sys.modules.items() if k == "awsglue" or k.startswith("awsglue.")}
+    saved = {k: v for k, v in sys.modules.items() if _owned(k)}
     modules = {name: _proxy(name, src, names) for name, (src, names) in MODULES.items()}
     package = _package(utils, modules)
     blocker = _Blocker()
     for key in saved:
         del sys.modules[key]
-    sys.modules.update({"awsglue": package, "awsglue.utils": utils, **modules})
+    sys.modules.update({"awsglue": package, "awsglue.utils": utils, **modules, **_dq_modules()})
     sys.meta_path.insert(0, blocker)
     try:
-        yield package
+        with spark_context_scope():
+            yield package
     finally:
         sys.meta_path.remove(blocker)
-        for key in [k for k in sys.modules if k == "awsglue" or k.startswith("awsglue.")]:
+        for key in [k for k in sys.modules if _owned(k)]:
             del sys.modules[key]
         sys.modules.update(saved)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.glue_local import sources
-from featurekit.glue_local._support import check_keys, unsupported
+from featurekit.glue_local._support import check_keys, flag, unsupported
 from featurekit.glue_local.dynamicframe import DynamicFrame
+from featurekit.glue_local.sinks import update_catalog, write_s3
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -30,6 +30,9 @@ def _database(call: str, database: Optional[str], kwargs: dict[str, Any]) -> str
             f"{call} argument {sorted(kwargs)[0]!r}", "database/name_space, table_name, ..."
         )
     return str(db)
+
+
+CATALOG_WRITE = ("enableUpdateCatalog", "updateBehavior", "partitionKeys")
 
 
 class Reader:
@@ -98,13 +101,15 @@ class Writer:
         options = dict(connection_options or {})
         if connection_type != "s3":
             unsupported(f"write connection_type={connection_type!r}", "connection_type='s3'")
-        check_keys("write connection_options", options, ("path", "partitionKeys"))
+        check_keys("write connection_options", options, ("path", "partitionKeys", "compression"))
         if "path" not in options:
             raise ValueError("write_dynamic_frame.from_options needs connection_options['path'].")
-        local = self._ctx.warehouse.resolve(options["path"])
-        sources.write_files(
-            frame.toDF(), local, format or "json",
-            partition_keys=options.get("partitionKeys", ()), options=format_options,
+        fmt_options = dict(format_options or {})
+        if "compression" in options:
+            fmt_options.setdefault("compression", options["compression"])
+        write_s3(
+            self._ctx, frame.toDF(), options["path"], format or "json",
+            partition_keys=options.get("partitionKeys") or (), format_options=fmt_options,
         )  # fmt: skip
         return frame
 
@@ -122,17 +127,24 @@ class Writer:
         db = _database("write_dynamic_frame.from_catalog", database, dict(kwargs))
         if table_name is None:
             raise ValueError("write_dynamic_frame.from_catalog: parameter table_name is missing.")
-        check_keys(
-            "write_dynamic_frame.from_catalog additional_options", additional_options or {}, ()
-        )
-        entry = self._ctx.catalog.get(f"{db}.{table_name}")
-        location = self._ctx.warehouse.resolve(entry.location)
+        options = dict(additional_options or {})
+        check_keys("write_dynamic_frame.from_catalog additional_options", options, CATALOG_WRITE)
+        if catalog_id is not None:
+            unsupported("write_dynamic_frame.from_catalog(catalog_id=...)", "the local catalog")
+        entry = self._ctx.glue_catalog.table(db, table_name)
+        df = frame.toDF()
+        keys = list(options.get("partitionKeys") or entry.partition_columns)
         if entry.format == "delta":
-            self._ctx.engine.write(frame.toDF(), location, mode="append")
-        else:
-            sources.write_files(
-                frame.toDF(), location, entry.format, partition_keys=entry.partition_columns
-            )
+            if df.columns:
+                self._ctx.engine.write(
+                    df, self._ctx.warehouse.resolve(entry.location), mode="append"
+                )
+            return frame
+        write_s3(self._ctx, df, entry.location, entry.format, partition_keys=keys)
+        if flag(options.get("enableUpdateCatalog", False)):
+            behavior = str(options.get("updateBehavior", "UPDATE_IN_DATABASE"))
+            update_catalog(self._ctx, df, (db, table_name), path=entry.location,
+                           fmt=entry.format, partition_keys=keys, behavior=behavior)  # fmt: skip
         return frame
 
     def __getattr__(self, name: str) -> Any:

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 
 READ_FORMATS = ("csv", "json", "parquet")
 WRITE_FORMATS = ("csv", "json", "parquet", "glueparquet")
-CSV_READ_OPTIONS = ("withHeader", "separator", "quoteChar", "escaper", "multiLine")
-JSON_READ_OPTIONS = ("multiLine", "multiline")
+# Glue's csv format options (read and write), matched case-insensitively as Studio
+# writes some in lower case (``multiline``).
+CSV_OPTIONS = (
+    "separator", "escaper", "quoteChar", "multiLine", "withHeader", "writeHeader",
+    "skipFirst", "optimizePerformance", "strictCheckForQuoting",
+)  # fmt: skip
+JSON_READ_OPTIONS = ("multiLine", "jsonPath")
 
 
 def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tuple[str, float]]:
@@ -77,38 +82,74 @@ def empty_frame(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], StructType([]))
 
 
+def canonical(call: str, options: Mapping[str, Any], known: Sequence[str]) -> dict[str, Any]:
+    """Options keyed by their documented spelling (``multiline`` -> ``multiLine``)."""
+    spelled = {k.lower(): k for k in known}
+    out = {spelled.get(k.lower(), k): v for k, v in options.items()}
+    check_keys(call, out, known)
+    return out
+
+
 def read_files(
-    spark: SparkSession, paths: Sequence[str], fmt: str, options: Mapping[str, Any]
+    spark: SparkSession,
+    paths: Sequence[str],
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    schema: Any = None,
+    base_path: Optional[str] = None,
 ) -> DataFrame:
-    """Read local files of a Glue format (csv, json, parquet) into a DataFrame."""
+    """Read local files of a Glue format (csv, json, parquet) into a DataFrame.
+
+    ``schema`` (a catalog table's) replaces inference for csv/json; ``base_path`` makes
+    Spark take partition columns from ``key=value`` folders below it.
+    """
     if fmt not in READ_FORMATS:
         unsupported(f"format={fmt!r}", f"formats {', '.join(READ_FORMATS)}")
     if not paths:
         return empty_frame(spark)
+    reader = spark.read if base_path is None else spark.read.option("basePath", base_path)
     if fmt == "csv":
-        return _read_csv(spark, paths, options)
+        return _read_csv(reader, paths, options, schema)
     if fmt == "json":
-        check_keys("format_options (json)", options, JSON_READ_OPTIONS)
-        multi = flag(options.get("multiLine", options.get("multiline", False)))
-        return spark.read.option("multiLine", multi).json(list(paths))
+        opts = canonical("format_options (json)", options, JSON_READ_OPTIONS)
+        if "jsonPath" in opts:
+            unsupported("json format_options jsonPath", "multiLine")
+        reader = reader.option("multiLine", flag(opts.get("multiLine", False)))
+        return (reader.schema(schema) if schema is not None else reader).json(list(paths))
     check_keys("format_options (parquet)", options, ())
-    return spark.read.parquet(*paths)
+    return reader.parquet(*paths)
 
 
-def _read_csv(spark: SparkSession, paths: Sequence[str], options: Mapping[str, Any]) -> DataFrame:
-    check_keys("format_options (csv)", options, CSV_READ_OPTIONS)
-    header = flag(options.get("withHeader", False))
+def _quote(opts: Mapping[str, Any]) -> str:
+    quote = opts.get("quoteChar", '"')
+    return "" if str(quote) == "-1" else str(quote)  # -1: no quoting, as in Glue
+
+
+def _read_csv(
+    reader: Any, paths: Sequence[str], options: Mapping[str, Any], schema: Any
+) -> DataFrame:
+    opts = canonical("format_options (csv)", options, CSV_OPTIONS)
+    if flag(opts.get("strictCheckForQuoting", False)):
+        unsupported("csv strictCheckForQuoting=True", "strictCheckForQuoting=False (the default)")
+    header = flag(opts.get("withHeader", False))
+    skip_first = flag(opts.get("skipFirst", False))
+    if header and skip_first:
+        unsupported("csv withHeader together with skipFirst", "one of them")
+    # optimizePerformance picks Glue's vectorized reader: same rows, so it is accepted.
     reader = (
-        spark.read.option("header", header)
-        .option("inferSchema", True)
-        .option("sep", options.get("separator", ","))
-        .option("quote", options.get("quoteChar", '"'))
-        .option("multiLine", flag(options.get("multiLine", False)))
+        reader.option("header", header or skip_first)
+        .option("inferSchema", schema is None)
+        .option("sep", opts.get("separator", ","))
+        .option("quote", _quote(opts))
+        .option("multiLine", flag(opts.get("multiLine", False)))
     )
-    if "escaper" in options:
-        reader = reader.option("escape", options["escaper"])
-    df = reader.csv(list(paths))
-    if header:
+    if "escaper" in opts:
+        reader = reader.option("escape", opts["escaper"])
+    if schema is not None:
+        reader = reader.schema(schema)
+    df: DataFrame = reader.csv(list(paths))
+    if header or schema is not None:
         return df
     # Glue names header-less CSV columns col0, col1, ... (Spark says _c0, _c1, ...).
     return df.toDF(*[f"col{i}" for i in range(len(df.columns))])
@@ -130,21 +171,25 @@ def write_files(
     if partition_keys:
         writer = writer.partitionBy(*partition_keys)
     if fmt == "csv":
-        check_keys("format_options (csv sink)", options, ("separator", "writeHeader", "quoteChar"))
+        opts = canonical("format_options (csv sink)", options, CSV_OPTIONS)
         writer = (
-            writer.option("header", flag(options.get("writeHeader", True)))
-            .option("sep", options.get("separator", ","))
-            .option("quote", options.get("quoteChar", '"'))
+            writer.option("header", flag(opts.get("writeHeader", True)))
+            .option("sep", opts.get("separator", ","))
+            .option("quote", _quote(opts))
         )
+        if "escaper" in opts:
+            writer = writer.option("escape", opts["escaper"])
         writer.csv(local_path)
     elif fmt == "json":
         check_keys("format_options (json sink)", options, ())
         writer.json(local_path)
     else:
         check_keys(
-            "format_options (parquet sink)", options, ("compression", "useGlueParquetWriter")
-        )
-        writer.option("compression", options.get("compression", "snappy")).parquet(local_path)
+            "format_options (parquet sink)", options,
+            ("compression", "useGlueParquetWriter"),
+        )  # fmt: skip
+        compression = str(options.get("compression", "snappy")).lower()
+        writer.option("compression", compression).parquet(local_path)
 
 
 def keys_filter(

@@ -1,8 +1,7 @@
-"""awsglue.transforms on plain pyspark: the transform classes with ``apply`` (glue-5.1 signatures).
+"""awsglue.transforms on plain pyspark: every awsglue 5.1 transform class, with ``apply``.
 
-Supported: ApplyMapping, SelectFields, DropFields, RenameField, Filter, ResolveChoice,
-DropNullFields, Join. The other awsglue 5.1 transform names exist (so
-``from awsglue.transforms import *`` works) but raise UnsupportedError when applied.
+Each transform calls the DynamicFrame (or DynamicFrameCollection) method of the same
+name, as awsglue does. ``Unbox`` is not emulated and raises UnsupportedError.
 
 Example::
 
@@ -13,80 +12,14 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
 from featurekit.glue_local._support import unsupported
+from featurekit.glue_local.collection import DynamicFrameCollection
 from featurekit.glue_local.dynamicframe import DynamicFrame, Paths
 
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
-
-SUPPORTED = (
-    "ApplyMapping",
-    "SelectFields",
-    "DropFields",
-    "RenameField",
-    "Filter",
-    "ResolveChoice",
-    "DropNullFields",
-    "Join",
-)
-_UNSUPPORTED = (
-    "Unbox",
-    "UnnestFrame",
-    "Relationalize",
-    "SplitFields",
-    "SplitRows",
-    "Spigot",
-    "SelectFromCollection",
-    "MapToCollection",
-    "FlatMap",
-    "Repartition",
-    "ErrorsAsDynamicFrame",
-    "Map",
-    "Coalesce",
-    "Union",
-)
-
-
-def resolve_specs(df: DataFrame, specs: Sequence[tuple[str, str]]) -> DataFrame:
-    """Apply ``cast:TYPE`` / ``project:TYPE`` specs; values that do not convert become null."""
-    from pyspark.sql import functions as F
-
-    for path, action in specs:
-        kind, _, type_name = action.partition(":")
-        if kind not in ("cast", "project") or not type_name:
-            unsupported(
-                f"resolveChoice action {action!r}",
-                "'cast:TYPE' and 'project:TYPE' (make_cols, make_struct, match_catalog are not)",
-            )
-        if path not in df.columns:
-            continue  # Glue ignores specs for fields the frame does not have
-        converted = F.expr(f"try_cast(`{path}` AS {type_name})")
-        df = df.withColumn(path, converted)
-    return df
-
-
-def equijoin(left: DataFrame, right: DataFrame, keys1: list[str], keys2: list[str]) -> DataFrame:
-    """Inner equijoin keeping the fields of both sides; shared names must be shared keys."""
-    from pyspark.sql import functions as F
-
-    if len(keys1) != len(keys2) or not keys1:
-        raise ValueError(f"Join needs key lists of equal, non-zero length: {keys1} and {keys2}.")
-    same = [k1 for k1, k2 in zip(keys1, keys2) if k1 == k2]
-    clash = set(left.columns) & set(right.columns) - set(same)
-    if clash:
-        unsupported(
-            f"Join with fields {sorted(clash)} on both sides",
-            "joins where shared field names are join keys of the same name; "
-            "rename_field one side first",
-        )
-    lhs, rhs = left.alias("l"), right.alias("r")
-    condition = [F.col(f"l.{k1}") == F.col(f"r.{k2}") for k1, k2 in zip(keys1, keys2)]
-    right_cols = [F.col(f"r.{c}") for c in right.columns if c not in same]
-    return lhs.join(rhs, condition, "inner").select(
-        *[F.col(f"l.{c}") for c in left.columns], *right_cols
-    )
+Frame = DynamicFrame
+Collection = DynamicFrameCollection
 
 
 class GlueTransform:
@@ -107,74 +40,142 @@ class GlueTransform:
 class ApplyMapping(GlueTransform):
     def __call__(
         self,
-        frame: DynamicFrame,
-        mappings: Sequence[tuple[str, str, str, str]],
+        frame: Frame,
+        mappings: Sequence[Any],
         case_sensitive: bool = False,
         transformation_ctx: str = "",
         info: str = "",
         stageThreshold: int = 0,
         totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        return frame.apply_mapping(mappings, case_sensitive, transformation_ctx, info)
+    ) -> Frame:
+        return frame.apply_mapping(
+            mappings, case_sensitive, transformation_ctx, info, stageThreshold, totalThreshold
+        )
 
 
 class SelectFields(GlueTransform):
     def __call__(
         self,
-        frame: DynamicFrame,
+        frame: Frame,
         paths: Paths,
         transformation_ctx: str = "",
         info: str = "",
         stageThreshold: int = 0,
         totalThreshold: int = 0,
-    ) -> DynamicFrame:
+    ) -> Frame:
         return frame.select_fields(paths, transformation_ctx, info)
 
 
 class DropFields(GlueTransform):
     def __call__(
         self,
-        frame: DynamicFrame,
+        frame: Frame,
         paths: Paths,
         transformation_ctx: str = "",
         info: str = "",
         stageThreshold: int = 0,
         totalThreshold: int = 0,
-    ) -> DynamicFrame:
+    ) -> Frame:
         return frame.drop_fields(paths, transformation_ctx, info)
 
 
 class RenameField(GlueTransform):
     def __call__(
         self,
-        frame: DynamicFrame,
+        frame: Frame,
         old_name: str,
         new_name: str,
         transformation_ctx: str = "",
         info: str = "",
         stageThreshold: int = 0,
         totalThreshold: int = 0,
-    ) -> DynamicFrame:
+    ) -> Frame:
         return frame.rename_field(old_name, new_name, transformation_ctx, info)
+
+
+class SplitFields(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        paths: Paths,
+        name1: Optional[str] = None,
+        name2: Optional[str] = None,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Collection:
+        name1 = name1 or f"{frame.name}_split_fields_0"
+        name2 = name2 or f"{frame.name}_split_fields_1"
+        return frame.split_fields(paths, name1, name2, transformation_ctx, info)
+
+
+class SplitRows(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        comparison_dict: dict[str, dict[str, Any]],
+        name1: str = "frame1",
+        name2: str = "frame2",
+        transformation_ctx: str = "",
+        info: Optional[str] = None,
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Collection:
+        return frame.split_rows(comparison_dict, name1, name2, transformation_ctx)
+
+
+class Join(GlueTransform):
+    def __call__(
+        self, frame1: Frame, frame2: Frame, keys1: Paths, keys2: Paths, transformation_ctx: str = ""
+    ) -> Frame:
+        return frame1.join(keys1, keys2, frame2, transformation_ctx)
+
+
+class Spigot(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        path: str,
+        options: Optional[dict[str, Any]] = None,
+        transformation_ctx: str = "",
+    ) -> Frame:
+        return frame.spigot(path, options, transformation_ctx)
 
 
 class Filter(GlueTransform):
     def __call__(
         self,
-        frame: DynamicFrame,
+        frame: Frame,
         f: Callable[[Any], Any],
         transformation_ctx: str = "",
         info: str = "",
         stageThreshold: int = 0,
         totalThreshold: int = 0,
-    ) -> DynamicFrame:
-        return frame.filter(f, transformation_ctx, info)
+    ) -> Frame:
+        return frame.filter(f, transformation_ctx, info, stageThreshold, totalThreshold)
+
+
+class Map(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        f: Callable[[Any], Any],
+        preservesPartitioning: bool = False,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Frame:
+        return frame.map(
+            f, preservesPartitioning, transformation_ctx, info, stageThreshold, totalThreshold
+        )
 
 
 class ResolveChoice(GlueTransform):
     def __call__(
         self,
-        frame: DynamicFrame,
+        frame: Frame,
         specs: Optional[Sequence[tuple[str, str]]] = None,
         choice: str = "",
         database: Optional[str] = None,
@@ -184,8 +185,10 @@ class ResolveChoice(GlueTransform):
         stageThreshold: int = 0,
         totalThreshold: int = 0,
         catalog_id: Optional[str] = None,
-    ) -> DynamicFrame:
-        return frame.resolveChoice(specs, choice, database, table_name, transformation_ctx)
+    ) -> Frame:
+        return frame.resolveChoice(
+            specs, choice, database, table_name, transformation_ctx, catalog_id=catalog_id
+        )
 
 
 class DropNullFields(GlueTransform):
@@ -193,39 +196,153 @@ class DropNullFields(GlueTransform):
 
     def __call__(
         self,
-        frame: DynamicFrame,
+        frame: Frame,
         transformation_ctx: str = "",
         info: str = "",
         stageThreshold: int = 0,
         totalThreshold: int = 0,
-    ) -> DynamicFrame:
+    ) -> Frame:
         from pyspark.sql import functions as F
 
         df = frame.toDF()
         if not df.columns:
             return frame
-        counts = df.select(*[F.count(F.col(c)).alias(c) for c in df.columns]).first()
-        nulls = [c for c in df.columns if counts is None or counts[c] == 0]
+        counts = df.select(*[F.count(F.col(f"`{c}`")).alias(c) for c in df.columns]).first()
+        nulls = [f"`{c}`" for c in df.columns if counts is None or counts[c] == 0]
         return frame.drop_fields(nulls, transformation_ctx, info)
 
 
-class Join(GlueTransform):
+class UnnestFrame(GlueTransform):
     def __call__(
         self,
-        frame1: DynamicFrame,
-        frame2: DynamicFrame,
-        keys1: Paths,
-        keys2: Paths,
+        frame: Frame,
         transformation_ctx: str = "",
-    ) -> DynamicFrame:
-        return frame1.join(keys1, keys2, frame2, transformation_ctx)
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Frame:
+        return frame.unnest(transformation_ctx, info)
 
 
-def _unsupported_class(name: str) -> type[GlueTransform]:
-    return type(name, (GlueTransform,), {"__doc__": f"Not emulated: {name}.apply raises."})
+class Relationalize(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        staging_path: Optional[str] = None,
+        name: str = "roottable",
+        options: Optional[dict[str, Any]] = None,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Collection:
+        return frame.relationalize(name, staging_path or "", options, transformation_ctx)
 
 
-for _name in _UNSUPPORTED:
-    globals()[_name] = _unsupported_class(_name)
+class Repartition(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        num_partitions: int,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Frame:
+        return frame.repartition(num_partitions, transformation_ctx)
 
-__all__ = ["GlueTransform", *SUPPORTED, *_UNSUPPORTED]
+
+class Coalesce(GlueTransform):
+    def __call__(
+        self,
+        frame: Frame,
+        num_partitions: int,
+        shuffle: bool = False,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Frame:
+        return frame.coalesce(num_partitions, shuffle, transformation_ctx)
+
+
+class Union(GlueTransform):
+    """``frame1.union(frame2)`` (awsglue 5.1's own Union.apply has a NameError; this one works)."""
+
+    def __call__(
+        self,
+        frame1: Frame,
+        frame2: Frame,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Frame:
+        return frame1.union(frame2, transformation_ctx)
+
+
+class ErrorsAsDynamicFrame(GlueTransform):
+    def __call__(self, frame: Frame) -> Frame:
+        return frame.errorsAsDynamicFrame()
+
+
+class SelectFromCollection(GlueTransform):
+    def __call__(self, dfc: Collection, key: str, transformation_ctx: str = "") -> Frame:
+        return dfc.select(key, transformation_ctx)
+
+
+class MapToCollection(GlueTransform):
+    def __call__(
+        self, dfc: Collection, callable: Callable[[Frame, str], Frame], transformation_ctx: str = ""
+    ) -> Collection:
+        return dfc.map(callable, transformation_ctx)
+
+
+class FlatMap(GlueTransform):
+    """A transform on every frame of a collection: ``FlatMap.apply(dfc, Filter, "frame", f=f)``."""
+
+    def __call__(
+        self,
+        dfc: Collection,
+        BaseTransform: Any,
+        frame_name: str,
+        transformation_ctx: str = "",
+        **base_kwargs: Any,
+    ) -> Collection:
+        def apply_inner(frame: Frame, ctx: str) -> Any:
+            return BaseTransform.apply(
+                **{**base_kwargs, frame_name: frame, "transformation_ctx": ctx}
+            )
+
+        return dfc.flatmap(apply_inner, transformation_ctx)
+
+
+class Unbox(GlueTransform):
+    """Not emulated: parsing a string field as JSON/CSV records raises UnsupportedError."""
+
+
+SUPPORTED = (
+    "ApplyMapping",
+    "SelectFields",
+    "DropFields",
+    "RenameField",
+    "SplitFields",
+    "SplitRows",
+    "Join",
+    "Spigot",
+    "Filter",
+    "Map",
+    "ResolveChoice",
+    "DropNullFields",
+    "UnnestFrame",
+    "Relationalize",
+    "Repartition",
+    "Coalesce",
+    "Union",
+    "ErrorsAsDynamicFrame",
+    "SelectFromCollection",
+    "MapToCollection",
+    "FlatMap",
+)
+
+__all__ = ["GlueTransform", *SUPPORTED, "Unbox"]

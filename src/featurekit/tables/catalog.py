@@ -7,12 +7,12 @@ jobs registering different tables never race on one file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-from featurekit.errors import TableNotFoundError
-from featurekit.io import check_table_name
+from featurekit.errors import ConfigError, TableNotFoundError
 from featurekit.warehouse import Warehouse
 
 
@@ -49,6 +49,21 @@ class CatalogEntry:
     def column_types(self) -> dict[str, str]:
         """Column name -> Spark type JSON name (``string``, ``long``, ...)."""
         return {f["name"]: _type_name(f["type"]) for f in self.schema.get("fields", [])}
+
+
+# Catalog names: featurekit's own (``db.table``, identifiers) and the Glue Data Catalog's,
+# which also allows hyphens and leading digits (``crime-database.04``).
+_CATALOG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_-]*$")
+
+
+def check_catalog_name(name: str) -> str:
+    """Return ``name`` if it is ``database.table`` as a catalog allows; ConfigError otherwise."""
+    if not _CATALOG_NAME.match(name):
+        raise ConfigError(
+            f"Catalog table name {name!r} must look like 'database.table' (letters, digits, "
+            "underscores and hyphens)."
+        )
+    return name
 
 
 def _type_name(spark_type: Any) -> str:
@@ -90,7 +105,7 @@ class LocalCatalog:
 
     @staticmethod
     def _file(name: str) -> str:
-        return f"_catalog/{check_table_name(name)}.json"
+        return f"_catalog/{check_catalog_name(name)}.json"
 
     def register(
         self,

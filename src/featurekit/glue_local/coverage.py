@@ -1,0 +1,163 @@
+"""The awsglue API coverage table of docs/glue.md, generated so it cannot drift.
+
+The official names come from AWSGlueDataplanePython 5.1.0 (Glue 5.1): introspected when
+that exact version is installed (the ``glue`` extra on Python 3.11), else read from the
+listing pinned next to this module (``awsglue_api.json``, built by :func:`introspect`
+from the 5.1.0 wheel and naming its files' hashes). Each official name is looked up
+in the emulation: *present*, *differs* (emulated, with the difference noted), or
+*unsupported* (calling it raises UnsupportedError).
+
+    python -m featurekit.glue_local.coverage            # print the table
+    python -m featurekit.glue_local.coverage --write docs/glue.md
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+PINNED = Path(__file__).with_name("awsglue_api.json")
+VERSION = "5.1.0"
+START, END = "<!-- awsglue-coverage:start -->", "<!-- awsglue-coverage:end -->"
+
+# official class -> the emulation's class ("module:attr" under featurekit.glue_local)
+CLASSES = {
+    "awsglue.context.GlueContext": "context:GlueContext",
+    "awsglue.dynamicframe.DynamicFrame": "dynamicframe:DynamicFrame",
+    "awsglue.dynamicframe.DynamicFrameCollection": "collection:DynamicFrameCollection",
+    "awsglue.dynamicframe.DynamicFrameReader": "readers:Reader",
+    "awsglue.dynamicframe.DynamicFrameWriter": "readers:Writer",
+    "awsglue.data_sink.DataSink": "sinks:DataSink",
+    "awsglue.job.Job": "job:Job",
+}
+TRANSFORMS = "awsglue.transforms"
+DIFFERS = {
+    "DynamicFrame.toDF": "options are ignored: local frames hold no choice types",
+    "DynamicFrame.schema": "returns Spark's StructType",
+    "DynamicFrame.resolveChoice": "no choice types: make_cols / make_struct leave a field as is",
+    "DynamicFrame.map": "new schema inferred through JSON (ints are long, dates strings)",
+    "DynamicFrame.filter": "AttributeError also drops a record",
+    "DynamicFrame.errorsAsDynamicFrame": "fields transformation_ctx, error_message, record",
+    "DynamicFrame.relationalize": "staging_path is not written; options refused",
+    "DynamicFrameReader.from_options": "connection_type s3 only",
+    "DynamicFrameReader.from_catalog": "the local catalog; catalog_id refused",
+    "DynamicFrameWriter.from_options": "connection_type s3 only",
+    "DynamicFrameWriter.from_catalog": "the local catalog; catalog_id refused",
+    "GlueContext.getSink": "connection_type s3 only",
+    "GlueContext.purge_s3_path": "excludeStorageClasses refused",
+    "GlueContext.write_dynamic_frame_from_options": "connection_type s3 only",
+    "GlueContext.create_dynamic_frame_from_options": "connection_type s3 only",
+    "DataSink.setAccumulableSize": "accepted; tunes Glue's metrics only",
+    "transforms.ResolveChoice": "as DynamicFrame.resolveChoice",
+    "transforms.Map": "as DynamicFrame.map",
+    "transforms.Filter": "as DynamicFrame.filter",
+    "transforms.Relationalize": "as DynamicFrame.relationalize",
+    "transforms.Union": "awsglue 5.1's Union.apply raises NameError; this one unions",
+}
+
+
+def _public(cls: type) -> list[str]:
+    return sorted(n for n in vars(cls) if not n.startswith("_"))
+
+
+def introspect() -> dict[str, Any]:
+    """The official names from the installed awsglue (AWSGlueDataplanePython)."""
+    from importlib.metadata import version
+
+    api: dict[str, Any] = {
+        "package": "AWSGlueDataplanePython",
+        "version": version("AWSGlueDataplanePython"),
+    }
+    for dotted in CLASSES:
+        module, _, name = dotted.rpartition(".")
+        api[dotted] = _public(getattr(importlib.import_module(module), name))
+    api[TRANSFORMS] = sorted(importlib.import_module(TRANSFORMS).__all__)
+    return api
+
+
+def official() -> dict[str, Any]:
+    """Introspected when AWSGlueDataplanePython 5.1.0 is installed, else the pinned listing."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        emulated = getattr(sys.modules.get("awsglue"), "__path__", None) == []  # installed()
+        installed = version("AWSGlueDataplanePython") == VERSION and not emulated
+    except PackageNotFoundError:
+        installed = False
+    api: dict[str, Any] = introspect() if installed else json.loads(PINNED.read_text())
+    return api
+
+
+def _ours(spec: str) -> Optional[type]:
+    module, _, attr = spec.partition(":")
+    try:
+        found: type = getattr(importlib.import_module(f"featurekit.glue_local.{module}"), attr)
+    except (ImportError, AttributeError):
+        return None
+    return found
+
+
+def _status(key: str, present: bool) -> tuple[str, str]:
+    if not present:
+        return "unsupported", ""
+    return ("differs", DIFFERS[key]) if key in DIFFERS else ("present", "")
+
+
+def rows(api: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, status, note) for every official name."""
+    out = []
+    for dotted, spec in CLASSES.items():
+        cls, short = _ours(spec), dotted.rpartition(".")[2]
+        for method in api[dotted]:
+            key = f"{short}.{method}"
+            out.append((key, *_status(key, cls is not None and hasattr(cls, method))))
+    transforms = importlib.import_module("featurekit.glue_local.transforms")
+    base = getattr(transforms, "GlueTransform", None)
+    for name in api[TRANSFORMS]:
+        cls = getattr(transforms, name, None)
+        emulated = cls is not None and base is not None and cls.__call__ is not base.__call__
+        out.append((f"transforms.{name}", *_status(f"transforms.{name}", emulated)))
+    return out
+
+
+def table(api: dict[str, Any]) -> str:
+    """The markdown section: counts, then one row per official name."""
+    found = rows(api)
+    counts = {
+        s: sum(1 for _, st, _ in found if st == s) for s in ("present", "differs", "unsupported")
+    }
+    lines = [
+        START,
+        f"Generated by `python -m featurekit.glue_local.coverage --write docs/glue.md` from "
+        f"{api['package']} {api['version']}: {len(found)} names, {counts['present']} present, "
+        f"{counts['differs']} differ, {counts['unsupported']} unsupported.",
+        "",
+        "| awsglue | local | note |",
+        "|---|---|---|",
+        *[f"| `{name}` | {status} | {note} |" for name, status, note in found],
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write(doc: Path, api: dict[str, Any]) -> None:
+    text = doc.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    doc.write_text(head + table(api) + tail)
+
+
+def section(doc: Path) -> str:
+    """The coverage section as it stands in ``doc``."""
+    text = doc.read_text()
+    return START + text.partition(START)[2].partition(END)[0] + END
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        write(Path(sys.argv[2]), official())
+    else:
+        print(table(official()))
