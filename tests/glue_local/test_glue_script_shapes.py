@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.cli.glue import run_script
 from featurekit.errors import ConfigError, UnsupportedError
-from featurekit.glue_local.catalog import GlueCatalog
+from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.runtime.local import LocalRuntime
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -49,7 +49,7 @@ def register_crimes(runtime: LocalRuntime, spark: SparkSession) -> None:
     put(runtime_root(runtime), "bucket/crimes/a.csv", "id,amount,note\n1,2.50,\n2,x,\n")
     put(runtime_root(runtime), "bucket/codes/c.csv", "code,label\nA,arson\n")
     schema = spark.createDataFrame([], "id long, amount double, note string").schema
-    GlueCatalog(runtime.warehouse).register(
+    ScriptCatalog(runtime.catalog).register(
         "Crime-Database", "04", location="s3://bucket/crimes/", format="csv", schema=schema
     )
 
@@ -96,7 +96,7 @@ def test_studio_script_with_csv_options_dq_import_nested_mapping_and_catalog_sin
         "provider struct<id:long,name:string>, state string",
     )
     check(out, expected)
-    entry = GlueCatalog(local_runtime.warehouse).table("studio", "providers")
+    entry = ScriptCatalog(local_runtime.catalog).table("studio", "providers")
     assert (entry.format, entry.partition_columns) == ("parquet", ("state",))
     assert entry.location == "s3://bucket/providers_out/"
 
@@ -154,7 +154,7 @@ def test_catalog_sinks_create_and_update_tables(
 ) -> None:
     put(warehouse, "raw/sales/s.json", lines({"sku": "a", "qty": 2, "day": "2024-01-01"}))
     schema = spark.createDataFrame([], "sku string, qty long, day string").schema
-    catalog = GlueCatalog(local_runtime.warehouse)
+    catalog = ScriptCatalog(local_runtime.catalog)
     catalog.register("raw", "sales", location="s3://raw/sales/", format="json", schema=schema)
     run(local_runtime, "catalog_sink_job.py")
     entry = catalog.table("curated", "sales_by_day")

@@ -1,6 +1,7 @@
 """Files registered in the catalog, read by a job through TableInput, its Delta output
-registered in the same catalog and read by a second job: with the Glue Data Catalog
-(moto's server) and with the local catalog, the same rows."""
+registered in the same catalog and read by a second job: on the Glue runtime (emulated)
+with the Glue Data Catalog (moto's server), and locally with the local catalog, the same
+rows."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
 from featurekit.cli import main
+from featurekit.glue_local import GlueContext
+from featurekit.runtime.glue import GlueConfig, GlueRuntime
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.testing import read_table
@@ -67,7 +70,13 @@ def landing(tmp_path: Path) -> Path:
     return tmp_path / "landing" / "orders"
 
 
-def _flow(spark: SparkSession, warehouse: Path, landing: Path, catalog: list[str]) -> Any:
+def _flow(
+    spark: SparkSession,
+    warehouse: Path,
+    landing: Path,
+    catalog: list[str],
+    glue_runtime: bool = False,
+) -> Any:
     argv = ["table", "register", f"{DB}.orders", "--location", str(landing), "--format", "csv",
             "--schema", "order_id string, customer_id string, amount double",
             "--option", "header=true", "--partition-columns", "dt", "--quiet",
@@ -76,10 +85,16 @@ def _flow(spark: SparkSession, warehouse: Path, landing: Path, catalog: list[str
     glue = None
     if catalog[1] == "glue":
         glue = GlueCatalogConfig(region="us-east-1", endpoint_url=catalog[3])
-    config = LocalConfig(
-        warehouse=str(warehouse), quiet=True, catalog=catalog[1], glue_catalog=glue
-    )
-    runtime = LocalRuntime(config, spark=spark)
+    runtime: Any
+    if glue_runtime:  # a featurekit job on the Glue runtime (the awsglue emulation)
+        config = GlueConfig(warehouse=str(warehouse), quiet=True, catalog=catalog[1],
+                            glue_catalog=glue, job_name="flow", args={})  # fmt: skip
+        runtime = GlueRuntime(GlueContext(spark, warehouse=str(warehouse)), config)
+    else:
+        local = LocalConfig(
+            warehouse=str(warehouse), quiet=True, catalog=catalog[1], glue_catalog=glue
+        )
+        runtime = LocalRuntime(local, spark=spark)
     for job in (DailySpend, TopSpenders):
         record = job().run(runtime)
         assert record.status == "succeeded", record.error
@@ -94,7 +109,7 @@ def test_a_crawled_style_table_feeds_two_jobs_the_same_with_either_catalog(
         monkeypatch.setenv(key, "testing")
     glue_args = ["--catalog", "glue", "--catalog-endpoint", moto_endpoint,
                  "--catalog-region", "us-east-1"]  # fmt: skip
-    on_glue = _flow(spark, tmp_path / "wh-glue", landing, glue_args)
+    on_glue = _flow(spark, tmp_path / "wh-glue", landing, glue_args, glue_runtime=True)
     on_local = _flow(spark, tmp_path / "wh-local", landing, ["--catalog", "local"])
     for table in ("daily_spend", "top_spenders"):
         name = f"{FEATURES}.{table}"

@@ -54,7 +54,12 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     saved_argv = sys.argv
     sys.argv = glue_argv(script, script_args)
     try:
-        with installed(warehouse=runtime.warehouse.uri, s3=runtime.config.s3), s3_paths(runtime):
+        with (
+            installed(
+                warehouse=runtime.warehouse.uri, s3=runtime.config.s3, catalog=runtime.catalog
+            ),
+            s3_paths(runtime),
+        ):
             runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exc:
         code = exc.code

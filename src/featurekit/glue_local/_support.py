@@ -16,18 +16,20 @@ class Settings:
 
     warehouse: str = "warehouse"
     s3: Any = None  # featurekit.runtime.s3.S3Access of an s3:// warehouse (local runs)
+    catalog: Any = None  # the runtime's catalog port; None: the warehouse's local catalog
 
 
 SETTINGS = Settings()
 
 
-def configure(*, warehouse: str, s3: Any = None) -> None:
+def configure(*, warehouse: str, s3: Any = None, catalog: Any = None) -> None:
     """Point every GlueContext created afterwards at ``warehouse``.
 
     Example: ``configure(warehouse="/tmp/wh")`` then ``GlueContext(sc)``.
     """
     SETTINGS.warehouse = warehouse
     SETTINGS.s3 = s3
+    SETTINGS.catalog = catalog
 
 
 def unsupported(call: str, supported: str) -> NoReturn:

@@ -1,12 +1,12 @@
 """The catalog as Glue scripts see it: every catalog access of the emulation goes through here.
 
-Today this is featurekit's local catalog (:class:`featurekit.tables.catalog.LocalCatalog`);
-the Glue Data Catalog port will sit behind the same methods. Names follow Glue: they
-are lower-cased, and hyphens and leading digits are allowed (``crime-database.04``).
+Behind it is the runtime's catalog port (:mod:`featurekit.tables.catalogs`): the local
+catalog, or the Glue Data Catalog with ``featurekit glue run --catalog glue``. Names follow
+Glue: they are lower-cased, and hyphens and leading digits are allowed (``crime-database.04``).
 
 Example::
 
-    catalog = GlueCatalog(warehouse)
+    catalog = ScriptCatalog(LocalCatalog(warehouse))
     entry = catalog.table("Sales-DB", "orders")      # looks up "sales-db.orders"
 """
 
@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError
-from featurekit.tables.catalog import CatalogEntry, LocalCatalog
-from featurekit.warehouse import Warehouse
+from featurekit.tables.catalog import CatalogEntry
+
+if TYPE_CHECKING:
+    from featurekit.tables.catalogs import Catalog
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -32,11 +34,11 @@ def glue_name(database: str, table: str) -> str:
     return f"{database.lower()}.{table.lower()}"
 
 
-class GlueCatalog:
-    """Tables by Glue database and name, backed by the warehouse's local catalog."""
+class ScriptCatalog:
+    """Tables by Glue database and name, on a catalog (local or the Glue Data Catalog)."""
 
-    def __init__(self, warehouse: Warehouse) -> None:
-        self._local = LocalCatalog(warehouse)
+    def __init__(self, catalog: Catalog) -> None:
+        self._local = catalog
 
     def table(self, database: str, table: str) -> CatalogEntry:
         return self._local.get(glue_name(database, table))

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.glue_local import sources
 from featurekit.glue_local._support import SETTINGS, GlueLogger, check_keys, flag, unsupported
 from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
-from featurekit.glue_local.catalog import GlueCatalog
+from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.readers import Reader, Writer
 from featurekit.glue_local.sinks import DataSink
-from featurekit.tables.catalog import CatalogEntry
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog
 from featurekit.warehouse import open_warehouse
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ class GlueContext:
         client = SETTINGS.s3.client() if SETTINGS.s3 is not None else None
         root = options.get("warehouse", SETTINGS.warehouse)
         self.warehouse = open_warehouse(root, s3_client=client)
-        self.glue_catalog = GlueCatalog(self.warehouse)
+        catalog = SETTINGS.catalog or LocalCatalog(self.warehouse)  # glue run's port
+        self.glue_catalog = ScriptCatalog(catalog)
         self.bookmarks = BookmarkStore(self.warehouse)
         self.session: Optional[BookmarkSession] = None  # set by Job.init
         self.create_dynamic_frame = Reader(self, dynamic=True)

@@ -134,11 +134,13 @@ def _package(utils: ModuleType, modules: dict[str, ModuleType]) -> ModuleType:
 
 
 @contextmanager
-def installed(*, warehouse: Optional[str] = None, s3: Any = None) -> Iterator[ModuleType]:
+def installed(
+    *, warehouse: Optional[str] = None, s3: Any = None, catalog: Any = None
+) -> Iterator[ModuleType]:
     """Install the emulation as ``awsglue`` for the duration of the block; yields the package."""
     utils = real_utils()
     if warehouse is not None:
-        configure(warehouse=warehouse, s3=s3)
+        configure(warehouse=warehouse, s3=s3, catalog=catalog)
     saved = {k: v for k, v in sys.modules.items() if _owned(k)}
     modules = {name: _proxy(name, src, names) for name, (src, names) in MODULES.items()}
     package = _package(utils, modules)

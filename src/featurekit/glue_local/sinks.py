@@ -2,7 +2,7 @@
 
 A sink writes files to S3 (the warehouse) and, with ``enableUpdateCatalog=True`` and
 ``setCatalogInfo(...)``, creates or updates the catalog table (see
-:meth:`featurekit.glue_local.catalog.GlueCatalog.update_from_sink`).
+:meth:`featurekit.glue_local.catalog.ScriptCatalog.update_from_sink`).
 
 Example::
 

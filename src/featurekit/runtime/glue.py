@@ -50,6 +50,7 @@ OPTIONAL = (
     "featurekit_warehouse",
     "featurekit_engine",
     "featurekit_state",
+    "featurekit_catalog",
 )
 DISABLE = "job-bookmark-disable"
 # Spark reader option -> Glue format option, for FilesInput read through a DynamicFrame.
@@ -82,6 +83,7 @@ class GlueArgs:
     engine: Optional[str] = None
     state: Optional[str] = None
     run_id: Optional[str] = None
+    catalog: Optional[str] = None  # local | glue; default: glue on Glue, glue run's locally
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -127,6 +129,7 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         warehouse=resolved.get("featurekit_warehouse"),
         engine=resolved.get("featurekit_engine"),
         state=resolved.get("featurekit_state"),
+        catalog=resolved.get("featurekit_catalog"),
         run_id=resolved.get("JOB_RUN_ID"),
         resolved=resolved,
     )
@@ -256,8 +259,23 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         args=args.resolved,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
         s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
+        **_catalog_settings(args, emulated),
     )
     return GlueRuntime(glue_context, config)
+
+
+def _catalog_settings(args: GlueArgs, emulated: bool) -> dict[str, Any]:
+    """On Glue the Glue Data Catalog (the job's region and account); under ``featurekit
+    glue run`` the catalog its ``--catalog`` chose; ``--featurekit_catalog`` overrides."""
+    from featurekit.glue_local._support import SETTINGS
+    from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
+
+    port = SETTINGS.catalog if emulated else None
+    glue = port.config if isinstance(port, GlueCatalog) else GlueCatalogConfig()
+    kind = args.catalog or ("glue" if not emulated or isinstance(port, GlueCatalog) else "local")
+    if kind not in ("local", "glue"):
+        raise ConfigError(f"--featurekit_catalog must be local or glue, got {kind!r}.")
+    return {"catalog": kind, "glue_catalog": glue}
 
 
 def main(argv: Sequence[str]) -> int:
