@@ -4,28 +4,64 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from featurekit.cli.common import add_runtime_args, local_runtime, parse_date
 from featurekit.errors import ConfigError
 from featurekit.params import split_assignments
 
+if TYPE_CHECKING:
+    from featurekit.job import FeatureJob
+
+
+def _job_json(job: type[FeatureJob]) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "description": job.description,
+        "inputs": {
+            name: {"source": inp.label, "kind": type(inp).__name__}
+            for name, inp in job.inputs.items()
+        },
+        "output": {
+            "table": job.output.name,
+            "keys": list(job.output.keys),
+            "date_column": job.output.date_column,
+        },
+        "params": {
+            name: {"type": p.type.__name__, "required": p.required, "default": p.default}
+            for name, p in job.params.items()
+        },
+    }
+
+
+def _print_job(job: type[FeatureJob]) -> None:
+    print(f"{job.name}: {job.description}")
+    for input_name, inp in job.inputs.items():
+        print(f"  in  {input_name}: {inp.label} ({type(inp).__name__})")
+    print(f"  out {job.output.name} keys={list(job.output.keys)} date={job.output.date_column}")
+    for pname, param in job.params.items():
+        default = "required" if param.required else f"default {param.default!r}"
+        print(f"  param {pname} ({param.type.__name__}, {default}) {param.help}")
+
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from featurekit.registry import discover
+    from featurekit.registry import discover_all
 
-    jobs = discover()
-    if not jobs:
-        print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes a project).")
-    for name, job in sorted(jobs.items()):
-        print(f"{name}: {job.description}")
-        for input_name, inp in job.inputs.items():
-            print(f"  in  {input_name}: {inp.label} ({type(inp).__name__})")
-        print(f"  out {job.output.name} keys={list(job.output.keys)} date={job.output.date_column}")
-        for pname, param in job.params.items():
-            default = "required" if param.required else f"default {param.default!r}"
-            print(f"  param {pname} ({param.type.__name__}, {default}) {param.help}")
-    return 0
+    found = discover_all()
+    if args.json:
+        doc = {
+            "jobs": [_job_json(job) for _, job in sorted(found.jobs.items())],
+            "broken": [b.to_json() for b in found.broken],
+        }
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        if not found.jobs and not found.broken:
+            print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes one).")
+        for _, job in sorted(found.jobs.items()):
+            _print_job(job)
+        for broken in found.broken:
+            print(f"BROKEN {broken.line()}")
+    return 1 if args.strict and found.broken else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -54,6 +90,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("jobs", help="list jobs with their inputs, output and parameters")
+    p.add_argument("--json", action="store_true", help="print jobs and broken modules as JSON")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a job module failed to import (default: list it as BROKEN, exit 0)",
+    )
     p.set_defaults(handler=cmd_jobs)
 
     p = sub.add_parser("run", help="run a job on the local runtime")
