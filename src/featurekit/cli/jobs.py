@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from featurekit.cli.common import add_runtime_args, local_runtime, parse_date
@@ -45,39 +46,113 @@ def _print_job(job: type[FeatureJob]) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
+    from featurekit.graph import JobGraph, lineage_text, mermaid
     from featurekit.registry import discover_all
 
     found = discover_all()
+    graph = JobGraph.from_jobs(found.jobs)
     if args.json:
         doc = {
-            "jobs": [_job_json(job) for _, job in sorted(found.jobs.items())],
+            "jobs": [
+                {
+                    **_job_json(job),
+                    "upstream": sorted(graph.upstream[name]),
+                    "downstream": sorted(graph.downstream[name]),
+                }
+                for name, job in sorted(found.jobs.items())
+            ],
             "broken": [b.to_json() for b in found.broken],
         }
         print(json.dumps(doc, indent=2, default=str))
+    elif args.graph:
+        print(mermaid(graph) if args.graph == "mermaid" else lineage_text(graph))
     else:
         if not found.jobs and not found.broken:
             print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes one).")
         for _, job in sorted(found.jobs.items()):
             _print_job(job)
+    if not args.json:
         for broken in found.broken:
             print(f"BROKEN {broken.line()}")
     return 1 if args.strict and found.broken else 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from featurekit.registry import get_job
+def _selected(selectors: list[str]) -> list[type[FeatureJob]]:
+    """The jobs of the selectors, in run order; broken or unknown names fail first."""
+    from featurekit.graph import JobGraph, Selector
+    from featurekit.registry import check_known, discover_all
 
-    job = get_job(args.job)
-    params = split_assignments(args.param or [])
+    found = discover_all()
+    for selector in selectors:
+        check_known(Selector.parse(selector).name, found)
+    return [found.jobs[name] for name in JobGraph.from_jobs(found.jobs).select(selectors)]
+
+
+def _params_for(jobs: list[type[FeatureJob]], given: dict[str, str]) -> list[dict[str, str]]:
+    """Each job gets the --param values it declares; one job alone gets them all (so a
+    typo is an UnknownParameterError); a name no selected job declares is an error."""
+    if len(jobs) == 1:
+        return [given]
+    declared = {name for job in jobs for name in job.params}
+    unused = sorted(set(given) - declared)
+    if unused:
+        raise ConfigError(
+            f"No selected job declares parameter(s) {', '.join(unused)}; selected jobs: "
+            f"{', '.join(job.name for job in jobs)}."
+        )
+    return [{k: v for k, v in given.items() if k in job.params} for job in jobs]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from featurekit.graph import Selector
+
     if (args.start is None) != (args.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
+    jobs = _selected(args.job)
+    params = _params_for(jobs, split_assignments(args.param or []))
     runtime = local_runtime(args)
-    record = job().run(runtime, params=params, start=args.start, end=args.end)
-    if args.json:
-        print(json.dumps(record.to_json(), indent=2, default=str))
-    else:
-        print(record.summary())
+    if len(args.job) == 1 and Selector.parse(args.job[0]).plain:
+        record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
+        print(
+            json.dumps(record.to_json(), indent=2, default=str) if args.json else record.summary()
+        )
+        return 0
+    return _run_all(args, runtime, jobs, params)
+
+
+def _run_all(
+    args: argparse.Namespace,
+    runtime: Any,
+    jobs: list[type[FeatureJob]],
+    params: list[dict[str, str]],
+) -> int:
+    """Run jobs in order; at the first failure, say what was skipped and re-raise."""
+    records: list[dict[str, Any]] = []
+    for i, (job, job_params) in enumerate(zip(jobs, params)):
+        if not args.quiet:
+            print(f"featurekit: run {i + 1}/{len(jobs)}: {job.name}", file=sys.stderr, flush=True)
+        try:
+            record = job().run(runtime, params=job_params, start=args.start, end=args.end)
+        except BaseException:
+            skipped = [j.name for j in jobs[i + 1 :]]
+            _report(args, records, job.name, skipped)
+            raise
+        records.append(record.to_json())
+        if not args.json:
+            print(record.summary())
+    _report(args, records, None, [])
     return 0
+
+
+def _report(
+    args: argparse.Namespace, records: list[dict[str, Any]], failed: Any, skipped: list[str]
+) -> None:
+    if args.json:
+        doc = {"runs": records, "failed": failed, "skipped": skipped}
+        print(json.dumps(doc, indent=2, default=str))
+    elif failed is not None:
+        listing = ", ".join(skipped) if skipped else "none"
+        print(f"featurekit: {failed} failed; skipped: {listing}", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -92,18 +167,42 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
     p = sub.add_parser("jobs", help="list jobs with their inputs, output and parameters")
     p.add_argument("--json", action="store_true", help="print jobs and broken modules as JSON")
     p.add_argument(
+        "--graph",
+        nargs="?",
+        const="text",
+        choices=("text", "mermaid"),
+        help="print the lineage: which job reads which job's table (mermaid: a flowchart)",
+    )
+    p.add_argument(
+        "--mermaid", dest="graph", action="store_const", const="mermaid", help="--graph mermaid"
+    )
+    p.add_argument(
         "--strict",
         action="store_true",
         help="exit 1 when a job module failed to import (default: list it as BROKEN, exit 0)",
     )
     p.set_defaults(handler=cmd_jobs)
 
-    p = sub.add_parser("run", help="run a job on the local runtime")
-    p.add_argument("job")
+    p = sub.add_parser(
+        "run",
+        help="run jobs on the local runtime: NAME, +NAME (with upstream), NAME+ (downstream)",
+    )
+    p.add_argument(
+        "job",
+        nargs="+",
+        metavar="SELECTOR",
+        help="a job name; +NAME adds its upstream jobs, NAME+ its downstream ones; several "
+        "are a union, run in dependency order",
+    )
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     p.add_argument("--start", type=parse_date, help="first date to (re)build, inclusive")
     p.add_argument("--end", type=parse_date, help="last date to (re)build, inclusive")
-    p.add_argument("--json", action="store_true", help="print the run record as JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run record as JSON (a selection of several jobs: "
+        '{"runs": [records], "failed": JOB or null, "skipped": [jobs]})',
+    )
     add_runtime_args(p)
     p.set_defaults(handler=cmd_run)
 
