@@ -159,7 +159,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from featurekit.demo_run import run_demo
 
     runtime = local_runtime(args)
-    run_demo(runtime, users=args.users, days=args.days, seed=args.seed)
+    records = run_demo(runtime, users=args.users, days=args.days, seed=args.seed)
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], indent=2, default=str))
+        return 0
+    print()
+    for record in records:
+        print(record.summary())
+    print(f"\nWarehouse: {runtime.warehouse.uri}")
+    print("Look at a table: featurekit table show features.user_activity_daily")
     return 0
 
 
@@ -210,5 +218,6 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
     p.add_argument("--users", type=int, default=2000)
     p.add_argument("--days", type=int, default=60)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--json", action="store_true", help="print the run records as JSON")
     add_runtime_args(p)
     p.set_defaults(handler=cmd_demo)
