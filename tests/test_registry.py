@@ -124,3 +124,20 @@ def test_running_a_broken_job_exits_2_with_the_import_error(
     assert "featurekit_no_such_library_xyz" in err
     assert "missing.py:2" in err
     assert "Traceback" not in err
+
+
+def test_graph_output_stays_clean_and_selections_warn_of_broken_modules(
+    project: FakeProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from featurekit.cli.jobs import _selected
+
+    assert main(["jobs", "--mermaid"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("flowchart LR\n")
+    assert "BROKEN" not in captured.out
+    assert f"BROKEN {project.prefix}.syntax" in captured.err
+    good = f"{project.prefix}_good"
+    assert [job.name for job in _selected([f"+{good}"])] == [good]
+    assert "not in the graph, so not in this selection" in capsys.readouterr().err
+    assert [job.name for job in _selected([good])] == [good]
+    assert capsys.readouterr().err == ""

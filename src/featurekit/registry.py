@@ -105,7 +105,8 @@ def _import(name: str) -> Union[ModuleType, BrokenModule]:
         return broken_module(name, exc)
 
 
-def _walk_package(package_name: str) -> Iterator[Found]:
+def _walk_found(package_name: str) -> Iterator[Found]:
+    """Job classes of a package's modules, and a BrokenModule for each that fails to import."""
     try:
         package = importlib.import_module(package_name)
     except ModuleNotFoundError as exc:
@@ -123,6 +124,15 @@ def _walk_package(package_name: str) -> Iterator[Found]:
             yield module
         else:
             yield from _job_classes(module)
+
+
+def _walk_package(package_name: str) -> Iterator[type[FeatureJob]]:
+    """Job classes of a package's modules; ConfigError when one fails to import (for callers
+    that need them all, such as packaging)."""
+    for item in _walk_found(package_name):
+        if isinstance(item, BrokenModule):
+            raise ConfigError(f"A job module of {package_name} failed to import: {item.line()}")
+        yield item
 
 
 def _load_entry_point(ep: object) -> Found:
@@ -159,11 +169,11 @@ def discover_all(packages: Iterable[str] = ()) -> Discovery:
         found[item.name] = item
 
     for package in packages:
-        for item in _walk_package(package):
+        for item in _walk_found(package):
             add(item, f"package {package}")
     for ep in _entry_points():
         add(_load_entry_point(ep), f"entry point {getattr(ep, 'name', '?')}")
-    for item in _walk_package(EXAMPLES):
+    for item in _walk_found(EXAMPLES):
         add(item, EXAMPLES, shadow=True)
     return Discovery(found, tuple(broken))
 

@@ -72,8 +72,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         for _, job in sorted(found.jobs.items()):
             _print_job(job)
     if not args.json:
+        # beside a graph (which may be piped into a Mermaid file), on stderr
+        stream = sys.stderr if args.graph else sys.stdout
         for broken in found.broken:
-            print(f"BROKEN {broken.line()}")
+            print(f"BROKEN {broken.line()}", file=stream)
     return 1 if args.strict and found.broken else 0
 
 
@@ -83,8 +85,15 @@ def _selected(selectors: list[str]) -> list[type[FeatureJob]]:
     from featurekit.registry import check_known, discover_all
 
     found = discover_all()
-    for selector in selectors:
-        check_known(Selector.parse(selector).name, found)
+    parsed = [Selector.parse(selector) for selector in selectors]
+    for selector in parsed:
+        check_known(selector.name, found)
+    if found.broken and not all(p.plain for p in parsed):
+        print(
+            "featurekit: warning: the jobs of modules that failed to import are not in the "
+            "graph, so not in this selection: " + "; ".join(b.line() for b in found.broken),
+            file=sys.stderr,
+        )
     return [found.jobs[name] for name in JobGraph.from_jobs(found.jobs).select(selectors)]
 
 
