@@ -101,6 +101,10 @@ def test_a_failed_selection_says_what_it_skipped(
     warehouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["run", "user_activity_daily+", "--warehouse", str(warehouse), "--quiet"]
+    both = ["run", "training_set", "user_activity_daily", *args[2:]]  # two selectors
+    assert main([*both, "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["failed"], doc["skipped"]) == ("user_activity_daily", ["training_set"])
     assert main([*args, "--json"]) == 2
     captured = capsys.readouterr()
     doc = json.loads(captured.out)

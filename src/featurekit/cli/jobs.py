@@ -117,10 +117,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if (args.start is None) != (args.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
-    jobs = _selected(args.job)
+    selectors = [args.job, *args.more]
+    jobs = _selected(selectors)
     params = _params_for(jobs, split_assignments(args.param or []))
     runtime = local_runtime(args)
-    if len(args.job) == 1 and Selector.parse(args.job[0]).plain:
+    if len(selectors) == 1 and Selector.parse(args.job).plain:
         record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
         print(
             json.dumps(record.to_json(), indent=2, default=str) if args.json else record.summary()
@@ -204,12 +205,14 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
         "run",
         help="run jobs on the local runtime: NAME, +NAME (with upstream), NAME+ (downstream)",
     )
+    # ``job`` stays one string (the EMR step's --job means the same); more selectors follow
     p.add_argument(
         "job",
-        nargs="+",
         metavar="SELECTOR",
-        help="a job name; +NAME adds its upstream jobs, NAME+ its downstream ones; several "
-        "are a union, run in dependency order",
+        help="a job name; +NAME adds its upstream jobs, NAME+ its downstream ones",
+    )
+    p.add_argument(
+        "more", nargs="*", metavar="SELECTOR", help="more selectors: a union, run in order"
     )
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     p.add_argument("--start", type=parse_date, help="first date to (re)build, inclusive")
