@@ -152,3 +152,17 @@ def test_a_table_whose_folder_is_gone_is_listed_as_missing(
 def test_state_reset_prints_json(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["state", "reset", "some_job", "--json", "--warehouse", str(warehouse)]) == 0
     assert json.loads(capsys.readouterr().out) == {"job": "some_job", "reset": [], "batch": 0}
+
+
+def test_a_files_table_is_listed_by_format_and_not_shown_as_delta(
+    table_warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = LocalCatalog(Warehouse(table_warehouse))
+    catalog.register("raw.orders", "s3://landing/orders/", schema={}, format="csv")
+    wh = ["--warehouse", str(table_warehouse)]
+    assert main(["table", "list", "--json", *wh]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["raw.orders"]["format"], rows["raw.orders"]["version"]) == ("csv", None)
+    assert rows["raw.t"]["version"] == 1
+    assert main(["table", "show", "raw.orders", *wh]) == 2
+    assert "is a csv files table" in capsys.readouterr().err

@@ -168,3 +168,14 @@ def test_s3_warehouse_stores_locations_below_its_prefix(s3_client: Any) -> None:
     moved = LocalCatalog(open_warehouse("s3://lake/rel", s3_client=s3_client))
     assert moved.get("raw.outside").location == "s3://elsewhere/raw/outside"
     assert wh.relative_location("s3://lake/relative/x") == "s3://lake/relative/x"
+
+
+def test_a_relative_local_location_is_the_callers_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    catalog = LocalCatalog(Warehouse(tmp_path / "wh"))
+    catalog.register("raw.a", "data/a", schema={}, format="csv")
+    catalog.register("raw.b", "wh/raw/b", schema={})
+    assert catalog.get("raw.a").location == str(tmp_path / "data" / "a")
+    assert Warehouse(tmp_path / "wh").read_json("_catalog/raw.b.json")["location"] == "raw/b"

@@ -102,12 +102,12 @@ class Warehouse:
         >>> Warehouse("/wh").relative_location("/wh/features/daily")
         'features/daily'
         """
-        if "://" in location:
-            return location
-        path = Path(location)
-        if path.is_absolute() and path.is_relative_to(self.root) and path != self.root:
+        if "://" in location and not location.startswith("file://"):
+            return location  # s3://bucket/key: the same in every copy (it maps into _s3)
+        path = Path(self.resolve(location))  # a relative local path is the caller's cwd's
+        if path.is_relative_to(self.root) and path != self.root:
             return path.relative_to(self.root).as_posix()
-        return location
+        return str(path)
 
     def absolute_location(self, stored: str) -> str:
         """Where a stored catalog location is now (see the module docstring for old entries)."""

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from typing import Any, Callable, Optional
 
-from featurekit.errors import ConfigError, TableError, TableNotFoundError
+from featurekit.errors import ConfigError, TableError, TableNotFoundError, UnsupportedError
 from featurekit.tables.catalog import CatalogEntry
 
 
@@ -31,6 +31,11 @@ def _open(args: argparse.Namespace, entry: CatalogEntry, version: Optional[int] 
     from featurekit.cli.common import s3_access
     from featurekit.tables.deltars import _deltalake
 
+    if entry.format != "delta":
+        raise UnsupportedError(
+            f"Table {entry.name} is a {entry.format} files table at {entry.location}; this "
+            "command reads Delta tables. Read it with Spark or TableInput in a job."
+        )
     deltalake = _deltalake()
     access = s3_access(args)
     options = access.storage_options() if access is not None else None
@@ -63,13 +68,16 @@ def _dump(doc: Any) -> None:
 
 
 def _listing(args: argparse.Namespace, entry: CatalogEntry) -> dict[str, Any]:
+    version: Optional[int] = None
+    missing = None
     try:
-        version: Optional[int] = _open(args, entry).version()
-        missing = None
+        if entry.format == "delta":
+            version = _open(args, entry).version()
     except TableNotFoundError:
-        version, missing = None, "no Delta table at this location"
+        missing = "no Delta table at this location"
     return {
         "name": entry.name,
+        "format": entry.format,
         "version": version,
         "location": entry.location,
         "description": entry.description,
@@ -86,6 +94,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"No tables in {args.warehouse}. Try 'featurekit demo'.")
     for row in rows:
         version = f"v{row['version']:<4d}" if row["version"] is not None else "v-   "
+        version = version if row["format"] == "delta" else f"{row['format']:6s}"
         note = f"  (missing: {row['missing']})" if row["missing"] else ""
         print(f"{row['name']:40s} {version} {row['location']}  {row['description']}{note}")
     return 0
