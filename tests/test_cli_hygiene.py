@@ -21,10 +21,7 @@ from featurekit.warehouse import Warehouse
 EXEMPT = {
     "glue run": "runs a user's Glue script; what it prints is the script's own",
     "plan": "prints the deployment request, always JSON (cli.plan)",
-    "package": "builds artifacts (cli.deploy)",
-    "deploy": "cloud deployments (cli.deploy)",
-    "init": "scaffolding writes files (cli.scaffold)",
-    "new": "scaffolding writes files (cli.scaffold)",
+    "deploy": "prints one JSON document of the run it started, always (cli.deploy)",
 }
 
 
