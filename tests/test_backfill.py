@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -150,10 +151,15 @@ def test_backfill_command(
         "--quiet",
     ]
     assert main(argv) == 0
-    assert "2 chunks run, 0 already done" in capsys.readouterr().out
-    assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows))
-    assert main(argv) == 0
     captured = capsys.readouterr()
-    assert "0 chunks run, 2 already done" in captured.out
+    assert "2 chunks run, 0 already done" in captured.out
+    assert "backfill window_sums [" not in captured.err  # --quiet: no progress bar
+    assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows))
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["ran"], doc["skipped"]) == (
+        [],
+        ["2024-01-01..2024-01-02", "2024-01-03..2024-01-03"],
+    )
     assert main(["state", "show", "window_sums", "--warehouse", str(warehouse)]) == 0
     assert "2 chunks done, finished" in capsys.readouterr().out

@@ -83,3 +83,46 @@ def test_missing_table_is_a_clear_cli_error(
 def test_start_without_end_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "user_activity_daily", "--start", "2026-01-01", "--quiet"]) == 2
     assert "both --start and --end" in capsys.readouterr().err
+
+
+def test_run_a_selection_runs_upstream_first(
+    demo_warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wh = ["--warehouse", str(demo_warehouse), "--quiet", "--json"]
+    assert main(["run", "+training_set", "--param", "min_events=1", *wh]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["job"] for r in doc["runs"]] == ["user_activity_daily", "training_set"]
+    assert [r["status"] for r in doc["runs"]] == ["succeeded", "succeeded"]
+    assert (doc["failed"], doc["skipped"]) == (None, [])
+    assert doc["runs"][1]["inputs"][1]["rows"] > 0  # read what the first run wrote
+
+
+def test_a_failed_selection_says_what_it_skipped(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", "user_activity_daily+", "--warehouse", str(warehouse), "--quiet"]
+    both = ["run", "training_set", "user_activity_daily", *args[2:]]  # two selectors
+    assert main([*both, "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["failed"], doc["skipped"]) == ("user_activity_daily", ["training_set"])
+    assert main([*args, "--json"]) == 2
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert (doc["runs"], doc["failed"], doc["skipped"]) == (
+        [],
+        "user_activity_daily",
+        ["training_set"],
+    )
+    assert "raw.events" in captured.err
+    assert main(args) == 2
+    assert "user_activity_daily failed; skipped: training_set" in capsys.readouterr().err
+
+
+def test_jobs_graph_prints_the_lineage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs", "--graph"]) == 0
+    assert "writes features.user_activity_daily  -> training_set" in capsys.readouterr().out
+    assert main(["jobs", "--mermaid"]) == 0
+    assert capsys.readouterr().out.startswith("flowchart LR\n")
+    assert main(["jobs", "--json"]) == 0
+    jobs = {j["name"]: j for j in json.loads(capsys.readouterr().out)["jobs"]}
+    assert jobs["training_set"]["upstream"] == ["user_activity_daily"]

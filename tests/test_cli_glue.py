@@ -49,6 +49,8 @@ def test_bookmark_show_and_reset(tmp_path: Path, capsys: pytest.CaptureFixture[s
     store.save("j", "r2", {"ctx": {"kind": "s3", "files": {"s3://b/b": 2.0}}}, expected_version=1)
     wh = ["--warehouse", str(tmp_path)]
     assert cli.main(["glue", "bookmark", "show", "j", *wh]) == 0
+    assert "j: bookmark version 2, 2 committed run(s), latest r2" in capsys.readouterr().out
+    assert cli.main(["glue", "bookmark", "show", "j", "--json", *wh]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert [r["run_id"] for r in shown["runs"]] == ["r1", "r2"]
     assert cli.main(["glue", "bookmark", "reset", "j", "--run-id", "r1", *wh]) == 0

@@ -19,7 +19,8 @@ import compileall, importlib, pkgutil, sys
 import featurekit
 assert compileall.compile_dir(featurekit.__path__[0], quiet=1, force=True, legacy=False)
 for info in pkgutil.walk_packages(featurekit.__path__, "featurekit."):
-    if info.name.startswith(("featurekit.testing", "featurekit.__main__")):
+    # the examples are jobs, which import pyspark as a user's jobs do
+    if info.name.startswith(("featurekit.testing", "featurekit.__main__", "featurekit.examples")):
         continue
     importlib.import_module(info.name)
 from featurekit.cli import build_parser

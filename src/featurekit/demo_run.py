@@ -40,9 +40,4 @@ def run_demo(runtime: Runtime, *, users: int, days: int, seed: int) -> list[RunR
     for name in DEMO_JOBS:
         job = get_job(name)
         records.append(job().run(runtime))
-    print()
-    for record in records:
-        print(record.summary())
-    print(f"\nWarehouse: {runtime.warehouse.root}")
-    print("Look at a table: featurekit table show features.user_activity_daily")
     return records

@@ -5,6 +5,8 @@
     FeatureKitError
     ├── ConfigError                 bad parameters, options or job declarations
     │   ├── UnknownJobError         no job of that name (suggests close names)
+    │   ├── BrokenJobError          the job's module failed to import (names the error, file:line)
+    │   ├── JobCycleError           jobs read each other's outputs in a cycle (names it)
     │   └── UnknownParameterError   a --param the job does not declare
     ├── MissingDependencyError      an optional package (a pip extra) is not installed
     ├── InputError                  a declared input cannot be read
@@ -31,7 +33,7 @@ third-party errors (``AnalysisException``, ``Py4JJavaError``, botocore) with
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class FeatureKitError(Exception):
@@ -45,18 +47,45 @@ class ConfigError(FeatureKitError, ValueError):
 class UnknownJobError(ConfigError):
     """No registered job has the requested name."""
 
-    def __init__(self, name: str, known: Iterable[str]) -> None:
+    def __init__(self, name: str, known: Iterable[str], broken: Sequence[str] = ()) -> None:
         known = sorted(known)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         listing = ", ".join(known) if known else "(none registered)"
+        failed = (
+            " These job modules failed to import and may hold it: " + "; ".join(broken) + "."
+            if broken
+            else ""
+        )
         super().__init__(
-            f"Unknown job {name!r}.{hint} Known jobs: {listing}. "
+            f"Unknown job {name!r}.{hint} Known jobs: {listing}.{failed} "
             "Jobs are found in the 'featurekit.jobs' entry point group of installed projects "
             "('featurekit init' writes it) and in featurekit.examples."
         )
         self.name = name
         self.suggestions = close
+
+
+class BrokenJobError(ConfigError):
+    """The module that defines the job failed to import."""
+
+    def __init__(self, name: str, failures: Sequence[str]) -> None:
+        super().__init__(
+            f"Job {name!r} cannot run: its module failed to import: {'; '.join(failures)}. "
+            "Fix that error (or install the missing package); other jobs are unaffected."
+        )
+        self.name = name
+
+
+class JobCycleError(ConfigError):
+    """Jobs read each other's output tables in a cycle, so no order can run them."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        super().__init__(
+            f"Jobs depend on each other in a cycle: {' -> '.join(cycle)}. Each reads the "
+            "next one's output table; change one job's inputs to break the cycle."
+        )
+        self.cycle = tuple(cycle)
 
 
 class UnknownParameterError(ConfigError):

@@ -7,6 +7,12 @@ A project registers its jobs as entry points (``featurekit init`` writes them)::
 
 featurekit's own demo jobs live in ``featurekit.examples``; they come last, and a
 project's job of the same name shadows them.
+
+A job module that fails to import (a syntax error, a library not installed) breaks
+only its own jobs: :func:`discover_all` returns it as a :class:`BrokenModule` next to
+the jobs that loaded, ``featurekit jobs`` lists it, and asking for one of its jobs
+(:func:`get_job`) raises :class:`~featurekit.errors.BrokenJobError` with the import
+error and where it happened.
 """
 
 from __future__ import annotations
@@ -14,15 +20,60 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-from collections.abc import Iterable
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Optional
+from typing import Optional, Union
 
-from featurekit.errors import ConfigError, UnknownJobError
+from featurekit.errors import BrokenJobError, ConfigError, UnknownJobError
 from featurekit.job import FeatureJob
 
 ENTRY_POINT_GROUP = "featurekit.jobs"
 EXAMPLES = "featurekit.examples"
+
+
+@dataclass(frozen=True)
+class BrokenModule:
+    """A job module that failed to import: which, why, and where.
+
+    ``job`` is the job name its entry point promised (None for a module found by walking
+    a package, whose job names are unknown until it imports).
+    """
+
+    module: str
+    error: str
+    where: str
+    job: Optional[str] = None
+
+    def line(self) -> str:
+        """One line: ``module (job X): ErrorType: message at file:line``."""
+        claimed = f" (job {self.job})" if self.job else ""
+        return f"{self.module}{claimed}: {self.error} at {self.where}"
+
+    def to_json(self) -> dict[str, Optional[str]]:
+        return {"module": self.module, "job": self.job, "error": self.error, "where": self.where}
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The jobs that loaded, by name, and the modules that did not."""
+
+    jobs: dict[str, type[FeatureJob]] = field(default_factory=dict)
+    broken: tuple[BrokenModule, ...] = ()
+
+
+def broken_module(module: str, exc: BaseException, job: Optional[str] = None) -> BrokenModule:
+    """Describe an import failure: ``ErrorType: message`` and the file:line it came from."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return BrokenModule(module, error, f"{exc.filename}:{exc.lineno}", job)
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")
+    ]
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "(unknown file)"
+    return BrokenModule(module, error, where, job)
 
 
 def _entry_points() -> Iterable[object]:
@@ -44,47 +95,107 @@ def _job_classes(module: ModuleType) -> Iterable[type[FeatureJob]]:
             yield value
 
 
-def _walk_package(package_name: str) -> Iterable[type[FeatureJob]]:
+Found = Union[type[FeatureJob], BrokenModule]
+
+
+def _import(name: str) -> Union[ModuleType, BrokenModule]:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # any import-time failure breaks only this module
+        return broken_module(name, exc)
+
+
+def _walk_found(package_name: str) -> Iterator[Found]:
+    """Job classes of a package's modules, and a BrokenModule for each that fails to import."""
     try:
         package = importlib.import_module(package_name)
     except ModuleNotFoundError as exc:
         if exc.name == package_name:
             return
-        raise
+        yield broken_module(package_name, exc)
+        return
+    except Exception as exc:
+        yield broken_module(package_name, exc)
+        return
     yield from _job_classes(package)
     for info in pkgutil.walk_packages(getattr(package, "__path__", []), f"{package_name}."):
-        yield from _job_classes(importlib.import_module(info.name))
+        module = _import(info.name)
+        if isinstance(module, BrokenModule):
+            yield module
+        else:
+            yield from _job_classes(module)
+
+
+def _walk_package(package_name: str) -> Iterator[type[FeatureJob]]:
+    """Job classes of a package's modules; ConfigError when one fails to import (for callers
+    that need them all, such as packaging)."""
+    for item in _walk_found(package_name):
+        if isinstance(item, BrokenModule):
+            raise ConfigError(f"A job module of {package_name} failed to import: {item.line()}")
+        yield item
+
+
+def _load_entry_point(ep: object) -> Found:
+    name: str = getattr(ep, "name", "?")
+    value: str = getattr(ep, "value", "?")
+    module = value.partition(":")[0].strip()
+    try:
+        loaded = ep.load()  # type: ignore[attr-defined]
+    except Exception as exc:  # the module (or its imports) failed: only this job is broken
+        return broken_module(module, exc, job=name)
+    if not (isinstance(loaded, type) and issubclass(loaded, FeatureJob)):
+        error = f"TypeError: entry point {name} = {value} does not name a FeatureJob subclass"
+        return BrokenModule(module, error, f"entry point {name!r}", job=name)
+    return loaded
+
+
+def discover_all(packages: Iterable[str] = ()) -> Discovery:
+    """Jobs of ``packages``, entry points, then the examples; broken modules set aside."""
+    found: dict[str, type[FeatureJob]] = {}
+    broken: list[BrokenModule] = []
+
+    def add(item: Found, origin: str, shadow: bool = False) -> None:
+        if isinstance(item, BrokenModule):
+            broken.append(item)
+            return
+        other = found.get(item.name)
+        if shadow and other is not None:
+            return
+        if other is not None and other is not item:
+            raise ConfigError(
+                f"Two jobs are named {item.name!r}: {other.__module__}.{other.__qualname__} "
+                f"and {item.__module__}.{item.__qualname__} ({origin}); rename one."
+            )
+        found[item.name] = item
+
+    for package in packages:
+        for item in _walk_found(package):
+            add(item, f"package {package}")
+    for ep in _entry_points():
+        add(_load_entry_point(ep), f"entry point {getattr(ep, 'name', '?')}")
+    for item in _walk_found(EXAMPLES):
+        add(item, EXAMPLES, shadow=True)
+    return Discovery(found, tuple(broken))
 
 
 def discover(packages: Iterable[str] = ()) -> dict[str, type[FeatureJob]]:
-    """All jobs by name: modules of ``packages``, entry points, then the examples."""
-    found: dict[str, type[FeatureJob]] = {}
+    """All jobs that import, by name (see :func:`discover_all` for the broken ones)."""
+    return discover_all(packages).jobs
 
-    def add(job: type[FeatureJob], origin: str) -> None:
-        other = found.get(job.name)
-        if other is not None and other is not job:
-            raise ConfigError(
-                f"Two jobs are named {job.name!r}: {other.__module__}.{other.__qualname__} and "
-                f"{job.__module__}.{job.__qualname__} ({origin}); rename one."
-            )
-        found[job.name] = job
 
-    for package in packages:
-        for job in _walk_package(package):
-            add(job, f"package {package}")
-    for ep in _entry_points():
-        loaded = ep.load()  # type: ignore[attr-defined]
-        if not (isinstance(loaded, type) and issubclass(loaded, FeatureJob)):
-            raise ConfigError(f"Entry point {ep!r} does not name a FeatureJob subclass.")
-        add(loaded, f"entry point {ep.name}")  # type: ignore[attr-defined]
-    for job in _walk_package(EXAMPLES):
-        found.setdefault(job.name, job)
-    return found
+def check_known(name: str, found: Discovery) -> None:
+    """Raise BrokenJobError or UnknownJobError unless ``name`` is a job that loaded."""
+    if name in found.jobs:
+        return
+    claimed = [b for b in found.broken if b.job == name]
+    if claimed:
+        raise BrokenJobError(name, [b.line() for b in claimed])
+    raise UnknownJobError(name, found.jobs, broken=[b.line() for b in found.broken])
 
 
 def get_job(name: str, packages: Optional[Iterable[str]] = None) -> type[FeatureJob]:
-    """The job class called ``name``; UnknownJobError (with suggestions) when absent."""
-    jobs = discover(packages if packages is not None else ())
-    if name not in jobs:
-        raise UnknownJobError(name, jobs)
-    return jobs[name]
+    """The job class called ``name``; BrokenJobError when its module failed to import,
+    UnknownJobError (with suggestions, and the modules that failed) when absent."""
+    found = discover_all(packages if packages is not None else ())
+    check_known(name, found)
+    return found.jobs[name]

@@ -11,6 +11,18 @@ Layout::
 
 ``s3://`` paths map into ``_s3`` so job code keeps its cloud paths.
 
+The catalog stores table locations relative to the warehouse (``features/daily``), so a
+warehouse copied or moved elsewhere stays whole: its tables are found, and written, in the
+new place. Only external locations (outside the warehouse) are stored absolute. Entries
+written before that rule by older featurekit hold absolute paths; one that points outside
+this warehouse is read by :meth:`Warehouse.absolute_location`:
+
+1. inside another warehouse (an ancestor folder holds ``_catalog``, as when this one is a
+   copy): its path below that warehouse, in this one;
+2. else, an existing path is external and used as it is;
+3. else (the old warehouse moved away): the longest tail of the path that is a folder in
+   this warehouse; none: the path as it is (reading it says the table is missing).
+
 On Glue and EMR the warehouse can be an S3 prefix instead (:class:`S3Warehouse`,
 from ``open_warehouse("s3://bucket/prefix")``): the same layout, with the catalog and
 run records stored as S3 objects and the tables written there by delta-spark.
@@ -22,7 +34,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import check_table_name
@@ -83,6 +95,43 @@ class Warehouse:
         """Default location of table ``db.table``: ``ROOT/db/table``."""
         db, table = check_table_name(name).split(".")
         return str(self.root / db / table)
+
+    def relative_location(self, location: str) -> str:
+        """How the catalog stores ``location``: relative inside the warehouse, else as is.
+
+        >>> Warehouse("/wh").relative_location("/wh/features/daily")
+        'features/daily'
+        """
+        if "://" in location and not location.startswith("file://"):
+            return location  # s3://bucket/key: the same in every copy (it maps into _s3)
+        path = Path(self.resolve(location))  # a relative local path is the caller's cwd's
+        if path.is_relative_to(self.root) and path != self.root:
+            return path.relative_to(self.root).as_posix()
+        return str(path)
+
+    def absolute_location(self, stored: str) -> str:
+        """Where a stored catalog location is now (see the module docstring for old entries)."""
+        if "://" in stored:
+            return stored
+        path = Path(stored)
+        if not path.is_absolute():
+            return str(self.root / path)
+        if path.is_relative_to(self.root):
+            return stored
+        return self._relocated(path) or stored
+
+    def _relocated(self, path: Path) -> Optional[str]:
+        for parent in path.parents:
+            if (parent / "_catalog").is_dir():
+                return str(self.root / path.relative_to(parent))
+        if path.exists():
+            return None
+        parts = path.parts[1:]
+        for i in range(len(parts)):
+            candidate = self.root.joinpath(*parts[i:])
+            if candidate.is_dir():
+                return str(candidate)
+        return None
 
     # Small JSON documents (catalog entries, run records), written atomically.
     def write_json(self, relative: str, doc: Any) -> Path:
@@ -148,6 +197,21 @@ class S3Warehouse(Warehouse):
     def table_location(self, name: str) -> str:
         db, table = check_table_name(name).split(".")
         return f"{self.uri}/{db}/{table}"
+
+    def relative_location(self, location: str) -> str:
+        """Relative below the prefix (any of s3/s3a/s3n), else as is."""
+        if location.startswith(S3_SCHEMES):
+            normal = "s3://" + location.split("://", 1)[1]
+            if normal.startswith(self.uri + "/"):
+                return normal[len(self.uri) + 1 :].strip("/")
+        return location
+
+    def absolute_location(self, stored: str) -> str:
+        """Relative entries sit below the prefix; absolute ones (older entries, or external
+        tables) are used as they are: S3 has no cheap way to tell a copied prefix."""
+        if "://" in stored or stored.startswith("/"):
+            return stored
+        return f"{self.uri}/{stored}"
 
     def write_json(self, relative: str, doc: Any) -> Path:
         body = json.dumps(doc, indent=2, sort_keys=True, default=str).encode()

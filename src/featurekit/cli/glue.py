@@ -155,7 +155,14 @@ def cmd_bookmark_show(args: argparse.Namespace) -> int:
     from featurekit.glue_local.bookmarks import BookmarkStore
 
     doc = BookmarkStore(Warehouse(args.warehouse)).show(args.job)
-    print(json.dumps(doc, indent=2, sort_keys=True))
+    if args.json:
+        print(json.dumps(doc, indent=2, sort_keys=True))
+        return 0
+    runs = doc["runs"]
+    latest = f", latest {runs[-1]['run_id']}" if runs else ""
+    print(f"{args.job}: bookmark version {doc['version']}, {len(runs)} committed run(s){latest}")
+    for ctx, state in sorted(doc["current"].items()):
+        print(f"  {ctx}: {state.get('kind', '?')}, {len(state.get('files', {}))} files")
     return 0
 
 
@@ -163,6 +170,9 @@ def cmd_bookmark_reset(args: argparse.Namespace) -> int:
     from featurekit.glue_local.bookmarks import BookmarkStore
 
     doc = BookmarkStore(Warehouse(args.warehouse)).reset(args.job, args.run_id)
+    if args.json:
+        print(json.dumps({"job": args.job, "run_id": args.run_id, "runs_kept": len(doc["runs"])}))
+        return 0
     where = f"to run {args.run_id}" if args.run_id else "to the start (next run reads everything)"
     print(f"Job bookmark of {args.job!r} reset {where}; {len(doc['runs'])} committed run(s) kept.")
     return 0
@@ -184,10 +194,12 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     bsub = bookmark.add_subparsers(dest="bookmark_command", required=True, metavar="ACTION")
     p = bsub.add_parser("show", help="the committed bookmark state and runs")
     p.add_argument("job", help="the Glue job name (JOB_NAME)")
+    p.add_argument("--json", action="store_true", help="print the bookmark document")
     add_runtime_args(p)
     p.set_defaults(handler=cmd_bookmark_show)
     p = bsub.add_parser("reset", help="rewind: everything, or to a committed run")
     p.add_argument("job", help="the Glue job name (JOB_NAME)")
     p.add_argument("--run-id", help="rewind to the state this run committed")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_runtime_args(p)
     p.set_defaults(handler=cmd_bookmark_reset)

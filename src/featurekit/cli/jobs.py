@@ -4,64 +4,225 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Callable
+import sys
+from typing import TYPE_CHECKING, Any, Callable
 
 from featurekit.cli.common import add_runtime_args, local_runtime, parse_date
 from featurekit.errors import ConfigError
 from featurekit.params import split_assignments
 
+if TYPE_CHECKING:
+    from featurekit.job import FeatureJob
+
+
+def _job_json(job: type[FeatureJob]) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "description": job.description,
+        "inputs": {
+            name: {"source": inp.label, "kind": type(inp).__name__}
+            for name, inp in job.inputs.items()
+        },
+        "output": {
+            "table": job.output.name,
+            "keys": list(job.output.keys),
+            "date_column": job.output.date_column,
+        },
+        "params": {
+            name: {"type": p.type.__name__, "required": p.required, "default": p.default}
+            for name, p in job.params.items()
+        },
+    }
+
+
+def _print_job(job: type[FeatureJob]) -> None:
+    print(f"{job.name}: {job.description}")
+    for input_name, inp in job.inputs.items():
+        print(f"  in  {input_name}: {inp.label} ({type(inp).__name__})")
+    print(f"  out {job.output.name} keys={list(job.output.keys)} date={job.output.date_column}")
+    for pname, param in job.params.items():
+        default = "required" if param.required else f"default {param.default!r}"
+        print(f"  param {pname} ({param.type.__name__}, {default}) {param.help}")
+
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from featurekit.registry import discover
+    from featurekit.graph import JobGraph, lineage_text, mermaid
+    from featurekit.registry import discover_all
 
-    jobs = discover()
-    if not jobs:
-        print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes a project).")
-    for name, job in sorted(jobs.items()):
-        print(f"{name}: {job.description}")
-        for input_name, inp in job.inputs.items():
-            print(f"  in  {input_name}: {inp.label} ({type(inp).__name__})")
-        print(f"  out {job.output.name} keys={list(job.output.keys)} date={job.output.date_column}")
-        for pname, param in job.params.items():
-            default = "required" if param.required else f"default {param.default!r}"
-            print(f"  param {pname} ({param.type.__name__}, {default}) {param.help}")
-    return 0
+    found = discover_all()
+    graph = JobGraph.from_jobs(found.jobs)
+    if args.json:
+        doc = {
+            "jobs": [
+                {
+                    **_job_json(job),
+                    "upstream": sorted(graph.upstream[name]),
+                    "downstream": sorted(graph.downstream[name]),
+                }
+                for name, job in sorted(found.jobs.items())
+            ],
+            "broken": [b.to_json() for b in found.broken],
+        }
+        print(json.dumps(doc, indent=2, default=str))
+    elif args.graph:
+        print(mermaid(graph) if args.graph == "mermaid" else lineage_text(graph))
+    else:
+        if not found.jobs and not found.broken:
+            print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes one).")
+        for _, job in sorted(found.jobs.items()):
+            _print_job(job)
+    if not args.json:
+        # beside a graph (which may be piped into a Mermaid file), on stderr
+        stream = sys.stderr if args.graph else sys.stdout
+        for broken in found.broken:
+            print(f"BROKEN {broken.line()}", file=stream)
+    return 1 if args.strict and found.broken else 0
+
+
+def _selected(selectors: list[str]) -> list[type[FeatureJob]]:
+    """The jobs of the selectors, in run order; broken or unknown names fail first."""
+    from featurekit.graph import JobGraph, Selector
+    from featurekit.registry import check_known, discover_all
+
+    found = discover_all()
+    parsed = [Selector.parse(selector) for selector in selectors]
+    for selector in parsed:
+        check_known(selector.name, found)
+    if found.broken and not all(p.plain for p in parsed):
+        print(
+            "featurekit: warning: the jobs of modules that failed to import are not in the "
+            "graph, so not in this selection: " + "; ".join(b.line() for b in found.broken),
+            file=sys.stderr,
+        )
+    return [found.jobs[name] for name in JobGraph.from_jobs(found.jobs).select(selectors)]
+
+
+def _params_for(jobs: list[type[FeatureJob]], given: dict[str, str]) -> list[dict[str, str]]:
+    """Each job gets the --param values it declares; one job alone gets them all (so a
+    typo is an UnknownParameterError); a name no selected job declares is an error."""
+    if len(jobs) == 1:
+        return [given]
+    declared = {name for job in jobs for name in job.params}
+    unused = sorted(set(given) - declared)
+    if unused:
+        raise ConfigError(
+            f"No selected job declares parameter(s) {', '.join(unused)}; selected jobs: "
+            f"{', '.join(job.name for job in jobs)}."
+        )
+    return [{k: v for k, v in given.items() if k in job.params} for job in jobs]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from featurekit.registry import get_job
+    from featurekit.graph import Selector
 
-    job = get_job(args.job)
-    params = split_assignments(args.param or [])
     if (args.start is None) != (args.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
+    selectors = [args.job, *args.more]
+    jobs = _selected(selectors)
+    params = _params_for(jobs, split_assignments(args.param or []))
     runtime = local_runtime(args)
-    record = job().run(runtime, params=params, start=args.start, end=args.end)
-    if args.json:
-        print(json.dumps(record.to_json(), indent=2, default=str))
-    else:
-        print(record.summary())
+    if len(selectors) == 1 and Selector.parse(args.job).plain:
+        record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
+        print(
+            json.dumps(record.to_json(), indent=2, default=str) if args.json else record.summary()
+        )
+        return 0
+    return _run_all(args, runtime, jobs, params)
+
+
+def _run_all(
+    args: argparse.Namespace,
+    runtime: Any,
+    jobs: list[type[FeatureJob]],
+    params: list[dict[str, str]],
+) -> int:
+    """Run jobs in order; at the first failure, say what was skipped and re-raise."""
+    records: list[dict[str, Any]] = []
+    for i, (job, job_params) in enumerate(zip(jobs, params)):
+        if not args.quiet:
+            print(f"featurekit: run {i + 1}/{len(jobs)}: {job.name}", file=sys.stderr, flush=True)
+        try:
+            record = job().run(runtime, params=job_params, start=args.start, end=args.end)
+        except BaseException:
+            skipped = [j.name for j in jobs[i + 1 :]]
+            _report(args, records, job.name, skipped)
+            raise
+        records.append(record.to_json())
+        if not args.json:
+            print(record.summary())
+    _report(args, records, None, [])
     return 0
+
+
+def _report(
+    args: argparse.Namespace, records: list[dict[str, Any]], failed: Any, skipped: list[str]
+) -> None:
+    if args.json:
+        doc = {"runs": records, "failed": failed, "skipped": skipped}
+        print(json.dumps(doc, indent=2, default=str))
+    elif failed is not None:
+        listing = ", ".join(skipped) if skipped else "none"
+        print(f"featurekit: {failed} failed; skipped: {listing}", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from featurekit.demo_run import run_demo
 
     runtime = local_runtime(args)
-    run_demo(runtime, users=args.users, days=args.days, seed=args.seed)
+    records = run_demo(runtime, users=args.users, days=args.days, seed=args.seed)
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], indent=2, default=str))
+        return 0
+    print()
+    for record in records:
+        print(record.summary())
+    print(f"\nWarehouse: {runtime.warehouse.uri}")
+    print("Look at a table: featurekit table show features.user_activity_daily")
     return 0
 
 
 def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("jobs", help="list jobs with their inputs, output and parameters")
+    p.add_argument("--json", action="store_true", help="print jobs and broken modules as JSON")
+    p.add_argument(
+        "--graph",
+        nargs="?",
+        const="text",
+        choices=("text", "mermaid"),
+        help="print the lineage: which job reads which job's table (mermaid: a flowchart)",
+    )
+    p.add_argument(
+        "--mermaid", dest="graph", action="store_const", const="mermaid", help="--graph mermaid"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a job module failed to import (default: list it as BROKEN, exit 0)",
+    )
     p.set_defaults(handler=cmd_jobs)
 
-    p = sub.add_parser("run", help="run a job on the local runtime")
-    p.add_argument("job")
+    p = sub.add_parser(
+        "run",
+        help="run jobs on the local runtime: NAME, +NAME (with upstream), NAME+ (downstream)",
+    )
+    # ``job`` stays one string (the EMR step's --job means the same); more selectors follow
+    p.add_argument(
+        "job",
+        metavar="SELECTOR",
+        help="a job name; +NAME adds its upstream jobs, NAME+ its downstream ones",
+    )
+    p.add_argument(
+        "more", nargs="*", metavar="SELECTOR", help="more selectors: a union, run in order"
+    )
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     p.add_argument("--start", type=parse_date, help="first date to (re)build, inclusive")
     p.add_argument("--end", type=parse_date, help="last date to (re)build, inclusive")
-    p.add_argument("--json", action="store_true", help="print the run record as JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run record as JSON (a selection of several jobs: "
+        '{"runs": [records], "failed": JOB or null, "skipped": [jobs]})',
+    )
     add_runtime_args(p)
     p.set_defaults(handler=cmd_run)
 
@@ -69,5 +230,6 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
     p.add_argument("--users", type=int, default=2000)
     p.add_argument("--days", type=int, default=60)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--json", action="store_true", help="print the run records as JSON")
     add_runtime_args(p)
     p.set_defaults(handler=cmd_demo)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any, Callable
 
 from featurekit.errors import ConfigError
@@ -83,7 +84,10 @@ def cmd_reset(args: argparse.Namespace) -> int:
         if args.input is None:
             for key in store.keys(f"{args.job}/backfill"):
                 store.delete(key)
-    print(f"Reset {', '.join(names) or 'nothing'} of {args.job!r} (batch stays {state.batch}).")
+    if args.json:
+        print(json.dumps({"job": args.job, "reset": names, "batch": state.batch}))
+    else:
+        print(f"Reset {', '.join(names) or 'nothing'} of {args.job!r} (batch stays {state.batch}).")
     return 0
 
 
@@ -103,7 +107,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         end=args.end,
         chunk_days=args.chunk_days,
         params=split_assignments(args.param or []),
+        progress=None if args.quiet else sys.stderr,
     )
+    if args.json:
+        doc = {
+            "job": args.job,
+            "start": args.start,
+            "end": args.end,
+            "key": result.key,
+            "ran": [f"{a}..{b}" for a, b in result.ran],
+            "skipped": [f"{a}..{b}" for a, b in result.skipped],
+            "runs": [record.to_json() for record in result.records],
+        }
+        print(json.dumps(doc, indent=2, default=str))
+        return 0
     print(
         f"backfill {args.job} {args.start}..{args.end}: {len(result.ran)} chunks run, "
         f"{len(result.skipped)} already done."
@@ -123,6 +140,7 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--end", type=parse_date, required=True)
     p.add_argument("--chunk-days", type=int, default=7, help="days per chunk (default 7)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
+    p.add_argument("--json", action="store_true", help="print chunks run and their run records")
     with_state(p)
     p.set_defaults(handler=cmd_backfill)
 
@@ -136,5 +154,6 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p = ssub.add_parser("reset", help="forget bookmarks: the next run reads everything again")
     p.add_argument("job")
     p.add_argument("--input", help="reset only this input")
+    p.add_argument("--json", action="store_true", help="print what was reset as JSON")
     with_state(p)
     p.set_defaults(handler=cmd_reset)

@@ -2,234 +2,192 @@
 
 Tables are read through deltalake (delta-rs), so these commands start in a
 second and work on tables written by either engine. The maintenance commands
-(optimize, vacuum, checkpoint) use delta-rs too, unless ``--engine delta-spark``
-asks for Delta's own Spark implementation.
+(optimize, vacuum, checkpoint, in :mod:`featurekit.cli.table_maintenance`) use
+delta-rs too, unless ``--engine delta-spark`` asks for Delta's own Spark
+implementation. Every command prints JSON with ``--json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
-import sys
-import time
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Optional
 
-from featurekit.errors import ConfigError
-
-if TYPE_CHECKING:
-    from featurekit.tables.engine import PartitionFilter, TableEngine
+from featurekit.errors import ConfigError, TableError, TableNotFoundError, UnsupportedError
+from featurekit.tables.catalog import CatalogEntry
 
 
-def _catalog(args: argparse.Namespace) -> Any:
+def catalog_of(args: argparse.Namespace) -> Any:
+    """The catalog ``--catalog`` names (local: the warehouse's own; or Glue's)."""
     from featurekit.cli.common import open_cli_catalog
 
     return open_cli_catalog(args)
 
 
-def _delta(args: argparse.Namespace, location: str, version: Any = None) -> Any:
-    """The table through delta-rs; on S3 with the warehouse's endpoint and credentials."""
+def _open(args: argparse.Namespace, entry: CatalogEntry, version: Optional[int] = None) -> Any:
+    """The table through delta-rs (on S3 with the warehouse's endpoint and credentials);
+    TableNotFoundError when its folder is gone, ConfigError for a version it does not have."""
     from featurekit.cli.common import s3_access
     from featurekit.tables.deltars import _deltalake
 
+    if entry.format != "delta":
+        raise UnsupportedError(
+            f"Table {entry.name} is a {entry.format} files table at {entry.location}; this "
+            "command reads Delta tables. Read it with Spark or TableInput in a job."
+        )
+    deltalake = _deltalake()
     access = s3_access(args)
     options = access.storage_options() if access is not None else None
-    return _deltalake().DeltaTable(location, version=version, storage_options=options)
+    try:
+        table = deltalake.DeltaTable(entry.location, storage_options=options)
+    except deltalake.exceptions.TableNotFoundError as exc:
+        raise TableNotFoundError(
+            f"Table {entry.name} is in the catalog at {entry.location}, but no Delta table is "
+            f"there ({exc}). Run the job that writes it again, or check --warehouse."
+        ) from exc
+    if version is None or version == table.version():
+        return table
+    if not 0 <= version <= table.version():
+        raise ConfigError(
+            f"Table {entry.name} has versions 0..{table.version()}; --version {version} is "
+            "not one of them (see 'featurekit table history')."
+        )
+    try:
+        table.load_as_version(version)
+    except deltalake.exceptions.DeltaError as exc:
+        raise TableError(
+            f"Table {entry.name}: version {version} cannot be read ({exc}); its log or files "
+            "may have been cleaned up (vacuum, log retention)."
+        ) from exc
+    return table
+
+
+def _dump(doc: Any) -> None:
+    print(json.dumps(doc, indent=2, default=str))
+
+
+def _listing(args: argparse.Namespace, entry: CatalogEntry) -> dict[str, Any]:
+    version: Optional[int] = None
+    missing = None
+    try:
+        if entry.format == "delta":
+            version = _open(args, entry).version()
+    except TableNotFoundError:
+        missing = "no Delta table at this location"
+    return {
+        "name": entry.name,
+        "format": entry.format,
+        "version": version,
+        "location": entry.location,
+        "description": entry.description,
+        "missing": missing,
+    }
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    entries = _catalog(args).list()
-    if not entries:
+    rows = [_listing(args, e) for e in catalog_of(args).list()]
+    if args.json:
+        _dump(rows)
+        return 0
+    if not rows:
         print(f"No tables in {args.warehouse}. Try 'featurekit demo'.")
-    for e in entries:
-        version = _delta(args, e.location).version()
-        print(f"{e.name:40s} v{version:<4d} {e.location}  {e.description}")
+    for row in rows:
+        version = f"v{row['version']:<4d}" if row["version"] is not None else "v-   "
+        version = version if row["format"] == "delta" else f"{row['format']:6s}"
+        note = f"  (missing: {row['missing']})" if row["missing"] else ""
+        print(f"{row['name']:40s} {version} {row['location']}  {row['description']}{note}")
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    entry = _catalog(args).get(args.table)
-    table = _delta(args, entry.location, args.version)
-    print(f"{entry.name}  version {table.version()}  {entry.location}")
-    if entry.description:
-        print(f"  {entry.description}")
-    keys = ", ".join(entry.keys) or "-"
-    print(
-        f"  keys: {keys}   date: {entry.date_column or '-'}   partitions: "
-        f"{', '.join(entry.partition_columns) or '-'}"
-    )
+def _show_doc(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    entry = catalog_of(args).get(args.table)
+    table = _open(args, entry, args.version)
     data = table.to_pyarrow_table()
-    print(f"  rows: {data.num_rows}")
-    for name, type_name in entry.column_types.items():
-        print(f"    {name}: {type_name}")
     sort = [(c, "ascending") for c in (entry.date_column, *entry.keys) if c in data.column_names]
     head = data.sort_by(sort).slice(0, args.limit) if sort else data.slice(0, args.limit)
+    doc = {
+        "table": entry.name,
+        "version": table.version(),
+        "location": entry.location,
+        "description": entry.description,
+        "keys": list(entry.keys),
+        "date_column": entry.date_column,
+        "partition_columns": list(entry.partition_columns),
+        "columns": entry.column_types,
+        "rows": data.num_rows,
+    }
+    return doc, head
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    doc, head = _show_doc(args)
+    if args.json:
+        _dump({**doc, "head": head.to_pylist()})
+        return 0
+    print(f"{doc['table']}  version {doc['version']}  {doc['location']}")
+    if doc["description"]:
+        print(f"  {doc['description']}")
+    print(
+        f"  keys: {', '.join(doc['keys']) or '-'}   date: {doc['date_column'] or '-'}   "
+        f"partitions: {', '.join(doc['partition_columns']) or '-'}"
+    )
+    print(f"  rows: {doc['rows']}")
+    for name, type_name in doc["columns"].items():
+        print(f"    {name}: {type_name}")
     print(head.to_pandas().to_string(index=False) if head.num_rows else "  (empty)")
     return 0
 
 
+def _commit(item: dict[str, Any]) -> dict[str, Any]:
+    millis = int(item.get("timestamp", 0))
+    stamp = dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc)
+    known = {"version", "timestamp", "operation", "operationParameters"}
+    return {
+        "version": int(item["version"]),
+        "timestamp": stamp.isoformat(timespec="milliseconds"),
+        "operation": str(item.get("operation", "")),
+        "parameters": dict(item.get("operationParameters") or {}),
+        "metadata": {k: v for k, v in item.items() if k not in known},
+    }
+
+
 def cmd_history(args: argparse.Namespace) -> int:
-    from featurekit.tables.deltars import DeltaRsEngine
-
-    entry = _catalog(args).get(args.table)
-    if entry.location.startswith("s3://"):
-        for doc in _delta(args, entry.location).history(args.limit):
-            print(f"v{doc.get('version')!s:<4} {doc.get('timestamp')}  {doc.get('operation')}")
-        return 0
-    for h in DeltaRsEngine().history(entry.location, args.limit):
-        extra = {k: v for k, v in h.metadata.items() if k in ("job", "run_id", "engine")}
-        mode = h.parameters.get("mode", "")
-        print(f"v{h.version:<4d} {h.timestamp}  {h.operation:14s} {mode:14s} {extra}")
-    return 0
-
-
-# -- maintenance ----------------------------------------------------------------------
-def _maintenance_engine(args: argparse.Namespace) -> TableEngine:
-    """delta-rs (no Spark session needed) unless ``--engine delta-spark`` asks for Delta's own."""
-    if args.engine == "delta-spark":
-        from featurekit.cli.common import local_runtime
-
-        engine: TableEngine = local_runtime(args).engine
-        return engine
-    from featurekit.tables.deltars import DeltaRsEngine
-
-    return DeltaRsEngine()
-
-
-def _progress(args: argparse.Namespace, message: str) -> None:
-    if not args.quiet:
-        print(message, file=sys.stderr, flush=True)
-
-
-def _finish(args: argparse.Namespace, doc: dict[str, Any], began: float, text: str) -> int:
-    doc["seconds"] = round(time.perf_counter() - began, 3)
+    entry = catalog_of(args).get(args.table)
+    commits = [_commit(item) for item in _open(args, entry).history(args.limit)]
     if args.json:
-        print(json.dumps(doc, indent=2, default=str))
-    else:
-        print(f"{text} ({doc['seconds']:.1f}s)")
+        _dump(commits)
+        return 0
+    for c in commits:
+        extra = {k: v for k, v in c["metadata"].items() if k in ("job", "run_id", "engine")}
+        mode = c["parameters"].get("mode", "")
+        print(f"v{c['version']:<4d} {c['timestamp']}  {c['operation']:14s} {mode:14s} {extra}")
     return 0
 
 
-def _date_filters(args: argparse.Namespace, entry: Any) -> list[PartitionFilter]:
-    if args.start is None and args.end is None:
-        return []
-    if entry.date_column is None or entry.date_column not in entry.partition_columns:
-        raise ConfigError(
-            f"{entry.name} is not partitioned by a date column (partitions: "
-            f"{list(entry.partition_columns) or 'none'}); drop --start/--end to optimize it all."
-        )
-    filters: list[PartitionFilter] = []
-    if args.start is not None:
-        filters.append((entry.date_column, ">=", args.start))
-    if args.end is not None:
-        filters.append((entry.date_column, "<=", args.end))
-    return filters
+def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    from featurekit.cli.table_maintenance import add_maintenance_commands
 
-
-def cmd_optimize(args: argparse.Namespace) -> int:
-    entry = _catalog(args).get(args.table)
-    filters = _date_filters(args, entry)
-    began = time.perf_counter()
-    engine = _maintenance_engine(args)
-    where = " and ".join(f"{c} {op} {v}" for c, op, v in filters) or "all partitions"
-    _progress(args, f"optimize {entry.name} ({where}) with {engine.name} ...")
-    result = engine.optimize(entry.location, partitions=filters)
-    doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
-    text = (
-        f"{entry.name}: compacted {result.files_removed} files into {result.files_added}; "
-        f"live files {result.files_before} -> {result.files_after} (version {result.version})"
-    )
-    return _finish(args, doc, began, text)
-
-
-def cmd_vacuum(args: argparse.Namespace) -> int:
-    entry = _catalog(args).get(args.table)
-    began = time.perf_counter()
-    engine = _maintenance_engine(args)
-    retain = "the table's retention" if args.retain_hours is None else f"{args.retain_hours}h"
-    mode = " (dry run)" if args.dry_run else ""
-    _progress(args, f"vacuum {entry.name}, keeping {retain}{mode}, with {engine.name} ...")
-    result = engine.vacuum(
-        entry.location, retention_hours=args.retain_hours, dry_run=args.dry_run, force=args.force
-    )
-    for name in result.files if args.dry_run and not args.json else ():
-        print(f"  would delete {name}")
-    verb = "would delete" if args.dry_run else "deleted"
-    doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
-    text = (
-        f"{entry.name}: {verb} {len(result.files)} files no longer needed "
-        f"(retention {result.retention_hours:g} hours{', forced' if result.forced else ''})"
-    )
-    return _finish(args, doc, began, text)
-
-
-def cmd_checkpoint(args: argparse.Namespace) -> int:
-    entry = _catalog(args).get(args.table)
-    began = time.perf_counter()
-    engine = _maintenance_engine(args)
-    _progress(args, f"checkpoint {entry.name} with {engine.name} ...")
-    result = engine.checkpoint(entry.location)
-    doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
-    text = f"{entry.name}: checkpoint at version {result.version}: {result.file}"
-    return _finish(args, doc, began, text)
-
-
-def _add_maintenance_commands(
-    tsub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]
-) -> None:
-    from featurekit.cli.common import parse_date
+    table = sub.add_parser("table", help="list, show, inspect and maintain tables")
+    tsub = table.add_subparsers(dest="table_command", required=True, metavar="ACTION")
 
     def parser(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> Any:
         p = tsub.add_parser(name, help=help_text)
-        p.add_argument("table", metavar="DB.TABLE")
-        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.add_argument("--json", action="store_true", help="print it as JSON")
         add_runtime_args(p)
         p.set_defaults(handler=handler)
         return p
 
-    p = parser("optimize", "compact small files into larger ones (data unchanged)", cmd_optimize)
-    p.add_argument("--start", type=parse_date, help="first date partition to compact")
-    p.add_argument("--end", type=parse_date, help="last date partition to compact")
-    p = parser("vacuum", "delete files older versions no longer need", cmd_vacuum)
-    p.add_argument(
-        "--retain-hours",
-        type=int,
-        default=None,
-        help="keep files removed less than this many hours ago (default: the table's "
-        "delta.deletedFileRetentionDuration, 7 days); less than that needs --force",
-    )
-    p.add_argument("--dry-run", action="store_true", help="list the files, delete nothing")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="allow a retention under the table's: time travel to older versions, and "
-        "writers still running, lose their files",
-    )
-    parser("checkpoint", "write a Delta checkpoint of the latest version", cmd_checkpoint)
-
-
-def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    table = sub.add_parser("table", help="list, show, inspect and maintain tables")
-    tsub = table.add_subparsers(dest="table_command", required=True, metavar="ACTION")
-
-    p = tsub.add_parser("list", help="tables in the catalog")
-    add_runtime_args(p)
-    p.set_defaults(handler=cmd_list)
-
-    p = tsub.add_parser("show", help="schema, size and first rows of a table")
+    parser("list", "tables in the catalog", cmd_list)
+    p = parser("show", "schema, size and first rows of a table", cmd_show)
     p.add_argument("table", metavar="DB.TABLE")
     p.add_argument("--limit", type=int, default=10, help="rows to print (default 10)")
     p.add_argument("--version", type=int, help="show this version (time travel)")
-    add_runtime_args(p)
-    p.set_defaults(handler=cmd_show)
-
-    p = tsub.add_parser("history", help="the table's Delta commits")
+    p = parser("history", "the table's Delta commits", cmd_history)
     p.add_argument("table", metavar="DB.TABLE")
     p.add_argument("--limit", type=int, default=None)
-    add_runtime_args(p)
-    p.set_defaults(handler=cmd_history)
 
-    _add_maintenance_commands(tsub, add_runtime_args)
+    add_maintenance_commands(tsub, add_runtime_args)
     from featurekit.cli.register import add_register_command
 
     add_register_command(tsub, add_runtime_args)

@@ -1,7 +1,9 @@
 """The local catalog: ``db.table`` -> location, format, schema, partitioning, description.
 
 One JSON file per table under ``WAREHOUSE/_catalog`` (written atomically), so two
-jobs registering different tables never race on one file.
+jobs registering different tables never race on one file. Locations are stored relative
+to the warehouse (``Warehouse.relative_location``) and handed out absolute, so a copied or
+moved warehouse reads and writes its own tables.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
 from featurekit.errors import ConfigError, TableNotFoundError
@@ -126,13 +128,18 @@ class LocalCatalog:
             description=description, keys=keys, date_column=date_column, format=format,
             options=options,
         )  # fmt: skip
-        self.warehouse.write_json(self._file(name), entry.to_json())
+        stored = replace(entry, location=self.warehouse.relative_location(location))
+        self.warehouse.write_json(self._file(name), stored.to_json())
         return entry
+
+    def _entry(self, doc: dict[str, Any]) -> CatalogEntry:
+        entry = CatalogEntry.from_json(doc)
+        return replace(entry, location=self.warehouse.absolute_location(entry.location))
 
     def find(self, name: str) -> Optional[CatalogEntry]:
         """The entry for ``name``, or None when the catalog has none (one read)."""
         try:
-            return CatalogEntry.from_json(self.warehouse.read_json(self._file(name)))
+            return self._entry(self.warehouse.read_json(self._file(name)))
         except FileNotFoundError:
             return None
 
@@ -152,6 +159,6 @@ class LocalCatalog:
 
     def list(self) -> list[CatalogEntry]:
         return [
-            CatalogEntry.from_json(self.warehouse.read_json(name))
+            self._entry(self.warehouse.read_json(name))
             for name in self.warehouse.list_json("_catalog")
         ]

@@ -1,0 +1,144 @@
+"""``featurekit table optimize|vacuum|checkpoint``: table maintenance from the command line.
+
+delta-rs by default (no Spark session); ``--engine delta-spark`` uses Delta's own Spark
+implementation. Each prints its result, or with ``--json`` the result as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Callable
+
+from featurekit.cli.table import catalog_of
+from featurekit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from featurekit.tables.engine import PartitionFilter, TableEngine
+
+
+def _maintenance_engine(args: argparse.Namespace) -> TableEngine:
+    """delta-rs (no Spark session needed) unless ``--engine delta-spark`` asks for Delta's own."""
+    if args.engine == "delta-spark":
+        from featurekit.cli.common import local_runtime
+
+        engine: TableEngine = local_runtime(args).engine
+        return engine
+    from featurekit.tables.deltars import DeltaRsEngine
+
+    return DeltaRsEngine()
+
+
+def _progress(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _finish(args: argparse.Namespace, doc: dict[str, Any], began: float, text: str) -> int:
+    doc["seconds"] = round(time.perf_counter() - began, 3)
+    if args.json:
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        print(f"{text} ({doc['seconds']:.1f}s)")
+    return 0
+
+
+def _date_filters(args: argparse.Namespace, entry: Any) -> list[PartitionFilter]:
+    if args.start is None and args.end is None:
+        return []
+    if entry.date_column is None or entry.date_column not in entry.partition_columns:
+        raise ConfigError(
+            f"{entry.name} is not partitioned by a date column (partitions: "
+            f"{list(entry.partition_columns) or 'none'}); drop --start/--end to optimize it all."
+        )
+    filters: list[PartitionFilter] = []
+    if args.start is not None:
+        filters.append((entry.date_column, ">=", args.start))
+    if args.end is not None:
+        filters.append((entry.date_column, "<=", args.end))
+    return filters
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    entry = catalog_of(args).get(args.table)
+    filters = _date_filters(args, entry)
+    began = time.perf_counter()
+    engine = _maintenance_engine(args)
+    where = " and ".join(f"{c} {op} {v}" for c, op, v in filters) or "all partitions"
+    _progress(args, f"optimize {entry.name} ({where}) with {engine.name} ...")
+    result = engine.optimize(entry.location, partitions=filters)
+    doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
+    text = (
+        f"{entry.name}: compacted {result.files_removed} files into {result.files_added}; "
+        f"live files {result.files_before} -> {result.files_after} (version {result.version})"
+    )
+    return _finish(args, doc, began, text)
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    entry = catalog_of(args).get(args.table)
+    began = time.perf_counter()
+    engine = _maintenance_engine(args)
+    retain = "the table's retention" if args.retain_hours is None else f"{args.retain_hours}h"
+    mode = " (dry run)" if args.dry_run else ""
+    _progress(args, f"vacuum {entry.name}, keeping {retain}{mode}, with {engine.name} ...")
+    result = engine.vacuum(
+        entry.location, retention_hours=args.retain_hours, dry_run=args.dry_run, force=args.force
+    )
+    for name in result.files if args.dry_run and not args.json else ():
+        print(f"  would delete {name}")
+    verb = "would delete" if args.dry_run else "deleted"
+    doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
+    text = (
+        f"{entry.name}: {verb} {len(result.files)} files no longer needed "
+        f"(retention {result.retention_hours:g} hours{', forced' if result.forced else ''})"
+    )
+    return _finish(args, doc, began, text)
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    entry = catalog_of(args).get(args.table)
+    began = time.perf_counter()
+    engine = _maintenance_engine(args)
+    _progress(args, f"checkpoint {entry.name} with {engine.name} ...")
+    result = engine.checkpoint(entry.location)
+    doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
+    text = f"{entry.name}: checkpoint at version {result.version}: {result.file}"
+    return _finish(args, doc, began, text)
+
+
+def add_maintenance_commands(
+    tsub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    from featurekit.cli.common import parse_date
+
+    def parser(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> Any:
+        p = tsub.add_parser(name, help=help_text)
+        p.add_argument("table", metavar="DB.TABLE")
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        add_runtime_args(p)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = parser("optimize", "compact small files into larger ones (data unchanged)", cmd_optimize)
+    p.add_argument("--start", type=parse_date, help="first date partition to compact")
+    p.add_argument("--end", type=parse_date, help="last date partition to compact")
+    p = parser("vacuum", "delete files older versions no longer need", cmd_vacuum)
+    p.add_argument(
+        "--retain-hours",
+        type=int,
+        default=None,
+        help="keep files removed less than this many hours ago (default: the table's "
+        "delta.deletedFileRetentionDuration, 7 days); less than that needs --force",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list the files, delete nothing")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="allow a retention under the table's: time travel to older versions, and "
+        "writers still running, lose their files",
+    )
+    parser("checkpoint", "write a Delta checkpoint of the latest version", cmd_checkpoint)
