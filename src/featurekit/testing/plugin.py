@@ -42,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    parser.addini(
+        "featurekit_quality",
+        "true: put Deequ's DQDL engine on the spark fixture's classpath (jobs with "
+        "quality rulesets; resolved once from Maven Central and cached)",
+        type="bool",
+        default=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +70,7 @@ def spark(
         spark_conf=conf,
         engine=str(pytestconfig.getini("featurekit_engine")),
         packages=packages,
+        quality=bool(pytestconfig.getini("featurekit_quality")),
     )
     session = build_session(config, report=print)
     yield session

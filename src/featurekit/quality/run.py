@@ -1,0 +1,86 @@
+"""Quality in the run lifecycle: input rulesets after reading, output rulesets before
+staging, and the quarantine staged and committed just before the output.
+
+Used by :mod:`featurekit.lifecycle`; the functions here never commit the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Optional
+
+from featurekit.quality.checks import Checked, check_input, check_output, enforce
+from featurekit.quality.quarantine import quarantine_name, register
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from featurekit.io import FeatureTable, Input
+    from featurekit.job import JobContext
+    from featurekit.runs import RunRecord
+    from featurekit.runtime.base import Runtime
+    from featurekit.tables.engine import Staged, Txn
+
+
+def check_input_quality(name: str, inp: Input, df: DataFrame, record: RunRecord) -> None:
+    """Evaluate input ``name``'s rulesets into ``record``; raise QualityError on a fail."""
+    if not inp.quality:
+        return
+    checked = check_input(df, inp.quality, f"input {name}")
+    record.quality += checked.outcomes
+    record.warnings += enforce(checked.outcomes, f"input {name!r}")
+
+
+def check_output_quality(
+    out: DataFrame, table: FeatureTable, ctx: JobContext, record: RunRecord
+) -> Checked:
+    """Evaluate the output's rulesets into ``record``; raise QualityError on a fail."""
+    checked = check_output(out, table.quality, run_id=ctx.run_id, run_date=record.started_at[:10])
+    record.quality += checked.outcomes
+    record.warnings += enforce(checked.outcomes, f"output {table.name}")
+    return checked
+
+
+def stage_quarantine(
+    runtime: Runtime, table: FeatureTable, rows: Optional[DataFrame]
+) -> Optional[Staged]:
+    """Stage the quarantine rows (None when no ruleset quarantines)."""
+    if rows is None:
+        return None
+    location = runtime.location(quarantine_name(table.name))
+    return runtime.engine.stage(rows, location, partition_by=table.partitions)
+
+
+def commit_quarantine(
+    runtime: Runtime,
+    table: FeatureTable,
+    staged: Optional[Staged],
+    record: RunRecord,
+    *,
+    mode: str,
+    replace: Optional[Mapping[str, Sequence[str]]],
+    txn: Optional[Txn],
+) -> None:
+    """Commit the staged quarantine (before the output: see featurekit.quality.quarantine)."""
+    from featurekit.tables.engine import Txn
+
+    if staged is None:
+        return
+    if staged.rows == 0 and not runtime.engine.exists(staged.path):
+        runtime.engine.abort(staged)  # nothing quarantined, nothing to replace
+        record.quarantine = {"table": quarantine_name(table.name), "rows": 0, "version": None}
+        return
+    result = runtime.engine.commit(
+        staged,
+        mode=mode,
+        replace=replace,
+        txn=Txn(f"{txn.app_id}__quarantine", txn.version) if txn else None,
+        metadata={"job": record.job, "run_id": record.run_id},
+    )
+    register(runtime, table, staged.path)
+    record.quarantine = {
+        "table": quarantine_name(table.name),
+        "location": staged.path,
+        "rows": staged.rows,
+        "version": result.version,
+    }
