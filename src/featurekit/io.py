@@ -59,9 +59,8 @@ def check_table_name(name: str) -> str:
     return name
 
 
-def _set_quality(obj: object, label: str, *, output: bool) -> None:
-    rulesets = check_rulesets(label, getattr(obj, "quality"), output=output)
-    object.__setattr__(obj, "quality", rulesets)
+def _set_quality(obj: object, label: str, rulesets: object, *, output: bool) -> None:
+    object.__setattr__(obj, "quality", check_rulesets(label, rulesets, output=output))
 
 
 def _check_window(label: str, time_column: Optional[str], lookback_days: int) -> None:
@@ -91,7 +90,7 @@ class TableInput:
     def __post_init__(self) -> None:
         check_table_name(self.name)
         _check_window(self.name, self.time_column, self.lookback_days)
-        _set_quality(self, self.name, output=False)
+        _set_quality(self, self.name, self.quality, output=False)
 
     @property
     def label(self) -> str:
@@ -110,7 +109,7 @@ class DeltaInput:
 
     def __post_init__(self) -> None:
         _check_window(self.path, self.time_column, self.lookback_days)
-        _set_quality(self, self.path, output=False)
+        _set_quality(self, self.path, self.quality, output=False)
 
     @property
     def label(self) -> str:
@@ -132,7 +131,7 @@ class FilesInput:
 
     def __post_init__(self) -> None:
         _check_window(self.path, self.time_column, self.lookback_days)
-        _set_quality(self, self.path, output=False)
+        _set_quality(self, self.path, self.quality, output=False)
         if self.format not in FILE_FORMATS:
             raise ConfigError(
                 f"Unsupported file format {self.format!r} for {self.path!r}; "
@@ -220,7 +219,7 @@ class FeatureTable:
 
     def __post_init__(self) -> None:
         check_table_name(self.name)
-        _set_quality(self, self.name, output=True)
+        _set_quality(self, self.name, self.quality, output=True)
         if not self.keys:
             raise ConfigError(f"FeatureTable {self.name!r} needs at least one key column.")
         object.__setattr__(self, "keys", tuple(self.keys))

@@ -20,6 +20,7 @@ from featurekit.quality.run import (
     check_input_quality,
     check_output_quality,
     commit_quarantine,
+    skipped,
     stage_quarantine,
 )
 from featurekit.runs import OutputRecord, RunRecord, utc_now
@@ -58,7 +59,7 @@ def _read_inputs(
         df, described = runtime.read_input(name, inp, ctx)
         described.rows = df.count()
         record.inputs.append(described)
-        check_input_quality(name, inp, df, record)
+        check_input_quality(runtime, name, inp, df, record)
         frames[name] = df
     return frames
 
@@ -85,7 +86,7 @@ def write_output(
     With output rulesets the rows are cached once for Deequ's pass and both writes; a
     quarantine is staged with the output and committed just before it.
     """
-    if not table.quality:
+    if skipped(runtime, f"output {table.name}", len(table.quality), record):
         return _write_checked(out, None, table, runtime, ctx, record, mode, replace, txn)
     cached = out.persist()
     try:

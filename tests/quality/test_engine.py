@@ -55,8 +55,13 @@ def test_each_rule_family_matches_hand_computed_outcomes(spark: SparkSession) ->
 
 def test_data_freshness_counts_rows_newer_than_the_bound(spark: SparkSession) -> None:
     ruleset = 'Rules = [ DataFreshness "ts" <= 1 days, DataFreshness "ts" <= 10 days ]'
-    got = {r["Rule"]: r["Outcome"] for r in evaluate(people(spark), ruleset).rule_outcomes.collect()}
-    assert got == {'DataFreshness "ts" <= 1 days': "Failed", 'DataFreshness "ts" <= 10 days': "Passed"}
+    got = {
+        r["Rule"]: r["Outcome"] for r in evaluate(people(spark), ruleset).rule_outcomes.collect()
+    }
+    assert got == {
+        'DataFreshness "ts" <= 1 days': "Failed",
+        'DataFreshness "ts" <= 10 days': "Passed",
+    }
 
 
 def test_row_level_outcomes_name_the_rules_each_row_failed(spark: SparkSession) -> None:

@@ -27,10 +27,17 @@ def test_process_rows_returns_glues_two_collections(spark: SparkSession, tmp_pat
     }
     rows = results["rowLevelOutcomes"]
     assert rows.columns == [
-        "name", "age", "DataQualityRulesPass", "DataQualityRulesFail",
-        "DataQualityRulesSkip", "DataQualityEvaluationResult",
+        "name",
+        "age",
+        "DataQualityRulesPass",
+        "DataQualityRulesFail",
+        "DataQualityRulesSkip",
+        "DataQualityEvaluationResult",
     ]
-    by_age = {r["age"]: (r["DataQualityRulesFail"], r["DataQualityEvaluationResult"]) for r in rows.collect()}
+    by_age = {
+        r["age"]: (r["DataQualityRulesFail"], r["DataQualityEvaluationResult"])
+        for r in rows.collect()
+    }
     assert by_age == {
         30: ([], "Passed"),
         40: (['IsComplete "name"'], "Failed"),

@@ -31,8 +31,11 @@ def seed(runtime: LocalRuntime, spark: SparkSession) -> None:
 
 def table(*rulesets: Ruleset) -> FeatureTable:
     return FeatureTable(
-        "features.dq_spend", keys=("user_id",), date_column="feature_date",
-        columns=COLUMNS, quality=rulesets,
+        "features.dq_spend",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns=COLUMNS,
+        quality=rulesets,
     )
 
 
@@ -41,14 +44,16 @@ class _Spend(FeatureJob):
     inputs = {"spend": TableInput("raw.spend", quality=(Ruleset("Rules = [ RowCount = 4 ]"),))}
 
     def transform(self, ctx: JobContext, spend: DataFrame) -> DataFrame:
-        return spend.select("user_id", F.col("day").alias("feature_date"), F.col("amount").alias("spend"))
+        return spend.select(
+            "user_id", F.col("day").alias("feature_date"), F.col("amount").alias("spend")
+        )
 
 
 class DropsNegative(_Spend):
     name = "dq_drops_negative"
     output = table(
         Ruleset('Rules = [ ColumnValues "spend" >= 0 ]', on_failing_rows="drop", name="positive"),
-        Ruleset("Rules = [ RowCount >= 3, Mean \"spend\" > 100 ]", severity="warn", name="size"),
+        Ruleset('Rules = [ RowCount >= 3, Mean "spend" > 100 ]', severity="warn", name="size"),
     )
 
 
@@ -63,7 +68,9 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
     seed(local_runtime, spark)
     record = DropsNegative().run(local_runtime)
     out = local_runtime.engine.read(spark, local_runtime.location("features.dq_spend"))
-    expected = spark.createDataFrame([("u1", D1, 5.0), ("u3", D2, 7.0)], "user_id string, feature_date date, spend double")
+    expected = spark.createDataFrame(
+        [("u1", D1, 5.0), ("u3", D2, 7.0)], "user_id string, feature_date date, spend double"
+    )
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
     quarantined = read_quarantine(local_runtime, "features.dq_spend").select(
@@ -84,7 +91,8 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
     assert by_rule["RowCount = 4"]["target"] == "input spend"
     assert by_rule["RowCount = 4"]["outcome"] == "Passed"
     assert by_rule[rule]["outcome"] == "Failed"
-    assert by_rule[rule]["failing_rows"] == 2 and by_rule[rule]["handled"]
+    assert by_rule[rule]["failing_rows"] == 2
+    assert by_rule[rule]["handled"]
     assert by_rule["RowCount >= 3"]["outcome"] == "Passed"  # on the 4 rows before the drop
     mean = by_rule['Mean "spend" > 100']
     assert mean["outcome"] == "Failed"
@@ -93,7 +101,8 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
     # re-running replaces: the quarantine keeps one copy of each failing row
     again = DropsNegative().run(local_runtime)
     assert read_quarantine(local_runtime, "features.dq_spend").count() == 2
-    assert again.quarantine is not None and again.quarantine["version"] == 1
+    assert again.quarantine is not None
+    assert again.quarantine["version"] == 1
 
 
 def test_a_failed_rule_of_severity_fail_commits_nothing(
@@ -105,7 +114,8 @@ def test_a_failed_rule_of_severity_fail_commits_nothing(
     assert not local_runtime.engine.exists(local_runtime.location("features.dq_spend"))
     (name,) = local_runtime.warehouse.list_json("_runs/dq_fails_on_negative")
     record = local_runtime.warehouse.read_json(name)
-    assert record["status"] == "failed" and record["error_type"] == "QualityError"
+    assert record["status"] == "failed"
+    assert record["error_type"] == "QualityError"
     outcomes = {q["rule"]: q["outcome"] for q in record["quality"]}
     assert outcomes == {
         "RowCount = 4": "Passed",

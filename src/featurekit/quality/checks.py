@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import QualityError
-from featurekit.quality.engine import ROW_FAIL, ROW_COLUMNS, evaluate
+from featurekit.quality.engine import ROW_COLUMNS, ROW_FAIL, evaluate
 from featurekit.quality.rules import Ruleset
 
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ def _count_failing_rows(
 
     counts = {
         row["rule"]: row["n"]
-        for row in frame.select(F.explode(failed).alias("rule")).groupBy("rule")
+        for row in frame.select(F.explode(failed).alias("rule"))
+        .groupBy("rule")
         .agg(F.count(F.lit(1)).alias("n"))
         .collect()
     }

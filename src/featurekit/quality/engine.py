@@ -60,6 +60,13 @@ def coordinates(line: Optional[str] = None) -> tuple[str, ...]:
         ) from None
 
 
+def available(line: Optional[str] = None) -> bool:
+    """True when Deequ publishes a build for the Spark line (default: the installed one)."""
+    from featurekit.runtime.jars import spark_line
+
+    return (line or spark_line()) in DEEQU_BY_SPARK
+
+
 def spark_packages(line: Optional[str] = None) -> str:
     """The ``--packages`` value for spark-submit (EMR), with the parser pinned."""
     return ",".join((*coordinates(line), DQDL_PARSER))
@@ -92,7 +99,9 @@ def _entry(spark: SparkSession) -> object:
     jvm = spark.sparkContext._jvm
     try:
         cls = jvm.java.lang.Class.forName(  # type: ignore[union-attr]
-            ENTRY + "$", True, jvm.Thread.currentThread().getContextClassLoader()  # type: ignore[union-attr]
+            ENTRY + "$",
+            True,
+            jvm.Thread.currentThread().getContextClassLoader(),  # type: ignore[union-attr]
         )
         return cls.getField("MODULE$").get(None)
     except Exception as exc:  # py4j raises Py4JJavaError / Py4JError for a missing class
@@ -113,6 +122,7 @@ def evaluate(df: DataFrame, ruleset: str) -> Evaluation:
     from pyspark.sql import DataFrame as PyDataFrame
 
     spark = df.sparkSession
+    coordinates(".".join(spark.version.split(".")[:2]))  # names a line without a build
     engine = _entry(spark)
     df.createOrReplaceTempView("primary")  # Glue's name of the evaluated frame in CustomSql
     try:

@@ -10,7 +10,8 @@ Example::
             Ruleset('Rules = [ RowCount > 100 ]', severity="warn"),
         ),
     )
-    events = TableInput("raw.events", quality=(Ruleset('Rules = [ DataFreshness "ts" <= 2 days ]'),))
+    fresh = Ruleset('Rules = [ DataFreshness "ts" <= 2 days ]')
+    events = TableInput("raw.events", quality=(fresh,))
 """
 
 from __future__ import annotations

@@ -22,9 +22,22 @@ if TYPE_CHECKING:
     from featurekit.tables.engine import Staged, Txn
 
 
-def check_input_quality(name: str, inp: Input, df: DataFrame, record: RunRecord) -> None:
+def skipped(runtime: Runtime, what: str, count: int, record: RunRecord) -> bool:
+    """True (and a warning in ``record``) when the runtime was told not to check quality."""
+    if count == 0 or runtime.config.check_quality:
+        return count == 0
+    record.warnings.append(
+        f"{count} quality ruleset(s) of {what} not evaluated: quality checks are off "
+        "(--no-quality / check_quality=False)."
+    )
+    return True
+
+
+def check_input_quality(
+    runtime: Runtime, name: str, inp: Input, df: DataFrame, record: RunRecord
+) -> None:
     """Evaluate input ``name``'s rulesets into ``record``; raise QualityError on a fail."""
-    if not inp.quality:
+    if skipped(runtime, f"input {name}", len(inp.quality), record):
         return
     checked = check_input(df, inp.quality, f"input {name}")
     record.quality += checked.outcomes

@@ -42,6 +42,9 @@ class RuntimeConfig:
     # How to reach S3 (endpoint, credentials), resolved at the edge for local runs with an
     # s3:// warehouse or state; None = the platform's default chain (Glue, EMR).
     s3: Optional[S3Access] = None
+    # False: declared quality rulesets are not evaluated (e.g. on a Spark line Deequ has no
+    # build for); every run then records a warning naming the rulesets it did not check.
+    check_quality: bool = True
 
     @property
     def on_s3(self) -> bool:
