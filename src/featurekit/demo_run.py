@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from featurekit.cli.quality import render
 from featurekit.demo import DemoSpec, events, labels
 from featurekit.registry import get_job
 from featurekit.runs import RunRecord
@@ -43,6 +44,11 @@ def run_demo(runtime: Runtime, *, users: int, days: int, seed: int) -> list[RunR
     print()
     for record in records:
         print(record.summary())
+    for record in records:
+        if record.quality:
+            print()
+            print("\n".join(render(record.to_json())))
     print(f"\nWarehouse: {runtime.warehouse.root}")
     print("Look at a table: featurekit table show features.user_activity_daily")
+    print("Rule outcomes of a run: featurekit quality show training_set")
     return records

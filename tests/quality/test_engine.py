@@ -11,6 +11,10 @@ from featurekit.errors import QualityEngineError
 from featurekit.quality import engine
 from featurekit.quality.engine import evaluate
 
+needs_deequ = pytest.mark.skipif(
+    not engine.available(), reason="Deequ has no build for this Spark line"
+)
+
 
 def people(spark: SparkSession) -> DataFrame:
     """id 2 twice, one null name, one null amount; amounts 10, 20, 30 (mean 20, sum 60)."""
@@ -43,6 +47,7 @@ CASES = [
 ]
 
 
+@needs_deequ
 def test_each_rule_family_matches_hand_computed_outcomes(spark: SparkSession) -> None:
     rules = ", ".join(rule for rule, *_ in CASES)
     result = evaluate(people(spark), f"Rules = [ {rules} ]")
@@ -53,6 +58,7 @@ def test_each_rule_family_matches_hand_computed_outcomes(spark: SparkSession) ->
             assert got[rule]["EvaluatedMetrics"][metric] == pytest.approx(value), rule
 
 
+@needs_deequ
 def test_data_freshness_counts_rows_newer_than_the_bound(spark: SparkSession) -> None:
     ruleset = 'Rules = [ DataFreshness "ts" <= 1 days, DataFreshness "ts" <= 10 days ]'
     got = {
@@ -64,6 +70,7 @@ def test_data_freshness_counts_rows_newer_than_the_bound(spark: SparkSession) ->
     }
 
 
+@needs_deequ
 def test_row_level_outcomes_name_the_rules_each_row_failed(spark: SparkSession) -> None:
     ruleset = 'Rules = [ IsComplete "name", ColumnValues "amount" >= 15, RowCount = 4 ]'
     rows = evaluate(people(spark), ruleset).row_level.orderBy("ts").collect()
@@ -79,6 +86,13 @@ def test_row_level_outcomes_name_the_rules_each_row_failed(spark: SparkSession) 
     assert all(r[engine.ROW_SKIP] == ["RowCount = 4"] for r in rows)
 
 
+@pytest.mark.skipif(engine.available(), reason="Deequ has a build for this Spark line")
+def test_rulesets_on_a_line_without_deequ_fail_naming_it(spark: SparkSession) -> None:
+    line = ".".join(spark.version.split(".")[:2])
+    with pytest.raises(QualityEngineError, match=f"no build for Spark {line}"):
+        evaluate(people(spark), "Rules = [ RowCount > 0 ]")
+
+
 def test_a_spark_line_without_a_deequ_build_is_named() -> None:
     with pytest.raises(QualityEngineError, match=r"no build for Spark 4\.1"):
         engine.coordinates("4.1")
@@ -87,6 +101,7 @@ def test_a_spark_line_without_a_deequ_build_is_named() -> None:
     )
 
 
+@needs_deequ
 def test_a_bad_ruleset_is_a_featurekit_error(spark: SparkSession) -> None:
     with pytest.raises(QualityEngineError, match="could not evaluate"):
         evaluate(people(spark), "Rules = [ NoSuchRule ]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from chispa import assert_df_equality
@@ -10,10 +11,16 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit.cli import main
 from featurekit.errors import QualityError
 from featurekit.quality import Ruleset
+from featurekit.quality.engine import available
 from featurekit.quality.quarantine import quarantine_name, read_quarantine
 from featurekit.runtime.local import LocalRuntime
+
+pytestmark = pytest.mark.skipif(
+    not available(), reason="Deequ has no build for this Spark line (tests/quality/test_engine)"
+)
 
 COLUMNS = {"user_id": "string", "feature_date": "date", "spend": "double"}
 D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
@@ -63,7 +70,7 @@ class FailsOnNegative(_Spend):
 
 
 def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
-    spark: SparkSession, local_runtime: LocalRuntime
+    spark: SparkSession, local_runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed(local_runtime, spark)
     record = DropsNegative().run(local_runtime)
@@ -103,6 +110,20 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
     assert read_quarantine(local_runtime, "features.dq_spend").count() == 2
     assert again.quarantine is not None
     assert again.quarantine["version"] == 1
+
+    # featurekit quality show: a job's latest run, or a run by id, as text or JSON
+    wh = ["--warehouse", str(local_runtime.warehouse.root)]
+    assert main(["quality", "show", "dq_drops_negative", "--json", *wh]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["run_id"] == again.run_id
+    assert shown["quality"] == json.loads(json.dumps(again.quality))
+    assert main(["quality", "show", record.run_id, *wh]) == 0
+    text = capsys.readouterr().out
+    assert f"dq_drops_negative [{record.run_id}] succeeded" in text
+    assert f"Failed  fail [output] {rule} (" in text
+    assert "quarantine: 2 rows in features.dq_spend__quarantine" in text
+    assert main(["quality", "show", "nothing_here", *wh]) != 0
+    assert "No run record of a job or run named 'nothing_here'" in capsys.readouterr().err
 
 
 def test_a_failed_rule_of_severity_fail_commits_nothing(

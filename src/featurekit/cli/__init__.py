@@ -8,7 +8,8 @@
     featurekit glue run|bookmark                    (cli.glue)
     featurekit plan|package|deploy                  (cli.plan, cli.deploy)
     featurekit state|backfill                       (cli.state)
-    featurekit jars                                 (cli.jars)
+    featurekit jars [--quality]                     (cli.jars)
+    featurekit quality show JOB|RUN [--json]        (cli.quality)
 
 Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
 (default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
@@ -38,6 +39,7 @@ COMMAND_MODULES = (
     "featurekit.cli.deploy",
     "featurekit.cli.state",
     "featurekit.cli.jars",
+    "featurekit.cli.quality",
 )
 
 

@@ -28,6 +28,11 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def has_rulesets(job: Any) -> bool:
+    """True when the job declares DQDL rulesets on its output or an input."""
+    return bool(job.output.quality) or any(inp.quality for inp in job.inputs.values())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from featurekit.registry import get_job
 
@@ -35,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = split_assignments(args.param or [])
     if (args.start is None) != (args.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
-    runtime = local_runtime(args)
+    runtime = local_runtime(args, quality=has_rulesets(job))
     record = job().run(runtime, params=params, start=args.start, end=args.end)
     if args.json:
         print(json.dumps(record.to_json(), indent=2, default=str))
@@ -47,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from featurekit.demo_run import run_demo
 
-    runtime = local_runtime(args)
+    runtime = local_runtime(args, quality=True)  # the demo's jobs declare rulesets
     run_demo(runtime, users=args.users, days=args.days, seed=args.seed)
     return 0
 
