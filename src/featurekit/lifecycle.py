@@ -128,13 +128,15 @@ def _write_checked(
             else:
                 record.output.row_checks = "observed"
         with record.phase("commit", report):
-            commit_quarantine(runtime, table, held, record, mode=mode, replace=replace, txn=txn)
+            paired = commit_quarantine(
+                runtime, table, held, record, mode=mode, replace=replace, txn=txn
+            )
             result = runtime.engine.commit(
                 staged,
                 mode=mode,
                 replace=replace,
                 txn=txn,
-                metadata={"job": ctx.job, "run_id": ctx.run_id},
+                metadata={"job": ctx.job, "run_id": ctx.run_id, **paired},
             )
     except BaseException:
         runtime.engine.abort(staged)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.quality.checks import Checked, check_input, check_output, enforce
-from featurekit.quality.quarantine import quarantine_name, register
+from featurekit.quality.quarantine import VERSION_KEY, quarantine_name, register
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -73,16 +73,17 @@ def commit_quarantine(
     mode: str,
     replace: Optional[Mapping[str, Sequence[str]]],
     txn: Optional[Txn],
-) -> None:
-    """Commit the staged quarantine (before the output: see featurekit.quality.quarantine)."""
+) -> dict[str, str]:
+    """Commit the staged quarantine (before the output: see featurekit.quality.quarantine);
+    returns the metadata the output commit carries to name it."""
     from featurekit.tables.engine import Txn
 
     if staged is None:
-        return
+        return {}
     if staged.rows == 0 and not runtime.engine.exists(staged.path):
         runtime.engine.abort(staged)  # nothing quarantined, nothing to replace
         record.quarantine = {"table": quarantine_name(table.name), "rows": 0, "version": None}
-        return
+        return {}
     result = runtime.engine.commit(
         staged,
         mode=mode,
@@ -97,3 +98,5 @@ def commit_quarantine(
         "rows": staged.rows,
         "version": result.version,
     }
+    version = result.version if result.version is not None else runtime.engine.version(staged.path)
+    return {VERSION_KEY: str(version)}
