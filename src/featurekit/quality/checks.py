@@ -80,7 +80,7 @@ def check_input(df: DataFrame, rulesets: Sequence[Ruleset], target: str) -> Chec
     """Evaluate an input's rulesets; raise on failed rules of severity fail."""
     checked = Checked(output=df)
     for index, ruleset in enumerate(rulesets):
-        rows = evaluate(df, ruleset.dqdl).rule_outcomes.collect()
+        rows = evaluate(df, ruleset.dqdl, row_level=False).rule_outcomes.collect()
         checked.outcomes += rule_outcomes(rows, ruleset, target, index)
     return checked
 
@@ -95,7 +95,7 @@ def check_output(
     frame, fail_columns, drop_columns = df, [], []
     outcomes: list[dict[str, Any]] = []
     for index, ruleset in enumerate(rulesets):
-        evaluation = evaluate(frame, ruleset.dqdl)
+        evaluation = evaluate(frame, ruleset.dqdl, row_level=ruleset.quarantines)
         outcomes += rule_outcomes(evaluation.rule_outcomes.collect(), ruleset, "output", index)
         if ruleset.quarantines:
             column = f"{_FAIL_PREFIX}{index}"

@@ -113,11 +113,12 @@ def _entry(spark: SparkSession) -> object:
         ) from exc
 
 
-def evaluate(df: DataFrame, ruleset: str) -> Evaluation:
+def evaluate(df: DataFrame, ruleset: str, *, row_level: bool = True) -> Evaluation:
     """Evaluate a DQDL ruleset on ``df`` (rules with ``primary`` in CustomSql see ``df``).
 
     Metrics are computed now (one Deequ pass, plus one per rule outside Deequ's
-    analyzers, e.g. CustomSql); the row-level frame stays lazy.
+    analyzers, e.g. CustomSql); the row-level frame stays lazy. ``row_level=False`` asks
+    for the rule outcomes only (cheaper; ``row_level`` is then the input itself).
     """
     from pyspark.sql import DataFrame as PyDataFrame
 
@@ -126,6 +127,9 @@ def evaluate(df: DataFrame, ruleset: str) -> Evaluation:
     engine = _entry(spark)
     df.createOrReplaceTempView("primary")  # Glue's name of the evaluated frame in CustomSql
     try:
+        if not row_level:
+            outcomes = engine.process(df._jdf, ruleset)  # type: ignore[attr-defined]
+            return Evaluation(rule_outcomes=PyDataFrame(outcomes, spark), row_level=df)
         result = engine.processRows(df._jdf, ruleset)  # type: ignore[attr-defined]
     except Exception as exc:
         raise QualityEngineError(
