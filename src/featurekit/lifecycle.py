@@ -91,7 +91,7 @@ def write_output(
     cached = out.persist()
     try:
         with record.phase("quality", runtime.report):
-            checked = check_output_quality(cached, table, ctx, record)
+            checked = check_output_quality(runtime, cached, table, ctx, record)
         return _write_checked(
             checked.output, checked.quarantine, table, runtime, ctx, record, mode, replace, txn
         )

@@ -64,6 +64,11 @@ class DropsNegative(_Spend):
     )
 
 
+class Drifting(_Spend):
+    name = "dq_drifting"
+    output = table(Ruleset("Rules = [ RowCount >= max(last(3)) ]", name="drift"))
+
+
 class FailsOnNegative(_Spend):
     name = "dq_fails_on_negative"
     output = table(Ruleset('Rules = [ IsComplete "user_id", ColumnValues "spend" >= 0 ]'))
@@ -143,3 +148,16 @@ def test_a_failed_rule_of_severity_fail_commits_nothing(
         'IsComplete "user_id"': "Passed",
         'ColumnValues "spend" >= 0': "Failed",
     }
+
+
+def test_row_count_against_previous_runs(spark: SparkSession, local_runtime: LocalRuntime) -> None:
+    seed(local_runtime, spark)
+    first = Drifting().run(local_runtime)
+    (outcome,) = first.quality[1:]
+    assert outcome["outcome"] == "Skipped"
+    assert outcome["metrics"] == {"Dataset.*.RowCount": 4.0}
+    second = Drifting().run(local_runtime)
+    (outcome,) = second.quality[1:]
+    assert outcome["rule"] == "RowCount >= max(last(3))"
+    assert outcome["evaluated_rule"] == "RowCount >= 4.0"
+    assert outcome["outcome"] == "Passed"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import QualityError
+from featurekit.quality.dynamic import Resolved, resolve
 from featurekit.quality.engine import ROW_COLUMNS, ROW_FAIL, evaluate
 from featurekit.quality.rules import Ruleset
 
@@ -23,6 +24,7 @@ RULES_COLUMN = "quarantine_rules"
 RUN_COLUMN = "quarantine_run_id"
 DATE_COLUMN = "quarantine_date"
 _FAIL_PREFIX = "__featurekit_dq_fail_"
+History = Sequence[dict[str, Any]]  # earlier run records of the job, newest first
 
 
 @dataclass
@@ -36,29 +38,40 @@ class Checked:
 
 
 def rule_outcomes(
-    evaluation_rows: Sequence[Any], ruleset: Ruleset, target: str, index: int
+    evaluation_rows: Sequence[Any],
+    ruleset: Ruleset,
+    target: str,
+    index: int,
+    resolved: Optional[Resolved] = None,
 ) -> list[dict[str, Any]]:
-    """Plain dicts for the run record, one per rule, in the engine's order."""
+    """Plain dicts for the run record, one per rule, in the engine's order; dynamic rules
+    under their declared text (the evaluated text in ``evaluated_rule``)."""
     name = ruleset.name or f"{target}#{index}"
-    return [
-        {
-            "target": target,
-            "ruleset": name,
-            "rule": row["Rule"],
-            "outcome": row["Outcome"],
-            "failure_reason": row["FailureReason"],
-            "metrics": dict(row["EvaluatedMetrics"] or {}),
-            "severity": ruleset.severity,
-            "failing_rows": None,
-            "handled": False,
-        }
-        for row in evaluation_rows
-    ]
+    resolved = resolved or Resolved("", {}, {})
+    outcomes = []
+    for row in evaluation_rows:
+        text = row["Rule"]
+        why = resolved.skipped.get(text)
+        outcomes.append(
+            {
+                "target": target,
+                "ruleset": name,
+                "rule": resolved.original.get(text, text),
+                "evaluated_rule": text,
+                "outcome": "Skipped" if why else row["Outcome"],
+                "failure_reason": why or row["FailureReason"],
+                "metrics": dict(row["EvaluatedMetrics"] or {}),
+                "severity": ruleset.severity,
+                "failing_rows": None,
+                "handled": False,
+            }
+        )
+    return outcomes
 
 
 def enforce(outcomes: Sequence[dict[str, Any]], where: str) -> list[str]:
     """Raise QualityError for failed rules of severity fail; return warnings for the rest."""
-    failed = [o for o in outcomes if o["outcome"] != "Passed" and not o["handled"]]
+    failed = [o for o in outcomes if o["outcome"] == "Failed" and not o["handled"]]
     errors = [o for o in failed if o["severity"] == "fail"]
     warnings = [_describe(o) for o in failed if o["severity"] == "warn"]
     if errors:
@@ -76,17 +89,25 @@ def _describe(outcome: dict[str, Any]) -> str:
     return f"[{outcome['target']}] {outcome['rule']}: {reason}"
 
 
-def check_input(df: DataFrame, rulesets: Sequence[Ruleset], target: str) -> Checked:
-    """Evaluate an input's rulesets; raise on failed rules of severity fail."""
+def check_input(
+    df: DataFrame, rulesets: Sequence[Ruleset], target: str, history: History = ()
+) -> Checked:
+    """Evaluate an input's rulesets (``history``: earlier run records, for dynamic rules)."""
     checked = Checked(output=df)
     for index, ruleset in enumerate(rulesets):
-        rows = evaluate(df, ruleset.dqdl, row_level=False).rule_outcomes.collect()
-        checked.outcomes += rule_outcomes(rows, ruleset, target, index)
+        resolved = resolve(ruleset.dqdl, target, history)
+        rows = evaluate(df, resolved.dqdl, row_level=False).rule_outcomes.collect()
+        checked.outcomes += rule_outcomes(rows, ruleset, target, index, resolved)
     return checked
 
 
 def check_output(
-    df: DataFrame, rulesets: Sequence[Ruleset], *, run_id: str, run_date: str
+    df: DataFrame,
+    rulesets: Sequence[Ruleset],
+    *,
+    run_id: str,
+    run_date: str,
+    history: History = (),
 ) -> Checked:
     """Evaluate the output's rulesets, chaining those that quarantine failing rows."""
     from pyspark.sql import functions as F
@@ -95,8 +116,10 @@ def check_output(
     frame, fail_columns, drop_columns = df, [], []
     outcomes: list[dict[str, Any]] = []
     for index, ruleset in enumerate(rulesets):
-        evaluation = evaluate(frame, ruleset.dqdl, row_level=ruleset.quarantines)
-        outcomes += rule_outcomes(evaluation.rule_outcomes.collect(), ruleset, "output", index)
+        resolved = resolve(ruleset.dqdl, "output", history)
+        evaluation = evaluate(frame, resolved.dqdl, row_level=ruleset.quarantines)
+        rows = evaluation.rule_outcomes.collect()
+        outcomes += rule_outcomes(rows, ruleset, "output", index, resolved)
         if ruleset.quarantines:
             column = f"{_FAIL_PREFIX}{index}"
             others = [c for c in ROW_COLUMNS if c != ROW_FAIL]
@@ -140,6 +163,6 @@ def _count_failing_rows(
         ruleset = by_name[outcome["ruleset"]]
         if not ruleset.quarantines:
             continue
-        outcome["failing_rows"] = int(counts.get(outcome["rule"], 0))
+        outcome["failing_rows"] = int(counts.get(outcome["evaluated_rule"], 0))
         if ruleset.on_failing_rows == "drop" and outcome["failing_rows"] > 0:
             outcome["handled"] = True

@@ -7,7 +7,7 @@ Used by :mod:`featurekit.lifecycle`; the functions here never commit the output.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.quality.checks import Checked, check_input, check_output, enforce
 from featurekit.quality.quarantine import VERSION_KEY, quarantine_name, register
@@ -39,16 +39,30 @@ def check_input_quality(
     """Evaluate input ``name``'s rulesets into ``record``; raise QualityError on a fail."""
     if skipped(runtime, f"input {name}", len(inp.quality), record):
         return
-    checked = check_input(df, inp.quality, f"input {name}")
+    checked = check_input(df, inp.quality, f"input {name}", history(runtime, record))
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"input {name!r}")
 
 
+def history(runtime: Runtime, record: RunRecord) -> list[dict[str, Any]]:
+    """The job's earlier run records, newest first (for dynamic rules)."""
+    names = runtime.warehouse.list_json(f"_runs/{record.job}")
+    docs = [runtime.warehouse.read_json(n) for n in names]
+    earlier = [d for d in docs if d.get("run_id") != record.run_id]
+    return sorted(earlier, key=lambda d: str(d.get("started_at") or ""), reverse=True)
+
+
 def check_output_quality(
-    out: DataFrame, table: FeatureTable, ctx: JobContext, record: RunRecord
+    runtime: Runtime, out: DataFrame, table: FeatureTable, ctx: JobContext, record: RunRecord
 ) -> Checked:
     """Evaluate the output's rulesets into ``record``; raise QualityError on a fail."""
-    checked = check_output(out, table.quality, run_id=ctx.run_id, run_date=record.started_at[:10])
+    checked = check_output(
+        out,
+        table.quality,
+        run_id=ctx.run_id,
+        run_date=record.started_at[:10],
+        history=history(runtime, record),
+    )
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"output {table.name}")
     return checked
