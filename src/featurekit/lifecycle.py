@@ -86,14 +86,25 @@ def write_output(
     With output rulesets the rows are cached once for Deequ's pass and both writes; a
     quarantine is staged with the output and committed just before it.
     """
+    # Proven on the job's own plan (a cached or filtered plan hides what Spark knows).
+    proven = unique_on(out, [*table.keys, table.date_column])  # plan analysis, no Spark job
     if skipped(runtime, f"output {table.name}", len(table.quality), record):
-        return _write_checked(out, None, table, runtime, ctx, record, mode, replace, txn)
+        return _write_checked(out, None, proven, table, runtime, ctx, record, mode, replace, txn)
     cached = out.persist()
     try:
         with record.phase("quality", runtime.report):
             checked = check_output_quality(runtime, cached, table, ctx, record)
         return _write_checked(
-            checked.output, checked.quarantine, table, runtime, ctx, record, mode, replace, txn
+            checked.output,
+            checked.quarantine,
+            proven,
+            table,
+            runtime,
+            ctx,
+            record,
+            mode,
+            replace,
+            txn,
         )
     finally:
         cached.unpersist()
@@ -102,6 +113,7 @@ def write_output(
 def _write_checked(
     out: DataFrame,
     quarantine: Optional[DataFrame],
+    proven: bool,
     table: FeatureTable,
     runtime: Runtime,
     ctx: JobContext,
@@ -114,7 +126,7 @@ def _write_checked(
     record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
     report = runtime.report
     observation = None
-    if unique_on(out, [*table.keys, table.date_column]):  # plan analysis, no Spark job
+    if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     with record.phase("write", report):
         staged = runtime.engine.stage(out, location, partition_by=table.partitions)
