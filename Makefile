@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 	$(call java_or_jre,$(BIN))
 	@# Delta and hadoop-aws from Maven Central, once: tests and runs reuse Ivy's cache.
 	@# Offline this warns and goes on: the demo (delta-rs) needs no jars; make test does.
-	$(BIN)/featurekit jars --s3 >/dev/null || echo "WARNING: jars not resolved; make test needs them"
+	$(BIN)/featurekit jars --s3 --quality >/dev/null || echo "WARNING: jars not resolved; make test needs them"
 	touch $(STAMP)
 
 $(STAMP4): pyproject.toml

@@ -11,12 +11,14 @@ from pyspark.sql import SparkSession
 from featurekit.cli import main
 from featurekit.demo import DemoSpec, events, labels
 from featurekit.demo_run import write_source_table
+from featurekit.quality.engine import available
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
 
 @pytest.fixture
 def demo_warehouse(spark: SparkSession, warehouse: Path) -> Path:
-    runtime = LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
+    config = LocalConfig(warehouse=str(warehouse), quiet=True, check_quality=available())
+    runtime = LocalRuntime(config, spark=spark)
     spec = DemoSpec(users=20, days=5)
     write_source_table(runtime, "raw.events", events(spark, spec), "events")
     write_source_table(runtime, "raw.labels", labels(spark, spec), "labels")

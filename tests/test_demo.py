@@ -16,6 +16,8 @@ from pyspark.sql import functions as F
 from featurekit.demo import DemoSpec, events, labels
 from featurekit.demo_run import DEMO_JOBS, run_demo
 from featurekit.errors import ConfigError
+from featurekit.quality.engine import available
+from featurekit.quality.quarantine import read_quarantine
 from featurekit.registry import get_job
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.deltars import DeltaRsEngine
@@ -68,11 +70,25 @@ def test_bad_sizes_are_rejected() -> None:
         DemoSpec(users=0)
 
 
-def test_demo_builds_every_demo_table(spark: SparkSession, warehouse: Path) -> None:
-    runtime = LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
+def test_demo_builds_every_demo_table(
+    spark: SparkSession, local_runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime = local_runtime
     records = run_demo(runtime, users=25, days=8, seed=1)
     assert [r.job for r in records] == list(DEMO_JOBS)
     assert all(r.status == "succeeded" for r in records)
+    if available():  # the training set's rulesets ran, and the demo shows their outcomes
+        training = records[-1]
+        outcomes = {q["rule"]: q["outcome"] for q in training.quality}
+        assert outcomes['IsPrimaryKey "user_id" "label_date"'] == "Passed"
+        assert outcomes['IsUnique "user_id"'] == "Passed"
+        assert training.quarantine is not None
+        quarantined = read_quarantine(runtime, "features.training_set")
+        assert quarantined.count() == training.quarantine["rows"]
+        assert quarantined.where("events_30d >= 1").count() == 0
+        assert (
+            'Passed  fail [output] IsPrimaryKey "user_id" "label_date"' in capsys.readouterr().out
+        )
     names = {e.name for e in runtime.catalog.list()}
     assert {"raw.events", "raw.labels", "features.user_activity_daily"} <= names
 
@@ -97,7 +113,8 @@ def test_demo_tables_are_identical_on_another_spark_version(
     ).stdout.strip()
     assert version.split(".")[0] != spark.version.split(".")[0], (version, spark.version)
     here, there = tmp_path / "here", tmp_path / "there"
-    runtime = LocalRuntime(LocalConfig(warehouse=str(here), quiet=True), spark=spark)
+    config = LocalConfig(warehouse=str(here), quiet=True, check_quality=available())
+    runtime = LocalRuntime(config, spark=spark)
     run_demo(runtime, users=30, days=9, seed=5)
     args = ["--users", "30", "--days", "9", "--seed", "5", "--quiet", "--warehouse", str(there)]
     done = subprocess.run(

@@ -12,7 +12,9 @@
     ├── InputError                  a declared input cannot be read
     │   └── TableNotFoundError      no table at that name or path
     ├── OutputContractError         the job's output breaks its FeatureTable declaration
-    │   └── LeakageError            a training set joined features not known at its spine time
+    │   ├── LeakageError            a training set joined features not known at its spine time
+    │   └── QualityError            a DQDL rule of severity "fail" failed (input or output)
+    ├── QualityEngineError          Deequ's DQDL engine is missing or has no build for this Spark
     ├── TableError                  a Delta table operation failed
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
     │   ├── ConcurrentCommitError   another writer committed first
@@ -125,6 +127,15 @@ class OutputContractError(FeatureKitError):
 
 class LeakageError(OutputContractError):
     """A point-in-time joined training set uses feature data from after its spine time."""
+
+
+class QualityError(OutputContractError):
+    """A data quality rule declared with severity "fail" failed; nothing was committed."""
+
+
+class QualityEngineError(FeatureKitError):
+    """Deequ's DQDL engine cannot run here: its jar is not on the classpath, or Deequ
+    publishes no build for this Spark line."""
 
 
 class TableError(FeatureKitError):

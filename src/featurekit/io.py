@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Optional, Union
 
 from featurekit.errors import ConfigError
+from featurekit.quality.rules import Ruleset, check_rulesets
 
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 FILE_FORMATS = ("parquet", "csv", "json", "delta")
@@ -58,6 +59,10 @@ def check_table_name(name: str) -> str:
     return name
 
 
+def _set_quality(obj: object, label: str, rulesets: object, *, output: bool) -> None:
+    object.__setattr__(obj, "quality", check_rulesets(label, rulesets, output=output))
+
+
 def _check_window(label: str, time_column: Optional[str], lookback_days: int) -> None:
     if lookback_days < 0:
         raise ConfigError(f"Input {label!r}: lookback_days must be >= 0, got {lookback_days}.")
@@ -80,10 +85,12 @@ class TableInput:
     time_column: Optional[str] = None
     lookback_days: int = 0
     incremental: bool = False
+    quality: tuple[Ruleset, ...] = ()
 
     def __post_init__(self) -> None:
         check_table_name(self.name)
         _check_window(self.name, self.time_column, self.lookback_days)
+        _set_quality(self, self.name, self.quality, output=False)
 
     @property
     def label(self) -> str:
@@ -98,9 +105,11 @@ class DeltaInput:
     time_column: Optional[str] = None
     lookback_days: int = 0
     incremental: bool = False
+    quality: tuple[Ruleset, ...] = ()
 
     def __post_init__(self) -> None:
         _check_window(self.path, self.time_column, self.lookback_days)
+        _set_quality(self, self.path, self.quality, output=False)
 
     @property
     def label(self) -> str:
@@ -118,9 +127,11 @@ class FilesInput:
     time_column: Optional[str] = None
     lookback_days: int = 0
     incremental: bool = False
+    quality: tuple[Ruleset, ...] = ()
 
     def __post_init__(self) -> None:
         _check_window(self.path, self.time_column, self.lookback_days)
+        _set_quality(self, self.path, self.quality, output=False)
         if self.format not in FILE_FORMATS:
             raise ConfigError(
                 f"Unsupported file format {self.format!r} for {self.path!r}; "
@@ -190,6 +201,8 @@ class FeatureTable:
     must have these columns with these types (it may have more only if
     ``strict_columns`` is False). The table is partitioned by ``partition_by``
     (default: the date column), which lets a run replace exactly its dates.
+    ``quality`` holds DQDL rulesets (:class:`featurekit.quality.Ruleset`) checked on
+    the output before its commit; failing rows can go to ``<name>__quarantine``.
     """
 
     name: str
@@ -201,9 +214,12 @@ class FeatureTable:
     path: Optional[str] = None
     strict_columns: bool = True
     maintenance: Optional[Maintenance] = None
+    # DQDL rulesets checked on the output before its commit (featurekit.quality)
+    quality: tuple[Ruleset, ...] = ()
 
     def __post_init__(self) -> None:
         check_table_name(self.name)
+        _set_quality(self, self.name, self.quality, output=True)
         if not self.keys:
             raise ConfigError(f"FeatureTable {self.name!r} needs at least one key column.")
         object.__setattr__(self, "keys", tuple(self.keys))

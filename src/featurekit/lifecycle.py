@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import ConfigError, FeatureKitError
 from featurekit.plans import unique_on
+from featurekit.quality.run import (
+    check_input_quality,
+    check_output_quality,
+    commit_quarantine,
+    skipped,
+    stage_quarantine,
+)
 from featurekit.runs import OutputRecord, RunRecord, utc_now
 from featurekit.validate import check_columns, check_rows, observe_rows, observed_problems
 
@@ -52,6 +59,7 @@ def _read_inputs(
         df, described = runtime.read_input(name, inp, ctx)
         described.rows = df.count()
         record.inputs.append(described)
+        check_input_quality(runtime, name, inp, df, record)
         frames[name] = df
     return frames
 
@@ -73,15 +81,56 @@ def write_output(
     replace: Optional[Mapping[str, Sequence[str]]] = None,
     txn: Optional[Txn] = None,
 ) -> CommitResult:
-    """Stage, check the staged rows, commit (idempotent on ``txn``) and register ``table``."""
+    """Check quality, stage, check the staged rows, commit (idempotent on ``txn``), register.
+
+    With output rulesets the rows are cached once for Deequ's pass and both writes; a
+    quarantine is staged with the output and committed just before it.
+    """
+    # Proven on the job's own plan (a cached or filtered plan hides what Spark knows).
+    proven = unique_on(out, [*table.keys, table.date_column])  # plan analysis, no Spark job
+    if skipped(runtime, f"output {table.name}", len(table.quality), record):
+        return _write_checked(out, None, proven, table, runtime, ctx, record, mode, replace, txn)
+    cached = out.persist()
+    try:
+        with record.phase("quality", runtime.report):
+            checked = check_output_quality(runtime, cached, table, ctx, record)
+        return _write_checked(
+            checked.output,
+            checked.quarantine,
+            proven,
+            table,
+            runtime,
+            ctx,
+            record,
+            mode,
+            replace,
+            txn,
+        )
+    finally:
+        cached.unpersist()
+
+
+def _write_checked(
+    out: DataFrame,
+    quarantine: Optional[DataFrame],
+    proven: bool,
+    table: FeatureTable,
+    runtime: Runtime,
+    ctx: JobContext,
+    record: RunRecord,
+    mode: str,
+    replace: Optional[Mapping[str, Sequence[str]]],
+    txn: Optional[Txn],
+) -> CommitResult:
     location = runtime.output_location(table)
     record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
     report = runtime.report
     observation = None
-    if unique_on(out, [*table.keys, table.date_column]):  # plan analysis, no Spark job
+    if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     with record.phase("write", report):
         staged = runtime.engine.stage(out, location, partition_by=table.partitions)
+        held = stage_quarantine(runtime, table, quarantine)
     try:
         with record.phase("validate", report):
             if observation is None or observed_problems(observation, start=ctx.start, end=ctx.end):
@@ -91,15 +140,20 @@ def write_output(
             else:
                 record.output.row_checks = "observed"
         with record.phase("commit", report):
+            paired = commit_quarantine(
+                runtime, table, held, record, mode=mode, replace=replace, txn=txn
+            )
             result = runtime.engine.commit(
                 staged,
                 mode=mode,
                 replace=replace,
                 txn=txn,
-                metadata={"job": ctx.job, "run_id": ctx.run_id},
+                metadata={"job": ctx.job, "run_id": ctx.run_id, **paired},
             )
     except BaseException:
         runtime.engine.abort(staged)
+        if held is not None:
+            runtime.engine.abort(held)
         raise
     runtime.register_output(table, location)
     record.output.version = result.version

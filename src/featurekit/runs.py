@@ -115,6 +115,10 @@ class RunRecord:
     # measured resource usage; None with ``usage_missing`` saying why when not measured
     usage: Optional[UsageRecord] = None
     usage_missing: Optional[str] = None
+    # one dict per evaluated DQDL rule (featurekit.quality.checks.rule_outcomes)
+    quality: list[dict[str, Any]] = field(default_factory=list)
+    # {"table", "location", "rows", "version"} when failing rows were quarantined
+    quarantine: Optional[dict[str, Any]] = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +152,11 @@ class RunRecord:
             f"{head}: wrote {out.rows_written} rows to {out.table} "
             f"(version {out.version}, {out.mode}, {out.engine}); read {read}."
         )
+        if self.quality:
+            passed = sum(1 for q in self.quality if q["outcome"] == "Passed")
+            text += f" quality: {passed}/{len(self.quality)} rules passed."
+        if self.quarantine is not None:
+            text += f" {self.quarantine['rows']} rows quarantined in {self.quarantine['table']}."
         if self.maintenance is not None:
             text += f" {self.maintenance.summary()}."
         return text + "".join(f"\nwarning: {w}" for w in self.warnings)

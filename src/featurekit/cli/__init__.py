@@ -11,6 +11,8 @@
     featurekit state|backfill                       (cli.state)
     featurekit jars                                 (cli.jars)
     featurekit cost RUN_ID|JOB                      (cli.cost)
+    featurekit jars [--quality]                     (cli.jars)
+    featurekit quality show JOB|RUN [--json]        (cli.quality)
 
 Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
 (default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
@@ -42,6 +44,7 @@ COMMAND_MODULES = (
     "featurekit.cli.state",
     "featurekit.cli.jars",
     "featurekit.cli.cost",
+    "featurekit.cli.quality",
 )
 
 

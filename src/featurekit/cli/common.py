@@ -34,6 +34,11 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="do not evaluate the jobs' DQDL rulesets (each run records a warning naming them)",
+    )
+    parser.add_argument(
         "--state",
         help="incremental state store: a folder or s3://bucket/prefix (default: WAREHOUSE/_state)",
     )
@@ -101,8 +106,9 @@ def open_cli_warehouse(args: argparse.Namespace) -> Any:
     return open_warehouse(args.warehouse, s3_client=access.client() if access else None)
 
 
-def local_runtime(args: argparse.Namespace) -> Any:
-    """The local runtime for parsed CLI arguments."""
+def local_runtime(args: argparse.Namespace, *, quality: bool = False) -> Any:
+    """The local runtime for parsed CLI arguments; ``quality`` puts Deequ's DQDL engine on
+    the classpath (jobs with rulesets), unless --no-quality turned the checks off."""
     from featurekit.runtime.local import LocalConfig, LocalRuntime
 
     jars = tuple(j for j in os.environ.get("FEATUREKIT_DELTA_JARS", "").split(",") if j)
@@ -118,5 +124,7 @@ def local_runtime(args: argparse.Namespace) -> Any:
             s3=s3_access(args),
             catalog=args.catalog,
             glue_catalog=glue_catalog_config(args),
+            check_quality=not getattr(args, "no_quality", False),
+            quality=quality and not getattr(args, "no_quality", False),
         )
     )

@@ -27,6 +27,16 @@ def cmd_jars(args: argparse.Namespace) -> int:
         ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
         report=report,
     )
+    if args.quality:
+        from featurekit.quality.engine import coordinates as deequ
+        from featurekit.quality.engine import local_jars
+
+        coordinates += deequ()
+        found += local_jars(
+            ivy_dir=args.ivy or os.environ.get("FEATUREKIT_IVY"),
+            ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
+            report=report,
+        )
     if args.json:
         print(json.dumps({"coordinates": coordinates, "jars": found}, indent=2))
     else:
@@ -40,6 +50,9 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
         help="resolve the Delta jars (and hadoop-aws with --s3) from Maven Central; print them",
     )
     p.add_argument("--s3", action="store_true", help="also hadoop-aws, for s3a:// warehouses")
+    p.add_argument(
+        "--quality", action="store_true", help="also Deequ's DQDL engine (quality rulesets)"
+    )
     p.add_argument("--ivy", help="Ivy folder (default: $FEATUREKIT_IVY or ~/.ivy2)")
     # FEATUREKIT_IVY_SETTINGS: an ivysettings.xml naming the repositories (a Maven mirror)
     p.add_argument("--quiet", action="store_true", help="no progress lines")

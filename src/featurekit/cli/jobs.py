@@ -112,6 +112,11 @@ def _params_for(jobs: list[type[FeatureJob]], given: dict[str, str]) -> list[dic
     return [{k: v for k, v in given.items() if k in job.params} for job in jobs]
 
 
+def has_rulesets(job: Any) -> bool:
+    """True when the job declares DQDL rulesets on its output or an input."""
+    return bool(job.output.quality) or any(inp.quality for inp in job.inputs.values())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from featurekit.graph import Selector
 
@@ -120,7 +125,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     selectors = [args.job, *args.more]
     jobs = _selected(selectors)
     params = _params_for(jobs, split_assignments(args.param or []))
-    runtime = local_runtime(args)
+    runtime = local_runtime(args, quality=any(has_rulesets(j) for j in jobs))
     if len(selectors) == 1 and Selector.parse(args.job).plain:
         record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
         print(
@@ -166,9 +171,10 @@ def _report(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from featurekit.cli.quality import render
     from featurekit.demo_run import run_demo
 
-    runtime = local_runtime(args)
+    runtime = local_runtime(args, quality=True)  # the demo's jobs declare rulesets
     records = run_demo(runtime, users=args.users, days=args.days, seed=args.seed)
     if args.json:
         print(json.dumps([r.to_json() for r in records], indent=2, default=str))
@@ -176,8 +182,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     for record in records:
         print(record.summary())
+    for record in records:
+        if record.quality:
+            print()
+            print("\n".join(render(record.to_json())))
     print(f"\nWarehouse: {runtime.warehouse.uri}")
     print("Look at a table: featurekit table show features.user_activity_daily")
+    print("Rule outcomes of a run: featurekit quality show training_set")
     return 0
 
 

@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
 from featurekit.examples.user_activity_daily import FEATURES, UserActivityDaily
 from featurekit.features import assert_no_leakage, point_in_time_join
+from featurekit.quality import Ruleset
 
 ACTIVITY = UserActivityDaily.output
 
@@ -16,7 +17,11 @@ class TrainingSet(FeatureJob):
     name = "training_set"
     description = "raw.labels joined point-in-time to features.user_activity_daily, audited."
     inputs = {
-        "labels": TableInput("raw.labels", time_column="label_time"),
+        "labels": TableInput(
+            "raw.labels",
+            time_column="label_time",
+            quality=(Ruleset('Rules = [ IsComplete "user_id", IsUnique "user_id" ]'),),
+        ),
         # A label on D uses the row of D-1 (known at D 00:00): one day of lookback.
         "activity": TableInput(ACTIVITY.name, time_column="feature_date", lookback_days=1),
     }
@@ -37,6 +42,21 @@ class TrainingSet(FeatureJob):
         description=(
             "One row per label. Features are those of the last day that ended before the "
             "label time (max age 1 day); null when the user had no event in the 30 days before."
+        ),
+        quality=(
+            Ruleset(
+                'Rules = [ IsPrimaryKey "user_id" "label_date", IsComplete "churned", '
+                "RowCount > 0 ]",
+                name="contract",
+            ),
+            # Labels without features stay in the set (null features) and are copied to
+            # features.training_set__quarantine for a look.
+            Ruleset(
+                'Rules = [ ColumnValues "events_30d" >= 1 ]',
+                severity="warn",
+                on_failing_rows="quarantine",
+                name="has_features",
+            ),
         ),
     )
 

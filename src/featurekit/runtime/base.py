@@ -50,6 +50,9 @@ class RuntimeConfig:
     # ``glue_catalog`` says: region, endpoint, catalog id).
     catalog: str = "local"
     glue_catalog: Optional[GlueCatalogConfig] = None
+    # False: declared quality rulesets are not evaluated (e.g. on a Spark line Deequ has no
+    # build for); every run then records a warning naming the rulesets it did not check.
+    check_quality: bool = True
 
     @property
     def on_s3(self) -> bool:

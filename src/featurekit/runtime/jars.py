@@ -60,10 +60,13 @@ class Packages:
 
     coordinates: tuple[str, ...]
     ivy_dir: str
+    # group:artifact pairs left out of the resolution (spark.jars.excludes)
+    excludes: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> Path:
-        digest = hashlib.sha256(",".join(self.coordinates).encode()).hexdigest()[:16]
+        key = ",".join(self.coordinates) + ("|" + ",".join(self.excludes) if self.excludes else "")
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         return Path(self.ivy_dir) / "featurekit" / f"{digest}.json"
 
 
@@ -128,9 +131,15 @@ def resolve(
     ivy_dir: Optional[str] = None,
     report: Callable[[str], None] = lambda _message: None,
     ivy_settings: Optional[str] = None,
+    excludes: Sequence[str] = (),
 ) -> list[str]:
-    """Local paths of ``coordinates`` and their dependencies, resolved once and cached."""
-    packages = Packages(tuple(coordinates), ivy_dir or default_ivy_dir())
+    """Local paths of ``coordinates`` and their dependencies, resolved once and cached.
+
+    ``excludes`` (``group:artifact``) are left out of the dependency tree, as
+    ``spark.jars.excludes`` does (it drops a coordinate of the same name in this call too:
+    resolve a replacement version in a separate call).
+    """
+    packages = Packages(tuple(coordinates), ivy_dir or default_ivy_dir(), tuple(excludes))
     jars = cached(packages)
     if jars is not None:
         return jars
@@ -166,6 +175,8 @@ def _run_ivy(packages: Packages, ivy_settings: Optional[str]) -> list[str]:
         script.write_text(_RESOLVE_SCRIPT)
         cmd = [_spark_submit(), "--packages", ",".join(packages.coordinates)]
         cmd += ["--conf", f"spark.jars.ivy={packages.ivy_dir}"]
+        if packages.excludes:
+            cmd += ["--conf", f"spark.jars.excludes={','.join(packages.excludes)}"]
         if ivy_settings:
             cmd += ["--conf", f"spark.jars.ivySettings={ivy_settings}"]
         cmd.append(str(script))

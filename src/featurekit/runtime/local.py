@@ -71,6 +71,8 @@ class LocalConfig(RuntimeConfig):
     # An ivysettings.xml naming the repositories to resolve from (a corporate mirror).
     ivy_settings: Optional[str] = None
     app_name: str = "featurekit"
+    # Put Deequ's DQDL engine on the classpath (jobs with quality rulesets need it).
+    quality: bool = False
 
     def table_engine(self) -> str:
         """The engine ``auto`` stands for locally: delta-rs (measured faster on one machine,
@@ -136,18 +138,24 @@ def ensure_java() -> Optional[str]:
 
 def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str]:
     """The jars a session of ``config`` needs: Delta's for the delta-spark engine, plus
-    ``config.packages``. Resolved once from Maven Central, then cached."""
+    ``config.packages`` and Deequ's with ``config.quality``. Resolved once from Maven
+    Central, then cached."""
     from featurekit.runtime import jars
 
     coordinates = list(config.all_packages())
     delta = list(config.delta_jars)
     if not delta and config.table_engine() == "delta-spark":
         coordinates.insert(0, jars.delta_coordinate())
-    if not coordinates:
-        return delta
-    return delta + jars.resolve(
-        coordinates, ivy_dir=config.ivy_dir, ivy_settings=config.ivy_settings, report=report
-    )
+    found = list(delta)
+    if coordinates:
+        found += jars.resolve(
+            coordinates, ivy_dir=config.ivy_dir, ivy_settings=config.ivy_settings, report=report
+        )
+    if config.quality:
+        from featurekit.quality.engine import local_jars
+
+        found += local_jars(ivy_dir=config.ivy_dir, ivy_settings=config.ivy_settings, report=report)
+    return found
 
 
 def build_session(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import StateError
 from featurekit.lifecycle import shape_output, write_output
+from featurekit.quality.run import check_input_quality
 from featurekit.runs import InputRecord
 from featurekit.state.partials import (
     affected_dates,
@@ -130,6 +131,7 @@ def _read_new(
             record.counters[f"new_units.{name}"] = len(plan.new)
         described.rows = df.count()
         record.inputs.append(described)
+        check_input_quality(runtime, name, inp, df, record)
         frames[name] = df
     return frames
 

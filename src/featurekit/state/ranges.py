@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from featurekit.lifecycle import shape_output, write_output, write_plan
+from featurekit.quality.run import check_input_quality
 from featurekit.runs import InputRecord
 from featurekit.runtime.base import prune_dates
 from featurekit.state.partials import (
@@ -54,6 +55,7 @@ def _read_range(
             described = InputRecord(name, inp.label, kind, bookmark.get("version"))
         described.rows = df.count()
         record.inputs.append(described)
+        check_input_quality(runtime, name, inp, df, record)
         frames[name] = df
     return frames
 

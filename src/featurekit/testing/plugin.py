@@ -42,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    parser.addini(
+        "featurekit_quality",
+        "true: put Deequ's DQDL engine on the spark fixture's classpath (jobs with "
+        "quality rulesets; resolved once from Maven Central and cached)",
+        type="bool",
+        default=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +56,7 @@ def spark(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[SparkSession]:
     """The session-wide SparkSession (local[2], UTC, small shuffles)."""
+    from featurekit.quality import engine as quality_engine
     from featurekit.runtime.jars import hadoop_aws_coordinate
 
     base = tmp_path_factory.mktemp("spark")
@@ -63,6 +71,8 @@ def spark(
         spark_conf=conf,
         engine=str(pytestconfig.getini("featurekit_engine")),
         packages=packages,
+        # Deequ has builds for Spark 3.5 only: elsewhere the quality tests check the error.
+        quality=bool(pytestconfig.getini("featurekit_quality")) and quality_engine.available(),
     )
     session = build_session(config, report=print)
     yield session
@@ -79,8 +89,12 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def local_runtime(spark: SparkSession, warehouse: Path) -> LocalRuntime:
-    """A quiet local runtime on the shared session and this test's warehouse."""
-    return LocalRuntime(LocalConfig(warehouse=str(warehouse), quiet=True), spark=spark)
+    """A quiet local runtime on the shared session and this test's warehouse. On a Spark
+    line Deequ has no build for, quality checks are off (each run records a warning)."""
+    from featurekit.quality.engine import available
+
+    config = LocalConfig(warehouse=str(warehouse), quiet=True, check_quality=available())
+    return LocalRuntime(config, spark=spark)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,149 @@
+"""Deequ's DQDL engine (``com.amazon.deequ.dqdl.EvaluateDataQuality``), called through py4j.
+
+Deequ is the open-source library AWS Glue Data Quality is built on; its DQDL engine takes
+Glue's rule language and returns Glue's outcome columns, so a ruleset gives the same
+answers locally, on EMR and on Glue. Its jar must be on the session's classpath:
+
+* locally: ``LocalConfig(quality=True)`` resolves it once from Maven Central (cached in
+  Ivy's folder like the Delta jars); ``featurekit run`` does so for jobs with rulesets;
+* EMR / EMR Serverless: ``--packages`` with :func:`spark_packages`, or the jars uploaded;
+* Glue: ``--extra-jars`` naming the jars uploaded by ``featurekit package``.
+
+Deequ builds exist for Spark 3.5 only (Scala 2.12); on Spark 4.x :func:`coordinates`
+raises :class:`QualityEngineError` naming the line: featurekit never skips rules silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+from featurekit.errors import QualityEngineError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+# Deequ release per Spark line. 2.1.0-spark-3.5 carries the DQDL engine with row-level
+# outcomes; its pom asks for software.amazon.glue:dqdl 1.0.7, which Maven Central's
+# mirror reachable here does not serve, so the parser is pinned to 1.0.0 (served, and
+# tested with this engine: tests/quality) and 1.0.7 is excluded from Deequ's tree.
+DEEQU_BY_SPARK: Mapping[str, tuple[str, ...]] = {
+    "3.5": ("com.amazon.deequ:deequ:2.1.0-spark-3.5",),
+}
+DQDL_PARSER = "software.amazon.glue:dqdl:1.0.0"
+EXCLUDES = ("software.amazon.glue:dqdl",)
+ENTRY = "com.amazon.deequ.dqdl.EvaluateDataQuality"
+
+# Glue's column names (rule outcomes, then the row-level columns added to each row).
+RULE_COLUMNS = ("Rule", "Outcome", "FailureReason", "EvaluatedMetrics", "EvaluatedRule")
+ROW_PASS = "DataQualityRulesPass"
+ROW_FAIL = "DataQualityRulesFail"
+ROW_SKIP = "DataQualityRulesSkip"
+ROW_RESULT = "DataQualityEvaluationResult"
+ROW_COLUMNS = (ROW_PASS, ROW_FAIL, ROW_SKIP, ROW_RESULT)
+
+
+def coordinates(line: Optional[str] = None) -> tuple[str, ...]:
+    """Deequ's Maven coordinates for a Spark line (default: the installed pyspark)."""
+    from featurekit.runtime.jars import spark_line
+
+    line = line or spark_line()
+    try:
+        return DEEQU_BY_SPARK[line]
+    except KeyError:
+        raise QualityEngineError(
+            f"Deequ publishes no build for Spark {line} (its DQDL engine is built for "
+            f"Spark {', '.join(sorted(DEEQU_BY_SPARK))}, Scala 2.12), so featurekit cannot "
+            f"evaluate data quality rules on Spark {line}. Run jobs with rulesets on Spark "
+            "3.5 (pyspark 3.5, Glue 5, EMR 7), or remove their rulesets."
+        ) from None
+
+
+def available(line: Optional[str] = None) -> bool:
+    """True when Deequ publishes a build for the Spark line (default: the installed one)."""
+    from featurekit.runtime.jars import spark_line
+
+    return (line or spark_line()) in DEEQU_BY_SPARK
+
+
+def spark_packages(line: Optional[str] = None) -> str:
+    """The ``--packages`` value for spark-submit (EMR), with the parser pinned."""
+    return ",".join((*coordinates(line), DQDL_PARSER))
+
+
+def local_jars(
+    *,
+    ivy_dir: Optional[str] = None,
+    ivy_settings: Optional[str] = None,
+    report: Callable[[str], None] = lambda _m: None,
+) -> list[str]:
+    """Deequ's jars and the DQDL parser's, resolved once through Spark's Ivy and cached."""
+    from featurekit.runtime import jars
+
+    kwargs = {"ivy_dir": ivy_dir, "ivy_settings": ivy_settings, "report": report}
+    deequ = jars.resolve(coordinates(), excludes=EXCLUDES, **kwargs)  # type: ignore[arg-type]
+    parser = jars.resolve([DQDL_PARSER], **kwargs)  # type: ignore[arg-type]
+    return deequ + [j for j in parser if j not in deequ]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the engine returned: one row per rule, and the rows with their outcome columns."""
+
+    rule_outcomes: DataFrame
+    row_level: DataFrame
+
+
+def _entry(spark: SparkSession) -> object:
+    jvm = spark.sparkContext._jvm
+    try:
+        cls = jvm.java.lang.Class.forName(  # type: ignore[union-attr]
+            ENTRY + "$",
+            True,
+            jvm.Thread.currentThread().getContextClassLoader(),  # type: ignore[union-attr]
+        )
+        return cls.getField("MODULE$").get(None)
+    except Exception as exc:  # py4j raises Py4JJavaError / Py4JError for a missing class
+        raise QualityEngineError(
+            f"Deequ's DQDL engine ({ENTRY}) is not on this session's classpath. Locally use "
+            "LocalConfig(quality=True) (featurekit run does for jobs with rulesets); on EMR "
+            f"add --packages {', '.join(DEEQU_BY_SPARK.get('3.5', ()))},{DQDL_PARSER}; on "
+            "Glue pass the jars from `featurekit package` with --extra-jars."
+        ) from exc
+
+
+def evaluate(df: DataFrame, ruleset: str, *, row_level: bool = True) -> Evaluation:
+    """Evaluate a DQDL ruleset on ``df`` (rules with ``primary`` in CustomSql see ``df``).
+
+    Metrics are computed now (one Deequ pass, plus one per rule outside Deequ's
+    analyzers, e.g. CustomSql); the row-level frame stays lazy. ``row_level=False`` asks
+    for the rule outcomes only (cheaper; ``row_level`` is then the input itself).
+    """
+    from pyspark.sql import DataFrame as PyDataFrame
+
+    spark = df.sparkSession
+    coordinates(".".join(spark.version.split(".")[:2]))  # names a line without a build
+    engine = _entry(spark)
+    df.createOrReplaceTempView("primary")  # Glue's name of the evaluated frame in CustomSql
+    try:
+        if not row_level:
+            outcomes = engine.process(df._jdf, ruleset)  # type: ignore[attr-defined]
+            return Evaluation(rule_outcomes=PyDataFrame(outcomes, spark), row_level=df)
+        result = engine.processRows(df._jdf, ruleset)  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise QualityEngineError(
+            f"Deequ could not evaluate the ruleset {ruleset!r}: {_java_message(exc)}"
+        ) from exc
+    finally:
+        spark.catalog.dropTempView("primary")
+    return Evaluation(
+        rule_outcomes=PyDataFrame(result.apply("ruleOutcomes"), spark),
+        row_level=PyDataFrame(result.apply("rowLevelOutcomes"), spark),
+    )
+
+
+def _java_message(exc: BaseException) -> str:
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString()) if java is not None else str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,116 @@
+"""Quality in the run lifecycle: input rulesets after reading, output rulesets before
+staging, and the quarantine staged and committed just before the output.
+
+Used by :mod:`featurekit.lifecycle`; the functions here never commit the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional
+
+from featurekit.quality.checks import Checked, check_input, check_output, enforce
+from featurekit.quality.quarantine import VERSION_KEY, quarantine_name, register
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from featurekit.io import FeatureTable, Input
+    from featurekit.job import JobContext
+    from featurekit.runs import RunRecord
+    from featurekit.runtime.base import Runtime
+    from featurekit.tables.engine import Staged, Txn
+
+
+def skipped(runtime: Runtime, what: str, count: int, record: RunRecord) -> bool:
+    """True (and a warning in ``record``) when the runtime was told not to check quality."""
+    if count == 0 or runtime.config.check_quality:
+        return count == 0
+    record.warnings.append(
+        f"{count} quality ruleset(s) of {what} not evaluated: quality checks are off "
+        "(--no-quality / check_quality=False)."
+    )
+    return True
+
+
+def check_input_quality(
+    runtime: Runtime, name: str, inp: Input, df: DataFrame, record: RunRecord
+) -> None:
+    """Evaluate input ``name``'s rulesets into ``record``; raise QualityError on a fail."""
+    if skipped(runtime, f"input {name}", len(inp.quality), record):
+        return
+    checked = check_input(df, inp.quality, f"input {name}", history(runtime, record))
+    record.quality += checked.outcomes
+    record.warnings += enforce(checked.outcomes, f"input {name!r}")
+
+
+def history(runtime: Runtime, record: RunRecord) -> list[dict[str, Any]]:
+    """The job's earlier run records, newest first (for dynamic rules)."""
+    names = runtime.warehouse.list_json(f"_runs/{record.job}")
+    docs = [runtime.warehouse.read_json(n) for n in names]
+    earlier = [d for d in docs if d.get("run_id") != record.run_id]
+    return sorted(earlier, key=lambda d: str(d.get("started_at") or ""), reverse=True)
+
+
+def check_output_quality(
+    runtime: Runtime, out: DataFrame, table: FeatureTable, ctx: JobContext, record: RunRecord
+) -> Checked:
+    """Evaluate the output's rulesets into ``record``; raise QualityError on a fail."""
+    checked = check_output(
+        out,
+        table.quality,
+        run_id=ctx.run_id,
+        run_date=record.started_at[:10],
+        history=history(runtime, record),
+    )
+    record.quality += checked.outcomes
+    record.warnings += enforce(checked.outcomes, f"output {table.name}")
+    return checked
+
+
+def stage_quarantine(
+    runtime: Runtime, table: FeatureTable, rows: Optional[DataFrame]
+) -> Optional[Staged]:
+    """Stage the quarantine rows (None when no ruleset quarantines)."""
+    if rows is None:
+        return None
+    location = runtime.location(quarantine_name(table.name))
+    return runtime.engine.stage(rows, location, partition_by=table.partitions)
+
+
+def commit_quarantine(
+    runtime: Runtime,
+    table: FeatureTable,
+    staged: Optional[Staged],
+    record: RunRecord,
+    *,
+    mode: str,
+    replace: Optional[Mapping[str, Sequence[str]]],
+    txn: Optional[Txn],
+) -> dict[str, str]:
+    """Commit the staged quarantine (before the output: see featurekit.quality.quarantine);
+    returns the metadata the output commit carries to name it."""
+    from featurekit.tables.engine import Txn
+
+    if staged is None:
+        return {}
+    if staged.rows == 0 and not runtime.engine.exists(staged.path):
+        runtime.engine.abort(staged)  # nothing quarantined, nothing to replace
+        record.quarantine = {"table": quarantine_name(table.name), "rows": 0, "version": None}
+        return {}
+    result = runtime.engine.commit(
+        staged,
+        mode=mode,
+        replace=replace,
+        txn=Txn(f"{txn.app_id}__quarantine", txn.version) if txn else None,
+        metadata={"job": record.job, "run_id": record.run_id},
+    )
+    register(runtime, table, staged.path)
+    record.quarantine = {
+        "table": quarantine_name(table.name),
+        "location": staged.path,
+        "rows": staged.rows,
+        "version": result.version,
+    }
+    version = result.version if result.version is not None else runtime.engine.version(staged.path)
+    return {VERSION_KEY: str(version)}

@@ -1,0 +1,163 @@
+"""Rulesets in the run lifecycle: outcomes in the record, severities, the quarantine table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit.cli import main
+from featurekit.errors import QualityError
+from featurekit.quality import Ruleset
+from featurekit.quality.engine import available
+from featurekit.quality.quarantine import quarantine_name, read_quarantine
+from featurekit.runtime.local import LocalRuntime
+
+pytestmark = pytest.mark.skipif(
+    not available(), reason="Deequ has no build for this Spark line (tests/quality/test_engine)"
+)
+
+COLUMNS = {"user_id": "string", "feature_date": "date", "spend": "double"}
+D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+
+
+def seed(runtime: LocalRuntime, spark: SparkSession) -> None:
+    rows = [("u1", D1, 5.0), ("u2", D1, -3.0), ("u3", D2, 7.0), ("u4", D2, -1.0)]
+    df = spark.createDataFrame(rows, "user_id string, day date, amount double")
+    location = runtime.location("raw.spend")
+    runtime.engine.write(df, location, mode="overwrite")
+    schema = runtime.engine.schema(location)
+    assert schema is not None
+    runtime.catalog.register("raw.spend", location, schema=schema.jsonValue())
+
+
+def table(*rulesets: Ruleset) -> FeatureTable:
+    return FeatureTable(
+        "features.dq_spend",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns=COLUMNS,
+        quality=rulesets,
+    )
+
+
+class _Spend(FeatureJob):
+    abstract = True
+    inputs = {"spend": TableInput("raw.spend", quality=(Ruleset("Rules = [ RowCount = 4 ]"),))}
+
+    def transform(self, ctx: JobContext, spend: DataFrame) -> DataFrame:
+        return spend.select(
+            "user_id", F.col("day").alias("feature_date"), F.col("amount").alias("spend")
+        )
+
+
+class DropsNegative(_Spend):
+    name = "dq_drops_negative"
+    output = table(
+        Ruleset('Rules = [ ColumnValues "spend" >= 0 ]', on_failing_rows="drop", name="positive"),
+        Ruleset('Rules = [ RowCount >= 3, Mean "spend" > 100 ]', severity="warn", name="size"),
+    )
+
+
+class Drifting(_Spend):
+    name = "dq_drifting"
+    output = table(Ruleset("Rules = [ RowCount >= max(last(3)) ]", name="drift"))
+
+
+class FailsOnNegative(_Spend):
+    name = "dq_fails_on_negative"
+    output = table(Ruleset('Rules = [ IsComplete "user_id", ColumnValues "spend" >= 0 ]'))
+
+
+def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
+    spark: SparkSession, local_runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(local_runtime, spark)
+    record = DropsNegative().run(local_runtime)
+    out = local_runtime.engine.read(spark, local_runtime.location("features.dq_spend"))
+    expected = spark.createDataFrame(
+        [("u1", D1, 5.0), ("u3", D2, 7.0)], "user_id string, feature_date date, spend double"
+    )
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+    quarantined = read_quarantine(local_runtime, "features.dq_spend").select(
+        "user_id", "feature_date", "spend", "quarantine_rules", "quarantine_run_id"
+    )
+    rule = 'ColumnValues "spend" >= 0'
+    want = spark.createDataFrame(
+        [("u2", D1, -3.0, [rule], record.run_id), ("u4", D2, -1.0, [rule], record.run_id)],
+        "user_id string, feature_date date, spend double, quarantine_rules array<string>, "
+        "quarantine_run_id string",
+    )
+    assert_df_equality(quarantined, want, ignore_row_order=True, ignore_nullable=True)
+    assert record.quarantine is not None
+    assert record.quarantine["rows"] == 2
+    assert record.quarantine["table"] == quarantine_name("features.dq_spend")
+
+    by_rule = {q["rule"]: q for q in record.quality}
+    assert by_rule["RowCount = 4"]["target"] == "input spend"
+    assert by_rule["RowCount = 4"]["outcome"] == "Passed"
+    assert by_rule[rule]["outcome"] == "Failed"
+    assert by_rule[rule]["failing_rows"] == 2
+    assert by_rule[rule]["handled"]
+    assert by_rule["RowCount >= 3"]["outcome"] == "Passed"  # on the 4 rows before the drop
+    mean = by_rule['Mean "spend" > 100']
+    assert mean["outcome"] == "Failed"
+    assert record.warnings == [f"[output] {mean['rule']}: {mean['failure_reason']}"]
+
+    # re-running replaces: the quarantine keeps one copy of each failing row
+    again = DropsNegative().run(local_runtime)
+    assert read_quarantine(local_runtime, "features.dq_spend").count() == 2
+    assert again.quarantine is not None
+    assert again.quarantine["version"] == 1
+
+    # featurekit quality show: a job's latest run, or a run by id, as text or JSON
+    wh = ["--warehouse", str(local_runtime.warehouse.root)]
+    assert main(["quality", "show", "dq_drops_negative", "--json", *wh]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["run_id"] == again.run_id
+    assert shown["quality"] == json.loads(json.dumps(again.quality))
+    assert main(["quality", "show", record.run_id, *wh]) == 0
+    text = capsys.readouterr().out
+    assert f"dq_drops_negative [{record.run_id}] succeeded" in text
+    assert f"Failed  fail [output] {rule} (" in text
+    assert "quarantine: 2 rows in features.dq_spend__quarantine" in text
+    assert main(["quality", "show", "nothing_here", *wh]) != 0
+    assert "No run record of a job or run named 'nothing_here'" in capsys.readouterr().err
+
+
+def test_a_failed_rule_of_severity_fail_commits_nothing(
+    spark: SparkSession, local_runtime: LocalRuntime
+) -> None:
+    seed(local_runtime, spark)
+    with pytest.raises(QualityError, match=r'ColumnValues "spend" >= 0'):
+        FailsOnNegative().run(local_runtime)
+    assert not local_runtime.engine.exists(local_runtime.location("features.dq_spend"))
+    (name,) = local_runtime.warehouse.list_json("_runs/dq_fails_on_negative")
+    record = local_runtime.warehouse.read_json(name)
+    assert record["status"] == "failed"
+    assert record["error_type"] == "QualityError"
+    outcomes = {q["rule"]: q["outcome"] for q in record["quality"]}
+    assert outcomes == {
+        "RowCount = 4": "Passed",
+        'IsComplete "user_id"': "Passed",
+        'ColumnValues "spend" >= 0': "Failed",
+    }
+
+
+def test_row_count_against_previous_runs(spark: SparkSession, local_runtime: LocalRuntime) -> None:
+    seed(local_runtime, spark)
+    first = Drifting().run(local_runtime)
+    (outcome,) = first.quality[1:]
+    assert outcome["outcome"] == "Skipped"
+    assert outcome["metrics"] == {"Dataset.*.RowCount": 4.0}
+    second = Drifting().run(local_runtime)
+    (outcome,) = second.quality[1:]
+    assert outcome["rule"] == "RowCount >= max(last(3))"
+    assert outcome["evaluated_rule"] == "RowCount >= 4.0"
+    assert outcome["outcome"] == "Passed"
