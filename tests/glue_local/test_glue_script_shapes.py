@@ -14,7 +14,7 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.cli.glue import run_script
-from featurekit.errors import ConfigError, UnsupportedError
+from featurekit.errors import ConfigError
 from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.runtime.local import LocalRuntime
 
@@ -99,18 +99,17 @@ def test_studio_script_with_csv_options_dq_import_nested_mapping_and_catalog_sin
     entry = ScriptCatalog(local_runtime.catalog).table("studio", "providers")
     assert (entry.format, entry.partition_columns) == ("parquet", ("state",))
     assert entry.location == "s3://bucket/providers_out/"
-
-
-def test_data_quality_evaluation_is_refused_not_passed(local_runtime: LocalRuntime) -> None:
-    from featurekit.glue_local.install import installed
-
-    with installed(warehouse=local_runtime.warehouse.uri):
-        from awsgluedq.transforms import EvaluateDataQuality
-
-        with pytest.raises(UnsupportedError, match=r"Glue Data Quality.*Deequ"):
-            EvaluateDataQuality().process_rows(frame=None, ruleset="Rules = [ColumnCount > 0]")
-        with pytest.raises(UnsupportedError, match=r"EvaluateDataQuality\.apply"):
-            EvaluateDataQuality.apply(frame=None, ruleset="Rules = []")
+    # the data-quality node: Deequ's outcomes, as Glue Studio's node gives them
+    rules = spark.read.json(str(warehouse / "_s3" / "bucket" / "dq_rules"))
+    outcomes = {r.Rule: r.Outcome for r in rules.collect()}
+    assert outcomes == {
+        "ColumnCount > 0": "Passed",
+        'IsComplete "state"': "Passed",
+        'ColumnValues "state" in ["WA","CA"]': "Failed",
+    }
+    rows = spark.read.json(str(warehouse / "_s3" / "bucket" / "dq_rows"))
+    by_state = {r.state: r.DataQualityEvaluationResult for r in rows.collect()}
+    assert by_state == {"WA": "Passed", "OR": "Failed"}
 
 
 def test_legislators_joins_keep_clashing_fields_and_relationalize_writes_every_frame(

@@ -141,13 +141,23 @@ def split_run_args(
     return args, rest[cut + 1 :]
 
 
+def _source(script: str) -> str:
+    try:
+        return Path(script).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the Glue script {script}: {exc}") from exc
+
+
 def cmd_run(
     args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> int:
     from featurekit.cli.common import local_runtime
 
     args, script_args = split_run_args(args, add_runtime_args)
-    runtime = local_runtime(args)  # builds the SparkSession the script's getOrCreate() finds
+    # a script with Glue Studio's data-quality node needs Deequ's engine on the classpath
+    quality = "awsgluedq" in _source(args.script)
+    # builds the SparkSession the script's getOrCreate() finds
+    runtime = local_runtime(args, quality=quality)
     return run_script(args.script, script_args, runtime)
 
 

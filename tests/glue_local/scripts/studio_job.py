@@ -1,5 +1,6 @@
-"""A Glue Studio-generated style script: csv node with Studio's format options, the data
-quality import, a ChangeSchema node with a nested target, an S3 target updating the catalog."""
+"""A Glue Studio-generated style script: csv node with Studio's format options, a
+ChangeSchema node with a nested target, the data-quality node on it (its row-level
+outcomes written out), an S3 target updating the catalog."""
 
 import sys
 
@@ -8,7 +9,7 @@ from awsglue.context import GlueContext
 from awsglue.job import Job
 from awsglue.transforms import *  # noqa: F403
 from awsglue.utils import getResolvedOptions
-from awsgluedq.transforms import EvaluateDataQuality  # noqa: F401
+from awsgluedq.transforms import EvaluateDataQuality
 from pyspark.context import SparkContext
 
 args = getResolvedOptions(sys.argv, ["JOB_NAME"])
@@ -21,7 +22,9 @@ job.init(args["JOB_NAME"], args)
 # Default ruleset used by all target nodes with data quality enabled
 DEFAULT_DATA_QUALITY_RULESET = """
     Rules = [
-        ColumnCount > 0
+        ColumnCount > 0,
+        IsComplete "state",
+        ColumnValues "state" in ["WA", "CA"]
     ]
 """
 
@@ -49,6 +52,44 @@ ChangeSchema_node2 = ApplyMapping.apply(  # noqa: F405
         ("state", "string", "state", "string"),
     ],
     transformation_ctx="ChangeSchema_node2",
+)
+
+# Script generated for node Evaluate Data Quality
+EvaluateDataQuality_node4 = EvaluateDataQuality().process_rows(
+    frame=ChangeSchema_node2,
+    ruleset=DEFAULT_DATA_QUALITY_RULESET,
+    publishing_options={
+        "dataQualityEvaluationContext": "EvaluateDataQuality_node4",
+        "enableDataQualityResultsPublishing": True,
+    },
+    additional_options={
+        "dataQualityResultsPublishing.strategy": "BEST_EFFORT",
+        "observations.scope": "ALL",
+    },
+)
+rowLevelOutcomes_node5 = SelectFromCollection.apply(  # noqa: F405
+    dfc=EvaluateDataQuality_node4,
+    key="rowLevelOutcomes",
+    transformation_ctx="rowLevelOutcomes_node5",
+)
+ruleOutcomes_node6 = SelectFromCollection.apply(  # noqa: F405
+    dfc=EvaluateDataQuality_node4,
+    key="ruleOutcomes",
+    transformation_ctx="ruleOutcomes_node6",
+)
+glueContext.write_dynamic_frame.from_options(
+    frame=ruleOutcomes_node6,
+    connection_type="s3",
+    format="json",
+    connection_options={"path": "s3://bucket/dq_rules/"},
+    transformation_ctx="ruleOutcomes_sink",
+)
+glueContext.write_dynamic_frame.from_options(
+    frame=rowLevelOutcomes_node5,
+    connection_type="s3",
+    format="json",
+    connection_options={"path": "s3://bucket/dq_rows/"},
+    transformation_ctx="rowLevelOutcomes_sink",
 )
 
 # Script generated for node Amazon S3
