@@ -87,10 +87,15 @@ def test_start_without_end_is_rejected(capsys: pytest.CaptureFixture[str]) -> No
     assert "both --start and --end" in capsys.readouterr().err
 
 
+# The training set declares rulesets; Deequ has no Spark 4 build (docs/quality.md), so on
+# Spark 4 these runs turn the checks off, as a user there must.
+NO_QUALITY = [] if available() else ["--no-quality"]
+
+
 def test_run_a_selection_runs_upstream_first(
     demo_warehouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wh = ["--warehouse", str(demo_warehouse), "--quiet", "--json"]
+    wh = ["--warehouse", str(demo_warehouse), "--quiet", "--json", *NO_QUALITY]
     assert main(["run", "+training_set", "--param", "min_events=1", *wh]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["job"] for r in doc["runs"]] == ["user_activity_daily", "training_set"]
@@ -102,7 +107,7 @@ def test_run_a_selection_runs_upstream_first(
 def test_a_failed_selection_says_what_it_skipped(
     warehouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["run", "user_activity_daily+", "--warehouse", str(warehouse), "--quiet"]
+    args = ["run", "user_activity_daily+", "--warehouse", str(warehouse), "--quiet", *NO_QUALITY]
     both = ["run", "training_set", "user_activity_daily", *args[2:]]  # two selectors
     assert main([*both, "--json"]) == 2
     doc = json.loads(capsys.readouterr().out)
