@@ -1,7 +1,5 @@
 """``python -m featurekit`` runs the command line."""
 
-import sys
+from featurekit.cli import run
 
-from featurekit.cli import main
-
-sys.exit(main())
+run()

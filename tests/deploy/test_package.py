@@ -110,7 +110,7 @@ def test_each_wheel_record_lists_every_file_with_its_hash(user_dist: Path) -> No
                 assert int(size) == len(data)
     with zipfile.ZipFile(user_dist / FK_WHEEL) as z:
         entry_points = z.read("featurekit-0.1.0.dist-info/entry_points.txt").decode()
-    assert "featurekit = featurekit.cli:main" in entry_points
+    assert "featurekit = featurekit.cli:run" in entry_points
 
 
 def test_the_featurekit_checkout_packages_itself_with_its_examples(tmp_path: Path) -> None:

@@ -81,6 +81,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 141
 
 
+def run() -> None:
+    """The ``featurekit`` console script and ``python -m featurekit``: main(), then exit.
+
+    A command that read Delta tables through delta-rs without starting Spark (``table
+    show`` on S3, ...) leaves native reader threads that can abort the interpreter's
+    teardown ("terminate called without an active exception") after the work is done and
+    printed. Such a process ends with ``os._exit`` once its output is flushed; a process
+    with a SparkContext exits normally, so Spark shuts down as usual.
+    """
+    import os
+
+    code = main()
+    spark_ctx = sys.modules.get("pyspark.context")
+    spark_running = (
+        spark_ctx is not None and spark_ctx.SparkContext._active_spark_context is not None
+    )
+    if "deltalake" in sys.modules and not spark_running:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _silence_stdout() -> None:
     import os
 
