@@ -17,15 +17,12 @@ DEMO_JOBS = ("user_activity_daily", "training_set")
 
 
 def write_source_table(runtime: Runtime, name: str, df: DataFrame, description: str) -> int:
-    """Replace raw table ``name`` with ``df`` and register it; returns the new version."""
-    location = runtime.location(name)
-    result = runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
-    runtime.catalog.register(
-        name, location, schema=schema.jsonValue() if schema else {}, description=description
-    )
+    """Replace raw table ``name`` with ``df`` and register it; returns the rows written."""
+    from featurekit.testing import _replace_and_register
+
+    result = _replace_and_register(runtime, name, df, description)
     runtime.report(f"{name}: {result.rows} rows, version {result.version}")
-    return result.rows
+    return int(result.rows)
 
 
 def run_demo(runtime: Runtime, *, users: int, days: int, seed: int) -> list[RunRecord]:

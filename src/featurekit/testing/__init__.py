@@ -7,7 +7,7 @@ it provides a session-scoped ``spark`` fixture (fast local settings) and a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -25,13 +25,18 @@ def write_table(runtime: Runtime, name: str, df: DataFrame, description: str = "
 
         write_table(local_runtime, "raw.events", spark.createDataFrame(rows, schema))
     """
+    return int(_replace_and_register(runtime, name, df, description).rows)
+
+
+def _replace_and_register(runtime: Runtime, name: str, df: DataFrame, description: str) -> Any:
+    """Write ``df`` over the table ``name`` and register it; the engine's write result."""
     location = runtime.location(name)
     result = runtime.engine.write(df, location, mode="overwrite")
     schema = runtime.engine.schema(location)
     runtime.catalog.register(
         name, location, schema=schema.jsonValue() if schema else {}, description=description
     )
-    return result.rows
+    return result
 
 
 def read_table(runtime: Runtime, name: str) -> DataFrame:
