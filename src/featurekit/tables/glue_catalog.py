@@ -1,7 +1,8 @@
 """The Glue Data Catalog as featurekit's catalog: the metadata Glue, EMR and Athena share.
 
 Same interface as :class:`featurekit.tables.catalog.LocalCatalog` (``register``, ``find``,
-``get``, ``exists``, ``list``), through boto3's ``glue`` client. boto3 is imported here
+``get``, ``exists``, ``list``, ``partitions``, ``add_partitions``), through boto3's
+``glue`` client. boto3 is imported here
 only (``pip install 'featurekit[aws]'``).
 
 How a table is written, so that every reader finds it:
@@ -15,6 +16,8 @@ How a table is written, so that every reader finds it:
 * **csv / json / parquet** (files a crawler or ``table register`` found): Hive's serde,
   input and output formats for the format, ``classification``, the partition columns as
   ``PartitionKeys``, and for csv the delimiter and ``skip.header.line.count``.
+* partitions of a files table: ``BatchCreatePartition`` with the values and a copy of the
+  table's storage descriptor located at the partition's folder; listed by ``GetPartitions``.
 * featurekit's own facts go in as table parameters: ``featurekit.keys``,
   ``featurekit.date_column``, ``featurekit.schema`` (Spark's schema JSON, exact types and
   nullability) and ``featurekit.options`` (reader options); the description as the
@@ -37,7 +40,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from featurekit.errors import CatalogError, ConfigError, MissingDependencyError, TableNotFoundError
-from featurekit.tables.catalog import CatalogEntry, new_entry
+from featurekit.tables.catalog import (
+    CatalogEntry,
+    Partition,
+    check_partition_values,
+    new_entry,
+    new_partitions,
+)
 from featurekit.tables.hive_types import columns_to_struct, struct_to_columns
 
 _PARQUET = (
@@ -117,6 +126,17 @@ def table_input(entry: CatalogEntry) -> dict[str, Any]:
             "OutputFormat": output_format,
             "SerdeInfo": {"SerializationLibrary": serde, "Parameters": serde_params},
         },
+    }
+
+
+def partition_input(sd: dict[str, Any], partition: Partition) -> dict[str, Any]:
+    """The Glue ``PartitionInput`` of a partition: the table's columns, serde and formats,
+    at the partition's folder, as a crawler writes it."""
+    keep = ("Columns", "InputFormat", "OutputFormat", "SerdeInfo", "Compressed")
+    descriptor = {k: sd[k] for k in keep if k in sd}
+    return {
+        "Values": list(partition.values),
+        "StorageDescriptor": {**descriptor, "Location": partition.location},
     }
 
 
@@ -252,6 +272,37 @@ class GlueCatalog:
 
     def exists(self, name: str) -> bool:
         return self.find(name) is not None
+
+    def partitions(self, name: str) -> list[Partition]:
+        """The table's partitions (``GetPartitions``, every page), sorted by values."""
+        db, table = split_name(name)
+        found = self._pages("get_partitions", "Partitions", DatabaseName=db, TableName=table)
+        return sorted(
+            Partition(tuple(p["Values"]), p.get("StorageDescriptor", {}).get("Location", ""))
+            for p in found
+        )
+
+    def add_partitions(self, name: str, partitions: Sequence[Partition]) -> list[Partition]:
+        """``BatchCreatePartition`` (100 a call) for those of ``partitions`` not yet
+        present, each with the table's storage descriptor at its own folder."""
+        db, table = split_name(name)
+        found = self._call(f"Table {name}", "get_table", DatabaseName=db, Name=table)["Table"]
+        check_partition_values(entry_of(db, found), partitions)
+        added = new_partitions(self.partitions(name), partitions)
+        sd = found.get("StorageDescriptor", {})
+        for start in range(0, len(added), 100):
+            inputs = [partition_input(sd, p) for p in added[start : start + 100]]
+            result = self._call(
+                f"Adding partitions to {name}", "batch_create_partition",
+                DatabaseName=db, TableName=table, PartitionInputList=inputs,
+            )  # fmt: skip
+            failed = [  # one registered meanwhile by someone else is fine
+                e for e in result.get("Errors", [])
+                if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"
+            ]  # fmt: skip
+            if failed:
+                raise CatalogError(f"Adding partitions to {name} in {self.uri} failed: {failed}")
+        return added
 
     def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         token: Optional[str] = None
