@@ -48,7 +48,7 @@ def _add_partitions(runtime: Any, args: argparse.Namespace, keys: list[str]) -> 
     folders must be named as ``--partition-columns``; unnamed ones take them in order."""
     from featurekit.tables.crawl import scan_dataset
 
-    dataset = scan_dataset(runtime, args.location)
+    dataset = scan_dataset(runtime.spark, runtime.warehouse, args.location)
     named = [k for k in dataset.partitions if not k.startswith("partition_")]
     if dataset.partitions and (len(dataset.partitions) != len(keys) or named not in ([], keys)):
         raise ConfigError(

@@ -41,7 +41,10 @@ from featurekit.tables.catalog import Partition, new_partitions
 from featurekit.tables.files import HadoopFs
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from featurekit.runtime.base import Runtime
+    from featurekit.warehouse import Warehouse
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -130,11 +133,11 @@ def _scan(fs: HadoopFs, location: str, dataset: Dataset, folders: tuple[str, ...
                 dataset.folders.add(folders)
 
 
-def scan_dataset(runtime: Runtime, path: str) -> Dataset:
+def scan_dataset(spark: SparkSession, warehouse: Warehouse, path: str) -> Dataset:
     """The files, partition keys and partitions of the one dataset at ``path`` (what
-    ``table register --partition-columns`` registers)."""
+    ``table register --partition-columns`` and the Glue emulation's sinks register)."""
     dataset = Dataset(location=path)
-    _scan(HadoopFs(runtime.spark), runtime.warehouse.resolve(path), dataset)
+    _scan(HadoopFs(spark), warehouse.resolve(path), dataset)
     return dataset
 
 
