@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from featurekit.errors import MissingDependencyError
 from featurekit.glue_local import collection, context, dataquality, dynamicframe, job, transforms
-from featurekit.glue_local._support import configure, unsupported
+from featurekit.glue_local._support import SETTINGS, configure, unsupported
 
 MODULES: dict[str, tuple[ModuleType, Sequence[str]]] = {
     "awsglue.context": (context, ("GlueContext",)),
@@ -142,6 +142,7 @@ def installed(
     ``storage`` (a runtime's :class:`featurekit.storage.Storage`) gives scripts that
     runtime's warehouse and catalog."""
     utils = real_utils()
+    before = dict(vars(SETTINGS))  # restored afterwards: no storage outlives the block
     if storage is not None:
         warehouse = warehouse or storage.warehouse.uri
     if warehouse is not None:
@@ -162,3 +163,4 @@ def installed(
         for key in [k for k in sys.modules if _owned(k)]:
             del sys.modules[key]
         sys.modules.update(saved)
+        configure(**before)
