@@ -144,6 +144,11 @@ def test_a_recrawl_follows_the_schema_change_policy(
     ]
     assert main([*args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["tables"][0]["action"] == "unchanged"
+    (source / "2026" / "05").mkdir()
+    (source / "2026" / "05" / "c.jsonl").write_text('{"user": "u3", "n": 3}\n')
+    assert main([*args, "--dry-run"]) == 0
+    assert "would add 1 partition(s): partition_0=2026/partition_1=05" in capsys.readouterr().out
+    assert len(catalog.partitions(f"{db}.events")) == 2  # a dry run registers nothing
 
 
 def test_crawling_nothing_is_a_clear_error(
