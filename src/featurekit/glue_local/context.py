@@ -251,7 +251,7 @@ class GlueContext:
                 )
             df: DataFrame = self.engine.read(self.spark_session, location)
             return df
-        found = sources.list_objects(self.warehouse, location, recurse=True)
+        found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
         chosen = self._new_objects(ctx or "", found)
         options = _reader_options(entry)
         schema = _data_schema(entry) if entry.format in ("csv", "json") else None
