@@ -183,3 +183,10 @@ def test_register_finds_partitions_and_tables_read_only_the_registered_ones(
     shutil.rmtree(orders / "dt=2026-03-02")  # registered, gone: a clear error
     with pytest.raises(InputError, match=r"partition dt=2026-03-02 of raw\.orders is registered"):
         runtime._read_catalog_files("orders", entry)
+    first_day = runtime._read_catalog_files("orders", entry, window=("dt", day1, day1))
+    assert sorted(r.order_id for r in first_day.collect()) == ["o1", "o2"]  # dt=03-02 unread
+    later = runtime._read_catalog_files(
+        "orders", entry, window=("dt", day2 + dt.timedelta(3), day2 + dt.timedelta(9))
+    )
+    assert later.columns == ["order_id", "customer_id", "amount", "dt"]
+    assert later.count() == 0  # no partition of those dates: no rows

@@ -28,6 +28,7 @@ from featurekit.tables import TableEngine
 from featurekit.tables.catalog import CatalogEntry
 from featurekit.tables.catalogs import Catalog
 from featurekit.tables.engine import PartitionFilter, TableInfo
+from featurekit.tables.files import DateWindow
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import Warehouse
 
@@ -152,7 +153,7 @@ class Runtime:
         if isinstance(inp, TableInput):
             entry = self.catalog.get(inp.name)
             if entry.format != "delta":  # files a crawler or `table register` described
-                df = self._read_catalog_files(name, entry)
+                df = self._read_catalog_files(name, entry, window=date_window(inp, ctx))
                 record = InputRecord(name=name, source=inp.label, kind=entry.format)
                 return prune_dates(df, inp, ctx), record
         if isinstance(inp, (TableInput, DeltaInput)):
@@ -178,12 +179,14 @@ class Runtime:
         df = prune_dates(df, inp, ctx)
         return df, InputRecord(name=name, source=inp.label, kind=kind, version=version)
 
-    def _read_catalog_files(self, name: str, entry: CatalogEntry) -> DataFrame:
+    def _read_catalog_files(
+        self, name: str, entry: CatalogEntry, window: Optional[DateWindow] = None
+    ) -> DataFrame:
         """A csv, json or parquet table of the catalog: its folder, or its registered
-        partitions (:mod:`featurekit.tables.files`)."""
+        partitions, those of the run's dates only (:mod:`featurekit.tables.files`)."""
         from featurekit.tables.files import read_files_table
 
-        return read_files_table(self.spark, self.storage, name, entry)
+        return read_files_table(self.spark, self.storage, name, entry, window=window)
 
     def _read_files(self, name: str, inp: FilesInput) -> DataFrame:
         from pyspark.errors import AnalysisException
@@ -221,6 +224,13 @@ class Runtime:
             f"_runs/{record.job}/{record.run_id}.json", record.to_json()
         )
         return str(path)
+
+
+def date_window(inp: Input, ctx: JobContext) -> Optional[DateWindow]:
+    """(time column, first date, last date) the run reads, or None without a range."""
+    if ctx.start is None or ctx.end is None or inp.time_column is None:
+        return None
+    return inp.time_column, ctx.start - dt.timedelta(days=inp.lookback_days), ctx.end
 
 
 def date_partitions(inp: Input, ctx: JobContext, info: TableInfo) -> list[PartitionFilter]:

@@ -6,8 +6,8 @@ catalog's ``partitions``): each is read on its own and its rows take the partiti
 values, cast to the registered column types. So a folder on disk that is not registered
 is not read (``featurekit crawl`` again, or ``table register --partition-columns``, adds
 it), and a registered partition whose folder is gone is an :class:`InputError`, not an
-empty result. One scan per partition: fine for hundreds of partitions; prune with the
-run's dates before reading thousands (not built yet).
+empty result. A run with dates whose time column is a partition key reads only the
+partitions of those dates (values ``2026-03-01``, or starting so); one scan per partition.
 
 Example::
 
@@ -16,8 +16,9 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError, InputError
 from featurekit.tables.catalog import CatalogEntry, Partition
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from featurekit.storage import Storage
 
 _HIDDEN = ("_", ".")
+# (time column, first date, last date) of a run: partitions outside are not read
+DateWindow = tuple[str, dt.date, dt.date]
 
 
 class HadoopFs:
@@ -56,9 +59,13 @@ class HadoopFs:
 
 
 def read_files_table(
-    spark: SparkSession, storage: Storage, name: str, entry: CatalogEntry
-) -> DataFrame:
-    """Input ``name``: the files table ``entry``, or its registered partitions."""
+    spark: SparkSession, storage: Storage, name: str, entry: CatalogEntry,
+    window: Optional[DateWindow] = None,
+) -> DataFrame:  # fmt: skip
+    """Input ``name``: the files table ``entry``, or its registered partitions (in
+    ``window`` when its column is a partition key)."""
+    from pyspark.sql.types import StructType
+
     if not entry.partition_columns:
         return _load(spark, name, entry, storage.warehouse.resolve(entry.location))
     partitions = storage.catalog.partitions(entry.name)
@@ -70,9 +77,24 @@ def read_files_table(
             f"'featurekit crawl {entry.location} --database ...' or 'featurekit table register "
             f"{entry.name} --location {entry.location} --partition-columns ...'."
         )
+    chosen = [p for p in partitions if _in_window(entry, p, window)]
+    if not chosen:  # none of the run's dates: no rows, the registered columns
+        return spark.createDataFrame([], StructType.fromJson(entry.schema))
     fs = HadoopFs(spark)
-    frames = [_partition(spark, fs, storage, name, entry, p) for p in partitions]
+    frames = [_partition(spark, fs, storage, name, entry, p) for p in chosen]
     return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+def _in_window(entry: CatalogEntry, partition: Partition, window: Optional[DateWindow]) -> bool:
+    """False for a partition whose date (``2026-03-01``, ``2026-03-01T...``) is outside."""
+    if window is None or window[0] not in entry.partition_columns:
+        return True
+    value = partition.values[entry.partition_columns.index(window[0])]
+    try:
+        day = dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return True  # not a date: the rows are filtered after reading
+    return window[1] <= day <= window[2]
 
 
 def _partition(
