@@ -11,9 +11,10 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.demo_run import write_source_table
-from featurekit.errors import StateError, UnsupportedError
+from featurekit.errors import InputError, StateError, UnsupportedError
 from featurekit.glue_local import GlueContext, Job
 from featurekit.runtime.local import LocalRuntime
+from featurekit.tables.catalog import Partition
 
 
 @pytest.fixture
@@ -162,3 +163,25 @@ def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> 
     with pytest.raises(StateError, match=r"before job\.init"):
         Job(glue).commit()
     glue.get_logger().info("logger works")
+
+
+def test_a_partitioned_catalog_table_reads_its_registered_partitions_only(
+    spark: SparkSession, glue: GlueContext, warehouse: Path
+) -> None:
+    for day in ("1", "2"):
+        put(warehouse, f"b/orders/dt={day}/a.csv", f"id,amount\no{day},{day}.5\n")
+    schema = {"type": "struct", "fields": [
+        {"name": n, "type": t, "nullable": True, "metadata": {}}
+        for n, t in (("id", "string"), ("amount", "double"), ("dt", "string"))
+    ]}  # fmt: skip
+    catalog = glue.storage.catalog
+    catalog.register("raw.orders", "s3://b/orders", schema=schema, format="csv",
+                     partition_columns=("dt",), options={"header": "true"})  # fmt: skip
+    with pytest.raises(InputError, match="no partitions registered"):
+        glue.create_dynamic_frame.from_catalog(database="raw", table_name="orders")
+    catalog.add_partitions("raw.orders", [Partition(("1",), "s3://b/orders/dt=1")])
+    dyf = glue.create_dynamic_frame.from_catalog(database="raw", table_name="orders")
+    assert [(r.id, r.amount) for r in dyf.toDF().collect()] == [("o1", 1.5)]  # not dt=2
+    catalog.add_partitions("raw.orders", [Partition(("3",), "s3://b/orders/dt=3")])
+    with pytest.raises(InputError, match="which does not exist"):
+        glue.create_dynamic_frame.from_catalog(database="raw", table_name="orders")

@@ -18,6 +18,7 @@ from featurekit.errors import ConfigError, QualityEngineError
 from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.quality.engine import available
 from featurekit.runtime.local import LocalRuntime
+from featurekit.tables.catalog import Partition
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
@@ -165,6 +166,9 @@ def test_catalog_sinks_create_and_update_tables(
     assert entry.name == "curated.sales_by_day"
     assert entry.partition_columns == ("day",)
     assert [f["name"] for f in entry.schema["fields"]] == ["sku", "qty", "day"]
+    assert local_runtime.catalog.partitions(entry.name) == [  # the sink adds its partitions
+        Partition(("2024-01-01",), "s3://lake/sales_by_day/day=2024-01-01")
+    ]
     out = parquet(spark, warehouse, "lake/sales_by_day")
     expected = spark.createDataFrame(
         [("a", 2, "2024-01-01")] * 2, "sku string, qty long, day string"

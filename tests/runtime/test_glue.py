@@ -129,6 +129,19 @@ def runtime(spark: SparkSession, warehouse: Path) -> GlueRuntime:
     return GlueRuntime(GlueContext(spark, warehouse=str(warehouse)), config)
 
 
+def test_the_runtime_shares_the_emulated_glue_context_storage(
+    spark: SparkSession, warehouse: Path
+) -> None:
+    context = GlueContext(spark, warehouse=str(warehouse))
+    shared = build_runtime(GlueArgs("j", "x"), context)
+    assert shared.storage is context.storage  # one warehouse, catalog and engine
+    assert shared.location("features.t") == str(warehouse / "features" / "t")
+    other = str(warehouse / "other")
+    own = build_runtime(GlueArgs("j", "x", warehouse=other), context)
+    assert own.storage is not context.storage
+    assert own.warehouse.uri == other
+
+
 def table(spark: SparkSession, runtime: GlueRuntime) -> DataFrame:
     return runtime.engine.read(spark, runtime.location("features.glue_orders"))
 

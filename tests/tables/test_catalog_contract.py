@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import pytest
 
-from featurekit.errors import TableNotFoundError
-from featurekit.tables.catalog import LocalCatalog
+from featurekit.errors import ConfigError, TableNotFoundError
+from featurekit.tables.catalog import LocalCatalog, Partition
 from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
 from featurekit.testing.plugin import boto_client
 from featurekit.warehouse import Warehouse
@@ -105,6 +105,53 @@ def test_a_files_table_keeps_its_format_and_reader_options(catalog: Any, db: str
     assert {f["name"] for f in entry.schema["fields"]} == {"user_id", "feature_date", "events"}
 
 
+def _orders(catalog: Any, name: str) -> None:
+    schema = {"type": "struct", "fields": [*SCHEMA["fields"][:1], *HOUR["fields"]]}
+    catalog.register(
+        name, "s3://landing/orders", schema=schema, format="csv",
+        partition_columns=("dt", "hour"), options={"header": "true", "sep": ","},
+    )  # fmt: skip
+
+
+HOUR = {
+    "type": "struct",
+    "fields": [
+        {"name": "dt", "type": "string", "nullable": True, "metadata": {}},
+        {"name": "hour", "type": "string", "nullable": True, "metadata": {}},
+    ],
+}
+
+
+def _part(day: str, hour: str) -> Partition:
+    return Partition((day, hour), f"s3://landing/orders/dt={day}/hour={hour}")
+
+
+def test_partitions_are_added_once_and_read_back(catalog: Any, db: str) -> None:
+    _orders(catalog, f"{db}.orders")
+    assert catalog.partitions(f"{db}.orders") == []
+    first = [_part("2026-03-02", "07"), _part("2026-03-01", "23")]
+    assert catalog.add_partitions(f"{db}.orders", first) == sorted(first)
+    assert catalog.partitions(f"{db}.orders") == sorted(first)
+    again = [first[0], _part("2026-03-03", "00"), _part("2026-03-03", "00")]
+    assert catalog.add_partitions(f"{db}.orders", again) == [_part("2026-03-03", "00")]
+    assert catalog.add_partitions(f"{db}.orders", again) == []  # idempotent
+    assert catalog.partitions(f"{db}.orders") == sorted([*first, _part("2026-03-03", "00")])
+    catalog.register(f"{db}.orders", "s3://landing/orders", schema=SCHEMA, format="csv",
+                     partition_columns=("dt", "hour"))  # fmt: skip
+    assert len(catalog.partitions(f"{db}.orders")) == 3  # updating the table keeps them
+
+
+def test_partitions_need_a_files_table_and_a_value_per_key(catalog: Any, db: str) -> None:
+    _orders(catalog, f"{db}.orders")
+    with pytest.raises(ConfigError, match="one value per partition key"):
+        catalog.add_partitions(f"{db}.orders", [Partition(("2026-03-01",), "s3://x")])
+    catalog.register(f"{db}.daily", "s3://b/daily", schema=SCHEMA, partition_columns=("dt",))
+    with pytest.raises(ConfigError, match="Delta table"):
+        catalog.add_partitions(f"{db}.daily", [Partition(("2026-03-01",), "s3://x")])
+    with pytest.raises(TableNotFoundError):
+        catalog.add_partitions(f"{db}.absent", [])
+
+
 # -- the Glue Data Catalog's own form ------------------------------------------------
 
 
@@ -166,3 +213,31 @@ def test_glue_reads_a_table_a_crawler_made(moto_endpoint: str, db: str) -> None:
         "valueType": {"type": "array", "elementType": "integer", "containsNull": True},
     }  # fmt: skip
     assert list(types) == ["order_id", "amount", "tags", "dt"]
+
+
+def test_glue_partitions_carry_the_table_serde_at_their_folder(moto_endpoint: str, db: str) -> None:
+    catalog = _glue(Path(), moto_endpoint)
+    _orders(catalog, f"{db}.orders")
+    parts = [_part("2026-03-01", f"{h:03d}") for h in range(150)]  # two BatchCreatePartition
+    assert len(catalog.add_partitions(f"{db}.orders", parts)) == 150
+    glue = boto_client(moto_endpoint, "glue")
+    table = glue.get_table(DatabaseName=db, Name="orders")["Table"]["StorageDescriptor"]
+    values = list(parts[7].values)
+    found = glue.get_partition(DatabaseName=db, TableName="orders", PartitionValues=values)
+    sd = found["Partition"]["StorageDescriptor"]
+    assert sd["Location"] == "s3://landing/orders/dt=2026-03-01/hour=007"
+    assert (sd["SerdeInfo"], sd["InputFormat"], sd["Columns"]) == (
+        table["SerdeInfo"], table["InputFormat"], table["Columns"]
+    )  # fmt: skip
+    assert len(catalog.partitions(f"{db}.orders")) == 150
+
+
+def test_local_partitions_inside_the_warehouse_are_stored_relative(tmp_path: Path) -> None:
+    catalog = _local(tmp_path, "")
+    root = tmp_path / "warehouse"
+    _orders(catalog, "raw.orders")
+    inside = Partition(("2026-03-01", "00"), str(root / "landing" / "dt=2026-03-01" / "hour=00"))
+    catalog.add_partitions("raw.orders", [inside])
+    stored = catalog.warehouse.read_json("_partitions/raw.orders.json")
+    assert stored == [{"values": ["2026-03-01", "00"], "location": "landing/dt=2026-03-01/hour=00"}]
+    assert catalog.partitions("raw.orders") == [inside]

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shutil
 import uuid
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import pytest
 from pyspark.sql import SparkSession
 
 from featurekit.cli import main
+from featurekit.errors import InputError
 from featurekit.runtime.local import LocalConfig, LocalRuntime
-from featurekit.tables.catalog import LocalCatalog
+from featurekit.tables.catalog import LocalCatalog, Partition
 from featurekit.tables.deltars import DeltaRsEngine
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import Warehouse
@@ -62,6 +65,10 @@ def test_crawl_registers_one_table_per_dataset(
     assert main([*args, "--dry-run", "--json"]) == 0
     plan = {t["table"]: t for t in json.loads(capsys.readouterr().out)["tables"]}
     assert {t["action"] for t in plan.values()} == {"create", "skipped"}
+    assert plan[f"{db}.orders"]["new_partitions"] == [
+        {"values": ["2026-03-01"], "location": f"{landing}/orders/dt=2026-03-01"},
+        {"values": ["2026-03-02"], "location": f"{landing}/orders/dt=2026-03-02"},
+    ]  # what the crawl would add
     glue = GlueCatalogConfig(region="us-east-1", endpoint_url=moto_endpoint)
     config = LocalConfig(warehouse=str(tmp_path), quiet=True, catalog=catalog, glue_catalog=glue)
     runtime = LocalRuntime(config, spark=spark)
@@ -90,6 +97,13 @@ def test_crawl_registers_one_table_per_dataset(
     orders = runtime._read_catalog_files("orders", runtime.catalog.get(f"{db}.orders"))
     assert sorted(orders.columns) == ["amount", "customer_id", "dt", "order_id"]
     assert runtime.catalog.get(f"{db}.customers").format == "delta"
+    assert runtime.catalog.partitions(f"{db}.events") == [
+        Partition(("2026", "03", day), f"{landing}/events/2026/03/{day}") for day in ("01", "02")
+    ]
+    assert [p.values for p in runtime.catalog.partitions(f"{db}.orders")] == [
+        ("2026-03-01",), ("2026-03-02",)
+    ]  # fmt: skip
+    assert runtime.catalog.partitions(f"{db}.items") == []
 
 
 def test_a_recrawl_follows_the_schema_change_policy(
@@ -108,11 +122,19 @@ def test_a_recrawl_follows_the_schema_change_policy(
     assert main([*args, "--on-change", "log", "--json"]) == 0
     logged = json.loads(capsys.readouterr().out)["tables"][0]
     assert (logged["action"], logged["changes"]) == ("logged", ["new column channel string"])
+    assert logged["new_partitions"] == [  # new partitions are added under either policy
+        {"values": ["2026", "04"], "location": f"{source}/2026/04"}
+    ]
     catalog = LocalCatalog(Warehouse(tmp_path / "wh"))
     assert "channel" not in catalog.get(f"{db}.events").column_types
+    assert [p.values for p in catalog.partitions(f"{db}.events")] == [
+        ("2026", "03"),
+        ("2026", "04"),
+    ]
 
     assert main([*args, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["tables"][0]["action"] == "update"
+    updated = json.loads(capsys.readouterr().out)["tables"][0]
+    assert (updated["action"], updated["new_partitions"]) == ("update", [])
     assert list(catalog.get(f"{db}.events").column_types) == [
         "n",
         "user",
@@ -122,6 +144,11 @@ def test_a_recrawl_follows_the_schema_change_policy(
     ]
     assert main([*args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["tables"][0]["action"] == "unchanged"
+    (source / "2026" / "05").mkdir()
+    (source / "2026" / "05" / "c.jsonl").write_text('{"user": "u3", "n": 3}\n')
+    assert main([*args, "--dry-run"]) == 0
+    assert "would add 1 partition(s): partition_0=2026/partition_1=05" in capsys.readouterr().out
+    assert len(catalog.partitions(f"{db}.events")) == 2  # a dry run registers nothing
 
 
 def test_crawling_nothing_is_a_clear_error(
@@ -130,3 +157,36 @@ def test_crawling_nothing_is_a_clear_error(
     args = ["crawl", str(tmp_path / "absent"), "--database", "raw", "--warehouse", str(tmp_path)]
     assert main(args) == 2
     assert "Nothing to crawl at" in capsys.readouterr().err
+
+
+def test_register_finds_partitions_and_tables_read_only_the_registered_ones(
+    landing: Path, spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = tmp_path / "orders"
+    shutil.copytree(landing / "orders", orders)
+    args = ["table", "register", "raw.orders", "--location", str(orders), "--format", "csv",
+            "--option", "header=true", "--warehouse", str(tmp_path / "wh"), "--quiet",
+            "--json"]  # fmt: skip
+    assert main([*args, "--partition-columns", "day"]) == 2
+    assert "partitioned by dt" in capsys.readouterr().err
+    assert main([*args, "--partition-columns", "dt"]) == 0
+    added = json.loads(capsys.readouterr().out)["new_partitions"]
+    assert [p["values"] for p in added] == [["2026-03-01"], ["2026-03-02"]]
+
+    runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)
+    entry = runtime.catalog.get("raw.orders")
+    (orders / "dt=2026-03-09").mkdir()  # on disk, not registered: not read (as Athena)
+    (orders / "dt=2026-03-09" / "a.csv").write_text("order_id,customer_id,amount\no9,c9,1\n")
+    rows = runtime._read_catalog_files("orders", entry).collect()
+    day1, day2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)  # the inferred type, registered
+    assert sorted((r.order_id, r.dt) for r in rows) == [("o1", day1), ("o2", day1), ("o3", day2)]
+    shutil.rmtree(orders / "dt=2026-03-02")  # registered, gone: a clear error
+    with pytest.raises(InputError, match=r"partition dt=2026-03-02 of raw\.orders is registered"):
+        runtime._read_catalog_files("orders", entry)
+    first_day = runtime._read_catalog_files("orders", entry, window=("dt", day1, day1))
+    assert sorted(r.order_id for r in first_day.collect()) == ["o1", "o2"]  # dt=03-02 unread
+    later = runtime._read_catalog_files(
+        "orders", entry, window=("dt", day2 + dt.timedelta(3), day2 + dt.timedelta(9))
+    )
+    assert later.columns == ["order_id", "customer_id", "amount", "dt"]
+    assert later.count() == 0  # no partition of those dates: no rows

@@ -27,9 +27,21 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"{plan.table}: {verb}{plan.action} ({plan.format}{parts}) at {plan.location}")
         for change in plan.changes:
             print(f"  {change}")
+        if plan.new_partitions:
+            print(f"  {verb}add {len(plan.new_partitions)} partition(s): {_shown(plan)}")
     if not plans:
         print(f"No datasets under {args.path}.")
     return 0
+
+
+def _shown(plan: Any, limit: int = 5) -> str:
+    """``dt=2026-03-01, dt=2026-03-02, ...`` (the first ``limit``)."""
+    names = [
+        "/".join(f"{k}={v}" for k, v in zip(plan.partitions, p.values))
+        for p in plan.new_partitions[:limit]
+    ]
+    more = len(plan.new_partitions) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
 def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:

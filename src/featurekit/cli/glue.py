@@ -55,9 +55,7 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     sys.argv = glue_argv(script, script_args)
     try:
         with (
-            installed(
-                warehouse=runtime.warehouse.uri, s3=runtime.config.s3, catalog=runtime.catalog
-            ),
+            installed(storage=runtime.storage, s3=runtime.config.s3),
             s3_paths(runtime),
         ):
             runpy.run_path(str(path), run_name="__main__")

@@ -3,7 +3,9 @@
 Registers files (csv, tsv, json, parquet) or a Delta table in the catalog of ``--catalog``
 (the warehouse's own, or the Glue Data Catalog), so a job reads it with
 ``TableInput("db.table")``. The schema is given (``--schema "id string, amount double"``)
-or inferred by Spark from the data (Delta: from its log)::
+or inferred by Spark from the data (Delta: from its log). With ``--partition-columns``,
+the partition folders under the location are found as ``featurekit crawl`` finds them
+and registered as the table's partitions::
 
     featurekit table register raw.orders --location s3://landing/orders/ --format csv \\
         --option header=true --partition-columns dt --catalog glue
@@ -41,6 +43,21 @@ def _schema(args: argparse.Namespace, runtime: Any, location: str, options: dict
         raise ConfigError(f"Cannot read a schema from {args.location}: {exc}") from exc
 
 
+def _add_partitions(runtime: Any, args: argparse.Namespace, keys: list[str]) -> list[Any]:
+    """Register the partition folders under ``--location`` (crawl's discovery): ``k=v``
+    folders must be named as ``--partition-columns``; unnamed ones take them in order."""
+    from featurekit.tables.crawl import scan_dataset
+
+    dataset = scan_dataset(runtime.spark, runtime.warehouse, args.location)
+    named = [k for k in dataset.partitions if not k.startswith("partition_")]
+    if dataset.partitions and (len(dataset.partitions) != len(keys) or named not in ([], keys)):
+        raise ConfigError(
+            f"--partition-columns {','.join(keys)}: the folders under {args.location} are "
+            f"partitioned by {', '.join(dataset.partitions)}; name those, in that order."
+        )
+    return list(runtime.catalog.add_partitions(args.table, dataset.partition_list()))
+
+
 def cmd_register(args: argparse.Namespace) -> int:
     from featurekit.cli.common import local_runtime
 
@@ -62,11 +79,15 @@ def cmd_register(args: argparse.Namespace) -> int:
         args.table, args.location, schema=schema.jsonValue(), partition_columns=partitions,
         description=args.description, format=fmt, options=options,
     )  # fmt: skip
+    added = _add_partitions(runtime, args, partitions) if partitions and fmt != "delta" else []
     if args.json:
-        print(json.dumps(entry.to_json(), indent=2, sort_keys=True))
+        doc = {**entry.to_json(), "new_partitions": [p.to_json() for p in added]}
+        print(json.dumps(doc, indent=2, sort_keys=True))
     else:
         columns = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in schema.fields)
         print(f"registered {entry.name} ({fmt}) at {entry.location}: {columns}")
+        if added:
+            print(f"  added {len(added)} partition(s)")
     return 0
 
 

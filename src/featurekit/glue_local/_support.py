@@ -16,20 +16,22 @@ class Settings:
 
     warehouse: str = "warehouse"
     s3: Any = None  # featurekit.runtime.s3.S3Access of an s3:// warehouse (local runs)
-    catalog: Any = None  # the runtime's catalog port; None: the warehouse's local catalog
+    # the runtime's featurekit.storage.Storage under `featurekit glue run`: its catalog
+    # (and warehouse) are the scripts'; None: the warehouse's own local catalog
+    storage: Any = None
 
 
 SETTINGS = Settings()
 
 
-def configure(*, warehouse: str, s3: Any = None, catalog: Any = None) -> None:
+def configure(*, warehouse: str, s3: Any = None, storage: Any = None) -> None:
     """Point every GlueContext created afterwards at ``warehouse``.
 
     Example: ``configure(warehouse="/tmp/wh")`` then ``GlueContext(sc)``.
     """
     SETTINGS.warehouse = warehouse
     SETTINGS.s3 = s3
-    SETTINGS.catalog = catalog
+    SETTINGS.storage = storage
 
 
 def unsupported(call: str, supported: str) -> NoReturn:

@@ -38,13 +38,13 @@ class ScriptCatalog:
     """Tables by Glue database and name, on a catalog (local or the Glue Data Catalog)."""
 
     def __init__(self, catalog: Catalog) -> None:
-        self._local = catalog
+        self._catalog = catalog
 
     def table(self, database: str, table: str) -> CatalogEntry:
-        return self._local.get(glue_name(database, table))
+        return self._catalog.get(glue_name(database, table))
 
     def find(self, database: str, table: str) -> Optional[CatalogEntry]:
-        return self._local.find(glue_name(database, table))
+        return self._catalog.find(glue_name(database, table))
 
     def schema(self, database: str, table: str) -> StructType:
         """The registered schema (Spark types) of a table."""
@@ -68,7 +68,7 @@ class ScriptCatalog:
         """Create or replace a table entry (what a crawler or CreateTable does)."""
         if format not in FORMATS:
             raise ConfigError(f"Catalog format {format!r}: use one of {sorted(FORMATS)}.")
-        return self._local.register(
+        return self._catalog.register(
             glue_name(database, table), location, schema=schema.jsonValue(),
             partition_columns=partition_keys, format=FORMATS[format],
         )  # fmt: skip

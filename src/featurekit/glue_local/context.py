@@ -29,8 +29,9 @@ from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.readers import Reader, Writer
 from featurekit.glue_local.sinks import DataSink
+from featurekit.storage import Storage
 from featurekit.tables.catalog import CatalogEntry, LocalCatalog
-from featurekit.warehouse import open_warehouse
+from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -54,6 +55,22 @@ S3_READ_OPTIONS = ("paths", "recurse")
 CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
 
 
+def _storage(spark: Any, root: Optional[str], s3_client: Any) -> Storage:
+    """The scripts' storage: under ``featurekit glue run`` the runtime's warehouse and
+    catalog (a ``warehouse=`` option keeps the catalog, in another warehouse), else the
+    warehouse's own local catalog; the engine is chosen by the classpath, as Glue's."""
+    from featurekit.tables import select_engine
+
+    shared = SETTINGS.storage
+    where = root or SETTINGS.warehouse
+    if shared is not None and where == shared.warehouse.uri:
+        warehouse = shared.warehouse
+    else:
+        warehouse = open_warehouse(where, s3_client=s3_client)
+    catalog = shared.catalog if shared is not None else LocalCatalog(warehouse)
+    return Storage(warehouse, catalog, lambda: select_engine(spark))
+
+
 class GlueContext:
     """The Glue entry object: ``GlueContext(SparkContext.getOrCreate())``."""
 
@@ -71,17 +88,14 @@ class GlueContext:
         self._sc = self.spark_session.sparkContext
         self.featurekit_s3 = SETTINGS.s3
         client = SETTINGS.s3.client() if SETTINGS.s3 is not None else None
-        root = options.get("warehouse", SETTINGS.warehouse)
-        self.warehouse = open_warehouse(root, s3_client=client)
-        catalog = SETTINGS.catalog or LocalCatalog(self.warehouse)  # glue run's port
-        self.glue_catalog = ScriptCatalog(catalog)
+        self.storage = _storage(self.spark_session, options.get("warehouse"), client)
+        self.glue_catalog = ScriptCatalog(self.storage.catalog)
         self.bookmarks = BookmarkStore(self.warehouse)
         self.session: Optional[BookmarkSession] = None  # set by Job.init
         self.create_dynamic_frame = Reader(self, dynamic=True)
         self.create_data_frame = Reader(self, dynamic=False)
         self.write_dynamic_frame = Writer(self)
         self._logger = GlueLogger()
-        self._engine: Any = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -89,12 +103,12 @@ class GlueContext:
         unsupported(f"GlueContext.{name}", ", ".join(SUPPORTED))
 
     @property
-    def engine(self) -> Any:
-        if self._engine is None:
-            from featurekit.tables import select_engine
+    def warehouse(self) -> Warehouse:
+        return self.storage.warehouse
 
-            self._engine = select_engine(self.spark_session)
-        return self._engine
+    @property
+    def engine(self) -> Any:
+        return self.storage.engine
 
     # -- awsglue's flat method names --------------------------------------------------
     def create_dynamic_frame_from_options(self, *args: Any, **kwargs: Any) -> DynamicFrame:
@@ -237,7 +251,7 @@ class GlueContext:
                 )
             df: DataFrame = self.engine.read(self.spark_session, location)
             return df
-        found = sources.list_objects(self.warehouse, location, recurse=True)
+        found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
         chosen = self._new_objects(ctx or "", found)
         options = _reader_options(entry)
         schema = _data_schema(entry) if entry.format in ("csv", "json") else None

@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from featurekit.errors import MissingDependencyError
 from featurekit.glue_local import collection, context, dataquality, dynamicframe, job, transforms
-from featurekit.glue_local._support import configure, unsupported
+from featurekit.glue_local._support import SETTINGS, configure, unsupported
 
 MODULES: dict[str, tuple[ModuleType, Sequence[str]]] = {
     "awsglue.context": (context, ("GlueContext",)),
@@ -135,12 +135,18 @@ def _package(utils: ModuleType, modules: dict[str, ModuleType]) -> ModuleType:
 
 @contextmanager
 def installed(
-    *, warehouse: Optional[str] = None, s3: Any = None, catalog: Any = None
+    *, warehouse: Optional[str] = None, s3: Any = None, storage: Any = None
 ) -> Iterator[ModuleType]:
-    """Install the emulation as ``awsglue`` for the duration of the block; yields the package."""
+    """Install the emulation as ``awsglue`` for the duration of the block; yields the package.
+
+    ``storage`` (a runtime's :class:`featurekit.storage.Storage`) gives scripts that
+    runtime's warehouse and catalog."""
     utils = real_utils()
+    before = dict(vars(SETTINGS))  # restored afterwards: no storage outlives the block
+    if storage is not None:
+        warehouse = warehouse or storage.warehouse.uri
     if warehouse is not None:
-        configure(warehouse=warehouse, s3=s3, catalog=catalog)
+        configure(warehouse=warehouse, s3=s3, storage=storage)
     saved = {k: v for k, v in sys.modules.items() if _owned(k)}
     modules = {name: _proxy(name, src, names) for name, (src, names) in MODULES.items()}
     package = _package(utils, modules)
@@ -157,3 +163,4 @@ def installed(
         for key in [k for k in sys.modules if _owned(k)]:
             del sys.modules[key]
         sys.modules.update(saved)
+        configure(**before)

@@ -2,7 +2,9 @@
 
 A sink writes files to S3 (the warehouse) and, with ``enableUpdateCatalog=True`` and
 ``setCatalogInfo(...)``, creates or updates the catalog table (see
-:meth:`featurekit.glue_local.catalog.ScriptCatalog.update_from_sink`).
+:meth:`featurekit.glue_local.catalog.ScriptCatalog.update_from_sink`) and, with
+``partitionKeys``, registers the partitions it finds under the path that the catalog
+lacks, as Glue's sink adds new partitions.
 
 Example::
 
@@ -60,9 +62,15 @@ def update_catalog(
 ) -> None:
     if not df.columns:
         return
-    ctx.glue_catalog.update_from_sink(
+    entry = ctx.glue_catalog.update_from_sink(
         *catalog, df, location=path, format=fmt, partition_keys=partition_keys, behavior=behavior
     )
+    if entry.partition_columns and entry.format != "delta":
+        from featurekit.tables.crawl import scan_dataset
+
+        found = scan_dataset(ctx.spark_session, ctx.warehouse, entry.location)
+        if found.partitions == list(entry.partition_columns):
+            ctx.storage.catalog.add_partitions(entry.name, found.partition_list())
 
 
 class DataSink:

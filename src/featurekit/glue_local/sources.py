@@ -18,6 +18,9 @@ from featurekit.warehouse import Warehouse
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from featurekit.tables.catalog import CatalogEntry
+    from featurekit.tables.catalogs import Catalog
+
 READ_FORMATS = ("csv", "json", "parquet")
 WRITE_FORMATS = ("csv", "json", "parquet", "glueparquet")
 # Glue's csv format options (read and write), matched case-insensitively as Studio
@@ -54,6 +57,33 @@ def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, 
                 str(local),
                 local.stat().st_mtime,
             )
+    return found
+
+
+def table_objects(
+    warehouse: Warehouse, catalog: Catalog, entry: CatalogEntry
+) -> dict[str, tuple[str, float]]:
+    """The objects of a catalog files table, as Glue reads it: under its folder, or, when
+    it has partition keys, under the folders of its registered partitions only."""
+    if not entry.partition_columns:
+        return list_objects(warehouse, entry.location, recurse=True)
+    partitions = catalog.partitions(entry.name)
+    if not partitions:
+        raise InputError(
+            f"Catalog table {entry.name} is partitioned by {', '.join(entry.partition_columns)} "
+            "but has no partitions registered: crawl it ('featurekit crawl'), or write it "
+            "through a sink with enableUpdateCatalog and partitionKeys."
+        )
+    found: dict[str, tuple[str, float]] = {}
+    for partition in partitions:
+        objects = list_objects(warehouse, partition.location, recurse=True)
+        if not objects and not Path(warehouse.resolve(partition.location)).is_dir():
+            raise InputError(
+                f"Partition {list(partition.values)} of {entry.name} is registered at "
+                f"{partition.location}, which does not exist. Restore the folder, or remove "
+                "the partition from the catalog."
+            )
+        found.update(objects)
     return found
 
 

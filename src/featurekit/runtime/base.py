@@ -1,7 +1,10 @@
 """The Runtime port: what a job needs from the place it runs.
 
-A runtime owns the SparkSession, the warehouse (catalog, run records) and the
-table engine. Subclasses supply the session and may override three hooks:
+A runtime owns the SparkSession and one :class:`~featurekit.storage.Storage`: the
+warehouse (tables, run records, state), the catalog (local or the Glue Data Catalog) and
+the table engine; ``runtime.warehouse``, ``.catalog`` and ``.engine`` are its parts, read
+only. Subclasses supply the session (and may hand over a storage already open, as the
+Glue runtime does with its GlueContext's) and may override three hooks:
 ``begin``/``finish`` (around the lifecycle; Glue's Job.init / job.commit) and
 ``read_input`` (Glue reads through DynamicFrames when bookmarks are on).
 Everything else is shared, so adapters stay thin.
@@ -10,23 +13,24 @@ Everything else is shared, so adapters stay thin.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional, TextIO
 
-from featurekit.errors import ConfigError, InputError, TableNotFoundError
+from featurekit.errors import InputError, TableNotFoundError
 from featurekit.io import DeltaInput, FeatureTable, FilesInput, Input, TableInput
 from featurekit.runs import InputRecord, RunRecord
 from featurekit.runtime.s3 import S3Access
 from featurekit.state import StateStore, open_state_store
-from featurekit.tables import TableEngine, select_engine
+from featurekit.storage import Storage, open_storage
+from featurekit.tables import TableEngine
 from featurekit.tables.catalog import CatalogEntry
-from featurekit.tables.catalogs import Catalog, open_catalog
+from featurekit.tables.catalogs import Catalog
 from featurekit.tables.engine import PartitionFilter, TableInfo
+from featurekit.tables.files import DateWindow
 from featurekit.tables.glue_catalog import GlueCatalogConfig
-from featurekit.warehouse import open_warehouse
+from featurekit.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -80,30 +84,31 @@ class Runtime:
 
     name = "base"
 
-    def __init__(self, spark: SparkSession, config: RuntimeConfig) -> None:
+    def __init__(
+        self, spark: SparkSession, config: RuntimeConfig, storage: Optional[Storage] = None
+    ) -> None:
         self.spark = spark
         self.config = config
         client = config.s3.client() if config.s3 is not None else None
-        self.warehouse = open_warehouse(config.warehouse, s3_client=client)
         self._s3_client = client
-        self.catalog: Catalog = open_catalog(config.catalog, self.warehouse, config.glue_catalog)
+        self.storage = storage or open_storage(
+            spark, warehouse=config.warehouse, catalog=config.catalog,
+            glue_catalog=config.glue_catalog, engine=config.engine, s3_client=client,
+        )  # fmt: skip
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
-        self._engine: Optional[TableEngine] = None
         self._state_store: Optional[StateStore] = None
 
     @property
+    def warehouse(self) -> Warehouse:
+        return self.storage.warehouse
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.storage.catalog
+
+    @property
     def engine(self) -> TableEngine:
-        if self._engine is None:
-            engine = select_engine(self.spark, self.config.engine)
-            if self.warehouse.remote and engine.name != "delta-spark":
-                raise ConfigError(
-                    f"The warehouse {self.warehouse.uri} is on S3, which featurekit writes "
-                    "through the delta-spark engine only: run where the Delta jars are on the "
-                    "classpath (Glue --datalake-formats delta, EMR delta-defaults), or use a "
-                    "local warehouse folder."
-                )
-            self._engine = engine
-        return self._engine
+        return self.storage.engine
 
     @property
     def state_store(self) -> StateStore:
@@ -141,17 +146,14 @@ class Runtime:
     # -- inputs --------------------------------------------------------------------
     def location(self, name: str) -> str:
         """Location of table ``db.table``: its catalog entry, else the warehouse default."""
-        entry = self.catalog.find(name)
-        if entry is not None:
-            return self.warehouse.resolve(entry.location)
-        return self.warehouse.table_location(name)
+        return self.storage.location(name)
 
     def read_input(self, name: str, inp: Input, ctx: JobContext) -> tuple[DataFrame, InputRecord]:
         """Read one declared input (pruned to the run's dates) and describe what was read."""
         if isinstance(inp, TableInput):
             entry = self.catalog.get(inp.name)
             if entry.format != "delta":  # files a crawler or `table register` described
-                df = self._read_catalog_files(name, entry)
+                df = self._read_catalog_files(name, entry, window=date_window(inp, ctx))
                 record = InputRecord(name=name, source=inp.label, kind=entry.format)
                 return prune_dates(df, inp, ctx), record
         if isinstance(inp, (TableInput, DeltaInput)):
@@ -177,32 +179,14 @@ class Runtime:
         df = prune_dates(df, inp, ctx)
         return df, InputRecord(name=name, source=inp.label, kind=kind, version=version)
 
-    def _read_catalog_files(self, name: str, entry: CatalogEntry) -> DataFrame:
-        """A csv, json or parquet table of the catalog, read with its registered schema.
+    def _read_catalog_files(
+        self, name: str, entry: CatalogEntry, window: Optional[DateWindow] = None
+    ) -> DataFrame:
+        """A csv, json or parquet table of the catalog: its folder, or its registered
+        partitions, those of the run's dates only (:mod:`featurekit.tables.files`)."""
+        from featurekit.tables.files import read_files_table
 
-        Hive-style partition folders (``dt=...``) become columns as Spark reads them;
-        unnamed ones (a crawler's ``partition_0``, ...) are read recursively and take their
-        values from the file's folders, as Glue gives them.
-        """
-        from pyspark.errors import AnalysisException
-        from pyspark.sql import functions as F
-        from pyspark.sql.types import StructType
-
-        unnamed = [p for p in entry.partition_columns if re.fullmatch(r"partition_\d+", p)]
-        reader = self.spark.read.format(entry.format).options(**entry.options)
-        if unnamed:
-            reader = reader.option("recursiveFileLookup", "true")
-        if entry.schema.get("fields") and entry.format != "parquet":
-            fields = [f for f in entry.schema["fields"] if f["name"] not in entry.partition_columns]
-            reader = reader.schema(StructType.fromJson({"type": "struct", "fields": fields}))
-        try:
-            df = reader.load(self.warehouse.resolve(entry.location))
-        except AnalysisException as exc:
-            raise InputError(f"Input {name!r}: cannot read {entry.location}: {exc}") from exc
-        folders = F.split(F.input_file_name(), "/")
-        for i, column in enumerate(unnamed):  # the file's folders, innermost last
-            df = df.withColumn(column, F.element_at(folders, i - len(unnamed) - 1))
-        return df
+        return read_files_table(self.spark, self.storage, name, entry, window=window)
 
     def _read_files(self, name: str, inp: FilesInput) -> DataFrame:
         from pyspark.errors import AnalysisException
@@ -240,6 +224,13 @@ class Runtime:
             f"_runs/{record.job}/{record.run_id}.json", record.to_json()
         )
         return str(path)
+
+
+def date_window(inp: Input, ctx: JobContext) -> Optional[DateWindow]:
+    """(time column, first date, last date) the run reads, or None without a range."""
+    if ctx.start is None or ctx.end is None or inp.time_column is None:
+        return None
+    return inp.time_column, ctx.start - dt.timedelta(days=inp.lookback_days), ctx.end
 
 
 def date_partitions(inp: Input, ctx: JobContext, info: TableInfo) -> list[PartitionFilter]:

@@ -152,8 +152,8 @@ class GlueRuntime(Runtime):
 
     name = "glue"
 
-    def __init__(self, glue_context: Any, config: GlueConfig) -> None:
-        super().__init__(glue_context.spark_session, config)
+    def __init__(self, glue_context: Any, config: GlueConfig, storage: Any = None) -> None:
+        super().__init__(glue_context.spark_session, config, storage)
         self.glue_context = glue_context
         self.glue_config = config
         self._job: Any = None
@@ -259,18 +259,22 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         args=args.resolved,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
         s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
-        **_catalog_settings(args, emulated),
+        **_catalog_settings(args, glue_context if emulated else None),
     )
-    return GlueRuntime(glue_context, config)
+    # the emulation's GlueContext already holds the storage glue run chose: share it (an S3
+    # warehouse keeps the runtime's own, whose engine checks for delta-spark)
+    shared = emulated and not (args.warehouse or args.engine or args.catalog)
+    shared = shared and not glue_context.warehouse.remote
+    return GlueRuntime(glue_context, config, glue_context.storage if shared else None)
 
 
-def _catalog_settings(args: GlueArgs, emulated: bool) -> dict[str, Any]:
+def _catalog_settings(args: GlueArgs, emulation: Any) -> dict[str, Any]:
     """On Glue the Glue Data Catalog (the job's region and account); under ``featurekit
     glue run`` the catalog its ``--catalog`` chose; ``--featurekit_catalog`` overrides."""
-    from featurekit.glue_local._support import SETTINGS
     from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
 
-    port = SETTINGS.catalog if emulated else None
+    emulated = emulation is not None
+    port = emulation.storage.catalog if emulated else None
     glue = port.config if isinstance(port, GlueCatalog) else GlueCatalogConfig()
     kind = args.catalog or ("glue" if not emulated or isinstance(port, GlueCatalog) else "local")
     if kind not in ("local", "glue"):

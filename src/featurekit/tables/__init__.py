@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from featurekit.errors import ConfigError
-from featurekit.tables.catalog import CatalogEntry, LocalCatalog
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
 from featurekit.tables.engine import (
     CommitResult,
     HistoryEntry,
@@ -30,6 +30,7 @@ __all__ = [
     "CommitResult",
     "HistoryEntry",
     "LocalCatalog",
+    "Partition",
     "PartitionFilter",
     "Staged",
     "TableEngine",

@@ -1,9 +1,11 @@
 """The local catalog: ``db.table`` -> location, format, schema, partitioning, description.
 
 One JSON file per table under ``WAREHOUSE/_catalog`` (written atomically), so two
-jobs registering different tables never race on one file. Locations are stored relative
-to the warehouse (``Warehouse.relative_location``) and handed out absolute, so a copied or
-moved warehouse reads and writes its own tables.
+jobs registering different tables never race on one file; a files table's partitions
+(values and folder, as Glue's ``BatchCreatePartition`` records them) in one file per
+table under ``WAREHOUSE/_partitions``. Locations are stored relative to the warehouse
+(``Warehouse.relative_location``) and handed out absolute, so a copied or moved warehouse
+reads and writes its own tables.
 """
 
 from __future__ import annotations
@@ -53,6 +55,32 @@ class CatalogEntry:
         return {f["name"]: _type_name(f["type"]) for f in self.schema.get("fields", [])}
 
 
+@dataclass(frozen=True, order=True)
+class Partition:
+    """One partition of a files table: its values (strings, in the order of the table's
+    partition keys) and its folder.
+
+    >>> Partition(("2026-03-01",), "s3://landing/orders/dt=2026-03-01").values
+    ('2026-03-01',)
+    """
+
+    values: tuple[str, ...]
+    location: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"values": list(self.values), "location": self.location}
+
+
+def new_partitions(known: Sequence[Partition], given: Sequence[Partition]) -> list[Partition]:
+    """The partitions of ``given`` whose values ``known`` lacks, once each, sorted."""
+    seen = {p.values for p in known}
+    fresh: dict[tuple[str, ...], Partition] = {}
+    for partition in given:
+        if partition.values not in seen:
+            fresh.setdefault(tuple(partition.values), partition)
+    return sorted(fresh.values())
+
+
 # Catalog names: featurekit's own (``db.table``, identifiers) and the Glue Data Catalog's,
 # which also allows hyphens and leading digits (``crime-database.04``).
 _CATALOG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_-]*$")
@@ -97,6 +125,21 @@ def new_entry(
         updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         options=dict(options or {}),
     )
+
+
+def check_partition_values(entry: CatalogEntry, partitions: Sequence[Partition]) -> None:
+    """ConfigError unless every partition has one value per partition key of a files table."""
+    if entry.format == "delta" and partitions:
+        raise ConfigError(
+            f"{entry.name} is a Delta table: its partitions are in its log, not the catalog."
+        )
+    keys = entry.partition_columns
+    for partition in partitions:
+        if len(partition.values) != len(keys):
+            raise ConfigError(
+                f"Partition {list(partition.values)} of {entry.name} needs one value per "
+                f"partition key ({', '.join(keys) or 'none'})."
+            )
 
 
 class LocalCatalog:
@@ -156,6 +199,31 @@ class LocalCatalog:
 
     def exists(self, name: str) -> bool:
         return self.warehouse.has_json(self._file(name))
+
+    def partitions(self, name: str) -> list[Partition]:
+        """The registered partitions of ``name``, sorted by values (none: empty)."""
+        relative = f"_partitions/{check_catalog_name(name)}.json"
+        if not self.warehouse.has_json(relative):
+            return []
+        docs = self.warehouse.read_json(relative)
+        return sorted(
+            Partition(tuple(d["values"]), self.warehouse.absolute_location(d["location"]))
+            for d in docs
+        )
+
+    def add_partitions(self, name: str, partitions: Sequence[Partition]) -> list[Partition]:
+        """Register those of ``partitions`` not yet present; returns the ones added."""
+        entry = self.get(name)
+        check_partition_values(entry, partitions)
+        known = self.partitions(name)
+        added = new_partitions(known, partitions)
+        if added:
+            stored = [
+                {"values": list(p.values), "location": self.warehouse.relative_location(p.location)}
+                for p in sorted([*known, *added])
+            ]
+            self.warehouse.write_json(f"_partitions/{check_catalog_name(name)}.json", stored)
+        return added
 
     def list(self) -> list[CatalogEntry]:
         return [

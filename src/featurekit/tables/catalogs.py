@@ -1,6 +1,7 @@
 """The catalog port: which catalog a runtime uses, local or the Glue Data Catalog.
 
-Both implement the same calls (``register``, ``find``, ``get``, ``exists``, ``list``;
+Both implement the same calls (``register``, ``find``, ``get``, ``exists``, ``list``,
+``partitions``, ``add_partitions``;
 ``tests/tables/test_catalog_contract.py`` holds them to one contract)::
 
     catalog = open_catalog("glue", warehouse, GlueCatalogConfig(region="eu-west-1"))
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, Optional, Protocol
 
 from featurekit.errors import ConfigError
-from featurekit.tables.catalog import CatalogEntry, LocalCatalog
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
 from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
 from featurekit.warehouse import Warehouse
 
@@ -46,6 +47,14 @@ class Catalog(Protocol):
     def get(self, name: str) -> CatalogEntry: ...
 
     def exists(self, name: str) -> bool: ...
+
+    def partitions(self, name: str) -> list[Partition]:
+        """The registered partitions of a files table, sorted by values."""
+        ...
+
+    def add_partitions(self, name: str, partitions: Sequence[Partition]) -> list[Partition]:
+        """Register the partitions not yet present (by values); returns those added."""
+        ...
 
     def list(self) -> list[CatalogEntry]: ...
 

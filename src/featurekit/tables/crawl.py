@@ -8,13 +8,16 @@ For each dataset:
   files' extension: ``.csv``, ``.tsv``, ``.json``/``.jsonl``, ``.parquet`` (``.gz``
   allowed); a folder mixing formats is reported and skipped;
 * **partitions**: Hive-style folders (``dt=2026-03-01``) are named by their key; unnamed
-  folders (``2026/03/01``) become ``partition_0``, ``partition_1``, ... (strings);
+  folders (``2026/03/01``) become ``partition_0``, ``partition_1``, ... (strings); every
+  folder holding data files at the full depth is a partition, registered in the catalog
+  (values and folder) unless it is there already;
 * **schema**: Spark reads a sample of the files (up to ``sample_files``, spread over the
   partitions) and merges their columns; csv and tsv detect a header line as Glue does (a
   first line of names over a body that is not all names);
 * **re-crawl**: a table already in the catalog is compared: new columns or partitions are
   a change, applied under ``on_change="update"`` (Glue's ``UPDATE_IN_DATABASE``) or only
-  reported under ``"log"`` (Glue's ``LOG``); columns that vanished are never dropped.
+  reported under ``"log"`` (Glue's ``LOG``); columns that vanished are never dropped; new
+  partitions are added under either policy, as a crawler does.
 
 Files are listed through Hadoop's FileSystem, so the path may be a local folder, an
 ``s3://`` path mapped into a local warehouse, or a bucket when the warehouse is on S3.
@@ -28,14 +31,20 @@ Example::
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError
+from featurekit.tables.catalog import Partition, new_partitions
+from featurekit.tables.files import HadoopFs
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from featurekit.runtime.base import Runtime
+    from featurekit.warehouse import Warehouse
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -46,7 +55,6 @@ EXTENSIONS = {
 }
 ON_CHANGE = ("update", "log")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]*$")
-_HIDDEN = ("_", ".")
 _VALUE = re.compile(r"^\d+([-_.]\d+)*$")  # an unnamed partition folder: 2026, 03, 2026-03-01
 
 
@@ -59,6 +67,23 @@ class Dataset:
     partitions: list[str] = field(default_factory=list)
     formats: set[str] = field(default_factory=set)
     delta: bool = False
+    folders: set[tuple[str, ...]] = field(default_factory=set)  # those holding data files
+
+    def partition_list(self) -> list[Partition]:
+        """The partitions: folders with data files at the depth of every partition key,
+        with their values (``dt=2026-03-01`` -> ``2026-03-01``) and location."""
+        depth = len(self.partitions)
+        base = self.location.rstrip("/")
+        return sorted(
+            Partition(tuple(_value(n) for n in f), f"{base}/{'/'.join(f)}")
+            for f in self.folders
+            if depth and len(f) == depth
+        )
+
+
+def _value(folder: str) -> str:
+    """A partition folder's value: Hive's ``key=value`` (unescaped), or the folder name."""
+    return urllib.parse.unquote(folder.split("=", 1)[1]) if "=" in folder else folder
 
 
 @dataclass
@@ -72,31 +97,15 @@ class TablePlan:
     columns: list[tuple[str, str]]
     action: str
     changes: list[str] = field(default_factory=list)
+    new_partitions: list[Partition] = field(default_factory=list)  # added (dry run: would be)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "table": self.table, "location": self.location, "format": self.format,
             "partitions": self.partitions, "columns": [list(c) for c in self.columns],
             "action": self.action, "changes": self.changes,
+            "new_partitions": [p.to_json() for p in self.new_partitions],
         }  # fmt: skip
-
-
-class _Fs:
-    """Hadoop's FileSystem through the session's JVM: local, viewfs-mapped s3://, s3a."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        jvm: Any = runtime.spark.sparkContext._jvm
-        self.jvm = jvm
-        self.conf = runtime.spark.sparkContext._jsc.hadoopConfiguration()
-
-    def children(self, path: str) -> list[tuple[str, bool]]:
-        """(name, is folder) of the entries of ``path``, hidden ones left out, sorted."""
-        hpath = self.jvm.org.apache.hadoop.fs.Path(path)
-        fs = hpath.getFileSystem(self.conf)
-        if not fs.exists(hpath):
-            raise ConfigError(f"Nothing to crawl at {path}: the path does not exist.")
-        entries = [(s.getPath().getName(), s.isDirectory()) for s in fs.listStatus(hpath)]
-        return sorted(e for e in entries if not e[0].startswith(_HIDDEN) or e[0] == "_delta_log")
 
 
 def _format_of(name: str) -> Optional[str]:
@@ -107,24 +116,34 @@ def _format_of(name: str) -> Optional[str]:
     return None
 
 
-def _scan(fs: _Fs, location: str, dataset: Dataset, depth: int = 0) -> None:
+def _scan(fs: HadoopFs, location: str, dataset: Dataset, folders: tuple[str, ...] = ()) -> None:
     for name, folder in fs.children(location):
         child = f"{location.rstrip('/')}/{name}"
         if name == "_delta_log":
             dataset.delta = True
         elif folder:
-            key = name.split("=", 1)[0] if "=" in name else f"partition_{depth}"
+            key = name.split("=", 1)[0] if "=" in name else f"partition_{len(folders)}"
             if key not in dataset.partitions:
                 dataset.partitions.append(key)
-            _scan(fs, child, dataset, depth + 1)
+            _scan(fs, child, dataset, (*folders, name))
         elif _format_of(name):
             dataset.files.append(child)
             dataset.formats.add(str(_format_of(name)))
+            if folders:
+                dataset.folders.add(folders)
+
+
+def scan_dataset(spark: SparkSession, warehouse: Warehouse, path: str) -> Dataset:
+    """The files, partition keys and partitions of the one dataset at ``path`` (what
+    ``table register --partition-columns`` and the Glue emulation's sinks register)."""
+    dataset = Dataset(location=path)
+    _scan(HadoopFs(spark), warehouse.resolve(path), dataset)
+    return dataset
 
 
 def datasets(runtime: Runtime, path: str) -> Iterator[tuple[str, Dataset]]:
     """(table name, dataset) for every dataset under ``path``."""
-    fs = _Fs(runtime)
+    fs = HadoopFs(runtime.spark)
     root = runtime.warehouse.resolve(path)
     entries = fs.children(root)
     partition_like = entries and all("=" in n or _VALUE.match(n) for n, _ in entries)
@@ -241,13 +260,34 @@ def _plan_one(
         plan.action = (
             "unchanged" if not plan.changes else ("update" if on_change == "update" else "logged")
         )
-    if dry_run or plan.action not in ("create", "update"):
-        return plan
     keys = [*existing.partition_columns] if existing is not None else []
     keys = list(dict.fromkeys([*keys, *partitions]))
-    merged = schema.jsonValue() if existing is None else _merged(existing, schema, keys)
-    runtime.catalog.register(
-        table, dataset.location, schema=merged, partition_columns=keys, format=fmt,
-        options=options, description=f"crawled from {dataset.location}",
-    )  # fmt: skip
+    if plan.action not in ("create", "update") and existing is not None:
+        keys = list(existing.partition_columns)
+    plan.new_partitions = _partitions_to_add(runtime, plan, dataset, keys, existing is not None)
+    if not dry_run and plan.action in ("create", "update"):
+        merged = schema.jsonValue() if existing is None else _merged(existing, schema, keys)
+        runtime.catalog.register(
+            table, dataset.location, schema=merged, partition_columns=keys, format=fmt,
+            options=options, description=f"crawled from {dataset.location}",
+        )  # fmt: skip
+    if not dry_run and plan.new_partitions:
+        runtime.catalog.add_partitions(table, plan.new_partitions)
     return plan
+
+
+def _partitions_to_add(
+    runtime: Runtime, plan: TablePlan, dataset: Dataset, keys: list[str], exists: bool
+) -> list[Partition]:
+    """The dataset's partitions the catalog lacks, when its folders have the table's keys
+    (a crawler adds new partitions whatever the schema change policy)."""
+    if dataset.delta or not dataset.partitions:
+        return []
+    if keys != dataset.partitions:
+        plan.changes.append(
+            f"partitions not added: the folders' keys ({', '.join(dataset.partitions)}) "
+            f"are not the table's ({', '.join(keys) or 'none'})"
+        )
+        return []
+    known = runtime.catalog.partitions(plan.table) if exists else []
+    return new_partitions(known, dataset.partition_list())
