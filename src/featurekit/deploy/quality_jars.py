@@ -95,6 +95,7 @@ def copy_jars(out: Path, report: Callable[[str], None]) -> dict[str, Path]:
 
 
 def glue_spark_line(glue_version: str) -> str:
+    """``5.1`` -> ``3.5``."""
     return GLUE_SPARK[glue_version]
 
 
@@ -112,7 +113,7 @@ def planned_jars(
 ) -> list[str]:
     """The package's Deequ jars (names under the artifacts) a job needs on ``target``.
 
-    None for a job without rulesets, or with ``quality=False`` (``--no-quality``).
+    Empty for a job without rulesets, or with ``quality=False`` (``--no-quality``).
     """
     if not quality or not has_rulesets(job):
         return []
@@ -124,7 +125,7 @@ def planned_jars(
         raise QualityEngineError(
             f"Job {job.name} declares data quality rulesets and {target} runs Spark "
             f"{spark_line}. {exc} Or pass --no-quality to run it without evaluating them."
-        ) from None
+        ) from exc
     names = list(package.manifest.get("quality", {}).get("jars", []))
     if not names:
         raise ConfigError(
