@@ -123,14 +123,21 @@ def measure(spark: SparkSession, fn: Callable[[], Any]) -> tuple[float, int, Any
 
 
 def compare(
-    spark: SparkSession, methods: dict[str, Callable[[], Any]], repeats: int, label: str
+    spark: SparkSession,
+    methods: dict[str, Callable[[], Any]],
+    repeats: int,
+    label: str,
+    *,
+    alternate: bool = False,
 ) -> dict[str, Any]:
-    """Run each method ``repeats`` times, interleaved; medians, peaks, agreement."""
+    """Run each method ``repeats`` times, interleaved (``alternate``: every other round in
+    reverse order, so neither always runs on the other's warm-up); medians, peaks, agreement."""
     runs: dict[str, list[float]] = {m: [] for m in methods}
     peaks: dict[str, int] = dict.fromkeys(methods, 0)
     results: dict[str, Any] = {}
     for r in range(repeats):
-        for name, fn in methods.items():
+        order = list(methods.items())
+        for name, fn in reversed(order) if alternate and r % 2 else order:
             seconds, peak, result = measure(spark, fn)
             runs[name].append(round(seconds, 3))
             peaks[name] = max(peaks[name], peak)

@@ -1,6 +1,7 @@
 """The cost of data quality rules: the feature benchmark's job with and without a
 10-rule DQDL ruleset on its output, interleaved in one Spark session (Deequ on its
-classpath). The budget is at most 15% over the job without rules.
+classpath), the order alternating between rounds. The budget is at most 15% over the job
+without rules. The report keeps the load average and each variant's lifecycle phases.
 
     python -m benchmarks.bench_quality --events 200000 --users 5000 --days 40 --repeats 3
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -67,10 +69,13 @@ def run_comparison(spark: Any, events_path: Path, repeats: int) -> dict[str, Any
     checked = with_rules(plain)
     try:
         methods = {
-            "job_without_rules": lambda: plain().run(runtime),
-            "job_with_10_rules": lambda: checked().run(runtime),
+            "job_without_rules": lambda: dict(plain().run(runtime).phases),
+            "job_with_10_rules": lambda: dict(checked().run(runtime).phases),
         }
-        result = compare(spark, methods, repeats, "quality")
+        load_before = os.getloadavg()
+        result = compare(spark, methods, repeats, "quality", alternate=True)
+        result["load_average"] = {"before": load_before, "after": os.getloadavg()}
+        result["phases_of_last_run"] = result.pop("results")
         ours, theirs = (
             runtime.engine.read(spark, runtime.location(n))
             for n in ("bench.activity", "bench.activity_dq")
@@ -103,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     q = report["quality"]
     print(
         f"\nwith 10 rules / without: {q['overhead_ratio']:.3f}x (budget {BUDGET:.2f}x, "
-        f"within: {q['within_budget']}), outputs agree: {q['agree']}\nwritten: {path}"
+        f"within: {q['within_budget']}), outputs agree: {q['agree']}\n"
+        f"medians: {q['median_s']}\nphases of the last runs: {q['phases_of_last_run']}\n"
+        f"load average (1/5/15 min) before {q['load_average']['before']}, after "
+        f"{q['load_average']['after']}\nwritten: {path}"
     )
     spark.stop()
     return 0

@@ -83,29 +83,24 @@ def write_output(
 ) -> CommitResult:
     """Check quality, stage, check the staged rows, commit (idempotent on ``txn``), register.
 
-    With output rulesets the rows are cached once for Deequ's pass and both writes; a
-    quarantine is staged with the output and committed just before it.
+    Rulesets that keep every row are evaluated on the staged files before the commit:
+    the output is computed once, as without rules, and Deequ reads only the columns its
+    rules name. When a ruleset quarantines rows, the rows are cached once for Deequ's
+    passes and both writes; the quarantine is staged with the output and committed just
+    before it.
     """
     # Proven on the job's own plan (a cached or filtered plan hides what Spark knows).
     proven = unique_on(out, [*table.keys, table.date_column])  # plan analysis, no Spark job
+    args = (table, runtime, ctx, record, mode, replace, txn)
     if skipped(runtime, f"output {table.name}", len(table.quality), record):
-        return _write_checked(out, None, proven, table, runtime, ctx, record, mode, replace, txn)
+        return _write_checked(out, None, proven, *args)
+    if not any(ruleset.quarantines for ruleset in table.quality):
+        return _write_checked(out, None, proven, *args, rules_on_staged=True)
     cached = out.persist()
     try:
         with record.phase("quality", runtime.report):
             checked = check_output_quality(runtime, cached, table, ctx, record)
-        return _write_checked(
-            checked.output,
-            checked.quarantine,
-            proven,
-            table,
-            runtime,
-            ctx,
-            record,
-            mode,
-            replace,
-            txn,
-        )
+        return _write_checked(checked.output, checked.quarantine, proven, *args)
     finally:
         cached.unpersist()
 
@@ -121,6 +116,8 @@ def _write_checked(
     mode: str,
     replace: Optional[Mapping[str, Sequence[str]]],
     txn: Optional[Txn],
+    *,
+    rules_on_staged: bool = False,
 ) -> CommitResult:
     location = runtime.output_location(table)
     record.output = OutputRecord(table.name, location, runtime.engine.name, mode)
@@ -132,6 +129,9 @@ def _write_checked(
         staged = runtime.engine.stage(out, location, partition_by=table.partitions)
         held = stage_quarantine(runtime, table, quarantine)
     try:
+        if rules_on_staged:
+            with record.phase("quality", report):
+                check_output_quality(runtime, staged.dataframe(), table, ctx, record)
         with record.phase("validate", report):
             if observation is None or observed_problems(observation, start=ctx.start, end=ctx.end):
                 # counts every check and names examples; raises when one fails

@@ -161,3 +161,18 @@ def test_invalid_request_is_refused_before_any_call(aws_env: str) -> None:
     aws = Aws(AwsSettings(endpoint_url=aws_env))
     with pytest.raises(ConfigError, match="invalid"):
         aws.add_step({"JobFlowId": "j-1", "Steps": [{"Name": "x"}]}, wait=False)
+
+
+def test_deploy_glue_uploads_deequs_jars_for_a_job_with_rulesets(
+    aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto("s3").create_bucket(Bucket="fk-art")
+    argv = ["deploy", "glue", "training_set", "--artifacts", "s3://fk-art/v1", "--dist", str(dist)]
+    argv += ["--endpoint-url", aws_env, "--region", "us-east-1", "--poll", "0"]
+    assert main([*argv, "--role-arn", ROLE, "--no-wait"]) == 0
+    jars = json.loads((dist / MANIFEST).read_text())["quality"]["jars"]
+    job = boto("glue").get_job(JobName="featurekit-training_set")["Job"]
+    assert job["DefaultArguments"]["--extra-jars"] == ",".join(f"s3://fk-art/v1/{j}" for j in jars)
+    assert bucket_keys(boto) == planned("featurekit.zip", "entrypoints/glue_job.py", *jars)
+    body = boto("s3").get_object(Bucket="fk-art", Key=f"v1/{jars[0]}")["Body"].read()
+    assert body == (dist / jars[0]).read_bytes()

@@ -45,10 +45,22 @@ def user_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+TP_JOB = """
+from featurekit import FeatureJob, FeatureTable
+
+class TpJob(FeatureJob):
+    name = "tp_job"
+    output = FeatureTable("t.tp", keys=("k",), date_column="d", columns={"k": "int", "d": "date"})
+
+    def transform(self, ctx):
+        raise NotImplementedError
+"""
+
+
 def project(tmp_path: Path, dependencies: list[str], code: str) -> Path:
     """A one-module project in ``tmp_path``: package ``tp`` with ``code``."""
     (tmp_path / "src" / "tp").mkdir(parents=True)
-    (tmp_path / "src" / "tp" / "__init__.py").write_text(code)
+    (tmp_path / "src" / "tp" / "__init__.py").write_text(code + TP_JOB)
     deps = ", ".join(f'"{d}"' for d in ["featurekit", *dependencies])
     (tmp_path / "pyproject.toml").write_text(
         f'[project]\nname = "tp"\nversion = "1.0"\ndependencies = [{deps}]\n'
@@ -63,6 +75,7 @@ def test_manifest_hashes_match_the_files(user_dist: Path) -> None:
     assert manifest["jobs"] == {"customer_orders_daily": "shop_features.orders:CustomerOrdersDaily"}
     assert manifest["distributions"] == {"featurekit": "0.1.0", "shop-features": "0.3.0"}
     assert set(manifest["artifacts"]) == {BUNDLE, FK_WHEEL, USER_WHEEL, EMR_SCRIPT, GLUE_SCRIPT}
+    assert manifest["quality"] == {"jobs": [], "jars": []}  # no rulesets: no Deequ jars
     for name, entry in manifest["artifacts"].items():
         data = (user_dist / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), name

@@ -39,14 +39,22 @@ def test_process_rows_returns_glues_two_collections(spark: SparkSession, tmp_pat
         "DataQualityRulesSkip",
         "DataQualityEvaluationResult",
     ]
+    collected = rows.collect()
     by_age = {
-        r["age"]: (r["DataQualityRulesFail"], r["DataQualityEvaluationResult"])
-        for r in rows.collect()
+        r["age"]: (r["DataQualityRulesFail"], r["DataQualityEvaluationResult"]) for r in collected
     }
     assert by_age == {
         30: ([], "Passed"),
         40: (['IsComplete "name"'], "Failed"),
         12: (['ColumnValues "age" > 17'], "Failed"),
+    }
+    # a dataset-level rule has no row-level outcome: skipped on every row, failing none
+    assert all(r["DataQualityRulesSkip"] == ["RowCount = 3"] for r in collected)
+    passes = {r["age"]: sorted(r["DataQualityRulesPass"]) for r in collected}
+    assert passes == {
+        30: ['ColumnValues "age" > 17', 'IsComplete "name"'],
+        40: ['ColumnValues "age" > 17'],
+        12: ['IsComplete "name"'],
     }
     assert spark.read.json(str(tmp_path / "dq" / "people")).count() == 3
 

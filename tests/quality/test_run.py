@@ -16,7 +16,7 @@ from featurekit.errors import QualityError
 from featurekit.quality import Ruleset
 from featurekit.quality.engine import available
 from featurekit.quality.quarantine import quarantine_name, read_quarantine
-from featurekit.runtime.local import LocalRuntime
+from featurekit.runtime.local import LocalConfig, LocalRuntime
 
 pytestmark = pytest.mark.skipif(
     not available(), reason="Deequ has no build for this Spark line (tests/quality/test_engine)"
@@ -24,6 +24,15 @@ pytestmark = pytest.mark.skipif(
 
 COLUMNS = {"user_id": "string", "feature_date": "date", "spend": "double"}
 D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def runtime(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> LocalRuntime:
+    """One warehouse for the module, its input seeded once; each job writes its own table."""
+    config = LocalConfig(warehouse=str(tmp_path_factory.mktemp("dq-run")), quiet=True)
+    runtime = LocalRuntime(config, spark=spark)
+    seed(runtime, spark)
+    return runtime
 
 
 def seed(runtime: LocalRuntime, spark: SparkSession) -> None:
@@ -36,9 +45,9 @@ def seed(runtime: LocalRuntime, spark: SparkSession) -> None:
     runtime.catalog.register("raw.spend", location, schema=schema.jsonValue())
 
 
-def table(*rulesets: Ruleset) -> FeatureTable:
+def table(name: str, *rulesets: Ruleset) -> FeatureTable:
     return FeatureTable(
-        "features.dq_spend",
+        f"features.{name}",
         keys=("user_id",),
         date_column="feature_date",
         columns=COLUMNS,
@@ -59,6 +68,7 @@ class _Spend(FeatureJob):
 class DropsNegative(_Spend):
     name = "dq_drops_negative"
     output = table(
+        "dq_spend",
         Ruleset('Rules = [ ColumnValues "spend" >= 0 ]', on_failing_rows="drop", name="positive"),
         Ruleset('Rules = [ RowCount >= 3, Mean "spend" > 100 ]', severity="warn", name="size"),
     )
@@ -66,26 +76,28 @@ class DropsNegative(_Spend):
 
 class Drifting(_Spend):
     name = "dq_drifting"
-    output = table(Ruleset("Rules = [ RowCount >= max(last(3)) ]", name="drift"))
+    inputs = {"spend": TableInput("raw.spend")}  # only the output's dynamic rule is tested
+    output = table("dq_drifting", Ruleset("Rules = [ RowCount >= max(last(3)) ]", name="drift"))
 
 
 class FailsOnNegative(_Spend):
     name = "dq_fails_on_negative"
-    output = table(Ruleset('Rules = [ IsComplete "user_id", ColumnValues "spend" >= 0 ]'))
+    output = table(
+        "dq_failing", Ruleset('Rules = [ IsComplete "user_id", ColumnValues "spend" >= 0 ]')
+    )
 
 
 def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
-    spark: SparkSession, local_runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+    spark: SparkSession, runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(local_runtime, spark)
-    record = DropsNegative().run(local_runtime)
-    out = local_runtime.engine.read(spark, local_runtime.location("features.dq_spend"))
+    record = DropsNegative().run(runtime)
+    out = runtime.engine.read(spark, runtime.location("features.dq_spend"))
     expected = spark.createDataFrame(
         [("u1", D1, 5.0), ("u3", D2, 7.0)], "user_id string, feature_date date, spend double"
     )
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
-    quarantined = read_quarantine(local_runtime, "features.dq_spend").select(
+    quarantined = read_quarantine(runtime, "features.dq_spend").select(
         "user_id", "feature_date", "spend", "quarantine_rules", "quarantine_run_id"
     )
     rule = 'ColumnValues "spend" >= 0'
@@ -111,13 +123,13 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
     assert record.warnings == [f"[output] {mean['rule']}: {mean['failure_reason']}"]
 
     # re-running replaces: the quarantine keeps one copy of each failing row
-    again = DropsNegative().run(local_runtime)
-    assert read_quarantine(local_runtime, "features.dq_spend").count() == 2
+    again = DropsNegative().run(runtime)
+    assert read_quarantine(runtime, "features.dq_spend").count() == 2
     assert again.quarantine is not None
     assert again.quarantine["version"] == 1
 
     # featurekit quality show: a job's latest run, or a run by id, as text or JSON
-    wh = ["--warehouse", str(local_runtime.warehouse.root)]
+    wh = ["--warehouse", str(runtime.warehouse.root)]
     assert main(["quality", "show", "dq_drops_negative", "--json", *wh]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["run_id"] == again.run_id
@@ -132,14 +144,13 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
 
 
 def test_a_failed_rule_of_severity_fail_commits_nothing(
-    spark: SparkSession, local_runtime: LocalRuntime
+    spark: SparkSession, runtime: LocalRuntime
 ) -> None:
-    seed(local_runtime, spark)
     with pytest.raises(QualityError, match=r'ColumnValues "spend" >= 0'):
-        FailsOnNegative().run(local_runtime)
-    assert not local_runtime.engine.exists(local_runtime.location("features.dq_spend"))
-    (name,) = local_runtime.warehouse.list_json("_runs/dq_fails_on_negative")
-    record = local_runtime.warehouse.read_json(name)
+        FailsOnNegative().run(runtime)
+    assert not runtime.engine.exists(runtime.location("features.dq_failing"))
+    (name,) = runtime.warehouse.list_json("_runs/dq_fails_on_negative")
+    record = runtime.warehouse.read_json(name)
     assert record["status"] == "failed"
     assert record["error_type"] == "QualityError"
     outcomes = {q["rule"]: q["outcome"] for q in record["quality"]}
@@ -150,14 +161,13 @@ def test_a_failed_rule_of_severity_fail_commits_nothing(
     }
 
 
-def test_row_count_against_previous_runs(spark: SparkSession, local_runtime: LocalRuntime) -> None:
-    seed(local_runtime, spark)
-    first = Drifting().run(local_runtime)
-    (outcome,) = first.quality[1:]
+def test_row_count_against_previous_runs(spark: SparkSession, runtime: LocalRuntime) -> None:
+    first = Drifting().run(runtime)
+    (outcome,) = first.quality
     assert outcome["outcome"] == "Skipped"
     assert outcome["metrics"] == {"Dataset.*.RowCount": 4.0}
-    second = Drifting().run(local_runtime)
-    (outcome,) = second.quality[1:]
+    second = Drifting().run(runtime)
+    (outcome,) = second.quality
     assert outcome["rule"] == "RowCount >= max(last(3))"
     assert outcome["evaluated_rule"] == "RowCount >= 4.0"
     assert outcome["outcome"] == "Passed"

@@ -7,7 +7,7 @@
     featurekit table list|show|history|register|optimize|vacuum|checkpoint   (cli.table)
     featurekit crawl PATH --database DB             (cli.crawl)
     featurekit glue run|bookmark                    (cli.glue)
-    featurekit plan|package|deploy                  (cli.plan, cli.deploy)
+    featurekit plan|package|deploy                  (cli.plan, cli.package, cli.deploy)
     featurekit state|backfill                       (cli.state)
     featurekit jars                                 (cli.jars)
     featurekit cost RUN_ID|JOB                      (cli.cost)
@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "featurekit.cli.crawl",
     "featurekit.cli.glue",
     "featurekit.cli.plan",
+    "featurekit.cli.package",
     "featurekit.cli.deploy",
     "featurekit.cli.state",
     "featurekit.cli.jars",

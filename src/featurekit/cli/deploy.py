@@ -1,6 +1,5 @@
-"""``featurekit package``, ``featurekit deploy glue|emr|emr-serverless`` and the EMR plans.
+"""``featurekit deploy glue|emr|emr-serverless`` and the EMR plans.
 
-    featurekit package [--out dist/] [--source .]
     featurekit plan emr JOB --cluster-id ID --artifacts s3://... [--param k=v ...]
     featurekit plan emr-serverless JOB --application-id ID --role-arn ARN --artifacts s3://...
     featurekit deploy emr|emr-serverless|glue JOB ... [--endpoint-url URL] [--no-wait]
@@ -37,6 +36,7 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dist", default="dist", help="the artifacts 'featurekit package' built")
     p.add_argument("--name", help="step / job run name (default: 'featurekit JOB')")
     p.add_argument("--conf", action="append", metavar="KEY=VALUE", help="extra Spark conf")
+    _no_quality_arg(p)
     p.add_argument(
         "--no-glue-catalog",
         dest="glue_catalog",
@@ -45,8 +45,26 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _no_quality_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-quality",
+        dest="check_quality",
+        action="store_false",
+        help="run without evaluating the job's DQDL rulesets (and without Deequ's jars)",
+    )
+
+
+def _release_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--release-label",
+        default="emr-7.12.0",
+        help="the EMR release the job runs on (its Spark line decides whether Deequ can)",
+    )
+
+
 def _emr_args(p: argparse.ArgumentParser) -> None:
     _job_args(p)
+    _release_arg(p)
     p.add_argument("--cluster-id", required=True, help="EMR cluster id (j-...)")
     p.add_argument("--action-on-failure", default="CONTINUE")
     p.add_argument("--deploy-mode", choices=("cluster", "client"), default="cluster")
@@ -54,6 +72,7 @@ def _emr_args(p: argparse.ArgumentParser) -> None:
 
 def _serverless_args(p: argparse.ArgumentParser) -> None:
     _job_args(p)
+    _release_arg(p)
     p.add_argument("--application-id", required=True, help="EMR Serverless application id")
     p.add_argument("--role-arn", required=True, help="job execution role ARN")
     p.add_argument("--client-token", help="idempotency token (default: a new UUID)")
@@ -68,6 +87,7 @@ def _call(args: argparse.Namespace) -> JobCall:
         end=args.end,
         warehouse=args.warehouse,
         engine=args.engine,
+        check_quality=args.check_quality,
     )
 
 
@@ -82,10 +102,21 @@ def package_for(args: argparse.Namespace) -> Any:
     return package
 
 
+def emr_jars(args: argparse.Namespace, package: Any) -> tuple[str, ...]:
+    """Deequ's jars in the package when the job declares rulesets (and --no-quality is not
+    given); an error when the release's Spark line has no Deequ build."""
+    from featurekit.deploy.quality_jars import emr_spark_line, job_jars
+
+    line = emr_spark_line(args.release_label)
+    return job_jars(
+        package, args.job, spark_line=line, target=args.release_label, quality=args.check_quality
+    )
+
+
 def emr_request(args: argparse.Namespace) -> dict[str, Any]:
     from featurekit.deploy.emr_plan import add_step_request
 
-    package_for(args)
+    package = package_for(args)
     return add_step_request(
         _call(args),
         cluster_id=args.cluster_id,
@@ -95,6 +126,7 @@ def emr_request(args: argparse.Namespace) -> dict[str, Any]:
         deploy_mode=args.deploy_mode,
         glue_catalog=args.glue_catalog,
         conf=split_assignments(args.conf or []),
+        jars=emr_jars(args, package),
     )
 
 
@@ -113,6 +145,7 @@ def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
         log_uri=args.log_uri,
         conf=split_assignments(args.conf or []),
         venv=package.venv,
+        jars=emr_jars(args, package),
     )
 
 
@@ -133,24 +166,6 @@ def cmd_plan_emr(args: argparse.Namespace) -> int:
 
 def cmd_plan_serverless(args: argparse.Namespace) -> int:
     return _print_plan("emr-serverless", "StartJobRun", serverless_request(args))
-
-
-def cmd_package(args: argparse.Namespace) -> int:
-    from featurekit.deploy.package import MANIFEST, build_artifacts
-
-    out = Path(args.out)
-    provided = [p for item in args.provided or [] for p in item.split(",") if p]
-    manifest = build_artifacts(
-        Path(args.source), out, provided=provided, serverless_python=args.serverless_python
-    )
-    if args.json:
-        print(json.dumps(manifest, indent=2, sort_keys=True))
-        return 0
-    for name, entry in manifest["artifacts"].items():
-        print(f"{out / name}  {entry['bytes']:>9d} B  sha256 {entry['sha256'][:16]}")
-    jobs = ", ".join(manifest["jobs"]) or "none"
-    print(f"{out / MANIFEST}  ({manifest['name']} {manifest['version']}; jobs: {jobs})")
-    return 0
 
 
 def _aws_args(p: argparse.ArgumentParser) -> None:
@@ -213,8 +228,8 @@ def cmd_deploy_glue(args: argparse.Namespace) -> int:
     from featurekit.deploy.glue_plan import create_job_request
     from featurekit.registry import get_job
 
-    package_for(args)
-    plan = glue_plan_from(args, role=args.role_arn, warehouse=args.warehouse)
+    package = package_for(args)
+    plan = glue_plan_from(args, package, role=args.role_arn, warehouse=args.warehouse)
     request = create_job_request(plan, get_job(args.job))
     aws = _aws(args, request)
     name = aws.upsert_glue_job(request)
@@ -255,22 +270,5 @@ def add_plan_subcommands(plan_sub: Any) -> None:
 
 
 def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("package", help="build the wheel, --py-files bundle, scripts, manifest")
-    p.add_argument("--out", default="dist", help="output folder (default dist/)")
-    p.add_argument("--source", default=".", help="source tree with pyproject.toml (default .)")
-    p.add_argument(
-        "--provided",
-        action="append",
-        metavar="NAME[,NAME]",
-        help="dependencies the target provides (not packaged), e.g. numpy,pandas on Glue",
-    )
-    p.add_argument(
-        "--serverless-python",
-        default="3.9",
-        help="the Python of the EMR Serverless image, for its virtualenv (default 3.9)",
-    )
-    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    p.set_defaults(handler=cmd_package)
-
     deploy = sub.add_parser("deploy", help="upload the artifacts and run a job on AWS")
     add_deploy_subcommands(deploy.add_subparsers(dest="deploy_target", required=True))

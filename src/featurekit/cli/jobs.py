@@ -114,7 +114,9 @@ def _params_for(jobs: list[type[FeatureJob]], given: dict[str, str]) -> list[dic
 
 def has_rulesets(job: Any) -> bool:
     """True when the job declares DQDL rulesets on its output or an input."""
-    return bool(job.output.quality) or any(inp.quality for inp in job.inputs.values())
+    from featurekit.deploy.quality_jars import has_rulesets as declared
+
+    return declared(job)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -39,10 +39,21 @@ def add_glue_job_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
 
 
-def glue_plan_from(args: argparse.Namespace, *, role: Any, warehouse: Any) -> Any:
-    """The GluePlan of parsed ``plan glue`` / ``deploy glue`` arguments."""
-    from featurekit.deploy.glue_plan import GluePlan
+def glue_plan_from(args: argparse.Namespace, package: Any, *, role: Any, warehouse: Any) -> Any:
+    """The GluePlan of parsed ``plan glue`` / ``deploy glue`` arguments: with Deequ's jars
+    from ``package`` when the job declares rulesets (unless --no-quality)."""
+    from featurekit.deploy.glue_plan import GLUE_VERSIONS, GluePlan
+    from featurekit.deploy.quality_jars import glue_spark_line, job_jars
 
+    jars: tuple[str, ...] = ()
+    if args.glue_version in GLUE_VERSIONS:  # else GluePlan names the bad version
+        jars = job_jars(
+            package,
+            args.job,
+            spark_line=glue_spark_line(args.glue_version),
+            target=f"Glue {args.glue_version}",
+            quality=args.check_quality,
+        )
     return GluePlan(
         job=args.job,
         artifacts=args.artifacts,
@@ -53,6 +64,8 @@ def glue_plan_from(args: argparse.Namespace, *, role: Any, warehouse: Any) -> An
         bookmarks=args.bookmarks,
         warehouse=warehouse,
         execution_class=args.execution_class,
+        jars=jars,
+        check_quality=args.check_quality,
     )
 
 
@@ -66,8 +79,8 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
     from featurekit.errors import MissingDependencyError
     from featurekit.registry import get_job
 
-    package_for(args)
-    plan = glue_plan_from(args, role=args.role, warehouse=args.featurekit_warehouse)
+    package = package_for(args)
+    plan = glue_plan_from(args, package, role=args.role, warehouse=args.featurekit_warehouse)
     request = create_job_request(plan, get_job(args.job))
     try:
         validate_request(request)
@@ -90,6 +103,12 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     p.add_argument("--role", help="IAM role ARN of the Glue job")
     add_glue_job_options(p)
     p.add_argument("--featurekit-warehouse", help="the warehouse the Glue job uses")
+    p.add_argument(
+        "--no-quality",
+        dest="check_quality",
+        action="store_false",
+        help="run without evaluating the job's DQDL rulesets (and without Deequ's jars)",
+    )
     p.set_defaults(handler=cmd_plan_glue)
 
 

@@ -41,6 +41,7 @@ class JobCall:
     end: Optional[dt.date] = None
     warehouse: Optional[str] = None
     engine: str = "auto"
+    check_quality: bool = True  # False: --no-quality, the job's rulesets are not evaluated
 
     def __post_init__(self) -> None:
         if not self.job.isidentifier():
@@ -60,6 +61,8 @@ class JobCall:
             args += ["--warehouse", self.warehouse]
         if self.engine != "auto":
             args += ["--engine", self.engine]
+        if not self.check_quality:
+            args.append("--no-quality")
         return args
 
 

@@ -1,7 +1,8 @@
 """The EMR on EC2 plan: the ``AddJobFlowSteps`` request that runs a job as a step.
 
 The step is ``command-runner.jar spark-submit`` with the Delta session confs, the
-featurekit bundle on ``--py-files`` and ``emr_step.py`` as the main script::
+featurekit bundle on ``--py-files`` (Deequ's jars on ``--jars`` for a job with quality
+rulesets) and ``emr_step.py`` as the main script::
 
     featurekit plan emr user_activity_daily --cluster-id j-ABC --artifacts s3://b/fk
 
@@ -12,7 +13,7 @@ gives both for RunJobFlow / the console.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from featurekit.deploy.common import (
@@ -36,16 +37,20 @@ def spark_submit_args(
     deploy_mode: str = "cluster",
     glue_catalog: bool = True,
     conf: Optional[Mapping[str, str]] = None,
+    jars: Sequence[str] = (),
 ) -> list[str]:
-    """The ``spark-submit ...`` command line of the step."""
+    """The ``spark-submit ...`` command line of the step (``jars``: artifact names for
+    ``--jars``, Deequ's for a job with rulesets)."""
     if deploy_mode not in DEPLOY_MODES:
         raise ConfigError(f"--deploy-mode must be cluster or client, got {deploy_mode!r}.")
     confs = spark_confs(glue_catalog=glue_catalog, extra=conf or {})
+    jar_args = ["--jars", ",".join(artifact_uri(artifacts, j) for j in jars)] if jars else []
     return [
         "spark-submit",
         "--deploy-mode",
         deploy_mode,
         *conf_args(confs),
+        *jar_args,
         "--py-files",
         artifact_uri(artifacts, BUNDLE),
         artifact_uri(artifacts, EMR_SCRIPT),
@@ -63,6 +68,7 @@ def add_step_request(
     deploy_mode: str = "cluster",
     glue_catalog: bool = True,
     conf: Optional[Mapping[str, str]] = None,
+    jars: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The AddJobFlowSteps request (boto3 keyword arguments) running ``call`` on a cluster.
 
@@ -78,7 +84,7 @@ def add_step_request(
             f"got {action_on_failure!r}."
         )
     args = spark_submit_args(
-        call, artifacts, deploy_mode=deploy_mode, glue_catalog=glue_catalog, conf=conf
+        call, artifacts, deploy_mode=deploy_mode, glue_catalog=glue_catalog, conf=conf, jars=jars
     )
     step = {
         "Name": name or f"featurekit {call.job}",

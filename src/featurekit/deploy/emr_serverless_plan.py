@@ -2,7 +2,8 @@
 
 ``entryPoint`` is ``emr_step.py``, ``entryPointArguments`` the job's command line,
 ``sparkSubmitParameters`` ships the featurekit bundle (``spark.submit.pyFiles``)
-and the Delta jars EMR Serverless carries under ``/usr/share/aws/delta/lib``;
+and the Delta jars EMR Serverless carries under ``/usr/share/aws/delta/lib`` (with
+Deequ's from the package for a job with quality rulesets);
 ``configurationOverrides`` sets the Delta and Glue-catalog confs and the log URI::
 
     featurekit plan emr-serverless user_activity_daily --application-id 00f... \\
@@ -12,7 +13,7 @@ and the Delta jars EMR Serverless carries under ``/usr/share/aws/delta/lib``;
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 from featurekit.deploy.common import JobCall, artifact_uri, check_s3_prefix, spark_confs
@@ -27,10 +28,15 @@ DELTA_JARS = (
 
 
 def spark_submit_parameters(
-    artifacts: str, *, delta_jars: tuple[str, ...] = DELTA_JARS, venv: Optional[str] = None
+    artifacts: str,
+    *,
+    delta_jars: tuple[str, ...] = DELTA_JARS,
+    venv: Optional[str] = None,
+    jars: Sequence[str] = (),
 ) -> str:
     """The ``sparkSubmitParameters`` string: the code (the virtualenv archive when the
-    package has one, else the --py-files bundle) and the Delta jars."""
+    package has one, else the --py-files bundle), the Delta jars and ``jars`` (artifact
+    names: Deequ's for a job with rulesets)."""
     if venv:
         python = "./environment/bin/python"
         params = [
@@ -41,8 +47,9 @@ def spark_submit_parameters(
         ]
     else:
         params = [f"--conf spark.submit.pyFiles={artifact_uri(artifacts, BUNDLE)}"]
-    if delta_jars:
-        params.append(f"--conf spark.jars={','.join(delta_jars)}")
+    all_jars = [*delta_jars, *(artifact_uri(artifacts, j) for j in jars)]
+    if all_jars:
+        params.append(f"--conf spark.jars={','.join(all_jars)}")
     return " ".join(params)
 
 
@@ -58,6 +65,7 @@ def start_job_run_request(
     log_uri: Optional[str] = None,
     conf: Optional[Mapping[str, str]] = None,
     venv: Optional[str] = None,
+    jars: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The StartJobRun request (boto3 keyword arguments) running ``call`` on an application.
 
@@ -83,7 +91,7 @@ def start_job_run_request(
             "sparkSubmit": {
                 "entryPoint": artifact_uri(artifacts, EMR_SCRIPT),
                 "entryPointArguments": call.arguments(),
-                "sparkSubmitParameters": spark_submit_parameters(artifacts, venv=venv),
+                "sparkSubmitParameters": spark_submit_parameters(artifacts, venv=venv, jars=jars),
             }
         },
         "configurationOverrides": {

@@ -31,4 +31,6 @@ def run_arguments(call: JobCall) -> dict[str, str]:
         args["--featurekit_warehouse"] = call.warehouse
     if call.engine != "auto":
         args["--featurekit_engine"] = call.engine
+    if not call.check_quality:
+        args["--featurekit_quality"] = "off"
     return args

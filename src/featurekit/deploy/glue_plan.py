@@ -5,6 +5,7 @@ the job is picked by ``--featurekit_job``. Artifacts live under one S3 prefix::
 
     s3://BUCKET/PREFIX/entrypoints/glue_job.py   the entry script (ScriptLocation)
     s3://BUCKET/PREFIX/featurekit.zip            featurekit + jobs (--extra-py-files)
+    s3://BUCKET/PREFIX/jars/*.jar                Deequ, for jobs with rulesets (--extra-jars)
     s3://BUCKET/PREFIX/tmp/                      --TempDir
 
 Example::
@@ -48,6 +49,8 @@ class GluePlan:
     bookmarks: Optional[str] = None  # enable | disable | pause; None: enable iff incremental inputs
     warehouse: Optional[str] = None
     execution_class: str = "STANDARD"
+    jars: tuple[str, ...] = ()  # artifact names for --extra-jars (Deequ's, for rulesets)
+    check_quality: bool = True  # False: --featurekit_quality off (--no-quality)
 
     def __post_init__(self) -> None:
         if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
@@ -103,6 +106,10 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
     }
     if plan.warehouse:
         args["--featurekit_warehouse"] = plan.warehouse
+    if plan.jars:
+        args["--extra-jars"] = ",".join(f"{plan.prefix}/{name}" for name in plan.jars)
+    if not plan.check_quality:
+        args["--featurekit_quality"] = "off"
     return args
 
 

@@ -10,6 +10,8 @@ Run in a project (the folder holding ``pyproject.toml``), it builds into ``out``
                                    --additional-python-modules
     emr-serverless/venv.tar.gz     a virtualenv of them for EMR Serverless (spark.archives),
                                    when the project has dependencies beyond featurekit
+    jars/*.jar                     Deequ's DQDL engine and parser, when a job declares
+                                   quality rulesets (featurekit.deploy.quality_jars)
     entrypoints/emr_step.py        the spark-submit main (EMR, EMR Serverless)
     entrypoints/glue_job.py        the Glue job script
     manifest.json                  the jobs, the distributions, sha256 of every artifact
@@ -42,6 +44,7 @@ from typing import Any
 
 from featurekit.deploy.archives import build_wheel, bundle_entries, write_venv, write_zip
 from featurekit.deploy.dists import Dist, dependency_closure, featurekit_dist
+from featurekit.deploy.metadata import project_dist
 from featurekit.errors import ConfigError, MissingDependencyError
 
 BUNDLE = "featurekit.zip"
@@ -152,51 +155,6 @@ def package_files(project: Project, folders: Iterable[str]) -> list[tuple[str, P
     return sorted(files)
 
 
-def _requirement_lines(project: Project) -> list[str]:
-    lines = [f"Requires-Dist: {dep}" for dep in project.dependencies]
-    for extra, deps in sorted(project.extras.items()):
-        lines.append(f"Provides-Extra: {extra}")
-        for dep in deps:
-            spec, _, marker = dep.partition(";")
-            cond = f'({marker.strip()}) and extra == "{extra}"' if marker else f'extra == "{extra}"'
-            lines.append(f"Requires-Dist: {spec.strip()}; {cond}")
-    return lines
-
-
-def _metadata(project: Project) -> str:
-    lines = [
-        "Metadata-Version: 2.1",
-        f"Name: {project.name}",
-        f"Version: {project.version}",
-        f"Summary: {project.summary}",
-        f"License: {project.license}",
-        f"Requires-Python: {project.requires_python}",
-        *_requirement_lines(project),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _entry_points_txt(project: Project) -> str:
-    blocks = []
-    for group, items in sorted(project.entry_points.items()):
-        body = "\n".join(f"{k} = {v}" for k, v in sorted(items.items()))
-        blocks.append(f"[{group}]\n{body}\n")
-    return "\n".join(blocks)
-
-
-def project_dist(project: Project) -> Dist:
-    """The project's own distribution, from its source tree."""
-    entries = [(name, path.read_bytes()) for name, path in package_files(project, project.packages)]
-    info = f"{project.dist_name}-{project.version}.dist-info"
-    wheel = "Wheel-Version: 1.0\nGenerator: featurekit package\nRoot-Is-Purelib: true\n"
-    entries += [
-        (f"{info}/METADATA", _metadata(project).encode()),
-        (f"{info}/WHEEL", (wheel + "Tag: py3-none-any\n").encode()),
-        (f"{info}/entry_points.txt", _entry_points_txt(project).encode()),
-    ]
-    return Dist(project.name, project.version, tuple(entries))
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -232,26 +190,12 @@ def _jobs(project: Project) -> dict[str, str]:
     return {j.name: f"{j.__module__}:{j.__qualname__}" for j in _walk_package(EXAMPLES)}
 
 
-def build_artifacts(
-    root: Path,
-    out: Path,
-    *,
-    provided: Iterable[str] = (),
-    serverless_python: str = SERVERLESS_PYTHON,
-) -> dict[str, Any]:
-    """Build every artifact of the project at ``root`` into ``out``; returns the manifest."""
-    project = read_project(root)
-    if project.name == "featurekit":  # featurekit's own checkout: itself, no dependencies
-        dists = [featurekit_dist()]
-        deps: list[Dist] = []
-    else:
-        deps = dependency_closure(project.dependencies, provided=frozenset(provided))
-        _check_imports(project)
-        dists = [featurekit_dist(), project_dist(project), *deps]
+def _write_code(
+    out: Path, dists: list[Dist], deps: list[Dist], serverless_python: str
+) -> dict[str, tuple[str, Path]]:
+    """The bundle, the wheels, the venv (with dependencies) and the entry scripts."""
     out.mkdir(parents=True, exist_ok=True)
-    built: dict[str, tuple[str, Path]] = {
-        BUNDLE: ("py-files", write_zip(out / BUNDLE, bundle_entries(dists)))
-    }
+    built = {BUNDLE: ("py-files", write_zip(out / BUNDLE, bundle_entries(dists)))}
     for dist in dists:
         wheel = build_wheel(dist, out / WHEELS)
         built[f"{WHEELS}/{wheel.name}"] = ("wheel", wheel)
@@ -261,6 +205,37 @@ def build_artifacts(
         (out / script).parent.mkdir(parents=True, exist_ok=True)
         (out / script).write_bytes(_entry_script(dists[0], script))
         built[script] = ("entry-script", out / script)
+    return built
+
+
+def build_artifacts(
+    root: Path,
+    out: Path,
+    *,
+    provided: Iterable[str] = (),
+    serverless_python: str = SERVERLESS_PYTHON,
+    quality: bool = True,
+) -> dict[str, Any]:
+    """Build every artifact of the project at ``root`` into ``out``; returns the manifest.
+
+    ``quality=False`` (``--no-quality``) leaves Deequ's jars out even when jobs declare
+    rulesets; their plans then need ``--no-quality`` too.
+    """
+    from featurekit.deploy.quality_jars import ship
+
+    project = read_project(root)
+    if project.name == "featurekit":  # featurekit's own checkout: itself, no dependencies
+        dists = [featurekit_dist()]
+        deps: list[Dist] = []
+    else:
+        deps = dependency_closure(project.dependencies, provided=frozenset(provided))
+        _check_imports(project)
+        dists = [featurekit_dist(), project_dist(project), *deps]
+    built = _write_code(out, dists, deps, serverless_python)
+    jobs = _jobs(project)
+    folders = [(project.root / p).parent for p in project.packages]
+    dq, jars = ship(jobs, folders, out) if quality else ({"jobs": [], "jars": []}, {})
+    built.update({name: ("jar", path) for name, path in jars.items()})
     manifest = {
         "name": project.name,
         "version": project.version,
@@ -268,7 +243,8 @@ def build_artifacts(
         "requires_python": project.requires_python,
         "built_with_python": platform.python_version(),
         "serverless_python": serverless_python if deps else None,
-        "jobs": _jobs(project),
+        "jobs": jobs,
+        "quality": dq,
         "distributions": {d.name: d.version for d in dists},
         "artifacts": {
             name: {"kind": kind, "sha256": sha256(path), "bytes": path.stat().st_size}

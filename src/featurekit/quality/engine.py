@@ -6,8 +6,10 @@ answers locally, on EMR and on Glue. Its jar must be on the session's classpath:
 
 * locally: ``LocalConfig(quality=True)`` resolves it once from Maven Central (cached in
   Ivy's folder like the Delta jars); ``featurekit run`` does so for jobs with rulesets;
-* EMR / EMR Serverless: ``--packages`` with :func:`spark_packages`, or the jars uploaded;
-* Glue: ``--extra-jars`` naming the jars uploaded by ``featurekit package``.
+* Glue, EMR, EMR Serverless: ``featurekit package`` ships the two jars (:func:`engine_jars`)
+  and ``plan``/``deploy`` put them on the job's classpath
+  (:mod:`featurekit.deploy.quality_jars`); ``--packages`` with :func:`spark_packages` works
+  too where Maven Central is reachable.
 
 Deequ builds exist for Spark 3.5 only (Scala 2.12); on Spark 4.x :func:`coordinates`
 raises :class:`QualityEngineError` naming the line: featurekit never skips rules silently.
@@ -15,8 +17,9 @@ raises :class:`QualityEngineError` naming the line: featurekit never skips rules
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.errors import QualityEngineError
@@ -77,14 +80,47 @@ def local_jars(
     ivy_dir: Optional[str] = None,
     ivy_settings: Optional[str] = None,
     report: Callable[[str], None] = lambda _m: None,
+    line: Optional[str] = None,
 ) -> list[str]:
-    """Deequ's jars and the DQDL parser's, resolved once through Spark's Ivy and cached."""
+    """Deequ's jar and the DQDL parser's, resolved once through Spark's Ivy and cached.
+
+    Only these two of the resolved tree (:func:`engine_jars`): the rest is on every
+    Spark 3.5 classpath already, so local sessions run on what Glue and EMR get.
+    """
     from featurekit.runtime import jars
 
     kwargs = {"ivy_dir": ivy_dir, "ivy_settings": ivy_settings, "report": report}
-    deequ = jars.resolve(coordinates(), excludes=EXCLUDES, **kwargs)  # type: ignore[arg-type]
-    parser = jars.resolve([DQDL_PARSER], **kwargs)  # type: ignore[arg-type]
-    return deequ + [j for j in parser if j not in deequ]
+    deequ = coordinates(line)
+    found = jars.resolve(deequ, excludes=EXCLUDES, **kwargs)  # type: ignore[arg-type]
+    found += jars.resolve([DQDL_PARSER], **kwargs)  # type: ignore[arg-type]
+    return engine_jars(found, (*deequ, DQDL_PARSER))
+
+
+def engine_jars(resolved: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    """Of Ivy's resolution of Deequ and the parser, the jars Spark 3.5 does not carry.
+
+    Deequ's tree is breeze, spire, algebra, cats-kernel, JTransforms, JLargeArrays,
+    netlib, opencsv, scala-collection-compat (Spark MLlib's dependencies, the same
+    versions in Spark 3.5's jars folder), scala-reflect, slf4j, commons-math3 and
+    Jackson (older than Spark's own); the parser's pom adds the ANTLR tool and its
+    build-time dependencies (antlr4, ST4, icu4j, treelayout, javax.json), which parsing
+    does not load: it runs on Spark's antlr4-runtime. That leaves two jars.
+    """
+    names = {_ivy_name(c) for c in wanted}
+    found = [j for j in resolved if Path(j).name in names]
+    missing = names - {Path(j).name for j in found}
+    if missing:
+        raise QualityEngineError(
+            f"Ivy's resolution of Deequ lacks {', '.join(sorted(missing))}: delete the "
+            "featurekit folder in the Ivy folder (~/.ivy2) and resolve again."
+        )
+    return found
+
+
+def _ivy_name(coordinate: str) -> str:
+    """The file name Spark's Ivy gives a coordinate's jar: ``group_artifact-version.jar``."""
+    group, artifact, version = coordinate.split(":")
+    return f"{group}_{artifact}-{version}.jar"
 
 
 @dataclass(frozen=True)
@@ -107,9 +143,10 @@ def _entry(spark: SparkSession) -> object:
     except Exception as exc:  # py4j raises Py4JJavaError / Py4JError for a missing class
         raise QualityEngineError(
             f"Deequ's DQDL engine ({ENTRY}) is not on this session's classpath. Locally use "
-            "LocalConfig(quality=True) (featurekit run does for jobs with rulesets); on EMR "
-            f"add --packages {', '.join(DEEQU_BY_SPARK.get('3.5', ()))},{DQDL_PARSER}; on "
-            "Glue pass the jars from `featurekit package` with --extra-jars."
+            "LocalConfig(quality=True) (featurekit run does for jobs with rulesets); on Glue "
+            "and EMR deploy with the package and plan featurekit builds (they add the jars "
+            "`featurekit package` ships), or add --packages "
+            f"{', '.join(DEEQU_BY_SPARK.get('3.5', ()))},{DQDL_PARSER}."
         ) from exc
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.quality.checks import Checked, check_input, check_output, enforce
+from featurekit.quality.dynamic import DYNAMIC
 from featurekit.quality.quarantine import VERSION_KEY, quarantine_name, register
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
     from featurekit.io import FeatureTable, Input
     from featurekit.job import JobContext
+    from featurekit.quality.rules import Ruleset
     from featurekit.runs import RunRecord
     from featurekit.runtime.base import Runtime
     from featurekit.tables.engine import Staged, Txn
@@ -39,13 +41,18 @@ def check_input_quality(
     """Evaluate input ``name``'s rulesets into ``record``; raise QualityError on a fail."""
     if skipped(runtime, f"input {name}", len(inp.quality), record):
         return
-    checked = check_input(df, inp.quality, f"input {name}", history(runtime, record))
+    checked = check_input(df, inp.quality, f"input {name}", history(runtime, record, inp.quality))
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"input {name!r}")
 
 
-def history(runtime: Runtime, record: RunRecord) -> list[dict[str, Any]]:
-    """The job's earlier run records, newest first (for dynamic rules)."""
+def history(
+    runtime: Runtime, record: RunRecord, rulesets: Sequence[Ruleset]
+) -> list[dict[str, Any]]:
+    """The job's earlier run records, newest first (for dynamic rules; none are read when
+    no ruleset has one)."""
+    if not any(DYNAMIC.search(r.dqdl) for r in rulesets):
+        return []
     names = runtime.warehouse.list_json(f"_runs/{record.job}")
     docs = [runtime.warehouse.read_json(n) for n in names]
     earlier = [d for d in docs if d.get("run_id") != record.run_id]
@@ -61,7 +68,7 @@ def check_output_quality(
         table.quality,
         run_id=ctx.run_id,
         run_date=record.started_at[:10],
-        history=history(runtime, record),
+        history=history(runtime, record, table.quality),
     )
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"output {table.name}")

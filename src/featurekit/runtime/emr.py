@@ -107,6 +107,12 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
+        "--no-quality",
+        dest="check_quality",
+        action="store_false",
+        help="do not evaluate the job's DQDL rulesets (the run records a warning naming them)",
+    )
+    p.add_argument(
         "--catalog",
         choices=("auto", "local", "glue"),
         default="auto",
@@ -136,6 +142,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         state=ns.state,
         catalog=ns.catalog,
         glue_catalog=glue,
+        check_quality=ns.check_quality,
     )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)

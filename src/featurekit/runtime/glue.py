@@ -4,8 +4,8 @@ Built from a GlueContext. Arguments come from the real
 ``awsglue.utils.getResolvedOptions``: ``--JOB_NAME`` and ``--featurekit_job`` are
 required; featurekit's optional arguments (``--featurekit_params a=1,b=2``,
 ``--featurekit_start``/``--featurekit_end`` dates, ``--featurekit_warehouse``,
-``--featurekit_engine``) are requested only when present in ``sys.argv``, because
-getResolvedOptions makes every listed name required.
+``--featurekit_engine``, ``--featurekit_quality off``) are requested only when present
+in ``sys.argv``, because getResolvedOptions makes every listed name required.
 
 Around the featurekit lifecycle: ``Job.init(JOB_NAME, args)`` before, ``job.commit()``
 after a successful output commit, and no commit after a failure (so Glue's bookmarks
@@ -51,6 +51,7 @@ OPTIONAL = (
     "featurekit_engine",
     "featurekit_state",
     "featurekit_catalog",
+    "featurekit_quality",
 )
 DISABLE = "job-bookmark-disable"
 # Spark reader option -> Glue format option, for FilesInput read through a DynamicFrame.
@@ -84,6 +85,7 @@ class GlueArgs:
     state: Optional[str] = None
     run_id: Optional[str] = None
     catalog: Optional[str] = None  # local | glue; default: glue on Glue, glue run's locally
+    check_quality: bool = True  # --featurekit_quality off: rulesets not evaluated
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -108,6 +110,12 @@ def _parse_date(name: str, text: Optional[str]) -> Optional[dt.date]:
         raise ConfigError(f"--{name} expects a date like 2026-01-31, got {text!r}.") from exc
 
 
+def _parse_quality(text: Optional[str]) -> bool:
+    if text not in (None, "on", "off"):
+        raise ConfigError(f"--featurekit_quality takes on or off, got {text!r}.")
+    return text != "off"
+
+
 def resolve_args(argv: Sequence[str]) -> GlueArgs:
     """Parse a Glue run's ``sys.argv`` with the real getResolvedOptions."""
     from featurekit.glue_local.install import real_utils
@@ -130,6 +138,7 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         engine=resolved.get("featurekit_engine"),
         state=resolved.get("featurekit_state"),
         catalog=resolved.get("featurekit_catalog"),
+        check_quality=_parse_quality(resolved.get("featurekit_quality")),
         run_id=resolved.get("JOB_RUN_ID"),
         resolved=resolved,
     )
@@ -257,6 +266,7 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         quiet=quiet,
         job_name=args.job_name,
         args=args.resolved,
+        check_quality=args.check_quality,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
         s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
         **_catalog_settings(args, glue_context if emulated else None),
