@@ -135,6 +135,7 @@ def test_bucket_edges_follow_max_age_exactly(spark):
 def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path, max_age):
     import featurekit.features.pit as pit
 
+    monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0)  # tiny features: sorted otherwise
     # a table has a size estimate (a DataFrame made from Python rows has none: sort)
     spark.createDataFrame([("u", T0, 1)], SPINE).write.parquet(str(tmp_path / "spine"))
     spine = spark.read.parquet(str(tmp_path / "spine"))

@@ -14,9 +14,6 @@ from featurekit.features._checks import any_null
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-# Halving steps of the interval search: covers any array Spark can hold (2**31 - 1).
-SEARCH_STEPS = 31
-
 
 def spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
     """(keys, __t) of the spine rows that can match: no null key or time."""
@@ -78,19 +75,20 @@ def interval_index(rows: DataFrame, feature_time: str) -> DataFrame:
     """``rows`` (with ``__ts``, a sorted array of spine times, and its size ``__n``) plus
     ``__i``: how many of those times are earlier than ``feature_time``, by binary search.
 
-    One projection per halving step: nested in one expression, each step would be
-    copied into every branch of the next."""
+    One expression folding over the bits of ``__n``, highest first: as many steps as a
+    key's array needs, and a constant-size plan (a projection per step would make
+    Spark analyse the plan once per step)."""
     from pyspark.sql import functions as F
 
     ft = F.col(feature_time)
-    rows = rows.withColumn("__i", F.lit(0))
-    step = 1 << (SEARCH_STEPS - 1)
-    while step >= 1:
-        probe = F.col("__i") + F.lit(step)
-        earlier = F.when(probe <= F.col("__n"), F.element_at("__ts", probe) < ft)
-        rows = rows.withColumn("__i", F.when(earlier, probe).otherwise(F.col("__i")))
-        step //= 2
-    return rows
+    bits = F.sequence(F.floor(F.log2(F.col("__n"))).cast("int"), F.lit(0), F.lit(-1))
+
+    def step(i: Column, bit: Column) -> Column:
+        probe = i + F.pow(F.lit(2), bit).cast("int")
+        earlier = (probe <= F.col("__n")) & (F.element_at("__ts", probe) < ft)
+        return F.when(earlier, probe).otherwise(i)
+
+    return rows.withColumn("__i", F.aggregate(bits, F.lit(0), step))
 
 
 def interval_latest(

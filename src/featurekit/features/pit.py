@@ -13,11 +13,10 @@ Three strategies, one result:
   bounded by the rows inside ``max_age``, never by the length of the history.
 * ``interval`` (any lookback): a key's consecutive spine times cut its history into
   intervals, and a feature row can only ever be picked by the spine rows from the
-  end of its interval on. The spine's intervals are broadcast; each feature row's
-  (keys, time) finds its interval without a shuffle, and only the latest feature
-  rows of each interval go on to the ``sort`` strategy: as many rows as the spine,
-  not as the history. Keys with more than ``INTERVAL_MAX_SPINE_ROWS`` spine rows
-  skip the reduction (a feature row would be checked against each of them).
+  end of its interval on. Each key's sorted spine times are broadcast as one array;
+  each feature row finds its interval by binary search without a shuffle, and only
+  the latest feature rows of each interval go on to the ``sort`` strategy: as many
+  rows as the spine, not as the history (``featurekit.features._pit_broadcast``).
 
 ``strategy="auto"`` broadcasts when Spark's size estimate of the spine's (keys,
 time) columns is at most ``BROADCAST_SPINE_BYTES``: ``bucket`` with ``max_age``,
@@ -49,6 +48,9 @@ MaxAge = Union[dt.timedelta, str]
 STRATEGIES = ("auto", "sort", "bucket", "interval")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
+# Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
+# jobs and planning cost more than the shuffle they save (measured crossover, docs/features.md).
+SORT_BELOW_FEATURE_BYTES = 4 * 1024 * 1024
 
 
 def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
@@ -177,8 +179,15 @@ def _choose(
     spine_time: str,
     age: Optional[int],
 ) -> str:
-    small = _small(spine, keys, spine_time)
-    return "sort" if not small else "interval" if age is None else "bucket"
+    """``auto``'s pick from Spark's size estimates (see the module docstring)."""
+    spine_bytes = _estimate(spine.select(*keys, spine_time))
+    feature_bytes = _estimate(features)
+    if spine_bytes is None or feature_bytes is None:
+        return "sort"
+    # bucket broadcasts two rows per spine row; interval a spine-sized table and a smaller one
+    if 2 * spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
+        return "sort"
+    return "interval" if age is None else "bucket"
 
 
 def _latest_known(
@@ -222,12 +231,9 @@ def _latest_known(
     )
 
 
-def _small(spine: DataFrame, keys: Sequence[str], spine_time: str) -> bool:
-    """Whether Spark estimates the spine's keys and times at most BROADCAST_SPINE_BYTES."""
-    narrow = spine.select(*keys, spine_time)
+def _estimate(df: DataFrame) -> Optional[int]:
+    """Spark's size estimate of ``df`` in bytes, or None where it has none."""
     try:
-        estimate = int(str(narrow._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
-    except Exception:  # no estimate (e.g. a Spark Connect session): stay with the sort
-        return False
-    # bucket broadcasts two rows per spine row; interval a spine-sized table and a smaller one
-    return 2 * estimate <= BROADCAST_SPINE_BYTES
+        return int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+    except Exception:  # no estimate (e.g. a Spark Connect session): the caller sorts
+        return None
