@@ -153,9 +153,13 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     assert "Join" not in plan()
 
 
-def test_interval_searches_keys_with_many_spine_rows(spark):
-    # one key, 120 spine rows: the binary search walks 7 halvings deep
-    spine_rows, feat_rows = random_tables(7, users=1, n_spine=120, n_feat=90)
+@pytest.mark.parametrize("limit", [0, 3])
+def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit):
+    import featurekit.features._pit_broadcast as broadcast
+
+    # limit 0: every key is crowded (no reduction); 3: some keys are, some are not
+    monkeypatch.setattr(broadcast, "INTERVAL_MAX_SPINE_ROWS", limit)
+    spine_rows, feat_rows = random_tables(7, users=4, n_spine=16)
     spine = spark.createDataFrame(spine_rows, SPINE)
     feats = spark.createDataFrame(feat_rows, FEATURES)
     actual = join(spine, feats, strategy="interval")

@@ -14,6 +14,9 @@ from featurekit.features._checks import any_null
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
+# Keys with more spine rows than this bypass the interval reduction (see interval_latest).
+INTERVAL_MAX_SPINE_ROWS = 64
+
 
 def spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
     """(keys, __t) of the spine rows that can match: no null key or time."""
@@ -71,26 +74,6 @@ def bucketed(
     )
 
 
-def interval_index(rows: DataFrame, feature_time: str) -> DataFrame:
-    """``rows`` (with ``__ts``, a sorted array of spine times, and its size ``__n``) plus
-    ``__i``: how many of those times are earlier than ``feature_time``, by binary search.
-
-    One expression folding over the bits of ``__n``, highest first: as many steps as a
-    key's array needs, and a constant-size plan (a projection per step would make
-    Spark analyse the plan once per step)."""
-    from pyspark.sql import functions as F
-
-    ft = F.col(feature_time)
-    bits = F.sequence(F.floor(F.log2(F.col("__n"))).cast("int"), F.lit(0), F.lit(-1))
-
-    def step(i: Column, bit: Column) -> Column:
-        probe = i + F.pow(F.lit(2), bit).cast("int")
-        earlier = (probe <= F.col("__n")) & (F.element_at("__ts", probe) < ft)
-        return F.when(earlier, probe).otherwise(i)
-
-    return rows.withColumn("__i", F.aggregate(bits, F.lit(0), step))
-
-
 def interval_latest(
     spine: DataFrame,
     features: DataFrame,
@@ -100,30 +83,39 @@ def interval_latest(
 ) -> DataFrame:
     """The feature rows some spine row may pick: each interval's latest (ties included).
 
-    A key's sorted spine times cut its history into intervals (previous time, time];
-    only an interval's latest rows can ever be picked. Each key's times are broadcast
-    as one sorted array; each feature row finds its interval by binary search (no
-    shuffle of the feature rows, no work per spine row); a hash aggregate keeps each
-    interval's latest time and a broadcast semi-join the rows at it: at most as many
-    rows as the spine has, plus ties. Same columns as ``features``."""
+    A key's consecutive spine times cut its history into intervals (previous time,
+    time]; only an interval's latest rows can ever be picked. The intervals are
+    broadcast, each feature row finds its own without a shuffle, a hash aggregate keeps
+    each interval's latest time and a broadcast semi-join the rows at it. Keys with more
+    than ``INTERVAL_MAX_SPINE_ROWS`` spine rows skip the reduction (each feature row
+    would be checked against every one of them) and keep all their rows. Same columns
+    as ``features``."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    per_key = (
-        spine_times(spine, keys, spine_time)
-        .groupBy(*keys)
-        .agg(F.array_sort(F.collect_set("__t")).alias("__ts"))
-        .select(*keys, "__ts", F.size("__ts").alias("__n"))
+    times = spine_times(spine, keys, spine_time)
+    per_key = Window.partitionBy(*keys)
+    # each spine time closes the interval (previous spine time of its key, __t]
+    spans = times.select(
+        *keys,
+        "__t",
+        F.lag("__t").over(per_key.orderBy("__t")).alias("__p"),
+        F.count(F.lit(1)).over(per_key).alias("__n"),
     )
-    last = F.element_at("__ts", -1)
-    candidates = (
-        features.select(*keys, feature_time)
-        .join(F.broadcast(per_key), list(keys))
-        .where(F.col(feature_time) <= last)
-    )
+    crowded = F.col("__n") > INTERVAL_MAX_SPINE_ROWS
+    few = spans.where(~crowded).drop("__n")
+    many = spans.where(crowded).select(*keys).distinct()
+    when = F.col(feature_time)
+    inside = (when <= F.col("__t")) & (F.col("__p").isNull() | (when > F.col("__p")))
     latest = (
-        interval_index(candidates, feature_time)
-        .groupBy(*keys, "__i")
+        features.select(*keys, feature_time)
+        .join(F.broadcast(few), list(keys))
+        .where(inside)
+        .groupBy(*keys, "__t")
         .agg(F.max(feature_time).alias(feature_time))
-        .drop("__i")
+        .drop("__t")
     )
-    return features.join(F.broadcast(latest), [*keys, feature_time], "left_semi")
+    # every row at an interval's latest time (ties are settled by the sort), and all
+    # rows of crowded keys
+    picked = features.join(F.broadcast(latest), [*keys, feature_time], "left_semi")
+    return picked.unionByName(features.join(F.broadcast(many), list(keys), "left_semi"))

@@ -13,14 +13,19 @@ Three strategies, one result:
   bounded by the rows inside ``max_age``, never by the length of the history.
 * ``interval`` (any lookback): a key's consecutive spine times cut its history into
   intervals, and a feature row can only ever be picked by the spine rows from the
-  end of its interval on. Each key's sorted spine times are broadcast as one array;
-  each feature row finds its interval by binary search without a shuffle, and only
-  the latest feature rows of each interval go on to the ``sort`` strategy: as many
-  rows as the spine, not as the history (``featurekit.features._pit_broadcast``).
+  end of its interval on. The spine's intervals are broadcast; each feature row's
+  (keys, time) finds its interval without a shuffle, and only the latest feature
+  rows of each interval go on to the ``sort`` strategy: as many rows as the spine,
+  not as the history. Keys with more than ``INTERVAL_MAX_SPINE_ROWS`` spine rows
+  skip the reduction (a feature row would be checked against each of them).
+  Both broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
-``strategy="auto"`` broadcasts when Spark's size estimate of the spine's (keys,
-time) columns is at most ``BROADCAST_SPINE_BYTES``: ``bucket`` with ``max_age``,
-``interval`` without; otherwise it sorts.
+``strategy="auto"`` (``choose_strategy`` says which, without a Spark job) sorts
+when Spark's size estimate of the feature rows is under ``SORT_BELOW_FEATURE_BYTES``
+(there the broadcast strategies' extra jobs cost more than the shuffle they save) or
+that of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and
+when there is no estimate; otherwise ``bucket`` with ``max_age``, ``interval``
+without. The thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ STRATEGIES = ("auto", "sort", "bucket", "interval")
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
 # jobs and planning cost more than the shuffle they save (measured crossover, docs/features.md).
-SORT_BELOW_FEATURE_BYTES = 4 * 1024 * 1024
+SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
 
 
 def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
