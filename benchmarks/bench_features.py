@@ -1,8 +1,9 @@
 """``make bench``: featurekit's feature primitives against the usual ways, in one Spark session.
 
 (a) windowed_aggregates (1d/7d/30d) vs one groupBy per window joined vs per-row rangeBetween;
-(b) point_in_time_join vs equi-join + range predicate + ROW_NUMBER, at growing feature sizes;
 (c) a FeatureJob run vs the same transform in a plain spark-submit style script.
+Point-in-time joins, once (b) here, are raced by ``benchmarks/bench_pit.py``; ``pit_inputs``
+stays here for ``benchmarks/pit_floor.py``.
 
 Methods of one comparison run interleaved in the same session, ``--repeats`` times each;
 the table shows medians, ratios and peak JVM heap, and everything goes to a JSON file
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import json
-import math
 import shutil
 import statistics
 import time
@@ -30,7 +29,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType
 
 from benchmarks import baselines, data, jobrun
-from featurekit.features import Agg, point_in_time_join, windowed_aggregates
+from featurekit.features import Agg, windowed_aggregates
 from featurekit.runtime.local import LocalConfig, build_session
 
 ROOT = Path(__file__).resolve().parent
@@ -47,15 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=5_000_000)
     p.add_argument("--days", type=int, default=90)
-    p.add_argument("--pit-sizes", default="1000000,3000000,10000000", help="feature rows")
     add_pit_input_args(p)
-    p.add_argument(
-        "--pit-max-age",
-        type=int,
-        default=7,
-        help="days: (b) also compares point_in_time_join(max_age=...) with the join + TTL",
-    )
-    p.add_argument("--only", default="a,b,c", help="comparisons to run: a,b,c")
+    p.add_argument("--only", default="a,c", help="comparisons to run: a,c")
     return parse_session_args(p, argv)
 
 
@@ -196,56 +188,6 @@ def windowed_comparison(
     return compare(spark, methods, args.repeats, "a windowed")
 
 
-def pit_comparison(spark: SparkSession, args: argparse.Namespace, base: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"sizes": {}}
-    for size in [int(s) for s in args.pit_sizes.split(",") if s]:
-        feats, labels_path = pit_inputs(spark, args, base, size)
-
-        def spine(path: Path = labels_path) -> DataFrame:
-            return spark.read.parquet(str(path))
-
-        def fk(feats: Path = feats, spine: Callable[[], DataFrame] = spine, **kwargs: Any) -> Any:
-            joined = point_in_time_join(
-                spine(),
-                spark.read.parquet(str(feats)),
-                keys="user_id",
-                spine_time="label_time",
-                feature_time="feature_ts",
-                **kwargs,
-            )
-            return checksum(joined)
-
-        def baseline(
-            feats: Path = feats, spine: Callable[[], DataFrame] = spine, **kwargs: Any
-        ) -> Any:
-            feature_rows = spark.read.parquet(str(feats))
-            return checksum(baselines.join_rownumber_pit(spine(), feature_rows, **kwargs))
-
-        # featurekit as users call it (strategy="auto": a broadcast strategy for this
-        # small spine), its sort strategy (what a spine too large to broadcast gets),
-        # and the baseline
-        methods = {
-            "featurekit": fk,
-            "featurekit_sort": functools.partial(fk, strategy="sort"),
-            "join_rownumber": baseline,
-        }
-        out["sizes"][str(size)] = compare(spark, methods, args.repeats, f"b pit {size:,}")
-        if args.pit_max_age:
-            age = dt.timedelta(days=args.pit_max_age)
-            ttl_methods = {
-                "featurekit": functools.partial(fk, max_age=age),
-                "join_rownumber_ttl": functools.partial(baseline, ttl=age),
-            }
-            label = f"b pit {size:,} max_age {args.pit_max_age}d"
-            out.setdefault("max_age_sizes", {})[str(size)] = compare(
-                spark, ttl_methods, args.repeats, label
-            )
-    out["growth"] = growth(out["sizes"])
-    if out.get("max_age_sizes"):
-        out["max_age_growth"] = growth(out["max_age_sizes"])
-    return out
-
-
 def pit_inputs(
     spark: SparkSession, args: argparse.Namespace, base: Path, rows: int
 ) -> tuple[Path, Path]:
@@ -270,26 +212,6 @@ def pit_inputs(
     return feats, labels
 
 
-def growth(sizes: dict[str, Any]) -> dict[str, Any]:
-    """Time growth of each method relative to n log n growth from the smallest size."""
-    ns = sorted(int(n) for n in sizes)
-    if len(ns) < 2:
-        return {}
-    n0 = ns[0]
-    table: dict[str, Any] = {}
-    for method in sizes[str(n0)]["median_s"]:
-        t0 = sizes[str(n0)]["median_s"][method]
-        table[method] = {
-            str(n): round(
-                (sizes[str(n)]["median_s"][method] / t0)
-                / ((n * math.log(n)) / (n0 * math.log(n0))),
-                2,
-            )
-            for n in ns
-        }
-    return table
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
@@ -305,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(","))
     steps: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
         ("a", "a_windowed", lambda: windowed_comparison(spark, args, events_path)),
-        ("b", "b_pit", lambda: pit_comparison(spark, args, base)),
         (
             "c",
             "c_job_overhead",
@@ -344,20 +265,9 @@ def print_table(report: dict[str, Any]) -> None:
     ]
     if "a_windowed" in report:
         lines += _rows("a windowed 1d/7d/30d", report["a_windowed"])
-    for size, result in report.get("b_pit", {}).get("sizes", {}).items():
-        lines += _rows(f"b pit {int(size):,} feature rows", result)
-    max_age = report.get("config", {}).get("pit_max_age")
-    for size, result in report.get("b_pit", {}).get("max_age_sizes", {}).items():
-        lines += _rows(f"b pit {int(size):,} feature rows, max_age {max_age}d", result)
     if "c_job_overhead" in report:
         lines += _rows("c job vs plain script", report["c_job_overhead"])
     print("\n" + "\n".join(lines))
-    if report.get("b_pit", {}).get("growth"):
-        print("\nb growth relative to n log n (1.0 = grows exactly like n log n):")
-        for method, by_size in report["b_pit"]["growth"].items():
-            print(f"  {method}: {by_size}")
-        for method, by_size in report["b_pit"].get("max_age_growth", {}).items():
-            print(f"  {method} (max_age): {by_size}")
     if "c_job_overhead" in report:
         ratio = report["c_job_overhead"]["ratio_vs_featurekit"]
         plain = ratio.get("plain_script")

@@ -57,19 +57,20 @@ def discard(df: DataFrame) -> None:
     df.write.format("noop").mode("overwrite").save()
 
 
-def matched(spine: DataFrame, features: DataFrame) -> DataFrame:
-    """Feature rows with ``__i``: how many of their key's spine times are earlier."""
+def matched(spine: DataFrame, features: DataFrame, max_times: int = MAX_TIMES) -> DataFrame:
+    """Feature rows with ``__i``: how many of their key's spine times are earlier
+    (keys with more than ``max_times`` spine times, a power of two, are left out)."""
     times = spine.where(F.col("label_time").isNotNull())
     per_key = times.groupBy(KEY).agg(F.array_sort(F.collect_set("label_time")).alias("__ts"))
     per_key = per_key.select(
         KEY, "__ts", F.size("__ts").alias("__n"), F.element_at("__ts", -1).alias("__last")
-    ).where(F.col("__n") <= MAX_TIMES)
+    ).where(F.col("__n") <= max_times)
     ft = F.col("feature_ts")
     rows = features.join(F.broadcast(per_key), KEY).where(ft <= F.col("__last"))
     # binary search, one projection per halving step (nested in one expression, the
     # search would be copied into every branch)
     rows = rows.withColumn("__i", F.lit(0))
-    step = MAX_TIMES
+    step = max_times
     while step >= 1:
         probe: Column = F.col("__i") + F.lit(step)
         earlier = F.when(probe <= F.col("__n"), F.element_at("__ts", probe) < ft)

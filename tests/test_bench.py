@@ -37,25 +37,13 @@ def test_feature_benchmark_runs_every_comparison_and_methods_agree(tmp_path: Pat
         "-m",
         "benchmarks.bench_features",
         *("--events", "3000", "--users", "60", "--days", "8", "--repeats", "3"),
-        *("--pit-sizes", "1200", "--pit-max-age", "2", "--partitions", "2"),
+        *("--partitions", "2"),
         *("--driver-memory", "1g", "--data-dir", str(tmp_path / "data")),
         *("--out", str(tmp_path / "out")),
     )
     report = only_report(tmp_path / "out", "bench_features_*.json")
-    results = [
-        report["a_windowed"],
-        *report["b_pit"]["sizes"].values(),
-        *report["b_pit"]["max_age_sizes"].values(),
-        report["c_job_overhead"],
-    ]
-    assert len(results) == 4
-    assert all(r["agree"] for r in results)
-    assert set(report["b_pit"]["sizes"]["1200"]["median_s"]) == {
-        "featurekit",
-        "featurekit_sort",
-        "join_rownumber",
-    }
-    assert report["b_pit"]["sizes"]["1200"]["results"]["featurekit"][0] == 60  # labels
+    assert report["a_windowed"]["agree"]
+    assert report["c_job_overhead"]["agree"]
 
 
 def test_incremental_benchmark_matches_the_full_recompute(tmp_path: Path) -> None:
@@ -69,26 +57,28 @@ def test_incremental_benchmark_matches_the_full_recompute(tmp_path: Path) -> Non
     assert result["output_rows"] > 0
 
 
-def test_pit_floor_runs_every_piece_and_the_joins_agree(tmp_path: Path) -> None:
+def test_pit_benchmark_races_every_method_and_the_joins_agree(tmp_path: Path) -> None:
+    # one tiny case with max_age, so that every strategy runs (bucket needs it)
     run(
         "-m",
-        "benchmarks.pit_floor",
-        *("--rows", "1200", "--users", "60", "--repeats", "3", "--partitions", "2"),
-        *("--driver-memory", "1g", "--data-dir", str(tmp_path / "data")),
-        *("--out", str(tmp_path / "out")),
+        "benchmarks.bench_pit",
+        *("--rows", "1200", "--labels", "0.05", "--history", "20", "--max-age", "2"),
+        *("--repeats", "3", "--partitions", "2", "--driver-memory", "1g"),
+        *("--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")),
     )
-    report = only_report(tmp_path / "out", "pit_floor_*.json")
-    assert report["joins_agree"]
-    assert report["results"]["featurekit"][0] == 60  # one row per label
-    assert set(report["median_s"]) == {
-        "join_rownumber",
-        "featurekit",
-        "scan_all",
-        "scan_keys_time",
-        "match",
-        "match_hash_agg",
-        "match_sort_agg",
+    (case,) = only_report(tmp_path / "out", "bench_pit_*.json")["cases"]
+    assert case["agree"]
+    assert case["cut"] == []
+    assert set(case["median_s"]) == {
+        *("feast", "hopsworks", "union_sort_filter", "databricks_native"),
+        *("sort", "interval", "bucket", "auto", "auto_clustered", "floor"),
     }
+    assert case["results"]["auto"][0] == 60  # one row per label
+    assert case["auto_chose"] in {"sort", "interval", "bucket"}
+    assert case["best_baseline_s"] == min(
+        case["median_s"][m]
+        for m in ("feast", "hopsworks", "union_sort_filter", "databricks_native")
+    )
 
 
 def test_maintenance_benchmark_reads_the_same_rows_before_and_after_optimize(

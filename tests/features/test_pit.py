@@ -135,6 +135,7 @@ def test_bucket_edges_follow_max_age_exactly(spark):
 def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path, max_age):
     import featurekit.features.pit as pit
 
+    monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0)  # tiny features: sorted otherwise
     # a table has a size estimate (a DataFrame made from Python rows has none: sort)
     spark.createDataFrame([("u", T0, 1)], SPINE).write.parquet(str(tmp_path / "spine"))
     spine = spark.read.parquet(str(tmp_path / "spine"))
@@ -154,10 +155,10 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
 
 @pytest.mark.parametrize("limit", [0, 3])
 def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit):
-    import featurekit.features.pit as pit
+    import featurekit.features._pit_broadcast as broadcast
 
     # limit 0: every key is crowded (no reduction); 3: some keys are, some are not
-    monkeypatch.setattr(pit, "INTERVAL_MAX_SPINE_ROWS", limit)
+    monkeypatch.setattr(broadcast, "INTERVAL_MAX_SPINE_ROWS", limit)
     spine_rows, feat_rows = random_tables(7, users=4, n_spine=16)
     spine = spark.createDataFrame(spine_rows, SPINE)
     feats = spark.createDataFrame(feat_rows, FEATURES)
@@ -167,7 +168,7 @@ def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit)
 
 
 def test_interval_keeps_only_each_intervals_latest_rows(spark):
-    import featurekit.features.pit as pit
+    from featurekit.features._pit_broadcast import interval_latest
 
     spine = spark.createDataFrame(
         [("u", T0 + dt.timedelta(days=d), d) for d in (2, 2, 5)], SPINE
@@ -177,7 +178,7 @@ def test_interval_keeps_only_each_intervals_latest_rows(spark):
         + [("u", T0 + dt.timedelta(days=5), 9.0, "tie"), ("v", T0, 0.0, "no spine")],
         FEATURES,
     )
-    kept = pit._interval_latest(spine, feats, ["user_id"], "label_time", "feature_ts")
+    kept = interval_latest(spine, feats, ["user_id"], "label_time", "feature_ts")
     assert sorted(r["score"] for r in kept.collect()) == [2.0, 5.0, 9.0]
     out = join(spine, feats, strategy="interval").orderBy("label")
     assert [(r["label"], r["score"]) for r in out.collect()] == [(2, 2.0), (2, 2.0), (5, 9.0)]

@@ -18,10 +18,14 @@ Three strategies, one result:
   rows of each interval go on to the ``sort`` strategy: as many rows as the spine,
   not as the history. Keys with more than ``INTERVAL_MAX_SPINE_ROWS`` spine rows
   skip the reduction (a feature row would be checked against each of them).
+  Both broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
-``strategy="auto"`` broadcasts when Spark's size estimate of the spine's (keys,
-time) columns is at most ``BROADCAST_SPINE_BYTES``: ``bucket`` with ``max_age``,
-``interval`` without; otherwise it sorts.
+``strategy="auto"`` (``choose_strategy`` says which, without a Spark job) sorts
+when Spark's size estimate of the feature rows is under ``SORT_BELOW_FEATURE_BYTES``
+(there the broadcast strategies' extra jobs cost more than the shuffle they save) or
+that of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and
+when there is no estimate; otherwise ``bucket`` with ``max_age``, ``interval``
+without. The thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
 """
 
 from __future__ import annotations
@@ -38,18 +42,20 @@ from featurekit.features._checks import (
     require_timestamp,
     require_unique,
 )
+from featurekit.features._pit_broadcast import bucketed, interval_latest
 from featurekit.features.aggs import parse_window
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+    from pyspark.sql import DataFrame
 
 NULL_FEATURE_KEY_COUNTER = "null_key_feature_rows"
 MaxAge = Union[dt.timedelta, str]
 STRATEGIES = ("auto", "sort", "bucket", "interval")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
-# Keys with more spine rows than this bypass the interval reduction (see module docstring).
-INTERVAL_MAX_SPINE_ROWS = 64
+# Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
+# jobs and planning cost more than the shuffle they save (measured crossover, docs/features.md).
+SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
 
 
 def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
@@ -140,12 +146,11 @@ def point_in_time_join(
         )
     usable = features.where(~bad)
     if strategy == "auto":
-        small = _small(spine, keys, spine_time)
-        strategy = "sort" if not small else "interval" if age is None else "bucket"
+        strategy = _choose(spine, features, keys, spine_time, age)
     if strategy == "bucket" and age is not None:
-        return _bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
+        return bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
     if strategy == "interval":
-        usable = _interval_latest(spine, usable, keys, spine_time, feature_time)
+        usable = interval_latest(spine, usable, keys, spine_time, feature_time)
     picked = _latest_known(spine, usable, keys, spine_time, feature_time, carried)
     fresh = F.col("__m").isNotNull()
     if age is not None:
@@ -155,6 +160,39 @@ def point_in_time_join(
         *[F.col("__s").getField(c).alias(c) for c in spine.columns],
         *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
     )
+
+
+def choose_strategy(
+    spine: DataFrame,
+    features: DataFrame,
+    *,
+    keys: str | Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    max_age: Optional[MaxAge] = None,
+) -> str:
+    """The strategy ``strategy="auto"`` runs for these inputs (no Spark job)."""
+    del feature_time  # part of the call's shape; the choice does not read it
+    keys = as_tuple(keys, "choose_strategy")
+    return _choose(spine, features, keys, spine_time, _max_age_micros(max_age))
+
+
+def _choose(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    age: Optional[int],
+) -> str:
+    """``auto``'s pick from Spark's size estimates (see the module docstring)."""
+    spine_bytes = _estimate(spine.select(*keys, spine_time))
+    feature_bytes = _estimate(features)
+    if spine_bytes is None or feature_bytes is None:
+        return "sort"
+    # bucket broadcasts two rows per spine row; interval a spine-sized table and a smaller one
+    if 2 * spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
+        return "sort"
+    return "interval" if age is None else "bucket"
 
 
 def _latest_known(
@@ -198,106 +236,9 @@ def _latest_known(
     )
 
 
-def _spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
-    """(keys, __t) of the spine rows that can match: no null key or time."""
-    from pyspark.sql import functions as F
-
-    return spine.select(*keys, F.col(spine_time).alias("__t")).where(
-        F.col("__t").isNotNull() & ~any_null(keys)
-    )
-
-
-def _small(spine: DataFrame, keys: Sequence[str], spine_time: str) -> bool:
-    """Whether Spark estimates the spine's keys and times at most BROADCAST_SPINE_BYTES."""
-    narrow = spine.select(*keys, spine_time)
+def _estimate(df: DataFrame) -> Optional[int]:
+    """Spark's size estimate of ``df`` in bytes, or None where it has none."""
     try:
-        estimate = int(str(narrow._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
-    except Exception:  # no estimate (e.g. a Spark Connect session): stay with the sort
-        return False
-    # bucket broadcasts two rows per spine row; interval a spine-sized table and a smaller one
-    return 2 * estimate <= BROADCAST_SPINE_BYTES
-
-
-def _bucketed(
-    spine: DataFrame,
-    features: DataFrame,
-    keys: Sequence[str],
-    spine_time: str,
-    feature_time: str,
-    carried: Sequence[str],
-    age: int,
-    prefix: str,
-) -> DataFrame:
-    """The as-of join for a bounded lookback ``age`` (microseconds); see the module docstring."""
-    from pyspark.sql import functions as F
-
-    def bucket(col: Column) -> Column:  # floor(micros / age), exact in integers
-        micros = F.unix_micros(col)
-        return ((micros - F.pmod(micros, F.lit(age))) / F.lit(age)).cast("long")
-
-    times = _spine_times(spine, keys, spine_time)
-    here = bucket(F.col("__t"))
-    wanted = times.select(*keys, "__t", F.explode(F.array(here, here - 1)).alias("__b"))
-    # ordered by feature time first, then the values: ties resolve as in the sort strategy
-    value = F.struct(F.col(feature_time).alias("__ft"), F.struct(*carried).alias("__f"))
-    feats = features.select(
-        *keys,
-        F.col(feature_time).alias("__ft"),
-        bucket(F.col(feature_time)).alias("__b"),
-        value.alias("__m"),
-    )
-    known = (F.col("__ft") <= F.col("__t")) & (
-        F.unix_micros(F.col("__ft")) > F.unix_micros(F.col("__t")) - F.lit(age)
-    )
-    best = (
-        feats.join(F.broadcast(wanted), [*keys, "__b"])
-        .where(known)
-        .groupBy(*keys, "__t")
-        .agg(F.max("__m").alias("__m"))
-        .select(*[F.col(k).alias(f"__k{i}") for i, k in enumerate(keys)], "__t", "__m")
-    )
-    same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
-    joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
-    return joined.select(
-        *[spine[c] for c in spine.columns],
-        *[F.col("__m").getField("__f").getField(c).alias(prefix + c) for c in carried],
-    )
-
-
-def _interval_latest(
-    spine: DataFrame,
-    features: DataFrame,
-    keys: Sequence[str],
-    spine_time: str,
-    feature_time: str,
-) -> DataFrame:
-    """The feature rows some spine row may pick (see the module docstring); same columns."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    times = _spine_times(spine, keys, spine_time)
-    per_key = Window.partitionBy(*keys)
-    # each spine time closes the interval (previous spine time of its key, __t]
-    spans = times.select(
-        *keys,
-        "__t",
-        F.lag("__t").over(per_key.orderBy("__t")).alias("__p"),
-        F.count(F.lit(1)).over(per_key).alias("__n"),
-    )
-    crowded = F.col("__n") > INTERVAL_MAX_SPINE_ROWS
-    few = spans.where(~crowded).drop("__n")
-    many = spans.where(crowded).select(*keys).distinct()
-    when = F.col(feature_time)
-    inside = (when <= F.col("__t")) & (F.col("__p").isNull() | (when > F.col("__p")))
-    latest = (
-        features.select(*keys, feature_time)
-        .join(F.broadcast(few), list(keys))
-        .where(inside)
-        .groupBy(*keys, "__t")
-        .agg(F.max(feature_time).alias(feature_time))
-        .drop("__t")
-    )
-    # every row at an interval's latest time (ties are settled by the sort), and all
-    # rows of crowded keys
-    picked = features.join(F.broadcast(latest), [*keys, feature_time], "left_semi")
-    return picked.unionByName(features.join(F.broadcast(many), list(keys), "left_semi"))
+        return int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+    except Exception:  # no estimate (e.g. a Spark Connect session): the caller sorts
+        return None

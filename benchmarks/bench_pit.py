@@ -1,0 +1,268 @@
+"""Point-in-time joins: every feature store's algorithm and every featurekit strategy, per size.
+
+For each case (feature rows x labels as a share of them x rows per key x ``max_age``)
+the methods run interleaved in one Spark session, ``--repeats`` times each:
+
+* the baselines of ``benchmarks/pit_baselines.py`` (Feast, Hopsworks, union-sort-filter,
+  Databricks), each as its store computes it;
+* ``point_in_time_join`` with each strategy (``sort``, ``interval``, ``bucket`` with
+  ``max_age``) and with ``auto`` (the table names the strategy it chose);
+* ``auto_clustered``: ``auto`` on the same rows laid out as featurekit writes feature
+  tables (clustered by key, sorted by key and ``feature_ts`` within each file);
+* ``floor``: the cheapest exact match known (``benchmarks/pit_floor.py``'s ``match``):
+  a lower bound, not a join.
+
+Every join ends in a checksum of all its rows, so they must agree (``agree``). A method
+still running after ``--budget`` seconds is cancelled and not run again in that case
+(the quadratic joins, at long histories). The table gives each method's median, its
+ratio to the fastest baseline (below 1: faster) and to the floor; the JSON goes to
+benchmarks/results/bench_pit_<time>.json.
+
+    python -m benchmarks.bench_pit --rows 100000,300000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from benchmarks import data
+from benchmarks.bench_features import checksum, ensure_parquet, parse_session_args, session
+from benchmarks.pit_baselines import BASELINES
+from benchmarks.pit_floor import discard, matched
+from featurekit.features import point_in_time_join
+from featurekit.features.pit import choose_strategy
+
+KEY = "user_id"
+JOIN = {"keys": [KEY], "spine_time": "label_time", "feature_time": "feature_ts"}
+Method = Callable[[DataFrame, DataFrame, Optional[dt.timedelta]], Any]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", default="1000000,3000000,10000000", help="feature rows")
+    p.add_argument("--labels", default="0.05,0.5", help="labels per feature row")
+    p.add_argument("--history", default="10,1000", help="feature rows per key (days)")
+    p.add_argument("--max-age", default="none,7", help="days, or none")
+    p.add_argument("--columns", type=int, default=5, help="value columns per feature row")
+    p.add_argument("--budget", type=float, default=300.0, help="seconds before a run is cut")
+    p.add_argument("--methods", default="", help="comma-separated subset (default: all)")
+    return parse_session_args(p, argv)
+
+
+def cases(args: argparse.Namespace) -> list[dict[str, Any]]:
+    ages = [None if a == "none" else int(a) for a in args.max_age.split(",")]
+    grid = itertools.product(
+        [int(r) for r in args.rows.split(",")],
+        [float(x) for x in args.labels.split(",")],
+        [int(h) for h in args.history.split(",")],
+        ages,
+    )
+    return [{"rows": r, "labels": x, "history": h, "max_age_days": a} for r, x, h, a in grid]
+
+
+# -- data ---------------------------------------------------------------------------------
+def inputs(spark: SparkSession, args: argparse.Namespace, case: dict[str, Any]) -> dict[str, Path]:
+    """Parquet paths of the case's features (plain and clustered) and labels."""
+    rows, history = case["rows"], case["history"]
+    users = max(1, rows // history)
+    base = Path(args.data_dir) / "pit"
+    name = f"features_{rows}_h{history}_c{args.columns}"
+    feats = ensure_parquet(
+        spark,
+        base / name,
+        lambda: data.daily_features(spark, rows=rows, users=users, columns=args.columns),
+    )
+    clustered = ensure_parquet(
+        spark,
+        base / f"{name}_clustered",
+        lambda: (
+            spark.read.parquet(str(feats))
+            .repartitionByRange(args.partitions, KEY)
+            .sortWithinPartitions(KEY, "feature_ts")
+        ),
+    )
+    n_labels = max(1, int(rows * case["labels"]))
+    labels = ensure_parquet(
+        spark,
+        base / f"labels_{n_labels}_u{users}_d{history}",
+        lambda: data.labels(spark, n=n_labels, users=users, days=history),
+    )
+    return {"features": feats, "clustered": clustered, "labels": labels}
+
+
+def floor_times(spark: SparkSession, labels: Path) -> int:
+    """The power of two the floor's binary search needs: every key's spine times fit."""
+    most = spark.read.parquet(str(labels)).groupBy(KEY).count().agg(F.max("count")).first()
+    n = int(most[0] or 1) if most else 1
+    return 1 << max(0, (n - 1).bit_length())
+
+
+# -- methods ------------------------------------------------------------------------------
+def methods(
+    args: argparse.Namespace, age: Optional[dt.timedelta], max_times: int
+) -> dict[str, Any]:
+    """name -> (feature layout, fn(spine, features, max_age)); the joins end in a checksum."""
+
+    def baseline(name: str) -> Method:
+        return lambda s, f, a: checksum(BASELINES[name](s, f, max_age=a, **JOIN))
+
+    def strategy(name: str) -> Method:
+        return lambda s, f, a: checksum(point_in_time_join(s, f, max_age=a, strategy=name, **JOIN))
+
+    table: dict[str, Any] = {name: ("features", baseline(name)) for name in BASELINES}
+    for name in ("sort", "interval", *(("bucket",) if age else ())):
+        table[name] = ("features", strategy(name))
+    table["auto"] = ("features", strategy("auto"))
+    table["auto_clustered"] = ("clustered", strategy("auto"))
+    table["floor"] = ("features", lambda s, f, a: discard(matched(s, f, max_times)))
+    wanted = [m for m in args.methods.split(",") if m]
+    return {m: v for m, v in table.items() if not wanted or m in wanted}
+
+
+def timed(spark: SparkSession, fn: Callable[[], Any], budget: float) -> tuple[Optional[float], Any]:
+    """(seconds, result), or (None, None) when the run was cancelled after ``budget`` s."""
+    sc = spark.sparkContext
+    group = f"bench-pit-{uuid.uuid4().hex}"
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        sc.setJobGroup(group, group, interruptOnCancel=True)
+        try:
+            box["result"] = fn()
+        except Exception as exc:  # re-raised below unless the run was cancelled
+            box["error"] = exc
+
+    began = time.perf_counter()
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(budget)
+    if thread.is_alive():
+        sc.cancelJobGroup(group)
+        thread.join()
+        return None, None
+    if "error" in box:
+        raise box["error"]
+    return time.perf_counter() - began, box["result"]
+
+
+def run_case(spark: SparkSession, args: argparse.Namespace, case: dict[str, Any]) -> dict[str, Any]:
+    """Every method on one case, interleaved, ``--repeats`` times; medians and ratios."""
+    paths = inputs(spark, args, case)
+    days = case["max_age_days"]
+    age = dt.timedelta(days=days) if days else None
+    table = methods(args, age, floor_times(spark, paths["labels"]))
+    label = f"{case['rows']:,} rows x{case['labels']} h{case['history']} age {days}"
+    runs: dict[str, list[float]] = {m: [] for m in table}
+    results: dict[str, Any] = {}
+    cut: set[str] = set()
+    for r in range(args.repeats):
+        for name, (layout, fn) in table.items():
+            if name in cut:
+                continue
+
+            def once(fn: Method = fn, layout: str = layout) -> Any:
+                spine = spark.read.parquet(str(paths["labels"]))
+                return fn(spine, spark.read.parquet(str(paths[layout])), age)
+
+            seconds, result = timed(spark, once, args.budget)
+            if seconds is None:
+                cut.add(name)
+                print(f"  [{label}] {name}: cut after {args.budget:.0f}s", flush=True)
+                continue
+            runs[name].append(round(seconds, 3))
+            results[name] = result
+            print(f"  [{label}] {name} run {r + 1}: {seconds:.2f}s", flush=True)
+    spine, feats = (spark.read.parquet(str(paths[k])) for k in ("labels", "features"))
+    chosen = choose_strategy(spine, feats, max_age=age, **JOIN)
+    return summarise(case, runs, results, sorted(cut), chosen)
+
+
+def summarise(
+    case: dict[str, Any],
+    runs: dict[str, list[float]],
+    results: dict[str, Any],
+    cut: list[str],
+    chosen: str,
+) -> dict[str, Any]:
+    medians = {m: statistics.median(v) if v and m not in cut else None for m, v in runs.items()}
+    timed_baselines = [t for m, t in medians.items() if m in BASELINES and t is not None]
+    best = min(timed_baselines) if timed_baselines else None
+    floor = medians.get("floor")
+    joins = {str(v) for m, v in results.items() if m != "floor"}
+    return {
+        **case,
+        "runs": runs,
+        "median_s": medians,
+        "cut": cut,
+        "best_baseline_s": best,
+        "vs_best_baseline": {m: _ratio(t, best) for m, t in medians.items()},
+        "vs_floor": {m: _ratio(t, floor) for m, t in medians.items()},
+        "auto_chose": chosen,
+        "results": {m: list(v) if isinstance(v, tuple) else v for m, v in results.items()},
+        "agree": len(joins) <= 1,
+    }
+
+
+def _ratio(t: Optional[float], ref: Optional[float]) -> Optional[float]:
+    return round(t / ref, 2) if t is not None and ref else None
+
+
+def print_table(report: dict[str, Any]) -> None:
+    """One row per case and method: median, vs fastest baseline, vs floor."""
+    print(
+        "\n| rows | labels | rows/key | max_age | method | median s | vs best baseline "
+        "| vs floor | agree |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for c in report["cases"]:
+        for m, t in c["median_s"].items():
+            name = f"auto ({c['auto_chose']})" if m == "auto" else m
+            secs = f"{t:.2f}" if t is not None else f"> {report['config']['budget']:.0f}"
+            best, floor = c["vs_best_baseline"][m], c["vs_floor"][m]
+            print(
+                f"| {c['rows']:,} | {c['labels']:.0%} | {c['history']} | "
+                f"{c['max_age_days'] or '-'} | {name} | {secs} | "
+                f"{f'{best:.2f}x' if best else '-'} | {f'{floor:.2f}x' if floor else '-'} | "
+                f"{c['agree']} |"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    spark = session(args)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(args.out) / f"bench_pit_{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "cases": []}
+    for case in cases(args):
+        before = _load()
+        result = run_case(spark, args, case)
+        report["cases"].append({**result, "load_before_after": [before, _load()]})
+        path.write_text(json.dumps(report, indent=2, default=str))  # partial results survive
+    print_table(report)
+    print(f"\nwritten: {path}")
+    spark.stop()
+    return 0
+
+
+def _load() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages (the runs share it)."""
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
