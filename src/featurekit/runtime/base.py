@@ -238,31 +238,32 @@ def date_partitions(inp: Input, ctx: JobContext, info: TableInfo) -> list[Partit
     partition column: the engine then lists only those partitions' files."""
     from pyspark.sql.types import DateType
 
-    column = inp.time_column
-    if ctx.start is None or ctx.end is None or column not in info.partition_columns:
+    window = date_window(inp, ctx)
+    if window is None or window[0] not in info.partition_columns:
         return []
+    column, first, last = window
     if not isinstance(info.schema[column].dataType, DateType):
         return []  # other types (e.g. yyyymmdd integers) are left to prune_dates
-    first = ctx.start - dt.timedelta(days=inp.lookback_days)
-    return [(column, ">=", first), (column, "<=", ctx.end)]
+    return [(column, ">=", first), (column, "<=", last)]
 
 
 def prune_dates(df: DataFrame, inp: Input, ctx: JobContext) -> DataFrame:
     """Keep rows dated in [start - lookback_days, end] (UTC) when the run has a range."""
-    if ctx.start is None or ctx.end is None or inp.time_column is None:
+    window = date_window(inp, ctx)
+    if window is None:
         return df
     from pyspark.sql import functions as F
     from pyspark.sql.types import DateType
 
-    if inp.time_column not in df.columns:
+    column, first, last = window
+    if column not in df.columns:
         raise InputError(
-            f"Input {inp.label!r} has no time_column {inp.time_column!r}; columns: {df.columns}."
+            f"Input {inp.label!r} has no time_column {column!r}; columns: {df.columns}."
         )
-    first = ctx.start - dt.timedelta(days=inp.lookback_days)
-    col = F.col(inp.time_column)
-    if isinstance(df.schema[inp.time_column].dataType, DateType):
-        return df.where((col >= F.lit(first)) & (col <= F.lit(ctx.end)))
+    col = F.col(column)
+    if isinstance(df.schema[column].dataType, DateType):
+        return df.where((col >= F.lit(first)) & (col <= F.lit(last)))
     lower = dt.datetime.combine(first, dt.time())
-    upper = dt.datetime.combine(ctx.end + dt.timedelta(days=1), dt.time())
+    upper = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     # Timestamps compare in the session time zone, which featurekit sessions set to UTC.
     return df.where((col >= F.lit(lower)) & (col < F.lit(upper)))
