@@ -67,22 +67,13 @@ def table_objects(
     it has partition keys, under the folders of its registered partitions only."""
     if not entry.partition_columns:
         return list_objects(warehouse, entry.location, recurse=True)
-    partitions = catalog.partitions(entry.name)
-    if not partitions:
-        raise InputError(
-            f"Catalog table {entry.name} is partitioned by {', '.join(entry.partition_columns)} "
-            "but has no partitions registered: crawl it ('featurekit crawl'), or write it "
-            "through a sink with enableUpdateCatalog and partitionKeys."
-        )
+    from featurekit.tables.files import missing_partition, registered_partitions
+
     found: dict[str, tuple[str, float]] = {}
-    for partition in partitions:
+    for partition in registered_partitions(catalog, entry, "from_catalog: "):
         objects = list_objects(warehouse, partition.location, recurse=True)
         if not objects and not Path(warehouse.resolve(partition.location)).is_dir():
-            raise InputError(
-                f"Partition {list(partition.values)} of {entry.name} is registered at "
-                f"{partition.location}, which does not exist. Restore the folder, or remove "
-                "the partition from the catalog."
-            )
+            raise missing_partition(entry, partition, "from_catalog: ")
         found.update(objects)
     return found
 

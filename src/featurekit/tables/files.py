@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from featurekit.storage import Storage
+    from featurekit.tables.catalogs import Catalog
 
 _HIDDEN = ("_", ".")
 # (time column, first date, last date) of a run: partitions outside are not read
@@ -68,21 +69,38 @@ def read_files_table(
 
     if not entry.partition_columns:
         return _load(spark, name, entry, storage.warehouse.resolve(entry.location))
-    partitions = storage.catalog.partitions(entry.name)
-    if not partitions:
-        raise InputError(
-            f"Input {name!r}: {entry.name} is partitioned by "
-            f"{', '.join(entry.partition_columns)} but the catalog holds none of its "
-            f"partitions, so there is nothing to read (as in Athena). Register them: "
-            f"'featurekit crawl {entry.location} --database ...' or 'featurekit table register "
-            f"{entry.name} --location {entry.location} --partition-columns ...'."
-        )
+    partitions = registered_partitions(storage.catalog, entry, f"Input {name!r}: ")
     chosen = [p for p in partitions if _in_window(entry, p, window)]
     if not chosen:  # none of the run's dates: no rows, the registered columns
         return spark.createDataFrame([], StructType.fromJson(entry.schema))
     fs = HadoopFs(spark)
     frames = [_partition(spark, fs, storage, name, entry, p) for p in chosen]
     return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+def registered_partitions(catalog: Catalog, entry: CatalogEntry, who: str) -> list[Partition]:
+    """The catalog's partitions of the partitioned files table ``entry``; an InputError
+    (prefixed ``who``) when it holds none: there is nothing to read, as in Athena."""
+    partitions = catalog.partitions(entry.name)
+    if not partitions:
+        raise InputError(
+            f"{who}{entry.name} is partitioned by {', '.join(entry.partition_columns)} but "
+            "has no partitions registered in the catalog, so there is nothing to read (as in "
+            f"Athena). Register them: 'featurekit crawl {entry.location} --database ...', "
+            f"'featurekit table register {entry.name} --location {entry.location} "
+            "--partition-columns ...', or a Glue sink with enableUpdateCatalog and partitionKeys."
+        )
+    return partitions
+
+
+def missing_partition(entry: CatalogEntry, partition: Partition, who: str) -> InputError:
+    """The error of a registered partition whose folder is gone (prefixed ``who``)."""
+    where = "/".join(f"{k}={v}" for k, v in zip(entry.partition_columns, partition.values))
+    return InputError(
+        f"{who}partition {where} of {entry.name} is registered in the catalog at "
+        f"{partition.location}, which does not exist. Restore the folder, or remove the "
+        "partition from the catalog."
+    )
 
 
 def _in_window(entry: CatalogEntry, partition: Partition, window: Optional[DateWindow]) -> bool:
@@ -106,12 +124,7 @@ def _partition(
 
     location = storage.warehouse.resolve(partition.location)
     if not fs.exists(location):
-        where = "/".join(f"{k}={v}" for k, v in zip(entry.partition_columns, partition.values))
-        raise InputError(
-            f"Input {name!r}: partition {where} of {entry.name} is registered in the catalog "
-            f"at {partition.location}, which does not exist. Restore the folder, or remove "
-            "the partition from the catalog."
-        )
+        raise missing_partition(entry, partition, f"Input {name!r}: ")
     df = _load(spark, name, entry, location)
     types = StructType.fromJson(entry.schema) if entry.schema.get("fields") else StructType()
     names = types.fieldNames()
