@@ -16,7 +16,6 @@ job's checks off explicitly (the run then records a warning naming its rulesets)
 
 from __future__ import annotations
 
-import importlib
 import re
 import shutil
 import sys
@@ -59,11 +58,10 @@ def _importable(folders: Sequence[Path]) -> Iterator[None]:
 
 
 def _load(name: str, target: str) -> Any:
-    module, _, qualname = target.partition(":")
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
+    from importlib.metadata import EntryPoint
+
+    try:  # the entry point's own loader: module, then the attribute path after ':'
+        obj: Any = EntryPoint(name=name, value=target, group="featurekit.jobs").load()
     except (ImportError, AttributeError) as exc:
         raise ConfigError(
             f"Cannot load job {name} ({target}) to see whether it declares quality rulesets: "
