@@ -83,11 +83,12 @@ def write_output(
 ) -> CommitResult:
     """Check quality, stage, check the staged rows, commit (idempotent on ``txn``), register.
 
-    Rulesets that keep every row are evaluated on the staged files before the commit:
-    the output is computed once, as without rules, and Deequ reads only the columns its
-    rules name. When a ruleset quarantines rows, the rows are cached once for Deequ's
-    passes and both writes; the quarantine is staged with the output and committed just
-    before it.
+    Rulesets that keep every row are evaluated on the staged files before the commit,
+    after the row checks: the output is computed once, as without rules, Deequ reads
+    only the columns its rules name, and an ``IsPrimaryKey`` over the table's keys and
+    date column is answered by the row checks instead of a second grouping. When a
+    ruleset quarantines rows, the rows are cached once for Deequ's passes and both writes;
+    the quarantine is staged with the output and committed just before it.
     """
     # Proven on the job's own plan (a cached or filtered plan hides what Spark knows).
     proven = unique_on(out, [*table.keys, table.date_column])  # plan analysis, no Spark job
@@ -129,9 +130,6 @@ def _write_checked(
         staged = runtime.engine.stage(out, location, partition_by=table.partitions)
         held = stage_quarantine(runtime, table, quarantine)
     try:
-        if rules_on_staged:
-            with record.phase("quality", report):
-                check_output_quality(runtime, staged.dataframe(), table, ctx, record)
         with record.phase("validate", report):
             if observation is None or observed_problems(observation, start=ctx.start, end=ctx.end):
                 # counts every check and names examples; raises when one fails
@@ -139,6 +137,11 @@ def _write_checked(
                 record.output.row_checks = "read back"
             else:
                 record.output.row_checks = "observed"
+        if rules_on_staged:  # after the row checks: rules they proved are not run again
+            with record.phase("quality", report):
+                check_output_quality(
+                    runtime, staged.dataframe(), table, ctx, record, contract_checked=True
+                )
         with record.phase("commit", report):
             paired = commit_quarantine(
                 runtime, table, held, record, mode=mode, replace=replace, txn=txn

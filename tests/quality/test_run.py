@@ -12,9 +12,9 @@ from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
 from featurekit.cli import main
-from featurekit.errors import QualityError
+from featurekit.errors import OutputContractError, QualityError
 from featurekit.quality import Ruleset
-from featurekit.quality.engine import available
+from featurekit.quality.engine import available, evaluate
 from featurekit.quality.quarantine import quarantine_name, read_quarantine
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
@@ -85,6 +85,65 @@ class FailsOnNegative(_Spend):
     output = table(
         "dq_failing", Ruleset('Rules = [ IsComplete "user_id", ColumnValues "spend" >= 0 ]')
     )
+
+
+KEY_RULES = Ruleset(
+    'Rules = [ IsComplete "spend", IsPrimaryKey "feature_date" "user_id", '
+    'IsPrimaryKey "feature_date" ]',
+    severity="warn",
+    name="keys",
+)
+
+
+class KeyedByContract(_Spend):
+    name = "dq_keyed_by_contract"
+    inputs = {"spend": TableInput("raw.spend")}
+    output = table("dq_keyed", KEY_RULES)
+
+
+class DuplicatesKeys(KeyedByContract):
+    name = "dq_duplicates_keys"
+    output = table("dq_duplicated", KEY_RULES)
+
+    def transform(self, ctx: JobContext, spend: DataFrame) -> DataFrame:
+        once = super().transform(ctx, spend)
+        return once.unionByName(once.where(F.col("user_id") == "u1"))
+
+
+def test_the_row_checks_answer_is_primary_key_on_the_tables_keys(
+    spark: SparkSession, runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = KeyedByContract().run(runtime)
+    assert [q["rule"] for q in record.quality] == [
+        'IsComplete "spend"',
+        'IsPrimaryKey "feature_date" "user_id"',
+        'IsPrimaryKey "feature_date"',
+    ]
+    complete, proven, other = record.quality
+    assert (proven["outcome"], proven["evaluated_by"]) == ("Passed", "output contract")
+    # Deequ on the committed rows says the same
+    out = runtime.engine.read(spark, runtime.location("features.dq_keyed"))
+    rule = 'IsPrimaryKey "feature_date" "user_id"'
+    (deequ,) = evaluate(out, f"Rules = [ {rule} ]", row_level=False).rule_outcomes.collect()
+    assert deequ["Outcome"] == "Passed"
+    uniqueness = "Multicolumn.feature_date,user_id.Uniqueness"
+    assert proven["metrics"][uniqueness] == deequ["EvaluatedMetrics"][uniqueness] == 1.0
+    # rules over other columns are Deequ's: two rows share each date
+    assert (other["outcome"], other["evaluated_by"]) == ("Failed", "deequ")
+    assert (complete["outcome"], complete["evaluated_by"]) == ("Passed", "deequ")
+    wh = ["--warehouse", str(runtime.warehouse.root)]
+    assert main(["quality", "show", record.run_id, *wh]) == 0
+    assert f"Passed  warn [output] {rule} (by the output contract) [" in capsys.readouterr().out
+
+
+def test_duplicate_keys_fail_the_row_checks_before_any_rule_passes(runtime: LocalRuntime) -> None:
+    with pytest.raises(OutputContractError, match="appear more than once"):
+        DuplicatesKeys().run(runtime)
+    assert not runtime.engine.exists(runtime.location("features.dq_duplicated"))
+    (name,) = runtime.warehouse.list_json("_runs/dq_duplicates_keys")
+    record = runtime.warehouse.read_json(name)
+    assert record["status"] == "failed"
+    assert not [q for q in record["quality"] if q["outcome"] == "Passed"]
 
 
 def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(

@@ -38,9 +38,10 @@ def render(record: dict[str, Any]) -> list[str]:
         metrics = ", ".join(f"{k}={v:g}" for k, v in sorted(o["metrics"].items()))
         extra = f"; {o['failing_rows']} rows failed" if o.get("failing_rows") else ""
         reason = f" ({o['failure_reason']})" if o["outcome"] != "Passed" else ""
+        by = f" (by the {o['evaluated_by']})" if o.get("evaluated_by", "deequ") != "deequ" else ""
         lines.append(
             f"  {o['outcome']:<7} {o['severity']:<4} [{o['target']}] {o['rule']}{reason}"
-            f"{extra}{' [' + metrics + ']' if metrics else ''}"
+            f"{by}{extra}{' [' + metrics + ']' if metrics else ''}"
         )
     quarantine = record.get("quarantine")
     if quarantine:

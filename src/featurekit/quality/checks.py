@@ -4,16 +4,22 @@ output split into the rows it keeps and the rows it quarantines.
 Each ruleset is one evaluation by Deequ (:func:`featurekit.quality.engine.evaluate`).
 Rulesets that quarantine are chained: each adds its failed-rule column to the rows the
 next one sees, so one lazy frame carries every row's failed rules to the two writes.
+
+A rule the output contract has already proven is not evaluated twice: once featurekit's
+row checks have passed on the staged rows, the table's keys and date column are known
+complete and unique together, so ``IsPrimaryKey`` over exactly those columns passes
+without Deequ's grouping pass over the output (its outcome says ``evaluated_by``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import QualityError
-from featurekit.quality.dynamic import Resolved, resolve
+from featurekit.quality.dynamic import Resolved, resolve, split_rules
 from featurekit.quality.engine import ROW_COLUMNS, ROW_FAIL, evaluate
 from featurekit.quality.rules import Ruleset
 
@@ -25,6 +31,9 @@ RUN_COLUMN = "quarantine_run_id"
 DATE_COLUMN = "quarantine_date"
 _FAIL_PREFIX = "__featurekit_dq_fail_"
 History = Sequence[dict[str, Any]]  # earlier run records of the job, newest first
+DEEQU = "deequ"
+CONTRACT = "output contract"
+_PRIMARY_KEY = re.compile(r'IsPrimaryKey((?:\s+"[^"]+")+)')
 
 
 @dataclass
@@ -64,9 +73,57 @@ def rule_outcomes(
                 "severity": ruleset.severity,
                 "failing_rows": None,
                 "handled": False,
+                "evaluated_by": DEEQU,
             }
         )
     return outcomes
+
+
+def settled_rules(dqdl: str, settled: Sequence[str]) -> tuple[str, list[str]]:
+    """``dqdl`` without the rules the output contract has proven, and those rules.
+
+    ``settled``: columns known complete and unique together (the table's keys and date
+    column once the row checks passed). Only ``IsPrimaryKey`` over exactly those columns
+    qualifies; a rule with anything more (a ``where`` clause, other columns) stays with
+    Deequ. Returns an empty ruleset text when every rule is settled.
+    """
+    if not settled or "IsPrimaryKey" not in dqdl:
+        return dqdl, []
+    head, rules, tail = split_rules(dqdl)
+    proven = [r for r in rules if _proves(r, settled)]
+    if not proven:
+        return dqdl, []
+    rest = [r for r in rules if r not in proven]
+    return (f"{head} {', '.join(rest)} {tail}" if rest else ""), proven
+
+
+def _proves(rule: str, settled: Sequence[str]) -> bool:
+    match = _PRIMARY_KEY.fullmatch(rule.strip())
+    if match is None:
+        return False
+    columns = re.findall(r'"([^"]+)"', match.group(1))
+    return len(columns) == len(set(columns)) and set(columns) == set(settled)
+
+
+def contract_outcome(rule: str, ruleset: Ruleset, target: str, index: int) -> dict[str, Any]:
+    """The outcome of an ``IsPrimaryKey`` the output contract proved: passed, with the
+    metrics Deequ reports for it (uniqueness and completeness 1.0)."""
+    columns = re.findall(r'"([^"]+)"', rule)
+    scope = f"Multicolumn.{','.join(columns)}" if len(columns) > 1 else f"Column.{columns[0]}"
+    metrics = {f"{scope}.Uniqueness": 1.0, **{f"Column.{c}.Completeness": 1.0 for c in columns}}
+    return {
+        "target": target,
+        "ruleset": ruleset.name or f"{target}#{index}",
+        "rule": rule,
+        "evaluated_rule": rule,
+        "outcome": "Passed",
+        "failure_reason": None,
+        "metrics": metrics,
+        "severity": ruleset.severity,
+        "failing_rows": None,
+        "handled": False,
+        "evaluated_by": CONTRACT,
+    }
 
 
 def enforce(outcomes: Sequence[dict[str, Any]], where: str) -> list[str]:
@@ -108,14 +165,21 @@ def check_output(
     run_id: str,
     run_date: str,
     history: History = (),
+    settled: Sequence[str] = (),
 ) -> Checked:
-    """Evaluate the output's rulesets, chaining those that quarantine failing rows."""
+    """Evaluate the output's rulesets, chaining those that quarantine failing rows.
+
+    ``settled``: columns the output contract has verified complete and unique together on
+    these rows (see :func:`settled_rules`; used for rulesets that keep every row)."""
     from pyspark.sql import functions as F
 
     columns = list(df.columns)
     frame, fail_columns, drop_columns = df, [], []
     outcomes: list[dict[str, Any]] = []
     for index, ruleset in enumerate(rulesets):
+        if not ruleset.quarantines and settled:
+            outcomes += _keeping_ruleset(frame, ruleset, index, history, settled)
+            continue
         resolved = resolve(ruleset.dqdl, "output", history)
         evaluation = evaluate(frame, resolved.dqdl, row_level=ruleset.quarantines)
         rows = evaluation.rule_outcomes.collect()
@@ -142,6 +206,30 @@ def check_output(
         dropped = F.concat(*[F.col(c) for c in drop_columns])
         checked.output = frame.where(F.size(dropped) == 0).select(*columns)
     return checked
+
+
+def _keeping_ruleset(
+    df: DataFrame, ruleset: Ruleset, index: int, history: History, settled: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Outcomes of a ruleset that keeps every row, in declared order: the rules the output
+    contract proved, and Deequ's outcomes for the rest (no Deequ pass when none is left)."""
+    dqdl, proven = settled_rules(ruleset.dqdl, settled)
+    evaluated: list[dict[str, Any]] = []
+    if dqdl:
+        resolved = resolve(dqdl, "output", history)
+        rows = evaluate(df, resolved.dqdl, row_level=False).rule_outcomes.collect()
+        evaluated = rule_outcomes(rows, ruleset, "output", index, resolved)
+    if not proven:
+        return evaluated
+    _, declared, _ = split_rules(ruleset.dqdl)
+    contract = [contract_outcome(r, ruleset, "output", index) for r in proven]
+    if len(evaluated) + len(contract) != len(declared):  # Deequ merged repeated rules
+        return contract + evaluated
+    rest = iter(evaluated)  # Deequ answers the remaining rules in their declared order
+    return [
+        contract_outcome(r, ruleset, "output", index) if r in proven else next(rest)
+        for r in declared
+    ]
 
 
 def _count_failing_rows(

@@ -60,15 +60,25 @@ def history(
 
 
 def check_output_quality(
-    runtime: Runtime, out: DataFrame, table: FeatureTable, ctx: JobContext, record: RunRecord
+    runtime: Runtime,
+    out: DataFrame,
+    table: FeatureTable,
+    ctx: JobContext,
+    record: RunRecord,
+    *,
+    contract_checked: bool = False,
 ) -> Checked:
-    """Evaluate the output's rulesets into ``record``; raise QualityError on a fail."""
+    """Evaluate the output's rulesets into ``record``; raise QualityError on a fail.
+
+    ``contract_checked``: the row checks passed on ``out`` (its keys and date column are
+    complete and unique together), so rules proven by them are not evaluated again."""
     checked = check_output(
         out,
         table.quality,
         run_id=ctx.run_id,
         run_date=record.started_at[:10],
         history=history(runtime, record, table.quality),
+        settled=(*table.keys, table.date_column) if contract_checked else (),
     )
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"output {table.name}")
