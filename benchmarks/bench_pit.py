@@ -5,8 +5,8 @@ the methods run interleaved in one Spark session, ``--repeats`` times each:
 
 * the baselines of ``benchmarks/pit_baselines.py`` (Feast, Hopsworks, union-sort-filter,
   Databricks), each as its store computes it;
-* ``point_in_time_join`` with each strategy (``sort``, ``interval``, ``bucket`` with
-  ``max_age``) and with ``auto`` (the table names the strategy it chose);
+* ``point_in_time_join`` with each strategy (``sort``, ``interval``, ``range``,
+  ``bucket`` with ``max_age``) and with ``auto`` (the table names the strategy it chose);
 * ``auto_clustered``: ``auto`` on the same rows laid out as featurekit writes feature
   tables (clustered by key, sorted by key and ``feature_ts`` within each file);
 * ``floor``: the cheapest exact match known (``benchmarks/pit_floor.py``'s ``match``):
@@ -122,7 +122,7 @@ def methods(
         return lambda s, f, a: checksum(point_in_time_join(s, f, max_age=a, strategy=name, **JOIN))
 
     table: dict[str, Any] = {name: ("features", baseline(name)) for name in BASELINES}
-    for name in ("sort", "interval", *(("bucket",) if age else ())):
+    for name in ("sort", "interval", "range", *(("bucket",) if age else ())):
         table[name] = ("features", strategy(name))
     table["auto"] = ("features", strategy("auto"))
     table["auto_clustered"] = ("clustered", strategy("auto"))

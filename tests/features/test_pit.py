@@ -68,6 +68,8 @@ def reference(spark, spine_rows, feat_rows, schema, max_age=None):
         (4, "2d", "auto"),
         (5, None, "interval"),
         (6, dt.timedelta(hours=30), "interval"),
+        (7, None, "range"),
+        (8, dt.timedelta(hours=30), "range"),
     ],
 )
 def test_random_tables_match_reference(spark, seed, max_age, strategy):
@@ -89,7 +91,8 @@ def test_random_tables_match_reference(spark, seed, max_age, strategy):
 
 
 @pytest.mark.parametrize(
-    ("strategy", "max_age"), [("sort", None), ("bucket", "1d"), ("interval", None)]
+    ("strategy", "max_age"),
+    [("sort", None), ("bucket", "1d"), ("interval", None), ("range", None), ("range", "1d")],
 )
 def test_ties_pick_the_greatest_values_every_time(spark, strategy, max_age):
     feats = spark.createDataFrame(
@@ -121,7 +124,7 @@ def test_bucket_edges_follow_max_age_exactly(spark):
         ],
         FEATURES,
     )
-    for strategy in ("sort", "bucket"):
+    for strategy in ("sort", "bucket", "range"):
         out = join(
             spine,
             feats,
@@ -146,10 +149,11 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
         assert [r["tag"] for r in out.collect()] == ["a"]
         return str(out._jdf.queryExecution().executedPlan().toString())
 
-    broadcast = plan()
-    assert "BroadcastHashJoin" in broadcast
-    assert ("Window" in broadcast) is (max_age is None)  # interval ends in the sort; bucket not
+    names = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts"}
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "range"
+    assert "BroadcastHashJoin" in plan()  # the spine's times, broadcast
     monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
     assert "Join" not in plan()
 
 
@@ -164,6 +168,23 @@ def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit)
     feats = spark.createDataFrame(feat_rows, FEATURES)
     actual = join(spine, feats, strategy="interval")
     expected = reference(spark, spine_rows, feat_rows, actual.schema)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+@pytest.mark.parametrize(("limit", "max_age"), [(0, None), (3, None), (3, "1d")])
+def test_range_sends_keys_with_many_spine_times_to_the_interval_strategy(
+    spark, monkeypatch, limit, max_age
+):
+    import featurekit.features._pit_broadcast as broadcast
+
+    # limit 0: every key leaves the range join; 3: some keys do, some do not
+    monkeypatch.setattr(broadcast, "RANGE_MAX_SPINE_TIMES", limit)
+    spine_rows, feat_rows = random_tables(9, users=4, n_spine=16)
+    spine = spark.createDataFrame(spine_rows, SPINE)
+    feats = spark.createDataFrame(feat_rows, FEATURES)
+    actual = join(spine, feats, strategy="range", max_age=max_age)
+    age = dt.timedelta(days=1) if max_age else None
+    expected = reference(spark, spine_rows, feat_rows, actual.schema, age)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 

@@ -1,4 +1,4 @@
-"""The point-in-time strategies that broadcast the spine: ``bucket`` and ``interval``.
+"""The point-in-time strategies that broadcast the spine: ``range``, ``bucket``, ``interval``.
 
 Both leave the feature rows where they are (no shuffle, no sort of the history); see
 ``featurekit.features.pit`` for what each computes and when ``auto`` picks it.
@@ -7,7 +7,7 @@ Both leave the feature rows where they are (no shuffle, no sort of the history);
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.features._checks import any_null
 
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 # Keys with more spine rows than this bypass the interval reduction (see interval_latest).
 INTERVAL_MAX_SPINE_ROWS = 64
+# Keys with more distinct spine times than this leave the range strategy (see ranged).
+RANGE_MAX_SPINE_TIMES = 8
 
 
 def spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
@@ -48,30 +50,113 @@ def bucketed(
     times = spine_times(spine, keys, spine_time)
     here = bucket(F.col("__t"))
     wanted = times.select(*keys, "__t", F.explode(F.array(here, here - 1)).alias("__b"))
-    # ordered by feature time first, then the values: ties resolve as in the sort strategy
-    value = F.struct(F.col(feature_time).alias("__ft"), F.struct(*carried).alias("__f"))
     feats = features.select(
         *keys,
         F.col(feature_time).alias("__ft"),
         bucket(F.col(feature_time)).alias("__b"),
-        value.alias("__m"),
+        _latest_value(feature_time, carried).alias("__m"),
     )
-    known = (F.col("__ft") <= F.col("__t")) & (
-        F.unix_micros(F.col("__ft")) > F.unix_micros(F.col("__t")) - F.lit(age)
-    )
+    pairs = feats.join(F.broadcast(wanted), [*keys, "__b"]).where(_known(age))
+    return _join_latest(spine, pairs, keys, spine_time, feature_time, carried, prefix)
+
+
+def _latest_value(feature_time: str, carried: Sequence[str]) -> Column:
+    """What a spine time keeps the greatest of: the feature time first, then the values
+    (ties resolve as in the sort strategy)."""
+    from pyspark.sql import functions as F
+
+    # ``__f`` holds the feature time first: equal times compare the other values in order
+    rest = [F.col(c) for c in carried if c != feature_time]
+    return F.struct(F.col(feature_time).alias("__ft"), F.struct(*rest).alias("__f"))
+
+
+def _known(age: Optional[int]) -> Column:
+    """A (feature row, spine time) pair's feature row is known at the time (and fresh)."""
+    from pyspark.sql import functions as F
+
+    known = F.col("__ft") <= F.col("__t")
+    if age is None:
+        return known
+    return known & (F.unix_micros(F.col("__ft")) > F.unix_micros(F.col("__t")) - F.lit(age))
+
+
+def _join_latest(
+    spine: DataFrame,
+    pairs: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    carried: Sequence[str],
+    prefix: str,
+) -> DataFrame:
+    """Each spine row with the greatest ``__m`` of its (keys, time)'s ``pairs``."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    # the first row of each spine time by a row number: Spark keeps each map partition's
+    # first row before the shuffle (a window group limit), cheaper than a sort aggregate
+    order = Window.partitionBy(*keys, "__t").orderBy(F.col("__m").desc())
     best = (
-        feats.join(F.broadcast(wanted), [*keys, "__b"])
-        .where(known)
-        .groupBy(*keys, "__t")
-        .agg(F.max("__m").alias("__m"))
+        pairs.select(*keys, "__t", "__m")
+        .withColumn("__rn", F.row_number().over(order))
+        .where(F.col("__rn") == 1)
         .select(*[F.col(k).alias(f"__k{i}") for i, k in enumerate(keys)], "__t", "__m")
     )
     same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
     joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
     return joined.select(
         *[spine[c] for c in spine.columns],
-        *[F.col("__m").getField("__f").getField(c).alias(prefix + c) for c in carried],
+        *[_field(c, feature_time).alias(prefix + c) for c in carried],
     )
+
+
+def _field(name: str, feature_time: str) -> Column:
+    """Feature column ``name`` of the greatest ``__m`` (see _latest_value)."""
+    from pyspark.sql import functions as F
+
+    latest = F.col("__m")
+    return latest.getField("__ft") if name == feature_time else latest["__f"][name]
+
+
+def ranged(
+    spine: DataFrame,
+    features: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    carried: Sequence[str],
+    age: Optional[int],
+    prefix: str,
+    crowded: Callable[[DataFrame, DataFrame], DataFrame],
+) -> DataFrame:
+    """The as-of join for spines with few times per key: the spine's (keys, time) are
+    broadcast, each feature row pairs with its key's spine times at or after it (and
+    within ``age``) in one scan, no shuffle of the history, and each spine time keeps
+    its greatest pair. A feature row pairs with at most ``RANGE_MAX_SPINE_TIMES`` times:
+    one small job over the spine's keys finds keys with more, and those go whole to
+    ``crowded(their spine rows, their feature rows)`` (same columns as this result)."""
+    from pyspark.sql import functions as F
+
+    times = spine_times(spine, keys, spine_time)
+    counts = times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
+    many = counts.where(F.col("__n") > RANGE_MAX_SPINE_TIMES).select(*keys)
+    busy = None
+    most = counts.agg(F.max("__n")).first()  # the job; most spines have no crowded key
+    if most is not None and (most[0] or 0) > RANGE_MAX_SPINE_TIMES:
+        times = times.join(F.broadcast(many), list(keys), "left_anti")
+        busy = crowded(
+            spine.join(F.broadcast(many), list(keys), "left_semi"),
+            features.join(F.broadcast(many), list(keys), "left_semi"),
+        )
+        spine = spine.join(F.broadcast(many), list(keys), "left_anti")
+    feats = features.select(
+        *keys,
+        F.col(feature_time).alias("__ft"),
+        _latest_value(feature_time, carried).alias("__m"),
+    )
+    pairs = feats.join(F.broadcast(times), list(keys)).where(_known(age))
+    joined = _join_latest(spine, pairs, keys, spine_time, feature_time, carried, prefix)
+    return joined if busy is None else joined.unionByName(busy)
 
 
 def interval_latest(

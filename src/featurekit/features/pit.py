@@ -1,11 +1,18 @@
 """Point-in-time (as-of) join: each spine row gets the latest feature row known at its time.
 
-Three strategies, one result:
+Four strategies, one result:
 
 * ``sort`` (any lookback): spine and feature rows are unioned, tagged, partitioned
   by the keys and ordered by time (features before spine rows at the same
   instant); each spine row takes the last feature row seen so far. One shuffle of
   both sides, one sort, no join of every spine row with every earlier feature row.
+* ``range`` (any lookback): the spine's (keys, time) are broadcast and each feature
+  row pairs, in one scan and without a shuffle of the history, with the spine times
+  of its key at or after it (and within ``max_age``); each spine time keeps its
+  greatest pair, which Spark finds with a per-partition first row before the
+  shuffle. Keys with more than ``RANGE_MAX_SPINE_TIMES`` spine rows (one small job
+  over the spine finds them) go to ``interval`` instead, so no feature row pairs
+  with more than that many times.
 * ``bucket`` (needs ``max_age``): time is cut into buckets of ``max_age``, so a
   spine row's candidates lie in its own bucket or the one before. The spine's
   (keys, time, bucket) rows are broadcast and the feature rows stream past them
@@ -18,14 +25,14 @@ Three strategies, one result:
   rows of each interval go on to the ``sort`` strategy: as many rows as the spine,
   not as the history. Keys with more than ``INTERVAL_MAX_SPINE_ROWS`` spine rows
   skip the reduction (a feature row would be checked against each of them).
-  Both broadcast strategies live in ``featurekit.features._pit_broadcast``.
+  The broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
 ``strategy="auto"`` (``choose_strategy`` says which, without a Spark job) sorts
 when Spark's size estimate of the feature rows is under ``SORT_BELOW_FEATURE_BYTES``
 (there the broadcast strategies' extra jobs cost more than the shuffle they save) or
 that of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and
-when there is no estimate; otherwise ``bucket`` with ``max_age``, ``interval``
-without. The thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
+when there is no estimate; otherwise ``range``. The thresholds are the crossovers
+``benchmarks/bench_pit.py`` measured.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from featurekit.features._checks import (
     require_timestamp,
     require_unique,
 )
-from featurekit.features._pit_broadcast import bucketed, interval_latest
+from featurekit.features._pit_broadcast import bucketed, interval_latest, ranged
 from featurekit.features.aggs import parse_window
 
 if TYPE_CHECKING:
@@ -50,7 +57,7 @@ if TYPE_CHECKING:
 
 NULL_FEATURE_KEY_COUNTER = "null_key_feature_rows"
 MaxAge = Union[dt.timedelta, str]
-STRATEGIES = ("auto", "sort", "bucket", "interval")
+STRATEGIES = ("auto", "sort", "bucket", "interval", "range")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
@@ -121,8 +128,8 @@ def point_in_time_join(
     Ties (same keys and feature_time) resolve deterministically to the row whose
     values, compared column by column, are greatest. Feature rows with a null key
     or time never match (counted into ``counters`` when given: one extra job).
-    ``strategy``: ``"sort"``, ``"bucket"`` (needs ``max_age``), ``"interval"`` or
-    ``"auto"``; see the module docstring. Every strategy gives the same rows.
+    ``strategy``: ``"sort"``, ``"range"``, ``"bucket"`` (needs ``max_age``),
+    ``"interval"`` or ``"auto"``; see the module docstring. Every strategy gives the same rows.
 
     >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
     ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
@@ -149,7 +156,30 @@ def point_in_time_join(
         strategy = _choose(spine, features, keys, spine_time, age)
     if strategy == "bucket" and age is not None:
         return bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
-    if strategy == "interval":
+    names = (keys, spine_time, feature_time, carried, age, prefix)
+    if strategy == "range":
+        return ranged(
+            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names, interval=True)
+        )
+    return _sorted(spine, usable, *names, interval=strategy == "interval")
+
+
+def _sorted(
+    spine: DataFrame,
+    usable: DataFrame,
+    keys: Sequence[str],
+    spine_time: str,
+    feature_time: str,
+    carried: Sequence[str],
+    age: Optional[int],
+    prefix: str,
+    *,
+    interval: bool,
+) -> DataFrame:
+    """The ``sort`` strategy, after the ``interval`` reduction when ``interval``."""
+    from pyspark.sql import functions as F
+
+    if interval:
         usable = interval_latest(spine, usable, keys, spine_time, feature_time)
     picked = _latest_known(spine, usable, keys, spine_time, feature_time, carried)
     fresh = F.col("__m").isNotNull()
@@ -189,10 +219,10 @@ def _choose(
     feature_bytes = _estimate(features)
     if spine_bytes is None or feature_bytes is None:
         return "sort"
-    # bucket broadcasts two rows per spine row; interval a spine-sized table and a smaller one
-    if 2 * spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
+    # range broadcasts the spine's (keys, time); its crowded keys' interval path the same
+    if spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
         return "sort"
-    return "interval" if age is None else "bucket"
+    return "range"
 
 
 def _latest_known(
