@@ -79,7 +79,13 @@ def parse_session_args(p: argparse.ArgumentParser, argv: list[str] | None) -> ar
 
 
 def session(args: argparse.Namespace) -> SparkSession:
-    conf = {"spark.sql.shuffle.partitions": str(args.partitions)}
+    # every method's generated code stays cached after its first run: with Spark's default
+    # of 100 entries, the interleaved methods evict each other, and a method run right
+    # after another with the same plan would be the only one to skip compiling
+    conf = {
+        "spark.sql.shuffle.partitions": str(args.partitions),
+        "spark.sql.codegen.cache.maxEntries": "10000",
+    }
     return build_session(LocalConfig(driver_memory=args.driver_memory, spark_conf=conf))
 
 

@@ -71,10 +71,10 @@ def test_pit_benchmark_races_every_method_and_the_joins_agree(tmp_path: Path) ->
     assert case["cut"] == []
     assert set(case["median_s"]) == {
         *("feast", "hopsworks", "union_sort_filter", "databricks_native"),
-        *("sort", "interval", "bucket", "auto", "auto_clustered", "floor"),
+        *("sort", "interval", "range", "bucket", "auto", "auto_clustered", "floor"),
     }
     assert case["results"]["auto"][0] == 60  # one row per label
-    assert case["auto_chose"] in {"sort", "interval", "bucket"}
+    assert case["auto_chose"] in {"sort", "range", "bucket"}
     assert case["best_baseline_s"] == min(
         case["median_s"][m]
         for m in ("feast", "hopsworks", "union_sort_filter", "databricks_native")

@@ -150,7 +150,8 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
         return str(out._jdf.queryExecution().executedPlan().toString())
 
     names = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts"}
-    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "range"
+    chosen = "bucket" if max_age else "range"
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == chosen
     assert "BroadcastHashJoin" in plan()  # the spine's times, broadcast
     monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
@@ -171,15 +172,21 @@ def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-@pytest.mark.parametrize(("limit", "max_age"), [(0, None), (3, None), (3, "1d")])
-def test_range_sends_keys_with_many_spine_times_to_the_interval_strategy(
-    spark, monkeypatch, limit, max_age
-):
+@pytest.mark.parametrize(("crowded", "max_age"), [("all", None), ("one", None), ("one", "1d")])
+def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max_age):
+    import collections
+
     import featurekit.features._pit_broadcast as broadcast
 
-    # limit 0: every key leaves the range join; 3: some keys do, some do not
+    spine_rows, feat_rows = random_tables(9, users=6, n_spine=30)
+    per_key = collections.Counter(r[0] for r in spine_rows if r[0] and r[1])
+    most = max(per_key.values())
+    # all: every key is crowded, the whole join is sorted; one: the busiest key(s) are
+    # sorted, the rest paired (they hold most spine rows, so the split is exercised)
+    limit = 0 if crowded == "all" else most - 1
+    if crowded == "one":
+        assert 2 * sum(n for n in per_key.values() if n > limit) < sum(per_key.values())
     monkeypatch.setattr(broadcast, "RANGE_MAX_SPINE_TIMES", limit)
-    spine_rows, feat_rows = random_tables(9, users=4, n_spine=16)
     spine = spark.createDataFrame(spine_rows, SPINE)
     feats = spark.createDataFrame(feat_rows, FEATURES)
     actual = join(spine, feats, strategy="range", max_age=max_age)

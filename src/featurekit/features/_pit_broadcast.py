@@ -139,10 +139,15 @@ def ranged(
 
     times = spine_times(spine, keys, spine_time)
     counts = times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
-    many = counts.where(F.col("__n") > RANGE_MAX_SPINE_TIMES).select(*keys)
+    crowded_n = F.col("__n") > RANGE_MAX_SPINE_TIMES
+    many = counts.where(crowded_n).select(*keys)
     busy = None
-    most = counts.agg(F.max("__n")).first()  # the job; most spines have no crowded key
-    if most is not None and (most[0] or 0) > RANGE_MAX_SPINE_TIMES:
+    # the job: how many spine rows belong to crowded keys (most spines have none)
+    stats = counts.agg(F.sum(F.when(crowded_n, F.col("__n"))), F.sum("__n")).first()
+    in_crowded, total = (stats[0] or 0, stats[1] or 0) if stats else (0, 0)
+    if in_crowded and 2 * in_crowded >= total:  # mostly crowded: all of it goes there
+        return crowded(spine, features)
+    if in_crowded:
         times = times.join(F.broadcast(many), list(keys), "left_anti")
         busy = crowded(
             spine.join(F.broadcast(many), list(keys), "left_semi"),

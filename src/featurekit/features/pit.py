@@ -11,8 +11,9 @@ Four strategies, one result:
   of its key at or after it (and within ``max_age``); each spine time keeps its
   greatest pair, which Spark finds with a per-partition first row before the
   shuffle. Keys with more than ``RANGE_MAX_SPINE_TIMES`` spine rows (one small job
-  over the spine finds them) go to ``interval`` instead, so no feature row pairs
-  with more than that many times.
+  over the spine finds them) go to ``sort`` instead, so no feature row pairs with
+  more than that many times; when they hold half the spine rows or more, the whole
+  join is sorted.
 * ``bucket`` (needs ``max_age``): time is cut into buckets of ``max_age``, so a
   spine row's candidates lie in its own bucket or the one before. The spine's
   (keys, time, bucket) rows are broadcast and the feature rows stream past them
@@ -31,7 +32,8 @@ Four strategies, one result:
 when Spark's size estimate of the feature rows is under ``SORT_BELOW_FEATURE_BYTES``
 (there the broadcast strategies' extra jobs cost more than the shuffle they save) or
 that of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and
-when there is no estimate; otherwise ``range``. The thresholds are the crossovers
+when there is no estimate; otherwise ``bucket`` with ``max_age`` and ``range`` without
+(which sorts keys with many spine rows itself). The thresholds are the crossovers
 ``benchmarks/bench_pit.py`` measured.
 """
 
@@ -159,7 +161,7 @@ def point_in_time_join(
     names = (keys, spine_time, feature_time, carried, age, prefix)
     if strategy == "range":
         return ranged(
-            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names, interval=True)
+            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names, interval=False)
         )
     return _sorted(spine, usable, *names, interval=strategy == "interval")
 
@@ -222,7 +224,9 @@ def _choose(
     # range broadcasts the spine's (keys, time); its crowded keys' interval path the same
     if spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
         return "sort"
-    return "range"
+    # with max_age, bucket joins each feature row with its key's spine times of two
+    # buckets only, however many the key has in all (range would probe all of them)
+    return "range" if age is None else "bucket"
 
 
 def _latest_known(
