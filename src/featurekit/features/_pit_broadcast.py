@@ -1,6 +1,6 @@
 """The point-in-time strategies that broadcast the spine: ``range``, ``bucket``, ``interval``.
 
-Both leave the feature rows where they are (no shuffle, no sort of the history); see
+All three leave the feature rows where they are (no shuffle, no sort of the history); see
 ``featurekit.features.pit`` for what each computes and when ``auto`` picks it.
 """
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 # Keys with more spine rows than this bypass the interval reduction (see interval_latest).
 INTERVAL_MAX_SPINE_ROWS = 64
-# Keys with more distinct spine times than this leave the range strategy (see ranged).
+# Keys with more spine rows than this leave the range strategy (see ranged).
 RANGE_MAX_SPINE_TIMES = 8
 
 
@@ -133,8 +133,9 @@ def ranged(
     broadcast, each feature row pairs with its key's spine times at or after it (and
     within ``age``) in one scan, no shuffle of the history, and each spine time keeps
     its greatest pair. A feature row pairs with at most ``RANGE_MAX_SPINE_TIMES`` times:
-    one small job over the spine's keys finds keys with more, and those go whole to
-    ``crowded(their spine rows, their feature rows)`` (same columns as this result)."""
+    one small job over the spine's keys finds keys with more spine rows, and those go
+    whole to ``crowded(their spine rows, their feature rows)`` (same columns as this
+    result); when they hold half the spine rows or more, the whole join does."""
     from pyspark.sql import functions as F
 
     times = spine_times(spine, keys, spine_time)
