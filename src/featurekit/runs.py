@@ -90,6 +90,9 @@ class UsageRecord:
     memory_bytes: int = 0  # Spark's unified (execution + storage) memory, all executors
     # the wall seconds the measured jobs spanned (first submission to last completion)
     spark_seconds: float = 0.0
+    # stages of the run the status store had already dropped (not counted above; see
+    # featurekit.cost.usage._stage)
+    stages_unretained: int = 0
 
 
 @dataclass

@@ -72,6 +72,19 @@ def _jobs_since(store: Any, baseline: int) -> _Jobs:
     return found
 
 
+def _stage(store: Any, stage_id: int) -> Any:
+    """The stage's last attempt, or None when the store no longer holds it: it keeps
+    ``spark.ui.retainedStages`` stages (1000) and drops the oldest completed ones first,
+    skipped stages (no completion time) before all others, so in a long session a new
+    job's skipped stages can be gone by the time the run ends."""
+    try:
+        return store.lastStageAttempt(stage_id)
+    except Exception as exc:  # py4j wraps the store's NoSuchElementException
+        if "NoSuchElementException" in str(exc):
+            return None
+        raise
+
+
 def _add_stage(usage: UsageRecord, stage: Any) -> None:
     if stage.status().toString() == "SKIPPED":
         return  # its output was reused from an earlier stage: no tasks ran
@@ -102,7 +115,11 @@ def measure(store: Any, baseline: int) -> UsageRecord:
     jobs = _jobs_since(store, baseline)
     usage = UsageRecord(jobs=jobs.count)
     for stage_id in sorted(jobs.stage_ids):
-        _add_stage(usage, store.lastStageAttempt(stage_id))
+        stage = _stage(store, stage_id)
+        if stage is None:
+            usage.stages_unretained += 1
+        else:
+            _add_stage(usage, stage)
     _add_capacity(usage, store)
     if jobs.first_ms is not None and jobs.last_ms is not None:
         usage.spark_seconds = round((jobs.last_ms - jobs.first_ms) / 1e3, 3)
