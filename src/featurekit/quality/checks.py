@@ -55,28 +55,46 @@ def rule_outcomes(
 ) -> list[dict[str, Any]]:
     """Plain dicts for the run record, one per rule, in the engine's order; dynamic rules
     under their declared text (the evaluated text in ``evaluated_rule``)."""
-    name = ruleset.name or f"{target}#{index}"
     resolved = resolved or Resolved("", {}, {})
     outcomes = []
     for row in evaluation_rows:
         text = row["Rule"]
         why = resolved.skipped.get(text)
-        outcomes.append(
-            {
-                "target": target,
-                "ruleset": name,
-                "rule": resolved.original.get(text, text),
-                "evaluated_rule": text,
-                "outcome": "Skipped" if why else row["Outcome"],
-                "failure_reason": why or row["FailureReason"],
-                "metrics": dict(row["EvaluatedMetrics"] or {}),
-                "severity": ruleset.severity,
-                "failing_rows": None,
-                "handled": False,
-                "evaluated_by": DEEQU,
-            }
-        )
+        outcome = _outcome(ruleset, target, index, resolved.original.get(text, text), DEEQU)
+        outcome["evaluated_rule"] = text
+        outcome["outcome"] = "Skipped" if why else row["Outcome"]
+        outcome["failure_reason"] = why or row["FailureReason"]
+        outcome["metrics"] = dict(row["EvaluatedMetrics"] or {})
+        outcomes.append(outcome)
     return outcomes
+
+
+def _outcome(
+    ruleset: Ruleset, target: str, index: int, rule: str, evaluated_by: str
+) -> dict[str, Any]:
+    """A rule's outcome record as the run record keeps it (a pass until told otherwise)."""
+    return {
+        "target": target,
+        "ruleset": ruleset.name or f"{target}#{index}",
+        "rule": rule,
+        "evaluated_rule": rule,
+        "outcome": "Passed",
+        "failure_reason": None,
+        "metrics": {},
+        "severity": ruleset.severity,
+        "failing_rows": None,
+        "handled": False,
+        "evaluated_by": evaluated_by,
+    }
+
+
+def _deequ_outcomes(
+    df: DataFrame, dqdl: str, ruleset: Ruleset, target: str, index: int, history: History
+) -> list[dict[str, Any]]:
+    """Deequ's outcomes of ``dqdl`` (one of ``ruleset``'s texts) on ``df``, rule by rule."""
+    resolved = resolve(dqdl, target, history)
+    rows = evaluate(df, resolved.dqdl, row_level=False).rule_outcomes.collect()
+    return rule_outcomes(rows, ruleset, target, index, resolved)
 
 
 def settled_rules(dqdl: str, settled: Sequence[str]) -> tuple[str, list[str]]:
@@ -110,20 +128,12 @@ def contract_outcome(rule: str, ruleset: Ruleset, target: str, index: int) -> di
     metrics Deequ reports for it (uniqueness and completeness 1.0)."""
     columns = re.findall(r'"([^"]+)"', rule)
     scope = f"Multicolumn.{','.join(columns)}" if len(columns) > 1 else f"Column.{columns[0]}"
-    metrics = {f"{scope}.Uniqueness": 1.0, **{f"Column.{c}.Completeness": 1.0 for c in columns}}
-    return {
-        "target": target,
-        "ruleset": ruleset.name or f"{target}#{index}",
-        "rule": rule,
-        "evaluated_rule": rule,
-        "outcome": "Passed",
-        "failure_reason": None,
-        "metrics": metrics,
-        "severity": ruleset.severity,
-        "failing_rows": None,
-        "handled": False,
-        "evaluated_by": CONTRACT,
+    outcome = _outcome(ruleset, target, index, rule, CONTRACT)
+    outcome["metrics"] = {
+        f"{scope}.Uniqueness": 1.0,
+        **{f"Column.{c}.Completeness": 1.0 for c in columns},
     }
+    return outcome
 
 
 def enforce(outcomes: Sequence[dict[str, Any]], where: str) -> list[str]:
@@ -152,9 +162,7 @@ def check_input(
     """Evaluate an input's rulesets (``history``: earlier run records, for dynamic rules)."""
     checked = Checked(output=df)
     for index, ruleset in enumerate(rulesets):
-        resolved = resolve(ruleset.dqdl, target, history)
-        rows = evaluate(df, resolved.dqdl, row_level=False).rule_outcomes.collect()
-        checked.outcomes += rule_outcomes(rows, ruleset, target, index, resolved)
+        checked.outcomes += _deequ_outcomes(df, ruleset.dqdl, ruleset, target, index, history)
     return checked
 
 
@@ -214,21 +222,17 @@ def _keeping_ruleset(
     """Outcomes of a ruleset that keeps every row, in declared order: the rules the output
     contract proved, and Deequ's outcomes for the rest (no Deequ pass when none is left)."""
     dqdl, proven = settled_rules(ruleset.dqdl, settled)
-    evaluated: list[dict[str, Any]] = []
-    if dqdl:
-        resolved = resolve(dqdl, "output", history)
-        rows = evaluate(df, resolved.dqdl, row_level=False).rule_outcomes.collect()
-        evaluated = rule_outcomes(rows, ruleset, "output", index, resolved)
+    evaluated = _deequ_outcomes(df, dqdl, ruleset, "output", index, history) if dqdl else []
     if not proven:
         return evaluated
     _, declared, _ = split_rules(ruleset.dqdl)
-    contract = [contract_outcome(r, ruleset, "output", index) for r in proven]
-    if len(evaluated) + len(contract) != len(declared):  # Deequ merged repeated rules
-        return contract + evaluated
+    by_contract = [r in proven for r in declared]
+    if len(evaluated) + sum(by_contract) != len(declared):  # Deequ merged repeated rules
+        return [contract_outcome(r, ruleset, "output", index) for r in proven] + evaluated
     rest = iter(evaluated)  # Deequ answers the remaining rules in their declared order
     return [
-        contract_outcome(r, ruleset, "output", index) if r in proven else next(rest)
-        for r in declared
+        contract_outcome(r, ruleset, "output", index) if mine else next(rest)
+        for r, mine in zip(declared, by_contract)
     ]
 
 
