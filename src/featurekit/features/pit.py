@@ -221,12 +221,14 @@ def _choose(
     feature_bytes = _estimate(features)
     if spine_bytes is None or feature_bytes is None:
         return "sort"
-    # range broadcasts the spine's (keys, time); its crowded keys' interval path the same
-    if spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
+    # range broadcasts the spine's (keys, time), bucket two rows per spine row (its two
+    # buckets). With max_age, bucket joins each feature row with its key's spine times of
+    # two buckets only, however many the key has in all (range would probe all of them).
+    choice = "range" if age is None else "bucket"
+    broadcast = spine_bytes if choice == "range" else 2 * spine_bytes
+    if broadcast > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
         return "sort"
-    # with max_age, bucket joins each feature row with its key's spine times of two
-    # buckets only, however many the key has in all (range would probe all of them)
-    return "range" if age is None else "bucket"
+    return choice
 
 
 def _latest_known(
