@@ -1,7 +1,9 @@
 """Point-in-time joins: every feature store's algorithm and every featurekit strategy, per size.
 
 For each case (feature rows x labels as a share of them x rows per key x ``max_age``)
-the methods run interleaved in one Spark session, ``--repeats`` times each:
+the methods run interleaved in one Spark session, ``--repeats`` times each, each
+repeat in a new (seeded) order: a plan's first run in a session compiles its code, and
+a method always run right after another with the same plan would inherit that:
 
 * the baselines of ``benchmarks/pit_baselines.py`` (Feast, Hopsworks, union-sort-filter,
   Databricks), each as its store computes it;
@@ -27,6 +29,7 @@ import argparse
 import datetime as dt
 import itertools
 import json
+import random
 import statistics
 import threading
 import time
@@ -168,7 +171,11 @@ def run_case(spark: SparkSession, args: argparse.Namespace, case: dict[str, Any]
     results: dict[str, Any] = {}
     cut: set[str] = set()
     for r in range(args.repeats):
-        for name, (layout, fn) in table.items():
+        # a new order each repeat (seeded): no method always runs right after the same one
+        names = list(table)
+        random.Random(r).shuffle(names)
+        for name in names:
+            layout, fn = table[name]
             if name in cut:
                 continue
 

@@ -13,11 +13,14 @@ from featurekit.features._checks import any_null
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
+    from pyspark.sql.types import DataType
 
 # Keys with more spine rows than this bypass the interval reduction (see interval_latest).
 INTERVAL_MAX_SPINE_ROWS = 64
 # Keys with more spine rows than this leave the range strategy (see ranged).
 RANGE_MAX_SPINE_TIMES = 8
+# Largest estimated (spine rows x picked row width) broadcast to the spine for the join back.
+BROADCAST_PICKED_BYTES = 64 * 1024 * 1024
 
 
 def spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
@@ -88,8 +91,13 @@ def _join_latest(
     feature_time: str,
     carried: Sequence[str],
     prefix: str,
+    spine_rows: Optional[int] = None,
 ) -> DataFrame:
-    """Each spine row with the greatest ``__m`` of its (keys, time)'s ``pairs``."""
+    """Each spine row with the greatest ``__m`` of its (keys, time)'s ``pairs``.
+
+    With ``spine_rows`` known (an upper bound on the picked rows) and their estimated
+    size under ``BROADCAST_PICKED_BYTES``, the picked rows are broadcast to the spine
+    (no shuffle and sort of the spine for a sort-merge join back)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -102,12 +110,37 @@ def _join_latest(
         .where(F.col("__rn") == 1)
         .select(*[F.col(k).alias(f"__k{i}") for i, k in enumerate(keys)], "__t", "__m")
     )
+    if spine_rows is not None and spine_rows * _width(best.schema) <= BROADCAST_PICKED_BYTES:
+        best = F.broadcast(best)
     same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
     joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
     return joined.select(
         *[spine[c] for c in spine.columns],
         *[_field(c, feature_time).alias(prefix + c) for c in carried],
     )
+
+
+def _width(data_type: DataType) -> int:
+    """Bytes a value of ``data_type`` takes, about (Spark's default sizes: strings 20)."""
+    from pyspark.sql import types as T
+
+    if isinstance(data_type, T.StructType):
+        return sum(_width(f.dataType) for f in data_type.fields)
+    if isinstance(data_type, T.ArrayType):
+        return _width(data_type.elementType)
+    if isinstance(data_type, T.MapType):
+        return _width(data_type.keyType) + _width(data_type.valueType)
+    if isinstance(data_type, (T.StringType, T.BinaryType)):
+        return 20
+    if isinstance(data_type, (T.BooleanType, T.ByteType)):
+        return 1
+    if isinstance(data_type, T.ShortType):
+        return 2
+    if isinstance(data_type, (T.IntegerType, T.FloatType, T.DateType)):
+        return 4
+    if isinstance(data_type, T.DecimalType) and data_type.precision > 18:
+        return 16
+    return 8
 
 
 def _field(name: str, feature_time: str) -> Column:
@@ -161,7 +194,9 @@ def ranged(
         _latest_value(feature_time, carried).alias("__m"),
     )
     pairs = feats.join(F.broadcast(times), list(keys)).where(_known(age))
-    joined = _join_latest(spine, pairs, keys, spine_time, feature_time, carried, prefix)
+    joined = _join_latest(
+        spine, pairs, keys, spine_time, feature_time, carried, prefix, total - in_crowded
+    )
     return joined if busy is None else joined.unionByName(busy)
 
 
