@@ -7,8 +7,8 @@ a method always run right after another with the same plan would inherit that:
 
 * the baselines of ``benchmarks/pit_baselines.py`` (Feast, Hopsworks, union-sort-filter,
   Databricks), each as its store computes it;
-* ``point_in_time_join`` with each strategy (``sort``, ``interval``, ``range``,
-  ``bucket`` with ``max_age``) and with ``auto`` (the table names the strategy it chose);
+* ``point_in_time_join`` with each strategy (``sort``, ``range``, ``bucket`` with
+  ``max_age``) and with ``auto`` (the table names the strategy it chose);
 * ``auto_clustered``: ``auto`` on the same rows laid out as featurekit writes feature
   tables (clustered by key, sorted by key and ``feature_ts`` within each file);
 * ``floor``: the cheapest exact match known (``benchmarks/pit_floor.py``'s ``match``):
@@ -125,7 +125,7 @@ def methods(
         return lambda s, f, a: checksum(point_in_time_join(s, f, max_age=a, strategy=name, **JOIN))
 
     table: dict[str, Any] = {name: ("features", baseline(name)) for name in BASELINES}
-    for name in ("sort", "interval", "range", *(("bucket",) if age else ())):
+    for name in ("sort", "range", *(("bucket",) if age else ())):
         table[name] = ("features", strategy(name))
     table["auto"] = ("features", strategy("auto"))
     table["auto_clustered"] = ("clustered", strategy("auto"))
@@ -204,8 +204,11 @@ def summarise(
     chosen: str,
 ) -> dict[str, Any]:
     medians = {m: statistics.median(v) if v and m not in cut else None for m, v in runs.items()}
-    timed_baselines = [t for m, t in medians.items() if m in BASELINES and t is not None]
-    best = min(timed_baselines) if timed_baselines else None
+    timed = {m: t for m, t in medians.items() if t is not None}
+    baselines = {m: t for m, t in timed.items() if m in BASELINES}
+    best_name = min(baselines, key=baselines.__getitem__) if baselines else None
+    best = baselines[best_name] if best_name else None
+    joined = {m: t for m, t in timed.items() if m != "floor"}
     floor = medians.get("floor")
     joins = {str(v) for m, v in results.items() if m != "floor"}
     return {
@@ -213,7 +216,9 @@ def summarise(
         "runs": runs,
         "median_s": medians,
         "cut": cut,
+        "best_baseline": best_name,
         "best_baseline_s": best,
+        "fastest": min(joined, key=joined.__getitem__) if joined else None,
         "vs_best_baseline": {m: _ratio(t, best) for m, t in medians.items()},
         "vs_floor": {m: _ratio(t, floor) for m, t in medians.items()},
         "auto_chose": chosen,
@@ -246,6 +251,33 @@ def print_table(report: dict[str, Any]) -> None:
             )
 
 
+def print_summary(report: dict[str, Any]) -> None:
+    """One row per case: the best baseline, what auto ran, the fastest join, the floor."""
+    print(
+        "\n| rows | labels | rows/key | max_age | best baseline | auto | auto vs best "
+        "| auto vs floor | fastest join |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for c in report["cases"]:
+        auto, best, fastest = c["median_s"].get("auto"), c["best_baseline_s"], c["fastest"]
+        cells = [
+            f"{c['rows']:,}",
+            f"{c['labels']:.0%}",
+            str(c["history"]),
+            str(c["max_age_days"] or "-"),
+            f"{c['best_baseline']} {best:.2f}" if best else "-",
+            f"{c['auto_chose']} {auto:.2f}" if auto else "-",
+            _times(c["vs_best_baseline"].get("auto")),
+            _times(c["vs_floor"].get("auto")),
+            f"{fastest} {c['median_s'][fastest]:.2f}" if fastest else "-",
+        ]
+        print(f"| {' | '.join(cells)} |")
+
+
+def _times(ratio: Optional[float]) -> str:
+    return f"{ratio:.2f}x" if ratio else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
@@ -259,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         report["cases"].append({**result, "load_before_after": [before, _load()]})
         path.write_text(json.dumps(report, indent=2, default=str))  # partial results survive
     print_table(report)
+    print_summary(report)
     print(f"\nwritten: {path}")
     spark.stop()
     return 0

@@ -66,8 +66,6 @@ def reference(spark, spine_rows, feat_rows, schema, max_age=None):
         (2, dt.timedelta(hours=30), "bucket"),
         (3, dt.timedelta(hours=5), "bucket"),  # many labels with no feature inside max_age
         (4, "2d", "auto"),
-        (5, None, "interval"),
-        (6, dt.timedelta(hours=30), "interval"),
         (7, None, "range"),
         (8, dt.timedelta(hours=30), "range"),
     ],
@@ -92,7 +90,7 @@ def test_random_tables_match_reference(spark, seed, max_age, strategy):
 
 @pytest.mark.parametrize(
     ("strategy", "max_age"),
-    [("sort", None), ("bucket", "1d"), ("interval", None), ("range", None), ("range", "1d")],
+    [("sort", None), ("bucket", "1d"), ("range", None), ("range", "1d")],
 )
 def test_ties_pick_the_greatest_values_every_time(spark, strategy, max_age):
     feats = spark.createDataFrame(
@@ -158,20 +156,6 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     assert "Join" not in plan()
 
 
-@pytest.mark.parametrize("limit", [0, 3])
-def test_interval_sends_crowded_keys_through_the_sort(spark, monkeypatch, limit):
-    import featurekit.features._pit_broadcast as broadcast
-
-    # limit 0: every key is crowded (no reduction); 3: some keys are, some are not
-    monkeypatch.setattr(broadcast, "INTERVAL_MAX_SPINE_ROWS", limit)
-    spine_rows, feat_rows = random_tables(7, users=4, n_spine=16)
-    spine = spark.createDataFrame(spine_rows, SPINE)
-    feats = spark.createDataFrame(feat_rows, FEATURES)
-    actual = join(spine, feats, strategy="interval")
-    expected = reference(spark, spine_rows, feat_rows, actual.schema)
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
-
-
 @pytest.mark.parametrize(("crowded", "max_age"), [("all", None), ("one", None), ("one", "1d")])
 def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max_age):
     import collections
@@ -193,23 +177,6 @@ def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max
     age = dt.timedelta(days=1) if max_age else None
     expected = reference(spark, spine_rows, feat_rows, actual.schema, age)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
-
-
-def test_interval_keeps_only_each_intervals_latest_rows(spark):
-    from featurekit.features._pit_broadcast import interval_latest
-
-    spine = spark.createDataFrame(
-        [("u", T0 + dt.timedelta(days=d), d) for d in (2, 2, 5)], SPINE
-    )  # duplicate spine times make an empty interval
-    feats = spark.createDataFrame(
-        [("u", T0 + dt.timedelta(days=d), float(d), "x") for d in range(8)]
-        + [("u", T0 + dt.timedelta(days=5), 9.0, "tie"), ("v", T0, 0.0, "no spine")],
-        FEATURES,
-    )
-    kept = interval_latest(spine, feats, ["user_id"], "label_time", "feature_ts")
-    assert sorted(r["score"] for r in kept.collect()) == [2.0, 5.0, 9.0]
-    out = join(spine, feats, strategy="interval").orderBy("label")
-    assert [(r["label"], r["score"]) for r in out.collect()] == [(2, 2.0), (2, 2.0), (5, 9.0)]
 
 
 def test_label_at_ten_sees_previous_day_features(spark):

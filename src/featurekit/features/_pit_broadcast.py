@@ -1,6 +1,6 @@
-"""The point-in-time strategies that broadcast the spine: ``range``, ``bucket``, ``interval``.
+"""The point-in-time strategies that broadcast the spine: ``range`` and ``bucket``.
 
-All three leave the feature rows where they are (no shuffle, no sort of the history); see
+Both leave the feature rows where they are (no shuffle, no sort of the history); see
 ``featurekit.features.pit`` for what each computes and when ``auto`` picks it.
 """
 
@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import DataType
 
-# Keys with more spine rows than this bypass the interval reduction (see interval_latest).
-INTERVAL_MAX_SPINE_ROWS = 64
 # Keys with more spine rows than this leave the range strategy (see ranged).
 RANGE_MAX_SPINE_TIMES = 8
 # Largest estimated (spine rows x picked row width) broadcast to the spine for the join back.
@@ -198,50 +196,3 @@ def ranged(
         spine, pairs, keys, spine_time, feature_time, carried, prefix, total - in_crowded
     )
     return joined if busy is None else joined.unionByName(busy)
-
-
-def interval_latest(
-    spine: DataFrame,
-    features: DataFrame,
-    keys: Sequence[str],
-    spine_time: str,
-    feature_time: str,
-) -> DataFrame:
-    """The feature rows some spine row may pick: each interval's latest (ties included).
-
-    A key's consecutive spine times cut its history into intervals (previous time,
-    time]; only an interval's latest rows can ever be picked. The intervals are
-    broadcast, each feature row finds its own without a shuffle, a hash aggregate keeps
-    each interval's latest time and a broadcast semi-join the rows at it. Keys with more
-    than ``INTERVAL_MAX_SPINE_ROWS`` spine rows skip the reduction (each feature row
-    would be checked against every one of them) and keep all their rows. Same columns
-    as ``features``."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    times = spine_times(spine, keys, spine_time)
-    per_key = Window.partitionBy(*keys)
-    # each spine time closes the interval (previous spine time of its key, __t]
-    spans = times.select(
-        *keys,
-        "__t",
-        F.lag("__t").over(per_key.orderBy("__t")).alias("__p"),
-        F.count(F.lit(1)).over(per_key).alias("__n"),
-    )
-    crowded = F.col("__n") > INTERVAL_MAX_SPINE_ROWS
-    few = spans.where(~crowded).drop("__n")
-    many = spans.where(crowded).select(*keys).distinct()
-    when = F.col(feature_time)
-    inside = (when <= F.col("__t")) & (F.col("__p").isNull() | (when > F.col("__p")))
-    latest = (
-        features.select(*keys, feature_time)
-        .join(F.broadcast(few), list(keys))
-        .where(inside)
-        .groupBy(*keys, "__t")
-        .agg(F.max(feature_time).alias(feature_time))
-        .drop("__t")
-    )
-    # every row at an interval's latest time (ties are settled by the sort), and all
-    # rows of crowded keys
-    picked = features.join(F.broadcast(latest), [*keys, feature_time], "left_semi")
-    return picked.unionByName(features.join(F.broadcast(many), list(keys), "left_semi"))

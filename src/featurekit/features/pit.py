@@ -1,6 +1,6 @@
 """Point-in-time (as-of) join: each spine row gets the latest feature row known at its time.
 
-Four strategies, one result:
+Three strategies, one result:
 
 * ``sort`` (any lookback): spine and feature rows are unioned, tagged, partitioned
   by the keys and ordered by time (features before spine rows at the same
@@ -19,13 +19,6 @@ Four strategies, one result:
   (keys, time, bucket) rows are broadcast and the feature rows stream past them
   without being shuffled; each spine row keeps its greatest candidate. Work is
   bounded by the rows inside ``max_age``, never by the length of the history.
-* ``interval`` (any lookback): a key's consecutive spine times cut its history into
-  intervals, and a feature row can only ever be picked by the spine rows from the
-  end of its interval on. The spine's intervals are broadcast; each feature row's
-  (keys, time) finds its interval without a shuffle, and only the latest feature
-  rows of each interval go on to the ``sort`` strategy: as many rows as the spine,
-  not as the history. Keys with more than ``INTERVAL_MAX_SPINE_ROWS`` spine rows
-  skip the reduction (a feature row would be checked against each of them).
   The broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
 ``strategy="auto"`` (``choose_strategy`` says which, without a Spark job) sorts
@@ -51,7 +44,7 @@ from featurekit.features._checks import (
     require_timestamp,
     require_unique,
 )
-from featurekit.features._pit_broadcast import bucketed, interval_latest, ranged
+from featurekit.features._pit_broadcast import bucketed, ranged
 from featurekit.features.aggs import parse_window
 
 if TYPE_CHECKING:
@@ -59,7 +52,7 @@ if TYPE_CHECKING:
 
 NULL_FEATURE_KEY_COUNTER = "null_key_feature_rows"
 MaxAge = Union[dt.timedelta, str]
-STRATEGIES = ("auto", "sort", "bucket", "interval", "range")
+STRATEGIES = ("auto", "sort", "bucket", "range")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
@@ -130,8 +123,8 @@ def point_in_time_join(
     Ties (same keys and feature_time) resolve deterministically to the row whose
     values, compared column by column, are greatest. Feature rows with a null key
     or time never match (counted into ``counters`` when given: one extra job).
-    ``strategy``: ``"sort"``, ``"range"``, ``"bucket"`` (needs ``max_age``),
-    ``"interval"`` or ``"auto"``; see the module docstring. Every strategy gives the same rows.
+    ``strategy``: ``"sort"``, ``"range"``, ``"bucket"`` (needs ``max_age``) or
+    ``"auto"``; see the module docstring. Every strategy gives the same rows.
 
     >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
     ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
@@ -160,10 +153,8 @@ def point_in_time_join(
         return bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
     names = (keys, spine_time, feature_time, carried, age, prefix)
     if strategy == "range":
-        return ranged(
-            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names, interval=False)
-        )
-    return _sorted(spine, usable, *names, interval=strategy == "interval")
+        return ranged(spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names))
+    return _sorted(spine, usable, *names)
 
 
 def _sorted(
@@ -175,14 +166,10 @@ def _sorted(
     carried: Sequence[str],
     age: Optional[int],
     prefix: str,
-    *,
-    interval: bool,
 ) -> DataFrame:
-    """The ``sort`` strategy, after the ``interval`` reduction when ``interval``."""
+    """The ``sort`` strategy."""
     from pyspark.sql import functions as F
 
-    if interval:
-        usable = interval_latest(spine, usable, keys, spine_time, feature_time)
     picked = _latest_known(spine, usable, keys, spine_time, feature_time, carried)
     fresh = F.col("__m").isNotNull()
     if age is not None:
