@@ -156,6 +156,36 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     assert "Join" not in plan()
 
 
+@pytest.mark.parametrize("max_age", ["7d", None])
+def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path, max_age):
+    import featurekit.features.pit as pit
+
+    monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0)
+    feats = spark.createDataFrame([("u", T0, 1.0, "a"), ("v", T0, 2.0, "b")], FEATURES)
+    names = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts"}
+
+    def spine(u_rows: int):  # u_rows labels of u within hours (one 7-day bucket), one of v
+        rows = [("u", T0 + dt.timedelta(hours=h), h) for h in range(u_rows)] + [("v", T0, 9)]
+        path = str(tmp_path / f"spine{u_rows}")
+        spark.createDataFrame(rows, SPINE).write.parquet(path)
+        return spark.read.parquet(path)
+
+    broadcast = "bucket" if max_age else "range"
+    # 4 rows over 2 keys: 2 per key, not dense; 5 rows: 2.5 per key, sorted
+    assert pit.choose_strategy(spine(3), feats, max_age=max_age, **names) == broadcast
+    dense = spine(4)
+    assert pit.choose_strategy(dense, feats, max_age=max_age, **names) == "sort"
+    out = join(dense, feats, max_age=max_age)
+    assert "Join" not in str(out._jdf.queryExecution().executedPlan().toString())
+    assert sorted((r["label"], r["tag"]) for r in out.collect()) == [
+        (0, "a"),
+        (1, "a"),
+        (2, "a"),
+        (3, "a"),
+        (9, "b"),
+    ]
+
+
 @pytest.mark.parametrize(("crowded", "max_age"), [("all", None), ("one", None), ("one", "1d")])
 def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max_age):
     import collections

@@ -7,6 +7,7 @@ Both leave the feature rows where they are (no shuffle, no sort of the history);
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.features._checks import any_null
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
 
 # Keys with more spine rows than this leave the range strategy (see ranged).
 RANGE_MAX_SPINE_TIMES = 8
+# auto sorts when the spine has more rows than this per key (range) or per key and bucket
+# (bucket) on average: each feature row would pair with that many spine times or more, and
+# the pairs cost more than the sort saves (measured crossover between 1.3 and 5 rows per
+# key at 3M feature rows, docs/features.md).
+DENSE_SPINE_ROWS = 2
 # Largest estimated (spine rows x picked row width) broadcast to the spine for the join back.
 BROADCAST_PICKED_BYTES = 64 * 1024 * 1024
 
@@ -28,6 +34,44 @@ def spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataF
     return spine.select(*keys, F.col(spine_time).alias("__t")).where(
         F.col("__t").isNotNull() & ~any_null(keys)
     )
+
+
+@dataclass(frozen=True)
+class SpineStats:
+    """What one small job over the spine's keys and times tells (see spine_stats)."""
+
+    rows: int  # spine rows that can match: no null key or time
+    groups: int  # distinct keys (or keys and buckets) among them
+    crowded_rows: int  # rows of keys with more than RANGE_MAX_SPINE_TIMES rows
+
+    @property
+    def dense(self) -> bool:
+        """More than DENSE_SPINE_ROWS rows per group on average."""
+        return self.rows > DENSE_SPINE_ROWS * self.groups
+
+
+def spine_stats(
+    spine: DataFrame, keys: Sequence[str], spine_time: str, age: Optional[int] = None
+) -> SpineStats:
+    """One Spark job: the spine's rows, its keys (with ``age``: keys and ``age``-wide
+    time buckets, as ``bucketed`` groups them) and the rows of crowded groups."""
+    from pyspark.sql import functions as F
+
+    times = spine_times(spine, keys, spine_time)
+    group = [*keys] if age is None else [*keys, _bucket(F.col("__t"), age).alias("__b")]
+    counts = times.groupBy(*group).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
+    crowded_n = F.when(F.col("__n") > RANGE_MAX_SPINE_TIMES, F.col("__n"))
+    row = counts.agg(F.sum("__n"), F.count(F.lit(1)), F.sum(crowded_n)).first()
+    rows, groups, crowded = (row[0], row[1], row[2]) if row else (0, 0, 0)
+    return SpineStats(rows=rows or 0, groups=groups or 0, crowded_rows=crowded or 0)
+
+
+def _bucket(col: Column, age: int) -> Column:
+    """floor(micros / age), exact in integers."""
+    from pyspark.sql import functions as F
+
+    micros = F.unix_micros(col)
+    return ((micros - F.pmod(micros, F.lit(age))) / F.lit(age)).cast("long")
 
 
 def bucketed(
@@ -44,17 +88,13 @@ def bucketed(
     buckets of ``age``, so a spine row's candidates lie in its own bucket or the one before."""
     from pyspark.sql import functions as F
 
-    def bucket(col: Column) -> Column:  # floor(micros / age), exact in integers
-        micros = F.unix_micros(col)
-        return ((micros - F.pmod(micros, F.lit(age))) / F.lit(age)).cast("long")
-
     times = spine_times(spine, keys, spine_time)
-    here = bucket(F.col("__t"))
+    here = _bucket(F.col("__t"), age)
     wanted = times.select(*keys, "__t", F.explode(F.array(here, here - 1)).alias("__b"))
     feats = features.select(
         *keys,
         F.col(feature_time).alias("__ft"),
-        bucket(F.col(feature_time)).alias("__b"),
+        _bucket(F.col(feature_time), age).alias("__b"),
         _latest_value(feature_time, carried).alias("__m"),
     )
     pairs = feats.join(F.broadcast(wanted), [*keys, "__b"]).where(_known(age))
@@ -159,6 +199,7 @@ def ranged(
     age: Optional[int],
     prefix: str,
     crowded: Callable[[DataFrame, DataFrame], DataFrame],
+    stats: Optional[SpineStats] = None,
 ) -> DataFrame:
     """The as-of join for spines with few times per key: the spine's (keys, time) are
     broadcast, each feature row pairs with its key's spine times at or after it (and
@@ -166,17 +207,16 @@ def ranged(
     its greatest pair. A feature row pairs with at most ``RANGE_MAX_SPINE_TIMES`` times:
     one small job over the spine's keys finds keys with more spine rows, and those go
     whole to ``crowded(their spine rows, their feature rows)`` (same columns as this
-    result); when they hold half the spine rows or more, the whole join does."""
+    result); when they hold half the spine rows or more, the whole join does. ``stats``:
+    ``spine_stats`` by keys, when the caller has it (else this runs that job)."""
     from pyspark.sql import functions as F
 
     times = spine_times(spine, keys, spine_time)
     counts = times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
-    crowded_n = F.col("__n") > RANGE_MAX_SPINE_TIMES
-    many = counts.where(crowded_n).select(*keys)
+    many = counts.where(F.col("__n") > RANGE_MAX_SPINE_TIMES).select(*keys)
     busy = None
-    # the job: how many spine rows belong to crowded keys (most spines have none)
-    stats = counts.agg(F.sum(F.when(crowded_n, F.col("__n"))), F.sum("__n")).first()
-    in_crowded, total = (stats[0] or 0, stats[1] or 0) if stats else (0, 0)
+    stats = stats or spine_stats(spine, keys, spine_time)
+    in_crowded, total = stats.crowded_rows, stats.rows
     if in_crowded and 2 * in_crowded >= total:  # mostly crowded: all of it goes there
         return crowded(spine, features)
     if in_crowded:

@@ -21,13 +21,16 @@ Three strategies, one result:
   bounded by the rows inside ``max_age``, never by the length of the history.
   The broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
-``strategy="auto"`` (``choose_strategy`` says which, without a Spark job) sorts
-when Spark's size estimate of the feature rows is under ``SORT_BELOW_FEATURE_BYTES``
-(there the broadcast strategies' extra jobs cost more than the shuffle they save) or
-that of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and
-when there is no estimate; otherwise ``bucket`` with ``max_age`` and ``range`` without
-(which sorts keys with many spine rows itself). The thresholds are the crossovers
-``benchmarks/bench_pit.py`` measured.
+``strategy="auto"`` (``choose_strategy`` says which) sorts when Spark's size estimate
+of the feature rows is under ``SORT_BELOW_FEATURE_BYTES`` (there the broadcast
+strategies' extra jobs cost more than the shuffle they save) or that of the spine's
+(keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and when there is no estimate.
+Otherwise one small job counts the spine's rows per key (per key and ``max_age``
+bucket with ``max_age``): with more than ``DENSE_SPINE_ROWS`` on average each feature
+row would pair with that many spine times, and it sorts; else ``bucket`` with
+``max_age`` and ``range`` without (which sorts keys with many spine rows itself, from
+the same job's counts). The thresholds are the crossovers ``benchmarks/bench_pit.py``
+measured.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from featurekit.features._checks import (
     require_timestamp,
     require_unique,
 )
-from featurekit.features._pit_broadcast import bucketed, ranged
+from featurekit.features._pit_broadcast import SpineStats, bucketed, ranged, spine_stats
 from featurekit.features.aggs import parse_window
 
 if TYPE_CHECKING:
@@ -147,13 +150,16 @@ def point_in_time_join(
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
         )
     usable = features.where(~bad)
+    stats = None
     if strategy == "auto":
-        strategy = _choose(spine, features, keys, spine_time, age)
+        strategy, stats = _choose(spine, features, keys, spine_time, age)
     if strategy == "bucket" and age is not None:
         return bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
     names = (keys, spine_time, feature_time, carried, age, prefix)
     if strategy == "range":
-        return ranged(spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names))
+        return ranged(
+            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names), stats=stats
+        )
     return _sorted(spine, usable, *names)
 
 
@@ -190,10 +196,11 @@ def choose_strategy(
     feature_time: str,
     max_age: Optional[MaxAge] = None,
 ) -> str:
-    """The strategy ``strategy="auto"`` runs for these inputs (no Spark job)."""
+    """The strategy ``strategy="auto"`` runs for these inputs (at most one small Spark
+    job, over the spine's keys and times, as ``auto`` runs it)."""
     del feature_time  # part of the call's shape; the choice does not read it
     keys = as_tuple(keys, "choose_strategy")
-    return _choose(spine, features, keys, spine_time, _max_age_micros(max_age))
+    return _choose(spine, features, keys, spine_time, _max_age_micros(max_age))[0]
 
 
 def _choose(
@@ -202,20 +209,25 @@ def _choose(
     keys: Sequence[str],
     spine_time: str,
     age: Optional[int],
-) -> str:
-    """``auto``'s pick from Spark's size estimates (see the module docstring)."""
+) -> tuple[str, Optional[SpineStats]]:
+    """``auto``'s pick (see the module docstring), with the spine's stats when it ran
+    the job that counts them."""
     spine_bytes = _estimate(spine.select(*keys, spine_time))
     feature_bytes = _estimate(features)
     if spine_bytes is None or feature_bytes is None:
-        return "sort"
+        return "sort", None
     # range broadcasts the spine's (keys, time), bucket two rows per spine row (its two
     # buckets). With max_age, bucket joins each feature row with its key's spine times of
     # two buckets only, however many the key has in all (range would probe all of them).
     choice = "range" if age is None else "bucket"
     broadcast = spine_bytes if choice == "range" else 2 * spine_bytes
     if broadcast > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
-        return "sort"
-    return choice
+        return "sort", None
+    # a dense spine (many times per key, or per key and bucket) makes too many pairs
+    stats = spine_stats(spine, keys, spine_time, age if choice == "bucket" else None)
+    if stats.dense:
+        return "sort", None
+    return choice, stats if choice == "range" else None
 
 
 def _latest_known(
