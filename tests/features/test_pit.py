@@ -137,10 +137,12 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     import featurekit.features.pit as pit
 
     monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0)  # tiny features: sorted otherwise
+    monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", float("inf"))  # the spine is bigger
     # a table has a size estimate (a DataFrame made from Python rows has none: sort)
     spark.createDataFrame([("u", T0, 1)], SPINE).write.parquet(str(tmp_path / "spine"))
     spine = spark.read.parquet(str(tmp_path / "spine"))
-    feats = spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES)
+    spark.createDataFrame([("u", T0, 1.0, "a")], FEATURES).write.parquet(str(tmp_path / "f"))
+    feats = spark.read.parquet(str(tmp_path / "f"))
 
     def plan() -> str:
         out = join(spine, feats, max_age=max_age)
@@ -151,31 +153,34 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     chosen = "bucket" if max_age else "range"
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == chosen
     assert "BroadcastHashJoin" in plan()  # the spine's times, broadcast
+    monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", 0.25)  # a spine big next to features
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
+    monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", float("inf"))
     monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
     assert "Join" not in plan()
 
 
-@pytest.mark.parametrize("max_age", ["7d", None])
-def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path, max_age):
+def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path):
     import featurekit.features.pit as pit
 
     monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0)
+    monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", float("inf"))
     feats = spark.createDataFrame([("u", T0, 1.0, "a"), ("v", T0, 2.0, "b")], FEATURES)
     names = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts"}
 
-    def spine(u_rows: int):  # u_rows labels of u within hours (one 7-day bucket), one of v
+    def spine(u_rows: int):  # u_rows labels of u, one of v
         rows = [("u", T0 + dt.timedelta(hours=h), h) for h in range(u_rows)] + [("v", T0, 9)]
         path = str(tmp_path / f"spine{u_rows}")
         spark.createDataFrame(rows, SPINE).write.parquet(path)
         return spark.read.parquet(path)
 
-    broadcast = "bucket" if max_age else "range"
     # 4 rows over 2 keys: 2 per key, not dense; 5 rows: 2.5 per key, sorted
-    assert pit.choose_strategy(spine(3), feats, max_age=max_age, **names) == broadcast
+    assert pit.choose_strategy(spine(3), feats, **names) == "range"
     dense = spine(4)
-    assert pit.choose_strategy(dense, feats, max_age=max_age, **names) == "sort"
-    out = join(dense, feats, max_age=max_age)
+    assert pit.choose_strategy(dense, feats, **names) == "sort"
+    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "bucket"  # no count
+    out = join(dense, feats)
     assert "Join" not in str(out._jdf.queryExecution().executedPlan().toString())
     assert sorted((r["label"], r["tag"]) for r in out.collect()) == [
         (0, "a"),

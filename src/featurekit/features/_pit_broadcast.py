@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 # Keys with more spine rows than this leave the range strategy (see ranged).
 RANGE_MAX_SPINE_TIMES = 8
-# auto sorts when the spine has more rows than this per key (range) or per key and bucket
-# (bucket) on average: each feature row would pair with that many spine times or more, and
-# the pairs cost more than the sort saves (measured crossover between 1.3 and 5 rows per
-# key at 3M feature rows, docs/features.md).
+# auto sorts instead of range when the spine has more rows than this per key on average:
+# each feature row would pair with that many spine times or more, and the pairs cost more
+# than the sort saves (range won at 1.3 rows per key and lost 1.9x at 5, 3M feature rows;
+# docs/features.md).
 DENSE_SPINE_ROWS = 2
 # Largest estimated (spine rows x picked row width) broadcast to the spine for the join back.
 BROADCAST_PICKED_BYTES = 64 * 1024 * 1024
@@ -41,29 +41,25 @@ class SpineStats:
     """What one small job over the spine's keys and times tells (see spine_stats)."""
 
     rows: int  # spine rows that can match: no null key or time
-    groups: int  # distinct keys (or keys and buckets) among them
+    keys: int  # distinct keys among them
     crowded_rows: int  # rows of keys with more than RANGE_MAX_SPINE_TIMES rows
 
     @property
     def dense(self) -> bool:
-        """More than DENSE_SPINE_ROWS rows per group on average."""
-        return self.rows > DENSE_SPINE_ROWS * self.groups
+        """More than DENSE_SPINE_ROWS rows per key on average."""
+        return self.rows > DENSE_SPINE_ROWS * self.keys
 
 
-def spine_stats(
-    spine: DataFrame, keys: Sequence[str], spine_time: str, age: Optional[int] = None
-) -> SpineStats:
-    """One Spark job: the spine's rows, its keys (with ``age``: keys and ``age``-wide
-    time buckets, as ``bucketed`` groups them) and the rows of crowded groups."""
+def spine_stats(spine: DataFrame, keys: Sequence[str], spine_time: str) -> SpineStats:
+    """One Spark job over the spine's keys and times: rows, keys, rows of crowded keys."""
     from pyspark.sql import functions as F
 
     times = spine_times(spine, keys, spine_time)
-    group = [*keys] if age is None else [*keys, _bucket(F.col("__t"), age).alias("__b")]
-    counts = times.groupBy(*group).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
+    counts = times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
     crowded_n = F.when(F.col("__n") > RANGE_MAX_SPINE_TIMES, F.col("__n"))
     row = counts.agg(F.sum("__n"), F.count(F.lit(1)), F.sum(crowded_n)).first()
-    rows, groups, crowded = (row[0], row[1], row[2]) if row else (0, 0, 0)
-    return SpineStats(rows=rows or 0, groups=groups or 0, crowded_rows=crowded or 0)
+    rows, n_keys, crowded = (row[0], row[1], row[2]) if row else (0, 0, 0)
+    return SpineStats(rows=rows or 0, keys=n_keys or 0, crowded_rows=crowded or 0)
 
 
 def _bucket(col: Column, age: int) -> Column:

@@ -23,14 +23,13 @@ Three strategies, one result:
 
 ``strategy="auto"`` (``choose_strategy`` says which) sorts when Spark's size estimate
 of the feature rows is under ``SORT_BELOW_FEATURE_BYTES`` (there the broadcast
-strategies' extra jobs cost more than the shuffle they save) or that of the spine's
-(keys, time) columns is over ``BROADCAST_SPINE_BYTES``, and when there is no estimate.
-Otherwise one small job counts the spine's rows per key (per key and ``max_age``
-bucket with ``max_age``): with more than ``DENSE_SPINE_ROWS`` on average each feature
-row would pair with that many spine times, and it sorts; else ``bucket`` with
-``max_age`` and ``range`` without (which sorts keys with many spine rows itself, from
-the same job's counts). The thresholds are the crossovers ``benchmarks/bench_pit.py``
-measured.
+strategies' extra jobs cost more than the shuffle they save), when that of the spine's
+(keys, time) columns is over ``BROADCAST_SPINE_BYTES`` or over ``SORT_ABOVE_SPINE_SHARE``
+of the features', and when there is no estimate. Otherwise ``bucket`` with ``max_age``;
+without, one small job counts the spine's rows per key: with more than
+``DENSE_SPINE_ROWS`` on average each feature row would pair with that many spine times,
+and it sorts, else ``range`` (which sorts keys with many spine rows itself, from the same
+job's counts). The thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
 """
 
 from __future__ import annotations
@@ -61,6 +60,12 @@ BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
 # jobs and planning cost more than the shuffle they save (measured crossover, docs/features.md).
 SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
+# Above this ratio of the spine's estimated size to the features', auto sorts without
+# counting the spine's rows per key first: a spine that large next to its features pairs
+# each feature row with several spine times (measured on the benchmark's tables: ratios of
+# 0.07-0.09 at 5% labels per feature row, where range and bucket won, 0.7-0.9 at 50%,
+# where the sort won by 1.9x; docs/features.md).
+SORT_ABOVE_SPINE_SHARE = 0.25
 
 
 def _max_age_micros(max_age: Optional[MaxAge]) -> Optional[int]:
@@ -223,11 +228,14 @@ def _choose(
     broadcast = spine_bytes if choice == "range" else 2 * spine_bytes
     if broadcast > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
         return "sort", None
-    # a dense spine (many times per key, or per key and bucket) makes too many pairs
-    stats = spine_stats(spine, keys, spine_time, age if choice == "bucket" else None)
-    if stats.dense:
+    if spine_bytes > SORT_ABOVE_SPINE_SHARE * feature_bytes:
         return "sort", None
-    return choice, stats if choice == "range" else None
+    if choice == "bucket":  # its pairs are bounded by two buckets' spine times: no count
+        return choice, None
+    # range needs the spine's rows per key anyway (crowded keys go to the sort): a dense
+    # spine, many times per key on average, would make too many pairs
+    stats = spine_stats(spine, keys, spine_time)
+    return ("sort", None) if stats.dense else (choice, stats)
 
 
 def _latest_known(
