@@ -2,8 +2,9 @@
 
 For each case (feature rows x labels as a share of them x rows per key x ``max_age``)
 the methods run interleaved in one Spark session, ``--repeats`` times each, each
-repeat in a new (seeded) order: a plan's first run in a session compiles its code, and
-a method always run right after another with the same plan would inherit that:
+repeat in a new (seeded) order, after ``--warmup`` untimed passes in the first case: a
+plan's first run in a session compiles its code, and a method always run right after
+another with the same plan would inherit that:
 
 * the baselines of ``benchmarks/pit_baselines.py`` (Feast, Hopsworks, union-sort-filter,
   Databricks), each as its store computes it;
@@ -61,6 +62,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--columns", type=int, default=5, help="value columns per feature row")
     p.add_argument("--budget", type=float, default=300.0, help="seconds before a run is cut")
     p.add_argument("--methods", default="", help="comma-separated subset (default: all)")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="untimed passes over every method before the first case (a JVM's first runs "
+        "compile; default 1)",
+    )
     return parse_session_args(p, argv)
 
 
@@ -160,8 +168,11 @@ def timed(spark: SparkSession, fn: Callable[[], Any], budget: float) -> tuple[Op
     return time.perf_counter() - began, box["result"]
 
 
-def run_case(spark: SparkSession, args: argparse.Namespace, case: dict[str, Any]) -> dict[str, Any]:
-    """Every method on one case, interleaved, ``--repeats`` times; medians and ratios."""
+def run_case(
+    spark: SparkSession, args: argparse.Namespace, case: dict[str, Any], warmup: int = 0
+) -> dict[str, Any]:
+    """Every method on one case, interleaved, ``--repeats`` times after ``warmup`` untimed
+    passes; medians and ratios."""
     paths = inputs(spark, args, case)
     days = case["max_age_days"]
     age = dt.timedelta(days=days) if days else None
@@ -170,7 +181,7 @@ def run_case(spark: SparkSession, args: argparse.Namespace, case: dict[str, Any]
     runs: dict[str, list[float]] = {m: [] for m in table}
     results: dict[str, Any] = {}
     cut: set[str] = set()
-    for r in range(args.repeats):
+    for r in range(-warmup, args.repeats):
         # a new order each repeat (seeded): no method always runs right after the same one
         names = list(table)
         random.Random(r).shuffle(names)
@@ -188,8 +199,11 @@ def run_case(spark: SparkSession, args: argparse.Namespace, case: dict[str, Any]
                 cut.add(name)
                 print(f"  [{label}] {name}: cut after {args.budget:.0f}s", flush=True)
                 continue
-            runs[name].append(round(seconds, 3))
             results[name] = result
+            if r < 0:
+                print(f"  [{label}] {name} warm-up: {seconds:.2f}s", flush=True)
+                continue
+            runs[name].append(round(seconds, 3))
             print(f"  [{label}] {name} run {r + 1}: {seconds:.2f}s", flush=True)
     spine, feats = (spark.read.parquet(str(paths[k])) for k in ("labels", "features"))
     chosen = choose_strategy(spine, feats, max_age=age, **JOIN)
@@ -285,9 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out) / f"bench_pit_{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "cases": []}
-    for case in cases(args):
+    for i, case in enumerate(cases(args)):
         before = _load()
-        result = run_case(spark, args, case)
+        result = run_case(spark, args, case, warmup=args.warmup if i == 0 else 0)
         report["cases"].append({**result, "load_before_after": [before, _load()]})
         path.write_text(json.dumps(report, indent=2, default=str))  # partial results survive
     print_table(report)
