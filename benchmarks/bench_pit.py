@@ -247,45 +247,53 @@ def _ratio(t: Optional[float], ref: Optional[float]) -> Optional[float]:
 
 def print_table(report: dict[str, Any]) -> None:
     """One row per case and method: median, vs fastest baseline, vs floor."""
-    print(
-        "\n| rows | labels | rows/key | max_age | method | median s | vs best baseline "
-        "| vs floor | agree |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    budget = f"> {report['config']['budget']:.0f}"
+    rows = []
     for c in report["cases"]:
         for m, t in c["median_s"].items():
-            name = f"auto ({c['auto_chose']})" if m == "auto" else m
-            secs = f"{t:.2f}" if t is not None else f"> {report['config']['budget']:.0f}"
-            best, floor = c["vs_best_baseline"][m], c["vs_floor"][m]
-            print(
-                f"| {c['rows']:,} | {c['labels']:.0%} | {c['history']} | "
-                f"{c['max_age_days'] or '-'} | {name} | {secs} | "
-                f"{f'{best:.2f}x' if best else '-'} | {f'{floor:.2f}x' if floor else '-'} | "
-                f"{c['agree']} |"
+            rows.append(
+                [
+                    *_case_cells(c),
+                    f"auto ({c['auto_chose']})" if m == "auto" else m,
+                    f"{t:.2f}" if t is not None else budget,
+                    _times(c["vs_best_baseline"][m]),
+                    _times(c["vs_floor"][m]),
+                    str(c["agree"]),
+                ]
             )
+    header = ["method", "median s", "vs best baseline", "vs floor", "agree"]
+    _markdown(["rows", "labels", "rows/key", "max_age", *header], rows)
 
 
 def print_summary(report: dict[str, Any]) -> None:
     """One row per case: the best baseline, what auto ran, the fastest join, the floor."""
-    print(
-        "\n| rows | labels | rows/key | max_age | best baseline | auto | auto vs best "
-        "| auto vs floor | fastest join |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for c in report["cases"]:
         auto, best, fastest = c["median_s"].get("auto"), c["best_baseline_s"], c["fastest"]
-        cells = [
-            f"{c['rows']:,}",
-            f"{c['labels']:.0%}",
-            str(c["history"]),
-            str(c["max_age_days"] or "-"),
-            f"{c['best_baseline']} {best:.2f}" if best else "-",
-            f"{c['auto_chose']} {auto:.2f}" if auto else "-",
-            _times(c["vs_best_baseline"].get("auto")),
-            _times(c["vs_floor"].get("auto")),
-            f"{fastest} {c['median_s'][fastest]:.2f}" if fastest else "-",
-        ]
-        print(f"| {' | '.join(cells)} |")
+        rows.append(
+            [
+                *_case_cells(c),
+                f"{c['best_baseline']} {best:.2f}" if best else "-",
+                f"{c['auto_chose']} {auto:.2f}" if auto else "-",
+                _times(c["vs_best_baseline"].get("auto")),
+                _times(c["vs_floor"].get("auto")),
+                f"{fastest} {c['median_s'][fastest]:.2f}" if fastest else "-",
+            ]
+        )
+    header = ["best baseline", "auto", "auto vs best", "auto vs floor", "fastest join"]
+    _markdown(["rows", "labels", "rows/key", "max_age", *header], rows)
+
+
+def _case_cells(c: dict[str, Any]) -> list[str]:
+    age = str(c["max_age_days"] or "-")
+    return [f"{c['rows']:,}", f"{c['labels']:.0%}", str(c["history"]), age]
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> None:
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def _times(ratio: Optional[float]) -> str:
