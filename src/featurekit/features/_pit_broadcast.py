@@ -54,12 +54,25 @@ def spine_stats(spine: DataFrame, keys: Sequence[str], spine_time: str) -> Spine
     """One Spark job over the spine's keys and times: rows, keys, rows of crowded keys."""
     from pyspark.sql import functions as F
 
-    times = spine_times(spine, keys, spine_time)
-    counts = times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
-    crowded_n = F.when(F.col("__n") > RANGE_MAX_SPINE_TIMES, F.col("__n"))
+    counts = _per_key(spine_times(spine, keys, spine_time), keys)
+    crowded_n = F.when(_crowded(), F.col("__n"))
     row = counts.agg(F.sum("__n"), F.count(F.lit(1)), F.sum(crowded_n)).first()
     rows, n_keys, crowded = (row[0], row[1], row[2]) if row else (0, 0, 0)
     return SpineStats(rows=rows or 0, keys=n_keys or 0, crowded_rows=crowded or 0)
+
+
+def _per_key(times: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """(keys, __n): each key's spine rows, repeats included."""
+    from pyspark.sql import functions as F
+
+    return times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))
+
+
+def _crowded() -> Column:
+    """A key of ``_per_key`` with more spine rows than range pairs a feature row with."""
+    from pyspark.sql import functions as F
+
+    return F.col("__n") > RANGE_MAX_SPINE_TIMES
 
 
 def _bucket(col: Column, age: int) -> Column:
@@ -208,14 +221,13 @@ def ranged(
     from pyspark.sql import functions as F
 
     times = spine_times(spine, keys, spine_time)
-    counts = times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))  # repeats included
-    many = counts.where(F.col("__n") > RANGE_MAX_SPINE_TIMES).select(*keys)
     busy = None
     stats = stats or spine_stats(spine, keys, spine_time)
     in_crowded, total = stats.crowded_rows, stats.rows
     if in_crowded and 2 * in_crowded >= total:  # mostly crowded: all of it goes there
         return crowded(spine, features)
     if in_crowded:
+        many = _per_key(times, keys).where(_crowded()).select(*keys)
         times = times.join(F.broadcast(many), list(keys), "left_anti")
         busy = crowded(
             spine.join(F.broadcast(many), list(keys), "left_semi"),
