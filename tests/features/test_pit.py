@@ -214,6 +214,51 @@ def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+@pytest.mark.parametrize(("strategy", "max_age"), [("range", None), ("bucket", "2d")])
+def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
+    spark, strategy, max_age
+):
+    # composite keys (string, int): the broadcast is keyed by their 64-bit hash, the keys
+    # themselves compared on each hash match; double keys are joined as they are, since
+    # -0.0 = 0.0 and NaN = NaN in Spark SQL while their bits (and hashes) differ
+    t1, t2 = T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=2)
+    composite = (
+        "region string, user int, label_time timestamp, label int",
+        [("eu", 1, t2, 1), ("eu", 2, t2, 2), ("us", 1, t2, 3), ("us", 1, T0, 4)],
+        "region string, user int, feature_ts timestamp, score double",
+        [("eu", 1, t1, 10.0), ("eu", 2, T0, 20.0), ("eu", 2, t1, 21.0), ("us", 2, t1, 30.0)],
+        ["region", "user"],
+        {1: 10.0, 2: 21.0, 3: None, 4: None},
+        "xxhash64(",
+    )
+    floats = (
+        "k double, label_time timestamp, label int",
+        [(-0.0, t2, 1), (float("nan"), t2, 2), (1.5, t2, 3)],
+        "k double, feature_ts timestamp, score double",
+        [(0.0, t1, 10.0), (float("nan"), t1, 20.0), (2.5, t1, 30.0)],
+        ["k"],
+        {1: 10.0, 2: 20.0, 3: None},
+        None,
+    )
+    for spine_schema, spine_rows, feat_schema, feat_rows, keys, expected, hashed in (
+        composite,
+        floats,
+    ):
+        out = point_in_time_join(
+            spark.createDataFrame(spine_rows, spine_schema),
+            spark.createDataFrame(feat_rows, feat_schema),
+            keys=keys,
+            spine_time="label_time",
+            feature_time="feature_ts",
+            max_age=max_age,
+            strategy=strategy,
+        )
+        assert {r["label"]: r["score"] for r in out.collect()} == expected, keys
+        plan = str(out._jdf.queryExecution().executedPlan().toString())
+        assert "BroadcastHashJoin" in plan
+        assert ("xxhash64(" in plan) == (hashed is not None), plan
+
+
 def test_label_at_ten_sees_previous_day_features(spark):
     daily = spark.createDataFrame(
         [("u", dt.date(2026, 1, 1), 1), ("u", dt.date(2026, 1, 2), 2)],
