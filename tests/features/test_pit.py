@@ -220,7 +220,9 @@ def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
 ):
     # composite keys (string, int): the broadcast is keyed by their 64-bit hash, the keys
     # themselves compared on each hash match; double keys are joined as they are, since
-    # -0.0 = 0.0 and NaN = NaN in Spark SQL while their bits (and hashes) differ
+    # -0.0 = 0.0 and NaN = NaN in Spark SQL while their bits (and hashes) differ; one
+    # bigint key too, which Spark already keys a long map by (range only: bucket adds its
+    # bucket number to the keys)
     t1, t2 = T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=2)
     composite = (
         "region string, user int, label_time timestamp, label int",
@@ -229,7 +231,7 @@ def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
         [("eu", 1, t1, 10.0), ("eu", 2, T0, 20.0), ("eu", 2, t1, 21.0), ("us", 2, t1, 30.0)],
         ["region", "user"],
         {1: 10.0, 2: 21.0, 3: None, 4: None},
-        "xxhash64(",
+        True,
     )
     floats = (
         "k double, label_time timestamp, label int",
@@ -238,11 +240,21 @@ def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
         [(0.0, t1, 10.0), (float("nan"), t1, 20.0), (2.5, t1, 30.0)],
         ["k"],
         {1: 10.0, 2: 20.0, 3: None},
-        None,
+        False,
+    )
+    longs = (
+        "k bigint, label_time timestamp, label int",
+        [(7, t2, 1), (8, t2, 2)],
+        "k bigint, feature_ts timestamp, score double",
+        [(7, t1, 10.0), (9, t1, 30.0)],
+        ["k"],
+        {1: 10.0, 2: None},
+        strategy == "bucket",
     )
     for spine_schema, spine_rows, feat_schema, feat_rows, keys, expected, hashed in (
         composite,
         floats,
+        longs,
     ):
         out = point_in_time_join(
             spark.createDataFrame(spine_rows, spine_schema),
@@ -256,7 +268,7 @@ def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
         assert {r["label"]: r["score"] for r in out.collect()} == expected, keys
         plan = str(out._jdf.queryExecution().executedPlan().toString())
         assert "BroadcastHashJoin" in plan
-        assert ("xxhash64(" in plan) == (hashed is not None), plan
+        assert ("xxhash64(" in plan) == hashed, (keys, plan)
 
 
 def test_label_at_ten_sees_previous_day_features(spark):

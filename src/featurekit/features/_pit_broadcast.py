@@ -84,6 +84,21 @@ def _hashable(data_type: DataType) -> bool:
     return isinstance(data_type, (*exact, *moments)) or data_type == T.StringType()
 
 
+def _one_long(types: Sequence[DataType]) -> bool:
+    """Integral keys that fit in 64 bits together: Spark packs them into one long key of
+    its own (``HashJoin.rewriteKeyExpr``), so a hash would only add work."""
+    from pyspark.sql import types as T
+
+    size: dict[type[DataType], int] = {
+        T.ByteType: 1,
+        T.ShortType: 2,
+        T.IntegerType: 4,
+        T.LongType: 8,
+    }
+    widths = [size.get(type(t), 9) for t in types]  # 9: not integral, never packed
+    return sum(widths) <= 8
+
+
 def _probe(rows: DataFrame, table: DataFrame, on: Sequence[str]) -> DataFrame:
     """``rows`` inner-joined with the broadcast ``table`` on the columns ``on`` (in both):
     ``rows``' columns, then ``table``'s others.
@@ -95,7 +110,8 @@ def _probe(rows: DataFrame, table: DataFrame, on: Sequence[str]) -> DataFrame:
     each hash match (wrapped so that Spark does not take it for a join key again)."""
     from pyspark.sql import functions as F
 
-    if not all(_hashable(rows.schema[c].dataType) for c in on):
+    types = [rows.schema[c].dataType for c in on]
+    if _one_long(types) or not all(_hashable(t) for t in types):
         return rows.join(F.broadcast(table), list(on))
     alias = {c: f"__j{i}" for i, c in enumerate(on)}
     keyed = table.select(
