@@ -136,7 +136,8 @@ def test_bucket_edges_follow_max_age_exactly(spark):
 def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path, max_age):
     import featurekit.features.pit as pit
 
-    monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0)  # tiny features: sorted otherwise
+    # tiny features are sorted without max_age (not with: there range and bucket win)
+    monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0 if max_age is None else 2**62)
     monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", float("inf"))  # the spine is bigger
     # a table has a size estimate (a DataFrame made from Python rows has none: sort)
     spark.createDataFrame([("u", T0, 1)], SPINE).write.parquet(str(tmp_path / "spine"))
@@ -150,8 +151,7 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
         return str(out._jdf.queryExecution().executedPlan().toString())
 
     names = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts"}
-    chosen = "bucket" if max_age else "range"
-    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == chosen
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "range"
     assert "BroadcastHashJoin" in plan()  # the spine's times, broadcast
     monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", 0.25)  # a spine big next to features
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
@@ -159,6 +159,10 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
     monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
     assert "Join" not in plan()
+    if max_age is None:  # the small-features rule
+        monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 2**62)
+        monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 2**62)
+        assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
 
 
 def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path):
@@ -179,7 +183,10 @@ def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path):
     assert pit.choose_strategy(spine(3), feats, **names) == "range"
     dense = spine(4)
     assert pit.choose_strategy(dense, feats, **names) == "sort"
-    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "bucket"  # no count
+    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "bucket"
+    monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)  # bucket broadcasts 2 rows per time
+    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "sort"
+    monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 2**62)
     out = join(dense, feats)
     assert "Join" not in str(out._jdf.queryExecution().executedPlan().toString())
     assert sorted((r["label"], r["tag"]) for r in out.collect()) == [
@@ -191,8 +198,10 @@ def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path):
     ]
 
 
-@pytest.mark.parametrize(("crowded", "max_age"), [("all", None), ("one", None), ("one", "1d")])
-def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max_age):
+@pytest.mark.parametrize(
+    ("crowded", "max_age"), [("all", None), ("one", None), ("one", "1d"), ("all", "1d")]
+)
+def test_range_passes_on_keys_with_many_spine_times(spark, monkeypatch, crowded, max_age):
     import collections
 
     import featurekit.features._pit_broadcast as broadcast
@@ -200,8 +209,9 @@ def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max
     spine_rows, feat_rows = random_tables(9, users=6, n_spine=30)
     per_key = collections.Counter(r[0] for r in spine_rows if r[0] and r[1])
     most = max(per_key.values())
-    # all: every key is crowded, the whole join is sorted; one: the busiest key(s) are
-    # sorted, the rest paired (they hold most spine rows, so the split is exercised)
+    # all: every key is crowded, the whole join is passed on; one: the busiest key(s) are,
+    # the rest paired (they hold most spine rows, so the split is exercised). Passed on to
+    # the sort, or to bucket with max_age (its work is bounded by the rows inside it)
     limit = 0 if crowded == "all" else most - 1
     if crowded == "one":
         assert 2 * sum(n for n in per_key.values() if n > limit) < sum(per_key.values())
@@ -209,6 +219,9 @@ def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max
     spine = spark.createDataFrame(spine_rows, SPINE)
     feats = spark.createDataFrame(feat_rows, FEATURES)
     actual = join(spine, feats, strategy="range", max_age=max_age)
+    plan = str(actual._jdf.queryExecution().executedPlan().toString())
+    # the sort carries the last feature row forward; bucket explodes two buckets per time
+    assert ("explode(" in plan, "last(" in plan) == ((True, False) if max_age else (False, True))
     age = dt.timedelta(days=1) if max_age else None
     expected = reference(spark, spine_rows, feat_rows, actual.schema, age)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

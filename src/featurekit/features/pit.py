@@ -11,9 +11,9 @@ Three strategies, one result:
   of its key at or after it (and within ``max_age``); each spine time keeps its
   greatest pair, which Spark finds with a per-partition first row before the
   shuffle. Keys with more than ``RANGE_MAX_SPINE_TIMES`` spine rows (one small job
-  over the spine finds them) go to ``sort`` instead, so no feature row pairs with
-  more than that many times; when they hold half the spine rows or more, the whole
-  join is sorted.
+  over the spine finds them) go to ``bucket`` with ``max_age``, else to ``sort``, so no
+  feature row pairs with more than that many times; when they hold half the spine rows
+  or more, the whole join goes there.
 * ``bucket`` (needs ``max_age``): time is cut into buckets of ``max_age``, so a
   spine row's candidates lie in its own bucket or the one before. The spine's
   (keys, time, bucket) rows are broadcast and the feature rows stream past them
@@ -22,21 +22,21 @@ Three strategies, one result:
   The broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
 ``strategy="auto"`` (``choose_strategy`` says which) sorts when Spark's size estimate
-of the feature rows is under ``SORT_BELOW_FEATURE_BYTES`` (there the broadcast
-strategies' extra jobs cost more than the shuffle they save), when that of the spine's
-(keys, time) columns is over ``BROADCAST_SPINE_BYTES`` or over ``SORT_ABOVE_SPINE_SHARE``
-of the features', and when there is no estimate. Otherwise ``bucket`` with ``max_age``;
-without, one small job counts the spine's rows per key: with more than
-``DENSE_SPINE_ROWS`` on average each feature row would pair with that many spine times,
-and it sorts, else ``range`` (which sorts keys with many spine rows itself, from the same
-job's counts). The thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
+of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES`` or over
+``SORT_ABOVE_SPINE_SHARE`` of the features', when there is no estimate, and, without
+``max_age``, when the feature rows are under ``SORT_BELOW_FEATURE_BYTES`` (there the
+count below costs what ``range`` saves). Otherwise one small job counts the spine's rows
+per key: with at most ``DENSE_SPINE_ROWS`` on average it runs ``range`` (which sends keys
+with many spine rows on, from the same job's counts); denser, each feature row would pair
+with that many spine times, and it runs ``bucket`` with ``max_age``, else sorts. The
+thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import MutableMapping, Sequence
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from featurekit.errors import ConfigError
 from featurekit.features._checks import (
@@ -57,8 +57,10 @@ MaxAge = Union[dt.timedelta, str]
 STRATEGIES = ("auto", "sort", "bucket", "range")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
-# Below this estimated size of the feature rows, auto sorts: the broadcast strategies' extra
-# jobs and planning cost more than the shuffle they save (measured crossover, docs/features.md).
+# Below this estimated size of the feature rows, auto sorts when there is no max_age: the
+# spine count range needs costs what it saves (1M rows, 7 MB: range and the sort tie at 10
+# rows per key, the count and a sort lose at 1,000). With max_age range or bucket win there
+# (docs/features.md).
 SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
 # Above this ratio of the spine's estimated size to the features', auto sorts without
 # counting the spine's rows per key first: a spine that large next to its features pairs
@@ -162,9 +164,7 @@ def point_in_time_join(
         return bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
     names = (keys, spine_time, feature_time, carried, age, prefix)
     if strategy == "range":
-        return ranged(
-            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names), stats=stats
-        )
+        return ranged(spine, usable, *names, crowded=_crowded_to(names), stats=stats)
     return _sorted(spine, usable, *names)
 
 
@@ -190,6 +190,17 @@ def _sorted(
         *[F.col("__s").getField(c).alias(c) for c in spine.columns],
         *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
     )
+
+
+def _crowded_to(
+    names: tuple[Sequence[str], str, str, Sequence[str], Optional[int], str],
+) -> Callable[[DataFrame, DataFrame], DataFrame]:
+    """Where ``range`` sends keys with many spine times: ``bucket`` with a max_age (its
+    work is bounded by the rows inside it), else ``sort``."""
+    keys, spine_time, feature_time, carried, age, prefix = names
+    if age is None:
+        return lambda s, f: _sorted(s, f, *names)
+    return lambda s, f: bucketed(s, f, keys, spine_time, feature_time, carried, age, prefix)
 
 
 def choose_strategy(
@@ -221,21 +232,20 @@ def _choose(
     feature_bytes = _estimate(features)
     if spine_bytes is None or feature_bytes is None:
         return "sort", None
-    # range broadcasts the spine's (keys, time), bucket two rows per spine row (its two
-    # buckets). With max_age, bucket joins each feature row with its key's spine times of
-    # two buckets only, however many the key has in all (range would probe all of them).
-    choice = "range" if age is None else "bucket"
-    broadcast = spine_bytes if choice == "range" else 2 * spine_bytes
-    if broadcast > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
+    if spine_bytes > BROADCAST_SPINE_BYTES or spine_bytes > SORT_ABOVE_SPINE_SHARE * feature_bytes:
         return "sort", None
-    if spine_bytes > SORT_ABOVE_SPINE_SHARE * feature_bytes:
+    if age is None and feature_bytes < SORT_BELOW_FEATURE_BYTES:
         return "sort", None
-    if choice == "bucket":  # its pairs are bounded by two buckets' spine times: no count
-        return choice, None
-    # range needs the spine's rows per key anyway (crowded keys go to the sort): a dense
-    # spine, many times per key on average, would make too many pairs
+    # range pairs each feature row with its key's spine times at or after it: with few
+    # per key it wins (crowded keys go to the sort, or to bucket with max_age); a dense
+    # spine makes too many pairs, and bucket, which pairs a feature row with two buckets'
+    # spine times only, takes over when there is a max_age to cut buckets by
     stats = spine_stats(spine, keys, spine_time)
-    return ("sort", None) if stats.dense else (choice, stats)
+    if not stats.dense:
+        return "range", stats
+    if age is None or 2 * spine_bytes > BROADCAST_SPINE_BYTES:  # bucket: two rows per time
+        return "sort", None
+    return "bucket", None
 
 
 def _latest_known(
