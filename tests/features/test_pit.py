@@ -136,7 +136,7 @@ def test_bucket_edges_follow_max_age_exactly(spark):
 def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, tmp_path, max_age):
     import featurekit.features.pit as pit
 
-    # tiny features are sorted without max_age (not with: there range and bucket win)
+    # tiny features are sorted without max_age (not with: bucket wins there too)
     monkeypatch.setattr(pit, "SORT_BELOW_FEATURE_BYTES", 0 if max_age is None else 2**62)
     monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", float("inf"))  # the spine is bigger
     # a table has a size estimate (a DataFrame made from Python rows has none: sort)
@@ -151,11 +151,17 @@ def test_auto_broadcasts_small_spines_and_sorts_large_ones(spark, monkeypatch, t
         return str(out._jdf.queryExecution().executedPlan().toString())
 
     names = {"keys": "user_id", "spine_time": "label_time", "feature_time": "feature_ts"}
-    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "range"
+    chosen = "bucket" if max_age else "range"
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == chosen
     assert "BroadcastHashJoin" in plan()  # the spine's times, broadcast
     monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", 0.25)  # a spine big next to features
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
     monkeypatch.setattr(pit, "SORT_ABOVE_SPINE_SHARE", float("inf"))
+    # bucket broadcasts two rows per spine time: a limit of one spine's size is too small
+    size = pit._estimate(spine.select("user_id", "label_time"))
+    monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", size)
+    chosen = "sort" if max_age else "range"
+    assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == chosen
     monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)
     assert pit.choose_strategy(spine, feats, max_age=max_age, **names) == "sort"
     assert "Join" not in plan()
@@ -183,10 +189,7 @@ def test_auto_sorts_a_dense_spine(spark, monkeypatch, tmp_path):
     assert pit.choose_strategy(spine(3), feats, **names) == "range"
     dense = spine(4)
     assert pit.choose_strategy(dense, feats, **names) == "sort"
-    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "bucket"
-    monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 0)  # bucket broadcasts 2 rows per time
-    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "sort"
-    monkeypatch.setattr(pit, "BROADCAST_SPINE_BYTES", 2**62)
+    assert pit.choose_strategy(dense, feats, max_age="7d", **names) == "bucket"  # no count
     out = join(dense, feats)
     assert "Join" not in str(out._jdf.queryExecution().executedPlan().toString())
     assert sorted((r["label"], r["tag"]) for r in out.collect()) == [

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 # Keys with more spine rows than this leave the range strategy (see ranged).
 RANGE_MAX_SPINE_TIMES = 8
-# auto runs bucket (with max_age) or sorts instead of range when the spine has more rows
-# than this per key on average: each feature row would pair with that many spine times or
-# more, and the pairs cost more than the sort saves (range won at 1.3 rows per key and lost
+# auto sorts instead of range when the spine has more rows than this per key on average:
+# each feature row would pair with that many spine times or more, and the pairs cost more
+# than the sort saves (range won at 1.3 rows per key and lost
 # 1.9x at 5, 3M feature rows; docs/features.md).
 DENSE_SPINE_ROWS = 2
 

@@ -22,14 +22,15 @@ Three strategies, one result:
   The broadcast strategies live in ``featurekit.features._pit_broadcast``.
 
 ``strategy="auto"`` (``choose_strategy`` says which) sorts when Spark's size estimate
-of the spine's (keys, time) columns is over ``BROADCAST_SPINE_BYTES`` or over
-``SORT_ABOVE_SPINE_SHARE`` of the features', when there is no estimate, and, without
-``max_age``, when the feature rows are under ``SORT_BELOW_FEATURE_BYTES`` (there the
-count below costs what ``range`` saves). Otherwise one small job counts the spine's rows
-per key: with at most ``DENSE_SPINE_ROWS`` on average it runs ``range`` (which sends keys
-with many spine rows on, from the same job's counts); denser, each feature row would pair
-with that many spine times, and it runs ``bucket`` with ``max_age``, else sorts. The
-thresholds are the crossovers ``benchmarks/bench_pit.py`` measured.
+of the spine's (keys, time) columns is over ``SORT_ABOVE_SPINE_SHARE`` of the features',
+or over ``BROADCAST_SPINE_BYTES`` as broadcast, and when there is no estimate. Otherwise,
+with ``max_age``, ``bucket`` (it pairs a feature row with two buckets' spine times only,
+however many its key has). Without, it sorts feature rows under
+``SORT_BELOW_FEATURE_BYTES``, and above, one small job counts the spine's rows per key:
+with more than ``DENSE_SPINE_ROWS`` on average each feature row would pair with that many
+spine times, and it sorts, else ``range`` (which sorts keys with many spine rows itself,
+from the same job's counts). The thresholds are the crossovers ``benchmarks/bench_pit.py``
+measured.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ STRATEGIES = ("auto", "sort", "bucket", "range")
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts when there is no max_age: the
 # spine count range needs costs what it saves (1M rows, 7 MB: range and the sort tie at 10
-# rows per key, the count and a sort lose at 1,000). With max_age range or bucket win there
-# (docs/features.md).
+# rows per key; at 1,000 the count and then the sort lose). With max_age, bucket needs no
+# count, and it ties or wins from 300k rows (2 MB) up (docs/features.md).
 SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
 # Above this ratio of the spine's estimated size to the features', auto sorts without
 # counting the spine's rows per key first: a spine that large next to its features pairs
@@ -232,20 +233,17 @@ def _choose(
     feature_bytes = _estimate(features)
     if spine_bytes is None or feature_bytes is None:
         return "sort", None
-    if spine_bytes > BROADCAST_SPINE_BYTES or spine_bytes > SORT_ABOVE_SPINE_SHARE * feature_bytes:
+    if spine_bytes > SORT_ABOVE_SPINE_SHARE * feature_bytes:
         return "sort", None
-    if age is None and feature_bytes < SORT_BELOW_FEATURE_BYTES:
+    if age is not None:  # bucket broadcasts two rows per spine time (its two buckets)
+        return ("sort" if 2 * spine_bytes > BROADCAST_SPINE_BYTES else "bucket"), None
+    if spine_bytes > BROADCAST_SPINE_BYTES or feature_bytes < SORT_BELOW_FEATURE_BYTES:
         return "sort", None
-    # range pairs each feature row with its key's spine times at or after it: with few
-    # per key it wins (crowded keys go to the sort, or to bucket with max_age); a dense
-    # spine makes too many pairs, and bucket, which pairs a feature row with two buckets'
-    # spine times only, takes over when there is a max_age to cut buckets by
+    # range pairs each feature row with its key's spine times at or after it: with few per
+    # key it wins (crowded keys go to the sort, from the same job's counts); a dense spine
+    # makes too many pairs
     stats = spine_stats(spine, keys, spine_time)
-    if not stats.dense:
-        return "range", stats
-    if age is None or 2 * spine_bytes > BROADCAST_SPINE_BYTES:  # bucket: two rows per time
-        return "sort", None
-    return "bucket", None
+    return ("sort", None) if stats.dense else ("range", stats)
 
 
 def _latest_known(
