@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 RANGE_MAX_SPINE_TIMES = 8
 # auto sorts instead of range when the spine has more rows than this per key on average:
 # each feature row would pair with that many spine times or more, and the pairs cost more
-# than the sort saves (range won at 1.3 rows per key and lost
-# 1.9x at 5, 3M feature rows; docs/features.md).
+# than the sort saves (range won at 1.3 rows per key and lost 1.9x at 5, 3M feature rows;
+# docs/features.md).
 DENSE_SPINE_ROWS = 2
 
 
@@ -276,8 +276,8 @@ def ranged(
     one small job over the spine's keys finds keys with more spine rows, and those go
     whole to ``crowded(their spine rows, their feature rows)`` (same columns as this
     result: the sort, or bucket with a max_age); when they hold half the spine rows or
-    more, the whole join does. ``stats``:
-    ``spine_stats`` by keys, when the caller has it (else this runs that job)."""
+    more, the whole join does. ``stats``: ``spine_stats`` by keys, when the caller has
+    it (else this runs that job)."""
     from pyspark.sql import functions as F
 
     times = spine_times(spine, keys, spine_time)
