@@ -275,9 +275,9 @@ def ranged(
     its greatest pair. A feature row pairs with at most ``RANGE_MAX_SPINE_TIMES`` times:
     one small job over the spine's keys finds keys with more spine rows, and those go
     whole to ``crowded(their spine rows, their feature rows)`` (same columns as this
-    result: the sort, or bucket with a max_age); when they hold half the spine rows or
-    more, the whole join does. ``stats``: ``spine_stats`` by keys, when the caller has
-    it (else this runs that job)."""
+    result: the sort); when they hold half the spine rows or more, the whole join does.
+    ``stats``: ``spine_stats`` by keys, when the caller has it (else this runs that job).
+    """
     from pyspark.sql import functions as F
 
     times = spine_times(spine, keys, spine_time)

@@ -11,9 +11,9 @@ Three strategies, one result:
   of its key at or after it (and within ``max_age``); each spine time keeps its
   greatest pair, which Spark finds with a per-partition first row before the
   shuffle. Keys with more than ``RANGE_MAX_SPINE_TIMES`` spine rows (one small job
-  over the spine finds them) go to ``bucket`` with ``max_age``, else to ``sort``, so no
-  feature row pairs with more than that many times; when they hold half the spine rows
-  or more, the whole join goes there.
+  over the spine finds them) go to ``sort`` instead, so no feature row pairs with
+  more than that many times; when they hold half the spine rows or more, the whole
+  join is sorted.
 * ``bucket`` (needs ``max_age``): time is cut into buckets of ``max_age``, so a
   spine row's candidates lie in its own bucket or the one before. The spine's
   (keys, time, bucket) rows are broadcast and the feature rows stream past them
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import MutableMapping, Sequence
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from featurekit.errors import ConfigError
 from featurekit.features._checks import (
@@ -165,7 +165,9 @@ def point_in_time_join(
         return bucketed(spine, usable, keys, spine_time, feature_time, carried, age, prefix)
     names = (keys, spine_time, feature_time, carried, age, prefix)
     if strategy == "range":
-        return ranged(spine, usable, *names, crowded=_crowded_to(names), stats=stats)
+        return ranged(
+            spine, usable, *names, crowded=lambda s, f: _sorted(s, f, *names), stats=stats
+        )
     return _sorted(spine, usable, *names)
 
 
@@ -191,17 +193,6 @@ def _sorted(
         *[F.col("__s").getField(c).alias(c) for c in spine.columns],
         *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
     )
-
-
-def _crowded_to(
-    names: tuple[Sequence[str], str, str, Sequence[str], Optional[int], str],
-) -> Callable[[DataFrame, DataFrame], DataFrame]:
-    """Where ``range`` sends keys with many spine times: ``bucket`` with a max_age (its
-    work is bounded by the rows inside it), else ``sort``."""
-    keys, spine_time, feature_time, carried, age, prefix = names
-    if age is None:
-        return lambda s, f: _sorted(s, f, *names)
-    return lambda s, f: bucketed(s, f, keys, spine_time, feature_time, carried, age, prefix)
 
 
 def choose_strategy(
