@@ -61,7 +61,8 @@ BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts when there is no max_age: the
 # spine count range needs costs what it saves (1M rows, 7 MB: range and the sort tie at 10
 # rows per key; at 1,000 the count and then the sort lose). With max_age, bucket needs no
-# count, and it ties or wins from 300k rows (2 MB) up (docs/features.md).
+# count: it tied or beat the best baseline from 1M rows up, no slower than the sort at 300k
+# (2 MB; docs/features.md).
 SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
 # Above this ratio of the spine's estimated size to the features', auto sorts without
 # counting the spine's rows per key first: a spine that large next to its features pairs
