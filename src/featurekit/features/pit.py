@@ -59,11 +59,12 @@ STRATEGIES = ("auto", "sort", "bucket", "range")
 # Largest estimated spine (keys and time only) broadcast by strategy="auto".
 BROADCAST_SPINE_BYTES = 64 * 1024 * 1024
 # Below this estimated size of the feature rows, auto sorts when there is no max_age: the
-# spine count range needs costs what it saves (1M rows, 7 MB: range and the sort tie at 10
-# rows per key; at 1,000 the count and then the sort lose). With max_age, bucket needs no
-# count: it tied or beat the best baseline from 1M rows up, no slower than the sort at 300k
-# (2 MB; docs/features.md).
-SORT_BELOW_FEATURE_BYTES = 16 * 1024 * 1024
+# spine count range needs (one small job, ~0.1 s) costs what it saves. Measured: at 300k
+# rows (2 MB) the sort tied range at 10 rows per key, and the count then the sort lost
+# 0.1 s at 1,000; at 1M (7 MB) range won by 20% at 10 rows per key, the count cost 7% at
+# 1,000 (docs/features.md). With max_age, bucket needs no count: it tied or beat the best
+# baseline from 1M rows up, no slower than the sort at 300k.
+SORT_BELOW_FEATURE_BYTES = 4 * 1024 * 1024
 # Above this ratio of the spine's estimated size to the features', auto sorts without
 # counting the spine's rows per key first: a spine that large next to its features pairs
 # each feature row with several spine times (measured on the benchmark's tables: ratios of
