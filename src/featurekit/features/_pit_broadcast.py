@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
 from typing import TYPE_CHECKING, Callable, Optional
 
-from featurekit.features._checks import any_null
+from featurekit.features._checks import sql_name
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -28,11 +27,8 @@ DENSE_SPINE_ROWS = 2
 
 def spine_times(spine: DataFrame, keys: Sequence[str], spine_time: str) -> DataFrame:
     """(keys, __t) of the spine rows that can match: no null key or time."""
-    from pyspark.sql import functions as F
-
-    return spine.select(*keys, F.col(spine_time).alias("__t")).where(
-        F.col("__t").isNotNull() & ~any_null(keys)
-    )
+    usable = " AND ".join(f"{sql_name(c)} IS NOT NULL" for c in (*keys, spine_time))
+    return spine.where(usable).selectExpr(*map(sql_name, keys), f"{sql_name(spine_time)} AS __t")
 
 
 @dataclass(frozen=True)
@@ -54,9 +50,8 @@ def spine_stats(spine: DataFrame, keys: Sequence[str], spine_time: str) -> Spine
 
     Each key is counted by a 64-bit hash of it: a collision would merge two keys' counts,
     which can move the choice of a strategy, never a result."""
-    from pyspark.sql import functions as F
-
-    hashes = spine_times(spine, keys, spine_time).select(F.xxhash64(*keys).alias("__h"))
+    hashed = f"xxhash64({', '.join(map(sql_name, keys))}) AS __h"
+    hashes = spine_times(spine, keys, spine_time).selectExpr(hashed)
     return _count_on_driver(hashes) or _count_in_spark(hashes)
 
 
@@ -149,14 +144,16 @@ def _probe(rows: DataFrame, table: DataFrame, on: Sequence[str]) -> DataFrame:
     if _one_long(types) or not all(_hashable(t) for t in types):
         return rows.join(F.broadcast(table), list(on))
     alias = {c: f"__j{i}" for i, c in enumerate(on)}
-    keyed = table.select(
-        F.xxhash64(*[F.col(c) for c in on]).alias("__h"),
-        *[F.col(c).alias(alias.get(c, c)) for c in table.columns],
+    hashed = f"xxhash64({', '.join(sql_name(c) for c in on)})"
+    keyed = table.selectExpr(
+        f"{hashed} AS __h",
+        *[f"{sql_name(c)} AS {alias[c]}" if c in alias else sql_name(c) for c in table.columns],
     )
-    same = reduce(lambda a, b: a & b, [rows[c] == keyed[alias[c]] for c in on])
-    hit = F.xxhash64(*[rows[c] for c in on]) == keyed["__h"]
-    joined = rows.join(F.broadcast(keyed), hit & F.coalesce(same, F.lit(False)))
-    return joined.select(*rows.columns, *[c for c in table.columns if c not in alias])
+    # after the renaming above every name is on one side only
+    same = " AND ".join(f"{sql_name(c)} = {alias[c]}" for c in on)
+    joined = rows.join(F.broadcast(keyed), F.expr(f"{hashed} = __h AND coalesce({same}, false)"))
+    rest = [c for c in table.columns if c not in alias]
+    return joined.selectExpr(*[sql_name(c) for c in [*rows.columns, *rest]])
 
 
 def _bucket(col: Column, age: int) -> Column:
@@ -188,30 +185,25 @@ def bucketed(
         *keys,
         F.col(feature_time).alias("__ft"),
         _bucket(F.col(feature_time), age).alias("__b"),
-        _latest_value(feature_time, carried).alias("__m"),
+        F.expr(_latest_value(feature_time, carried)).alias("__m"),
     )
     pairs = _probe(feats, wanted, [*keys, "__b"]).where(_known(age))
     return _join_latest(spine, pairs, keys, spine_time, feature_time, carried, prefix)
 
 
-def _latest_value(feature_time: str, carried: Sequence[str]) -> Column:
-    """What a spine time keeps the greatest of: the feature time first, then the values
-    (ties resolve as in the sort strategy)."""
-    from pyspark.sql import functions as F
-
-    # ``__f`` holds the feature time first: equal times compare the other values in order
-    rest = [F.col(c) for c in carried if c != feature_time]
-    return F.struct(F.col(feature_time).alias("__ft"), F.struct(*rest).alias("__f"))
+def _latest_value(feature_time: str, carried: Sequence[str]) -> str:
+    """What a spine time keeps the greatest of (SQL): the feature time first, then the
+    values (ties resolve as in the sort strategy)."""
+    rest = ", ".join(sql_name(c) for c in carried if c != feature_time)
+    return f"struct({sql_name(feature_time)} AS __ft, struct({rest}) AS __f)"
 
 
-def _known(age: Optional[int]) -> Column:
+def _known(age: Optional[int]) -> str:
     """A (feature row, spine time) pair's feature row is known at the time (and fresh)."""
-    from pyspark.sql import functions as F
-
-    known = F.col("__ft") <= F.col("__t")
+    known = "__ft <= __t"
     if age is None:
         return known
-    return known & (F.unix_micros(F.col("__ft")) > F.unix_micros(F.col("__t")) - F.lit(age))
+    return f"{known} AND unix_micros(__ft) > unix_micros(__t) - {int(age)}"
 
 
 def _join_latest(
@@ -229,32 +221,34 @@ def _join_latest(
     back shuffles only the spine. Broadcasting them instead made the driver collect and
     hash every picked row before the spine's scan could start: at 10M feature rows and
     500k spine rows, medians of 5, 4.69 s against 4.43 s (docs/features.md)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     # the first row of each spine time by a row number: Spark keeps each map partition's
     # first row before the shuffle (a window group limit), cheaper than a sort aggregate
-    order = Window.partitionBy(*keys, "__t").orderBy(F.col("__m").desc())
+    names = [sql_name(k) for k in keys]
+    by = ", ".join([*names, "__t"])
     best = (
-        pairs.select(*keys, "__t", "__m")
-        .withColumn("__rn", F.row_number().over(order))
-        .where(F.col("__rn") == 1)
-        .select(*[F.col(k).alias(f"__k{i}") for i, k in enumerate(keys)], "__t", "__m")
+        pairs.selectExpr(
+            *[f"{k} AS __k{i}" for i, k in enumerate(names)],
+            "__t",
+            "__m",
+            f"row_number() OVER (PARTITION BY {by} ORDER BY __m DESC) AS __rn",
+        )
+        .where("__rn = 1")
+        .drop("__rn")
     )
     same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
     joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
-    return joined.select(
-        *[spine[c] for c in spine.columns],
-        *[_field(c, feature_time).alias(prefix + c) for c in carried],
+    # spine columns by reference (a spine may hold a column named like one of best's),
+    # then the picked fields by name, from the only struct left
+    kept = joined.select(*[spine[c] for c in spine.columns], best["__m"].alias("__m"))
+    return kept.selectExpr(
+        *[sql_name(c) for c in spine.columns],
+        *[f"{_field(c, feature_time)} AS {sql_name(prefix + c)}" for c in carried],
     )
 
 
-def _field(name: str, feature_time: str) -> Column:
-    """Feature column ``name`` of the greatest ``__m`` (see _latest_value)."""
-    from pyspark.sql import functions as F
-
-    latest = F.col("__m")
-    return latest.getField("__ft") if name == feature_time else latest["__f"][name]
+def _field(name: str, feature_time: str) -> str:
+    """Feature column ``name`` of the greatest ``__m`` (see _latest_value), as SQL."""
+    return "__m.__ft" if name == feature_time else f"__m.__f.{sql_name(name)}"
 
 
 def ranged(
@@ -294,10 +288,10 @@ def ranged(
             features.join(F.broadcast(many), list(keys), "left_semi"),
         )
         spine = spine.join(F.broadcast(many), list(keys), "left_anti")
-    feats = features.select(
-        *keys,
-        F.col(feature_time).alias("__ft"),
-        _latest_value(feature_time, carried).alias("__m"),
+    feats = features.selectExpr(
+        *map(sql_name, keys),
+        f"{sql_name(feature_time)} AS __ft",
+        f"{_latest_value(feature_time, carried)} AS __m",
     )
     pairs = _probe(feats, times, keys).where(_known(age))
     joined = _join_latest(spine, pairs, keys, spine_time, feature_time, carried, prefix)

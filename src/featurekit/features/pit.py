@@ -46,6 +46,7 @@ from featurekit.features._checks import (
     require_columns,
     require_timestamp,
     require_unique,
+    sql_name,
 )
 from featurekit.features._pit_broadcast import SpineStats, bucketed, ranged, spine_stats
 from featurekit.features.aggs import parse_window
@@ -184,16 +185,16 @@ def _sorted(
     prefix: str,
 ) -> DataFrame:
     """The ``sort`` strategy."""
-    from pyspark.sql import functions as F
-
     picked = _latest_known(spine, usable, keys, spine_time, feature_time, carried)
-    fresh = F.col("__m").isNotNull()
+    fresh = "__m IS NOT NULL"
     if age is not None:
-        known = F.unix_micros(F.col("__m").getField(feature_time))
-        fresh = fresh & (known > F.unix_micros(F.col("__t")) - F.lit(age))
-    return picked.where(F.col("__tag") == 1).select(
-        *[F.col("__s").getField(c).alias(c) for c in spine.columns],
-        *[F.when(fresh, F.col("__m").getField(c)).alias(prefix + c) for c in carried],
+        fresh += f" AND unix_micros(__m.{sql_name(feature_time)}) > unix_micros(__t) - {int(age)}"
+    return picked.where("__tag = 1").selectExpr(
+        *[f"__s.{sql_name(c)} AS {sql_name(c)}" for c in spine.columns],
+        *[
+            f"CASE WHEN {fresh} THEN __m.{sql_name(c)} END AS {sql_name(prefix + c)}"
+            for c in carried
+        ],
     )
 
 
