@@ -249,35 +249,24 @@ def _latest_known(
     carried: Sequence[str],
 ) -> DataFrame:
     """Rows (__t, __s spine struct, __tag, __m latest feature struct so far) of the union."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    feat = F.struct(*[F.col(c) for c in carried])
-    feat_type = features.select(feat.alias("f")).schema["f"].dataType
-    spine_struct = F.struct(*[F.col(c) for c in spine.columns])
-    spine_type = spine.select(spine_struct.alias("s")).schema["s"].dataType
-    left = spine.select(
-        *keys,
-        F.col(spine_time).alias("__t"),
-        F.lit(1).alias("__tag"),
-        spine_struct.alias("__s"),
-        F.lit(None).cast(feat_type).alias("__f"),
+    by = ", ".join(map(sql_name, keys))
+    left = spine.selectExpr(
+        *map(sql_name, keys),
+        f"{sql_name(spine_time)} AS __t",
+        "1 AS __tag",
+        f"struct({', '.join(map(sql_name, spine.columns))}) AS __s",
     )
-    right = features.select(
-        *keys,
-        F.col(feature_time).alias("__t"),
-        F.lit(0).alias("__tag"),
-        F.lit(None).cast(spine_type).alias("__s"),
-        feat.alias("__f"),
+    right = features.selectExpr(
+        *map(sql_name, keys),
+        f"{sql_name(feature_time)} AS __t",
+        "0 AS __tag",
+        f"struct({', '.join(map(sql_name, carried))}) AS __f",
     )
-    # features before spine rows at equal times; equal-time features ordered by value
-    seen = (
-        Window.partitionBy(*keys)
-        .orderBy("__t", "__tag", "__f")
-        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    )
-    return left.unionByName(right).select(
-        "__t", "__s", "__tag", F.last("__f", ignorenulls=True).over(seen).alias("__m")
+    # each side gets the other's struct as a typed null; features before spine rows at
+    # equal times, equal-time features ordered by value
+    seen = f"PARTITION BY {by} ORDER BY __t, __tag, __f ROWS UNBOUNDED PRECEDING"
+    return left.unionByName(right, allowMissingColumns=True).selectExpr(
+        "__t", "__s", "__tag", f"last(__f, true) OVER ({seen}) AS __m"
     )
 
 
