@@ -283,6 +283,9 @@ def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
         plan = str(out._jdf.queryExecution().executedPlan().toString())
         assert "BroadcastHashJoin" in plan
         assert ("xxhash64(" in plan) == hashed, (keys, plan)
+        # the picks leave their shuffle partitioned by the keys and time, and the join
+        # back takes them as they are (renamed keys must not make it shuffle them again)
+        assert "hashpartitioning(__k0" not in plan, plan
 
 
 def test_label_at_ten_sees_previous_day_features(spark):

@@ -225,15 +225,17 @@ def _join_latest(
     # first row before the shuffle (a window group limit), cheaper than a sort aggregate
     names = [sql_name(k) for k in keys]
     by = ", ".join([*names, "__t"])
+    # renamed after the filter: a rename below the window would hide the picks'
+    # partitioning from the join back, which would shuffle them again
     best = (
         pairs.selectExpr(
-            *[f"{k} AS __k{i}" for i, k in enumerate(names)],
+            *names,
             "__t",
             "__m",
             f"row_number() OVER (PARTITION BY {by} ORDER BY __m DESC) AS __rn",
         )
         .where("__rn = 1")
-        .drop("__rn")
+        .selectExpr(*[f"{k} AS __k{i}" for i, k in enumerate(names)], "__t", "__m")
     )
     same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
     joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
