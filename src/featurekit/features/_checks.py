@@ -21,9 +21,9 @@ def as_tuple(keys: str | Sequence[str], what: str) -> tuple[str, ...]:
 
 
 def sql_name(name: str) -> str:
-    """``name`` quoted as an identifier of Spark SQL, for ``selectExpr`` and ``where``: one
-    call to the JVM per projection, where each ``F.col`` costs about 1.5 ms of py4j round
-    trips (a point-in-time join built some 500)."""
+    """``name`` quoted as an identifier of Spark SQL, for ``selectExpr`` and ``where``: a
+    projection written as SQL is one call to the JVM, where each ``F.col`` costs about
+    1.5 ms of py4j round trips (a point-in-time join made some 500 before)."""
     return "`" + name.replace("`", "``") + "`"
 
 
