@@ -228,6 +228,40 @@ def test_range_sorts_keys_with_many_spine_times(spark, monkeypatch, crowded, max
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+@pytest.mark.parametrize(
+    ("strategy", "max_age"),
+    [("sort", None), ("range", None), ("range", "1d"), ("bucket", "1d"), ("auto", None)],
+)
+def test_names_with_dots_spaces_and_backticks(spark, monkeypatch, strategy, max_age):
+    # the strategies write their projections as SQL: every user name must be quoted there,
+    # and a dot must not be read as a struct field anywhere (range's crowded split too)
+    import collections
+
+    import featurekit.features._pit_broadcast as broadcast
+
+    spine_rows, feat_rows = random_tables(9, users=6, n_spine=30)
+    per_key = collections.Counter(r[0] for r in spine_rows if r[0] and r[1])
+    monkeypatch.setattr(broadcast, "RANGE_MAX_SPINE_TIMES", max(per_key.values()) - 1)
+    spine = spark.createDataFrame(spine_rows, SPINE).toDF("user.id", "label `t`", "label")
+    feats = spark.createDataFrame(feat_rows, FEATURES).toDF(
+        "user.id", "feature ts", "score.x", "tag"
+    )
+    actual = point_in_time_join(
+        spine,
+        feats,
+        keys="user.id",
+        spine_time="label `t`",
+        feature_time="feature ts",
+        max_age=max_age,
+        strategy=strategy,
+    )
+    assert actual.columns == ["user.id", "label `t`", "label", "feature ts", "score.x", "tag"]
+    plain = actual.toDF("user_id", "label_time", "label", "feature_ts", "score", "tag")
+    age = dt.timedelta(days=1) if max_age else None
+    expected = reference(spark, spine_rows, feat_rows, plain.schema, age)
+    assert_df_equality(plain, expected, ignore_row_order=True, ignore_nullable=True)
+
+
 @pytest.mark.parametrize(("strategy", "max_age"), [("range", None), ("bucket", "2d")])
 def test_broadcast_strategies_key_by_hash_only_where_equal_keys_hash_alike(
     spark, strategy, max_age

@@ -63,4 +63,4 @@ def require_unique(names: Iterable[str], what: str) -> None:
 def any_null(columns: Iterable[str]) -> Column:
     from pyspark.sql import functions as F
 
-    return reduce(lambda a, b: a | b, [F.col(c).isNull() for c in columns])
+    return reduce(lambda a, b: a | b, [F.col(sql_name(c)).isNull() for c in columns])

@@ -94,7 +94,7 @@ def _per_key(times: DataFrame, keys: Sequence[str]) -> DataFrame:
     """(keys, __n): each key's spine rows, repeats included."""
     from pyspark.sql import functions as F
 
-    return times.groupBy(*keys).agg(F.count(F.lit(1)).alias("__n"))
+    return times.groupBy(*map(sql_name, keys)).agg(F.count(F.lit(1)).alias("__n"))
 
 
 def _crowded() -> Column:
@@ -180,11 +180,13 @@ def bucketed(
 
     times = spine_times(spine, keys, spine_time)
     here = _bucket(F.col("__t"), age)
-    wanted = times.select(*keys, "__t", F.explode(F.array(here, here - 1)).alias("__b"))
+    wanted = times.select(
+        *map(sql_name, keys), "__t", F.explode(F.array(here, here - 1)).alias("__b")
+    )
     feats = features.select(
-        *keys,
-        F.col(feature_time).alias("__ft"),
-        _bucket(F.col(feature_time), age).alias("__b"),
+        *map(sql_name, keys),
+        F.col(sql_name(feature_time)).alias("__ft"),
+        _bucket(F.col(sql_name(feature_time)), age).alias("__b"),
         F.expr(_latest_value(feature_time, carried)).alias("__m"),
     )
     pairs = _probe(feats, wanted, [*keys, "__b"]).where(_known(age))
@@ -237,11 +239,11 @@ def _join_latest(
         .where("__rn = 1")
         .selectExpr(*[f"{k} AS __k{i}" for i, k in enumerate(names)], "__t", "__m")
     )
-    same = [spine[k] == best[f"__k{i}"] for i, k in enumerate(keys)]
-    joined = spine.join(best, [*same, spine[spine_time] == best["__t"]], "left")
+    same = [spine[sql_name(k)] == best[f"__k{i}"] for i, k in enumerate(keys)]
+    joined = spine.join(best, [*same, spine[sql_name(spine_time)] == best["__t"]], "left")
     # spine columns by reference (a spine may hold a column named like one of best's),
     # then the picked fields by name, from the only struct left
-    kept = joined.select(*[spine[c] for c in spine.columns], best["__m"].alias("__m"))
+    kept = joined.select(*[spine[sql_name(c)] for c in spine.columns], best["__m"].alias("__m"))
     return kept.selectExpr(
         *[sql_name(c) for c in spine.columns],
         *[f"{_field(c, feature_time)} AS {sql_name(prefix + c)}" for c in carried],
@@ -283,7 +285,7 @@ def ranged(
     if in_crowded and 2 * in_crowded >= total:  # mostly crowded: all of it goes there
         return crowded(spine, features)
     if in_crowded:
-        many = _per_key(times, keys).where(_crowded()).select(*keys)
+        many = _per_key(times, keys).where(_crowded()).select(*map(sql_name, keys))
         times = times.join(F.broadcast(many), list(keys), "left_anti")
         busy = crowded(
             spine.join(F.broadcast(many), list(keys), "left_semi"),

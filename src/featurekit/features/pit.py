@@ -155,7 +155,7 @@ def point_in_time_join(
         )
     if strategy == "bucket" and age is None:
         raise ConfigError("point_in_time_join: strategy='bucket' needs max_age (its bucket width).")
-    bad = any_null(keys) | F.col(feature_time).isNull()
+    bad = any_null(keys) | F.col(sql_name(feature_time)).isNull()
     if counters is not None:
         counters[NULL_FEATURE_KEY_COUNTER] = (
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()
@@ -223,7 +223,7 @@ def _choose(
 ) -> tuple[str, Optional[SpineStats]]:
     """``auto``'s pick (see the module docstring), with the spine's stats when it ran
     the job that counts them."""
-    spine_bytes = _estimate(spine.select(*keys, spine_time))
+    spine_bytes = _estimate(spine.select(*map(sql_name, (*keys, spine_time))))
     feature_bytes = _estimate(features)
     if spine_bytes is None or feature_bytes is None:
         return "sort", None
