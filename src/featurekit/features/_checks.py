@@ -27,6 +27,11 @@ def sql_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def sql_names(names: Iterable[str]) -> str:
+    """``names`` quoted by ``sql_name`` and comma-separated: a SQL argument or column list."""
+    return ", ".join(map(sql_name, names))
+
+
 def require_columns(df: DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise ConfigError naming every column of ``columns`` that ``df`` lacks."""
     have = set(df.columns)

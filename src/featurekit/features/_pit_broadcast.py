@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
-from featurekit.features._checks import sql_name
+from featurekit.features._checks import sql_name, sql_names
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -50,7 +50,7 @@ def spine_stats(spine: DataFrame, keys: Sequence[str], spine_time: str) -> Spine
 
     Each key is counted by a 64-bit hash of it: a collision would merge two keys' counts,
     which can move the choice of a strategy, never a result."""
-    hashed = f"xxhash64({', '.join(map(sql_name, keys))}) AS __h"
+    hashed = f"xxhash64({sql_names(keys)}) AS __h"
     hashes = spine_times(spine, keys, spine_time).selectExpr(hashed)
     return _count_on_driver(hashes) or _count_in_spark(hashes)
 
@@ -144,7 +144,7 @@ def _probe(rows: DataFrame, table: DataFrame, on: Sequence[str]) -> DataFrame:
     if _one_long(types) or not all(_hashable(t) for t in types):
         return rows.join(F.broadcast(table), list(on))
     alias = {c: f"__j{i}" for i, c in enumerate(on)}
-    hashed = f"xxhash64({', '.join(sql_name(c) for c in on)})"
+    hashed = f"xxhash64({sql_names(on)})"
     keyed = table.selectExpr(
         f"{hashed} AS __h",
         *[f"{sql_name(c)} AS {alias[c]}" if c in alias else sql_name(c) for c in table.columns],
@@ -196,7 +196,7 @@ def bucketed(
 def _latest_value(feature_time: str, carried: Sequence[str]) -> str:
     """What a spine time keeps the greatest of (SQL): the feature time first, then the
     values (ties resolve as in the sort strategy)."""
-    rest = ", ".join(sql_name(c) for c in carried if c != feature_time)
+    rest = sql_names(c for c in carried if c != feature_time)
     return f"struct({sql_name(feature_time)} AS __ft, struct({rest}) AS __f)"
 
 
@@ -226,7 +226,7 @@ def _join_latest(
     # the first row of each spine time by a row number: Spark keeps each map partition's
     # first row before the shuffle (a window group limit), cheaper than a sort aggregate
     names = [sql_name(k) for k in keys]
-    by = ", ".join([*names, "__t"])
+    by = f"{sql_names(keys)}, __t"
     # renamed after the filter: a rename below the window would hide the picks'
     # partitioning from the join back, which would shuffle them again
     best = (

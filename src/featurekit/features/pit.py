@@ -47,6 +47,7 @@ from featurekit.features._checks import (
     require_timestamp,
     require_unique,
     sql_name,
+    sql_names,
 )
 from featurekit.features._pit_broadcast import SpineStats, bucketed, ranged, spine_stats
 from featurekit.features.aggs import parse_window
@@ -249,18 +250,18 @@ def _latest_known(
     carried: Sequence[str],
 ) -> DataFrame:
     """Rows (__t, __s spine struct, __tag, __m latest feature struct so far) of the union."""
-    by = ", ".join(map(sql_name, keys))
+    by = sql_names(keys)
     left = spine.selectExpr(
         *map(sql_name, keys),
         f"{sql_name(spine_time)} AS __t",
         "1 AS __tag",
-        f"struct({', '.join(map(sql_name, spine.columns))}) AS __s",
+        f"struct({sql_names(spine.columns)}) AS __s",
     )
     right = features.selectExpr(
         *map(sql_name, keys),
         f"{sql_name(feature_time)} AS __t",
         "0 AS __tag",
-        f"struct({', '.join(map(sql_name, carried))}) AS __f",
+        f"struct({sql_names(carried)}) AS __f",
     )
     # each side gets the other's struct as a typed null; features before spine rows at
     # equal times, equal-time features ordered by value
