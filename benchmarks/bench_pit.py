@@ -18,7 +18,9 @@ another with the same plan would inherit that:
 Every join ends in a checksum of all its rows, so they must agree (``agree``). A method
 still running after ``--budget`` seconds is cancelled and not run again in that case
 (the quadratic joins, at long histories). The table gives each method's median, its
-ratio to the fastest baseline (below 1: faster) and to the floor; the JSON goes to
+ratio to the fastest baseline (below 1: faster) and to the floor; the summary adds
+``auto``'s paired ratio to the floor (the median of its ratios within each repeat, which
+the machine's drifting load moves less); the JSON goes to
 benchmarks/results/bench_pit_<time>.json.
 
     python -m benchmarks.bench_pit --rows 100000,300000 --repeats 3
@@ -235,10 +237,31 @@ def summarise(
         "fastest": min(joined, key=joined.__getitem__) if joined else None,
         "vs_best_baseline": {m: _ratio(t, best) for m, t in medians.items()},
         "vs_floor": {m: _ratio(t, floor) for m, t in medians.items()},
+        "paired_vs_best_baseline": paired_ratios(runs, best_name, cut),
+        "paired_vs_floor": paired_ratios(runs, "floor" if floor is not None else None, cut),
         "auto_chose": chosen,
         "results": {m: list(v) if isinstance(v, tuple) else v for m, v in results.items()},
         "agree": len(joins) <= 1,
     }
+
+
+def paired_ratios(
+    runs: dict[str, list[float]], ref: Optional[str], cut: list[str]
+) -> dict[str, Optional[float]]:
+    """Each method's median over repeats of its time / ``ref``'s time in the same repeat.
+
+    A repeat runs every method once, close together, so the ratio within it cancels the
+    machine's load as it drifts from repeat to repeat (a shared machine: the floor's own
+    median moved 2.97-3.50 s between runs); the ratio of medians does not. A method cut
+    after ``--budget`` has none (its runs stop early; every list starts at the first
+    repeat, so the same index is the same repeat)."""
+    if ref is None or ref in cut or not runs.get(ref):
+        return {m: None for m in runs}
+    out: dict[str, Optional[float]] = {}
+    for m, times in runs.items():
+        pairs = [t / r for t, r in zip(times, runs[ref]) if r]
+        out[m] = round(statistics.median(pairs), 2) if pairs and m not in cut else None
+    return out
 
 
 def _ratio(t: Optional[float], ref: Optional[float]) -> Optional[float]:
@@ -277,10 +300,14 @@ def print_summary(report: dict[str, Any]) -> None:
                 f"{c['auto_chose']} {auto:.2f}" if auto else "-",
                 _times(c["vs_best_baseline"].get("auto")),
                 _times(c["vs_floor"].get("auto")),
+                _times(c["paired_vs_floor"].get("auto")),
                 f"{fastest} {c['median_s'][fastest]:.2f}" if fastest else "-",
             ]
         )
-    header = ["best baseline", "auto", "auto vs best", "auto vs floor", "fastest join"]
+    header = [
+        *("best baseline", "auto", "auto vs best", "auto vs floor"),
+        *("auto vs floor, paired", "fastest join"),
+    ]
     _markdown(["rows", "labels", "rows/key", "max_age", *header], rows)
 
 

@@ -81,6 +81,8 @@ def test_pit_benchmark_races_every_method_and_the_joins_agree(tmp_path: Path) ->
     assert case["best_baseline"] in baselines
     joins = {m: t for m, t in case["median_s"].items() if m != "floor"}
     assert case["fastest"] == min(joins, key=joins.__getitem__)
+    assert case["paired_vs_floor"]["floor"] == 1.0
+    assert case["paired_vs_best_baseline"][case["best_baseline"]] == 1.0
 
 
 def test_maintenance_benchmark_reads_the_same_rows_before_and_after_optimize(
