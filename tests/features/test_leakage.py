@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -60,3 +61,22 @@ def test_each_leak_is_found(spark, row, check):
     assert report.examples[0]["feature_date"] == row[1]
     with pytest.raises(LeakageError, match=check):
         assert_no_leakage(df, **OPTIONS)
+
+
+def test_names_with_dots_spaces_and_backticks(spark):
+    # every check reads its columns by name: "label.x `y`" is a column, not a struct's field
+    odd = ".x `y`"
+    rows = [
+        CLEAN,
+        NO_MATCH,
+        (dt.datetime(2026, 1, 2, 10), D2, MIDNIGHT_D2, dt.datetime(2026, 1, 2, 11)),
+    ]
+    df = spark.createDataFrame(rows, SCHEMA)
+    expected = audit_leakage(df, examples=5, **OPTIONS)
+    renamed = {
+        k: [c + odd for c in v] if isinstance(v, list) else v + odd for k, v in OPTIONS.items()
+    }
+    actual = audit_leakage(df.toDF(*[c + odd for c in df.columns]), examples=5, **renamed)
+    examples = [{k.replace(odd, ""): v for k, v in e.items()} for e in actual.examples]
+    assert replace(actual, examples=examples) == expected
+    assert expected.violation_count == 3  # the third row's data is late, its row published early

@@ -19,7 +19,7 @@ from featurekit.features import (
     merge_partials,
     windowed_aggregates,
 )
-from featurekit.features.windowed import FEW_DATES
+from featurekit.features.windowed import FEATURE_DATE, FEW_DATES, PARTIAL_DATE
 
 SCHEMA = "user_id string, ts timestamp, kind string, amount double, item string"
 COLUMNS = ["user_id", "ts", "kind", "amount", "item"]
@@ -245,3 +245,114 @@ def test_bad_arguments_fail_before_any_spark_job(spark, kwargs, message):
     with pytest.raises(ConfigError, match=message):
         windowed_aggregates(df, **args)
     assert spark.sparkContext.statusTracker().getJobIdsForGroup() == jobs_before
+
+
+# User names with a dot, a space and a backtick (flattened JSON): each primitive must take
+# them as column names, never parse them ("user_id.x" is not field x of a struct user_id).
+ODD = ".x `y`"
+ODD_ROWS = [
+    ("a", T0 + dt.timedelta(hours=1), "buy", 3.0, "i1"),
+    ("a", T0 + dt.timedelta(hours=5), "view", None, "i2"),
+    ("a", T0 + dt.timedelta(days=1, hours=2), "buy", 5.0, "i1"),
+    ("b", T0 + dt.timedelta(days=2), "view", 1.5, "i3"),
+    ("b", T0 + dt.timedelta(days=2, hours=3), "view", 2.5, "i3"),
+    (None, T0, "view", 1.0, "i1"),
+]
+
+
+def odd(name: str) -> str:
+    return name + ODD
+
+
+def same(name: str) -> str:
+    return name
+
+
+def plain(df):
+    """``df`` with the odd names renamed back to the plain ones."""
+    return df.toDF(*[c.replace(ODD, "") for c in df.columns])
+
+
+def kinds(name):
+    """An aggregation of each kind, every user name (column, aggregation) through ``name``."""
+    from featurekit.features._checks import sql_name
+
+    buy = f"{sql_name(name('kind'))} = 'buy'"
+    amount, item = name("amount"), name("item")
+    return [
+        Agg.count(name("n")),
+        Agg.count(name("buys"), where=buy),
+        Agg.sum(name("spend"), amount, where=buy),
+        Agg.mean(name("avg"), amount),
+        Agg.min(name("lo"), amount),
+        Agg.max(name("hi"), name("ts")),
+        Agg.stddev(name("sd"), amount),
+        Agg.first(name("first"), item),
+        Agg.last(name("last"), item),
+        Agg.count_distinct(name("items"), item),
+        Agg.approx_count_distinct(name("approx"), item),
+    ]
+
+
+def odd_partials(spark, name):
+    df = spark.createDataFrame(ODD_ROWS, SCHEMA).toDF(*map(name, COLUMNS))
+    counters: dict[str, int] = {}
+    partials = daily_partials(
+        df, keys=name("user_id"), timestamp=name("ts"), aggregations=kinds(name), counters=counters
+    )
+    return partials, counters
+
+
+def test_daily_partials_take_names_with_dots_spaces_and_backticks(spark):
+    expected, plain_counters = odd_partials(spark, same)
+    actual, counters = odd_partials(spark, odd)
+    assert counters == plain_counters == {"null_key_rows": 1, "null_time_rows": 0}
+    assert_df_equality(plain(actual), expected, ignore_row_order=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(None, None), (dt.date(2026, 1, 2), dt.date(2026, 1, 3))],  # window spec, few dates
+)
+def test_combine_windows_takes_names_with_dots_spaces_and_backticks(spark, start, end):
+    def combined(name):
+        partials = odd_partials(spark, name)[0].withColumnRenamed(PARTIAL_DATE, name(PARTIAL_DATE))
+        return combine_windows(
+            partials,
+            keys=[name("user_id")],
+            aggregations=kinds(name),
+            windows=["1d", "2d"],
+            start=start,
+            end=end,
+            date_column=name(PARTIAL_DATE),
+        )
+
+    assert_df_equality(plain(combined(odd)), combined(same), ignore_row_order=True)
+
+
+def test_windowed_aggregates_take_names_with_dots_spaces_and_backticks(spark):
+    def features(name):
+        return windowed_aggregates(
+            spark.createDataFrame(ODD_ROWS, SCHEMA).toDF(*map(name, COLUMNS)),
+            keys=name("user_id"),
+            timestamp=name("ts"),
+            aggregations=kinds(name),
+            windows=["1d", "3d"],
+        )
+
+    actual = features(odd)
+    assert actual.columns[:3] == [odd("user_id"), FEATURE_DATE, f"{odd('n')}_1d"]
+    assert_df_equality(plain(actual), features(same), ignore_row_order=True)
+
+
+def test_merge_partials_takes_names_with_dots_spaces_and_backticks(spark):
+    def merged(name):
+        partials = odd_partials(spark, name)[0].withColumnRenamed(PARTIAL_DATE, name(PARTIAL_DATE))
+        return merge_partials(
+            partials.unionByName(partials),
+            keys=name("user_id"),
+            aggregations=kinds(name),
+            date_column=name(PARTIAL_DATE),
+        )
+
+    assert_df_equality(plain(merged(odd)), merged(same), ignore_row_order=True)

@@ -27,6 +27,15 @@ def sql_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def col(name: str) -> Column:
+    """The column named ``name`` as it is: ``F.col`` (like ``select``, ``groupBy``,
+    ``Window.partitionBy`` given a string) parses a name, reading ``user.id`` as field
+    ``id`` of a struct ``user``; quoted, a user's name is never parsed."""
+    from pyspark.sql import functions as F
+
+    return F.col(sql_name(name))
+
+
 def sql_names(names: Iterable[str]) -> str:
     """``names`` quoted by ``sql_name`` and comma-separated: a SQL argument or column list."""
     return ", ".join(map(sql_name, names))
@@ -66,6 +75,4 @@ def require_unique(names: Iterable[str], what: str) -> None:
 
 
 def any_null(columns: Iterable[str]) -> Column:
-    from pyspark.sql import functions as F
-
-    return reduce(lambda a, b: a | b, [F.col(sql_name(c)).isNull() for c in columns])
+    return reduce(lambda a, b: a | b, [col(c).isNull() for c in columns])

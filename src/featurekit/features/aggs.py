@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from featurekit.errors import ConfigError, UnsupportedError
+from featurekit.features._checks import col
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, WindowSpec
@@ -47,7 +48,6 @@ STATES: dict[str, tuple[str, ...]] = {
     "approx_count_distinct": ("hll",),
 }
 NUMERIC_KINDS = ("sum", "mean", "variance", "stddev")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WINDOW = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
 _UNIT_HOURS = {"d": 24, "w": 24 * 7, "h": 1}
 
@@ -88,6 +88,7 @@ class Agg:
     ``"event_type = 'purchase'"`` (strings need no SparkSession, so module-level
     specs can use them). ``first``/``last`` take the value at the earliest/latest
     event time (nulls skipped; on equal times the smallest/largest value).
+    Names are column names taken as they are, dots, spaces and backticks included.
     """
 
     kind: str
@@ -100,8 +101,9 @@ class Agg:
             raise UnsupportedError(
                 f"Aggregation kind {self.kind!r} is not supported; use one of {sorted(STATES)}."
             )
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise ConfigError(f"Aggregation name {self.name!r} must be an identifier.")
+        # any column name will do (``user.id``, ``spend 7d``): it is never parsed
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"Aggregation name {self.name!r} must be a non-empty string.")
         if self.column is None and self.kind != "count":
             raise ConfigError(f"Agg.{self.kind}({self.name!r}) needs a source column.")
 
@@ -166,11 +168,11 @@ class Agg:
         """Aggregate expressions of the partial states, aliased to ``state_columns()``."""
         from pyspark.sql import functions as F
 
-        value = F.col(self.column) if self.column else F.lit(1)
+        value = col(self.column) if self.column else F.lit(1)
         if self.where is not None:
             cond = F.expr(self.where) if isinstance(self.where, str) else self.where
             value = F.when(cond, value)
-        exprs = _partial_exprs(self.kind, value, F.col(timestamp))
+        exprs = _partial_exprs(self.kind, value, col(timestamp))
         return [e.alias(n) for e, n in zip(exprs, self.state_columns())]
 
     # -- stage 2: over a window of days --------------------------------------------------
@@ -218,15 +220,15 @@ def _hll(name: str) -> Callable[..., Column]:
 def _combine_count(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    return F.coalesce(w(F.sum(s["count"])), F.lit(0)).cast("bigint")
+    return F.coalesce(w(F.sum(col(s["count"]))), F.lit(0)).cast("bigint")
 
 
 def _combine_simple(fn_name: str, state: str) -> Callable[[dict[str, str], Over], Column]:
     def combine(s: dict[str, str], w: Over) -> Column:
         from pyspark.sql import functions as F
 
-        fn: Callable[[str], Column] = getattr(F, fn_name)
-        return w(fn(s[state]))
+        fn: Callable[[Column], Column] = getattr(F, fn_name)
+        return w(fn(col(s[state])))
 
     return combine
 
@@ -234,18 +236,18 @@ def _combine_simple(fn_name: str, state: str) -> Callable[[dict[str, str], Over]
 def _combine_mean(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    n = w(F.sum(s["n"]))
-    return F.when(n > 0, w(F.sum(s["sum"])).cast("double") / n)
+    n = w(F.sum(col(s["n"])))
+    return F.when(n > 0, w(F.sum(col(s["sum"]))).cast("double") / n)
 
 
 def _combine_variance(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    n, total = F.col(s["n"]), F.col(s["sum"])
+    n, total = col(s["n"]), col(s["sum"])
     big_n = w(F.sum(n))
     big_s = w(F.sum(total))
     # Sum of squares about 0, rebuilt from each day's exact within-day spread (m2).
-    squares = w(F.sum(F.when(n > 0, F.col(s["m2"]) + total * total / n)))
+    squares = w(F.sum(F.when(n > 0, col(s["m2"]) + total * total / n)))
     var = (squares - big_s * big_s / big_n) / (big_n - 1)
     return F.when(big_n > 1, F.greatest(var, F.lit(0.0)))
 
@@ -260,8 +262,8 @@ def _combine_pick(fn_name: str, state: str) -> Callable[[dict[str, str], Over], 
     def combine(s: dict[str, str], w: Over) -> Column:
         from pyspark.sql import functions as F
 
-        fn: Callable[[str], Column] = getattr(F, fn_name)
-        return w(fn(s[state])).getField("v")
+        fn: Callable[[Column], Column] = getattr(F, fn_name)
+        return w(fn(col(s[state]))).getField("v")
 
     return combine
 
@@ -269,14 +271,14 @@ def _combine_pick(fn_name: str, state: str) -> Callable[[dict[str, str], Over], 
 def _combine_distinct(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    sets = w(F.collect_list(s["set"]))
+    sets = w(F.collect_list(col(s["set"])))
     return F.size(F.array_distinct(F.flatten(sets))).cast("bigint")
 
 
 def _combine_hll(s: dict[str, str], w: Over) -> Column:
     from pyspark.sql import functions as F
 
-    union = w(_hll("hll_union_agg")(F.col(s["hll"])))
+    union = w(_hll("hll_union_agg")(col(s["hll"])))
     return F.coalesce(_hll("hll_sketch_estimate")(union), F.lit(0)).cast("bigint")
 
 

@@ -43,7 +43,9 @@ def with_feature_ts(
     """
     from pyspark.sql import functions as F
 
+    from featurekit.features._checks import col
+
     if date_column not in df.columns:
         raise ConfigError(f"with_feature_ts: no column {date_column!r}; columns: {df.columns}.")
-    day = F.unix_date(F.col(date_column)).cast("bigint") + 1
+    day = F.unix_date(col(date_column)).cast("bigint") + 1
     return df.withColumn(name, F.timestamp_seconds(day * 86_400))

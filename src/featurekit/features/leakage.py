@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import LeakageError
-from featurekit.features._checks import require_columns, require_timestamp
+from featurekit.features._checks import col, require_columns, require_timestamp
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -59,15 +59,15 @@ def _checks(
 ) -> dict[str, Column]:
     from pyspark.sql import functions as F
 
-    spine, known = F.col(spine_time), F.col(feature_time)
+    spine, known = col(spine_time), col(feature_time)
     checks = {"feature_after_spine": known > spine}
     if data_time_columns:
-        late = [F.col(c) > spine for c in data_time_columns]
-        early = [F.col(c) >= known for c in data_time_columns]
+        late = [col(c) > spine for c in data_time_columns]
+        early = [col(c) >= known for c in data_time_columns]
         checks["data_after_spine"] = F.greatest(*late) if len(late) > 1 else late[0]
         checks["data_after_feature_time"] = F.greatest(*early) if len(early) > 1 else early[0]
     if feature_date:
-        day_end = F.timestamp_seconds((F.unix_date(F.col(feature_date)).cast("bigint") + 1) * 86400)
+        day_end = F.timestamp_seconds((F.unix_date(col(feature_date)).cast("bigint") + 1) * 86400)
         checks["published_before_date_end"] = known < day_end
     return checks
 
@@ -101,7 +101,7 @@ def audit_leakage(
     checks = _checks(spine_time, feature_time, list(data_time_columns), feature_date)
     row = joined.agg(
         F.count(F.lit(1)).alias("__rows"),
-        F.count(F.col(feature_time)).alias("__joined"),
+        F.count(col(feature_time)).alias("__joined"),
         *[F.count(F.when(cond, 1)).alias(name) for name, cond in checks.items()],
     ).first()
     values = row.asDict() if row else {}

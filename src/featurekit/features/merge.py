@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from featurekit.features._checks import as_tuple, require_columns
+from featurekit.features._checks import as_tuple, col, require_columns, sql_name
 from featurekit.features.aggs import STATES, Agg, _hll
 
 if TYPE_CHECKING:
@@ -33,16 +33,16 @@ def merge_exprs(agg: Agg) -> list[Column]:
     out = []
     for state, name in cols.items():
         if state == "m2":
-            n, total = F.col(cols["n"]), F.col(cols["sum"])
-            squares = F.sum(F.when(n > 0, F.col(name) + total * total / n))
+            n, total = col(cols["n"]), col(cols["sum"])
+            squares = F.sum(F.when(n > 0, col(name) + total * total / n))
             big_n, big_s = F.sum(n), F.sum(total)
             expr = F.when(big_n > 0, F.greatest(squares - big_s * big_s / big_n, F.lit(0.0)))
         elif state == "set":
-            expr = F.array_distinct(F.flatten(F.collect_list(name)))
+            expr = F.array_distinct(F.flatten(F.collect_list(col(name))))
         elif state == "hll":
-            expr = _hll("hll_union_agg")(F.col(name))
+            expr = _hll("hll_union_agg")(col(name))
         else:
-            expr = simple[state](name)
+            expr = simple[state](col(name))
         out.append(expr.alias(name))
     return out
 
@@ -63,4 +63,5 @@ def merge_partials(
     states = [c for a in aggregations for c in a.state_columns()]
     require_columns(partials, [*keys, date_column, *states], "merge_partials")
     exprs = [e for a in aggregations for e in merge_exprs(a)]
-    return partials.groupBy(*keys, date_column).agg(*exprs)
+    # names quoted: a string given to groupBy is parsed ("user.id" as a struct's field)
+    return partials.groupBy(*map(sql_name, [*keys, date_column])).agg(*exprs)

@@ -11,6 +11,10 @@ Two stages, both public so partials can be stored and recombined incrementally:
 :func:`windowed_aggregates` chains the two. Semantics: for date D and window N days
 a feature aggregates the events with D - N < date(timestamp) <= D, dates in UTC.
 A key has a row on D when it has at least one event in its longest window.
+
+User names (keys, time, source and date columns, aggregation names) are taken as they
+are, dots, spaces and backticks included: wherever a string would be parsed as a
+column, it goes through ``sql_name`` / ``col`` first.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from typing import TYPE_CHECKING, Callable, Optional
 from featurekit.errors import ConfigError
 from featurekit.features._checks import (
     as_tuple,
+    col,
     require_columns,
     require_timestamp,
     require_unique,
+    sql_name,
 )
 from featurekit.features.aggs import NUMERIC_KINDS, STATES, Agg, parse_window, window_label
 from featurekit.features.dates import DateLike, as_date, unix_day
@@ -115,7 +121,7 @@ def daily_partials(
     if PARTIAL_DATE in keys:
         raise ConfigError(f"{what}: a key may not be named {PARTIAL_DATE!r}.")
     first, last = as_date(start, "start"), as_date(end, "end")
-    ts = F.col(timestamp)
+    ts = col(timestamp)
     if first is not None:
         ts_from = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone.utc)
         df = df.where(ts >= F.lit(ts_from))
@@ -125,7 +131,7 @@ def daily_partials(
     df = _drop_nulls(df, keys, timestamp, counters)
     day = F.floor(F.unix_micros(ts) / 86_400_000_000).cast("int")
     exprs = [e for a in aggs for e in a.partials(timestamp)]
-    grouped = df.groupBy(*keys, F.date_from_unix_date(day).alias(PARTIAL_DATE))
+    grouped = df.groupBy(*map(sql_name, keys), F.date_from_unix_date(day).alias(PARTIAL_DATE))
     return _analysed(lambda: grouped.agg(*exprs), what)
 
 
@@ -139,7 +145,7 @@ def _drop_nulls(
 
     from featurekit.features._checks import any_null
 
-    null_key, null_time = any_null(keys), F.col(timestamp).isNull()
+    null_key, null_time = any_null(keys), col(timestamp).isNull()
     if counters is not None:
         row = df.agg(
             F.count(F.when(null_key, 1)).alias("k"),
@@ -219,7 +225,7 @@ def _grouped_values(
     from pyspark.sql import functions as F
 
     lo, hi, longest = unix_day(first), unix_day(last), max(days)
-    p = partials.withColumn("__day", F.unix_date(F.col(date_column)))
+    p = partials.withColumn("__day", F.unix_date(col(date_column)))
     p = p.where((F.col("__day") >= lo - longest + 1) & (F.col("__day") <= hi))
     reach = F.sequence(
         F.greatest(F.col("__day"), F.lit(lo)), F.least(F.col("__day") + (longest - 1), F.lit(hi))
@@ -230,11 +236,12 @@ def _grouped_values(
         for n in days:
             names = {s: f"{agg.name}__{s}__{n}" for s in STATES[agg.kind]}
             masked += [
-                F.when(age < n, F.col(f"{agg.name}__{s}")).alias(name) for s, name in names.items()
+                F.when(age < n, col(f"{agg.name}__{s}")).alias(name) for s, name in names.items()
             ]
             values.append(agg.combine(None, names).alias(f"{agg.name}_{window_label(n)}"))
     spread = p.select("*", F.explode(reach).alias("__d"))
-    out = spread.select(*keys, "__d", *masked).groupBy(*keys, "__d").agg(*values)
+    quoted = [*map(sql_name, keys), "__d"]
+    out = spread.select(*quoted, *masked).groupBy(*quoted).agg(*values)
     return _dated(out, keys)
 
 
@@ -255,7 +262,7 @@ def _feature_grid(
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    p = partials.withColumn("__day", F.unix_date(F.col(date_column)))
+    p = partials.withColumn("__day", F.unix_date(col(date_column)))
     if first is not None:
         p = p.where(F.col("__day") >= unix_day(first) - longest + 1)
     if last is not None:
@@ -264,16 +271,20 @@ def _feature_grid(
     else:
         p = p.crossJoin(F.broadcast(p.agg(F.max("__day").alias("__end"))))
         end_day = F.col("__end")
-    nxt = F.lead("__day").over(Window.partitionBy(*keys).orderBy("__day"))
+    quoted = list(map(sql_name, keys))
+    nxt = F.lead("__day").over(Window.partitionBy(*quoted).orderBy("__day"))
     reach = F.col("__day") + (longest - 1)
     upto = F.least(reach, F.coalesce(nxt - 1, reach), end_day)
     spread = p.withColumn("__upto", upto).select(
-        *keys, "__day", *states, F.explode(F.sequence("__day", "__upto")).alias("__d")
+        *quoted,
+        "__day",
+        *map(sql_name, states),
+        F.explode(F.sequence("__day", "__upto")).alias("__d"),
     )
     own = F.col("__d") == F.col("__day")
     if first is not None:  # dates before start only matter where they carry states
         spread = spread.where(own | (F.col("__d") >= unix_day(first)))
-    return spread.select(*keys, "__d", *[F.when(own, F.col(s)).alias(s) for s in states])
+    return spread.select(*quoted, "__d", *[F.when(own, col(s)).alias(s) for s in states])
 
 
 def _window_values(
@@ -286,13 +297,14 @@ def _window_values(
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    by_key = Window.partitionBy(*keys).orderBy("__d")
+    quoted = list(map(sql_name, keys))
+    by_key = Window.partitionBy(*quoted).orderBy("__d")
     values = [
         agg.combine(by_key.rangeBetween(-(n - 1), 0)).alias(f"{agg.name}_{window_label(n)}")
         for agg in aggs
         for n in days
     ]
-    out = rows.select(*keys, "__d", *values)
+    out = rows.select(*quoted, "__d", *values)
     if first is not None:
         out = out.where(F.col("__d") >= unix_day(first))
     return _dated(out, keys)
@@ -303,9 +315,9 @@ def _dated(out: DataFrame, keys: Sequence[str]) -> DataFrame:
     from pyspark.sql import functions as F
 
     return out.select(
-        *keys,
+        *map(sql_name, keys),
         F.date_from_unix_date(F.col("__d")).alias(FEATURE_DATE),
-        *[v for v in out.columns if v not in keys and v != "__d"],
+        *[sql_name(v) for v in out.columns if v not in keys and v != "__d"],
     )
 
 
