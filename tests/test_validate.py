@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
-from featurekit.validate import observe_rows, observed_problems
+from featurekit.validate import check_rows, observe_rows, observed_problems
 
 COLUMNS = {"user_id": "string", "feature_date": "date", "v": "bigint"}
 TABLE = FeatureTable("f.t", keys=("user_id",), date_column="feature_date", columns=COLUMNS)
@@ -60,3 +62,20 @@ def test_an_output_spark_proves_empty_is_clean_or_hands_over(
 def test_metrics_that_never_arrive_hand_over(spark: SparkSession) -> None:
     _, observation = observe_rows(frame(spark, ("a", D1, 1)), TABLE)  # no action runs it
     assert observed_problems(observation, timeout=0.2)
+
+
+def test_names_with_dots_spaces_and_backticks(spark: SparkSession, tmp_path: Path) -> None:
+    # a declared key "user.id `x`" is a column: never parsed as field id `x` of a struct user
+    odd = {"user.id `x`": "string", "feature date": "date", "v": "bigint"}
+    table = FeatureTable("f.t", keys=("user.id `x`",), date_column="feature date", columns=odd)
+    rows = frame(spark, ("a", D1, 1), (None, D1, 2), ("b", D2, 3), ("b", D2, 4)).toDF(*odd)
+    observed, observation = observe_rows(rows, table)
+    write(observed.toDF(*COLUMNS), tmp_path)
+    assert observation.get == {"null_rows": 1, "min_date": "2024-01-01", "max_date": "2024-01-02"}
+    with pytest.raises(OutputContractError) as found:
+        check_rows(rows, table, start=D2, end=D2)
+    assert "1 rows have a null in ['user.id `x`', 'feature date']" in str(found.value)
+    assert "e.g. [{'user.id `x`': 'b', 'feature date': datetime.date(2024, 1, 2)}]" in str(
+        found.value
+    )
+    assert "feature date spans 2024-01-01..2024-01-02" in str(found.value)

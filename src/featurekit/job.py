@@ -187,9 +187,14 @@ class IncrementalFeatureJob(FeatureJob):
         """One row per key and day; the default sums every non-key column."""
         from pyspark.sql import functions as F
 
+        from featurekit.features._checks import col, sql_name
+
         group = [*self.output.keys, self.output.date_column]
         values = [c for c in partials.columns if c not in group]
-        return partials.groupBy(*group).agg(*[F.sum(c).alias(c) for c in values])
+        # names quoted: groupBy and F.sum parse a string ("user.id": a struct's field)
+        return partials.groupBy(*map(sql_name, group)).agg(
+            *[F.sum(col(c)).alias(c) for c in values]
+        )
 
     def combine(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
         """Feature rows for ``ctx.start..ctx.end`` from the partials of the windows."""

@@ -66,8 +66,11 @@ def _read_inputs(
 
 def shape_output(out: DataFrame, table: FeatureTable) -> DataFrame:
     """Check the declared columns (schema only) and keep them in declared order."""
+    from featurekit.features._checks import sql_name
+
     check_columns(out.schema, table)
-    return out.select(*table.columns) if table.strict_columns else out
+    # quoted: select parses a string, "user.id" would be field id of a struct user
+    return out.select(*map(sql_name, table.columns)) if table.strict_columns else out
 
 
 def write_output(

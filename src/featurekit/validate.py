@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import OutputContractError
-from featurekit.features._checks import any_null
+from featurekit.features._checks import any_null, col, sql_name
 from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:
@@ -61,14 +61,15 @@ def check_rows(
     from pyspark.sql import functions as F
 
     group = [*table.keys, table.date_column]
-    per_key = df.groupBy(*group).agg(
+    # quoted: groupBy/select/F.col parse a string ("user.id" as field id of a struct user)
+    per_key = df.groupBy(*map(sql_name, group)).agg(
         F.count(F.lit(1)).alias("_n"), F.max(any_null(group)).alias("_null")
     )
     stats = per_key.agg(
         F.coalesce(F.sum(F.when(F.col("_null"), F.col("_n"))), F.lit(0)).alias("null_rows"),
         F.coalesce(F.sum(F.when(F.col("_n") > 1, 1)), F.lit(0)).alias("dup_groups"),
-        F.min(F.to_date(table.date_column)).alias("min_date"),
-        F.max(F.to_date(table.date_column)).alias("max_date"),
+        F.min(F.to_date(col(table.date_column))).alias("min_date"),
+        F.max(F.to_date(col(table.date_column))).alias("max_date"),
     ).first()
     if stats is None:  # an aggregate without grouping returns one row; guard for mypy
         raise OutputContractError(f"Could not check the rows of {table.name}.")
@@ -78,7 +79,7 @@ def check_rows(
     if stats["dup_groups"]:
         examples = [
             {c: r[c] for c in group}
-            for r in per_key.where(F.col("_n") > 1).select(*group).limit(3).collect()
+            for r in per_key.where(F.col("_n") > 1).select(*map(sql_name, group)).limit(3).collect()
         ]
         problems.append(
             f"{stats['dup_groups']} key/date combinations appear more than once, e.g. {examples}"
@@ -132,7 +133,7 @@ def observe_rows(df: DataFrame, table: FeatureTable) -> tuple[DataFrame, Observa
     from pyspark.sql import functions as F
 
     group = [*table.keys, table.date_column]
-    day = F.to_date(table.date_column).cast("string")
+    day = F.to_date(col(table.date_column)).cast("string")
     # a name of its own: one plan may not hold two observations of the same name
     observation = Observation(f"featurekit_row_checks_{uuid.uuid4().hex[:12]}")
     observed = df.observe(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import QualityError
+from featurekit.features._checks import sql_name
 from featurekit.quality.dynamic import Resolved, resolve, split_rules
 from featurekit.quality.engine import ROW_COLUMNS, ROW_FAIL, evaluate
 from featurekit.quality.rules import Ruleset
@@ -205,14 +206,14 @@ def check_output(
     failed = F.concat(*[F.col(c) for c in fail_columns])
     _count_failing_rows(frame, failed, outcomes, rulesets)
     checked.quarantine = frame.where(F.size(failed) > 0).select(
-        *columns,
+        *map(sql_name, columns),
         failed.alias(RULES_COLUMN),
         F.lit(run_id).alias(RUN_COLUMN),
         F.lit(run_date).cast("date").alias(DATE_COLUMN),
     )
     if drop_columns:
         dropped = F.concat(*[F.col(c) for c in drop_columns])
-        checked.output = frame.where(F.size(dropped) == 0).select(*columns)
+        checked.output = frame.where(F.size(dropped) == 0).select(*map(sql_name, columns))
     return checked
 
 

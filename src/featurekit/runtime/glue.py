@@ -222,10 +222,10 @@ class GlueRuntime(Runtime):
             )
         df: DataFrame = frame.toDF()
         if isinstance(inp, FilesInput) and inp.schema and df.columns:
-            from pyspark.sql import functions as F
+            from featurekit.features._checks import col
 
             declared = self.spark.createDataFrame([], inp.schema).schema
-            df = df.select(*[F.col(f.name).cast(f.dataType) for f in declared.fields])
+            df = df.select(*[col(f.name).cast(f.dataType) for f in declared.fields])
         return df
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from featurekit.errors import StateError, UnsupportedError
+from featurekit.features._checks import sql_name
 
 if TYPE_CHECKING:
     from featurekit.runtime.base import Runtime
@@ -71,4 +72,4 @@ def read_delta_files(runtime: Runtime, location: str, files: list[str]) -> Any:
     if not files:
         return runtime.spark.createDataFrame([], schema)
     frame = runtime.spark.read.schema(schema).option("basePath", location).parquet(*files)
-    return frame.select(*[f"`{n}`" for n in schema.fieldNames()])
+    return frame.select(*map(sql_name, schema.fieldNames()))

@@ -179,7 +179,10 @@ def _run_batch(
 
 
 def _partial_dates(parts: DataFrame, column: str) -> list[dt.date]:
-    return sorted(r[0] for r in parts.select(column).distinct().collect() if r[0] is not None)
+    from featurekit.features._checks import sql_name
+
+    dates = parts.select(sql_name(column)).distinct().collect()
+    return sorted(r[0] for r in dates if r[0] is not None)
 
 
 def _batch_windowed(

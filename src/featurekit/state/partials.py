@@ -78,7 +78,11 @@ def shape_partials(parts: DataFrame, job: IncrementalFeatureJob) -> DataFrame:
             f"partials() of {job.name}: column {table.date_column!r} must be a date "
             "(use F.to_date)."
         )
-    return parts.select(*group, *[c for c in parts.columns if c not in group])
+    from featurekit.features._checks import sql_name
+
+    # quoted: select parses a string, "user.id" would be field id of a struct user
+    ordered = [*group, *[c for c in parts.columns if c not in group]]
+    return parts.select(*map(sql_name, ordered))
 
 
 def partials_table(job: IncrementalFeatureJob, parts: DataFrame) -> FeatureTable:
@@ -134,14 +138,14 @@ def features_for(
     job: IncrementalFeatureJob, runtime: Runtime, ctx: JobContext, dates: list[dt.date]
 ) -> tuple[DataFrame, JobContext]:
     """Feature rows for ``dates`` from the stored partials of their windows, and the ctx used."""
-    from pyspark.sql import functions as F
+    from featurekit.features._checks import col
 
     first, last = dates[0], dates[-1]
     window_start = first - dt.timedelta(days=job.window_days - 1)
     parts = stored_partials(runtime, job, window_start, last)
     fctx = replace(ctx, start=first, end=last)
     out = job.combine(fctx, parts)
-    return out.where(F.col(job.output.date_column).isin(dates)), fctx
+    return out.where(col(job.output.date_column).isin(dates)), fctx
 
 
 def windowed_job(job: FeatureJob) -> Optional[IncrementalFeatureJob]:

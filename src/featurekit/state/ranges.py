@@ -84,10 +84,12 @@ def run_range(
     column = job.output.date_column
     from pyspark.sql import functions as F
 
+    from featurekit.features._checks import col
+
     with record.phase("partials", runtime.report):
         parts = windowed.merge_partials(ctx, windowed.partials(ctx, **frames))
         parts = shape_partials(parts, windowed).where(
-            F.col(column).between(F.lit(ctx.start), F.lit(ctx.end))
+            col(column).between(F.lit(ctx.start), F.lit(ctx.end))
         )
     with record.phase("partials_commit", runtime.report):
         commit_partials(windowed, runtime, ctx, parts, replace_days, None)

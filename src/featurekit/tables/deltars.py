@@ -33,6 +33,7 @@ from featurekit.errors import (
     TableError,
     TableNotFoundError,
 )
+from featurekit.features._checks import sql_name
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -138,7 +139,7 @@ class DeltaRsEngine(TableEngine):
         if not files:
             return spark.createDataFrame([], schema)
         frame = spark.read.schema(schema).option("basePath", path).parquet(*files)
-        frame = frame.select(*[f"`{name}`" for name in schema.fieldNames()])
+        frame = frame.select(*map(sql_name, schema.fieldNames()))
         # The same predicate on the rows, so both engines treat null partition values alike.
         return frame.where(partition_predicate(filters, schema)) if filters else frame
 
@@ -237,7 +238,7 @@ class DeltaRsEngine(TableEngine):
         stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
         staging_dir = os.path.join(path, STAGING, stage_id)
         if partition_by:  # one file per partition value, not one per task and value
-            df = df.repartition(*partition_by)
+            df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)

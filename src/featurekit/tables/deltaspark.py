@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote
 
 from featurekit.errors import ConcurrentCommitError, ConfigError, TableError, TableNotFoundError
+from featurekit.features._checks import sql_name
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -206,7 +207,7 @@ class DeltaSparkEngine(TableEngine):
         stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
         if partition_by:  # one file per partition value, not one per task and value
-            df = df.repartition(*partition_by)
+            df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
@@ -419,7 +420,7 @@ def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:
 
 def _sql_replace_where(replace: Mapping[str, Sequence[str]]) -> str:
     return " AND ".join(
-        f"`{col}` IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
+        f"{sql_name(col)} IN ({', '.join(_sql_literal(v) for v in values) or 'NULL'})"
         for col, values in replace.items()
     )
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
+from featurekit.features._checks import sql_name
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Staged:
             .parquet(*self.files)
         )
         # Spark puts partition columns last; keep the order the job declared.
-        return frame.select(*[f"`{name}`" for name in self.schema.fieldNames()])
+        return frame.select(*map(sql_name, self.schema.fieldNames()))
 
 
 class TableEngine(ABC):
@@ -275,7 +276,7 @@ def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) 
 
     predicate = F.lit(True)
     for column, op, value in filters:
-        col = F.col(f"`{column}`")
+        col = F.col(sql_name(column))
         if op in ("in", "not in"):
             cond = col.isin([typed(column, v) for v in value])
             cond = ~cond if op == "not in" else cond

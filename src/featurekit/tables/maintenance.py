@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import ConfigError, RetentionError
+from featurekit.features._checks import sql_name
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -133,7 +134,7 @@ def sql_predicate(filters: Sequence[PartitionFilter], schema: StructType) -> str
 
     clauses = []
     for column, op, value in filters:
-        name = f"`{column}`"
+        name = sql_name(column)
         if op in ("in", "not in"):
             listed = ", ".join(typed(column, v) for v in value) or "NULL"
             clauses.append(f"{name} {op.upper()} ({listed})")
