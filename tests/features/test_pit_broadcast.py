@@ -35,16 +35,17 @@ def test_spine_stats_count_rows_keys_and_crowded_rows(spine):
     assert spine_stats(spine, ["region"], "label_time") == SpineStats(21, 2, 18)
 
 
-def test_spine_stats_without_pyarrow_count_in_spark(spine, monkeypatch):
+@pytest.mark.parametrize("missing", ["pyarrow", "numpy"])
+def test_spine_stats_without_pyarrow_or_numpy_count_in_spark(spine, monkeypatch, missing):
     real_import = builtins.__import__
     driver_counts = []
 
-    def no_pyarrow(name, *args, **kwargs):
-        if name.startswith("pyarrow"):
+    def without(name, *args, **kwargs):
+        if name.split(".")[0] == missing:
             raise ImportError(f"No module named {name!r}")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    monkeypatch.setattr(builtins, "__import__", without)
     real_driver = broadcast._count_on_driver
     monkeypatch.setattr(
         broadcast, "_count_on_driver", lambda h: driver_counts.append(real_driver(h))

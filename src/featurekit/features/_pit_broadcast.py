@@ -59,11 +59,12 @@ def _count_on_driver(hashes: DataFrame) -> Optional[SpineStats]:
     """The hashes collected as Arrow and counted by the driver: one scan, no shuffle (the
     10M-row benchmark's spine of 500k rows: 0.52 s against 0.97 s for ``_count_in_spark``,
     medians of 9 side by side). ``range`` broadcasts these rows' keys and times anyway, so
-    their hashes fit on the driver. None without pyarrow or Arrow collection (a Spark
-    Connect session of pyspark 3.5)."""
+    their hashes fit on the driver. The count is numpy's sort (``np.unique``): 0.05 s for
+    those 500k hashes, where pyarrow's hash-based ``value_counts`` took 0.09-0.16 s. None
+    without pyarrow and numpy or Arrow collection (a Spark Connect session of pyspark 3.5)."""
     try:
+        import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
     except ImportError:
         return None
     collect = getattr(hashes, "toArrow", None) or getattr(hashes, "_collect_as_arrow", None)
@@ -74,9 +75,9 @@ def _count_on_driver(hashes: DataFrame) -> Optional[SpineStats]:
         if not got:
             return SpineStats(rows=0, keys=0, crowded_rows=0)
         got = pa.Table.from_batches(got)
-    counts = pc.value_counts(got.column(0)).field("counts")
-    crowded = pc.sum(pc.filter(counts, pc.greater(counts, RANGE_MAX_SPINE_TIMES))).as_py()
-    return SpineStats(rows=got.num_rows, keys=len(counts), crowded_rows=crowded or 0)
+    _, counts = np.unique(got.column(0).to_numpy(), return_counts=True)
+    crowded = int(counts[counts > RANGE_MAX_SPINE_TIMES].sum())
+    return SpineStats(rows=got.num_rows, keys=len(counts), crowded_rows=crowded)
 
 
 def _count_in_spark(hashes: DataFrame) -> SpineStats:
