@@ -75,6 +75,7 @@ def test_pit_benchmark_races_every_method_and_the_joins_agree(tmp_path: Path) ->
         *("sort", "range", "bucket", "auto", "auto_clustered", "floor"),
     }
     assert case["results"]["auto"][0] == 60  # one row per label
+    assert set(case["results"]) == set(case["median_s"]) - {"floor"}  # every join checked
     assert case["auto_chose"] in {"sort", "range", "bucket"}
     baselines = ("feast", "hopsworks", "union_sort_filter", "databricks_native")
     assert case["best_baseline_s"] == min(case["median_s"][m] for m in baselines)
