@@ -10,8 +10,9 @@ another with the same plan would inherit that:
   Databricks), each as its store computes it;
 * ``point_in_time_join`` with each strategy (``sort``, ``range``, ``bucket`` with
   ``max_age``) and with ``auto`` (the table names the strategy it chose);
-* ``auto_clustered``: ``auto`` on the same rows laid out as featurekit writes feature
-  tables (clustered by key, sorted by key and ``feature_ts`` within each file);
+* ``auto_clustered``: ``auto`` on the same rows clustered by key and sorted by key and
+  ``feature_ts`` within each file, the layout a writer of daily feature tables could give
+  them (featurekit's does not: measured, it changed no plan and no time; docs/features.md);
 * ``floor``: the cheapest exact match known (``benchmarks/pit_floor.py``'s ``match``):
   a lower bound, not a join.
 
