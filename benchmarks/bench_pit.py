@@ -20,12 +20,11 @@ Every timed run builds its DataFrame (``auto``'s choice and spine count included
 in a ``noop`` write, as the floor does: the whole plan runs, the rows are discarded. One
 more, untimed, run of each join ends in a checksum of all its rows instead, so they must
 agree (``agree``; the checksum's aggregation cost 0.8 s of a 4.6 s join at 10M, work the
-floor never did). A method
-still running after ``--budget`` seconds is cancelled and not run again in that case
-(the quadratic joins, at long histories). The table gives each method's median, its
-ratio to the fastest baseline (below 1: faster) and to the floor; the summary adds
-``auto``'s paired ratio to the floor (the median of its ratios within each repeat, which
-the machine's drifting load moves less); the JSON goes to
+floor never did). A method still running after ``--budget`` seconds is cancelled and
+not run again in that case (the quadratic joins, at long histories). The table gives
+each method's median, its ratio to the fastest baseline (below 1: faster) and to the
+floor; the summary adds ``auto``'s paired ratio to the floor (the median of its ratios
+within each repeat, which the machine's drifting load moves less); the JSON goes to
 benchmarks/results/bench_pit_<time>.json.
 
     python -m benchmarks.bench_pit --rows 100000,300000 --repeats 3
@@ -214,13 +213,26 @@ def run_case(
                 continue
             runs[name].append(round(seconds, 3))
             print(f"  [{label}] {name} run {r + 1}: {seconds:.2f}s", flush=True)
-    results: dict[str, Any] = {}
-    for name in table:  # the joins' rows, untimed: one checksum each
-        if name not in cut and name != "floor":
-            results[name] = timed(spark, once(name, checksum), args.budget)[1]
+    joins = [m for m in table if m not in cut and m != "floor"]
+    results = checksums(spark, {m: once(m, checksum) for m in joins}, args.budget, label)
     spine, feats = (spark.read.parquet(str(paths[k])) for k in ("labels", "features"))
     chosen = choose_strategy(spine, feats, max_age=age, **JOIN)
     return summarise(case, runs, results, sorted(cut), chosen)
+
+
+def checksums(
+    spark: SparkSession, runs: dict[str, Callable[[], Any]], budget: float, label: str
+) -> dict[str, Any]:
+    """Each join's checksum, untimed; one cut after ``budget`` is left unchecked (and
+    said so), not taken for a disagreement."""
+    out = {}
+    for name, run in runs.items():
+        seconds, result = timed(spark, run, budget)
+        if seconds is None:
+            print(f"  [{label}] {name}: checksum cut after {budget:.0f}s", flush=True)
+        else:
+            out[name] = result
+    return out
 
 
 def summarise(
