@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
-from featurekit.features._checks import sql_name, sql_names
+from featurekit.features._checks import col, sql_name, sql_names
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -186,8 +186,8 @@ def bucketed(
     )
     feats = features.select(
         *map(sql_name, keys),
-        F.col(sql_name(feature_time)).alias("__ft"),
-        _bucket(F.col(sql_name(feature_time)), age).alias("__b"),
+        col(feature_time).alias("__ft"),
+        _bucket(col(feature_time), age).alias("__b"),
         F.expr(_latest_value(feature_time, carried)).alias("__m"),
     )
     pairs = _probe(feats, wanted, [*keys, "__b"]).where(_known(age))

@@ -43,6 +43,7 @@ from featurekit.errors import ConfigError
 from featurekit.features._checks import (
     any_null,
     as_tuple,
+    col,
     require_columns,
     require_timestamp,
     require_unique,
@@ -144,8 +145,6 @@ def point_in_time_join(
     >>> point_in_time_join(labels, daily, keys="user_id", spine_time="label_time",
     ...                    feature_time="feature_ts", max_age="1d")  # doctest: +SKIP
     """
-    from pyspark.sql import functions as F
-
     keys = as_tuple(keys, "point_in_time_join")
     prefix = prefix or ""
     carried = _check(spine, features, keys, spine_time, feature_time, prefix)
@@ -156,7 +155,7 @@ def point_in_time_join(
         )
     if strategy == "bucket" and age is None:
         raise ConfigError("point_in_time_join: strategy='bucket' needs max_age (its bucket width).")
-    bad = any_null(keys) | F.col(sql_name(feature_time)).isNull()
+    bad = any_null(keys) | col(feature_time).isNull()
     if counters is not None:
         counters[NULL_FEATURE_KEY_COUNTER] = (
             counters.get(NULL_FEATURE_KEY_COUNTER, 0) + features.where(bad).count()

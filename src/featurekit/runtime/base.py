@@ -260,9 +260,9 @@ def prune_dates(df: DataFrame, inp: Input, ctx: JobContext) -> DataFrame:
         raise InputError(
             f"Input {inp.label!r} has no time_column {column!r}; columns: {df.columns}."
         )
-    from featurekit.features._checks import sql_name
+    from featurekit.features._checks import col as named
 
-    col = F.col(sql_name(column))  # quoted: "event.time" is a column, not a struct's field
+    col = named(column)  # quoted: "event.time" is a column, not a struct's field
     if isinstance(df.schema[column].dataType, DateType):
         return df.where((col >= F.lit(first)) & (col <= F.lit(last)))
     lower = dt.datetime.combine(first, dt.time())

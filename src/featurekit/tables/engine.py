@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
+from featurekit.features._checks import col as named
 from featurekit.features._checks import sql_name
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
@@ -276,7 +277,7 @@ def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) 
 
     predicate = F.lit(True)
     for column, op, value in filters:
-        col = F.col(sql_name(column))
+        col = named(column)
         if op in ("in", "not in"):
             cond = col.isin([typed(column, v) for v in value])
             cond = ~cond if op == "not in" else cond
