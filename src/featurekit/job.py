@@ -187,7 +187,7 @@ class IncrementalFeatureJob(FeatureJob):
         """One row per key and day; the default sums every non-key column."""
         from pyspark.sql import functions as F
 
-        from featurekit.features._checks import col, sql_name
+        from featurekit.core.names import col, sql_name
 
         group = [*self.output.keys, self.output.date_column]
         values = [c for c in partials.columns if c not in group]

@@ -66,7 +66,7 @@ def _read_inputs(
 
 def shape_output(out: DataFrame, table: FeatureTable) -> DataFrame:
     """Check the declared columns (schema only) and keep them in declared order."""
-    from featurekit.features._checks import sql_name
+    from featurekit.core.names import sql_name
 
     check_columns(out.schema, table)
     # quoted: select parses a string, "user.id" would be field id of a struct user

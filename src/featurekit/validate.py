@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import OutputContractError
-from featurekit.features._checks import any_null, col, sql_name
+from featurekit.core.names import any_null, col, sql_name
 from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:

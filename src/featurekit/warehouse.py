@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from featurekit.errors import ConfigError, MissingDependencyError
-from featurekit.io import check_table_name
+from featurekit.core.names import check_table_name
 
 DEFAULT_WAREHOUSE = "warehouse"
 

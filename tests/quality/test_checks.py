@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from featurekit.quality.checks import CONTRACT, contract_outcome, settled_rules
-from featurekit.quality.rules import Ruleset
+from featurekit.rulesets import Ruleset
 
 KEYS = ("user_id", "feature_date")
 

@@ -17,7 +17,7 @@ from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 from s3_helpers import PROJECT, SPEND, S3Setup, clean_env, featurekit
 
-from featurekit.runtime import jars
+from featurekit.core import jars
 from featurekit.runtime.local import DELTA_CONFS
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -27,7 +27,7 @@ import pytest
 from chispa import assert_df_equality
 
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, GLUE_SCRIPT, build_artifacts
-from featurekit.runtime import jars
+from featurekit.core import jars
 from featurekit.runtime.local import DELTA_CONFS, LocalConfig, LocalRuntime
 from featurekit.scaffold import EXAMPLE_JOB, init_project
 from featurekit.tables.deltars import DeltaRsEngine

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 
 def cmd_jars(args: argparse.Namespace) -> int:
-    from featurekit.runtime import jars
+    from featurekit.core import jars
 
     coordinates = [jars.delta_coordinate()]
     if args.s3:

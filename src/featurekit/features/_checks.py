@@ -1,15 +1,29 @@
-"""Argument checks shared by the feature primitives: they read schemas only, never run a job."""
+"""Argument checks shared by the feature primitives: they read schemas only, never run a job.
+
+Column quoting lives on the ground floor (:mod:`featurekit.core.names`), re-exported here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import reduce
 from typing import TYPE_CHECKING
 
+from featurekit.core.names import any_null, col, sql_name, sql_names
 from featurekit.errors import ConfigError
 
+__all__ = [
+    "any_null",
+    "as_tuple",
+    "col",
+    "require_columns",
+    "require_timestamp",
+    "require_unique",
+    "sql_name",
+    "sql_names",
+]
+
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+    from pyspark.sql import DataFrame
 
 
 def as_tuple(keys: str | Sequence[str], what: str) -> tuple[str, ...]:
@@ -18,27 +32,6 @@ def as_tuple(keys: str | Sequence[str], what: str) -> tuple[str, ...]:
     if not out:
         raise ConfigError(f"{what} needs at least one key column.")
     return out
-
-
-def sql_name(name: str) -> str:
-    """``name`` quoted as an identifier of Spark SQL, for ``selectExpr`` and ``where``: a
-    projection written as SQL is one call to the JVM, where each ``F.col`` costs about
-    1.5 ms of py4j round trips (a point-in-time join made some 500 before)."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def col(name: str) -> Column:
-    """The column named ``name`` as it is: ``F.col`` (like ``select``, ``groupBy``,
-    ``Window.partitionBy`` given a string) parses a name, reading ``user.id`` as field
-    ``id`` of a struct ``user``; quoted, a user's name is never parsed."""
-    from pyspark.sql import functions as F
-
-    return F.col(sql_name(name))
-
-
-def sql_names(names: Iterable[str]) -> str:
-    """``names`` quoted by ``sql_name`` and comma-separated: a SQL argument or column list."""
-    return ", ".join(map(sql_name, names))
 
 
 def require_columns(df: DataFrame, columns: Iterable[str], what: str) -> None:
@@ -72,7 +65,3 @@ def require_unique(names: Iterable[str], what: str) -> None:
             f"{what}: duplicate output column name(s) {sorted(dups)}; give each aggregation "
             "a distinct name (or a prefix) and each window a distinct length."
         )
-
-
-def any_null(columns: Iterable[str]) -> Column:
-    return reduce(lambda a, b: a | b, [col(c).isNull() for c in columns])

@@ -11,6 +11,6 @@ Example::
 
 from __future__ import annotations
 
-from featurekit.quality.rules import Ruleset
+from featurekit.rulesets import Ruleset
 
 __all__ = ["Ruleset"]

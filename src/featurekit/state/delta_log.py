@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from featurekit.errors import StateError, UnsupportedError
-from featurekit.features._checks import sql_name
+from featurekit.core.names import sql_name
 
 if TYPE_CHECKING:
     from featurekit.runtime.base import Runtime

@@ -179,7 +179,7 @@ def _run_batch(
 
 
 def _partial_dates(parts: DataFrame, column: str) -> list[dt.date]:
-    from featurekit.features._checks import sql_name
+    from featurekit.core.names import sql_name
 
     dates = parts.select(sql_name(column)).distinct().collect()
     return sorted(r[0] for r in dates if r[0] is not None)

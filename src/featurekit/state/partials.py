@@ -78,7 +78,7 @@ def shape_partials(parts: DataFrame, job: IncrementalFeatureJob) -> DataFrame:
             f"partials() of {job.name}: column {table.date_column!r} must be a date "
             "(use F.to_date)."
         )
-    from featurekit.features._checks import sql_name
+    from featurekit.core.names import sql_name
 
     # quoted: select parses a string, "user.id" would be field id of a struct user
     ordered = [*group, *[c for c in parts.columns if c not in group]]
@@ -138,7 +138,7 @@ def features_for(
     job: IncrementalFeatureJob, runtime: Runtime, ctx: JobContext, dates: list[dt.date]
 ) -> tuple[DataFrame, JobContext]:
     """Feature rows for ``dates`` from the stored partials of their windows, and the ctx used."""
-    from featurekit.features._checks import col
+    from featurekit.core.names import col
 
     first, last = dates[0], dates[-1]
     window_start = first - dt.timedelta(days=job.window_days - 1)

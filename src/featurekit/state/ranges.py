@@ -84,7 +84,7 @@ def run_range(
     column = job.output.date_column
     from pyspark.sql import functions as F
 
-    from featurekit.features._checks import col
+    from featurekit.core.names import col
 
     with record.phase("partials", runtime.report):
         parts = windowed.merge_partials(ctx, windowed.partials(ctx, **frames))

@@ -33,7 +33,7 @@ from featurekit.errors import (
     TableError,
     TableNotFoundError,
 )
-from featurekit.features._checks import sql_name
+from featurekit.core.names import sql_name
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,

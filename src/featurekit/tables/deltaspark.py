@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote
 
 from featurekit.errors import ConcurrentCommitError, ConfigError, TableError, TableNotFoundError
-from featurekit.features._checks import sql_name
+from featurekit.core.names import sql_name
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
-from featurekit.features._checks import col as named
-from featurekit.features._checks import sql_name
+from featurekit.core.names import col as named
+from featurekit.core.names import sql_name
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.errors import ConfigError, RetentionError
-from featurekit.features._checks import sql_name
+from featurekit.core.names import sql_name
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

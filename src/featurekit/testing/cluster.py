@@ -157,7 +157,7 @@ class StandaloneCluster:
 
     # -- helpers -------------------------------------------------------------------
     def _spawn(self, name: str, main: str, *args: str, work_dir: Optional[Path] = None) -> _Daemon:
-        from featurekit.runtime.local import ensure_java
+        from featurekit.core.java import ensure_java
 
         ensure_java()
         home = spark_home()

@@ -57,7 +57,7 @@ def spark(
 ) -> Iterator[SparkSession]:
     """The session-wide SparkSession (local[2], UTC, small shuffles)."""
     from featurekit.quality import engine as quality_engine
-    from featurekit.runtime.jars import hadoop_aws_coordinate
+    from featurekit.core.jars import hadoop_aws_coordinate
 
     base = tmp_path_factory.mktemp("spark")
     conf = {**TEST_CONF, "spark.sql.warehouse.dir": str(base / "spark-warehouse")}

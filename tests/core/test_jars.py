@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from featurekit.errors import ConfigError
-from featurekit.runtime import jars
+from featurekit.core import jars
 
 DEAD_REPO = """<ivysettings>
   <settings defaultResolver="dead"/>
