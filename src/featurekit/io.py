@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Optional, Union
 
 from featurekit.core.names import check_table_name
-from featurekit.errors import ConfigError
+from featurekit.errors import ConfigError, UnsupportedError
 from featurekit.rulesets import Ruleset, check_rulesets
 
 FILE_FORMATS = ("parquet", "csv", "json", "delta")
@@ -240,3 +240,29 @@ class FeatureTable:
     def partitions(self) -> tuple[str, ...]:
         """The partition columns, always a tuple (``partition_by`` after defaulting)."""
         return self.partition_by or ()
+
+
+# How an incremental input is cut into units (featurekit.state.units reads them).
+STRATEGIES = ("files", "delta", "dates")
+
+
+def default_strategy(inp: Input) -> str:
+    """``files`` for file inputs, ``delta`` for Delta tables (paths or catalog tables)."""
+    if isinstance(inp, FilesInput) and inp.format != "delta":
+        return "files"
+    return "delta"
+
+
+def check_strategy(name: str, inp: Input, strategy: str) -> None:
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"Input {name!r}: unknown increment {strategy!r}; use {STRATEGIES}.")
+    is_files = isinstance(inp, FilesInput) and inp.format != "delta"
+    if strategy in ("files", "dates") and not is_files:
+        raise UnsupportedError(
+            f"Input {name!r}: increments by {strategy!r} are supported for FilesInput "
+            "(parquet, csv, json); Delta inputs are incremental by table version ('delta')."
+        )
+    if strategy == "delta" and is_files:
+        raise ConfigError(f"Input {name!r} is not a Delta table; use 'files' or 'dates'.")
+    if strategy == "dates" and not inp.time_column:
+        raise ConfigError(f"Input {name!r}: increments by 'dates' need time_column.")

@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from featurekit.errors import ConfigError
-from featurekit.io import FeatureTable, Input
+from featurekit.io import FeatureTable, Input, check_strategy, default_strategy
 from featurekit.params import Param, parse_params
 
 if TYPE_CHECKING:
@@ -106,8 +106,6 @@ class FeatureJob:
     @classmethod
     def incremental_inputs(cls) -> dict[str, str]:
         """{input name: strategy} of the inputs declared ``incremental=True``."""
-        from featurekit.state.units import default_strategy
-
         return {
             name: cls.increments.get(name, default_strategy(inp))
             for name, inp in cls.inputs.items()
@@ -206,8 +204,6 @@ class IncrementalFeatureJob(FeatureJob):
 
 
 def _check_incremental(cls: type[FeatureJob], where: str) -> None:
-    from featurekit.state.units import check_strategy
-
     for name, strategy in cls.incremental_inputs().items():
         check_strategy(name, cls.inputs[name], strategy)
     unknown = set(cls.increments) - set(cls.incremental_inputs())

@@ -9,7 +9,7 @@ import pytest
 
 from featurekit.errors import ConfigError, LockedError, StateConflictError
 from featurekit.state import StateSession
-from featurekit.state.s3 import S3StateStore, split_s3_uri
+from featurekit.storage.s3_state import S3StateStore, split_s3_uri
 from featurekit.testing.plugin import boto_client
 
 boto3 = pytest.importorskip("boto3")

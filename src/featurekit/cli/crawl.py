@@ -9,11 +9,11 @@ from typing import Any, Callable
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from featurekit.cli.common import local_runtime
-    from featurekit.tables.crawl import crawl
+    from featurekit.storage.crawl import crawl
 
     runtime = local_runtime(args)
     plans = crawl(
-        runtime, args.path, database=args.database, table_prefix=args.table_prefix,
+        runtime.spark, runtime.storage, args.path, database=args.database, table_prefix=args.table_prefix,
         dry_run=args.dry_run, on_change=args.on_change, sample_files=args.sample_files,
     )  # fmt: skip
     if args.json:

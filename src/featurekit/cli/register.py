@@ -46,7 +46,7 @@ def _schema(args: argparse.Namespace, runtime: Any, location: str, options: dict
 def _add_partitions(runtime: Any, args: argparse.Namespace, keys: list[str]) -> list[Any]:
     """Register the partition folders under ``--location`` (crawl's discovery): ``k=v``
     folders must be named as ``--partition-columns``; unnamed ones take them in order."""
-    from featurekit.tables.crawl import scan_dataset
+    from featurekit.storage.crawl import scan_dataset
 
     dataset = scan_dataset(runtime.spark, runtime.warehouse, args.location)
     named = [k for k in dataset.partitions if not k.startswith("partition_")]

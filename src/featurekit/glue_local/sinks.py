@@ -66,7 +66,7 @@ def update_catalog(
         *catalog, df, location=path, format=fmt, partition_keys=partition_keys, behavior=behavior
     )
     if entry.partition_columns and entry.format != "delta":
-        from featurekit.tables.crawl import scan_dataset
+        from featurekit.storage.crawl import scan_dataset
 
         found = scan_dataset(ctx.spark_session, ctx.warehouse, entry.location)
         if found.partitions == list(entry.partition_columns):

@@ -18,19 +18,21 @@ from featurekit.errors import StateError, UnsupportedError
 from featurekit.core.names import sql_name
 
 if TYPE_CHECKING:
-    from featurekit.runtime.base import Runtime
+    from pyspark.sql import SparkSession
+
+    from featurekit.storage import Storage
 
 
 def _join(root: str, rel: str) -> str:
     return root if not rel else f"{root.rstrip('/')}/{rel}"
 
 
-def _log_actions(runtime: Runtime, location: str, version: int) -> list[dict[str, Any]]:
+def _log_actions(spark: SparkSession, location: str, version: int) -> list[dict[str, Any]]:
     """The actions of one Delta commit, from ``_delta_log/<version>.json``."""
     path = f"{location.rstrip('/')}/_delta_log/{version:020d}.json"
     try:
         if "://" in location:
-            lines = [r[0] for r in runtime.spark.read.text(path).collect()]
+            lines = [r[0] for r in spark.read.text(path).collect()]
         else:
             lines = Path(path).read_text().splitlines()
     except Exception as exc:
@@ -42,11 +44,11 @@ def _log_actions(runtime: Runtime, location: str, version: int) -> list[dict[str
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def added_files(runtime: Runtime, name: str, location: str, first: int, last: int) -> list[str]:
+def added_files(spark: SparkSession, name: str, location: str, first: int, last: int) -> list[str]:
     """Data files added by commits ``first..last`` of an append-only Delta table."""
     files = []
     for version in range(first, last + 1):
-        for action in _log_actions(runtime, location, version):
+        for action in _log_actions(spark, location, version):
             add, remove = action.get("add"), action.get("remove")
             if remove and remove.get("dataChange", True):
                 raise UnsupportedError(
@@ -64,12 +66,12 @@ def added_files(runtime: Runtime, name: str, location: str, first: int, last: in
     return files
 
 
-def read_delta_files(runtime: Runtime, location: str, files: list[str]) -> Any:
+def read_delta_files(spark: SparkSession, storage: Storage, location: str, files: list[str]) -> Any:
     """Rows of the given data files of a Delta table, with the table's schema."""
-    schema = runtime.engine.schema(location)
+    schema = storage.engine.schema(location)
     if schema is None:
         raise StateError(f"No Delta table at {location}.")
     if not files:
-        return runtime.spark.createDataFrame([], schema)
-    frame = runtime.spark.read.schema(schema).option("basePath", location).parquet(*files)
+        return spark.createDataFrame([], schema)
+    frame = spark.read.schema(schema).option("basePath", location).parquet(*files)
     return frame.select(*map(sql_name, schema.fieldNames()))

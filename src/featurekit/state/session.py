@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, Optional
 
 from featurekit.runs import utc_now
-from featurekit.state.store import StateStore, Stored
+from featurekit.storage.state_store import StateStore, Stored
 
 
 def app_id(job: str) -> str:

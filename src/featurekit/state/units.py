@@ -22,16 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.errors import ConfigError, InputError, StateError, UnsupportedError
-from featurekit.io import FilesInput, Input, TableInput
+from featurekit.errors import InputError, StateError
+from featurekit.io import (
+    FilesInput,
+    Input,
+    TableInput,
+    check_strategy,
+)
 from featurekit.state.delta_log import added_files, read_delta_files
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
-    from featurekit.runtime.base import Runtime
+    from featurekit.storage import Storage
 
-STRATEGIES = ("files", "delta", "dates")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -47,33 +51,11 @@ class UnitPlan:
     read: Callable[[], DataFrame] = field(repr=False)
 
 
-def default_strategy(inp: Input) -> str:
-    """``files`` for file inputs, ``delta`` for Delta tables (paths or catalog tables)."""
-    if isinstance(inp, FilesInput) and inp.format != "delta":
-        return "files"
-    return "delta"
-
-
-def check_strategy(name: str, inp: Input, strategy: str) -> None:
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"Input {name!r}: unknown increment {strategy!r}; use {STRATEGIES}.")
-    is_files = isinstance(inp, FilesInput) and inp.format != "delta"
-    if strategy in ("files", "dates") and not is_files:
-        raise UnsupportedError(
-            f"Input {name!r}: increments by {strategy!r} are supported for FilesInput "
-            "(parquet, csv, json); Delta inputs are incremental by table version ('delta')."
-        )
-    if strategy == "delta" and is_files:
-        raise ConfigError(f"Input {name!r} is not a Delta table; use 'files' or 'dates'.")
-    if strategy == "dates" and not inp.time_column:
-        raise ConfigError(f"Input {name!r}: increments by 'dates' need time_column.")
-
-
 # -- listing -----------------------------------------------------------------------
-def list_files(runtime: Runtime, root: str) -> dict[str, tuple[int, int]]:
+def list_files(spark: SparkSession, root: str) -> dict[str, tuple[int, int]]:
     """{relative path: (size, mtime ms)} of the data files under ``root`` (hidden skipped)."""
     if "://" in root:
-        return _list_hadoop(runtime, root)
+        return _list_hadoop(spark, root)
     base = Path(root)
     if not base.exists():
         raise InputError(f"Input folder {root} does not exist.")
@@ -92,9 +74,8 @@ def list_files(runtime: Runtime, root: str) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _list_hadoop(runtime: Runtime, root: str) -> dict[str, tuple[int, int]]:
+def _list_hadoop(spark: SparkSession, root: str) -> dict[str, tuple[int, int]]:
     """The same listing through Hadoop's FileSystem (s3://, hdfs:// on Glue and EMR)."""
-    spark = runtime.spark
     jvm: Any = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     path = jvm.org.apache.hadoop.fs.Path(root)
@@ -114,11 +95,11 @@ def _join(root: str, rel: str) -> str:
     return root if not rel else f"{root.rstrip('/')}/{rel}"
 
 
-def read_files(runtime: Runtime, name: str, inp: FilesInput, root: str, rels: list[str]) -> Any:
+def read_files(spark: SparkSession, name: str, inp: FilesInput, root: str, rels: list[str]) -> Any:
     """Read the given files of a file input, keeping partition columns of the folders."""
     from pyspark.errors import AnalysisException
 
-    reader = runtime.spark.read.format(inp.format).options(**dict(inp.options))
+    reader = spark.read.format(inp.format).options(**dict(inp.options))
     if inp.schema:
         reader = reader.schema(inp.schema)
     if not rels:
@@ -127,7 +108,7 @@ def read_files(runtime: Runtime, name: str, inp: FilesInput, root: str, rels: li
                 f"Input {name!r}: no files to read and no schema to build an empty frame; "
                 "declare FilesInput(schema=...)."
             )
-        return runtime.spark.createDataFrame([], inp.schema)
+        return spark.createDataFrame([], inp.schema)
     if "" not in rels:
         reader = reader.option("basePath", root)
     try:
@@ -137,17 +118,21 @@ def read_files(runtime: Runtime, name: str, inp: FilesInput, root: str, rels: li
 
 
 # -- strategies ----------------------------------------------------------------------
-def _input_location(runtime: Runtime, inp: Input) -> str:
+def _input_location(storage: Storage, inp: Input) -> str:
     if isinstance(inp, TableInput):
-        return runtime.warehouse.resolve(runtime.catalog.get(inp.name).location)
-    return runtime.warehouse.resolve(inp.path)
+        return storage.warehouse.resolve(storage.catalog.get(inp.name).location)
+    return storage.warehouse.resolve(inp.path)
 
 
 def plan_files(
-    runtime: Runtime, name: str, inp: FilesInput, bookmark: Optional[Mapping[str, Any]]
+    spark: SparkSession,
+    storage: Storage,
+    name: str,
+    inp: FilesInput,
+    bookmark: Optional[Mapping[str, Any]],
 ) -> UnitPlan:
-    root = _input_location(runtime, inp)
-    now = list_files(runtime, root)
+    root = _input_location(storage, inp)
+    now = list_files(spark, root)
     seen = dict((bookmark or {}).get("files", {}))
     new = sorted(r for r, (size, mtime) in now.items() if seen.get(r) != [size, mtime])
     after = {**seen, **{r: list(now[r]) for r in new}}
@@ -157,14 +142,14 @@ def plan_files(
         new,
         {"kind": "files", "files": after},
         bookmark is None,
-        lambda: read_files(runtime, name, inp, root, new),
+        lambda: read_files(spark, name, inp, root, new),
     )
 
 
-def files_by_date(runtime: Runtime, root: str, column: str) -> dict[str, list[str]]:
+def files_by_date(spark: SparkSession, root: str, column: str) -> dict[str, list[str]]:
     """{date: files under ``<column>=<date>/``} directly below ``root`` (any file system)."""
     found: dict[str, list[str]] = {}
-    for rel in list_files(runtime, root):
+    for rel in list_files(spark, root):
         key, _, value = rel.split("/", 1)[0].partition("=")
         if key == column and _DATE.match(value) and "/" in rel:
             found.setdefault(value, []).append(rel)
@@ -172,10 +157,14 @@ def files_by_date(runtime: Runtime, root: str, column: str) -> dict[str, list[st
 
 
 def plan_dates(
-    runtime: Runtime, name: str, inp: FilesInput, bookmark: Optional[Mapping[str, Any]]
+    spark: SparkSession,
+    storage: Storage,
+    name: str,
+    inp: FilesInput,
+    bookmark: Optional[Mapping[str, Any]],
 ) -> UnitPlan:
-    root = _input_location(runtime, inp)
-    by_date = files_by_date(runtime, root, str(inp.time_column))
+    root = _input_location(storage, inp)
+    by_date = files_by_date(spark, root, str(inp.time_column))
     done = set((bookmark or {}).get("dates", []))
     new = sorted(set(by_date) - done)
     rels = [rel for day in new for rel in by_date[day]]
@@ -185,15 +174,19 @@ def plan_dates(
         new,
         {"kind": "dates", "dates": sorted(done | set(new))},
         bookmark is None,
-        lambda: read_files(runtime, name, inp, root, rels),
+        lambda: read_files(spark, name, inp, root, rels),
     )
 
 
 def plan_delta(
-    runtime: Runtime, name: str, inp: Input, bookmark: Optional[Mapping[str, Any]]
+    spark: SparkSession,
+    storage: Storage,
+    name: str,
+    inp: Input,
+    bookmark: Optional[Mapping[str, Any]],
 ) -> UnitPlan:
-    location = _input_location(runtime, inp)
-    latest = runtime.engine.version(location)
+    location = _input_location(storage, inp)
+    latest = storage.engine.version(location)
     if latest is None:
         raise InputError(f"Input {name!r}: no Delta table at {inp.label}.")
     done = None if bookmark is None else int(bookmark["version"])
@@ -206,16 +199,21 @@ def plan_delta(
 
     def read() -> Any:
         if done is None:
-            return runtime.engine.read(runtime.spark, location, version=latest)
+            return storage.engine.read(spark, location, version=latest)
         return read_delta_files(
-            runtime, location, added_files(runtime, name, location, done + 1, latest)
+            spark, storage, location, added_files(spark, name, location, done + 1, latest)
         )
 
     return UnitPlan(name, "delta", new, {"kind": "delta", "version": latest}, done is None, read)
 
 
 def plan_input(
-    runtime: Runtime, name: str, inp: Input, strategy: str, bookmark: Optional[Mapping[str, Any]]
+    spark: SparkSession,
+    storage: Storage,
+    name: str,
+    inp: Input,
+    strategy: str,
+    bookmark: Optional[Mapping[str, Any]],
 ) -> UnitPlan:
     """The plan of one incremental input against its bookmark (None: never processed)."""
     check_strategy(name, inp, strategy)
@@ -225,27 +223,29 @@ def plan_input(
             f"increments by {strategy!r}. Reset the input's state."
         )
     if strategy == "delta":
-        return plan_delta(runtime, name, inp, bookmark)
+        return plan_delta(spark, storage, name, inp, bookmark)
     if not isinstance(inp, FilesInput):  # check_strategy guarantees it; for mypy
         raise TypeError(f"Input {name!r} is not a FilesInput")
     if strategy == "dates":
-        return plan_dates(runtime, name, inp, bookmark)
-    return plan_files(runtime, name, inp, bookmark)
+        return plan_dates(spark, storage, name, inp, bookmark)
+    return plan_files(spark, storage, name, inp, bookmark)
 
 
-def read_processed(runtime: Runtime, name: str, inp: Input, bookmark: Mapping[str, Any]) -> Any:
+def read_processed(
+    spark: SparkSession, storage: Storage, name: str, inp: Input, bookmark: Mapping[str, Any]
+) -> Any:
     """Exactly the units a bookmark says were processed (a range run's consistent view)."""
     kind = bookmark.get("kind")
     if kind == "delta":
-        location = _input_location(runtime, inp)
-        return runtime.engine.read(runtime.spark, location, version=int(bookmark["version"]))
+        location = _input_location(storage, inp)
+        return storage.engine.read(spark, location, version=int(bookmark["version"]))
     if not isinstance(inp, FilesInput):
         raise StateError(f"Input {name!r}: a {kind!r} bookmark on a non-file input; reset it.")
-    root = _input_location(runtime, inp)
+    root = _input_location(storage, inp)
     if kind == "dates":
-        by_date = files_by_date(runtime, root, str(inp.time_column))
+        by_date = files_by_date(spark, root, str(inp.time_column))
         rels = [r for day in bookmark.get("dates", []) for r in by_date.get(day, [])]
-        return read_files(runtime, name, inp, root, rels)
-    now = list_files(runtime, root)
+        return read_files(spark, name, inp, root, rels)
+    now = list_files(spark, root)
     seen = bookmark.get("files", {})
-    return read_files(runtime, name, inp, root, [r for r in seen if r in now])
+    return read_files(spark, name, inp, root, [r for r in seen if r in now])

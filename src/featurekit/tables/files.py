@@ -11,7 +11,7 @@ partitions of those dates (values ``2026-03-01``, or starting so); one scan per 
 
 Example::
 
-    df = read_files_table(spark, storage, "orders", storage.catalog.get("raw.orders"))
+    df = read_files_table(spark, warehouse, catalog, "orders", catalog.get("raw.orders"))
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from featurekit.tables.catalog import CatalogEntry, Partition
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from featurekit.storage import Storage
+    from featurekit.warehouse import Warehouse
     from featurekit.tables.catalogs import Catalog
 
 _HIDDEN = ("_", ".")
@@ -60,7 +60,7 @@ class HadoopFs:
 
 
 def read_files_table(
-    spark: SparkSession, storage: Storage, name: str, entry: CatalogEntry,
+    spark: SparkSession, warehouse: Warehouse, catalog: Catalog, name: str, entry: CatalogEntry,
     window: Optional[DateWindow] = None,
 ) -> DataFrame:  # fmt: skip
     """Input ``name``: the files table ``entry``, or its registered partitions (in
@@ -68,13 +68,13 @@ def read_files_table(
     from pyspark.sql.types import StructType
 
     if not entry.partition_columns:
-        return _load(spark, name, entry, storage.warehouse.resolve(entry.location))
-    partitions = registered_partitions(storage.catalog, entry, f"Input {name!r}: ")
+        return _load(spark, name, entry, warehouse.resolve(entry.location))
+    partitions = registered_partitions(catalog, entry, f"Input {name!r}: ")
     chosen = [p for p in partitions if _in_window(entry, p, window)]
     if not chosen:  # none of the run's dates: no rows, the registered columns
         return spark.createDataFrame([], StructType.fromJson(entry.schema))
     fs = HadoopFs(spark)
-    frames = [_partition(spark, fs, storage, name, entry, p) for p in chosen]
+    frames = [_partition(spark, fs, warehouse, name, entry, p) for p in chosen]
     return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
 
@@ -116,13 +116,13 @@ def _in_window(entry: CatalogEntry, partition: Partition, window: Optional[DateW
 
 
 def _partition(
-    spark: SparkSession, fs: HadoopFs, storage: Storage, name: str, entry: CatalogEntry,
+    spark: SparkSession, fs: HadoopFs, warehouse: Warehouse, name: str, entry: CatalogEntry,
     partition: Partition,
 ) -> DataFrame:  # fmt: skip
     from pyspark.sql import functions as F
     from pyspark.sql.types import StructType
 
-    location = storage.warehouse.resolve(partition.location)
+    location = warehouse.resolve(partition.location)
     if not fs.exists(location):
         raise missing_partition(entry, partition, f"Input {name!r}: ")
     df = _load(spark, name, entry, location)

@@ -24,7 +24,7 @@ Files are listed through Hadoop's FileSystem, so the path may be a local folder,
 
 Example::
 
-    plan = crawl(runtime, "s3://landing/", database="raw", dry_run=True)
+    plan = crawl(spark, storage, "s3://landing/", database="raw", dry_run=True)
     [(p.table, p.action) for p in plan]     # [('raw.orders', 'create'), ...]
 """
 
@@ -43,7 +43,7 @@ from featurekit.tables.files import HadoopFs
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from featurekit.runtime.base import Runtime
+    from featurekit.storage import Storage
     from featurekit.warehouse import Warehouse
 
 EXTENSIONS = {
@@ -141,10 +141,10 @@ def scan_dataset(spark: SparkSession, warehouse: Warehouse, path: str) -> Datase
     return dataset
 
 
-def datasets(runtime: Runtime, path: str) -> Iterator[tuple[str, Dataset]]:
+def datasets(spark: SparkSession, storage: Storage, path: str) -> Iterator[tuple[str, Dataset]]:
     """(table name, dataset) for every dataset under ``path``."""
-    fs = HadoopFs(runtime.spark)
-    root = runtime.warehouse.resolve(path)
+    fs = HadoopFs(spark)
+    root = storage.warehouse.resolve(path)
     entries = fs.children(root)
     partition_like = entries and all("=" in n or _VALUE.match(n) for n, _ in entries)
     if partition_like or any(not folder or name == "_delta_log" for name, folder in entries):
@@ -167,22 +167,22 @@ def _looks_like_names(fields: list[str]) -> bool:
     return bool(fields) and all(_NAME.match(f.strip().strip('"')) for f in fields)
 
 
-def _has_header(runtime: Runtime, file: str, sep: str) -> bool:
+def _has_header(spark: SparkSession, file: str, sep: str) -> bool:
     """Glue's rule: a first line of names over a second line that is not all names."""
-    lines = [r.value for r in runtime.spark.read.text(file).limit(2).collect()]
+    lines = [r.value for r in spark.read.text(file).limit(2).collect()]
     if not lines or not _looks_like_names(lines[0].split(sep)):
         return False
     return len(lines) < 2 or not _looks_like_names(lines[1].split(sep))
 
 
-def _files_schema(runtime: Runtime, fmt: str, files: list[str]) -> tuple[Any, dict[str, str]]:
-    reader = runtime.spark.read
+def _files_schema(spark: SparkSession, fmt: str, files: list[str]) -> tuple[Any, dict[str, str]]:
+    reader = spark.read
     if fmt == "parquet":
         return reader.option("mergeSchema", "true").parquet(*files).schema, {}
     if fmt == "json":
         return reader.json(files).schema, {}
     sep = "\t" if fmt == "tsv" else ","
-    header = _has_header(runtime, files[0], sep)
+    header = _has_header(spark, files[0], sep)
     df = reader.csv(files, sep=sep, header=header, inferSchema=True)
     if not header:  # Glue names headerless columns col0, col1, ...
         df = df.toDF(*[f"col{i}" for i in range(len(df.columns))])
@@ -190,16 +190,16 @@ def _files_schema(runtime: Runtime, fmt: str, files: list[str]) -> tuple[Any, di
 
 
 def _schema(
-    runtime: Runtime, dataset: Dataset, sample_files: int
+    spark: SparkSession, storage: Storage, dataset: Dataset, sample_files: int
 ) -> tuple[str, Any, dict[str, str]]:
     """(format, Spark schema with the partition columns, reader options) of a dataset."""
     from pyspark.sql.types import StringType, StructField, StructType
 
     if dataset.delta:
-        location = runtime.warehouse.resolve(dataset.location)
-        return "delta", runtime.engine.schema(location), {}
+        location = storage.warehouse.resolve(dataset.location)
+        return "delta", storage.engine.schema(location), {}
     fmt = next(iter(dataset.formats))
-    schema, options = _files_schema(runtime, fmt, _sample(dataset.files, sample_files))
+    schema, options = _files_schema(spark, fmt, _sample(dataset.files, sample_files))
     names = set(schema.fieldNames())
     extra = [StructField(p, StringType()) for p in dataset.partitions if p not in names]
     return ("csv" if fmt == "tsv" else fmt), StructType([*schema.fields, *extra]), options
@@ -223,7 +223,8 @@ def _merged(existing: Any, schema: Any, partitions: list[str]) -> dict[str, Any]
 
 
 def crawl(
-    runtime: Runtime,
+    spark: SparkSession,
+    storage: Storage,
     path: str,
     *,
     database: str,
@@ -232,28 +233,34 @@ def crawl(
     on_change: str = "update",
     sample_files: int = 20,
 ) -> list[TablePlan]:
-    """Discover the datasets under ``path`` and register them in ``runtime.catalog``."""
+    """Discover the datasets under ``path`` and register them in ``storage.catalog``."""
     if on_change not in ON_CHANGE:
         raise ConfigError(f"--on-change must be one of {', '.join(ON_CHANGE)}, got {on_change!r}.")
     plans = []
-    for name, dataset in datasets(runtime, path):
+    for name, dataset in datasets(spark, storage, path):
         table = f"{database}.{table_prefix}{name}"
         if len(dataset.formats) > 1 and not dataset.delta:
             kinds = ", ".join(sorted(dataset.formats))
             why = f"files of several formats ({kinds}): one table per format"
             plans.append(TablePlan(table, dataset.location, "mixed", [], [], "skipped", [why]))
             continue
-        plans.append(_plan_one(runtime, table, dataset, dry_run, on_change, sample_files))
+        plans.append(_plan_one(spark, storage, table, dataset, dry_run, on_change, sample_files))
     return plans
 
 
 def _plan_one(
-    runtime: Runtime, table: str, dataset: Dataset, dry_run: bool, on_change: str, sample: int
+    spark: SparkSession,
+    storage: Storage,
+    table: str,
+    dataset: Dataset,
+    dry_run: bool,
+    on_change: str,
+    sample: int,
 ) -> TablePlan:
-    fmt, schema, options = _schema(runtime, dataset, sample)
+    fmt, schema, options = _schema(spark, storage, dataset, sample)
     partitions = [] if dataset.delta else list(dataset.partitions)
     columns = [(f.name, f.dataType.simpleString()) for f in schema.fields]
-    existing = runtime.catalog.find(table)
+    existing = storage.catalog.find(table)
     plan = TablePlan(table, dataset.location, fmt, partitions, columns, "create")
     if existing is not None:
         plan.changes = _changes(existing, columns, partitions)
@@ -264,20 +271,20 @@ def _plan_one(
     keys = list(dict.fromkeys([*keys, *partitions]))
     if plan.action not in ("create", "update") and existing is not None:
         keys = list(existing.partition_columns)
-    plan.new_partitions = _partitions_to_add(runtime, plan, dataset, keys, existing is not None)
+    plan.new_partitions = _partitions_to_add(storage, plan, dataset, keys, existing is not None)
     if not dry_run and plan.action in ("create", "update"):
         merged = schema.jsonValue() if existing is None else _merged(existing, schema, keys)
-        runtime.catalog.register(
+        storage.catalog.register(
             table, dataset.location, schema=merged, partition_columns=keys, format=fmt,
             options=options, description=f"crawled from {dataset.location}",
         )  # fmt: skip
     if not dry_run and plan.new_partitions:
-        runtime.catalog.add_partitions(table, plan.new_partitions)
+        storage.catalog.add_partitions(table, plan.new_partitions)
     return plan
 
 
 def _partitions_to_add(
-    runtime: Runtime, plan: TablePlan, dataset: Dataset, keys: list[str], exists: bool
+    storage: Storage, plan: TablePlan, dataset: Dataset, keys: list[str], exists: bool
 ) -> list[Partition]:
     """The dataset's partitions the catalog lacks, when its folders have the table's keys
     (a crawler adds new partitions whatever the schema change policy)."""
@@ -289,5 +296,5 @@ def _partitions_to_add(
             f"are not the table's ({', '.join(keys) or 'none'})"
         )
         return []
-    known = runtime.catalog.partitions(plan.table) if exists else []
+    known = storage.catalog.partitions(plan.table) if exists else []
     return new_partitions(known, dataset.partition_list())
