@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
 
 from featurekit.errors import ConfigError
 from featurekit.io import FeatureTable, Input, check_strategy, default_strategy
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from featurekit.runs import RunRecord
-    from featurekit.runtime.base import Runtime
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,15 @@ def make_context(
     )
 
 
+class Runner(Protocol):
+    """What runs a job: a runtime (``featurekit.runtime``) is one."""
+
+    @property
+    def name(self) -> str: ...
+
+    def run_job(self, job: FeatureJob, ctx: JobContext) -> RunRecord: ...
+
+
 class FeatureJob:
     """Base class of every feature job. Subclasses set the class attributes and ``transform``."""
 
@@ -126,7 +134,7 @@ class FeatureJob:
 
     def run(
         self,
-        runtime: Runtime,
+        runtime: Runner,
         *,
         params: Optional[Mapping[str, Any]] = None,
         start: Optional[dt.date] = None,
@@ -134,12 +142,10 @@ class FeatureJob:
         run_id: Optional[str] = None,
     ) -> RunRecord:
         """Run the whole lifecycle on ``runtime``; returns the stored run record."""
-        from featurekit.lifecycle import execute
-
         ctx = make_context(
             type(self), runtime.name, params=params, start=start, end=end, run_id=run_id
         )
-        return execute(self, runtime, ctx)
+        return runtime.run_job(self, ctx)
 
 
 class IncrementalFeatureJob(FeatureJob):

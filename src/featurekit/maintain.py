@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from featurekit.io import FeatureTable, Maintenance
     from featurekit.job import JobContext
     from featurekit.runs import RunRecord
-    from featurekit.runtime.base import Runtime
+    from featurekit.storage import Storage
     from featurekit.tables.engine import PartitionFilter, TableEngine
 
 T = TypeVar("T")
@@ -45,7 +45,11 @@ def checkpoint_due(engine: TableEngine, location: str, every: int) -> bool:
 
 
 def maintain_output(
-    table: FeatureTable, runtime: Runtime, ctx: JobContext, record: RunRecord
+    table: FeatureTable,
+    storage: Storage,
+    ctx: JobContext,
+    record: RunRecord,
+    report: Optional[Callable[[str], None]] = None,
 ) -> None:
     """Run ``table.maintenance`` on the committed output; failures become warnings."""
     plan = table.maintenance
@@ -53,8 +57,8 @@ def maintain_output(
     if plan is None or not plan.enabled or out is None or out.skipped or out.version is None:
         return
     record.maintenance = MaintenanceRecord()
-    with record.phase("maintenance", runtime.report):
-        _run_steps(plan, runtime.engine, out.location, written_partitions(table, ctx), record)
+    with record.phase("maintenance", report):
+        _run_steps(plan, storage.engine, out.location, written_partitions(table, ctx), record)
 
 
 def _run_steps(

@@ -17,8 +17,8 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.errors import OutputContractError
 from featurekit.core.names import any_null, col, sql_name
+from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:

@@ -36,8 +36,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.core.names import check_table_name
+from featurekit.errors import ConfigError, MissingDependencyError
 
 DEFAULT_WAREHOUSE = "warehouse"
 

@@ -13,8 +13,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     runtime = local_runtime(args)
     plans = crawl(
-        runtime.spark, runtime.storage, args.path, database=args.database, table_prefix=args.table_prefix,
-        dry_run=args.dry_run, on_change=args.on_change, sample_files=args.sample_files,
+        runtime.spark, runtime.storage, args.path, database=args.database,
+        table_prefix=args.table_prefix, dry_run=args.dry_run, on_change=args.on_change,
+        sample_files=args.sample_files,
     )  # fmt: skip
     if args.json:
         print(

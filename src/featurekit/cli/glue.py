@@ -63,7 +63,7 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except Exception as exc:
-        mapped = unmapped_bucket(exc, runtime.warehouse.uri)
+        mapped = unmapped_bucket(exc, runtime.storage.warehouse.uri)
         if mapped is None:
             raise
         raise mapped from exc
@@ -80,7 +80,7 @@ def s3_conf(runtime: Any) -> dict[str, str]:
     if runtime.config.s3 is not None:
         conf: dict[str, str] = runtime.config.s3.hadoop_conf()
     else:
-        conf = local_s3_conf(Path(runtime.warehouse.uri).expanduser().resolve())
+        conf = local_s3_conf(Path(runtime.storage.warehouse.uri).expanduser().resolve())
     # A fresh FileSystem per use: one cached for an earlier warehouse would keep its mounts.
     conf.update({f"fs.{scheme}.impl.disable.cache": "true" for scheme in SCHEMES})
     return conf

@@ -188,7 +188,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if record.quality:
             print()
             print("\n".join(render(record.to_json())))
-    print(f"\nWarehouse: {runtime.warehouse.uri}")
+    print(f"\nWarehouse: {runtime.storage.warehouse.uri}")
     print("Look at a table: featurekit table show features.user_activity_daily")
     print("Rule outcomes of a run: featurekit quality show training_set")
     return 0

@@ -32,7 +32,7 @@ def _schema(args: argparse.Namespace, runtime: Any, location: str, options: dict
         if args.schema:
             return spark.createDataFrame([], args.schema).schema
         if args.format == "delta":
-            return runtime.engine.schema(location)
+            return runtime.storage.engine.schema(location)
         reader = spark.read.format(args.format).options(**options)
         if args.format == "csv":
             reader = reader.option("inferSchema", "true")
@@ -48,14 +48,14 @@ def _add_partitions(runtime: Any, args: argparse.Namespace, keys: list[str]) -> 
     folders must be named as ``--partition-columns``; unnamed ones take them in order."""
     from featurekit.storage.crawl import scan_dataset
 
-    dataset = scan_dataset(runtime.spark, runtime.warehouse, args.location)
+    dataset = scan_dataset(runtime.spark, runtime.storage.warehouse, args.location)
     named = [k for k in dataset.partitions if not k.startswith("partition_")]
     if dataset.partitions and (len(dataset.partitions) != len(keys) or named not in ([], keys)):
         raise ConfigError(
             f"--partition-columns {','.join(keys)}: the folders under {args.location} are "
             f"partitioned by {', '.join(dataset.partitions)}; name those, in that order."
         )
-    return list(runtime.catalog.add_partitions(args.table, dataset.partition_list()))
+    return list(runtime.storage.catalog.add_partitions(args.table, dataset.partition_list()))
 
 
 def cmd_register(args: argparse.Namespace) -> int:
@@ -66,7 +66,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     if fmt == "tsv":  # a csv with tabs, as Glue classifies it
         fmt, options = "csv", {"sep": "\t", **options}
     runtime = local_runtime(args)
-    location = runtime.warehouse.resolve(args.location)
+    location = runtime.storage.warehouse.resolve(args.location)
     args.format = fmt
     schema = _schema(args, runtime, location, options)
     if schema is None:
@@ -75,7 +75,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     for column in partitions:  # a partition folder's value: a string unless the schema says
         if column not in schema.fieldNames():
             schema = schema.add(column, "string")
-    entry = runtime.catalog.register(
+    entry = runtime.storage.catalog.register(
         args.table, args.location, schema=schema.jsonValue(), partition_columns=partitions,
         description=args.description, format=fmt, options=options,
     )  # fmt: skip

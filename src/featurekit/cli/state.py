@@ -92,14 +92,14 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from featurekit.backfill import backfill
     from featurekit.cli.common import local_runtime
     from featurekit.registry import get_job
+    from featurekit.run.backfill import backfill
 
     job = get_job(args.job)
     runtime = local_runtime(args)
     if args.state is not None:
-        runtime.state_store = _store(args)
+        runtime.storage.state_store = _store(args)
     result = backfill(
         job(),
         runtime,

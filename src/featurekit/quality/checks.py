@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.errors import QualityError
 from featurekit.core.names import sql_name
+from featurekit.errors import QualityError
 from featurekit.quality.dynamic import Resolved, resolve, split_rules
 from featurekit.quality.engine import ROW_COLUMNS, ROW_FAIL, evaluate
 from featurekit.rulesets import Ruleset

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from featurekit.io import FeatureTable
-    from featurekit.runtime.base import Runtime
+    from featurekit.storage import Storage
     from featurekit.tables.engine import TableEngine
 
 SUFFIX = "__quarantine"
@@ -39,10 +39,10 @@ def quarantine_name(table_name: str) -> str:
     return f"{table_name}{SUFFIX}"
 
 
-def register(runtime: Runtime, table: FeatureTable, location: str) -> None:
+def register(storage: Storage, table: FeatureTable, location: str) -> None:
     """Put the quarantine table in the catalog next to its output."""
-    schema = runtime.engine.schema(location)
-    runtime.catalog.register(
+    schema = storage.engine.schema(location)
+    storage.catalog.register(
         quarantine_name(table.name),
         location,
         schema=schema.jsonValue() if schema is not None else {},
@@ -72,20 +72,17 @@ def paired_version(engine: TableEngine, output_location: str) -> Optional[int]:
     return int(version) if version else None
 
 
-def read_quarantine(
-    runtime: Runtime, table_name: str, *, spark: Optional[SparkSession] = None
-) -> DataFrame:
+def read_quarantine(spark: SparkSession, storage: Storage, table_name: str) -> DataFrame:
     """The quarantine rows that go with the output's current version.
 
     Read at the quarantine version named in the output's latest commit: rows committed by
     a run whose output commit never happened are not part of it.
     """
-    session = spark or runtime.spark
-    location = runtime.location(quarantine_name(table_name))
-    version = paired_version(runtime.engine, runtime.location(table_name))
+    location = storage.location(quarantine_name(table_name))
+    version = paired_version(storage.engine, storage.location(table_name))
     if version is None:
         raise TableNotFoundError(
             f"{table_name} has no committed quarantine: no run of its job has quarantined "
             "rows yet (rulesets with on_failing_rows='quarantine' or 'drop' write it)."
         )
-    return runtime.engine.read(session, location, version=version)
+    return storage.engine.read(spark, location, version=version)

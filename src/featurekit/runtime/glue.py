@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.errors import ConfigError, FeatureKitError, InputError, UnsupportedError
 from featurekit.io import DeltaInput, FilesInput, Input, TableInput
 from featurekit.params import split_assignments
+from featurekit.run.inputs import prune_dates
 from featurekit.runs import InputRecord
-from featurekit.runtime.base import Runtime, RuntimeConfig, prune_dates
+from featurekit.runtime.base import Runtime, RuntimeConfig
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

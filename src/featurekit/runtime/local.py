@@ -8,8 +8,6 @@ package), and adds Delta's session extension only when Delta jars are given.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.core.java import ensure_java
+from featurekit.errors import MissingDependencyError
 from featurekit.runtime.base import Reporter, Runtime, RuntimeConfig
 from featurekit.runtime.s3 import S3ConfigError, local_s3_conf
 

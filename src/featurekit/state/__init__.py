@@ -9,7 +9,8 @@ an S3 prefix (``featurekit.storage.state_store``, ``featurekit.storage.s3_state`
 from __future__ import annotations
 
 from featurekit.state.session import JobState, StateSession, app_id
-from featurekit.storage.state_store import LocalStateStore, StateStore, Stored, open_state_store
+from featurekit.storage import open_state_store
+from featurekit.storage.state_store import LocalStateStore, StateStore, Stored
 
 __all__ = [
     "JobState",

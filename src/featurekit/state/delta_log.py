@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from featurekit.errors import StateError, UnsupportedError
 from featurekit.core.names import sql_name
+from featurekit.errors import StateError, UnsupportedError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -9,22 +9,19 @@ recomputes only the feature dates whose windows contain those days.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Optional
 
+from featurekit.core.names import sql_name
 from featurekit.errors import OutputContractError
 from featurekit.io import FeatureTable
-from featurekit.lifecycle import shape_output, write_output
-from featurekit.state.session import app_id
-from featurekit.tables.engine import PartitionFilter, Txn
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
-    from featurekit.job import FeatureJob, IncrementalFeatureJob, JobContext
-    from featurekit.runs import RunRecord
-    from featurekit.runtime.base import Runtime
+    from featurekit.job import IncrementalFeatureJob
+    from featurekit.storage import Storage
+    from featurekit.tables.engine import PartitionFilter
 
 
 def affected_dates(
@@ -57,11 +54,11 @@ def partials_name(job: IncrementalFeatureJob) -> str:
     return f"{job.output.name}__partials"
 
 
-def partials_location(runtime: Runtime, job: IncrementalFeatureJob) -> str:
+def partials_location(storage: Storage, job: IncrementalFeatureJob) -> str:
     """Next to the output: ``<output path>__partials`` or the catalog/warehouse default."""
     if job.output.path:
-        return runtime.warehouse.resolve(job.output.path.rstrip("/") + "__partials")
-    return runtime.location(partials_name(job))
+        return storage.warehouse.resolve(job.output.path.rstrip("/") + "__partials")
+    return storage.location(partials_name(job))
 
 
 def shape_partials(parts: DataFrame, job: IncrementalFeatureJob) -> DataFrame:
@@ -78,8 +75,6 @@ def shape_partials(parts: DataFrame, job: IncrementalFeatureJob) -> DataFrame:
             f"partials() of {job.name}: column {table.date_column!r} must be a date "
             "(use F.to_date)."
         )
-    from featurekit.core.names import sql_name
-
     # quoted: select parses a string, "user.id" would be field id of a struct user
     ordered = [*group, *[c for c in parts.columns if c not in group]]
     return parts.select(*map(sql_name, ordered))
@@ -100,7 +95,8 @@ def partials_table(job: IncrementalFeatureJob, parts: DataFrame) -> FeatureTable
 
 
 def stored_partials(
-    runtime: Runtime,
+    spark: SparkSession,
+    storage: Storage,
     job: IncrementalFeatureJob,
     first: dt.date,
     last: dt.date,
@@ -112,7 +108,8 @@ def stored_partials(
     window, not the length of the history.
     """
     return stored_partials_where(
-        runtime,
+        spark,
+        storage,
         job,
         [(job.output.date_column, ">=", first), (job.output.date_column, "<=", last)],
         like,
@@ -120,100 +117,21 @@ def stored_partials(
 
 
 def stored_partials_where(
-    runtime: Runtime,
+    spark: SparkSession,
+    storage: Storage,
     job: IncrementalFeatureJob,
     partitions: Sequence[PartitionFilter],
     like: Optional[DataFrame] = None,
 ) -> DataFrame:
     """Stored partial rows of the partitions ``partitions`` keeps (see ``stored_partials``)."""
-    location = partials_location(runtime, job)
-    if not runtime.engine.exists(location):
+    location = partials_location(storage, job)
+    if not storage.engine.exists(location):
         if like is None:
             raise OutputContractError(f"No partials table for {job.name} at {location}.")
         return like.limit(0)
-    return runtime.engine.read(runtime.spark, location, partitions=partitions)
-
-
-def features_for(
-    job: IncrementalFeatureJob, runtime: Runtime, ctx: JobContext, dates: list[dt.date]
-) -> tuple[DataFrame, JobContext]:
-    """Feature rows for ``dates`` from the stored partials of their windows, and the ctx used."""
-    from featurekit.core.names import col
-
-    first, last = dates[0], dates[-1]
-    window_start = first - dt.timedelta(days=job.window_days - 1)
-    parts = stored_partials(runtime, job, window_start, last)
-    fctx = replace(ctx, start=first, end=last)
-    out = job.combine(fctx, parts)
-    return out.where(col(job.output.date_column).isin(dates)), fctx
-
-
-def windowed_job(job: FeatureJob) -> Optional[IncrementalFeatureJob]:
-    """``job`` when it is an IncrementalFeatureJob (kept from partials), else None."""
-    from featurekit.job import IncrementalFeatureJob
-
-    return job if isinstance(job, IncrementalFeatureJob) else None
+    return storage.engine.read(spark, location, partitions=partitions)
 
 
 def as_day(text: str) -> dt.date:
     """``as_day("2026-01-31")`` -> ``datetime.date(2026, 1, 31)``."""
     return dt.date.fromisoformat(text)
-
-
-def commit_partials(
-    job: IncrementalFeatureJob,
-    runtime: Runtime,
-    ctx: JobContext,
-    parts: DataFrame,
-    replace_days: Optional[Mapping[str, Sequence[str]]],
-    batch: Optional[int],
-) -> None:
-    """Write the partials table: overwrite, or replace ``replace_days``; Txn when ``batch``.
-
-    Example: ``commit_partials(job, runtime, ctx, parts, {"feature_date": ["2026-01-31"]}, 7)``
-    """
-    table = partials_table(job, parts)
-    location = partials_location(runtime, job)
-    runtime.engine.write(
-        parts,
-        location,
-        mode="overwrite" if replace_days is None else "replace",
-        partition_by=table.partitions,
-        replace=replace_days,
-        txn=None if batch is None else Txn(app_id(ctx.job), batch),
-        metadata={"job": ctx.job, "run_id": ctx.run_id},
-    )
-    runtime.register_output(table, location)
-
-
-def commit_features(
-    job: IncrementalFeatureJob,
-    runtime: Runtime,
-    ctx: JobContext,
-    record: RunRecord,
-    dates: list[dt.date],
-    rebuild: bool,
-    batch: Optional[int],
-) -> None:
-    """Recompute the feature rows of ``dates`` from the stored partials and commit them.
-
-    ``rebuild`` overwrites the output; otherwise exactly ``dates`` are replaced.
-    Example: ``commit_features(job, runtime, ctx, record, [date(2026, 1, 31)], False, 7)``
-    """
-    if not dates:
-        return
-    with record.phase("combine", runtime.report):
-        out, fctx = features_for(job, runtime, ctx, dates)
-        out = shape_output(out, job.output)
-    column = job.output.date_column
-    replace_days = None if rebuild else {column: [d.isoformat() for d in dates]}
-    write_output(
-        out,
-        job.output,
-        runtime,
-        fctx,
-        record,
-        mode="overwrite" if rebuild else "replace",
-        replace=replace_days,
-        txn=None if batch is None else Txn(app_id(ctx.job), batch),
-    )

@@ -1,5 +1,5 @@
-"""Deprecated: the state stores are parts of Storage, in :mod:`featurekit.storage.s3_state`. This module
-goes in 0.3."""
+"""Deprecated: the state stores are parts of Storage, in
+:mod:`featurekit.storage.s3_state`. This module goes in 0.3."""
 
 from __future__ import annotations
 

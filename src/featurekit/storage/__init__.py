@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.errors import ConfigError
-from featurekit.storage.state_store import StateStore, open_state_store
+from featurekit.storage.s3_state import S3StateStore
+from featurekit.storage.state_store import LocalStateStore, StateStore
 from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
@@ -153,3 +154,25 @@ def table_engine(spark: SparkSession, name: str, warehouse: Warehouse) -> TableE
             "local warehouse folder."
         )
     return engine
+
+
+def open_state_store(
+    location: Optional[str], warehouse: Warehouse, *, s3_client: Any = None
+) -> StateStore:
+    """The store at ``location``: None (the warehouse's ``_state``), ``s3://...`` or a folder.
+
+    An S3 store uses ``s3_client``, else the S3 warehouse's client, else boto3's default.
+    """
+    if location is None and warehouse.remote:
+        location = f"{warehouse.uri}/_state"
+    if location is None:
+        return LocalStateStore(warehouse.root / "_state")
+    if location.startswith("s3://"):
+        from featurekit.warehouse import S3Warehouse
+
+        if s3_client is None and isinstance(warehouse, S3Warehouse):
+            s3_client = warehouse.client
+        if s3_client is not None:
+            return S3StateStore(s3_client, location)
+        return S3StateStore.from_uri(location)
+    return LocalStateStore(warehouse.resolve(location))

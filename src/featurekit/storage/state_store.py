@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from featurekit.errors import LockedError, StateConflictError, StateError, UnsupportedError
-from featurekit.warehouse import Warehouse, atomic_write_text
+from featurekit.warehouse import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -162,26 +162,3 @@ class LocalStateStore(StateStore):
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-
-
-def open_state_store(
-    location: Optional[str], warehouse: Warehouse, *, s3_client: Any = None
-) -> StateStore:
-    """The store at ``location``: None (the warehouse's ``_state``), ``s3://...`` or a folder.
-
-    An S3 store uses ``s3_client``, else the S3 warehouse's client, else boto3's default.
-    """
-    if location is None and warehouse.remote:
-        location = f"{warehouse.uri}/_state"
-    if location is None:
-        return LocalStateStore(warehouse.root / "_state")
-    if location.startswith("s3://"):
-        from featurekit.storage.s3_state import S3StateStore
-        from featurekit.warehouse import S3Warehouse
-
-        if s3_client is None and isinstance(warehouse, S3Warehouse):
-            s3_client = warehouse.client
-        if s3_client is not None:
-            return S3StateStore(s3_client, location)
-        return S3StateStore.from_uri(location)
-    return LocalStateStore(warehouse.resolve(location))

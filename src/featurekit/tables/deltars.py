@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, unquote
 
+from featurekit.core.names import sql_name
 from featurekit.errors import (
     ConcurrentCommitError,
     MissingDependencyError,
     TableError,
     TableNotFoundError,
 )
-from featurekit.core.names import sql_name
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,

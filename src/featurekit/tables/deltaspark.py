@@ -21,8 +21,8 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote
 
-from featurekit.errors import ConcurrentCommitError, ConfigError, TableError, TableNotFoundError
 from featurekit.core.names import sql_name
+from featurekit.errors import ConcurrentCommitError, ConfigError, TableError, TableNotFoundError
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,

@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
 from featurekit.core.names import col as named
 from featurekit.core.names import sql_name
+from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
 if TYPE_CHECKING:

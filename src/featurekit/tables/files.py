@@ -26,8 +26,8 @@ from featurekit.tables.catalog import CatalogEntry, Partition
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from featurekit.warehouse import Warehouse
     from featurekit.tables.catalogs import Catalog
+    from featurekit.warehouse import Warehouse
 
 _HIDDEN = ("_", ".")
 # (time column, first date, last date) of a run: partitions outside are not read

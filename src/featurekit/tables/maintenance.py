@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from featurekit.errors import ConfigError, RetentionError
 from featurekit.core.names import sql_name
+from featurekit.errors import ConfigError, RetentionError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

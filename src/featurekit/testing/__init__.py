@@ -30,10 +30,10 @@ def write_table(runtime: Runtime, name: str, df: DataFrame, description: str = "
 
 def _replace_and_register(runtime: Runtime, name: str, df: DataFrame, description: str) -> Any:
     """Write ``df`` over the table ``name`` and register it; the engine's write result."""
-    location = runtime.location(name)
-    result = runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
-    runtime.catalog.register(
+    location = runtime.storage.location(name)
+    result = runtime.storage.engine.write(df, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
+    runtime.storage.catalog.register(
         name, location, schema=schema.jsonValue() if schema else {}, description=description
     )
     return result
@@ -41,4 +41,4 @@ def _replace_and_register(runtime: Runtime, name: str, df: DataFrame, descriptio
 
 def read_table(runtime: Runtime, name: str) -> DataFrame:
     """The current rows of the catalog table ``name``, e.g. a job's output."""
-    return runtime.engine.read(runtime.spark, runtime.location(name))
+    return runtime.storage.engine.read(runtime.spark, runtime.storage.location(name))

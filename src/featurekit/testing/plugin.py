@@ -56,8 +56,8 @@ def spark(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[SparkSession]:
     """The session-wide SparkSession (local[2], UTC, small shuffles)."""
-    from featurekit.quality import engine as quality_engine
     from featurekit.core.jars import hadoop_aws_coordinate
+    from featurekit.quality import engine as quality_engine
 
     base = tmp_path_factory.mktemp("spark")
     conf = {**TEST_CONF, "spark.sql.warehouse.dir": str(base / "spark-warehouse")}

@@ -1,7 +1,7 @@
-"""Quality in the run lifecycle: input rulesets after reading, output rulesets before
+"""Quality in a run: input rulesets after reading, output rulesets before or after
 staging, and the quarantine staged and committed just before the output.
 
-Used by :mod:`featurekit.lifecycle`; the functions here never commit the output.
+Used by the read and write steps; the functions here never commit the output.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ if TYPE_CHECKING:
     from featurekit.io import FeatureTable, Input
     from featurekit.job import JobContext
     from featurekit.rulesets import Ruleset
+    from featurekit.run.env import RunEnv
     from featurekit.runs import RunRecord
-    from featurekit.runtime.base import Runtime
+    from featurekit.storage import Storage
     from featurekit.tables.engine import Staged, Txn
 
 
-def skipped(runtime: Runtime, what: str, count: int, record: RunRecord) -> bool:
-    """True (and a warning in ``record``) when the runtime was told not to check quality."""
-    if count == 0 or runtime.config.check_quality:
+def skipped(env: RunEnv, what: str, count: int, record: RunRecord) -> bool:
+    """True (and a warning in ``record``) when the run was told not to check quality."""
+    if count == 0 or env.check_quality:
         return count == 0
     record.warnings.append(
         f"{count} quality ruleset(s) of {what} not evaluated: quality checks are off "
@@ -36,31 +37,31 @@ def skipped(runtime: Runtime, what: str, count: int, record: RunRecord) -> bool:
 
 
 def check_input_quality(
-    runtime: Runtime, name: str, inp: Input, df: DataFrame, record: RunRecord
+    env: RunEnv, name: str, inp: Input, df: DataFrame, record: RunRecord
 ) -> None:
     """Evaluate input ``name``'s rulesets into ``record``; raise QualityError on a fail."""
-    if skipped(runtime, f"input {name}", len(inp.quality), record):
+    if skipped(env, f"input {name}", len(inp.quality), record):
         return
-    checked = check_input(df, inp.quality, f"input {name}", history(runtime, record, inp.quality))
+    past = history(env.storage, record, inp.quality)
+    checked = check_input(df, inp.quality, f"input {name}", past)
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"input {name!r}")
 
 
 def history(
-    runtime: Runtime, record: RunRecord, rulesets: Sequence[Ruleset]
+    storage: Storage, record: RunRecord, rulesets: Sequence[Ruleset]
 ) -> list[dict[str, Any]]:
     """The job's earlier run records, newest first (for dynamic rules; none are read when
     no ruleset has one)."""
     if not any(DYNAMIC.search(r.dqdl) for r in rulesets):
         return []
-    names = runtime.warehouse.list_json(f"_runs/{record.job}")
-    docs = [runtime.warehouse.read_json(n) for n in names]
+    docs = storage.run_records(record.job)
     earlier = [d for d in docs if d.get("run_id") != record.run_id]
     return sorted(earlier, key=lambda d: str(d.get("started_at") or ""), reverse=True)
 
 
 def check_output_quality(
-    runtime: Runtime,
+    storage: Storage,
     out: DataFrame,
     table: FeatureTable,
     ctx: JobContext,
@@ -77,7 +78,7 @@ def check_output_quality(
         table.quality,
         run_id=ctx.run_id,
         run_date=record.started_at[:10],
-        history=history(runtime, record, table.quality),
+        history=history(storage, record, table.quality),
         settled=(*table.keys, table.date_column) if contract_checked else (),
     )
     record.quality += checked.outcomes
@@ -86,17 +87,17 @@ def check_output_quality(
 
 
 def stage_quarantine(
-    runtime: Runtime, table: FeatureTable, rows: Optional[DataFrame]
+    storage: Storage, table: FeatureTable, rows: Optional[DataFrame]
 ) -> Optional[Staged]:
     """Stage the quarantine rows (None when no ruleset quarantines)."""
     if rows is None:
         return None
-    location = runtime.location(quarantine_name(table.name))
-    return runtime.engine.stage(rows, location, partition_by=table.partitions)
+    location = storage.location(quarantine_name(table.name))
+    return storage.engine.stage(rows, location, partition_by=table.partitions)
 
 
 def commit_quarantine(
-    runtime: Runtime,
+    storage: Storage,
     table: FeatureTable,
     staged: Optional[Staged],
     record: RunRecord,
@@ -111,23 +112,23 @@ def commit_quarantine(
 
     if staged is None:
         return {}
-    if staged.rows == 0 and not runtime.engine.exists(staged.path):
-        runtime.engine.abort(staged)  # nothing quarantined, nothing to replace
+    if staged.rows == 0 and not storage.engine.exists(staged.path):
+        storage.engine.abort(staged)  # nothing quarantined, nothing to replace
         record.quarantine = {"table": quarantine_name(table.name), "rows": 0, "version": None}
         return {}
-    result = runtime.engine.commit(
+    result = storage.engine.commit(
         staged,
         mode=mode,
         replace=replace,
         txn=Txn(f"{txn.app_id}__quarantine", txn.version) if txn else None,
         metadata={"job": record.job, "run_id": record.run_id},
     )
-    register(runtime, table, staged.path)
+    register(storage, table, staged.path)
     record.quarantine = {
         "table": quarantine_name(table.name),
         "location": staged.path,
         "rows": staged.rows,
         "version": result.version,
     }
-    version = result.version if result.version is not None else runtime.engine.version(staged.path)
+    version = result.version if result.version is not None else storage.engine.version(staged.path)
     return {VERSION_KEY: str(version)}
