@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
     root = Path(tempfile.mkdtemp(prefix="featurekit-bench-"))
     try:
         a = LocalRuntime(LocalConfig(warehouse=str(root / "a"), quiet=True))
-        events_a = a.warehouse.resolve("s3://bench/events")
+        events_a = a.storage.warehouse.resolve("s3://bench/events")
         write_days(a.spark, events_a, 0, args.days, args)
         setup = timed(Sums30d(), a, "history")  # history processed (also warms the JVM up)
         fulls, incrementals, differ = [], [], 0
@@ -141,13 +141,15 @@ def main(argv: list[str]) -> int:
             b = LocalRuntime(
                 LocalConfig(warehouse=str(root / f"b{round_}"), quiet=True), spark=a.spark
             )
-            write_days(a.spark, b.warehouse.resolve("s3://bench/events"), 0, args.days + 1, args)
+            write_days(
+                a.spark, b.storage.warehouse.resolve("s3://bench/events"), 0, args.days + 1, args
+            )
             fulls.append(timed(Sums30d(), b, f"full #{round_ + 1}"))
             write_days(a.spark, events_a, args.days + round_, 1, args)
             incrementals.append(timed(Sums30d(), a, f"incremental #{round_ + 1}"))
             if round_ == 0:  # A and B have seen the same days: the tables must be equal
-                out_a = a.engine.read(a.spark, a.output_location(Sums30d.output))
-                out_b = b.engine.read(b.spark, b.output_location(Sums30d.output))
+                out_a = a.storage.engine.read(a.spark, a.storage.output_location(Sums30d.output))
+                out_b = b.storage.engine.read(b.spark, b.storage.output_location(Sums30d.output))
                 differ = out_a.exceptAll(out_b).count() + out_b.exceptAll(out_a).count()
                 rows_out = out_b.count()
         full, incremental = statistics.median(fulls), statistics.median(incrementals)

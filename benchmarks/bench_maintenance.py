@@ -73,11 +73,11 @@ def seed_clicks(runtime: LocalRuntime, args: argparse.Namespace) -> None:
         (F.lit(dt.datetime.combine(START, dt.time(0, 30))) + F.make_dt_interval(day)).alias("ts"),
         ((F.col("id") % 89) * 0.5).alias("amount"),
     )
-    location = runtime.location("web.clicks")
-    runtime.engine.write(clicks, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
+    location = runtime.storage.location("web.clicks")
+    runtime.storage.engine.write(clicks, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
     assert schema is not None
-    runtime.catalog.register("web.clicks", location, schema=schema.jsonValue())
+    runtime.storage.catalog.register("web.clicks", location, schema=schema.jsonValue())
 
 
 def interleaved_reads(
@@ -103,8 +103,8 @@ def run(spark: SparkSession, args: argparse.Namespace, root: Path) -> dict[str, 
         date = START + dt.timedelta(days=i)
         DailyClicks().run(runtime, start=date, end=date)
     runs_s = time.perf_counter() - began
-    location = runtime.output_location(DailyClicks.output)
-    engine = runtime.engine
+    location = runtime.storage.output_location(DailyClicks.output)
+    engine = runtime.storage.engine
 
     disk_before = len(data_files_on_disk(location))
     version_before = engine.version(location)

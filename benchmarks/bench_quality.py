@@ -77,7 +77,7 @@ def run_comparison(spark: Any, events_path: Path, repeats: int) -> dict[str, Any
         result["load_average"] = {"before": load_before, "after": os.getloadavg()}
         result["phases_of_last_run"] = result.pop("results")
         ours, theirs = (
-            runtime.engine.read(spark, runtime.location(n))
+            runtime.storage.engine.read(spark, runtime.storage.location(n))
             for n in ("bench.activity", "bench.activity_dq")
         )
         result["agree"] = checksum(ours) == checksum(theirs)

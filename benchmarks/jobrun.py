@@ -74,7 +74,7 @@ def job_comparison(
     try:
         methods = {"featurekit_job": featurekit_job, "plain_script": plain_script}
         result = compare(spark, methods, repeats, "c job overhead")
-        table = runtime.engine.read(spark, runtime.location("bench.activity"))
+        table = runtime.storage.engine.read(spark, runtime.storage.location("bench.activity"))
         plain = spark.read.parquet(str(plain_out)).select(*table.columns)
         result["agree"] = checksum(table) == checksum(plain)
         return result

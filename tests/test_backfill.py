@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from featurekit.backfill import backfill, plan_chunks
 from featurekit.cli import main
 from featurekit.errors import ConfigError
 from featurekit.job import JobContext
+from featurekit.run.backfill import backfill
+from featurekit.run.plan import plan_chunks
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
 sys.path.insert(0, str(Path(__file__).parent / "state"))
@@ -66,13 +67,13 @@ def test_backfill_resumes_after_a_crash_and_is_idempotent(
     assert "ETA" in stream.getvalue()
     assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows))
 
-    location = local_runtime.output_location(WindowSums.output)
-    version = local_runtime.engine.version(location)
+    location = local_runtime.storage.output_location(WindowSums.output)
+    version = local_runtime.storage.engine.version(location)
     again = backfill(
         WindowSums(), local_runtime, start=day(1), end=day(8), chunk_days=2, progress=None
     )
     assert again.ran == []
-    assert local_runtime.engine.version(location) == version
+    assert local_runtime.storage.engine.version(location) == version
 
 
 @pytest.mark.slow
@@ -95,7 +96,7 @@ def test_state_show_and_reset_commands(
 ) -> None:
     from featurekit.state import JobState, StateSession
 
-    with StateSession(local_runtime.state_store, "window_sums", run_id="r1") as session:
+    with StateSession(local_runtime.storage.state_store, "window_sums", run_id="r1") as session:
         bookmarks = {
             "events": {"kind": "files", "files": {"a": [1, 2]}},
             "clicks": {"kind": "delta", "version": 4},
@@ -116,11 +117,11 @@ def test_state_show_and_reset_commands(
         main(["state", "reset", "window_sums", "--input", "clicks", "--warehouse", str(warehouse)])
         == 0
     )
-    got = local_runtime.state_store.get("window_sums/state")
+    got = local_runtime.storage.state_store.get("window_sums/state")
     assert got is not None
     assert sorted(got.doc["inputs"]) == ["events"]
     assert main(["state", "reset", "window_sums", "--warehouse", str(warehouse)]) == 0
-    got = local_runtime.state_store.get("window_sums/state")
+    got = local_runtime.storage.state_store.get("window_sums/state")
     assert got is not None
     assert (got.doc["inputs"], got.doc["batch"], got.doc["horizon"]) == ({}, 3, None)
 

@@ -19,14 +19,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def table(local_runtime: LocalRuntime, spark: SparkSession) -> str:
     """features.clicks: three appends over two dates (3 small files per date)."""
-    location = local_runtime.location("features.clicks")
+    location = local_runtime.storage.location("features.clicks")
     for n in range(3):
         rows = [(f"u{n}", dt.date(2026, 3, day), n) for day in (1, 2)]
         df = spark.createDataFrame(rows, "user_id string, feature_date date, clicks bigint")
-        local_runtime.engine.write(df, location, partition_by=["feature_date"])
-    schema = local_runtime.engine.schema(location)
+        local_runtime.storage.engine.write(df, location, partition_by=["feature_date"])
+    schema = local_runtime.storage.engine.schema(location)
     assert schema is not None
-    local_runtime.catalog.register(
+    local_runtime.storage.catalog.register(
         "features.clicks",
         location,
         schema=schema.jsonValue(),

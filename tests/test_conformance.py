@@ -47,9 +47,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import pytest
 from chispa import assert_df_equality
 
+from featurekit.core import jars
 from featurekit.demo_run import write_source_table
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, build_artifacts, read_project
-from featurekit.core import jars
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.deltars import DeltaRsEngine
 

@@ -83,12 +83,12 @@ def test_demo_builds_every_demo_table(spark: SparkSession, local_runtime: LocalR
         assert outcomes['IsPrimaryKey "user_id" "label_date"'] == "Passed"
         assert outcomes['IsUnique "user_id"'] == "Passed"
         assert training.quarantine is not None
-        quarantined = read_quarantine(runtime, "features.training_set")
+        quarantined = read_quarantine(runtime.spark, runtime.storage, "features.training_set")
         assert quarantined.count() == training.quarantine["rows"]
         assert quarantined.where("events_30d >= 1").count() == 0
         shown = "\n".join(render(training.to_json()))  # what `featurekit demo` prints
         assert 'Passed  fail [output] IsPrimaryKey "user_id" "label_date"' in shown
-    names = {e.name for e in runtime.catalog.list()}
+    names = {e.name for e in runtime.storage.catalog.list()}
     assert {"raw.events", "raw.labels", "features.user_activity_daily"} <= names
 
 

@@ -24,11 +24,11 @@ def seed(runtime: LocalRuntime, spark: SparkSession, values: list[int]) -> None:
         [(k, dt.date(2024, 1, 1 + k % 3), v) for k, v in enumerate(values)],
         "k bigint, d date, v bigint",
     )
-    location = runtime.location("raw.numbers")
-    runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
+    location = runtime.storage.location("raw.numbers")
+    runtime.storage.engine.write(df, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
     assert schema is not None
-    runtime.catalog.register("raw.numbers", location, schema=schema.jsonValue())
+    runtime.storage.catalog.register("raw.numbers", location, schema=schema.jsonValue())
 
 
 def run_script(warehouse: Path, marker: Path, mode: str) -> subprocess.Popen[bytes]:
@@ -50,10 +50,10 @@ def test_sigkill_during_write_keeps_the_previous_version(
     marker = tmp_path / "writing"
     first = run_script(warehouse, marker, "fast")
     assert first.wait(timeout=300) == 0, first.stderr.read() if first.stderr else ""
-    table = runtime.location("features.numbers")
-    before = runtime.engine.read(spark, table)
+    table = runtime.storage.location("features.numbers")
+    before = runtime.storage.engine.read(spark, table)
     before_rows = before.collect()
-    assert runtime.engine.version(table) == 0
+    assert runtime.storage.engine.version(table) == 0
 
     seed(runtime, spark, [10, 20, 30, 40])
     victim = run_script(warehouse, marker, "slow")
@@ -66,16 +66,19 @@ def test_sigkill_during_write_keeps_the_previous_version(
     victim.wait(timeout=60)
     assert victim.returncode == -signal.SIGKILL
 
-    assert runtime.engine.version(table) == 0
-    assert sorted(runtime.engine.read(spark, table).collect()) == sorted(before_rows)
+    assert runtime.storage.engine.version(table) == 0
+    assert sorted(runtime.storage.engine.read(spark, table).collect()) == sorted(before_rows)
 
     again = run_script(warehouse, marker, "fast")
     assert again.wait(timeout=300) == 0, again.stderr.read() if again.stderr else ""
-    assert runtime.engine.version(table) == 1
+    assert runtime.storage.engine.version(table) == 1
     expected = spark.createDataFrame(
         [(k, dt.date(2024, 1, 1 + k % 3), v) for k, v in enumerate([10, 20, 30, 40])],
         "k bigint, d date, v bigint",
     )
     assert_df_equality(
-        runtime.engine.read(spark, table), expected, ignore_row_order=True, ignore_nullable=True
+        runtime.storage.engine.read(spark, table),
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
     )

@@ -26,11 +26,11 @@ def events(spark: SparkSession, *items: tuple[str, str, float]) -> DataFrame:
 
 
 def seed_events(runtime: LocalRuntime, df: DataFrame) -> None:
-    location = runtime.location("raw.events")
-    runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
+    location = runtime.storage.location("raw.events")
+    runtime.storage.engine.write(df, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
     assert schema is not None
-    runtime.catalog.register("raw.events", location, schema=schema.jsonValue())
+    runtime.storage.catalog.register("raw.events", location, schema=schema.jsonValue())
 
 
 class DailySpend(FeatureJob):
@@ -165,7 +165,7 @@ def spend_table(spark: SparkSession, *items: tuple[str, str, float]) -> DataFram
 
 
 def read_output(runtime: LocalRuntime, name: str = "features.daily_spend") -> DataFrame:
-    return runtime.engine.read(runtime.spark, runtime.location(name))
+    return runtime.storage.engine.read(runtime.spark, runtime.storage.location(name))
 
 
 def test_run_builds_the_declared_table(runtime: LocalRuntime, spark: SparkSession) -> None:
@@ -178,7 +178,7 @@ def test_run_builds_the_declared_table(runtime: LocalRuntime, spark: SparkSessio
         spark, ("u1", "2024-01-01", 3.0), ("u2", "2024-01-02", 5.0), ("u1", "2024-01-03", 7.0)
     )
     assert_df_equality(read_output(runtime), expected, ignore_row_order=True, ignore_nullable=True)
-    entry = runtime.catalog.get("features.daily_spend")
+    entry = runtime.storage.catalog.get("features.daily_spend")
     assert (entry.keys, entry.date_column, entry.partition_columns) == (
         ("user_id",),
         "feature_date",
@@ -218,8 +218,8 @@ def test_duplicate_keys_fail_and_commit_nothing(runtime: LocalRuntime) -> None:
     DuplicateKeys.output = DailySpend.output
     with pytest.raises(OutputContractError, match="more than once"):
         DuplicateKeys().run(runtime)
-    assert runtime.engine.version(runtime.location("features.daily_spend")) == 0
-    staging = Path(runtime.location("features.daily_spend")) / "_featurekit_staging"
+    assert runtime.storage.engine.version(runtime.storage.location("features.daily_spend")) == 0
+    staging = Path(runtime.storage.location("features.daily_spend")) / "_featurekit_staging"
     assert not any(staging.rglob("*.parquet"))
 
 
@@ -231,7 +231,7 @@ def test_null_keys_fail_and_commit_nothing(runtime: LocalRuntime, job: type[Feat
         OutputContractError, match=r"2 rows have a null in \['user_id', 'feature_date'\]"
     ):
         job().run(runtime)
-    assert not runtime.engine.exists(runtime.location("features.daily_spend"))
+    assert not runtime.storage.engine.exists(runtime.storage.location("features.daily_spend"))
 
 
 @pytest.mark.parametrize("job", [ShiftedDates, ShiftedGroup], ids=["read_back", "observed"])
@@ -240,7 +240,7 @@ def test_dates_outside_the_range_fail(runtime: LocalRuntime, job: type[FeatureJo
     day = dt.date(2024, 1, 2)
     with pytest.raises(OutputContractError, match=r"spans 2024-01-03\.\.2024-01-03, outside"):
         job().run(runtime, start=day, end=day)
-    assert runtime.engine.version(runtime.location("features.daily_spend")) == 0
+    assert runtime.storage.engine.version(runtime.storage.location("features.daily_spend")) == 0
 
 
 def test_empty_output_passes_the_row_checks(runtime: LocalRuntime) -> None:
@@ -251,7 +251,7 @@ def test_empty_output_passes_the_row_checks(runtime: LocalRuntime) -> None:
 
 
 def forbid_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    import featurekit.lifecycle as lifecycle
+    import featurekit.run.write as lifecycle
 
     def read_back(*args: object, **kwargs: object) -> None:
         raise AssertionError("the staged rows were read back")
@@ -289,7 +289,7 @@ def test_outputs_not_proven_unique_are_read_back(
 def test_declared_types_are_enforced(runtime: LocalRuntime) -> None:
     with pytest.raises(OutputContractError, match="'spend' is string, declared double"):
         WrongType().run(runtime)
-    assert not runtime.engine.exists(runtime.location("features.daily_spend"))
+    assert not runtime.storage.engine.exists(runtime.storage.location("features.daily_spend"))
 
 
 def test_missing_input_table_is_named(local_runtime: LocalRuntime) -> None:
@@ -302,11 +302,13 @@ def test_run_record_is_stored_for_failures_too(runtime: LocalRuntime) -> None:
     with pytest.raises(OutputContractError):
         WrongType().run(runtime, run_id="bad-run")
     stored = json.loads(
-        (runtime.warehouse.root / f"_runs/daily_spend/{ok.run_id}.json").read_text()
+        (runtime.storage.warehouse.root / f"_runs/daily_spend/{ok.run_id}.json").read_text()
     )
     assert stored["status"] == "succeeded"
     assert set(stored["phases"]) == {"read", "transform", "write", "validate", "commit"}
-    failed = json.loads((runtime.warehouse.root / "_runs/wrong_type/bad-run.json").read_text())
+    failed = json.loads(
+        (runtime.storage.warehouse.root / "_runs/wrong_type/bad-run.json").read_text()
+    )
     assert (failed["status"], failed["error_type"]) == ("failed", "OutputContractError")
 
 
@@ -328,8 +330,8 @@ def test_delta_inputs_list_only_the_run_dates_partitions(
         [(f"u{d.day}", d, dt.datetime.combine(d, dt.time(12)), float(d.day)) for d in days],
         "user_id string, feature_date date, ts timestamp, spend double",
     )
-    location = local_runtime.warehouse.resolve("s3://lake/daily")
-    local_runtime.engine.write(daily, location, partition_by=["feature_date"])
+    location = local_runtime.storage.warehouse.resolve("s3://lake/daily")
+    local_runtime.storage.engine.write(daily, location, partition_by=["feature_date"])
     ctx = JobContext(job="j", run_id="r", runtime="local", start=days[3], end=days[4], params={})
 
     def read(inp: DeltaInput) -> tuple[DataFrame, set[str]]:
@@ -366,5 +368,5 @@ def test_run_record_carries_measured_spark_usage(runtime: LocalRuntime) -> None:
     # scoped to its own Spark jobs: the second run does not count the first run's
     assert first.usage is not None
     assert usage.stages <= 1.5 * first.usage.stages
-    stored = runtime.warehouse.read_json(f"_runs/daily_spend/{second.run_id}.json")
+    stored = runtime.storage.warehouse.read_json(f"_runs/daily_spend/{second.run_id}.json")
     assert stored["usage"]["tasks"] == usage.tasks

@@ -35,12 +35,12 @@ pytestmark = pytest.mark.slow
 
 def add_files(runtime: LocalRuntime, rows: list[tuple]) -> None:
     df = runtime.spark.createDataFrame(rows, EVENTS_SCHEMA).coalesce(1)
-    df.write.mode("append").parquet(runtime.warehouse.resolve(EVENTS_PATH))
+    df.write.mode("append").parquet(runtime.storage.warehouse.resolve(EVENTS_PATH))
 
 
 def add_delta(runtime: LocalRuntime, rows: list[tuple]) -> None:
     df = runtime.spark.createDataFrame(rows, EVENTS_SCHEMA)
-    runtime.engine.write(df, runtime.warehouse.resolve(DELTA_PATH), mode="append")
+    runtime.storage.engine.write(df, runtime.storage.warehouse.resolve(DELTA_PATH), mode="append")
 
 
 def reference(spark: SparkSession, rows: list[tuple]) -> DataFrame:
@@ -58,7 +58,7 @@ def reference(spark: SparkSession, rows: list[tuple]) -> DataFrame:
 
 
 def table(runtime: LocalRuntime, job: type) -> DataFrame:
-    return runtime.engine.read(runtime.spark, runtime.output_location(job.output))
+    return runtime.storage.engine.read(runtime.spark, runtime.storage.output_location(job.output))
 
 
 def assert_same(actual: DataFrame, expected: DataFrame) -> None:
@@ -114,7 +114,7 @@ def test_late_event_updates_exactly_the_affected_dates(local_runtime: LocalRunti
     add_files(local_runtime, late)
     record = WindowSums().run(local_runtime)
 
-    touched = last_commit_dates(local_runtime.output_location(WindowSums.output))
+    touched = last_commit_dates(local_runtime.storage.output_location(WindowSums.output))
     assert touched == {"2024-01-03", "2024-01-04", "2024-01-05"}
     assert record.counters["affected_dates"] == WINDOW
     after = table(local_runtime, WindowSums)
@@ -126,11 +126,11 @@ def test_late_event_updates_exactly_the_affected_dates(local_runtime: LocalRunti
 def test_no_new_units_commits_nothing(local_runtime: LocalRuntime) -> None:
     add_files(local_runtime, events(1))
     WindowSums().run(local_runtime)
-    location = local_runtime.output_location(WindowSums.output)
-    version = local_runtime.engine.version(location)
+    location = local_runtime.storage.output_location(WindowSums.output)
+    version = local_runtime.storage.engine.version(location)
     record = WindowSums().run(local_runtime)
     assert record.output is None
-    assert local_runtime.engine.version(location) == version
+    assert local_runtime.storage.engine.version(location) == version
 
 
 def test_two_delta_runs_read_only_new_versions(local_runtime: LocalRuntime) -> None:
@@ -167,17 +167,17 @@ def test_second_run_while_locked_fails_and_changes_nothing(local_runtime: LocalR
     add_files(local_runtime, events(1))
     WindowSums().run(local_runtime)
     add_files(local_runtime, events(2))
-    store = local_runtime.state_store
+    store = local_runtime.storage.state_store
     state_before = store.get("window_sums/state")
-    location = local_runtime.output_location(WindowSums.output)
-    version = local_runtime.engine.version(location)
+    location = local_runtime.storage.output_location(WindowSums.output)
+    version = local_runtime.storage.engine.version(location)
     with (
         store.lock("window_sums", {"run_id": "other"}),
         pytest.raises(LockedError, match="already running"),
     ):
         WindowSums().run(local_runtime)
     assert store.get("window_sums/state") == state_before
-    assert local_runtime.engine.version(location) == version
+    assert local_runtime.storage.engine.version(location) == version
 
 
 def test_range_run_rebuilds_dates_from_processed_units(local_runtime: LocalRuntime) -> None:
@@ -249,10 +249,10 @@ def test_resetting_one_input_of_a_windowed_job_is_refused(local_runtime: LocalRu
     from featurekit.state import StateSession
 
     add_files(local_runtime, events(1))
-    more = local_runtime.warehouse.resolve("s3://lake/more")
+    more = local_runtime.storage.warehouse.resolve("s3://lake/more")
     local_runtime.spark.createDataFrame(events(2), EVENTS_SCHEMA).write.parquet(more)
     TwoInputSums().run(local_runtime)
-    with StateSession(local_runtime.state_store, "two_input_sums", run_id="t") as session:
+    with StateSession(local_runtime.storage.state_store, "two_input_sums", run_id="t") as session:
         state = session.state
         del state.inputs["more"]
         session.save(state)

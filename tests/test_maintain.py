@@ -30,11 +30,11 @@ def clicks(spark: SparkSession, days: int) -> DataFrame:
 
 
 def seed(runtime: LocalRuntime, df: DataFrame) -> None:
-    location = runtime.location("web.clicks")
-    runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
+    location = runtime.storage.location("web.clicks")
+    runtime.storage.engine.write(df, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
     assert schema is not None
-    runtime.catalog.register("web.clicks", location, schema=schema.jsonValue())
+    runtime.storage.catalog.register("web.clicks", location, schema=schema.jsonValue())
 
 
 class DailyClicks(FeatureJob):
@@ -101,9 +101,9 @@ def test_daily_runs_checkpoint_every_three_versions_after_the_commit(
     assert "maintenance" in last.phases
     assert "checkpoint at version" not in last.summary()
     assert "checkpoint at version 2" in records[2].summary()
-    location = local_runtime.output_location(DailyClicks.output)
+    location = local_runtime.storage.output_location(DailyClicks.output)
     assert Path(location, "_delta_log", "00000000000000000002.checkpoint.parquet").is_file()
-    table = local_runtime.engine.read(spark, location)
+    table = local_runtime.storage.engine.read(spark, location)
     assert_df_equality(table, expected(spark, 5), ignore_row_order=True, ignore_nullable=True)
 
 
@@ -125,11 +125,11 @@ def test_a_failed_maintenance_step_is_a_warning_and_the_output_stays_committed(
     assert "RetentionError" in warning
     assert "committed" in warning
     assert "warning: maintenance step 'vacuum'" in record.summary()
-    location = local_runtime.output_location(ShortVacuum.output)
+    location = local_runtime.storage.output_location(ShortVacuum.output)
     assert len(data_files_on_disk(location)) == 2
-    table = local_runtime.engine.read(spark, location)
+    table = local_runtime.storage.engine.read(spark, location)
     assert_df_equality(table, expected(spark, 2), ignore_row_order=True, ignore_nullable=True)
-    stored = local_runtime.warehouse.root / "_runs" / ShortVacuum.name
+    stored = local_runtime.storage.warehouse.root / "_runs" / ShortVacuum.name
     assert "RetentionError" in next(stored.glob("*.json")).read_text()
 
 
@@ -146,8 +146,10 @@ def test_a_run_that_commits_nothing_runs_no_maintenance(
 
     with pytest.raises(OutputContractError, match="null"):
         Broken().run(local_runtime)
-    assert not local_runtime.engine.exists(local_runtime.output_location(Broken.output))
-    stored = local_runtime.warehouse.root / "_runs" / Broken.name
+    assert not local_runtime.storage.engine.exists(
+        local_runtime.storage.output_location(Broken.output)
+    )
+    stored = local_runtime.storage.warehouse.root / "_runs" / Broken.name
     record = json.loads(next(stored.glob("*.json")).read_text())
     assert (record["status"], record["maintenance"], record["warnings"]) == ("failed", None, [])
 

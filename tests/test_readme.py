@@ -48,7 +48,7 @@ def test_readme_python_examples_run(
     record = namespace["record"]
     assert record.status == "succeeded"  # type: ignore[attr-defined]
     assert "daily_purchases" in capsys.readouterr().out
-    table = runtime.engine.read(spark, runtime.location("features.daily_purchases"))
+    table = runtime.storage.engine.read(spark, runtime.storage.location("features.daily_purchases"))
     dates = {r.feature_date.isoformat() for r in table.select("feature_date").distinct().collect()}
     assert dates
     assert dates <= {f"2026-01-0{d}" for d in range(1, 8)}

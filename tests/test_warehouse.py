@@ -89,7 +89,7 @@ def test_s3_warehouse_needs_the_delta_spark_engine(spark: SparkSession) -> None:
         LocalConfig(warehouse="s3://lake/fk", engine="delta-rs", quiet=True), spark=spark
     )
     with pytest.raises(ConfigError, match="delta-spark engine only"):
-        _ = runtime.engine
+        _ = runtime.storage.engine
 
 
 # -- a portable warehouse: catalog locations are relative ------------------------------

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from featurekit.errors import ConfigError
 from featurekit.core import jars
+from featurekit.errors import ConfigError
 
 DEAD_REPO = """<ivysettings>
   <settings defaultResolver="dead"/>

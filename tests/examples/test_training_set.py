@@ -28,7 +28,7 @@ def demo_tables(local_runtime):
 
 
 def read(runtime, name):
-    return runtime.engine.read(runtime.spark, runtime.location(name))
+    return runtime.storage.engine.read(runtime.spark, runtime.storage.location(name))
 
 
 def test_demo_runs_training_set_after_its_features():
@@ -42,7 +42,7 @@ def test_training_set_is_point_in_time_and_audited(demo_tables):
     record = activity.run(runtime)
     assert record.status == "succeeded"
     assert record.counters == {"null_key_rows": 0, "null_time_rows": 0}
-    stored = runtime.warehouse.read_json(f"_runs/user_activity_daily/{record.run_id}.json")
+    stored = runtime.storage.warehouse.read_json(f"_runs/user_activity_daily/{record.run_id}.json")
     assert stored["counters"] == record.counters
     TrainingSet().run(runtime)
     training = read(runtime, "features.training_set")
@@ -87,7 +87,7 @@ def test_training_set_run_fails_on_leaky_features(demo_tables):
 
     with pytest.raises(LeakageError, match="published_before_date_end"):
         LeakyTrainingSet().run(runtime)
-    assert not runtime.catalog.exists("features.leaky_training_set")
+    assert not runtime.storage.catalog.exists("features.leaky_training_set")
 
 
 @pytest.mark.slow

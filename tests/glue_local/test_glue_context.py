@@ -96,7 +96,7 @@ def test_from_catalog_reads_delta_and_bookmarks_by_job_bookmark_keys(
 def test_catalog_table_of_files_is_bookmarked_by_file(
     spark: SparkSession, local_runtime: LocalRuntime, glue: GlueContext, warehouse: Path
 ) -> None:
-    local_runtime.catalog.register("raw.clicks", "s3://b/clicks", schema={}, format="json")
+    local_runtime.storage.catalog.register("raw.clicks", "s3://b/clicks", schema={}, format="json")
     put(warehouse, "b/clicks/1.json", '{"n": 1}\n')
     job = Job(glue)
     job.init("clicks", {"job_bookmark_option": "job-bookmark-enable", "JOB_RUN_ID": "r1"})
@@ -132,7 +132,10 @@ def test_write_to_catalog_delta_table_appends(
     write_source_table(local_runtime, "raw.t", first, "t")
     frame = glue.create_dynamic_frame.from_catalog(database="raw", table_name="t")
     glue.write_dynamic_frame.from_catalog(frame=frame, database="raw", table_name="t")
-    check(local_runtime.engine.read(spark, local_runtime.location("raw.t")), first.union(first))
+    check(
+        local_runtime.storage.engine.read(spark, local_runtime.storage.location("raw.t")),
+        first.union(first),
+    )
 
 
 def test_purge_s3_path_deletes_only_objects_older_than_the_retention(

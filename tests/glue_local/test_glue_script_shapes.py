@@ -51,13 +51,13 @@ def register_crimes(runtime: LocalRuntime, spark: SparkSession) -> None:
     put(runtime_root(runtime), "bucket/crimes/a.csv", "id,amount,note\n1,2.50,\n2,x,\n")
     put(runtime_root(runtime), "bucket/codes/c.csv", "code,label\nA,arson\n")
     schema = spark.createDataFrame([], "id long, amount double, note string").schema
-    ScriptCatalog(runtime.catalog).register(
+    ScriptCatalog(runtime.storage.catalog).register(
         "Crime-Database", "04", location="s3://bucket/crimes/", format="csv", schema=schema
     )
 
 
 def runtime_root(runtime: LocalRuntime) -> Path:
-    return Path(runtime.warehouse.uri)
+    return Path(runtime.storage.warehouse.uri)
 
 
 def test_console_boilerplate_catalog_chain_and_spark_s3_paths(
@@ -102,7 +102,7 @@ def test_studio_script_with_csv_options_dq_import_nested_mapping_and_catalog_sin
         "provider struct<id:long,name:string>, state string",
     )
     check(out, expected)
-    entry = ScriptCatalog(local_runtime.catalog).table("studio", "providers")
+    entry = ScriptCatalog(local_runtime.storage.catalog).table("studio", "providers")
     assert (entry.format, entry.partition_columns) == ("parquet", ("state",))
     assert entry.location == "s3://bucket/providers_out/"
     # the data-quality node: Deequ's outcomes, as Glue Studio's node gives them
@@ -159,14 +159,14 @@ def test_catalog_sinks_create_and_update_tables(
 ) -> None:
     put(warehouse, "raw/sales/s.json", lines({"sku": "a", "qty": 2, "day": "2024-01-01"}))
     schema = spark.createDataFrame([], "sku string, qty long, day string").schema
-    catalog = ScriptCatalog(local_runtime.catalog)
+    catalog = ScriptCatalog(local_runtime.storage.catalog)
     catalog.register("raw", "sales", location="s3://raw/sales/", format="json", schema=schema)
     run(local_runtime, "catalog_sink_job.py")
     entry = catalog.table("curated", "sales_by_day")
     assert entry.name == "curated.sales_by_day"
     assert entry.partition_columns == ("day",)
     assert [f["name"] for f in entry.schema["fields"]] == ["sku", "qty", "day"]
-    assert local_runtime.catalog.partitions(entry.name) == [  # the sink adds its partitions
+    assert local_runtime.storage.catalog.partitions(entry.name) == [  # the sink adds its partitions
         Partition(("2024-01-01",), "s3://lake/sales_by_day/day=2024-01-01")
     ]
     out = parquet(spark, warehouse, "lake/sales_by_day")

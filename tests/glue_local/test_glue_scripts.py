@@ -70,7 +70,7 @@ def test_second_run_processes_only_new_files_and_reset_reprocesses_all(
     run(local_runtime, 3)
     check(output(spark, warehouse, 3), expect(spark, []))
 
-    BookmarkStore(local_runtime.warehouse).reset("orders")
+    BookmarkStore(local_runtime.storage.warehouse).reset("orders")
     run(local_runtime, 4)
     check(output(spark, warehouse, 4), expect(spark, A + B + C))
 

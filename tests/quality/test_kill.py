@@ -29,11 +29,11 @@ def seed(runtime: LocalRuntime, spark: SparkSession, values: list[int]) -> None:
         [(k, dt.date(2024, 1, 1 + k % 2), v) for k, v in enumerate(values)],
         "k bigint, d date, v bigint",
     )
-    location = runtime.location("raw.numbers")
-    runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
+    location = runtime.storage.location("raw.numbers")
+    runtime.storage.engine.write(df, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
     assert schema is not None
-    runtime.catalog.register("raw.numbers", location, schema=schema.jsonValue())
+    runtime.storage.catalog.register("raw.numbers", location, schema=schema.jsonValue())
 
 
 def run(warehouse: Path, marker: Path, mode: str) -> subprocess.Popen[bytes]:
@@ -57,7 +57,7 @@ def load_job() -> Any:
 
 
 def quarantined(runtime: LocalRuntime) -> list[tuple[int, int]]:
-    rows = read_quarantine(runtime, OUTPUT).select("k", "v").collect()
+    rows = read_quarantine(runtime.spark, runtime.storage, OUTPUT).select("k", "v").collect()
     return sorted((r["k"], r["v"]) for r in rows)
 
 
@@ -71,8 +71,8 @@ def test_kill_between_quarantine_and_output_commits(
     job = load_job()
     seed(runtime, spark, [1, -2, 3])
     job.run(runtime)
-    table = runtime.location(OUTPUT)
-    assert runtime.engine.version(table) == 0
+    table = runtime.storage.location(OUTPUT)
+    assert runtime.storage.engine.version(table) == 0
     assert quarantined(runtime) == [(1, -2)]
 
     seed(runtime, spark, [-10, 20, -30, 40])
@@ -86,12 +86,12 @@ def test_kill_between_quarantine_and_output_commits(
     victim.wait(timeout=60)
 
     # the quarantine commit landed, the output commit did not: its rows stay hidden
-    assert runtime.engine.version(runtime.location(f"{OUTPUT}__quarantine")) == 1
-    assert runtime.engine.version(table) == 0
-    assert sorted(r["v"] for r in runtime.engine.read(spark, table).collect()) == [1, 3]
+    assert runtime.storage.engine.version(runtime.storage.location(f"{OUTPUT}__quarantine")) == 1
+    assert runtime.storage.engine.version(table) == 0
+    assert sorted(r["v"] for r in runtime.storage.engine.read(spark, table).collect()) == [1, 3]
     assert quarantined(runtime) == [(1, -2)]
 
     job.run(runtime)
-    assert runtime.engine.version(table) == 1
-    assert sorted(r["v"] for r in runtime.engine.read(spark, table).collect()) == [20, 40]
+    assert runtime.storage.engine.version(table) == 1
+    assert sorted(r["v"] for r in runtime.storage.engine.read(spark, table).collect()) == [20, 40]
     assert quarantined(runtime) == [(0, -10), (2, -30)]

@@ -38,11 +38,11 @@ def runtime(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Lo
 def seed(runtime: LocalRuntime, spark: SparkSession) -> None:
     rows = [("u1", D1, 5.0), ("u2", D1, -3.0), ("u3", D2, 7.0), ("u4", D2, -1.0)]
     df = spark.createDataFrame(rows, "user_id string, day date, amount double")
-    location = runtime.location("raw.spend")
-    runtime.engine.write(df, location, mode="overwrite")
-    schema = runtime.engine.schema(location)
+    location = runtime.storage.location("raw.spend")
+    runtime.storage.engine.write(df, location, mode="overwrite")
+    schema = runtime.storage.engine.schema(location)
     assert schema is not None
-    runtime.catalog.register("raw.spend", location, schema=schema.jsonValue())
+    runtime.storage.catalog.register("raw.spend", location, schema=schema.jsonValue())
 
 
 def table(name: str, *rulesets: Ruleset) -> FeatureTable:
@@ -122,7 +122,7 @@ def test_the_row_checks_answer_is_primary_key_on_the_tables_keys(
     complete, proven, other = record.quality
     assert (proven["outcome"], proven["evaluated_by"]) == ("Passed", "output contract")
     # Deequ on the committed rows says the same
-    out = runtime.engine.read(spark, runtime.location("features.dq_keyed"))
+    out = runtime.storage.engine.read(spark, runtime.storage.location("features.dq_keyed"))
     rule = 'IsPrimaryKey "feature_date" "user_id"'
     (deequ,) = evaluate(out, f"Rules = [ {rule} ]", row_level=False).rule_outcomes.collect()
     assert deequ["Outcome"] == "Passed"
@@ -131,7 +131,7 @@ def test_the_row_checks_answer_is_primary_key_on_the_tables_keys(
     # rules over other columns are Deequ's: two rows share each date
     assert (other["outcome"], other["evaluated_by"]) == ("Failed", "deequ")
     assert (complete["outcome"], complete["evaluated_by"]) == ("Passed", "deequ")
-    wh = ["--warehouse", str(runtime.warehouse.root)]
+    wh = ["--warehouse", str(runtime.storage.warehouse.root)]
     assert main(["quality", "show", record.run_id, *wh]) == 0
     assert f"Passed  warn [output] {rule} (by the output contract) [" in capsys.readouterr().out
 
@@ -139,9 +139,9 @@ def test_the_row_checks_answer_is_primary_key_on_the_tables_keys(
 def test_duplicate_keys_fail_the_row_checks_before_any_rule_passes(runtime: LocalRuntime) -> None:
     with pytest.raises(OutputContractError, match="appear more than once"):
         DuplicatesKeys().run(runtime)
-    assert not runtime.engine.exists(runtime.location("features.dq_duplicated"))
-    (name,) = runtime.warehouse.list_json("_runs/dq_duplicates_keys")
-    record = runtime.warehouse.read_json(name)
+    assert not runtime.storage.engine.exists(runtime.storage.location("features.dq_duplicated"))
+    (name,) = runtime.storage.warehouse.list_json("_runs/dq_duplicates_keys")
+    record = runtime.storage.warehouse.read_json(name)
     assert record["status"] == "failed"
     assert not [q for q in record["quality"] if q["outcome"] == "Passed"]
 
@@ -150,13 +150,13 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
     spark: SparkSession, runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:
     record = DropsNegative().run(runtime)
-    out = runtime.engine.read(spark, runtime.location("features.dq_spend"))
+    out = runtime.storage.engine.read(spark, runtime.storage.location("features.dq_spend"))
     expected = spark.createDataFrame(
         [("u1", D1, 5.0), ("u3", D2, 7.0)], "user_id string, feature_date date, spend double"
     )
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
-    quarantined = read_quarantine(runtime, "features.dq_spend").select(
+    quarantined = read_quarantine(runtime.spark, runtime.storage, "features.dq_spend").select(
         "user_id", "feature_date", "spend", "quarantine_rules", "quarantine_run_id"
     )
     rule = 'ColumnValues "spend" >= 0'
@@ -183,12 +183,12 @@ def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(
 
     # re-running replaces: the quarantine keeps one copy of each failing row
     again = DropsNegative().run(runtime)
-    assert read_quarantine(runtime, "features.dq_spend").count() == 2
+    assert read_quarantine(runtime.spark, runtime.storage, "features.dq_spend").count() == 2
     assert again.quarantine is not None
     assert again.quarantine["version"] == 1
 
     # featurekit quality show: a job's latest run, or a run by id, as text or JSON
-    wh = ["--warehouse", str(runtime.warehouse.root)]
+    wh = ["--warehouse", str(runtime.storage.warehouse.root)]
     assert main(["quality", "show", "dq_drops_negative", "--json", *wh]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["run_id"] == again.run_id
@@ -207,9 +207,9 @@ def test_a_failed_rule_of_severity_fail_commits_nothing(
 ) -> None:
     with pytest.raises(QualityError, match=r'ColumnValues "spend" >= 0'):
         FailsOnNegative().run(runtime)
-    assert not runtime.engine.exists(runtime.location("features.dq_failing"))
-    (name,) = runtime.warehouse.list_json("_runs/dq_fails_on_negative")
-    record = runtime.warehouse.read_json(name)
+    assert not runtime.storage.engine.exists(runtime.storage.location("features.dq_failing"))
+    (name,) = runtime.storage.warehouse.list_json("_runs/dq_fails_on_negative")
+    record = runtime.storage.warehouse.read_json(name)
     assert record["status"] == "failed"
     assert record["error_type"] == "QualityError"
     outcomes = {q["rule"]: q["outcome"] for q in record["quality"]}

@@ -106,8 +106,8 @@ def test_emr_runtime_writes_what_the_local_runtime_writes(spark: object, tmp_pat
             runtime = EmrRuntime(parse_step_args(argv).config, spark=spark)  # type: ignore[arg-type]
         assert record.status == "succeeded"
         assert record.runtime == kind
-        location = runtime.location("features.user_activity_daily")
-        outputs.append(runtime.engine.read(runtime.spark, location))
+        location = runtime.storage.location("features.user_activity_daily")
+        outputs.append(runtime.storage.engine.read(runtime.spark, location))
     local_df, emr_df = outputs
     assert local_df.count() > 0
     assert_df_equality(local_df, emr_df, ignore_row_order=True, ignore_column_order=True)
@@ -115,7 +115,9 @@ def test_emr_runtime_writes_what_the_local_runtime_writes(spark: object, tmp_pat
 
 def test_engine_follows_the_classpath(spark: object, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = EmrRuntime(EmrConfig(quiet=True), spark=spark)  # type: ignore[arg-type]
-    assert runtime.engine.name == "delta-spark"  # the test session has the Delta jars, as EMR
+    assert (
+        runtime.storage.engine.name == "delta-spark"
+    )  # the test session has the Delta jars, as EMR
     monkeypatch.setattr("featurekit.tables.deltaspark.delta_spark_available", lambda _s: False)
     bare = EmrRuntime(EmrConfig(quiet=True), spark=spark)  # type: ignore[arg-type]
     assert bare.engine.name == "delta-rs"
@@ -134,5 +136,7 @@ def test_the_catalog_follows_the_clusters_metastore(spark: Any, tmp_path: Path) 
     assert not glue_metastore_enabled({key: "org.apache.hadoop.hive.ql.metadata.Default"})
     assert parse_step_args(["--job", "j"]).config.catalog == "auto"
     runtime = EmrRuntime(EmrConfig(warehouse=str(tmp_path), quiet=True), spark=spark)
-    assert isinstance(runtime.catalog, LocalCatalog)  # this session's metastore is not Glue's
+    assert isinstance(
+        runtime.storage.catalog, LocalCatalog
+    )  # this session's metastore is not Glue's
     assert runtime.config.catalog == "local"

@@ -143,7 +143,7 @@ def test_the_runtime_shares_the_emulated_glue_context_storage(
 
 
 def table(spark: SparkSession, runtime: GlueRuntime) -> DataFrame:
-    return runtime.engine.read(spark, runtime.location("features.glue_orders"))
+    return runtime.storage.engine.read(spark, runtime.storage.location("features.glue_orders"))
 
 
 @pytest.mark.slow
@@ -199,7 +199,7 @@ def test_entry_script_takes_params_and_dates_like_the_cli(
     assert run_script(str(ENTRY), args, local_runtime) == 0
     UserActivityDaily().run(other, params={"min_events": 2}, start=start, end=end)
     name = "features.user_activity_daily"
-    glue_table = local_runtime.engine.read(spark, local_runtime.location(name))
+    glue_table = local_runtime.storage.engine.read(spark, local_runtime.storage.location(name))
     assert glue_table.count() > 0
     assert_df_equality(
         glue_table, other.engine.read(spark, other.location(name)), ignore_row_order=True

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 import pytest
 from chispa import assert_df_equality
 
-from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, GLUE_SCRIPT, build_artifacts
 from featurekit.core import jars
+from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, GLUE_SCRIPT, build_artifacts
 from featurekit.runtime.local import DELTA_CONFS, LocalConfig, LocalRuntime
 from featurekit.scaffold import EXAMPLE_JOB, init_project
 from featurekit.tables.deltars import DeltaRsEngine

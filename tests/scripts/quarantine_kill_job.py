@@ -37,7 +37,7 @@ class Numbers(FeatureJob):
 
 def main(warehouse: str, marker: str, mode: str) -> None:
     runtime = LocalRuntime(LocalConfig(warehouse=warehouse, quiet=True, quality=True))
-    engine = runtime.engine
+    engine = runtime.storage.engine
     commit = engine.commit
 
     def commit_then_hang(staged: Any, **kwargs: Any) -> Any:

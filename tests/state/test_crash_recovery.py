@@ -65,7 +65,7 @@ def start_driver(tmp_path: Path, warehouse: Path, job: str, phase: str, mode: st
 
 
 def no_pending(runtime: LocalRuntime, job: str) -> bool:
-    return runtime.state_store.get(f"{job}/pending") is None
+    return runtime.storage.state_store.get(f"{job}/pending") is None
 
 
 @pytest.mark.slow
@@ -132,11 +132,11 @@ def test_concurrent_run_fails_clearly_and_changes_nothing(
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    pending = local_runtime.state_store.get("window_sums/pending")
+    pending = local_runtime.storage.state_store.get("window_sums/pending")
     with pytest.raises(LockedError, match="already running"):
         WindowSums().run(local_runtime)
-    assert local_runtime.state_store.get("window_sums/pending") == pending
-    assert local_runtime.state_store.get("window_sums/state") is None
+    assert local_runtime.storage.state_store.get("window_sums/pending") == pending
+    assert local_runtime.storage.state_store.get("window_sums/state") is None
     (warehouse / "go").write_text("")
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]

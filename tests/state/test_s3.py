@@ -98,16 +98,16 @@ def test_job_keeps_its_state_on_s3(
 
     def add(rows: list[tuple]) -> None:
         df = local_runtime.spark.createDataFrame(rows, EVENTS_SCHEMA).coalesce(1)
-        df.write.mode("append").parquet(local_runtime.warehouse.resolve(EVENTS_PATH))
+        df.write.mode("append").parquet(local_runtime.storage.warehouse.resolve(EVENTS_PATH))
 
-    local_runtime.state_store = S3StateStore(s3, f"s3://{BUCKET}/jobs-{request.node.name}")
+    local_runtime.storage.state_store = S3StateStore(s3, f"s3://{BUCKET}/jobs-{request.node.name}")
     add(events(1))
     WindowSums().run(local_runtime)
     add(events(2))
     record = WindowSums().run(local_runtime)
     assert record.counters["new_units.events"] == 1
-    assert not (Path(local_runtime.warehouse.root) / "_state").exists()
-    got = local_runtime.state_store.get("window_sums/state")
+    assert not (Path(local_runtime.storage.warehouse.root) / "_state").exists()
+    got = local_runtime.storage.state_store.get("window_sums/state")
     assert got is not None
     assert (got.doc["batch"], len(got.doc["inputs"]["events"]["files"])) == (2, 2)
 

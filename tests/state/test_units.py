@@ -36,26 +36,35 @@ def test_files_new_changed_and_hidden(local_runtime: LocalRuntime, tmp_path: Pat
     write_csv(root, "_SUCCESS", "")
     write_csv(root / "_temporary", "b.csv", "9,z\n")
     inp = FilesInput(str(root), format="csv", schema=SCHEMA, incremental=True)
-    first = plan_input(local_runtime, "in", inp, "files", None)
+    first = plan_input(local_runtime.spark, local_runtime.storage, "in", inp, "files", None)
     assert (first.new, first.fresh) == (["a.csv"], True)
 
     changed = write_csv(root, "a.csv", "1,x\n2,y\n")
     os.utime(changed, (1_000_000, 1_000_000))
     write_csv(root / "sub", "c.csv", "3,w\n")
-    second = plan_input(local_runtime, "in", inp, "files", first.bookmark)
+    second = plan_input(
+        local_runtime.spark, local_runtime.storage, "in", inp, "files", first.bookmark
+    )
     assert second.new == ["a.csv", "sub/c.csv"]
     assert sorted(r.id for r in second.read().collect()) == [1, 2, 3]
-    third = plan_input(local_runtime, "in", inp, "files", second.bookmark)
+    third = plan_input(
+        local_runtime.spark, local_runtime.storage, "in", inp, "files", second.bookmark
+    )
     assert third.new == []
-    assert read_processed(local_runtime, "in", inp, second.bookmark).count() == 3
+    assert (
+        read_processed(
+            local_runtime.spark, local_runtime.storage, "in", inp, second.bookmark
+        ).count()
+        == 3
+    )
 
 
 def test_hadoop_listing_matches_the_local_one(local_runtime: LocalRuntime, tmp_path: Path) -> None:
     write_csv(tmp_path / "d=1", "a.csv", "1,x\n")
     write_csv(tmp_path, "b.csv", "2,y\n")
     write_csv(tmp_path, ".hidden", "")
-    assert _list_hadoop(local_runtime, f"file://{tmp_path}") == list_files(
-        local_runtime, str(tmp_path)
+    assert _list_hadoop(local_runtime.spark, f"file://{tmp_path}") == list_files(
+        local_runtime.spark, str(tmp_path)
     )
 
 
@@ -66,37 +75,41 @@ def test_dates_by_partition_folder(local_runtime: LocalRuntime, tmp_path: Path) 
     inp = FilesInput(
         str(root), format="csv", schema="id bigint", time_column="day", incremental=True
     )
-    first = plan_input(local_runtime, "e", inp, "dates", None)
+    first = plan_input(local_runtime.spark, local_runtime.storage, "e", inp, "dates", None)
     assert first.new == ["2024-01-01", "2024-01-02"]
     write_csv(root / "day=2024-01-03", "a.csv", "3\n")
-    second = plan_input(local_runtime, "e", inp, "dates", first.bookmark)
+    second = plan_input(
+        local_runtime.spark, local_runtime.storage, "e", inp, "dates", first.bookmark
+    )
     assert second.new == ["2024-01-03"]
     rows = second.read().collect()
     assert [(r.id, str(r.day)) for r in rows] == [(3, "2024-01-03")]
 
 
 def test_delta_versions_read_only_added_files(local_runtime: LocalRuntime, tmp_path: Path) -> None:
-    spark, engine = local_runtime.spark, local_runtime.engine
+    spark, engine = local_runtime.spark, local_runtime.storage.engine
     path = str(tmp_path / "t")
     engine.write(spark.createDataFrame([(1, "a")], SCHEMA), path, mode="append")
     inp = DeltaInput(path, incremental=True)
-    first = plan_input(local_runtime, "t", inp, "delta", None)
+    first = plan_input(local_runtime.spark, local_runtime.storage, "t", inp, "delta", None)
     assert (first.new, first.bookmark) == (["0"], {"kind": "delta", "version": 0})
     engine.write(spark.createDataFrame([(2, "b")], SCHEMA), path, mode="append")
     engine.write(spark.createDataFrame([(3, "c")], SCHEMA), path, mode="append")
-    second = plan_input(local_runtime, "t", inp, "delta", first.bookmark)
+    second = plan_input(
+        local_runtime.spark, local_runtime.storage, "t", inp, "delta", first.bookmark
+    )
     assert second.new == ["1", "2"]
     expected = spark.createDataFrame([(2, "b"), (3, "c")], SCHEMA)
     assert_df_equality(second.read(), expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_delta_rewrite_is_refused(local_runtime: LocalRuntime, tmp_path: Path) -> None:
-    spark, engine = local_runtime.spark, local_runtime.engine
+    spark, engine = local_runtime.spark, local_runtime.storage.engine
     path = str(tmp_path / "t")
     engine.write(spark.createDataFrame([(1, "a")], SCHEMA), path, mode="append")
     engine.write(spark.createDataFrame([(2, "b")], SCHEMA), path, mode="overwrite")
     with pytest.raises(UnsupportedError, match="append-only"):
-        added_files(local_runtime, "t", path, 1, 1)
+        added_files(local_runtime.spark, "t", path, 1, 1)
 
 
 def test_strategy_must_fit_the_input() -> None:

@@ -38,7 +38,7 @@ __all__ = ["Platform", "RunEnv", "execute"]
 
 
 def new_record(runtime: str, ctx: JobContext) -> RunRecord:
-    """The record of a run starting now."""
+    """The record of a run of ``ctx`` on ``runtime`` starting now."""
     return RunRecord(
         job=ctx.job,
         run_id=ctx.run_id,
@@ -62,10 +62,19 @@ def execute(
     ``session`` (an already locked state session) and ``pinned`` (bookmarks a
     range run must read as of) are given by :func:`featurekit.run.backfill.backfill`.
     """
-    env = RunEnv.of(platform)
-    record = new_record(platform.name, ctx)
+    # the steps get this frozen value, never the platform
+    env = RunEnv(
+        runtime=platform.name,
+        spark=platform.spark,
+        storage=platform.storage,
+        report=platform.report,
+        check_quality=platform.config.check_quality,
+        read_input=platform.read_input,
+        on_phase=platform.on_phase,
+    )
+    record = new_record(env.runtime, ctx)
     succeeded = False
-    env.report(f"run {ctx.job} ({ctx.run_id}) on {platform.name}")
+    env.report(f"run {ctx.job} ({ctx.run_id}) on {env.runtime}")
     probe = UsageProbe.start(env.spark)
     try:
         platform.begin(ctx)

@@ -65,6 +65,7 @@ class Platform(Protocol):
 class RunEnv:
     """The session, the storage, progress and the two hooks a run's steps use."""
 
+    runtime: str  # the platform's name, for the run record
     spark: SparkSession
     storage: Storage
     report: Callable[[str], None]
@@ -73,14 +74,3 @@ class RunEnv:
     read_input: ReadInput
     # called at each boundary of an incremental batch (see featurekit.run.incremental)
     on_phase: Callable[[JobContext, str], None]
-
-    @classmethod
-    def of(cls, platform: Platform) -> RunEnv:
-        return cls(
-            spark=platform.spark,
-            storage=platform.storage,
-            report=platform.report,
-            check_quality=platform.config.check_quality,
-            read_input=platform.read_input,
-            on_phase=platform.on_phase,
-        )

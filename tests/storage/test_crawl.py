@@ -8,19 +8,29 @@ import json
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.cli import main
 from featurekit.errors import InputError
 from featurekit.runtime.local import LocalConfig, LocalRuntime
-from featurekit.tables.catalog import LocalCatalog, Partition
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
 from featurekit.tables.deltars import DeltaRsEngine
+from featurekit.tables.files import read_files_table
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import Warehouse
 
 pytestmark = pytest.mark.integration
+
+
+def read_table(runtime: LocalRuntime, name: str, entry: CatalogEntry, **kwargs: Any) -> DataFrame:
+    """Input ``name`` read from a files table of the catalog, as a run reads it."""
+    storage = runtime.storage
+    return read_files_table(
+        runtime.spark, storage.warehouse, storage.catalog, name, entry, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +82,9 @@ def test_crawl_registers_one_table_per_dataset(
     glue = GlueCatalogConfig(region="us-east-1", endpoint_url=moto_endpoint)
     config = LocalConfig(warehouse=str(tmp_path), quiet=True, catalog=catalog, glue_catalog=glue)
     runtime = LocalRuntime(config, spark=spark)
-    assert not [e for e in runtime.catalog.list() if e.name.startswith(db)]  # dry run: nothing
+    assert not [
+        e for e in runtime.storage.catalog.list() if e.name.startswith(db)
+    ]  # dry run: nothing
 
     assert main([*args, "--json"]) == 0
     done = {t["table"]: t for t in json.loads(capsys.readouterr().out)["tables"]}
@@ -90,20 +102,20 @@ def test_crawl_registers_one_table_per_dataset(
     assert [c[0] for c in done[f"{db}.clicks"]["columns"]] == ["col0", "col1", "col2"]
 
     counts = {
-        name: runtime._read_catalog_files(name, runtime.catalog.get(f"{db}.{name}")).count()
+        name: read_table(runtime, name, runtime.storage.catalog.get(f"{db}.{name}")).count()
         for name in ("orders", "clicks", "events", "items")
     }
     assert counts == {"orders": 3, "clicks": 2, "events": 2, "items": 2}
-    orders = runtime._read_catalog_files("orders", runtime.catalog.get(f"{db}.orders"))
+    orders = read_table(runtime, "orders", runtime.storage.catalog.get(f"{db}.orders"))
     assert sorted(orders.columns) == ["amount", "customer_id", "dt", "order_id"]
-    assert runtime.catalog.get(f"{db}.customers").format == "delta"
-    assert runtime.catalog.partitions(f"{db}.events") == [
+    assert runtime.storage.catalog.get(f"{db}.customers").format == "delta"
+    assert runtime.storage.catalog.partitions(f"{db}.events") == [
         Partition(("2026", "03", day), f"{landing}/events/2026/03/{day}") for day in ("01", "02")
     ]
-    assert [p.values for p in runtime.catalog.partitions(f"{db}.orders")] == [
+    assert [p.values for p in runtime.storage.catalog.partitions(f"{db}.orders")] == [
         ("2026-03-01",), ("2026-03-02",)
     ]  # fmt: skip
-    assert runtime.catalog.partitions(f"{db}.items") == []
+    assert runtime.storage.catalog.partitions(f"{db}.items") == []
 
 
 def test_a_recrawl_follows_the_schema_change_policy(
@@ -174,19 +186,19 @@ def test_register_finds_partitions_and_tables_read_only_the_registered_ones(
     assert [p["values"] for p in added] == [["2026-03-01"], ["2026-03-02"]]
 
     runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)
-    entry = runtime.catalog.get("raw.orders")
+    entry = runtime.storage.catalog.get("raw.orders")
     (orders / "dt=2026-03-09").mkdir()  # on disk, not registered: not read (as Athena)
     (orders / "dt=2026-03-09" / "a.csv").write_text("order_id,customer_id,amount\no9,c9,1\n")
-    rows = runtime._read_catalog_files("orders", entry).collect()
+    rows = read_table(runtime, "orders", entry).collect()
     day1, day2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)  # the inferred type, registered
     assert sorted((r.order_id, r.dt) for r in rows) == [("o1", day1), ("o2", day1), ("o3", day2)]
     shutil.rmtree(orders / "dt=2026-03-02")  # registered, gone: a clear error
     with pytest.raises(InputError, match=r"partition dt=2026-03-02 of raw\.orders is registered"):
-        runtime._read_catalog_files("orders", entry)
-    first_day = runtime._read_catalog_files("orders", entry, window=("dt", day1, day1))
+        read_table(runtime, "orders", entry)
+    first_day = read_table(runtime, "orders", entry, window=("dt", day1, day1))
     assert sorted(r.order_id for r in first_day.collect()) == ["o1", "o2"]  # dt=03-02 unread
-    later = runtime._read_catalog_files(
-        "orders", entry, window=("dt", day2 + dt.timedelta(3), day2 + dt.timedelta(9))
+    later = read_table(
+        runtime, "orders", entry, window=("dt", day2 + dt.timedelta(3), day2 + dt.timedelta(9))
     )
     assert later.columns == ["order_id", "customer_id", "amount", "dt"]
     assert later.count() == 0  # no partition of those dates: no rows
