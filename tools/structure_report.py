@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -68,42 +67,26 @@ def imports(tree: ast.Module, module: str, is_package: bool) -> list[tuple[str, 
     return found
 
 
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
 def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Tarjan's components with more than one member."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    result: list[list[str]] = []
-    counter = [0]
-    sys.setrecursionlimit(10_000)
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph.get(v, ())):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            members = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                members.append(w)
-                if w == v:
-                    break
-            if len(members) > 1:
-                result.append(sorted(members))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return sorted(result, key=lambda c: (-len(c), c))
+    """The groups of nodes that reach each other (more than one member): the cycles."""
+    reach = {node: _reachable(graph, node) for node in graph}
+    groups = {
+        tuple(sorted({n for n in reach[node] if node in reach.get(n, set())} | {node}))
+        for node in graph
+        if node in reach[node]
+    }
+    return sorted((list(g) for g in groups if len(g) > 1), key=lambda c: (-len(c), c))
 
 
 def _functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
