@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT_PACKAGE = "featurekit"
+TOP = 3  # functions listed by length and by parameters
 
 
 def module_name(path: Path, src: Path) -> str:
@@ -109,16 +110,16 @@ def report(src: Path) -> dict[str, Any]:
         name = module_name(path, src)
         modules[name] = ast.parse(text)
         is_pkg[name] = path.name == "__init__.py"
-    longest: tuple[int, str] = (0, "")
-    widest: tuple[int, str] = (0, "")
+    lengths: list[tuple[int, str]] = []
+    widths: list[tuple[int, str]] = []
     runtime_edges: dict[str, set[str]] = defaultdict(set)
     all_edges: dict[str, set[str]] = defaultdict(set)
     module_edges: dict[str, set[str]] = defaultdict(set)
     for name, tree in modules.items():
         for fn in _functions(tree):
             length = (fn.end_lineno or fn.lineno) - fn.lineno + 1
-            longest = max(longest, (length, f"{name}.{fn.name}"))
-            widest = max(widest, (_param_count(fn), f"{name}.{fn.name}"))
+            lengths.append((length, f"{name}.{fn.name}"))
+            widths.append((_param_count(fn), f"{name}.{fn.name}"))
         for target, typing_only in imports(tree, name, is_pkg[name]):
             while target not in modules and "." in target:
                 target = target.rsplit(".", 1)[0]
@@ -131,11 +132,13 @@ def report(src: Path) -> dict[str, Any]:
             if not typing_only:
                 runtime_edges[src_pkg].add(dst_pkg)
     # the root package's own __init__ re-exports the public API: it stands above all
+    lengths.sort(key=lambda x: (-x[0], x[1]))
+    widths.sort(key=lambda x: (-x[0], x[1]))
     return {
         "modules": len(modules),
         "lines": lines,
-        "longest_function": {"lines": longest[0], "name": longest[1]},
-        "largest_parameter_list": {"parameters": widest[0], "name": widest[1]},
+        "longest_functions": [{"lines": n, "name": f} for n, f in lengths[:TOP]],
+        "largest_parameter_lists": [{"parameters": n, "name": f} for n, f in widths[:TOP]],
         "package_cycles": strongly_connected(runtime_edges),
         "package_cycles_with_type_checking": strongly_connected(all_edges),
         "module_cycles": strongly_connected(module_edges),
@@ -152,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(found, indent=2))
         return 0
     print(f"modules {found['modules']}, lines {found['lines']}")
-    lf, wp = found["longest_function"], found["largest_parameter_list"]
-    print(f"longest function: {lf['name']} ({lf['lines']} lines)")
-    print(f"largest parameter list: {wp['name']} ({wp['parameters']} parameters)")
+    longest = ", ".join(f"{f['name']} {f['lines']}" for f in found["longest_functions"])
+    widest = ", ".join(f"{f['name']} {f['parameters']}" for f in found["largest_parameter_lists"])
+    print(f"longest functions (lines): {longest}")
+    print(f"largest parameter lists: {widest}")
     for key in ("package_cycles", "package_cycles_with_type_checking", "module_cycles"):
         cycles = found[key]
         print(f"{key.replace('_', ' ')}: {len(cycles)}")

@@ -276,7 +276,14 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
     # warehouse keeps the runtime's own, whose engine checks for delta-spark)
     shared = emulated and not (args.warehouse or args.engine or args.catalog)
     shared = shared and not glue_context.warehouse.remote
-    return GlueRuntime(glue_context, config, glue_context.storage if shared else None)
+    runtime = GlueRuntime(glue_context, config, glue_context.storage if shared else None)
+    if shared and args.state:  # the shared storage keeps its warehouse; the state is elsewhere
+        from featurekit.storage import open_state_store
+
+        client = config.s3.client() if config.s3 is not None else None
+        store = open_state_store(args.state, runtime.storage.warehouse, s3_client=client)
+        runtime.storage.state_store = store
+    return runtime
 
 
 def _catalog_settings(args: GlueArgs, emulation: Any) -> dict[str, Any]:
