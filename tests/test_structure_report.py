@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -52,3 +54,68 @@ def test_featurekit_has_no_package_cycles(capsys: pytest.CaptureFixture[str]) ->
     found = json.loads(capsys.readouterr().out)
     assert found["package_cycles_with_type_checking"] == []
     assert found["modules"] > 100
+
+
+def load_follow() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "follow_param", ROOT / "tools" / "follow_param.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_following_a_parameter_through_calls_parts_and_hooks(tmp_path: Path) -> None:
+    pkg = tmp_path / "featurekit"
+    write(pkg / "__init__.py", "")
+    write(
+        pkg / "entry.py",
+        "from featurekit.steps import step\nfrom featurekit import value\n"
+        "def go(rt, ctx):\n    parts = rt.storage\n    step(ctx, store=parts)\n"
+        "    rt.begin(ctx)\n    value.Frozen(rt.spark)\n",
+    )
+    write(pkg / "steps.py", "from featurekit import low\ndef step(ctx, store):\n    low.f(store)\n")
+    write(pkg / "low.py", "def f(s):\n    return s\n")
+    write(
+        pkg / "value.py",
+        "class Frozen:\n    def __init__(self, spark):\n        self.spark = spark\n",
+    )
+    write(
+        pkg / "plat.py",
+        "class Base:\n    def begin(self, ctx):\n        pass\n"
+        "class Glue(Base):\n    def begin(self, ctx):\n        from featurekit.low import f\n"
+        "        f(self)\n",
+    )
+    found = load_follow().follow(pkg, "featurekit.entry:go:rt", "Base")
+    # the value object's constructor keeps what it is given: value.py is not entered
+    assert found["modules"] == [
+        "featurekit.entry", "featurekit.low", "featurekit.plat", "featurekit.steps",
+    ]  # fmt: skip
+    assert found["hooks"] == ["featurekit.entry:go calls rt.begin"]
+
+
+def test_the_runtime_reaches_few_modules_from_the_run_entry() -> None:
+    found = load_follow().follow(
+        ROOT / "src" / "featurekit", "featurekit.run:execute:platform", "Runtime"
+    )
+    assert len(found["modules"]) <= 8, found["modules"]
+
+
+def test_what_stores_or_reads_never_names_the_runtime() -> None:
+    src = ROOT / "src" / "featurekit"
+    places = ["run", "state", "quality", "storage", "tables", "maintain.py", "run/backfill.py"]
+    naming = []
+    for place in places:
+        for path in (
+            sorted((src / place).rglob("*.py")) if (src / place).is_dir() else [src / place]
+        ):
+            tree = ast.parse(path.read_text())
+            names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            names |= {a.name.rsplit(".", 1)[-1] for n in ast.walk(tree)
+                      if isinstance(n, ast.ImportFrom) for a in n.names}  # fmt: skip
+            if names & {"Runtime", "LocalRuntime", "GlueRuntime", "EmrRuntime"}:
+                naming.append(str(path.relative_to(src)))
+    assert naming == []

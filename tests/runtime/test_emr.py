@@ -120,10 +120,10 @@ def test_engine_follows_the_classpath(spark: object, monkeypatch: pytest.MonkeyP
     )  # the test session has the Delta jars, as EMR
     monkeypatch.setattr("featurekit.tables.deltaspark.delta_spark_available", lambda _s: False)
     bare = EmrRuntime(EmrConfig(quiet=True), spark=spark)  # type: ignore[arg-type]
-    assert bare.engine.name == "delta-rs"
+    assert bare.storage.engine.name == "delta-rs"
     forced = EmrRuntime(EmrConfig(engine="delta-spark", quiet=True), spark=spark)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="Delta jars"):
-        _ = forced.engine
+        _ = forced.storage.engine
 
 
 def test_the_catalog_follows_the_clusters_metastore(spark: Any, tmp_path: Path) -> None:

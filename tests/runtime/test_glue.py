@@ -81,9 +81,9 @@ def test_real_glue_without_warehouse_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="--featurekit_warehouse"):
         build_runtime(GlueArgs("j", "x"), RealLooking())
     on_s3 = build_runtime(GlueArgs("j", "x", warehouse="s3://b/wh/"), RealLooking())
-    assert (on_s3.warehouse.remote, on_s3.warehouse.uri) == (True, "s3://b/wh")
+    assert (on_s3.storage.warehouse.remote, on_s3.storage.warehouse.uri) == (True, "s3://b/wh")
     assert on_s3.config.engine == "delta-spark"
-    assert on_s3.warehouse.table_location("features.t") == "s3://b/wh/features/t"
+    assert on_s3.storage.warehouse.table_location("features.t") == "s3://b/wh/features/t"
 
 
 # -- the runtime on the emulated GlueContext --------------------------------------------------
@@ -135,11 +135,11 @@ def test_the_runtime_shares_the_emulated_glue_context_storage(
     context = GlueContext(spark, warehouse=str(warehouse))
     shared = build_runtime(GlueArgs("j", "x"), context)
     assert shared.storage is context.storage  # one warehouse, catalog and engine
-    assert shared.location("features.t") == str(warehouse / "features" / "t")
+    assert shared.storage.location("features.t") == str(warehouse / "features" / "t")
     other = str(warehouse / "other")
     own = build_runtime(GlueArgs("j", "x", warehouse=other), context)
     assert own.storage is not context.storage
-    assert own.warehouse.uri == other
+    assert own.storage.warehouse.uri == other
 
 
 def table(spark: SparkSession, runtime: GlueRuntime) -> DataFrame:
@@ -202,6 +202,8 @@ def test_entry_script_takes_params_and_dates_like_the_cli(
     glue_table = local_runtime.storage.engine.read(spark, local_runtime.storage.location(name))
     assert glue_table.count() > 0
     assert_df_equality(
-        glue_table, other.engine.read(spark, other.location(name)), ignore_row_order=True
+        glue_table,
+        other.storage.engine.read(spark, other.storage.location(name)),
+        ignore_row_order=True,
     )
     assert run_script(str(ENTRY), ["--JOB_NAME", "demo"], local_runtime) == 2

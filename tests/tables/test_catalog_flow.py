@@ -119,7 +119,9 @@ def test_crawled_tables_feed_two_jobs_the_same_with_either_catalog(
     assert [(r.customer_id, r.dt, r.spend) for r in top] == [
         ("c1", dt.date(2026, 3, 1), 12.5), ("c1", dt.date(2026, 3, 2), 37.5)
     ]  # fmt: skip
-    assert on_local.catalog.partitions(f"{DB}.orders") == on_glue.catalog.partitions(f"{DB}.orders")
+    assert on_local.storage.catalog.partitions(
+        f"{DB}.orders"
+    ) == on_glue.storage.catalog.partitions(f"{DB}.orders")
     _assert_glue_form(boto_client(moto_endpoint, "glue"), landing, tmp_path / "wh-glue")
 
 

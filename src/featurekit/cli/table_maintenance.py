@@ -25,7 +25,7 @@ def _maintenance_engine(args: argparse.Namespace) -> TableEngine:
     if args.engine == "delta-spark":
         from featurekit.cli.common import local_runtime
 
-        engine: TableEngine = local_runtime(args).engine
+        engine: TableEngine = local_runtime(args).storage.engine
         return engine
     from featurekit.tables.deltars import DeltaRsEngine
 
