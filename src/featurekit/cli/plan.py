@@ -15,7 +15,9 @@ import json
 import sys
 from typing import Any, Callable
 
-from featurekit.cli.deploy import add_glue_job_options, glue_plan_from, package_for
+from featurekit.cli.deploy import add_glue_job_options as add_glue_job_options  # re-exported
+from featurekit.cli.deploy import glue_plan_from as glue_plan_from  # re-exported
+from featurekit.cli.deploy import package_for
 
 AddRuntimeArgs = Callable[[argparse.ArgumentParser], None]
 Planner = Callable[[Any, AddRuntimeArgs], None]

@@ -44,7 +44,9 @@ from typing import Any
 from featurekit.deploy.archives import build_wheel, bundle_entries, write_venv, write_zip
 from featurekit.deploy.dists import Dist, dependency_closure, featurekit_dist
 from featurekit.deploy.metadata import project_dist
-from featurekit.deploy.project import Project, read_project
+from featurekit.deploy.project import Project as Project  # the three re-exported from here
+from featurekit.deploy.project import package_files as package_files
+from featurekit.deploy.project import read_project as read_project
 from featurekit.errors import ConfigError
 
 BUNDLE = "featurekit.zip"
