@@ -7,6 +7,8 @@
 The ``plan`` subcommands are added by :func:`add_plan_subcommands`, so one
 ``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli.plan``).
 While that module is absent, :func:`add_commands` creates the ``plan`` group itself.
+The helpers both groups share (:func:`package_for`, :func:`add_glue_job_options`,
+:func:`glue_plan_from`) live here; ``featurekit.cli.plan`` imports them.
 """
 
 from __future__ import annotations
@@ -110,6 +112,45 @@ def emr_jars(args: argparse.Namespace, package: Any) -> tuple[str, ...]:
     line = emr_spark_line(args.release_label)
     return job_jars(
         package, args.job, spark_line=line, target=args.release_label, quality=args.check_quality
+    )
+
+
+def add_glue_job_options(p: argparse.ArgumentParser) -> None:
+    """The Glue job definition options shared by ``plan glue`` and ``deploy glue``."""
+    p.add_argument("--glue-version", default="5.1")
+    p.add_argument("--worker-type", default="G.1X")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--bookmarks", choices=("enable", "disable", "pause"))
+    p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
+
+
+def glue_plan_from(args: argparse.Namespace, package: Any, *, role: Any, warehouse: Any) -> Any:
+    """The GluePlan of parsed ``plan glue`` / ``deploy glue`` arguments: with Deequ's jars
+    from ``package`` when the job declares rulesets (unless --no-quality)."""
+    from featurekit.deploy.glue_plan import GLUE_VERSIONS, GluePlan
+    from featurekit.deploy.quality_jars import glue_spark_line, job_jars
+
+    jars: tuple[str, ...] = ()
+    if args.glue_version in GLUE_VERSIONS:  # else GluePlan names the bad version
+        jars = job_jars(
+            package,
+            args.job,
+            spark_line=glue_spark_line(args.glue_version),
+            target=f"Glue {args.glue_version}",
+            quality=args.check_quality,
+        )
+    return GluePlan(
+        job=args.job,
+        artifacts=args.artifacts,
+        glue_version=args.glue_version,
+        worker_type=args.worker_type,
+        workers=args.workers,
+        role=role,
+        bookmarks=args.bookmarks,
+        warehouse=warehouse,
+        execution_class=args.execution_class,
+        jars=jars,
+        check_quality=args.check_quality,
     )
 
 
@@ -223,7 +264,6 @@ def cmd_deploy_serverless(args: argparse.Namespace) -> int:
 
 def cmd_deploy_glue(args: argparse.Namespace) -> int:
     """Create or update the Glue job with the exact request ``featurekit plan glue`` prints."""
-    from featurekit.cli.plan import glue_plan_from
     from featurekit.deploy.glue_deploy import run_arguments
     from featurekit.deploy.glue_plan import create_job_request
     from featurekit.registry import get_job
@@ -238,8 +278,6 @@ def cmd_deploy_glue(args: argparse.Namespace) -> int:
 
 
 def add_deploy_subcommands(deploy_sub: Any) -> None:
-    from featurekit.cli.plan import add_glue_job_options
-
     """``deploy emr``, ``deploy emr-serverless`` and ``deploy glue``."""
     p = deploy_sub.add_parser("emr", help="upload artifacts, add the job as an EMR step, wait")
     _emr_args(p)

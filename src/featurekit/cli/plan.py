@@ -15,6 +15,10 @@ import json
 import sys
 from typing import Any, Callable
 
+from featurekit.cli.deploy import add_glue_job_options as add_glue_job_options  # re-exported
+from featurekit.cli.deploy import glue_plan_from as glue_plan_from  # re-exported
+from featurekit.cli.deploy import package_for
+
 AddRuntimeArgs = Callable[[argparse.ArgumentParser], None]
 Planner = Callable[[Any, AddRuntimeArgs], None]
 PLANNERS: list[Planner] = []
@@ -30,47 +34,7 @@ def print_request(request: Any) -> None:
     print(json.dumps(request, indent=2, sort_keys=True))
 
 
-def add_glue_job_options(p: argparse.ArgumentParser) -> None:
-    """The Glue job definition options shared by ``plan glue`` and ``deploy glue``."""
-    p.add_argument("--glue-version", default="5.1")
-    p.add_argument("--worker-type", default="G.1X")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--bookmarks", choices=("enable", "disable", "pause"))
-    p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
-
-
-def glue_plan_from(args: argparse.Namespace, package: Any, *, role: Any, warehouse: Any) -> Any:
-    """The GluePlan of parsed ``plan glue`` / ``deploy glue`` arguments: with Deequ's jars
-    from ``package`` when the job declares rulesets (unless --no-quality)."""
-    from featurekit.deploy.glue_plan import GLUE_VERSIONS, GluePlan
-    from featurekit.deploy.quality_jars import glue_spark_line, job_jars
-
-    jars: tuple[str, ...] = ()
-    if args.glue_version in GLUE_VERSIONS:  # else GluePlan names the bad version
-        jars = job_jars(
-            package,
-            args.job,
-            spark_line=glue_spark_line(args.glue_version),
-            target=f"Glue {args.glue_version}",
-            quality=args.check_quality,
-        )
-    return GluePlan(
-        job=args.job,
-        artifacts=args.artifacts,
-        glue_version=args.glue_version,
-        worker_type=args.worker_type,
-        workers=args.workers,
-        role=role,
-        bookmarks=args.bookmarks,
-        warehouse=warehouse,
-        execution_class=args.execution_class,
-        jars=jars,
-        check_quality=args.check_quality,
-    )
-
-
 def cmd_plan_glue(args: argparse.Namespace) -> int:
-    from featurekit.cli.deploy import package_for
     from featurekit.deploy.glue_plan import (
         PLACEHOLDER_ROLE,
         create_job_request,

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable
 
-from featurekit.cli.table import catalog_of
+from featurekit.cli.common import open_cli_catalog
 from featurekit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _date_filters(args: argparse.Namespace, entry: Any) -> list[PartitionFilter]
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    entry = catalog_of(args).get(args.table)
+    entry = open_cli_catalog(args).get(args.table)
     filters = _date_filters(args, entry)
     began = time.perf_counter()
     engine = _maintenance_engine(args)
@@ -79,7 +79,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:
-    entry = catalog_of(args).get(args.table)
+    entry = open_cli_catalog(args).get(args.table)
     began = time.perf_counter()
     engine = _maintenance_engine(args)
     retain = "the table's retention" if args.retain_hours is None else f"{args.retain_hours}h"
@@ -100,7 +100,7 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    entry = catalog_of(args).get(args.table)
+    entry = open_cli_catalog(args).get(args.table)
     began = time.perf_counter()
     engine = _maintenance_engine(args)
     _progress(args, f"checkpoint {entry.name} with {engine.name} ...")

@@ -3,12 +3,8 @@ folders and the ``*.dist-info`` a wheel carries (METADATA, WHEEL, entry_points.t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from featurekit.deploy.dists import Dist
-
-if TYPE_CHECKING:
-    from featurekit.deploy.package import Project
+from featurekit.deploy.project import Project, package_files
 
 
 def _requirement_lines(project: Project) -> list[str]:
@@ -45,8 +41,6 @@ def _entry_points_txt(project: Project) -> str:
 
 def project_dist(project: Project) -> Dist:
     """The project's own distribution, from its source tree."""
-    from featurekit.deploy.package import package_files
-
     files = package_files(project, project.packages)
     entries = [(name, path.read_bytes()) for name, path in files]
     info = f"{project.dist_name}-{project.version}.dist-info"

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.glue_local import sources
+import featurekit.glue_local.sources as sources
 from featurekit.glue_local._support import SETTINGS, GlueLogger, check_keys, flag, unsupported
 from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
 from featurekit.glue_local.catalog import ScriptCatalog

@@ -1,4 +1,5 @@
-"""DynamicFrame on a plain pyspark DataFrame, with awsglue 5.1's method signatures.
+"""DynamicFrame on a plain pyspark DataFrame, with awsglue 5.1's method signatures, and
+DynamicFrameCollection (named DynamicFrames), defined here as in awsglue.dynamicframe.
 
 Glue's DynamicFrame computes its schema per record and can hold choice types; this
 emulation holds an ordinary DataFrame (one type per column, as Spark infers it) plus
@@ -12,13 +13,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import KeysView, Sequence, ValuesView
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from featurekit.glue_local import records, shapes
+import featurekit.glue_local.records as records
+import featurekit.glue_local.shapes as shapes
 from featurekit.glue_local._support import unsupported
 from featurekit.glue_local.frameops import FrameOps, Paths, _as_list
-from featurekit.glue_local.records import DynamicRecord
+from featurekit.glue_local.records import DynamicRecord, empty_like
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -65,7 +67,7 @@ class ResolveOption:
         self.path, self.action, self.target = path, action, target
 
 
-class DynamicFrame(FrameOps):
+class DynamicFrame(FrameOps["DynamicFrameCollection"]):
     """A named frame of records bound to a GlueContext (here: a DataFrame underneath)."""
 
     def __init__(
@@ -97,6 +99,9 @@ class DynamicFrame(FrameOps):
         return DynamicFrame(
             df, self.glue_ctx, self.name if name is None else name, errors=self._errors
         )
+
+    def _collection(self, frames: dict[str, DynamicFrame]) -> DynamicFrameCollection:
+        return DynamicFrameCollection(frames, self.glue_ctx)
 
     def _staged(
         self, df: DataFrame, stage: DataFrame, call: str, limits: tuple[int, int]
@@ -281,10 +286,70 @@ class DynamicFrame(FrameOps):
         return self._new(resolve(self.glue_ctx, self._df, specs, choice, catalog))
 
 
-def __getattr__(name: str) -> Any:
-    # awsglue.dynamicframe also defines DynamicFrameCollection (kept in its own module here).
-    if name == "DynamicFrameCollection":
-        from featurekit.glue_local.collection import DynamicFrameCollection
+class DynamicFrameCollection:
+    """A dict of DynamicFrames by name, with Glue's ``select`` / ``map`` / ``flatmap``."""
 
-        return DynamicFrameCollection
-    raise AttributeError(name)
+    def __init__(
+        self, dynamic_frames: Union[dict[str, DynamicFrame], list[DynamicFrame]], glue_ctx: Any
+    ) -> None:
+        self._glue_ctx = glue_ctx
+        if isinstance(dynamic_frames, list):
+            self._df_dict = {df.name: df for df in dynamic_frames}
+        elif isinstance(dynamic_frames, dict):
+            self._df_dict = dict(dynamic_frames)
+        else:
+            raise TypeError("dynamic_frames must be a list or a dict of DynamicFrames.")
+
+    def __repr__(self) -> str:
+        return f"DynamicFrameCollection({sorted(self._df_dict)})"
+
+    def __getitem__(self, key: str) -> DynamicFrame:
+        return self._df_dict[key]
+
+    def __len__(self) -> int:
+        return len(self._df_dict)
+
+    def keys(self) -> KeysView[str]:
+        return self._df_dict.keys()
+
+    def values(self) -> ValuesView[DynamicFrame]:
+        return self._df_dict.values()
+
+    def select(self, key: str, transformation_ctx: str = "") -> DynamicFrame:
+        """The frame named ``key``; an empty frame named ``key`` when there is none (as Glue)."""
+        if key in self._df_dict:
+            return self._df_dict[key]
+        spark = self._glue_ctx.spark_session
+        return DynamicFrame(empty_like(spark.createDataFrame([], "x int")), self._glue_ctx, key)
+
+    def map(
+        self, callable: Callable[[DynamicFrame, str], DynamicFrame], transformation_ctx: str = ""
+    ) -> DynamicFrameCollection:
+        """``callable(frame, ctx)`` on every frame; each must return a DynamicFrame."""
+        out = {}
+        for key, frame in self._df_dict.items():
+            result = callable(frame, f"{transformation_ctx}:{key}")
+            if not isinstance(result, DynamicFrame):
+                raise TypeError(
+                    f"callable must return a DynamicFrame, got {type(result).__name__}."
+                )
+            out[key] = result
+        return DynamicFrameCollection(out, self._glue_ctx)
+
+    def flatmap(
+        self, f: Callable[[DynamicFrame, str], Any], transformation_ctx: str = ""
+    ) -> DynamicFrameCollection:
+        """``f(frame, ctx)`` on every frame; results (frames or collections) merged by name."""
+        out: dict[str, DynamicFrame] = {}
+        for frame in self._df_dict.values():
+            result = f(frame, f"{transformation_ctx}:{frame.name}")
+            if isinstance(result, DynamicFrame):
+                out[result.name] = result
+            elif isinstance(result, DynamicFrameCollection):
+                out.update(result._df_dict)
+            else:
+                raise TypeError(
+                    "flatmap's function must return a DynamicFrame or DynamicFrameCollection, "
+                    f"got {type(result).__name__}."
+                )
+        return DynamicFrameCollection(out, self._glue_ctx)

@@ -24,8 +24,13 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, Optional
 
+import featurekit.glue_local.collection as collection
+import featurekit.glue_local.context as context
+import featurekit.glue_local.dataquality as dataquality
+import featurekit.glue_local.dynamicframe as dynamicframe
+import featurekit.glue_local.job as job
+import featurekit.glue_local.transforms as transforms
 from featurekit.errors import MissingDependencyError
-from featurekit.glue_local import collection, context, dataquality, dynamicframe, job, transforms
 from featurekit.glue_local._support import SETTINGS, configure, unsupported
 
 MODULES: dict[str, tuple[ModuleType, Sequence[str]]] = {

@@ -16,7 +16,7 @@ from featurekit.glue_local.sinks import update_catalog, write_s3
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from featurekit.glue_local.context import GlueContext
+    from featurekit.glue_local.context_port import ContextPort
 
 
 def _database(call: str, database: Optional[str], kwargs: dict[str, Any]) -> str:
@@ -36,7 +36,7 @@ CATALOG_WRITE = ("enableUpdateCatalog", "updateBehavior", "partitionKeys")
 
 
 class Reader:
-    def __init__(self, ctx: GlueContext, dynamic: bool) -> None:
+    def __init__(self, ctx: ContextPort, dynamic: bool) -> None:
         self._ctx, self._dynamic = ctx, dynamic
 
     def _out(self, df: DataFrame, name: str) -> Any:
@@ -86,7 +86,7 @@ class Reader:
 
 
 class Writer:
-    def __init__(self, ctx: GlueContext) -> None:
+    def __init__(self, ctx: ContextPort) -> None:
         self._ctx = ctx
 
     def from_options(

@@ -20,20 +20,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.glue_local import sources
+import featurekit.glue_local.sources as sources
 from featurekit.glue_local._support import check_keys, flag, unsupported
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-    from featurekit.glue_local.context import GlueContext
+    from featurekit.glue_local.context_port import ContextPort
     from featurekit.glue_local.dynamicframe import DynamicFrame
 
 SINK_OPTIONS = ("path", "partitionKeys", "enableUpdateCatalog", "updateBehavior", "compression")
 
 
 def write_s3(
-    ctx: GlueContext,
+    ctx: ContextPort,
     df: DataFrame,
     path: str,
     fmt: str,
@@ -51,7 +51,7 @@ def write_s3(
 
 
 def update_catalog(
-    ctx: GlueContext,
+    ctx: ContextPort,
     df: DataFrame,
     catalog: tuple[str, str],
     *,
@@ -76,7 +76,7 @@ def update_catalog(
 class DataSink:
     """What ``GlueContext.getSink`` returns (connection_type ``s3``)."""
 
-    def __init__(self, ctx: GlueContext, options: Mapping[str, Any]) -> None:
+    def __init__(self, ctx: ContextPort, options: Mapping[str, Any]) -> None:
         check_keys("getSink option", options, SINK_OPTIONS)
         self._ctx = ctx
         self._options = dict(options)

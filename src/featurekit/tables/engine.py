@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.core.names import col as named
 from featurekit.core.names import sql_name
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
+from featurekit.tables.filters import FILTER_OPS
+from featurekit.tables.filters import PartitionFilter as PartitionFilter  # re-exported
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
 
 if TYPE_CHECKING:
@@ -37,12 +39,6 @@ MODES = ("append", "overwrite", "replace")
 # folders starting with "_"), in Hive-style col=value folders.
 STAGING = "_featurekit_staging"
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
-
-# A partition filter: (partition column, operator, value), ANDed together, e.g.
-# ``[("feature_date", ">=", "2024-01-01"), ("feature_date", "<=", "2024-01-31")]``.
-# Values are compared as the column's type; "in" / "not in" take a list of values.
-PartitionFilter = tuple[str, str, Any]
-FILTER_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in")
 
 
 @dataclass(frozen=True)

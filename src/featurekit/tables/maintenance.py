@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
     from pyspark.sql.types import StructType
 
-    from featurekit.tables.engine import PartitionFilter
+    from featurekit.tables.filters import PartitionFilter
 
 RETENTION_KEY = "delta.deletedFileRetentionDuration"
 DEFAULT_RETENTION_HOURS = 7 * 24.0
