@@ -97,7 +97,7 @@ def test_glue_entry_script_builds_the_same_table_as_featurekit_run(
     assert "on glue" in glue.stdout
 
     tables = {
-        k: r.engine.read(spark, r.location("features.user_activity_daily"))
+        k: r.storage.engine.read(spark, r.storage.location("features.user_activity_daily"))
         for k, r in runtimes.items()
     }
     assert tables["glue"].count() > 0

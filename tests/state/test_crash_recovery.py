@@ -24,10 +24,9 @@ from featurekit.runtime.local import LocalRuntime
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "run"))
 from sample_jobs import EventCopies, WindowSums, events  # noqa: E402
-
-from test_lifecycle_incremental import add_files, assert_same, reference, table  # noqa: E402
+from test_incremental import add_files, assert_same, reference, table  # noqa: E402
 
 DRIVER = textwrap.dedent(
     """

@@ -17,7 +17,7 @@ from featurekit.errors import LockedError
 from featurekit.io import FilesInput
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
-sys.path.insert(0, str(Path(__file__).parent / "state"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "state"))
 from sample_jobs import (
     DELTA_PATH,
     EVENTS_PATH,

@@ -17,11 +17,10 @@ from featurekit.run.backfill import backfill
 from featurekit.run.plan import plan_chunks
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
-sys.path.insert(0, str(Path(__file__).parent / "state"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "state"))
 sys.path.insert(0, str(Path(__file__).parent))
 from sample_jobs import WindowSums, events
-
-from test_lifecycle_incremental import add_files, assert_same, reference, table
+from test_incremental import add_files, assert_same, reference, table
 
 
 def day(n: int) -> dt.date:
