@@ -14,13 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "structure_report", ROOT / "tools" / "structure_report.py"
-    )
+def load_tool(name: str = "structure_report") -> ModuleType:
+    """A script of tools/ as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -56,18 +56,6 @@ def test_featurekit_has_no_package_cycles(capsys: pytest.CaptureFixture[str]) ->
     assert found["modules"] > 100
 
 
-def load_follow() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "follow_param", ROOT / "tools" / "follow_param.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_following_a_parameter_through_calls_parts_and_hooks(tmp_path: Path) -> None:
     pkg = tmp_path / "featurekit"
     write(pkg / "__init__.py", "")
@@ -89,7 +77,7 @@ def test_following_a_parameter_through_calls_parts_and_hooks(tmp_path: Path) -> 
         "class Glue(Base):\n    def begin(self, ctx):\n        from featurekit.low import f\n"
         "        f(self)\n",
     )
-    found = load_follow().follow(pkg, "featurekit.entry:go:rt", "Base")
+    found = load_tool("follow_param").follow(pkg, "featurekit.entry:go:rt", "Base")
     # the value object's constructor keeps what it is given: value.py is not entered
     assert found["modules"] == [
         "featurekit.entry", "featurekit.low", "featurekit.plat", "featurekit.steps",
@@ -98,7 +86,7 @@ def test_following_a_parameter_through_calls_parts_and_hooks(tmp_path: Path) -> 
 
 
 def test_the_runtime_reaches_few_modules_from_the_run_entry() -> None:
-    found = load_follow().follow(
+    found = load_tool("follow_param").follow(
         ROOT / "src" / "featurekit", "featurekit.run:execute:platform", "Runtime"
     )
     assert len(found["modules"]) <= 8, found["modules"]
