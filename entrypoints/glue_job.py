@@ -8,6 +8,8 @@ Glue runs it with its own arguments (``--JOB_NAME``, ``--JOB_RUN_ID``,
     --featurekit_start / _end DATE     rebuild exactly these dates (both or neither)
     --featurekit_warehouse PATH        the featurekit warehouse
     --featurekit_engine ENGINE         auto | delta-spark | delta-rs (default delta-spark on Glue)
+    --featurekit_catalog glue|local    where tables are found and registered (default glue:
+                                       the Glue Data Catalog; plan glue always sets it)
 
 Locally: ``featurekit glue run entrypoints/glue_job.py -- --JOB_NAME demo --featurekit_job NAME``.
 """

@@ -124,10 +124,12 @@ def test_deploy_glue_creates_then_updates_the_job(
 ) -> None:
     boto("s3").create_bucket(Bucket="fk-art")
     glue = boto("glue")
-    code = deploy("glue", aws_env, dist, "--role-arn", ROLE, "--param", "min_events=4")
+    argv = ["--role-arn", ROLE, "--param", "min_events=4", "--catalog", "local"]
+    code = deploy("glue", aws_env, dist, *argv)
     doc = last_json(capsys.readouterr().out)
     assert (code, doc["outcome"]) == (0, "succeeded")
     job = glue.get_job(JobName="featurekit-user_activity_daily")["Job"]
+    assert job["DefaultArguments"]["--featurekit_catalog"] == "local"
     assert job["Command"]["ScriptLocation"] == "s3://fk-art/v1/entrypoints/glue_job.py"
     assert job["DefaultArguments"]["--extra-py-files"] == "s3://fk-art/v1/featurekit.zip"
     assert job["DefaultArguments"]["--datalake-formats"] == "delta"

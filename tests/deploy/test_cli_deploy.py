@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
-from featurekit.cli import main
+from featurekit.cli import build_parser, main
 from featurekit.deploy.aws import validate_request
+from featurekit.deploy.common import JobCall
+from featurekit.deploy.glue_deploy import run_arguments
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/featurekit"
@@ -36,13 +41,13 @@ def test_plan_emr_serverless_prints_a_valid_request(
     argv = ["plan", "emr-serverless", "user_activity_daily", "--application-id", "00f1"]
     argv += ["--dist", str(dist)]
     argv += ["--role-arn", ROLE, "--artifacts", "s3://b/a", "--start", "2026-01-01"]
-    assert main([*argv, "--end", "2026-01-02", "--no-glue-catalog"]) == 0
+    assert main([*argv, "--end", "2026-01-02", "--catalog", "local"]) == 0
     request = printed_json(capsys)
     validate_request("emr-serverless", "StartJobRun", request)
     props = request["configurationOverrides"]["applicationConfiguration"][0]["properties"]
     assert "spark.hadoop.hive.metastore.client.factory.class" not in props
-    assert request["jobDriver"]["sparkSubmit"]["entryPointArguments"][-4:] == [
-        "--start", "2026-01-01", "--end", "2026-01-02",
+    assert request["jobDriver"]["sparkSubmit"]["entryPointArguments"][-6:] == [
+        "--start", "2026-01-01", "--end", "2026-01-02", "--catalog", "local",
     ]  # fmt: skip
 
 
@@ -106,3 +111,134 @@ def test_package_writes_the_artifacts(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "featurekit.zip" in capsys.readouterr().out
     assert main(["package", "--out", str(tmp_path), "--source", str(ROOT), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == manifest
+
+
+METASTORE = "spark.hadoop.hive.metastore.client.factory.class"
+PLAN_ARGS = {
+    "glue": [],
+    "emr": ["--cluster-id", "j-1"],
+    "emr-serverless": ["--application-id", "00f1", "--role-arn", ROLE, "--client-token", "t"],
+}
+
+
+def _emr_local(request: dict[str, Any]) -> bool:
+    args = request["Steps"][0]["HadoopJarStep"]["Args"]
+    return args[-2:] == ["--catalog", "local"] and not any(METASTORE in a for a in args)
+
+
+def _serverless_local(request: dict[str, Any]) -> bool:
+    props = request["configurationOverrides"]["applicationConfiguration"][0]["properties"]
+    arguments = request["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    return arguments[-2:] == ["--catalog", "local"] and METASTORE not in props
+
+
+# (target, old spelling, new spelling, the new one as the warning names it, its effect)
+SPELLINGS: list[tuple[str, list[str], list[str], str, Callable[[dict[str, Any]], bool]]] = [
+    ("glue", ["--role", ROLE], ["--role-arn", ROLE], "--role-arn", lambda r: r["Role"] == ROLE),
+    (
+        "glue",
+        ["--featurekit-warehouse", "s3://b/wh"],
+        ["--warehouse", "s3://b/wh"],
+        "--warehouse",
+        lambda r: r["DefaultArguments"]["--featurekit_warehouse"] == "s3://b/wh",
+    ),
+    (
+        "glue",
+        ["--no-glue-catalog"],
+        ["--catalog", "local"],
+        "--catalog local",
+        lambda r: r["DefaultArguments"]["--featurekit_catalog"] == "local",
+    ),
+    ("emr", ["--no-glue-catalog"], ["--catalog", "local"], "--catalog local", _emr_local),
+    (
+        "emr-serverless",
+        ["--no-glue-catalog"],
+        ["--catalog", "local"],
+        "--catalog local",
+        _serverless_local,
+    ),
+]
+
+
+@pytest.mark.parametrize(("target", "old", "new", "named", "effect"), SPELLINGS)
+def test_an_old_flag_spelling_plans_the_same_request_and_names_the_new_one(
+    target: str,
+    old: list[str],
+    new: list[str],
+    named: str,
+    effect: Callable[[dict[str, Any]], bool],
+    dist: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["plan", target, "user_activity_daily", "--artifacts", "s3://b/a", "--dist", str(dist)]
+    argv += PLAN_ARGS[target]
+    assert main([*argv, *new]) == 0
+    planned = capsys.readouterr()
+    assert effect(json.loads(planned.out))
+    assert "deprecated" not in planned.err
+    assert main([*argv, *old]) == 0
+    again = capsys.readouterr()
+    assert json.loads(again.out) == json.loads(planned.out)
+    warnings = [line for line in again.err.splitlines() if "deprecated" in line]
+    assert warnings == [f"featurekit: warning: {old[0]} is deprecated; use {named}"]
+
+
+@pytest.mark.parametrize("target", ["glue", "emr", "emr-serverless"])
+def test_deploy_takes_both_catalog_spellings(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["deploy", target, "user_activity_daily", "--artifacts", "s3://b/a"]
+    argv += {**PLAN_ARGS, "glue": ["--role-arn", ROLE]}[target]
+    assert build_parser().parse_args(argv).catalog == "glue"
+    assert build_parser().parse_args([*argv, "--catalog", "local"]).catalog == "local"
+    assert capsys.readouterr().err == ""
+    assert build_parser().parse_args([*argv, "--no-glue-catalog"]).catalog == "local"
+    err = capsys.readouterr().err
+    assert err == "featurekit: warning: --no-glue-catalog is deprecated; use --catalog local\n"
+
+
+@pytest.mark.parametrize(
+    "command", [["plan", "glue"], ["plan", "emr"], ["plan", "emr-serverless"], ["deploy", "glue"]]
+)
+def test_old_spellings_are_hidden_from_help(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    shown = capsys.readouterr().out
+    assert "--catalog {glue,local}" in shown
+    assert "--warehouse" in shown
+    for old in ("--no-glue-catalog", "--featurekit-warehouse", "--role "):
+        assert old not in shown
+
+
+def test_a_local_catalog_travels_in_the_run_arguments() -> None:
+    call = JobCall("user_activity_daily", catalog="local")
+    assert call.arguments() == ["--job", "user_activity_daily", "--catalog", "local"]
+    assert run_arguments(call)["--featurekit_catalog"] == "local"
+    assert "--catalog" not in JobCall("user_activity_daily").arguments()
+
+
+def _visible_flags(command: str, target: str) -> set[str]:
+    """The options ``featurekit COMMAND TARGET --help`` shows (not the hidden old spellings)."""
+
+    def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return dict(action.choices)
+
+    parser = subparsers(subparsers(build_parser())[command])[target]
+    return {o for a in parser._actions if a.help != argparse.SUPPRESS for o in a.option_strings}
+
+
+def test_the_docs_spell_every_plan_and_deploy_flag_as_the_cli_does() -> None:
+    pattern = re.compile(r"featurekit (plan|deploy) (glue|emr-serverless|emr)(?![-|\w])(.*)")
+    found = []
+    for md in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for line in md.read_text().replace("\\\n", " ").splitlines():
+            for m in pattern.finditer(line):
+                rest = re.split(r"`|  #", m.group(3))[0]
+                flags = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", rest)
+                found += [(md.name, m.group(1), m.group(2), f) for f in flags]
+    assert ("glue.md", "plan", "glue", "--role-arn") in found  # the scan sees the docs
+    unknown = [f for f in found if f[3] not in _visible_flags(f[1], f[2])]
+    assert unknown == []

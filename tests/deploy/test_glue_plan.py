@@ -106,7 +106,7 @@ def test_plan_glue_command_prints_the_request(
     code = cli.main(
         ["plan", "glue", "user_activity_daily", "--artifacts", "s3://b/fk", "--workers", "4",
          "--dist", str(dist),
-         "--worker-type", "G.2X", "--role", "arn:aws:iam::111122223333:role/glue"]
+         "--worker-type", "G.2X", "--role-arn", "arn:aws:iam::111122223333:role/glue"]
     )  # fmt: skip
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -115,6 +115,20 @@ def test_plan_glue_command_prints_the_request(
         role="arn:aws:iam::111122223333:role/glue",
     )  # fmt: skip
     assert printed == create_job_request(plan, get_job("user_activity_daily"))
+
+
+def test_the_glue_job_states_its_catalog(capsys: pytest.CaptureFixture[str], dist: Path) -> None:
+    argv = ["plan", "glue", "user_activity_daily", "--artifacts", "s3://b/fk", "--dist", str(dist)]
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["DefaultArguments"]["--featurekit_catalog"] == "glue"
+    assert cli.main([*argv, "--catalog", "local"]) == 0
+    default_args = json.loads(capsys.readouterr().out)["DefaultArguments"]
+    assert default_args["--featurekit_catalog"] == "local"
+
+
+def test_a_bad_catalog_fails_at_construction() -> None:
+    with pytest.raises(ConfigError, match="--catalog must be one of glue, local"):
+        GluePlan("j", "s3://b/p", catalog="hive")
 
 
 def test_a_plan_target_is_one_registered_function(monkeypatch: pytest.MonkeyPatch) -> None:

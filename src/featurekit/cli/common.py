@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-from typing import Any, Callable
+import sys
+from collections.abc import Sequence
+from typing import Any, Callable, Optional, Union
 
 from featurekit.warehouse import DEFAULT_WAREHOUSE
 
@@ -17,6 +19,52 @@ def parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
+
+
+class DeprecatedOption(argparse.Action):
+    """An old spelling of an option: hidden from ``--help``, it stores into the new option's
+    ``dest`` (``fixed`` for a flag that takes no value) and prints one line on stderr
+    naming the new spelling."""
+
+    def __init__(
+        self,
+        option_strings: Sequence[str],
+        dest: str,
+        *,
+        replacement: str,
+        fixed: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        if fixed is not None:
+            kwargs["nargs"] = 0
+        kwargs.update(help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+        self.replacement = replacement
+        self.fixed = fixed
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Union[str, Sequence[Any], None],
+        option_string: Optional[str] = None,
+    ) -> None:
+        print(
+            f"featurekit: warning: {option_string} is deprecated; use {self.replacement}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, self.fixed if self.fixed is not None else values)
+
+
+def add_deprecated_option(
+    parser: argparse.ArgumentParser, old: str, *, new: str, dest: str, fixed: Optional[str] = None
+) -> None:
+    """Keep ``old`` working as a hidden alias of ``new`` (with ``fixed``: a flag that means
+    ``new fixed``), warning on stderr each time it is used."""
+    replacement = new if fixed is None else f"{new} {fixed}"
+    parser.add_argument(
+        old, dest=dest, action=DeprecatedOption, replacement=replacement, fixed=fixed
+    )
 
 
 def add_runtime_args(parser: argparse.ArgumentParser) -> None:

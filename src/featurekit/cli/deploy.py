@@ -6,9 +6,15 @@
 
 The ``plan`` subcommands are added by :func:`add_plan_subcommands`, so one
 ``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli.plan``).
-While that module is absent, :func:`add_commands` creates the ``plan`` group itself.
 The helpers both groups share (:func:`package_for`, :func:`add_glue_job_options`,
-:func:`glue_plan_from`) live here; ``featurekit.cli.plan`` imports them.
+:func:`add_catalog_option`, :func:`glue_plan_from`) live here; ``featurekit.cli.plan``
+imports them.
+
+One spelling per concept on every target, the same as ``featurekit run``'s: ``--role-arn``
+(the IAM role), ``--warehouse`` (featurekit's warehouse on AWS), ``--catalog glue|local``
+(where the job finds and registers tables). The old spellings (``plan glue --role``,
+``plan glue --featurekit-warehouse``, ``--no-glue-catalog``) still work, hidden, with a
+one-line warning naming the new one.
 """
 
 from __future__ import annotations
@@ -32,19 +38,30 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     p.add_argument("--start", type=parse_date, help="first date to (re)build, inclusive")
     p.add_argument("--end", type=parse_date, help="last date to (re)build, inclusive")
-    p.add_argument("--warehouse", help="warehouse folder on the cluster (--warehouse of the run)")
+    p.add_argument(
+        "--warehouse", help="featurekit's warehouse where the job runs, e.g. s3://BUCKET/wh"
+    )
     p.add_argument("--engine", choices=("auto", "delta-spark", "delta-rs"), default="auto")
     p.add_argument("--artifacts", required=True, help="S3 prefix of the packaged artifacts")
     p.add_argument("--dist", default="dist", help="the artifacts 'featurekit package' built")
     p.add_argument("--name", help="step / job run name (default: 'featurekit JOB')")
     p.add_argument("--conf", action="append", metavar="KEY=VALUE", help="extra Spark conf")
     _no_quality_arg(p)
+    add_catalog_option(p)
+
+
+def add_catalog_option(p: argparse.ArgumentParser) -> None:
+    """``--catalog glue|local`` (default glue), and the old ``--no-glue-catalog``."""
+    from featurekit.cli.common import add_deprecated_option
+
     p.add_argument(
-        "--no-glue-catalog",
-        dest="glue_catalog",
-        action="store_false",
-        help="do not use the Glue Data Catalog as Hive metastore",
+        "--catalog",
+        choices=("glue", "local"),
+        default="glue",
+        help="where the job finds and registers tables: the Glue Data Catalog (glue, the "
+        "default; on EMR also Spark's Hive metastore) or the warehouse's own catalog (local)",
     )
+    add_deprecated_option(p, "--no-glue-catalog", new="--catalog", dest="catalog", fixed="local")
 
 
 def _no_quality_arg(p: argparse.ArgumentParser) -> None:
@@ -90,6 +107,8 @@ def _call(args: argparse.Namespace) -> JobCall:
         warehouse=args.warehouse,
         engine=args.engine,
         check_quality=args.check_quality,
+        # glue is every AWS target's default (the plans set it up); only local is passed on
+        catalog=None if args.catalog == "glue" else args.catalog,
     )
 
 
@@ -124,7 +143,7 @@ def add_glue_job_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--execution-class", default="STANDARD", choices=("STANDARD", "FLEX"))
 
 
-def glue_plan_from(args: argparse.Namespace, package: Any, *, role: Any, warehouse: Any) -> Any:
+def glue_plan_from(args: argparse.Namespace, package: Any) -> Any:
     """The GluePlan of parsed ``plan glue`` / ``deploy glue`` arguments: with Deequ's jars
     from ``package`` when the job declares rulesets (unless --no-quality)."""
     from featurekit.deploy.glue_plan import GLUE_VERSIONS, GluePlan
@@ -145,9 +164,10 @@ def glue_plan_from(args: argparse.Namespace, package: Any, *, role: Any, warehou
         glue_version=args.glue_version,
         worker_type=args.worker_type,
         workers=args.workers,
-        role=role,
+        role=args.role_arn,
         bookmarks=args.bookmarks,
-        warehouse=warehouse,
+        warehouse=args.warehouse,
+        catalog=args.catalog,
         execution_class=args.execution_class,
         jars=jars,
         check_quality=args.check_quality,
@@ -165,7 +185,7 @@ def emr_request(args: argparse.Namespace) -> dict[str, Any]:
         name=args.name,
         action_on_failure=args.action_on_failure,
         deploy_mode=args.deploy_mode,
-        glue_catalog=args.glue_catalog,
+        glue_catalog=args.catalog == "glue",
         conf=split_assignments(args.conf or []),
         jars=emr_jars(args, package),
     )
@@ -182,7 +202,7 @@ def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
         artifacts=args.artifacts,
         name=args.name,
         client_token=args.client_token,
-        glue_catalog=args.glue_catalog,
+        glue_catalog=args.catalog == "glue",
         log_uri=args.log_uri,
         conf=split_assignments(args.conf or []),
         venv=package.venv,
@@ -269,7 +289,7 @@ def cmd_deploy_glue(args: argparse.Namespace) -> int:
     from featurekit.registry import get_job
 
     package = package_for(args)
-    plan = glue_plan_from(args, package, role=args.role_arn, warehouse=args.warehouse)
+    plan = glue_plan_from(args, package)
     request = create_job_request(plan, get_job(args.job))
     aws = _aws(args, request)
     name = aws.upsert_glue_job(request)

@@ -1,7 +1,8 @@
 """``featurekit plan TARGET JOB ...``: print the deployment request for a job as JSON.
 
     featurekit plan glue JOB --artifacts s3://BUCKET/PREFIX [--glue-version 5.1]
-                             [--worker-type G.1X] [--workers N] [--role ARN]
+                             [--worker-type G.1X] [--workers N] [--role-arn ARN]
+                             [--warehouse s3://BUCKET/wh] [--catalog glue|local]
 
 Each target is one function decorated with ``@planner`` that adds its subcommand
 (parser arguments and a handler); adding a target (emr, emr-serverless) means
@@ -15,9 +16,10 @@ import json
 import sys
 from typing import Any, Callable
 
+from featurekit.cli.common import add_deprecated_option
+from featurekit.cli.deploy import add_catalog_option, package_for
 from featurekit.cli.deploy import add_glue_job_options as add_glue_job_options  # re-exported
 from featurekit.cli.deploy import glue_plan_from as glue_plan_from  # re-exported
-from featurekit.cli.deploy import package_for
 
 AddRuntimeArgs = Callable[[argparse.ArgumentParser], None]
 Planner = Callable[[Any, AddRuntimeArgs], None]
@@ -44,7 +46,7 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
     from featurekit.registry import get_job
 
     package = package_for(args)
-    plan = glue_plan_from(args, package, role=args.role, warehouse=args.featurekit_warehouse)
+    plan = glue_plan_from(args, package)
     request = create_job_request(plan, get_job(args.job))
     try:
         validate_request(request)
@@ -52,7 +54,8 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
         print("featurekit: note: not validated (pip install 'featurekit[aws]')", file=sys.stderr)
     if request["Role"] == PLACEHOLDER_ROLE:
         print(
-            "featurekit: note: pass --role ARN (the Role below is a placeholder)", file=sys.stderr
+            "featurekit: note: pass --role-arn ARN (the Role below is a placeholder)",
+            file=sys.stderr,
         )
     print_request(request)
     return 0
@@ -64,9 +67,14 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     p.add_argument("job")
     p.add_argument("--artifacts", required=True, metavar="s3://BUCKET/PREFIX")
     p.add_argument("--dist", default="dist", help="the artifacts 'featurekit package' built")
-    p.add_argument("--role", help="IAM role ARN of the Glue job")
+    p.add_argument("--role-arn", help="the Glue job's IAM role ARN (default: a placeholder)")
     add_glue_job_options(p)
-    p.add_argument("--featurekit-warehouse", help="the warehouse the Glue job uses")
+    p.add_argument(
+        "--warehouse", help="featurekit's warehouse the Glue job uses, e.g. s3://BUCKET/wh"
+    )
+    add_catalog_option(p)
+    add_deprecated_option(p, "--role", new="--role-arn", dest="role_arn")
+    add_deprecated_option(p, "--featurekit-warehouse", new="--warehouse", dest="warehouse")
     p.add_argument(
         "--no-quality",
         dest="check_quality",

@@ -42,6 +42,7 @@ class JobCall:
     warehouse: Optional[str] = None
     engine: str = "auto"
     check_quality: bool = True  # False: --no-quality, the job's rulesets are not evaluated
+    catalog: Optional[str] = None  # local | glue; None: the target's default (glue on AWS)
 
     def __post_init__(self) -> None:
         if not self.job.isidentifier():
@@ -50,6 +51,8 @@ class JobCall:
             raise ConfigError("Give both --start and --end, or neither.")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ConfigError(f"--start {self.start} is after --end {self.end}.")
+        if self.catalog not in (None, "local", "glue"):
+            raise ConfigError(f"--catalog must be glue or local, got {self.catalog!r}.")
 
     def arguments(self) -> list[str]:
         args = ["--job", self.job]
@@ -61,6 +64,8 @@ class JobCall:
             args += ["--warehouse", self.warehouse]
         if self.engine != "auto":
             args += ["--engine", self.engine]
+        if self.catalog is not None:
+            args += ["--catalog", self.catalog]
         if not self.check_quality:
             args.append("--no-quality")
         return args

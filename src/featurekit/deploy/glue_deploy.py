@@ -31,6 +31,8 @@ def run_arguments(call: JobCall) -> dict[str, str]:
         args["--featurekit_warehouse"] = call.warehouse
     if call.engine != "auto":
         args["--featurekit_engine"] = call.engine
+    if call.catalog is not None:
+        args["--featurekit_catalog"] = call.catalog
     if not call.check_quality:
         args["--featurekit_quality"] = "off"
     return args

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 GLUE_VERSIONS = ("4.0", "5.0", "5.1", "6.0")
 WORKER_DPUS: Mapping[str, int] = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
+CATALOGS = ("glue", "local")
 PLACEHOLDER_ROLE = "arn:aws:iam::123456789012:role/REPLACE-WITH-GLUE-JOB-ROLE"
 ENTRY_SCRIPT = "entrypoints/glue_job.py"
 CODE_ZIP = "featurekit.zip"
@@ -51,6 +52,7 @@ class GluePlan:
     execution_class: str = "STANDARD"
     jars: tuple[str, ...] = ()  # artifact names for --extra-jars (Deequ's, for rulesets)
     check_quality: bool = True  # False: --featurekit_quality off (--no-quality)
+    catalog: str = "glue"  # --featurekit_catalog: the Glue Data Catalog, or local (warehouse's)
 
     def __post_init__(self) -> None:
         if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
@@ -67,6 +69,8 @@ class GluePlan:
             raise ConfigError("--bookmarks must be enable, disable or pause.")
         if self.execution_class not in EXECUTION_CLASSES:
             raise ConfigError(f"--execution-class must be one of {', '.join(EXECUTION_CLASSES)}.")
+        if self.catalog not in CATALOGS:
+            raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
 
     @property
     def prefix(self) -> str:
@@ -103,6 +107,8 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         "--job-bookmark-option": bookmark_option(plan, job),
         "--TempDir": f"{plan.prefix}/tmp/",
         "--featurekit_job": job.name,
+        # where the job finds and registers tables; stated, so the definition says it
+        "--featurekit_catalog": plan.catalog,
     }
     if plan.warehouse:
         args["--featurekit_warehouse"] = plan.warehouse
