@@ -191,6 +191,72 @@ def test_pure_dependencies_travel_in_the_zip_and_the_serverless_venv(tmp_path: P
     assert members["bin/python"].linkname == "/usr/bin/python3"
 
 
+def test_no_serverless_venv_without_a_dependency_the_target_lacks(tmp_path: Path) -> None:
+    root = project(tmp_path, ["python-dateutil"], "import dateutil\n")
+    manifest = build_artifacts(root, tmp_path / "dist", provided=["python-dateutil"])
+    assert set(manifest["distributions"]) == {"featurekit", "tp"}  # six came with dateutil
+    assert VENV not in manifest["artifacts"]
+    assert manifest["serverless_python"] is None
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ("raise RuntimeError('no such table yet')\n", "RuntimeError: no such table yet"),
+        ("from tp.gone import nothing\n", "No module named 'tp.gone'"),
+    ],
+)
+def test_a_refused_package_leaves_the_last_good_one_untouched(
+    broken: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from featurekit.cli import main
+
+    root = project(tmp_path, [], "")
+    out = tmp_path / "dist"
+    argv = ["package", "--out", str(out), "--source", str(root)]
+    assert main(argv) == 0
+    before, around = _files(out), sorted(p.name for p in tmp_path.iterdir())
+    module = root / "src" / "tp" / "__init__.py"
+    module.write_text(broken + module.read_text())  # the bundle would differ: not written
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Cannot load job tp_job (tp:TpJob)" in err
+    assert message in err
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == around  # no staging folder left
+
+
+def test_a_refusal_creates_no_folder(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", [], "import surely_not_a_module_here\n")
+    with pytest.raises(ConfigError, match="not installed"):
+        build_artifacts(root, tmp_path / "out" / "dist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]
+
+
+def test_a_new_package_replaces_the_whole_folder(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    build_artifacts(USER_PROJECT, out)
+    (out / "wheels" / "shop_features-0.2.0-py3-none-any.whl").write_bytes(b"an older build")
+    manifest = build_artifacts(USER_PROJECT, out)
+    assert set(_files(out)) == {*manifest["artifacts"], MANIFEST}
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]
+
+
+def test_a_folder_of_other_files_is_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "shop-0.3.0.tar.gz").write_bytes(b"an sdist")
+    with pytest.raises(ConfigError, match=r"did not build \(shop-0\.3\.0\.tar\.gz\)"):
+        build_artifacts(USER_PROJECT, tmp_path / "dist")
+    assert _files(tmp_path / "dist") == {"shop-0.3.0.tar.gz": b"an sdist"}
+
+
 @pytest.mark.slow
 def test_wheel_installs_with_pip(user_dist: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"

@@ -2,8 +2,9 @@
 
     featurekit package [--out dist/] [--source .] [--provided numpy,pandas] [--no-quality]
 
-See :mod:`featurekit.deploy.package` for what it builds; Deequ's jars are added when a
-job declares quality rulesets (:mod:`featurekit.deploy.quality_jars`).
+See :mod:`featurekit.deploy.package` for what it builds (all or nothing: a refusal
+leaves ``--out`` as it was); Deequ's jars are added when a job declares quality rulesets
+(:mod:`featurekit.deploy.quality_jars`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("package", help="build the wheel, --py-files bundle, scripts, manifest")
-    p.add_argument("--out", default="dist", help="output folder (default dist/)")
+    p.add_argument(
+        "--out",
+        default="dist",
+        help="output folder, replaced as a whole once everything is built (default dist/)",
+    )
     p.add_argument("--source", default=".", help="source tree with pyproject.toml (default .)")
     p.add_argument(
         "--provided",
@@ -49,7 +54,8 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument(
         "--serverless-python",
         default="3.9",
-        help="the Python of the EMR Serverless image, for its virtualenv (default 3.9)",
+        help="the Python of the EMR Serverless image, for its virtualenv (default 3.9); "
+        "the virtualenv is built only when the package carries dependencies",
     )
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.add_argument(

@@ -9,7 +9,8 @@ Run in a project (the folder holding ``pyproject.toml``), it builds into ``out``
     wheels/*.whl                   the same, one wheel per distribution: pip, Glue
                                    --additional-python-modules
     emr-serverless/venv.tar.gz     a virtualenv of them for EMR Serverless (spark.archives),
-                                   when the project has dependencies beyond featurekit
+                                   only when the dependency closure, minus pyspark, py4j,
+                                   featurekit and --provided, is not empty
     jars/*.jar                     Deequ's DQDL engine and parser, when a job declares
                                    quality rulesets (featurekit.deploy.quality_jars)
     entrypoints/emr_step.py        the spark-submit main (EMR, EMR Serverless)
@@ -21,7 +22,11 @@ the same hashes. Wheels are written with the standard library (a wheel is a zip 
 ``*.dist-info/METADATA``, ``WHEEL``, ``entry_points.txt`` and ``RECORD``).
 
 It refuses, naming what to fix, a dependency with compiled code (built for this
-machine, not the cluster's) and an import the project does not declare.
+machine, not the cluster's), an import the project does not declare and a job module
+that does not import. A refusal writes nothing: everything is built in a folder next to
+``out`` (``.dist.tmp-*``), which replaces ``out`` as a whole only once all of it
+succeeded, so the last good package stays as it was and no staging folder is left.
+``out`` must be new, empty, or a package built before (it holds ``manifest.json``).
 
 Example::
 
@@ -36,8 +41,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
-from collections.abc import Iterable
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +124,57 @@ def _write_code(
     return built
 
 
+def _check_out(out: Path) -> None:
+    """``out`` is replaced as a whole: it must be new, empty, or a package built before."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder for the artifacts.")
+    if out.is_dir() and not (out / MANIFEST).is_file():
+        held = sorted(p.name for p in out.iterdir())
+        if held:
+            shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+            raise ConfigError(
+                f"{out} holds files 'featurekit package' did not build ({shown}) and the "
+                "package replaces the whole folder: give a new or empty --out folder."
+            )
+
+
+@contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A new folder next to ``out`` to build in; it replaces ``out`` when the block succeeds,
+    and is removed (with any parent folder made for it) when the block fails."""
+    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        yield staging
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Move ``staging`` to ``out``; a previous ``out`` is moved aside first, put back when the
+    move fails, and deleted after it succeeded."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    previous = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:12]}"
+    os.replace(out, previous)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(previous, out)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
 def build_artifacts(
     root: Path,
     out: Path,
@@ -126,11 +186,26 @@ def build_artifacts(
     """Build every artifact of the project at ``root`` into ``out``; returns the manifest.
 
     ``quality=False`` (``--no-quality``) leaves Deequ's jars out even when jobs declare
-    rulesets; their plans then need ``--no-quality`` too.
+    rulesets; their plans then need ``--no-quality`` too. All or nothing: on any error
+    ``out`` is left exactly as it was (see the module docstring).
     """
+    project = read_project(root)
+    _check_out(out)
+    with _staged(out) as staging:
+        manifest = _build(project, staging, provided, serverless_python, quality)
+    return manifest
+
+
+def _build(
+    project: Project,
+    out: Path,
+    provided: Iterable[str],
+    serverless_python: str,
+    quality: bool,
+) -> dict[str, Any]:
+    """Build the artifacts of ``project`` into the empty folder ``out``."""
     from featurekit.deploy.quality_jars import ship
 
-    project = read_project(root)
     if project.name == "featurekit":  # featurekit's own checkout: itself, no dependencies
         dists = [featurekit_dist()]
         deps: list[Dist] = []

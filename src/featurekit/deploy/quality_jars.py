@@ -68,6 +68,11 @@ def _load(name: str, target: str) -> Any:
             f"{exc}. Fix the featurekit.jobs entry point in pyproject.toml, or install the "
             "project's dependencies (pip install -e .)."
         ) from exc
+    except Exception as exc:  # the job's module itself fails while it is imported
+        raise ConfigError(
+            f"Cannot load job {name} ({target}): importing it raised "
+            f"{type(exc).__name__}: {exc}. Fix the module; a cluster would fail the same way."
+        ) from exc
     return obj
 
 
