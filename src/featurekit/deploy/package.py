@@ -128,7 +128,7 @@ def build_artifacts(
     ``quality=False`` (``--no-quality``) leaves Deequ's jars out even when jobs declare
     rulesets; their plans then need ``--no-quality`` too.
     """
-    from featurekit.deploy.quality_jars import ship
+    from featurekit.deploy.quality_jars import quality_jobs, ship
 
     project = read_project(root)
     if project.name == "featurekit":  # featurekit's own checkout: itself, no dependencies
@@ -138,10 +138,13 @@ def build_artifacts(
         deps = dependency_closure(project.dependencies, provided=frozenset(provided))
         _check_imports(project)
         dists = [featurekit_dist(), project_dist(project), *deps]
-    built = _write_code(out, dists, deps, serverless_python)
     jobs = _jobs(project)
     folders = [(project.root / p).parent for p in project.packages]
-    dq, jars = ship(jobs, folders, out) if quality else ({"jobs": [], "jars": []}, {})
+    needing = quality_jobs(jobs, folders)  # every job loads as declared, before any build
+    built = _write_code(out, dists, deps, serverless_python)
+    dq, jars = (
+        ship(jobs, folders, out, needing=needing) if quality else ({"jobs": [], "jars": []}, {})
+    )
     built.update({name: ("jar", path) for name, path in jars.items()})
     manifest = {
         "name": project.name,
