@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+
+import pytest
 
 pytest_plugins = ["featurekit.testing.plugin"]
 
@@ -17,3 +20,20 @@ def pytest_configure() -> None:
     current = os.environ.get("JAVA_TOOL_OPTIONS", "")
     if "TieredStopAtLevel" not in current:
         os.environ["JAVA_TOOL_OPTIONS"] = f"{current} {_TEST_JVM}".strip()
+
+
+@pytest.fixture
+def no_spark(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail the test if anything builds a SparkSession (checks that must run before Spark
+    starts): getOrCreate raises, and the test fails even if that error was caught."""
+    from pyspark.sql import SparkSession
+
+    built: list[str] = []
+
+    def refuse(self: object) -> None:
+        built.append("getOrCreate")
+        raise AssertionError("a SparkSession was built")
+
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", refuse)
+    yield
+    assert not built, "a SparkSession was built"

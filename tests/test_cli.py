@@ -133,3 +133,48 @@ def test_jobs_graph_prints_the_lineage(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["jobs", "--json"]) == 0
     jobs = {j["name"]: j for j in json.loads(capsys.readouterr().out)["jobs"]}
     assert jobs["training_set"]["upstream"] == ["user_activity_daily"]
+
+
+BACKFILL = ["backfill", "user_activity_daily", "--start", "2026-01-01", "--end", "2026-01-02"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["run", "user_activity_daily", "--start", "2026-02-01", "--end", "2026-01-01"],
+            "--start 2026-02-01 is after --end 2026-01-01.",
+        ),
+        (
+            ["run", "user_activity_daily", "--param", "min_evnts=2"],
+            "has no parameter 'min_evnts'",
+        ),
+        (
+            ["run", "+training_set", "--param", "min_events=x"],
+            "min_events",
+        ),
+        (
+            ["backfill", "user_activity_daily", "--start", "2026-02-01", "--end", "2026-01-01"],
+            "--start 2026-02-01 is after --end 2026-01-01.",
+        ),
+        (
+            [*BACKFILL, "--param", "min_evnts=2"],
+            "has no parameter 'min_evnts'",
+        ),
+        (
+            [*BACKFILL, "--chunk-days", "0"],
+            "--chunk-days must be at least 1",
+        ),
+    ],
+)
+def test_bad_dates_and_params_exit_2_before_spark_starts(
+    argv: list[str],
+    message: str,
+    no_spark: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([*argv, "--warehouse", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err

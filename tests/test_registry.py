@@ -141,3 +141,60 @@ def test_graph_output_stays_clean_and_selections_warn_of_broken_modules(
     assert "not in the graph, so not in this selection" in capsys.readouterr().err
     assert [job.name for job in _selected([good])] == [good]
     assert capsys.readouterr().err == ""
+
+
+DQ_TYPO = """
+from featurekit import FeatureJob, FeatureTable
+from featurekit.quality import Ruleset
+
+class Job(FeatureJob):
+    name = "{prefix}_dq_typo"
+    output = FeatureTable("features.{prefix}_dq", keys=("k",), date_column="d",
+                          columns={{"k": "string", "d": "date", "x": "bigint"}},
+                          quality=(Ruleset('Rules = [ IsComplete "k", ColumValues "x" > 0 ]'),))
+
+    def transform(self, ctx):
+        raise AssertionError("never run")
+"""
+
+
+@pytest.fixture
+def typo_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProject]:
+    prefix = f"fkfake_{uuid.uuid4().hex[:8]}"
+    _write_dist(tmp_path, prefix, {"good": GOOD, "dq": DQ_TYPO})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    yield FakeProject(prefix, tmp_path)
+    for name in [m for m in sys.modules if m.startswith(prefix)]:
+        del sys.modules[name]
+
+
+def test_jobs_check_reports_a_dqdl_typo_without_spark(
+    typo_project: FakeProject, no_spark: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["jobs", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "featurekit: 1 problem(s):" in err
+    assert f"BROKEN {typo_project.prefix}.dq (job {typo_project.prefix}_dq): ConfigError: " in err
+    assert "unknown rule type 'ColumValues' in rule 'ColumValues \"x\" > 0'" in err
+    assert "did you mean 'ColumnValues'?" in err
+    assert f"{typo_project.prefix}/dq.py:" in err  # where the job declares the ruleset
+    assert "rulesets.py" not in err
+    assert main(["jobs", "--check", "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert f"{typo_project.prefix}_good" in doc["jobs"]
+    assert len(doc["problems"]) == 1
+
+
+def test_jobs_check_passes_the_examples(no_spark: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jobs", "--check"]) == 0
+    assert "jobs checked: no problems." in capsys.readouterr().out
+
+
+def test_running_a_job_with_a_dqdl_typo_fails_before_spark(
+    typo_project: FakeProject, no_spark: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", f"{typo_project.prefix}_dq", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'ColumnValues'?" in err
+    assert "Traceback" not in err

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
 from featurekit.errors import ConfigError
 from featurekit.io import FeatureTable, Input, check_strategy, default_strategy
 from featurekit.params import Param, parse_params
+from featurekit.rulesets import Ruleset, dqdl_problems
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -257,3 +258,31 @@ def _check_declaration(cls: type[FeatureJob]) -> None:
             f"{where}: {method.__name__}() takes inputs {sorted(names)} but the job declares "
             f"inputs {sorted(cls.inputs)}; the keyword names must match."
         )
+    _check_rulesets(cls, where)
+
+
+def _check_rulesets(cls: type[FeatureJob], where: str) -> None:
+    """Each DQDL ruleset of the output and the inputs, checked statically (rule types)
+    again with the job's name: a Ruleset checks itself when built, so this catches only
+    one changed or made another way (``featurekit jobs --check`` re-runs it)."""
+    declared = [("output", cls.output.quality)]
+    declared += [(f"input {name}", inp.quality) for name, inp in cls.inputs.items()]
+    for target, rulesets in declared:
+        for index, ruleset in enumerate(rulesets):
+            if not isinstance(ruleset, Ruleset):
+                raise ConfigError(f"{where}: {target} quality holds {ruleset!r}, not a Ruleset.")
+            problems = dqdl_problems(ruleset.dqdl)
+            if problems:
+                label = ruleset.name or f"{target}#{index}"
+                raise ConfigError(f"{where}: ruleset {label!r}: {'; '.join(problems)}")
+
+
+def declaration_problems(cls: type[FeatureJob]) -> list[str]:
+    """What is wrong with a loaded job's declaration, found without data or Spark (empty:
+    nothing): the checks run when the class was defined, run again in case it was changed
+    since (``featurekit jobs --check``)."""
+    try:
+        _check_declaration(cls)
+    except (ConfigError, TypeError, AttributeError) as exc:
+        return [str(exc)]
+    return []

@@ -23,6 +23,7 @@ import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Optional, Union
 
@@ -31,6 +32,7 @@ from featurekit.job import FeatureJob
 
 ENTRY_POINT_GROUP = "featurekit.jobs"
 EXAMPLES = "featurekit.examples"
+_OWN = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,18 @@ def broken_module(module: str, exc: BaseException, job: Optional[str] = None) ->
     error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     if isinstance(exc, SyntaxError) and exc.filename:
         return BrokenModule(module, error, f"{exc.filename}:{exc.lineno}", job)
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")
-    ]
-    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "(unknown file)"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    # the job module's own line (e.g. the Ruleset with a typo), not featurekit's check
+    # that raised, unless nothing else is in the traceback
+    theirs = [f for f in frames if not _in_featurekit(f.filename)] or frames
+    where = f"{theirs[-1].filename}:{theirs[-1].lineno}" if theirs else "(unknown file)"
     return BrokenModule(module, error, where, job)
+
+
+def _in_featurekit(filename: str) -> bool:
+    """True for a file of featurekit itself (its examples, which are jobs, excepted)."""
+    path = Path(filename).resolve()
+    return path.is_relative_to(_OWN) and not path.is_relative_to(_OWN / "examples")
 
 
 def _entry_points() -> Iterable[object]:

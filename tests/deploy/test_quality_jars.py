@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import shutil
+import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +150,71 @@ def test_only_the_two_jars_spark_lacks_are_kept() -> None:
         engine_jars(tree, wanted)
     found = engine_jars([*tree, "/i/software.amazon.glue_dqdl-1.0.0.jar"], wanted)
     assert [Path(j).name for j in found] == [Path(j).name for j in JARS]
+
+
+TYPO = """
+from featurekit import FeatureJob, FeatureTable
+from featurekit.quality import Ruleset
+
+class TypoJob(FeatureJob):
+    name = "{name}"
+    output = FeatureTable("features.{name}", keys=("k",), date_column="d",
+                          columns={{"k": "string", "d": "date"}},
+                          quality=(Ruleset('Rules = [ IsComplete "k", RowCont > 0 ]'),))
+
+    def transform(self, ctx):
+        raise AssertionError("never run")
+"""
+
+
+def test_a_dqdl_typo_fails_the_package_before_anything_is_built(
+    tmp_path: Path, no_spark: None
+) -> None:
+    name = f"dq_typo_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "src" / name).mkdir(parents=True)
+    (tmp_path / "src" / name / "__init__.py").write_text(TYPO.format(name=name))
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "1.0"\ndependencies = ["featurekit"]\n'
+        f'[project.entry-points."featurekit.jobs"]\n{name} = "{name}:TypoJob"\n'
+    )
+    out = tmp_path / "dist"
+    for quality in (True, False):
+        with pytest.raises(ConfigError) as caught:
+            build_artifacts(tmp_path, out, quality=quality)
+        message = str(caught.value)
+        assert f"Job {name} ({name}:TypoJob) is declared wrong: " in message
+        assert (
+            "unknown rule type 'RowCont' in rule 'RowCont > 0'; did you mean 'RowCount'?" in message
+        )
+        assert not out.exists()  # nothing built
+
+
+def test_plan_of_a_job_with_a_dqdl_typo_names_it(
+    capsys: pytest.CaptureFixture[str],
+    dist: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_spark: None,
+) -> None:
+    name = f"dq_typo_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(TYPO.format(name=name))
+    info = tmp_path / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[featurekit.jobs]\n{name} = {name}:TypoJob\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    # a package built before the typo was made: it holds the job
+    packaged = tmp_path / "dist"
+    shutil.copytree(dist, packaged)
+    manifest = json.loads((packaged / "manifest.json").read_text())
+    manifest["jobs"][name] = f"{name}:TypoJob"
+    (packaged / "manifest.json").write_text(json.dumps(manifest))
+    for target in ("glue", "emr"):
+        extra = ["--cluster-id", "j-1"] if target == "emr" else []
+        argv = ["plan", target, name, "--artifacts", ART, "--dist", str(packaged), *extra]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "did you mean 'RowCount'?" in err
+        assert f"{name}.py:" in err
+    sys.modules.pop(name, None)

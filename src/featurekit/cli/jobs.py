@@ -50,6 +50,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     from featurekit.registry import discover_all
 
     found = discover_all()
+    if args.check:
+        return _check(args, found)
     graph = JobGraph.from_jobs(found.jobs)
     if args.json:
         doc = {
@@ -77,6 +79,30 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         for broken in found.broken:
             print(f"BROKEN {broken.line()}", file=stream)
     return 1 if args.strict and found.broken else 0
+
+
+def _check(args: argparse.Namespace, found: Any) -> int:
+    """``jobs --check``: every job loaded and checked as declared (its DQDL rulesets'
+    rule types included), without reading data or starting Spark; exit 2 on any problem."""
+    from featurekit.graph import JobGraph
+    from featurekit.job import declaration_problems
+
+    problems = [f"BROKEN {broken.line()}" for broken in found.broken]
+    for name, job in sorted(found.jobs.items()):
+        problems += [f"{name}: {problem}" for problem in declaration_problems(job)]
+    try:
+        JobGraph.from_jobs(found.jobs)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    if args.json:
+        print(json.dumps({"jobs": sorted(found.jobs), "problems": problems}, indent=2))
+    elif problems:
+        print(f"featurekit: {len(problems)} problem(s):", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+    else:
+        print(f"{len(found.jobs)} jobs checked: no problems.")
+    return 2 if problems else 0
 
 
 def _selected(selectors: list[str]) -> list[type[FeatureJob]]:
@@ -121,12 +147,15 @@ def has_rulesets(job: Any) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from featurekit.graph import Selector
+    from featurekit.job import make_context
 
     if (args.start is None) != (args.end is None):
         raise ConfigError("Give both --start and --end, or neither.")
     selectors = [args.job, *args.more]
     jobs = _selected(selectors)
     params = _params_for(jobs, split_assignments(args.param or []))
+    for job, job_params in zip(jobs, params):  # dates and params, before Spark starts
+        make_context(job, "local", params=job_params, start=args.start, end=args.end)
     runtime = local_runtime(args, quality=any(has_rulesets(j) for j in jobs))
     if len(selectors) == 1 and Selector.parse(args.job).plain:
         record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
@@ -211,6 +240,12 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
         "--strict",
         action="store_true",
         help="exit 1 when a job module failed to import (default: list it as BROKEN, exit 0)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="load every job and check its declaration and DQDL rulesets without data or "
+        "Spark; report every problem, exit 2 when any",
     )
     p.set_defaults(handler=cmd_jobs)
 

@@ -93,10 +93,16 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from featurekit.cli.common import local_runtime
+    from featurekit.job import make_context
     from featurekit.registry import get_job
     from featurekit.run.backfill import backfill
+    from featurekit.run.plan import plan_chunks
 
     job = get_job(args.job)
+    params = split_assignments(args.param or [])
+    # dates, chunks and params checked before Spark starts
+    make_context(job, "local", params=params, start=args.start, end=args.end)
+    plan_chunks(args.start, args.end, args.chunk_days)
     runtime = local_runtime(args)
     if args.state is not None:
         runtime.storage.state_store = _store(args)
@@ -106,7 +112,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         chunk_days=args.chunk_days,
-        params=split_assignments(args.param or []),
+        params=params,
         progress=None if args.quiet else sys.stderr,
     )
     if args.json:

@@ -204,7 +204,7 @@ def _build(
     quality: bool,
 ) -> dict[str, Any]:
     """Build the artifacts of ``project`` into the empty folder ``out``."""
-    from featurekit.deploy.quality_jars import ship
+    from featurekit.deploy.quality_jars import quality_jobs, ship
 
     if project.name == "featurekit":  # featurekit's own checkout: itself, no dependencies
         dists = [featurekit_dist()]
@@ -213,10 +213,13 @@ def _build(
         deps = dependency_closure(project.dependencies, provided=frozenset(provided))
         _check_imports(project)
         dists = [featurekit_dist(), project_dist(project), *deps]
-    built = _write_code(out, dists, deps, serverless_python)
     jobs = _jobs(project)
     folders = [(project.root / p).parent for p in project.packages]
-    dq, jars = ship(jobs, folders, out) if quality else ({"jobs": [], "jars": []}, {})
+    needing = quality_jobs(jobs, folders)  # every job loads as declared, before any build
+    built = _write_code(out, dists, deps, serverless_python)
+    dq, jars = (
+        ship(jobs, folders, out, needing=needing) if quality else ({"jobs": [], "jars": []}, {})
+    )
     built.update({name: ("jar", path) for name, path in jars.items()})
     manifest = {
         "name": project.name,

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from featurekit.errors import ConfigError, QualityEngineError
 
@@ -68,7 +68,9 @@ def _load(name: str, target: str) -> Any:
             f"{exc}. Fix the featurekit.jobs entry point in pyproject.toml, or install the "
             "project's dependencies (pip install -e .)."
         ) from exc
-    except Exception as exc:  # the job's module itself fails while it is imported
+    except ConfigError as exc:  # its declaration: a ruleset's unknown rule type, ...
+        raise ConfigError(f"Job {name} ({target}) is declared wrong: {exc}") from exc
+    except Exception as exc:  # any other import-time failure of the job's module
         raise ConfigError(
             f"Cannot load job {name} ({target}): importing it raised "
             f"{type(exc).__name__}: {exc}. Fix the module; a cluster would fail the same way."
@@ -78,9 +80,30 @@ def _load(name: str, target: str) -> Any:
 
 def quality_jobs(jobs: Mapping[str, str], source_folders: Sequence[Path]) -> list[str]:
     """The jobs (``name -> module:Class``) that declare rulesets, importing them from
-    ``source_folders`` (the packaged source) before what is installed."""
+    ``source_folders`` (the packaged source) before what is installed.
+
+    Every job is loaded and its declaration checked (DQDL rule types included, no data,
+    no Spark); a ConfigError lists every job that does not load or is declared wrong."""
+    from featurekit.job import declaration_problems
+
+    needing: list[str] = []
+    problems: list[str] = []
     with _importable(source_folders):
-        return [name for name, target in sorted(jobs.items()) if has_rulesets(_load(name, target))]
+        for name, target in sorted(jobs.items()):
+            try:
+                job = _load(name, target)
+            except ConfigError as exc:
+                problems.append(str(exc))
+                continue
+            problems += [f"Job {name}: {problem}" for problem in declaration_problems(job)]
+            if has_rulesets(job):
+                needing.append(name)
+    if problems:
+        raise ConfigError(
+            "The package's jobs must load as declared before anything is built:\n  "
+            + "\n  ".join(problems)
+        )
+    return needing
 
 
 def copy_jars(out: Path, report: Callable[[str], None]) -> dict[str, Path]:
@@ -144,12 +167,13 @@ def ship(
     source_folders: Sequence[Path],
     out: Path,
     report: Callable[[str], None] = lambda _m: None,
+    needing: Optional[Sequence[str]] = None,
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     """The manifest's ``quality`` section and the jars copied into ``out`` (none when no
-    job declares rulesets)."""
+    job declares rulesets); ``needing``: :func:`quality_jobs` when already computed."""
     from featurekit.quality.engine import DEEQU_BY_SPARK, DQDL_PARSER
 
-    needing = quality_jobs(jobs, source_folders)
+    needing = list(quality_jobs(jobs, source_folders) if needing is None else needing)
     if not needing:
         return {"jobs": [], "jars": []}, {}
     jars = copy_jars(out, report)
