@@ -87,11 +87,7 @@ def execute(
         succeeded = True
         maintain_output(job.output, env.storage, ctx, record, env.report)  # never raises
     except BaseException as exc:
-        record.status = "failed"
-        record.error_type = type(exc).__name__
-        record.error = str(exc)
-        if not isinstance(exc, (FeatureKitError, KeyboardInterrupt)):
-            env.report(f"unexpected {type(exc).__name__}: {exc}")
+        _failed(record, exc, env)
         raise
     finally:
         record.counters.update(ctx.counters)
@@ -101,6 +97,15 @@ def execute(
         env.storage.save_record(record)
         env.report(record.summary())
     return record
+
+
+def _failed(record: RunRecord, exc: BaseException, env: RunEnv) -> None:
+    """The failure in the record; a report line for what is not featurekit's own error."""
+    record.status = "failed"
+    record.error_type = type(exc).__name__
+    record.error = str(exc)
+    if not isinstance(exc, (FeatureKitError, KeyboardInterrupt)):
+        env.report(f"unexpected {type(exc).__name__}: {exc}")
 
 
 def _run_plain(
