@@ -25,6 +25,7 @@ def _line(report: dict[str, object], key: str) -> dict[str, object]:
 def test_glue_51s_versions_match_glue_51_and_emr_712() -> None:
     report = doctor.assess(GLUE_51)
     assert report["matches"] == ["glue5.1", "emr7.12"]  # EMR has no awsglue, and minds none
+    assert report["compatible"] == ["glue5.1", "emr7.12"]
     assert report["nearest"] == "glue5.1"
     assert report["environment"]["deequ"] == "com.amazon.deequ:deequ:2.1.0-spark-3.5"
     assert "This environment matches Glue 5.1 and EMR 7.12." in doctor.render(report)
@@ -34,7 +35,7 @@ def test_what_differs_from_the_nearest_line() -> None:
     found = doctor.Found(python="3.12.1", pyspark="3.5.9", awsglue=None, deltalake=None,
                          java=11, java_from="PATH")  # fmt: skip
     report = doctor.assess(found, "file:///home/me/featurekit")
-    assert report["matches"] == []
+    assert (report["matches"], report["compatible"]) == ([], [])
     assert report["nearest"] == "emr7.12"  # Glue 5.1 would also need awsglue
     assert _line(report, "emr7.12")["differences"] == [
         "Python 3.12: EMR 7.12 runs Python 3.9 or 3.11",
@@ -43,7 +44,7 @@ def test_what_differs_from_the_nearest_line() -> None:
     ]
     assert "no awsglue: Glue 5.1 runs 5.1.0" in _line(report, "glue5.1")["differences"]
     text = doctor.render(report)
-    assert "the nearest is EMR 7.12" in text
+    assert "No platform line matches; the nearest is EMR 7.12:" in text
     assert "pip install 'featurekit[emr7] @ file:///home/me/featurekit'" in text
     assert "deltalake               not installed" in text
 
@@ -56,6 +57,8 @@ def test_spark_4_is_nearest_a_spark_4_line_and_runs_no_rulesets() -> None:
     assert _line(report, "glue6.0")["differences"] == [
         "pyspark 4.1.4: Glue 6.0 runs 4.1.1 (the same line)"
     ]
+    assert report["compatible"] == ["glue6.0"]
+    assert "This environment runs Glue 6.0's Spark line; it differs in:" in doctor.render(report)
     assert report["environment"]["deequ"] is None
     assert _line(report, "glue5.1")["quality"] is True
     assert _line(report, "glue6.0")["quality"] is False

@@ -3,9 +3,10 @@
 It reads the installed distributions' versions (Python, pyspark, AWSGlueDataplanePython,
 deltalake) and asks ``java -version``; it never starts Spark, nor imports pyspark. Each
 line of :mod:`featurekit.core.platforms` is compared with what is found; the report names
-the lines matched exactly, the nearest line, and what differs from it, with featurekit's
-pip extra that installs that line. Deequ (the quality rulesets' engine) is built for one
-Spark line: the report says whether rulesets run here.
+the lines matched exactly, those matched but for pyspark's patch version (compatible), the
+nearest line and what differs from it, with featurekit's pip extra that installs that
+line. Deequ (the quality rulesets' engine) is built for one Spark line: the report says
+whether rulesets run here.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ def assess(found: Found, source: Optional[str] = None) -> dict[str, Any]:
             "extra": line.extra,
             "distance": sum(_WEIGHT[d.what] for d in diffs),
             "differences": [d.text for d in diffs],
+            # the line's Spark minor, Python, awsglue and Java; another pyspark patch at most
+            "compatible": all(d.what == "pyspark" for d in diffs),
             "quality": _deequ(line.spark_line) is not None,
         })  # fmt: skip
     nearest = min(lines, key=lambda x: x["distance"])  # the first of equals: LINES' order
@@ -153,6 +156,7 @@ def assess(found: Found, source: Optional[str] = None) -> dict[str, Any]:
     return {
         "environment": environment,
         "matches": [x["key"] for x in lines if not x["differences"]],
+        "compatible": [x["key"] for x in lines if x["compatible"]],
         "nearest": nearest["key"],
         "lines": lines,
     }
@@ -190,7 +194,10 @@ def render(report: dict[str, Any]) -> str:
     nearest = by_key[report["nearest"]]
     if not nearest["differences"]:
         return "\n".join(out)
-    out.append(f"No platform line matches exactly; the nearest is {nearest['name']}:")
+    if nearest["compatible"]:
+        out.append(f"This environment runs {nearest['name']}'s Spark line; it differs in:")
+    else:
+        out.append(f"No platform line matches; the nearest is {nearest['name']}:")
     out += [f"  {d}" for d in nearest["differences"]]
     source = report["environment"]["featurekit_source"] or "PATH_OR_URL_OF_FEATUREKIT"
     out.append(f"  featurekit's extra {nearest['extra']!r} installs {nearest['name']}'s versions:")
