@@ -194,7 +194,8 @@ def _spark_submit(dist: Path, warehouse: Path, base: Path) -> str:
     import pyspark
 
     python = _pyspark_only_venv(base)
-    probe = subprocess.run([str(python), "-c", "import featurekit"], capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import featurekit"], capture_output=True,
+                           env=_clean_env())  # fmt: skip
     assert probe.returncode != 0, "the fresh virtualenv must not see featurekit"
     spark_home = Path(pyspark.__file__).parent
     env = {**_clean_env(), "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python),
