@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml
 $(STAMP4): pyproject.toml
 	$(PYTHON4) -m venv $(VENV4)
 	$(VENV4)/bin/pip install --quiet --upgrade pip
-	$(VENV4)/bin/pip install --quiet -e '.[local,aws,dev,glue]' 'pyspark==$(SPARK4)'
+	$(VENV4)/bin/pip install --quiet -e '.[spark4,aws,dev,glue]' 'pyspark==$(SPARK4)'
 	$(call java_or_jre,$(VENV4)/bin)
 	$(VENV4)/bin/featurekit jars --s3 >/dev/null || echo "WARNING: jars not resolved; make test-spark4 needs them"
 	touch $(STAMP4)

@@ -63,16 +63,19 @@ def test_readme_python_examples_run(
 def test_readme_writing_a_job_starts_from_the_scaffold(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The featurekit commands of "Writing a job", run in order as a reader would; the
-    generated project's own tests and its job on every runtime are run by
-    tests/scaffold/test_whole_path.py."""
+    """The featurekit commands of "Writing a job" from `featurekit init` on, run in order
+    in this process as a reader would; tests/scaffold/test_whole_path.py runs the whole
+    block (the clone, the installs, the project's tests) in a fresh virtualenv, and the
+    generated project's job on every runtime."""
     from featurekit.cli import main
 
     section = README.split("## Writing a job", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.S)
     assert block is not None
     lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
-    assert lines[0] == "featurekit init acme-features"
+    assert lines[0] == 'git clone "$FEATUREKIT_REPO" featurekit'
+    assert "pip install -e '.[local]'" in lines
+    lines = lines[lines.index("featurekit init acme-features") :]
     assert "pytest" in lines
     monkeypatch.chdir(tmp_path)
     ran = []
@@ -82,7 +85,7 @@ def test_readme_writing_a_job_starts_from_the_scaffold(
         elif line.startswith("featurekit ") and line != "featurekit jobs":
             assert main(line.split()[1:]) == 0, line
             ran.append(line.split()[1])
-    assert ran == ["init", "new", "package"]
+    assert ran == ["init", "doctor", "new", "package"]
     project = tmp_path / "acme-features"
     assert (project / "src/acme_features/jobs/cart_sessions_daily.py").is_file()
     manifest = (project / "dist" / "manifest.json").read_text()

@@ -108,8 +108,10 @@ class MissingDependencyError(FeatureKitError, ImportError):
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
         super().__init__(
-            f"{purpose} needs the '{package}' package. Install it with: "
-            f"pip install 'featurekit[{extra}]'"
+            f"{purpose} needs the '{package}' package, from featurekit's '{extra}' extra. "
+            "featurekit is on no package index: install the extra from your featurekit "
+            f"clone, e.g. pip install -e '/path/to/featurekit[{extra}]' ('featurekit doctor' "
+            "names where this featurekit came from)."
         )
 
 

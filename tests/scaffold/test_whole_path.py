@@ -1,5 +1,6 @@
-"""The whole path of a user's project: `featurekit init`, its tests, `featurekit package`,
-its job run three ways with identical output, and `deploy` uploading what its plan names.
+"""The whole path of a user's project: the README's commands from a clone of featurekit
+in a fresh virtualenv, `featurekit init`, its tests, `featurekit package`, its job run three
+ways with identical output, and `deploy` uploading what its plan names.
 
 The project is made by the scaffold in a temp folder and never installed into this
 Python. The three ways (each its own process, each on a copy of one source warehouse):
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 OUTPUT = ("features", EXAMPLE_JOB)
 ROLE = "arn:aws:iam::123456789012:role/acme"
+ROOT = Path(__file__).resolve().parents[2]
+# What a clone needs to install featurekit (pyproject.toml's build and its readme)
+CLONE = ("pyproject.toml", "README.md", "src", "entrypoints")
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +63,8 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
-def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> str:
-    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+def _run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: int = 600) -> str:
+    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     output = done.stdout + done.stderr
     lines = [line for line in output.splitlines() if " INFO " not in line]
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n" + "\n".join(lines[-60:])
@@ -70,6 +75,65 @@ def test_the_generated_project_passes_its_own_tests(project: Path) -> None:
     output = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                   _clean_env(), project)  # fmt: skip
     assert "2 passed" in output
+
+
+def _readme_commands() -> list[str]:
+    """The commands of the README's "Writing a job", as written (comments dropped)."""
+    section = (ROOT / "README.md").read_text().split("## Writing a job", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None, "README.md's Writing a job has no bash block"
+    lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    return [line for line in lines if line]
+
+
+def _repository(base: Path) -> Path:
+    """A git repository of this checkout's featurekit (working tree, as a clone has it)."""
+    repo = base / "featurekit-repo"
+    for name in CLONE:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            repo.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, repo / name)
+    git = ["git", "-c", "user.name=featurekit", "-c", "user.email=featurekit@example.com"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "featurekit"]):
+        subprocess.run([*git, *cmd], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+@pytest.mark.timeout(1800)
+def test_the_readme_commands_install_featurekit_and_a_project_from_a_clone(
+    tmp_path: Path,
+) -> None:
+    """README's "Writing a job" block, run verbatim by bash in an empty folder: clone,
+    one fresh virtualenv, featurekit from the clone (no package index serves it), `init`,
+    the project's install (its featurekit resolved from the clone), its tests, and on."""
+    commands = _readme_commands()
+    assert commands[0] == 'git clone "$FEATUREKIT_REPO" featurekit'
+    work = tmp_path / "work"
+    work.mkdir()
+    python = tmp_path / "bin" / "python"  # `python`, as the README calls it: this one's
+    python.parent.mkdir()
+    python.symlink_to(getattr(sys, "_base_executable", sys.executable))
+    env = {**_clean_env(), "FEATUREKIT_REPO": str(_repository(tmp_path)),
+           "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # fmt: skip
+    env.pop("VIRTUAL_ENV", None)
+    script = "set -ex\n" + "\n".join(commands) + "\n"
+    output = _run(["bash", "-c", script], env, work, timeout=1700)
+    project = work / "acme-features"
+    clone_url = (work / "featurekit").resolve().as_uri()
+    assert f'"featurekit @ {clone_url}"' in (project / "pyproject.toml").read_text()
+    assert re.search(r"^=+ 2 passed", output, re.M), output[-3000:]  # the generated tests
+    assert "cart_sessions_daily:" in output  # featurekit jobs, after pip install -e .
+    assert f"{EXAMPLE_JOB}:" in output
+    assert (project / "dist" / "manifest.json").is_file()
+    # the project's featurekit is the clone's, installed into the README's one virtualenv
+    probe = [str(work / "featurekit" / ".venv" / "bin" / "python"), "-c",
+             "import featurekit, importlib.metadata as m; "
+             "print(m.distribution('featurekit').read_text('direct_url.json'))"]  # fmt: skip
+    assert clone_url in _run(probe, env, work)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +194,8 @@ def _spark_submit(dist: Path, warehouse: Path, base: Path) -> str:
     import pyspark
 
     python = _pyspark_only_venv(base)
-    probe = subprocess.run([str(python), "-c", "import featurekit"], capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import featurekit"], capture_output=True,
+                           env=_clean_env())  # fmt: skip
     assert probe.returncode != 0, "the fresh virtualenv must not see featurekit"
     spark_home = Path(pyspark.__file__).parent
     env = {**_clean_env(), "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python),

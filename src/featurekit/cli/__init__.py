@@ -13,6 +13,7 @@
     featurekit cost RUN_ID|JOB                      (cli.cost)
     featurekit jars [--quality]                     (cli.jars)
     featurekit quality show JOB|RUN [--json]        (cli.quality)
+    featurekit doctor [--json]                      (cli.doctor)
 
 Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
 (default warehouse folder), ``FEATUREKIT_DELTA_JARS`` (comma-separated Delta jars
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     "featurekit.cli.jars",
     "featurekit.cli.cost",
     "featurekit.cli.quality",
+    "featurekit.cli.doctor",
 )
 
 

@@ -1,6 +1,6 @@
 """The cost chart: each target's cost against data scale and against runs a day.
 
-Drawn with matplotlib (``pip install 'featurekit[chart]'``) from the data of
+Drawn with matplotlib (featurekit's ``chart`` extra) from the data of
 :func:`featurekit.cost.recommend.series`, to PNG or SVG by the file's suffix.
 """
 

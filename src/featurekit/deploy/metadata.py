@@ -3,18 +3,39 @@ folders and the ``*.dist-info`` a wheel carries (METADATA, WHEEL, entry_points.t
 
 from __future__ import annotations
 
-from featurekit.deploy.dists import Dist
+from featurekit.deploy.dists import Dist, requirement_name
 from featurekit.deploy.project import Project, package_files
 
 
+def _spec(spec: str) -> str:
+    """featurekit by name and version: the project names it by a direct reference
+    (``featurekit @ file:///...``, a folder of this machine, since no package index has
+    it) and the package ships featurekit's wheel beside the project's."""
+    name, at, _ = spec.partition("@")
+    if not at or requirement_name(name) != "featurekit":
+        return spec
+    from featurekit import __version__
+
+    return f"{name.strip()}=={__version__}"
+
+
+def _requirement(dep: str, extra: str = "") -> str:
+    spec, _, marker = (part.strip() for part in dep.partition(";"))
+    spec = _spec(spec)
+    cond = marker
+    if extra:
+        cond = f'({marker}) and extra == "{extra}"' if marker else f'extra == "{extra}"'
+    if not cond:
+        return spec
+    # PEP 508: a URL ends at whitespace, so a space keeps the marker out of it
+    return f"{spec} ; {cond}" if "@" in spec else f"{spec}; {cond}"
+
+
 def _requirement_lines(project: Project) -> list[str]:
-    lines = [f"Requires-Dist: {dep}" for dep in project.dependencies]
+    lines = [f"Requires-Dist: {_requirement(dep)}" for dep in project.dependencies]
     for extra, deps in sorted(project.extras.items()):
         lines.append(f"Provides-Extra: {extra}")
-        for dep in deps:
-            spec, _, marker = dep.partition(";")
-            cond = f'({marker.strip()}) and extra == "{extra}"' if marker else f'extra == "{extra}"'
-            lines.append(f"Requires-Dist: {spec.strip()}; {cond}")
+        lines += [f"Requires-Dist: {_requirement(dep, extra)}" for dep in deps]
     return lines
 
 

@@ -9,12 +9,17 @@
       tests/conftest.py         featurekit's pytest plugin (spark, local_runtime)
       tests/jobs/test_user_events_daily.py
 
+The project depends on featurekit by a direct reference (``featurekit @ URL``: featurekit
+is on no package index), naming the featurekit that ran ``init`` or ``source``
+(:mod:`featurekit.scaffold.source`), and pins pyspark to the Spark of a platform line
+(:mod:`featurekit.core.platforms`; Glue 5.1's by default).
+
 ``new_job`` adds a job module, its test and its entry point to an existing project.
 Nothing is overwritten: an existing file or entry point is an error.
 
 Example::
 
-    root = init_project(Path("acme-features"))
+    root = init_project(Path("acme-features"), platform="emr7.12")
     new_job(root, "cart_sessions_daily")
 """
 
@@ -23,10 +28,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Optional
 
-from featurekit import __version__
+from featurekit.core.platforms import DEFAULT_LINE, platform_line
 from featurekit.errors import ConfigError
 from featurekit.scaffold import templates as t
+from featurekit.scaffold.source import featurekit_url
 
 EXAMPLE_JOB = "user_events_daily"
 ENTRY_POINTS = '[project.entry-points."featurekit.jobs"]'
@@ -52,8 +59,16 @@ def _write(files: Mapping[Path, str]) -> list[Path]:
     return list(files)
 
 
-def init_project(root: Path, name: str = "") -> Path:
-    """Write a new project into ``root`` (created; it must not hold a pyproject.toml)."""
+def init_project(
+    root: Path, name: str = "", *, source: Optional[str] = None, platform: str = DEFAULT_LINE
+) -> Path:
+    """Write a new project into ``root`` (created; it must not hold a pyproject.toml).
+
+    ``source`` is where its featurekit comes from (a checkout, a wheel file or a URL pip
+    installs; default: where the running featurekit was installed from); ``platform`` the
+    line whose Spark its tests run on (``glue5.1``, ``glue6.0``, ``emr7.12``, ``emr8.0``).
+    """
+    line = platform_line(platform)
     project = name or root.resolve().name
     if not _PROJECT.match(project):
         raise ConfigError(
@@ -63,14 +78,17 @@ def init_project(root: Path, name: str = "") -> Path:
     if (root / "pyproject.toml").exists():
         raise ConfigError(f"{root} already holds a pyproject.toml; use 'featurekit new job'.")
     package = _package_name(project)
-    minor = ".".join(__version__.split(".")[:2])
+    url = featurekit_url(source)
     subs = {
         "project": project,
         "package": package,
         "job": EXAMPLE_JOB,
         "job_class": _class_name(EXAMPLE_JOB),
-        "featurekit": f"featurekit>={minor}",
-        "featurekit_local": f"featurekit[local]>={minor}",
+        "featurekit": f"featurekit @ {url}",
+        "featurekit_local": f"featurekit[{line.local_extra}] @ {url}",
+        "featurekit_url": url,
+        "pyspark": f"pyspark{line.pyspark_range}",
+        "platform": f"{line.name}: Spark {line.spark}, Python {', '.join(line.pythons)}",
     }
     src = root / "src" / package
     _write(

@@ -2,7 +2,10 @@
 
 Placeholders: ``$project`` (the distribution name, ``acme-features``), ``$package``
 (``acme_features``), ``$job`` (``user_events_daily``), ``$job_class`` (``UserEventsDaily``),
-``$featurekit`` (the requirement on featurekit).
+``$featurekit`` and ``$featurekit_local`` (the requirements on featurekit: a direct
+reference, ``featurekit @ URL``), ``$featurekit_url``, ``$pyspark`` (the pin of the
+platform line's Spark) and ``$platform`` (the line, e.g. ``Glue 5.1: Spark 3.5.6, Python
+3.11``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ version = "0.1.0"
 description = "Feature jobs of $project, built with featurekit."
 requires-python = ">=3.9"
 # What the jobs import, and nothing compiled: 'featurekit package' ships these to Glue and
-# EMR and refuses an import that is not listed here.
+# EMR and refuses an import that is not listed here. featurekit is on no package index:
+# this names the featurekit that made the project (a clone, a wheel file or a URL pip
+# installs, such as git+https://HOST/ORG/featurekit.git@v0.1.0); change both lines together.
 dependencies = ["$featurekit"]
 
 [project.optional-dependencies]
-# Spark, Delta (delta-rs) and the test tools, for running and testing the jobs locally.
-dev = ["$featurekit_local", "pytest>=8", "chispa>=0.10"]
+# Spark, Delta (delta-rs) and the test tools, for running and testing the jobs locally, on
+# the Spark of the platform the jobs target ($platform).
+dev = [
+  "$featurekit_local",
+  "$pyspark",
+  "pytest>=8",
+  "chispa>=0.10",
+]
 
 # Every job is an entry point: featurekit finds it here, locally and on the cluster.
 [project.entry-points."featurekit.jobs"]
@@ -33,6 +44,10 @@ $job = "$package.jobs.$job:$job_class"
 
 [tool.hatch.build.targets.wheel]
 packages = ["src/$package"]
+
+# featurekit is a direct reference (featurekit @ URL), which hatchling accepts only so.
+[tool.hatch.metadata]
+allow-direct-references = true
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
@@ -42,15 +57,22 @@ pythonpath = ["src"]
 README = Template("""\
 # $project
 
-Feature jobs written once with [featurekit](https://pypi.org/project/featurekit/) and run
-unchanged locally, on AWS Glue, on EMR and on EMR Serverless.
+Feature jobs written once with featurekit and run unchanged locally, on AWS Glue, on EMR
+and on EMR Serverless. They target $platform.
+
+featurekit is on no package index: `pyproject.toml` installs it from
+$featurekit_url
+(the featurekit that made this project). To take it from elsewhere (another clone, a wheel
+file, `git+https://HOST/ORG/featurekit.git@v0.1.0`), change the two `featurekit @ ...`
+lines there.
 
 ```bash
-python -m venv .venv && . .venv/bin/activate
-pip install -e '.[dev]'          # featurekit, pyspark and the test tools
+python -m venv .venv && . .venv/bin/activate   # or the environment featurekit runs in
+pip install -e '.[dev]'          # the project, featurekit, $pyspark and the test tools
 pytest                           # the jobs' tests, on a local SparkSession
+featurekit doctor                # which platform line this environment matches
 featurekit jobs                  # the jobs of this project
-featurekit new job my_feature    # a new job and its test
+featurekit new job my_feature    # a new job and its test (then pip install -e . again)
 featurekit package               # dist/: everything a Glue job or an EMR step needs
 featurekit plan glue $job --artifacts s3://BUCKET/$project
 ```

@@ -2,7 +2,7 @@
 
 Same interface as :class:`featurekit.tables.catalog.LocalCatalog` (``register``, ``find``,
 ``get``, ``exists``, ``list``, ``partitions``, ``add_partitions``), through boto3's
-``glue`` client. boto3 is imported here only (``pip install 'featurekit[aws]'``).
+``glue`` client. boto3 is imported here only (featurekit's ``aws`` extra).
 
 What a table and its partitions look like there: :mod:`featurekit.tables.glue_forms`.
 

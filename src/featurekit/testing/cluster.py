@@ -73,7 +73,8 @@ def spark_home() -> Path:
         import pyspark
     except ImportError as exc:
         raise ClusterError(
-            "A standalone cluster needs pyspark: pip install 'featurekit[local]'."
+            "A standalone cluster needs pyspark: install featurekit's local extra "
+            "(pip install -e '/path/to/featurekit[local]')."
         ) from exc
     return Path(pyspark.__file__).parent
 
