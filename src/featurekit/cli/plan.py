@@ -51,7 +51,10 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
     try:
         validate_request(request)
     except MissingDependencyError:
-        print("featurekit: note: not validated (pip install 'featurekit[aws]')", file=sys.stderr)
+        print(
+            "featurekit: note: not validated (boto3 is missing: featurekit's 'aws' extra)",
+            file=sys.stderr,
+        )
     if request["Role"] == PLACEHOLDER_ROLE:
         print(
             "featurekit: note: pass --role-arn ARN (the Role below is a placeholder)",

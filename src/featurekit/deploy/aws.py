@@ -1,6 +1,6 @@
 """The boto3 adapter of ``featurekit deploy``: upload artifacts, call Glue / EMR / EMR Serverless.
 
-boto3 and botocore are imported here only, lazily (``pip install 'featurekit[aws]'``).
+boto3 and botocore are imported here only, lazily (featurekit's ``aws`` extra).
 Every request is checked against botocore's service model before it is sent, and
 botocore errors become :class:`~featurekit.errors.DeployError` naming the call.
 
