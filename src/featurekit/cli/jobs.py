@@ -50,7 +50,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     from featurekit.registry import discover_all
 
     found = discover_all()
-    graph = JobGraph.from_jobs(found.jobs)
+    jobs = found.listed(True if args.examples else None)
+    graph = JobGraph.from_jobs(jobs)
     if args.json:
         doc = {
             "jobs": [
@@ -59,7 +60,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
                     "upstream": sorted(graph.upstream[name]),
                     "downstream": sorted(graph.downstream[name]),
                 }
-                for name, job in sorted(found.jobs.items())
+                for name, job in sorted(jobs.items())
             ],
             "broken": [b.to_json() for b in found.broken],
         }
@@ -67,9 +68,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     elif args.graph:
         print(mermaid(graph) if args.graph == "mermaid" else lineage_text(graph))
     else:
-        if not found.jobs and not found.broken:
+        if not jobs and not found.broken:
             print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes one).")
-        for _, job in sorted(found.jobs.items()):
+        for _, job in sorted(jobs.items()):
             _print_job(job)
     if not args.json:
         # beside a graph (which may be piped into a Mermaid file), on stderr
@@ -211,6 +212,12 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
         "--strict",
         action="store_true",
         help="exit 1 when a job module failed to import (default: list it as BROKEN, exit 0)",
+    )
+    p.add_argument(
+        "--examples",
+        action="store_true",
+        help="list featurekit's demo jobs (featurekit.examples) too; by default they are "
+        "listed only when no project registers jobs",
     )
     p.set_defaults(handler=cmd_jobs)
 
