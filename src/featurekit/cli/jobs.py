@@ -131,11 +131,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     runtime = local_runtime(args, quality=any(has_rulesets(j) for j in jobs))
     if len(selectors) == 1 and Selector.parse(args.job).plain:
         record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
-        print(
-            json.dumps(record.to_json(), indent=2, default=str) if args.json else record.summary()
-        )
+        if args.json:
+            print(json.dumps(record.to_json(), indent=2, default=str))
+        else:
+            _print_summary(args, record)
         return 0
     return _run_all(args, runtime, jobs, params)
+
+
+def _print_summary(args: argparse.Namespace, record: Any) -> None:
+    """The run's summary, once: the run reports it as its last progress line (stderr), so
+    it is printed on stdout only when --quiet silenced the progress lines."""
+    if args.quiet:
+        print(record.summary())
 
 
 def _run_all(
@@ -157,7 +165,7 @@ def _run_all(
             raise
         records.append(record.to_json())
         if not args.json:
-            print(record.summary())
+            _print_summary(args, record)
     _report(args, records, None, [])
     return 0
 
