@@ -57,6 +57,22 @@ def test_run_json_prints_the_run_record(
     assert json.loads(stored.read_text())["output"] == record["output"]
 
 
+@pytest.mark.slow
+def test_run_prints_its_summary_once(
+    demo_warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", "user_activity_daily", "--warehouse", str(demo_warehouse)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    both = captured.out + captured.err
+    assert both.count("user_activity_daily [") == 1  # the last progress line, on stderr
+    assert "] succeeded in " in captured.err.splitlines()[-1]
+    assert main([*args, "--quiet"]) == 0  # no progress lines: the summary on stdout
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.count("user_activity_daily [") == 1
+
+
 def test_table_commands_read_without_spark(
     demo_warehouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -151,7 +151,7 @@ def test_state_reset_prints_json(warehouse: Path, capsys: pytest.CaptureFixture[
     assert json.loads(capsys.readouterr().out) == {"job": "some_job", "reset": [], "batch": 0}
 
 
-def test_a_files_table_is_listed_by_format_and_not_shown_as_delta(
+def test_a_files_table_is_listed_by_format_and_has_no_delta_history(
     table_warehouse: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     catalog = LocalCatalog(Warehouse(table_warehouse))
@@ -161,5 +161,7 @@ def test_a_files_table_is_listed_by_format_and_not_shown_as_delta(
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert (rows["raw.orders"]["format"], rows["raw.orders"]["version"]) == ("csv", None)
     assert rows["raw.t"]["version"] == 1
-    assert main(["table", "show", "raw.orders", *wh]) == 2
+    assert main(["table", "history", "raw.orders", *wh]) == 2
     assert "is a csv files table" in capsys.readouterr().err
+    assert main(["table", "show", "raw.orders", "--version", "0", *wh]) == 2  # before Spark
+    assert "has no versions" in capsys.readouterr().err

@@ -198,3 +198,47 @@ def test_running_a_job_with_a_dqdl_typo_fails_before_spark(
     err = capsys.readouterr().err
     assert "did you mean 'ColumnValues'?" in err
     assert "Traceback" not in err
+
+
+def test_a_project_lists_and_suggests_its_own_jobs_not_the_examples(
+    project: FakeProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = discover_all()
+    assert found.project
+    assert found.examples_hidden
+    assert f"{project.prefix}_good" in found.listed()
+    assert "user_activity_daily" not in found.listed()
+    assert "user_activity_daily" in found.listed(examples=True)
+    assert main(["jobs"]) == 0
+    out = capsys.readouterr().out
+    assert f"{project.prefix}_good: " in out
+    assert "user_activity_daily" not in out
+    assert main(["jobs", "--json"]) == 0
+    names = [j["name"] for j in json.loads(capsys.readouterr().out)["jobs"]]
+    assert "training_set" not in names
+    assert main(["jobs", "--examples"]) == 0
+    assert "user_activity_daily: " in capsys.readouterr().out
+    # still runnable by its exact name (featurekit demo runs them), never suggested
+    assert get_job("user_activity_daily").name == "user_activity_daily"
+    with pytest.raises(UnknownJobError) as caught:
+        get_job("user_activity_dialy")
+    assert caught.value.suggestions == []
+    assert "'featurekit jobs --examples' lists them" in str(caught.value)
+    with pytest.raises(UnknownJobError) as caught:
+        get_job(f"{project.prefix}_god")
+    assert caught.value.suggestions == [f"{project.prefix}_good"]
+
+
+def test_without_a_project_the_examples_are_listed_and_suggested(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    found = discover_all()
+    assert not found.project
+    assert not found.examples_hidden
+    assert "user_activity_daily" in found.listed()
+    with pytest.raises(UnknownJobError) as caught:
+        get_job("user_activity_dialy")
+    assert caught.value.suggestions == ["user_activity_daily"]
+    assert "--examples" not in str(caught.value)
+    assert main(["jobs"]) == 0
+    assert "user_activity_daily: " in capsys.readouterr().out

@@ -49,7 +49,13 @@ class ConfigError(FeatureKitError, ValueError):
 class UnknownJobError(ConfigError):
     """No registered job has the requested name."""
 
-    def __init__(self, name: str, known: Iterable[str], broken: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        known: Iterable[str],
+        broken: Sequence[str] = (),
+        examples_hidden: bool = False,
+    ) -> None:
         known = sorted(known)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -59,10 +65,16 @@ class UnknownJobError(ConfigError):
             if broken
             else ""
         )
+        examples = (
+            " featurekit's demo jobs (featurekit.examples) are left out once a project "
+            "registers jobs: 'featurekit jobs --examples' lists them."
+            if examples_hidden
+            else ""
+        )
         super().__init__(
             f"Unknown job {name!r}.{hint} Known jobs: {listing}.{failed} "
             "Jobs are found in the 'featurekit.jobs' entry point group of installed projects "
-            "('featurekit init' writes it) and in featurekit.examples."
+            f"('featurekit init' writes it) and in featurekit.examples.{examples}"
         )
         self.name = name
         self.suggestions = close

@@ -6,7 +6,11 @@ A project registers its jobs as entry points (``featurekit init`` writes them)::
     cart_session_daily = "shop_features.jobs.cart_session_daily:CartSessionDaily"
 
 featurekit's own demo jobs live in ``featurekit.examples``; they come last, and a
-project's job of the same name shadows them.
+project's job of the same name shadows them. Once a project registers jobs (an entry point
+of the group, loaded or broken, or a package walked), the examples stay runnable by their
+exact names (``featurekit demo`` runs them) but are no longer listed by ``featurekit jobs``
+nor suggested for a mistyped name: :meth:`Discovery.listed` (``featurekit jobs --examples``
+lists them too).
 
 A job module that fails to import (a syntax error, a library not installed) breaks
 only its own jobs: :func:`discover_all` returns it as a :class:`BrokenModule` next to
@@ -59,10 +63,28 @@ class BrokenModule:
 
 @dataclass(frozen=True)
 class Discovery:
-    """The jobs that loaded, by name, and the modules that did not."""
+    """The jobs that loaded, by name, and the modules that did not.
+
+    ``jobs`` holds every job that can run, the examples included; ``examples`` names those
+    that come from ``featurekit.examples``; ``project`` is True when a project registers
+    jobs (an entry point, loaded or broken, or a package given).
+    """
 
     jobs: dict[str, type[FeatureJob]] = field(default_factory=dict)
     broken: tuple[BrokenModule, ...] = ()
+    examples: frozenset[str] = frozenset()
+    project: bool = False
+
+    def listed(self, examples: Optional[bool] = None) -> dict[str, type[FeatureJob]]:
+        """The jobs to list and suggest: the examples only when no project registers jobs
+        (``examples=None``), always (True) or never (False)."""
+        show = not self.project if examples is None else examples
+        return {n: j for n, j in self.jobs.items() if show or n not in self.examples}
+
+    @property
+    def examples_hidden(self) -> bool:
+        """True when :meth:`listed` leaves out the examples by default."""
+        return self.project and bool(self.examples)
 
 
 def broken_module(module: str, exc: BaseException, job: Optional[str] = None) -> BrokenModule:
@@ -162,6 +184,8 @@ def discover_all(packages: Iterable[str] = ()) -> Discovery:
     """Jobs of ``packages``, entry points, then the examples; broken modules set aside."""
     found: dict[str, type[FeatureJob]] = {}
     broken: list[BrokenModule] = []
+    examples: set[str] = set()
+    project = False
 
     def add(item: Found, origin: str, shadow: bool = False) -> None:
         if isinstance(item, BrokenModule):
@@ -178,13 +202,17 @@ def discover_all(packages: Iterable[str] = ()) -> Discovery:
         found[item.name] = item
 
     for package in packages:
+        project = True
         for item in _walk_found(package):
             add(item, f"package {package}")
     for ep in _entry_points():
+        project = True
         add(_load_entry_point(ep), f"entry point {getattr(ep, 'name', '?')}")
     for item in _walk_found(EXAMPLES):
+        if not isinstance(item, BrokenModule) and item.name not in found:
+            examples.add(item.name)
         add(item, EXAMPLES, shadow=True)
-    return Discovery(found, tuple(broken))
+    return Discovery(found, tuple(broken), frozenset(examples), project)
 
 
 def discover(packages: Iterable[str] = ()) -> dict[str, type[FeatureJob]]:
@@ -199,7 +227,12 @@ def check_known(name: str, found: Discovery) -> None:
     claimed = [b for b in found.broken if b.job == name]
     if claimed:
         raise BrokenJobError(name, [b.line() for b in claimed])
-    raise UnknownJobError(name, found.jobs, broken=[b.line() for b in found.broken])
+    raise UnknownJobError(
+        name,
+        found.listed(),
+        broken=[b.line() for b in found.broken],
+        examples_hidden=found.examples_hidden,
+    )
 
 
 def get_job(name: str, packages: Optional[Iterable[str]] = None) -> type[FeatureJob]:

@@ -126,4 +126,42 @@ def test_a_jobs_runs_at_two_sizes_calibrate_the_fixed_task_time(
     assert main(["cost", JOB, "--warehouse", str(runs)]) == 0
     out = capsys.readouterr().out
     assert f"{JOB} run 20261127T000000Z-bigger00 on local" in out  # the larger run is the base
-    assert "task time calibrated from 2 runs: 30.0 task-s fixed" in out  # 50 = 30 + 20 per 1e8
+    assert "task time calibrated from 2 full runs: 30.0 task-s fixed" in out  # 50 = 30 + 20 per 1e8
+
+
+def test_full_and_range_runs_are_calibrated_apart(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = runs / "_runs" / JOB
+    doc = json.loads((folder / f"{RUN}.json").read_text())  # a full run (no --start/--end)
+    for i, size in enumerate((10**6, 2 * 10**6)):
+        day = f"2026-01-0{i + 1}"
+        ranged = {**doc, "run_id": f"20261128T00000{i}Z-range00{i}", "start": day, "end": day}
+        ranged["usage"] = {**doc["usage"], "input_bytes": size, "executor_run_seconds": 4.0 + i}
+        (folder / f"{ranged['run_id']}.json").write_text(json.dumps(ranged))
+    wh = ["--warehouse", str(runs)]
+
+    assert main(["cost", JOB, *wh]) == 0  # the latest run is a one-day range run
+    captured = capsys.readouterr()
+    assert f"{JOB} run 20261128T000001Z-range001 on local" in captured.out
+    assert "task time calibrated from 2 range runs" in captured.out
+    assert "estimated from range runs only (2); 1 full run(s) left out: --runs full" in (
+        captured.err
+    )
+    assert main(["cost", JOB, "--runs", "full", "--json", *wh]) == 0
+    captured = capsys.readouterr()
+    doc_json = json.loads(captured.out)
+    assert doc_json["run"]["run_id"] == RUN
+    assert doc_json["calibration"] == {"runs": [RUN], "kinds": {"full": 1}}
+    assert main(["cost", JOB, "--runs", "all", *wh]) == 0
+    err = capsys.readouterr().err
+    assert "calibrating full and range runs together (1 full, 2 range (1 day))" in err
+
+
+def test_asking_for_a_kind_of_run_the_job_lacks_is_a_clear_error(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cost", JOB, "--runs", "range", "--warehouse", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert "has no succeeded, measured range run" in err
+    assert "(1 full)" in err

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -80,3 +83,53 @@ def test_a_spark_line_without_a_deequ_build_is_named() -> None:
 def test_a_bad_ruleset_is_a_featurekit_error(spark: SparkSession) -> None:
     with pytest.raises(QualityEngineError, match="could not evaluate"):
         evaluate(people(spark), "Rules = [ NoSuchRule ]")
+
+
+ANTLR_LINES = (
+    "ANTLR Tool version 4.7 used for code generation does not match the current runtime "
+    "version 4.9.3",
+    "ANTLR Runtime version 4.7 used for parser compilation does not match the current "
+    "runtime version 4.9.3",
+)
+
+
+def test_only_the_antlr_version_lines_are_filtered_from_the_jvms_stderr(
+    spark: SparkSession,
+) -> None:
+    from featurekit.quality.engine import without_antlr_warnings
+
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    real = jvm.System.err
+    outer = jvm.java.io.ByteArrayOutputStream()
+    jvm.System.setErr(jvm.java.io.PrintStream(outer, True, "UTF-8"))
+    try:
+
+        def noisy() -> None:
+            jvm.System.err.println(ANTLR_LINES[0])
+            jvm.System.err.println("ERROR something else went wrong")
+            jvm.System.err.println(ANTLR_LINES[1])
+
+        without_antlr_warnings(jvm, noisy)
+    finally:
+        jvm.System.setErr(real)
+    assert outer.toString("UTF-8").splitlines() == ["ERROR something else went wrong"]
+
+
+@needs_deequ
+@pytest.mark.slow
+def test_a_fresh_jvm_evaluates_rulesets_without_antlr_warnings(tmp_path: Path) -> None:
+    script = (
+        "from featurekit.runtime.local import LocalConfig, LocalRuntime\n"
+        "from featurekit.quality.engine import evaluate\n"
+        f"rt = LocalRuntime(LocalConfig(warehouse={str(tmp_path)!r}, quiet=True, quality=True))\n"
+        "df = rt.spark.createDataFrame([(1,), (2,)], 'x int')\n"
+        "rows = evaluate(df, 'Rules = [ RowCount = 2 ]').rule_outcomes.collect()\n"
+        "print(rows[0]['Outcome'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Passed"
+    assert "ANTLR" not in done.stderr

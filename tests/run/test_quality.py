@@ -230,3 +230,33 @@ def test_row_count_against_previous_runs(spark: SparkSession, runtime: LocalRunt
     assert outcome["rule"] == "RowCount >= max(last(3))"
     assert outcome["evaluated_rule"] == "RowCount >= 4.0"
     assert outcome["outcome"] == "Passed"
+
+
+class Reported(_Spend):
+    name = "dq_reported"
+    output = table(
+        "dq_reported",
+        Ruleset('Rules = [ ColumnValues "spend" >= 0 ]', on_failing_rows="drop", name="positive"),
+        Ruleset('Rules = [ RowCount >= 3, Mean "spend" > 100 ]', severity="warn", name="size"),
+    )
+
+
+def test_quality_and_write_report_each_ruleset_and_what_they_stage(
+    runtime: LocalRuntime,
+) -> None:
+    lines: list[str] = []
+    runtime.report = lines.append
+    try:
+        Reported().run(runtime)
+    finally:
+        runtime.report = lambda _message: None
+    expected = [
+        "quality: evaluating ruleset 1/1 (1 rules) on input spend",
+        "quality: evaluating ruleset 1/2 positive (1 rules) on output",
+        "quality: evaluating ruleset 2/2 size (2 rules) on output",
+        "quality: counting the rows that fail each row-level rule",
+        "write: staging the quarantined rows",
+    ]
+    assert [line for line in lines if line in expected] == expected
+    assert any(line.startswith("write: staging features.dq_reported (") for line in lines)
+    assert any(line.startswith("write: staged 2 rows in ") for line in lines)

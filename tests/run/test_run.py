@@ -370,3 +370,23 @@ def test_run_record_carries_measured_spark_usage(runtime: LocalRuntime) -> None:
     assert usage.stages <= 1.5 * first.usage.stages
     stored = runtime.storage.warehouse.read_json(f"_runs/daily_spend/{second.run_id}.json")
     assert stored["usage"]["tasks"] == usage.tasks
+
+
+def test_the_write_phase_reports_what_it_stages(runtime: LocalRuntime) -> None:
+    lines: list[str] = []
+    runtime.report = lines.append
+    try:
+        DailySpend().run(runtime, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 2))
+    finally:
+        runtime.report = lambda _message: None
+    location = runtime.storage.output_location(DailySpend.output)
+    staging = (
+        "write: staging features.daily_spend (partitioned by feature_date; replacing 2 "
+        f"date(s)) at {location}"
+    )
+    assert staging in lines
+    staged = [line for line in lines if line.startswith("write: staged ")]
+    assert len(staged) == 1
+    assert staged[0].startswith("write: staged 2 rows in ")
+    assert staged[0].endswith(", 2 partitions")
+    assert lines.index("write ...") < lines.index(staging) < lines.index(staged[0])

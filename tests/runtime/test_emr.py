@@ -74,11 +74,31 @@ def test_unknown_job_fails_before_spark(capsys: pytest.CaptureFixture[str]) -> N
     assert "user_activity_daily" in err
 
 
-def test_session_is_the_submit_contexts_with_portable_settings(spark: object) -> None:
-    session = get_session(EmrConfig())
-    assert session is spark
-    for key, value in SESSION_DEFAULTS.items():
-        assert session.conf.get(key) == value  # type: ignore[attr-defined]
+def _root_log_level(session: Any) -> str:
+    jvm = session.sparkContext._jvm
+    return str(jvm.org.apache.logging.log4j.LogManager.getRootLogger().getLevel().toString())
+
+
+def test_session_is_the_submit_contexts_with_portable_settings(spark: Any) -> None:
+    try:
+        session = get_session(EmrConfig())
+        assert session is spark
+        for key, value in SESSION_DEFAULTS.items():
+            assert session.conf.get(key) == value
+        assert _root_log_level(session) == "WARN"  # not EMR's INFO
+        get_session(EmrConfig(log_level="INFO"))
+        assert _root_log_level(session) == "INFO"
+    finally:
+        spark.sparkContext.setLogLevel("ERROR")  # the test session's level
+
+
+def test_the_log_level_is_a_step_argument() -> None:
+    assert parse_step_args(["--job", "j"]).config.log_level == "WARN"
+    assert parse_step_args(["--job", "j", "--log-level", "info"]).config.log_level == "INFO"
+    with pytest.raises(SystemExit):
+        parse_step_args(["--job", "j", "--log-level", "chatty"])
+    with pytest.raises(ConfigError, match="--log-level must be one of"):
+        EmrConfig(log_level="chatty")
 
 
 @pytest.mark.slow

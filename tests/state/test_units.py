@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,27 @@ def test_strategy_must_fit_the_input() -> None:
         check_strategy("f", files, "delta")
     with pytest.raises(ConfigError, match="time_column"):
         check_strategy("f", files, "dates")
+
+
+def test_an_incremental_table_input_of_files_says_to_declare_files(
+    local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    from featurekit.io import TableInput
+
+    name = f"raw.orders_{uuid.uuid4().hex[:6]}"
+    landing = tmp_path / "orders"
+    write_csv(landing, "a.csv", "id,day\n1,x\n")
+    local_runtime.storage.catalog.register(
+        name, str(landing), schema={}, format="csv", options={"header": "true"}
+    )
+    inp = TableInput(name, incremental=True)
+    with pytest.raises(ConfigError) as caught:
+        plan_input(local_runtime.spark, local_runtime.storage, "orders", inp, "delta", None)
+    message = str(caught.value)
+    assert f"Input 'orders': TableInput('{name}', incremental=True) is a csv files table" in message
+    assert "an incremental catalog input must be a Delta table" in message
+    expected = f"FilesInput('{landing}', format='csv', options={{'header': 'true'}}, incremental"
+    assert expected in message
+    bookmark = {"kind": "delta", "version": 0}
+    with pytest.raises(ConfigError, match="is a csv files table"):
+        read_processed(local_runtime.spark, local_runtime.storage, "orders", inp, bookmark)

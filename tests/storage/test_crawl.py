@@ -202,3 +202,48 @@ def test_register_finds_partitions_and_tables_read_only_the_registered_ones(
     )
     assert later.columns == ["order_id", "customer_id", "amount", "dt"]
     assert later.count() == 0  # no partition of those dates: no rows
+
+
+def test_table_show_previews_a_crawled_files_table(
+    landing: Path, spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wh = ["--warehouse", str(tmp_path / "wh")]
+    assert main(["crawl", str(landing), "--database", "raw", *wh, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["table", "show", "raw.orders", "--limit", "2", *wh]) == 0
+    captured = capsys.readouterr()
+    assert "starting Spark to read the csv files table raw.orders" in captured.err
+    out = captured.out
+    assert out.startswith(f"raw.orders  csv files  {landing}/orders")
+    assert "  rows: 3\n" in out
+    assert "    amount: double\n" in out
+    assert "order_id" in out
+    assert "o1" in out
+    assert main(["table", "show", "raw.items", "--json", "--quiet", *wh]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["format"], doc["version"], doc["rows"]) == ("parquet", None, 2)
+    assert sorted(r["item_id"] for r in doc["head"]) == ["i1", "i2"]
+    assert main(["table", "show", "raw.items", "--version", "0", *wh]) == 2
+    assert "has no versions" in capsys.readouterr().err
+
+
+def test_a_dry_run_prints_each_tables_columns_and_says_spark_starts(
+    landing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["crawl", str(landing), "--database", "raw", "--warehouse", str(tmp_path / "wh")]
+    assert main([*args, "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "featurekit: starting Spark" in captured.err
+    out = captured.out
+    orders = out[out.index("raw.orders: would create (csv partitions dt)") :]
+    assert orders.splitlines()[1:6] == [
+        "  columns:",
+        "    order_id: string",
+        "    customer_id: string",
+        "    amount: double",
+        "    dt: string (partition)",
+    ]
+    assert "    price: double\n" in out  # raw.items, parquet
+    assert not LocalCatalog(Warehouse(tmp_path / "wh")).list()  # a dry run registers nothing
+    assert main([*args, "--dry-run", "--quiet"]) == 0
+    assert "starting Spark" not in capsys.readouterr().err

@@ -84,6 +84,30 @@ def test_a_missing_table_is_none_or_a_clear_error(catalog: Any, db: str) -> None
     assert not catalog.exists(f"{db}.absent")
     with pytest.raises(TableNotFoundError, match=rf"Known tables: .*{db}\.there"):
         catalog.get(f"{db}.absent")
+    with pytest.raises(TableNotFoundError) as caught:
+        catalog.get(f"{db}.ther")
+    message = str(caught.value)
+    assert f"Did you mean '{db}.there'?" in message
+    assert "featurekit demo" not in message  # the catalog has tables: no demo advice
+
+
+def test_a_missing_table_in_an_empty_catalog_mentions_the_demo(tmp_path: Path) -> None:
+    with pytest.raises(TableNotFoundError, match="the catalog is empty") as caught:
+        _local(tmp_path, "").get("raw.events")
+    assert "'featurekit demo' builds the demo's tables" in str(caught.value)
+    assert "Did you mean" not in str(caught.value)
+
+
+def test_a_long_catalog_is_cut_short_in_the_error() -> None:
+    from featurekit.tables.catalog import LISTED_TABLES, table_not_found
+
+    known = [f"db.t{i:03d}" for i in range(LISTED_TABLES + 5)]
+    message = str(table_not_found("db.t0000", known, "the catalog", "--warehouse"))
+    assert f"({LISTED_TABLES + 5} in all: 'featurekit table list')" in message
+    listing = message.split("Known tables:")[1]
+    assert "db.t019," in listing
+    assert "db.t020" not in listing
+    assert "Did you mean 'db.t000'" in message
 
 
 def test_list_holds_every_database_sorted(catalog: Any, db: str) -> None:

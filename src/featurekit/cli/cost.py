@@ -11,34 +11,77 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import sys
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from featurekit.errors import ConfigError
 
 CALIBRATION_RUNS = 10
+SCANNED_RUNS = 100  # a job's newest run records read to find them
 
 
-def find_records(warehouse: Any, ref: str) -> list[dict[str, Any]]:
+def find_records(
+    warehouse: Any, ref: str, runs: str = "auto"
+) -> tuple[list[dict[str, Any]], Optional[str]]:
     """[the run record of run id ``ref``], else the succeeded, measured runs of job ``ref``,
-    newest first (at most ``CALIBRATION_RUNS``)."""
+    newest first (at most ``CALIBRATION_RUNS``) of one kind (``runs``: ``full``, ``range``,
+    ``all`` mixes them, ``auto`` the latest run's kind); and a note naming the runs of the
+    other kind left out (None when none were)."""
+    from featurekit.cost.model import run_kind
+
     names = warehouse.list_json("_runs")
     exact = [n for n in names if n.endswith(f"/{ref}.json")]
     if exact:
-        return [dict(warehouse.read_json(exact[0]))]
-    found = []
-    for name in reversed([n for n in names if n.startswith(f"_runs/{ref}/")]):  # newest first
+        return [dict(warehouse.read_json(exact[0]))], None
+    measured = []
+    mine = [n for n in names if n.startswith(f"_runs/{ref}/")][-SCANNED_RUNS:]
+    for name in reversed(mine):  # newest first
         doc = dict(warehouse.read_json(name))
         if doc.get("status") == "succeeded" and doc.get("usage"):
-            found.append(doc)
-        if len(found) == CALIBRATION_RUNS:
-            break
-    if not found:
+            measured.append(doc)
+    if not measured:
         raise ConfigError(
             f"No run {ref!r} and no succeeded, measured run of a job {ref!r} in {warehouse.uri}; "
             f"run it first (featurekit run {ref}) or give a run id from {warehouse.uri}/_runs."
         )
-    return found
+    kind = run_kind(measured[0]) if runs == "auto" else runs
+    chosen = [d for d in measured if kind == "all" or run_kind(d) == kind][:CALIBRATION_RUNS]
+    if not chosen:
+        raise ConfigError(
+            f"Job {ref!r} has no succeeded, measured {kind} run in {warehouse.uri} "
+            f"({_kinds(measured)}); run one, or choose --runs "
+            f"{'range' if kind == 'full' else 'full'}."
+        )
+    if kind == "all":
+        if len({run_kind(d) for d in chosen}) == 1:
+            return chosen, None
+        return chosen, (
+            f"calibrating full and range runs together ({_kinds(chosen)}): a range run reads "
+            "its dates, a full run everything, so the fit mixes two workloads"
+        )
+    left = [d for d in measured if run_kind(d) != kind]
+    if not left:
+        return chosen, None
+    other = "range" if kind == "full" else "full"
+    return chosen, (
+        f"estimated from {kind} runs only ({len(chosen)}); {len(left)} {other} run(s) left "
+        f"out: --runs {other} prices those, --runs all mixes them"
+    )
+
+
+def _kinds(docs: list[dict[str, Any]]) -> str:
+    """``3 full, 2 range (1 day)``: the runs by kind, the range runs by their spans."""
+    from featurekit.cost.model import run_kind, span_days
+
+    full = sum(1 for d in docs if run_kind(d) == "full")
+    spans = sorted({n for d in docs for n in [span_days(d)] if n is not None})
+    ranges = len(docs) - full
+    days = ", ".join(f"{n} day{'s' if n != 1 else ''}" for n in spans)
+    parts = [f"{full} full"] if full else []
+    if ranges:
+        parts.append(f"{ranges} range ({days})" if days else f"{ranges} range")
+    return ", ".join(parts) or "none"
 
 
 def workload_of(docs: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
@@ -78,7 +121,9 @@ def _notes(w: Any) -> list[str]:
     return lines
 
 
-def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: int = 1) -> str:
+def render(
+    doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: int = 1, kind: str = ""
+) -> str:
     """The text report: the measured run, each target's best size, the recommendation."""
     deadline = f"{sc.deadline_seconds:.0f}s" if sc.deadline_seconds else "none"
     lines = [
@@ -87,7 +132,10 @@ def render(doc: dict[str, Any], w: Any, sc: Any, table: Any, rec: Any, *, runs: 
         f"{w.stages} stages, {w.tasks} tasks, {w.input_bytes / 1e6:.1f} MB in, "
         f"{w.shuffle_bytes / 1e6:.1f} MB shuffled",
         *(
-            [f"task time calibrated from {runs} runs: {w.fixed_task_seconds:.1f} task-s fixed"]
+            [
+                f"task time calibrated from {runs} {kind + ' ' if kind else ''}runs: "
+                f"{w.fixed_task_seconds:.1f} task-s fixed"
+            ]
             if w.fixed_task_seconds
             else []
         ),
@@ -130,6 +178,19 @@ def json_report(doc: dict[str, Any], sc: Any, table: Any, rec: Any, **more: Any)
     return json.dumps(out, indent=2)
 
 
+def _kind_counts(docs: list[dict[str, Any]]) -> dict[str, int]:
+    from featurekit.cost.model import run_kind
+
+    kinds = [run_kind(d) for d in docs]
+    return {k: kinds.count(k) for k in sorted(set(kinds))}
+
+
+def _kind_word(docs: list[dict[str, Any]]) -> str:
+    """``full`` or ``range`` when every run is of that kind, else ``full and range``."""
+    kinds = sorted(_kind_counts(docs))
+    return " and ".join(kinds)
+
+
 def cmd_cost(args: argparse.Namespace) -> int:
     from featurekit.cli.common import open_cli_warehouse
     from featurekit.cost.chart import write_chart
@@ -139,7 +200,9 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
     sc = scenario_of(args)
     table = load_prices(args.region, path=args.prices)
-    docs = find_records(open_cli_warehouse(args), args.run)
+    docs, note = find_records(open_cli_warehouse(args), args.run, args.runs)
+    if note:
+        print(f"featurekit: cost: {note}", file=sys.stderr)
     w, doc = workload_of(docs)
     rec = recommend(w, sc, table)
     data = series(w, sc, table)
@@ -147,9 +210,20 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if args.chart:
         write_chart(data, args.chart, title=f"{w.job} run {w.run_id}: {table.describe()}")
     if args.json:
-        print(json_report(doc, sc, table, rec, by_type=[o.to_json() for o in by_type], series=data))
+        calibration = {"runs": [d["run_id"] for d in docs], "kinds": _kind_counts(docs)}
+        print(
+            json_report(
+                doc,
+                sc,
+                table,
+                rec,
+                by_type=[o.to_json() for o in by_type],
+                series=data,
+                calibration=calibration,
+            )
+        )
         return 0
-    print(render(doc, w, sc, table, rec, runs=len(docs)))
+    print(render(doc, w, sc, table, rec, runs=len(docs), kind=_kind_word(docs)))
     if args.by_type:
         print("\neach worker / instance type:\n" + "\n".join(_row(o) for o in by_type))
     if args.chart:
@@ -169,6 +243,14 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--prices", help="another price table of prices.json's shape")
     p.add_argument("--by-type", action="store_true", help="also each worker / instance type")
+    p.add_argument(
+        "--runs",
+        choices=("auto", "full", "range", "all"),
+        default="auto",
+        help="a job's runs to calibrate from: full runs (no --start/--end), range runs, or "
+        "all together; auto (the default): those of the kind of its latest run, saying so "
+        "when runs of the other kind are left out",
+    )
     p.add_argument("--json", action="store_true", help="the estimates and chart data as JSON")
     p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
     add_runtime_args(p)
@@ -177,14 +259,15 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
 
 def cmd_plan_auto(args: argparse.Namespace) -> int:
     """``plan auto``: plan the target ``featurekit cost`` recommends for the job's latest run."""
-    import sys
-
     from featurekit.cli import main
     from featurekit.cli.common import open_cli_warehouse
     from featurekit.cost.prices import load_prices
     from featurekit.cost.recommend import plan_arguments, plan_target, recommend
 
-    w, _doc = workload_of(find_records(open_cli_warehouse(args), args.job))
+    docs, note = find_records(open_cli_warehouse(args), args.job)
+    if note:
+        print(f"featurekit: plan auto: {note}", file=sys.stderr)
+    w, _doc = workload_of(docs)
     rec = recommend(w, scenario_of(args), load_prices(args.region, path=args.prices))
     rest = shlex.split(args.target_args or "")
     argv = ["plan", plan_target(rec.best), args.job, *plan_arguments(rec.best), *rest]

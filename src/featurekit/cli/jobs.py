@@ -52,7 +52,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     found = discover_all()
     if args.check:
         return _check(args, found)
-    graph = JobGraph.from_jobs(found.jobs)
+    jobs = found.listed(True if args.examples else None)
+    graph = JobGraph.from_jobs(jobs)
     if args.json:
         doc = {
             "jobs": [
@@ -61,7 +62,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
                     "upstream": sorted(graph.upstream[name]),
                     "downstream": sorted(graph.downstream[name]),
                 }
-                for name, job in sorted(found.jobs.items())
+                for name, job in sorted(jobs.items())
             ],
             "broken": [b.to_json() for b in found.broken],
         }
@@ -69,9 +70,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     elif args.graph:
         print(mermaid(graph) if args.graph == "mermaid" else lineage_text(graph))
     else:
-        if not found.jobs and not found.broken:
+        if not jobs and not found.broken:
             print("No jobs found (entry points 'featurekit.jobs'; 'featurekit init' makes one).")
-        for _, job in sorted(found.jobs.items()):
+        for _, job in sorted(jobs.items()):
             _print_job(job)
     if not args.json:
         # beside a graph (which may be piped into a Mermaid file), on stderr
@@ -159,11 +160,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     runtime = local_runtime(args, quality=any(has_rulesets(j) for j in jobs))
     if len(selectors) == 1 and Selector.parse(args.job).plain:
         record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
-        print(
-            json.dumps(record.to_json(), indent=2, default=str) if args.json else record.summary()
-        )
+        if args.json:
+            print(json.dumps(record.to_json(), indent=2, default=str))
+        else:
+            _print_summary(args, record)
         return 0
     return _run_all(args, runtime, jobs, params)
+
+
+def _print_summary(args: argparse.Namespace, record: Any) -> None:
+    """The run's summary, once: the run reports it as its last progress line (stderr), so
+    it is printed on stdout only when --quiet silenced the progress lines."""
+    if args.quiet:
+        print(record.summary())
 
 
 def _run_all(
@@ -185,7 +194,7 @@ def _run_all(
             raise
         records.append(record.to_json())
         if not args.json:
-            print(record.summary())
+            _print_summary(args, record)
     _report(args, records, None, [])
     return 0
 
@@ -246,6 +255,12 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
         action="store_true",
         help="load every job and check its declaration and DQDL rulesets without data or "
         "Spark; report every problem, exit 2 when any",
+    )
+    p.add_argument(
+        "--examples",
+        action="store_true",
+        help="list featurekit's demo jobs (featurekit.examples) too; by default they are "
+        "listed only when no project registers jobs",
     )
     p.set_defaults(handler=cmd_jobs)
 

@@ -1,7 +1,9 @@
 """``featurekit table list|show|history|optimize|vacuum|checkpoint``.
 
-Tables are read through deltalake (delta-rs), so these commands start in a
-second and work on tables written by either engine. The maintenance commands
+Delta tables are read through deltalake (delta-rs), so these commands start in a
+second and work on tables written by either engine. ``show`` of a files table (csv,
+json, parquet: what ``featurekit crawl`` registers) starts Spark and reads it as a run
+does (``read_files_table``: the registered schema, options and partitions). The maintenance commands
 (optimize, vacuum, checkpoint, in :mod:`featurekit.cli.table_maintenance`) use
 delta-rs too, unless ``--engine delta-spark`` asks for Delta's own Spark
 implementation. Every command prints JSON with ``--json``.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from typing import Any, Callable, Optional
 
 from featurekit.errors import ConfigError, TableError, TableNotFoundError, UnsupportedError
@@ -34,7 +37,7 @@ def _open(args: argparse.Namespace, entry: CatalogEntry, version: Optional[int] 
     if entry.format != "delta":
         raise UnsupportedError(
             f"Table {entry.name} is a {entry.format} files table at {entry.location}; this "
-            "command reads Delta tables. Read it with Spark or TableInput in a job."
+            "command reads Delta tables ('featurekit table show' previews a files table)."
         )
     deltalake = _deltalake()
     access = s3_access(args)
@@ -102,12 +105,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _show_doc(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     entry = catalog_of(args).get(args.table)
+    if entry.format != "delta":
+        return _show_files(args, entry)
     table = _open(args, entry, args.version)
     data = table.to_pyarrow_table()
     sort = [(c, "ascending") for c in (entry.date_column, *entry.keys) if c in data.column_names]
     head = data.sort_by(sort).slice(0, args.limit) if sort else data.slice(0, args.limit)
     doc = {
         "table": entry.name,
+        "format": entry.format,
         "version": table.version(),
         "location": entry.location,
         "description": entry.description,
@@ -120,12 +126,53 @@ def _show_doc(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     return doc, head
 
 
+def _show_files(args: argparse.Namespace, entry: CatalogEntry) -> tuple[dict[str, Any], Any]:
+    """A files table read with Spark as a run reads it: its rows counted, the first
+    ``--limit`` (sorted by date and keys when it declares them) as an Arrow table."""
+    import pyarrow as pa
+
+    from featurekit.cli.common import local_runtime
+    from featurekit.tables.files import read_files_table
+
+    if args.version is not None:
+        raise UnsupportedError(
+            f"Table {entry.name} is a {entry.format} files table: it has no versions, so "
+            "--version (Delta time travel) does not apply. Leave it out."
+        )
+    if not args.quiet:
+        print(
+            f"featurekit: starting Spark to read the {entry.format} files table {entry.name}",
+            file=sys.stderr,
+            flush=True,
+        )
+    runtime = local_runtime(args)
+    storage = runtime.storage
+    df = read_files_table(runtime.spark, storage.warehouse, storage.catalog, entry.name, entry)
+    sort = [c for c in (entry.date_column, *entry.keys) if c and c in df.columns]
+    rows = df.count()
+    head = (df.orderBy(*sort) if sort else df).limit(args.limit).collect()
+    doc = {
+        "table": entry.name,
+        "format": entry.format,
+        "version": None,
+        "location": entry.location,
+        "description": entry.description,
+        "keys": list(entry.keys),
+        "date_column": entry.date_column,
+        "partition_columns": list(entry.partition_columns),
+        "columns": entry.column_types or dict(df.dtypes),
+        "rows": rows,
+    }
+    return doc, pa.Table.from_pylist([r.asDict(recursive=True) for r in head])
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     doc, head = _show_doc(args)
     if args.json:
         _dump({**doc, "head": head.to_pylist()})
         return 0
-    print(f"{doc['table']}  version {doc['version']}  {doc['location']}")
+    stamp = f"version {doc['version']}" if doc["format"] == "delta" else f"{doc['format']} files"
+    print(f"{doc['table']}  {stamp}  {doc['location']}")
     if doc["description"]:
         print(f"  {doc['description']}")
     print(
@@ -179,10 +226,15 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
         return p
 
     parser("list", "tables in the catalog", cmd_list)
-    p = parser("show", "schema, size and first rows of a table", cmd_show)
+    p = parser(
+        "show",
+        "schema, size and first rows of a table (a csv/json/parquet files table is read with "
+        "Spark, which takes a while to start)",
+        cmd_show,
+    )
     p.add_argument("table", metavar="DB.TABLE")
     p.add_argument("--limit", type=int, default=10, help="rows to print (default 10)")
-    p.add_argument("--version", type=int, help="show this version (time travel)")
+    p.add_argument("--version", type=int, help="show this version (time travel; Delta tables)")
     p = parser("history", "the table's Delta commits", cmd_history)
     p.add_argument("table", metavar="DB.TABLE")
     p.add_argument("--limit", type=int, default=None)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Optional
 
 from featurekit.errors import ConfigError
 
@@ -135,6 +135,26 @@ def calibrate(runs: Sequence[Workload]) -> Workload:
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
     fixed = my - slope * mx
     return replace(base, fixed_task_seconds=round(min(max(fixed, 0.0), base.task_seconds), 3))
+
+
+RUN_KINDS = ("full", "range")
+
+
+def run_kind(doc: Mapping[str, Any]) -> str:
+    """``range`` for a run record of a ``--start/--end`` run, else ``full``: the two are
+    not points of one line (a range run reads its dates and their lookback, a full run
+    everything, with a different fixed part), so they are calibrated apart."""
+    return "range" if doc.get("start") else "full"
+
+
+def span_days(doc: Mapping[str, Any]) -> Optional[int]:
+    """The days a range run rebuilt (``end - start + 1``); None for a full run."""
+    import datetime as dt
+
+    if not doc.get("start") or not doc.get("end"):
+        return None
+    first, last = dt.date.fromisoformat(doc["start"]), dt.date.fromisoformat(doc["end"])
+    return (last - first).days + 1
 
 
 def parse_duration(text: str) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.core.names import sql_name
 from featurekit.errors import QualityError
@@ -35,6 +35,23 @@ History = Sequence[dict[str, Any]]  # earlier run records of the job, newest fir
 DEEQU = "deequ"
 CONTRACT = "output contract"
 _PRIMARY_KEY = re.compile(r'IsPrimaryKey((?:\s+"[^"]+")+)')
+Report = Callable[[str], None]  # a progress line (the run's report)
+
+
+def _silent(_message: str) -> None:
+    """No progress lines."""
+
+
+def announce(report: Report, index: int, rulesets: Sequence[Ruleset], target: str) -> None:
+    """``quality: evaluating ruleset 2/3 name (4 rules) on output``: before each ruleset,
+    whose evaluation may be a long Spark pass with nothing else to show."""
+    ruleset = rulesets[index]
+    try:
+        count = f" ({len(split_rules(ruleset.dqdl)[1])} rules)"
+    except ValueError:  # no rule list to count: the engine says what is wrong with it
+        count = ""
+    name = f" {ruleset.name}" if ruleset.name else ""
+    report(f"quality: evaluating ruleset {index + 1}/{len(rulesets)}{name}{count} on {target}")
 
 
 @dataclass
@@ -158,11 +175,17 @@ def _describe(outcome: dict[str, Any]) -> str:
 
 
 def check_input(
-    df: DataFrame, rulesets: Sequence[Ruleset], target: str, history: History = ()
+    df: DataFrame,
+    rulesets: Sequence[Ruleset],
+    target: str,
+    history: History = (),
+    report: Report = _silent,
 ) -> Checked:
-    """Evaluate an input's rulesets (``history``: earlier run records, for dynamic rules)."""
+    """Evaluate an input's rulesets (``history``: earlier run records, for dynamic rules;
+    ``report``: a progress line before each)."""
     checked = Checked(output=df)
     for index, ruleset in enumerate(rulesets):
+        announce(report, index, rulesets, target)
         checked.outcomes += _deequ_outcomes(df, ruleset.dqdl, ruleset, target, index, history)
     return checked
 
@@ -175,17 +198,20 @@ def check_output(
     run_date: str,
     history: History = (),
     settled: Sequence[str] = (),
+    report: Report = _silent,
 ) -> Checked:
     """Evaluate the output's rulesets, chaining those that quarantine failing rows.
 
     ``settled``: columns the output contract has verified complete and unique together on
-    these rows (see :func:`settled_rules`; used for rulesets that keep every row)."""
+    these rows (see :func:`settled_rules`; used for rulesets that keep every row);
+    ``report``: a progress line before each ruleset and before counting failing rows."""
     from pyspark.sql import functions as F
 
     columns = list(df.columns)
     frame, fail_columns, drop_columns = df, [], []
     outcomes: list[dict[str, Any]] = []
     for index, ruleset in enumerate(rulesets):
+        announce(report, index, rulesets, "output")
         if not ruleset.quarantines and settled:
             outcomes += _keeping_ruleset(frame, ruleset, index, history, settled)
             continue
@@ -204,6 +230,7 @@ def check_output(
     if not fail_columns:
         return checked
     failed = F.concat(*[F.col(c) for c in fail_columns])
+    report("quality: counting the rows that fail each row-level rule")
     _count_failing_rows(frame, failed, outcomes, rulesets)
     checked.quarantine = frame.where(F.size(failed) > 0).select(
         *map(sql_name, columns),

@@ -7,7 +7,7 @@ Used by the read and write steps; the functions here never commit the output.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.quality.checks import Checked, check_input, check_output, enforce
 from featurekit.quality.dynamic import DYNAMIC
@@ -43,7 +43,7 @@ def check_input_quality(
     if skipped(env, f"input {name}", len(inp.quality), record):
         return
     past = history(env.storage, record, inp.quality)
-    checked = check_input(df, inp.quality, f"input {name}", past)
+    checked = check_input(df, inp.quality, f"input {name}", past, report=env.report)
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"input {name!r}")
 
@@ -68,11 +68,13 @@ def check_output_quality(
     record: RunRecord,
     *,
     contract_checked: bool = False,
+    report: Optional[Callable[[str], None]] = None,
 ) -> Checked:
     """Evaluate the output's rulesets into ``record``; raise QualityError on a fail.
 
     ``contract_checked``: the row checks passed on ``out`` (its keys and date column are
-    complete and unique together), so rules proven by them are not evaluated again."""
+    complete and unique together), so rules proven by them are not evaluated again;
+    ``report``: progress lines (one before each ruleset)."""
     checked = check_output(
         out,
         table.quality,
@@ -80,6 +82,7 @@ def check_output_quality(
         run_date=record.started_at[:10],
         history=history(storage, record, table.quality),
         settled=(*table.keys, table.date_column) if contract_checked else (),
+        report=report or (lambda _message: None),
     )
     record.quality += checked.outcomes
     record.warnings += enforce(checked.outcomes, f"output {table.name}")

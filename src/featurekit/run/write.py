@@ -75,7 +75,9 @@ def write_output(out: DataFrame, target: Target, env: RunEnv, record: RunRecord)
     cached = out.persist()
     try:
         with record.phase("quality", env.report):
-            checked = check_output_quality(env.storage, cached, table, target.ctx, record)
+            checked = check_output_quality(
+                env.storage, cached, table, target.ctx, record, report=env.report
+            )
         return _write_checked(
             checked.output, target, env, record, proven=proven, quarantine=checked.quarantine
         )
@@ -100,7 +102,11 @@ def _write_checked(
     if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     with record.phase("write", env.report):
+        env.report(f"write: staging {table.name}{_layout(target)} at {location}")
         staged = storage.engine.stage(out, location, partition_by=table.partitions)
+        env.report(f"write: staged {_staged(staged)}")
+        if quarantine is not None:
+            env.report("write: staging the quarantined rows")
         held = stage_quarantine(storage, table, quarantine)
     try:
         record.output.row_checks = _check_staged(
@@ -119,6 +125,26 @@ def _write_checked(
     record.output.files = result.files
     record.output.skipped = result.skipped
     return result
+
+
+def _layout(target: Target) -> str:
+    """`` (partitioned by feature_date; replacing 30 dates)``, or nothing."""
+    parts = []
+    if target.table.partitions:
+        parts.append(f"partitioned by {', '.join(target.table.partitions)}")
+    if target.replace:
+        dates = sum(len(values) for values in target.replace.values())
+        parts.append(f"replacing {dates} date(s)")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _staged(staged: Staged) -> str:
+    """``1200 rows in 31 files, 30 partitions``: what Spark wrote into staging."""
+    text = f"{staged.rows} rows in {len(staged.files)} files"
+    if staged.partition_by:
+        folders = {f.rsplit("/", 1)[0] for f in staged.files}
+        text += f", {len(folders)} partitions"
+    return text
 
 
 def _check_staged(
@@ -141,8 +167,9 @@ def _check_staged(
     if rules_on_staged:  # after the row checks: rules they proved are not run again
         with record.phase("quality", env.report):
             check_output_quality(
-                env.storage, staged.dataframe(), table, ctx, record, contract_checked=True
-            )
+                env.storage, staged.dataframe(), table, ctx, record,
+                contract_checked=True, report=env.report,
+            )  # fmt: skip
     return how
 
 

@@ -4,8 +4,9 @@ The session comes from the submit context with ``getOrCreate()``: master,
 deploy mode, jars and cluster confs are spark-submit's business. featurekit only
 adds the few session settings that make outputs identical on every runtime
 (UTC session time zone, microsecond parquet timestamps, ANSI off as on Spark
-3.5). Arguments are parsed by argparse with the same names and meaning as
-``featurekit run``::
+3.5), and sets Spark's log level to WARN (``--log-level``): EMR's log4j configuration
+logs at INFO, tens of thousands of lines a step. Arguments are parsed by argparse with
+the same names and meaning as ``featurekit run``::
 
     spark-submit --py-files featurekit.zip emr_step.py \\
         --job user_activity_daily --param min_events=2 \\
@@ -55,6 +56,9 @@ SESSION_DEFAULTS: Mapping[str, str] = MappingProxyType(
     }
 )
 ENGINES = ("auto", "delta-spark", "delta-rs")
+# Spark's log levels (SparkContext.setLogLevel); WARN unless the step asks for more
+LOG_LEVELS = ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
+DEFAULT_LOG_LEVEL = "WARN"
 REMOTE_SCHEMES = ("s3://", "s3a://", "s3n://", "hdfs://", "gs://", "abfs://")
 
 
@@ -64,10 +68,15 @@ class EmrConfig(RuntimeConfig):
 
     app_name: str = "featurekit"
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    log_level: str = DEFAULT_LOG_LEVEL
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}.")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}."
+            )
         if self.warehouse.startswith(REMOTE_SCHEMES) and not self.warehouse.startswith(S3_SCHEMES):
             raise UnsupportedError(
                 f"--warehouse {self.warehouse!r}: a featurekit warehouse is a local or mounted "
@@ -107,6 +116,14 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=DEFAULT_LOG_LEVEL,
+        help=f"Spark's log level for the step (default {DEFAULT_LOG_LEVEL}; INFO is EMR's "
+        "own default, tens of thousands of lines)",
+    )
+    p.add_argument(
         "--no-quality",
         dest="check_quality",
         action="store_false",
@@ -143,13 +160,16 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         catalog=ns.catalog,
         glue_catalog=glue,
         check_quality=ns.check_quality,
+        log_level=ns.log_level,
     )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)
 
 
 def get_session(config: EmrConfig) -> SparkSession:
-    """The submit context's SparkSession (``getOrCreate``) with featurekit's session settings."""
+    """The submit context's SparkSession (``getOrCreate``) with featurekit's session settings
+    and Spark's log level ``config.log_level`` (what Spark logs while it starts, before
+    there is a session to set it on, still follows the cluster's log4j configuration)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -157,7 +177,9 @@ def get_session(config: EmrConfig) -> SparkSession:
     builder = SparkSession.builder.appName(config.app_name)
     for key, value in {**SESSION_DEFAULTS, **config.spark_conf}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(config.log_level)
+    return session
 
 
 class EmrRuntime(Runtime):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.errors import InputError, StateError
+from featurekit.errors import ConfigError, InputError, StateError
 from featurekit.io import (
     FilesInput,
     Input,
@@ -124,6 +124,26 @@ def _input_location(storage: Storage, inp: Input) -> str:
     return storage.warehouse.resolve(inp.path)
 
 
+def _delta_location(storage: Storage, name: str, inp: Input) -> str:
+    """Where the incremental Delta input ``name`` lives; a ConfigError saying what to
+    declare instead when it is a catalog table of files (csv, json, parquet)."""
+    if not isinstance(inp, TableInput):
+        return _input_location(storage, inp)
+    entry = storage.catalog.get(inp.name)
+    if entry.format != "delta":
+        options = f", options={dict(entry.options)!r}" if entry.options else ""
+        raise ConfigError(
+            f"Input {name!r}: TableInput({inp.name!r}, incremental=True) is a {entry.format} "
+            f"files table in the catalog (at {entry.location}), and an incremental catalog "
+            "input must be a Delta table (its new rows are the commits after the last one "
+            "processed). Declare its files instead, whose new files are found by path, size "
+            f"and modification time: FilesInput({entry.location!r}, "
+            f"format={entry.format!r}{options}, incremental=True); or drop incremental=True "
+            "to read the whole table every run."
+        )
+    return storage.warehouse.resolve(entry.location)
+
+
 def plan_files(
     spark: SparkSession,
     storage: Storage,
@@ -185,7 +205,7 @@ def plan_delta(
     inp: Input,
     bookmark: Optional[Mapping[str, Any]],
 ) -> UnitPlan:
-    location = _input_location(storage, inp)
+    location = _delta_location(storage, name, inp)
     latest = storage.engine.version(location)
     if latest is None:
         raise InputError(f"Input {name!r}: no Delta table at {inp.label}.")
@@ -237,7 +257,7 @@ def read_processed(
     """Exactly the units a bookmark says were processed (a range run's consistent view)."""
     kind = bookmark.get("kind")
     if kind == "delta":
-        location = _input_location(storage, inp)
+        location = _delta_location(storage, name, inp)
         return storage.engine.read(spark, location, version=int(bookmark["version"]))
     if not isinstance(inp, FilesInput):
         raise StateError(f"Input {name!r}: a {kind!r} bookmark on a non-file input; reset it.")

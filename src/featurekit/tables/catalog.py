@@ -11,6 +11,7 @@ reads and writes its own tables.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -142,6 +143,34 @@ def check_partition_values(entry: CatalogEntry, partitions: Sequence[Partition])
             )
 
 
+LISTED_TABLES = 20  # a missing table's error names at most this many known tables
+
+
+def table_not_found(name: str, known: Sequence[str], where: str, check: str) -> TableNotFoundError:
+    """The error for a table ``name`` the catalog ``where`` lacks: close names first
+    (difflib), the known tables, and what to do. The demo is named only when the catalog
+    is empty, the one case where a newcomer may not have any data yet; ``check`` is the
+    option that picks the catalog (``--warehouse``)."""
+    known = sorted(known)
+    if not known:
+        return TableNotFoundError(
+            f"Table {name!r} is not in {where}: the catalog is empty. Run the job that "
+            "writes it, register or crawl your data ('featurekit table register', "
+            f"'featurekit crawl PATH --database DB'), or check {check}; 'featurekit demo' "
+            "builds the demo's tables (raw.events, raw.labels, features.*)."
+        )
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    listing = ", ".join(known[:LISTED_TABLES])
+    if len(known) > LISTED_TABLES:
+        listing += f", ... ({len(known)} in all: 'featurekit table list')"
+    return TableNotFoundError(
+        f"Table {name!r} is not in {where}.{hint} Known tables: {listing}. Run the job "
+        "that writes it, register or crawl it ('featurekit table register', "
+        f"'featurekit crawl'), or check {check}."
+    )
+
+
 class LocalCatalog:
     """Tables registered in a warehouse folder."""
 
@@ -189,11 +218,11 @@ class LocalCatalog:
     def get(self, name: str) -> CatalogEntry:
         entry = self.find(name)
         if entry is None:
-            known = ", ".join(e.name for e in self.list()) or "none"
-            raise TableNotFoundError(
-                f"Table {name!r} is not in the catalog at {self.warehouse.uri}. "
-                f"Known tables: {known}. Run the job that writes it first "
-                "(e.g. 'featurekit demo' creates raw.events), or check --warehouse."
+            raise table_not_found(
+                name,
+                [e.name for e in self.list()],
+                f"the catalog at {self.warehouse.uri}",
+                "--warehouse",
             )
         return entry
 

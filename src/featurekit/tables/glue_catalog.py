@@ -28,6 +28,7 @@ from featurekit.tables.catalog import (
     check_partition_values,
     new_entry,
     new_partitions,
+    table_not_found,
 )
 from featurekit.tables.glue_forms import (
     FORMATS,
@@ -136,10 +137,11 @@ class GlueCatalog:
     def get(self, name: str) -> CatalogEntry:
         entry = self.find(name)
         if entry is None:
-            known = ", ".join(e.name for e in self.list()) or "none"
-            raise TableNotFoundError(
-                f"Table {name!r} is not in {self.uri}. Known tables: {known}. Register it "
-                "('featurekit table register' or a crawl) or run the job that writes it."
+            raise table_not_found(
+                name,
+                [e.name for e in self.list()],
+                self.uri,
+                "--catalog-region, --catalog-endpoint and --catalog-id",
             )
         return entry
 
