@@ -213,12 +213,9 @@ def _rules_section(tokens: list[_Token]) -> Optional[int]:
     """Index of the ``[`` of ``Rules = [`` at the top level (outside Metadata's braces)."""
     depth = 0
     for i, token in enumerate(tokens):
-        if token in _OPEN:
-            depth += 1
-        elif token in _CLOSE:
-            depth -= 1
-        elif depth == 0 and token == "Rules" and tokens[i + 1 : i + 3] == ["=", "["]:
+        if depth == 0 and token == "Rules" and tokens[i + 1 : i + 3] == ["=", "["]:
             return i + 2
+        depth += _nesting(token)
     return None
 
 
@@ -238,13 +235,15 @@ def _closing(tokens: list[_Token], start: int) -> Optional[int]:
     """Index of the bracket that closes ``tokens[start]``; None when it is never closed."""
     depth = 0
     for i in range(start, len(tokens)):
-        if tokens[i] in _OPEN:
-            depth += 1
-        elif tokens[i] in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return i
+        depth += _nesting(tokens[i])
+        if depth == 0:
+            return i
     return None
+
+
+def _nesting(token: _Token) -> int:
+    """+1 for an opening bracket, -1 for a closing one, else 0."""
+    return 1 if token in _OPEN else -1 if token in _CLOSE else 0
 
 
 def _split(tokens: list[_Token], separator: str) -> list[list[_Token]]:
@@ -255,10 +254,7 @@ def _split(tokens: list[_Token], separator: str) -> list[list[_Token]]:
         if depth == 0 and token == separator:
             parts.append([])
             continue
-        if token in _OPEN:
-            depth += 1
-        elif token in _CLOSE:
-            depth -= 1
+        depth += _nesting(token)
         parts[-1].append(token)
     return parts
 
@@ -280,10 +276,7 @@ def _operands(rule: list[_Token]) -> list[list[_Token]]:
         if depth == 0 and token.lower() in ("and", "or") and operands[-1] and cut:
             operands.append([])
             continue
-        if token in _OPEN:
-            depth += 1
-        elif token in _CLOSE:
-            depth -= 1
+        depth += _nesting(token)
         operands[-1].append(token)
     found: list[list[_Token]] = []
     for operand in operands:
