@@ -183,7 +183,7 @@ def test_special_parameters_resolve_to_local_paths(tmp_path: Path) -> None:
     assert (params.delta, params.user_jars_first, params.glue_datacatalog) == (True, True, True)
     assert params.temp_dir == tmp_path / "wh" / "_s3" / "art" / "fk" / "tmp"
     assert params.not_emulated == ("--enable-metrics", "--enable-spark-ui")
-    assert params.session_confs()["spark.driver.extraClassPath"] == ":".join(params.jars)
+    assert params.session_confs()["spark.driver.extraClassPath"] == os.pathsep.join(params.jars)
 
 
 @pytest.mark.parametrize(

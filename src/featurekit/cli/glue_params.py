@@ -22,6 +22,7 @@ to the script, as Glue passes them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -162,8 +163,8 @@ class GlueParameters:
         confs = dict(self.conf)
         if self.user_jars_first and self.jars:
             # ahead of Spark's own jars on the JVM's classpath (driver and local executors)
-            confs["spark.driver.extraClassPath"] = ":".join(self.jars)
-            confs["spark.executor.extraClassPath"] = ":".join(self.jars)
+            confs["spark.driver.extraClassPath"] = os.pathsep.join(self.jars)
+            confs["spark.executor.extraClassPath"] = os.pathsep.join(self.jars)
         return confs
 
 
@@ -288,7 +289,8 @@ def check_modules(modules: Sequence[str], py_files: Sequence[str] = ()) -> None:
         quoted = " ".join(f"'{m}'" for m in missing)
         raise ConfigError(
             f"--additional-python-modules asks for {', '.join(missing)}, which this Python "
-            f"does not have (Glue pip-installs them; glue run never does): pip install {quoted}"
+            "does not have (in the version asked for); Glue pip-installs them, glue run never "
+            f"does: pip install {quoted}"
         )
 
 
