@@ -1,36 +1,44 @@
-"""The whole path of a user's project: the README's commands from a clone of featurekit
-in a fresh virtualenv, `featurekit init`, its tests, `featurekit package`, its job run three
-ways with identical output, and `deploy` uploading what its plan names.
+"""The whole path of a user's project, as README.md and the docs tell it: the README's
+commands from a clone of featurekit in one fresh virtualenv (`featurekit init`, the project's
+install and tests, a second job, `featurekit package`), then the walkthrough on that project:
+the user gives the generated job rulesets of their own (one quarantining rows), packages it,
+plans it for Glue and EMR, and runs the packaged job three ways with identical output and
+quarantine tables, each on a copy of one source warehouse:
 
-The project is made by the scaffold in a temp folder and never installed into this
-Python. The three ways (each its own process, each on a copy of one source warehouse):
+* ``local``: ``featurekit run`` in the README's virtualenv, where the project is installed;
+* ``glue``: ``featurekit glue run --plan plan.json --dist dist``: the Glue job ``featurekit
+  plan glue`` defined, with its own DefaultArguments (the project from its
+  ``--extra-py-files`` zip, Deequ from its ``--extra-jars``, Delta from
+  ``--datalake-formats``);
+* ``spark-submit``: the step ``featurekit plan emr`` printed, its ``s3://`` artifacts read
+  from ``dist``, in a virtualenv that has only pyspark (and py4j); the cluster's Delta jars
+  (EMR's ``delta-defaults``) are added as the cluster would have them.
 
-* ``local``: ``featurekit run`` with the project's packaged wheel on ``PYTHONPATH``, as a
-  user's own install would be;
-* ``glue``: ``featurekit glue run`` of the packaged ``entrypoints/glue_job.py`` with only
-  the packaged ``featurekit.zip`` added, as Glue's ``--extra-py-files`` adds it;
-* ``spark-submit``: the packaged ``emr_step.py`` in a fresh virtualenv that has only
-  pyspark (and py4j), the zip on ``--py-files`` and the Delta jars, as an EMR step.
+The project made by the scaffold in a temp folder (never installed into this Python) is
+packaged and deployed too: `deploy` uploads what its plan names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import pytest
 from chispa import assert_df_equality
 
 from featurekit.core import jars
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, GLUE_SCRIPT, build_artifacts
-from featurekit.runtime.local import DELTA_CONFS, LocalConfig, LocalRuntime
+from featurekit.quality.quarantine import quarantine_name
+from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.scaffold import EXAMPLE_JOB, init_project
 from featurekit.tables.deltars import DeltaRsEngine
 from featurekit.testing import write_table
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 OUTPUT = ("features", EXAMPLE_JOB)
+QUARANTINE = ("features", quarantine_name(EXAMPLE_JOB))
+ARTIFACTS = "s3://acme-artifacts/fk"
 ROLE = "arn:aws:iam::123456789012:role/acme"
 ROOT = Path(__file__).resolve().parents[2]
 # What a clone needs to install featurekit (pyproject.toml's build and its readme)
@@ -102,27 +112,56 @@ def _repository(base: Path) -> Path:
     return repo
 
 
-@pytest.mark.timeout(1800)
-def test_the_readme_commands_install_featurekit_and_a_project_from_a_clone(
-    tmp_path: Path,
-) -> None:
+@dataclass(frozen=True)
+class ReadmeVenv:
+    """What the README's commands left: the folder they ran in, their output, the one
+    virtualenv (featurekit from the clone, the project installed) and its environment."""
+
+    work: Path
+    output: str
+    env: dict[str, str]
+
+    @property
+    def project(self) -> Path:
+        return self.work / "acme-features"
+
+    @property
+    def bin(self) -> Path:
+        return self.work / "featurekit" / ".venv" / "bin"
+
+    def run(self, *args: str, cwd: Optional[Path] = None) -> str:
+        """A command of the README's virtualenv (as the user's activated shell runs it)."""
+        env = {**self.env, "PATH": f"{self.bin}{os.pathsep}{self.env['PATH']}"}
+        return _run([str(self.bin / args[0]), *args[1:]], env, cwd or self.project)
+
+
+@pytest.fixture(scope="module")
+def readme_venv(tmp_path_factory: pytest.TempPathFactory) -> ReadmeVenv:
     """README's "Writing a job" block, run verbatim by bash in an empty folder: clone,
     one fresh virtualenv, featurekit from the clone (no package index serves it), `init`,
     the project's install (its featurekit resolved from the clone), its tests, and on."""
+    base = tmp_path_factory.mktemp("readme")
     commands = _readme_commands()
     assert commands[0] == 'git clone "$FEATUREKIT_REPO" featurekit'
-    work = tmp_path / "work"
+    work = base / "work"
     work.mkdir()
-    python = tmp_path / "bin" / "python"  # `python`, as the README calls it: this one's
+    python = base / "bin" / "python"  # `python`, as the README calls it: this one's
     python.parent.mkdir()
     python.symlink_to(getattr(sys, "_base_executable", sys.executable))
-    env = {**_clean_env(), "FEATUREKIT_REPO": str(_repository(tmp_path)),
+    env = {**_clean_env(), "FEATUREKIT_REPO": str(_repository(base)),
            "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
            "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # fmt: skip
     env.pop("VIRTUAL_ENV", None)
     script = "set -ex\n" + "\n".join(commands) + "\n"
     output = _run(["bash", "-c", script], env, work, timeout=1700)
-    project = work / "acme-features"
+    return ReadmeVenv(work, output, env)
+
+
+@pytest.mark.timeout(1800)
+def test_the_readme_commands_install_featurekit_and_a_project_from_a_clone(
+    readme_venv: ReadmeVenv,
+) -> None:
+    work, output, project = readme_venv.work, readme_venv.output, readme_venv.project
     clone_url = (work / "featurekit").resolve().as_uri()
     assert f'"featurekit @ {clone_url}"' in (project / "pyproject.toml").read_text()
     assert re.search(r"^=+ 2 passed", output, re.M), output[-3000:]  # the generated tests
@@ -130,10 +169,10 @@ def test_the_readme_commands_install_featurekit_and_a_project_from_a_clone(
     assert f"{EXAMPLE_JOB}:" in output
     assert (project / "dist" / "manifest.json").is_file()
     # the project's featurekit is the clone's, installed into the README's one virtualenv
-    probe = [str(work / "featurekit" / ".venv" / "bin" / "python"), "-c",
+    probe = [str(readme_venv.bin / "python"), "-c",
              "import featurekit, importlib.metadata as m; "
              "print(m.distribution('featurekit').read_text('direct_url.json'))"]  # fmt: skip
-    assert clone_url in _run(probe, env, work)
+    assert clone_url in _run(probe, readme_venv.env, work)
 
 
 @pytest.fixture(scope="module")
@@ -157,22 +196,49 @@ def _warehouse(sources: Path, base: Path, way: str) -> Path:
     return Path(shutil.copytree(sources, base / way / "warehouse"))
 
 
-def _local(dist: Path, warehouse: Path, base: Path) -> str:
-    site = base / "site"
-    wheel = next((dist / "wheels").glob("acme_features-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-index", "--target", str(site), str(wheel)], check=True)  # fmt: skip
-    env = {**_clean_env(), "PYTHONPATH": str(site)}
-    cmd = [sys.executable, "-m", "featurekit", "run", EXAMPLE_JOB, "--quiet",
-           "--warehouse", str(warehouse)]  # fmt: skip
-    return _run(cmd, env, base)
+RULESETS = """\
+        quality=(
+            Ruleset('Rules = [ IsComplete "user_id", ColumnValues "events" >= 1 ]'),
+            Ruleset(
+                'Rules = [ ColumnValues "distinct_items" >= 1 ]',
+                severity="warn",
+                on_failing_rows="quarantine",
+            ),
+        ),
+"""
 
 
-def _glue(dist: Path, warehouse: Path, base: Path) -> str:
-    env = {**_clean_env(), "PYTHONPATH": str(dist / BUNDLE)}  # Glue's --extra-py-files
-    cmd = [sys.executable, "-m", "featurekit", "glue", "run", str(dist / GLUE_SCRIPT),
-           "--quiet", "--warehouse", str(warehouse), "--", "--JOB_NAME", EXAMPLE_JOB,
-           "--featurekit_job", EXAMPLE_JOB, "--featurekit_warehouse", str(warehouse)]  # fmt: skip
+def _add_rulesets(project: Path) -> None:
+    """Edit the generated job as a user would: rulesets on its output table."""
+    path = project / "src" / "acme_features" / "jobs" / f"{EXAMPLE_JOB}.py"
+    source = path.read_text()
+    declared = "        },\n    )\n    params = "
+    assert declared in source, "the generated job's FeatureTable changed shape"
+    source = source.replace(declared, "        },\n" + RULESETS + "    )\n    params = ", 1)
+    source = source.replace(
+        "from featurekit import ", "from featurekit.quality import Ruleset\nfrom featurekit import "
+    )
+    path.write_text(source)
+
+
+def _plan(venv: ReadmeVenv, target: str, *args: str) -> dict[str, object]:
+    out = venv.run("featurekit", "plan", target, EXAMPLE_JOB, "--artifacts", ARTIFACTS,
+                   "--catalog", "local", *args)  # fmt: skip
+    doc: dict[str, object] = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    return doc
+
+
+def _local(venv: ReadmeVenv, warehouse: Path, base: Path) -> str:
+    return venv.run("featurekit", "run", EXAMPLE_JOB, "--quiet", "--warehouse", str(warehouse))
+
+
+def _glue(venv: ReadmeVenv, warehouse: Path, base: Path) -> str:
+    """`glue run --plan` with this checkout's featurekit (and awsglue): the project comes only
+    from the plan's --extra-py-files."""
+    env = {**_clean_env(), "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "featurekit", "glue", "run", "--plan",
+           str(venv.project / "plan-glue.json"), "--dist", str(venv.project / "dist"),
+           "--warehouse", str(warehouse), "--quiet"]  # fmt: skip
     return _run(cmd, env, base)
 
 
@@ -190,7 +256,25 @@ def _pyspark_only_venv(base: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def _spark_submit(dist: Path, warehouse: Path, base: Path) -> str:
+def _step_command(step: list[str], dist: Path, spark_home: Path) -> list[str]:
+    """The planned step's spark-submit on this machine: its artifacts from ``dist``, a local
+    master, and the Delta jars an EMR cluster has (delta-defaults) next to the step's."""
+    delta = jars.resolve([jars.delta_coordinate()])  # cached by `make install`
+    delta_py = [j for j in delta if "delta-spark" in Path(j).name]  # Delta's Python module
+    local = [a.replace(f"{ARTIFACTS}/", f"{dist}/") for a in step]
+    assert all("s3://" not in a for a in local), local
+    for option, extra in (("--jars", delta), ("--py-files", delta_py)):
+        at = local.index(option) + 1 if option in local else None
+        if at is None:
+            local[1:1] = [option, ",".join(extra)]
+        else:
+            local[at] = ",".join([local[at], *extra])
+    assert local[0] == "spark-submit"
+    return [str(spark_home / "bin" / "spark-submit"), "--master", "local[2]",
+            "--conf", "spark.ui.enabled=false", *local[1:]]  # fmt: skip
+
+
+def _spark_submit(venv: ReadmeVenv, warehouse: Path, base: Path) -> str:
     import pyspark
 
     python = _pyspark_only_venv(base)
@@ -200,39 +284,59 @@ def _spark_submit(dist: Path, warehouse: Path, base: Path) -> str:
     spark_home = Path(pyspark.__file__).parent
     env = {**_clean_env(), "PYSPARK_PYTHON": str(python), "PYSPARK_DRIVER_PYTHON": str(python),
            "SPARK_HOME": str(spark_home)}  # fmt: skip
-    delta = jars.resolve([jars.delta_coordinate()])  # cached by `make install`
-    delta_py = [j for j in delta if "delta-spark" in Path(j).name]  # Delta's Python module
-    # the confs an EMR step gets from `plan emr` (Delta's session extension and catalog)
-    confs = [a for k, v in DELTA_CONFS.items() for a in ("--conf", f"{k}={v}")]
-    cmd = [str(spark_home / "bin" / "spark-submit"), "--master", "local[2]",
-           "--conf", "spark.ui.enabled=false", *confs, "--jars", ",".join(delta),
-           "--py-files", ",".join([str(dist / BUNDLE), *delta_py]), str(dist / EMR_SCRIPT),
-           "--job", EXAMPLE_JOB, "--engine", "delta-spark",
-           "--warehouse", str(warehouse)]  # fmt: skip
-    return _run(cmd, env, base)
+    plan = json.loads((venv.project / "plan-emr.json").read_text())
+    step = plan["Steps"][0]["HadoopJarStep"]["Args"]
+    cmd = _step_command(step, venv.project / "dist", spark_home)
+    return _run([*cmd, "--warehouse", str(warehouse)], env, base)
 
 
-def _table(spark: SparkSession, warehouse: Path) -> DataFrame:
-    return DeltaRsEngine().read(spark, str(warehouse.joinpath(*OUTPUT)))
+def _table(spark: SparkSession, warehouse: Path, name: tuple[str, str] = OUTPUT) -> DataFrame:
+    return DeltaRsEngine().read(spark, str(warehouse.joinpath(*name)))
 
 
-def test_the_packaged_job_gives_one_table_three_ways(
-    spark: SparkSession, dist: Path, sources: Path, tmp_path: Path
+def _quarantine(spark: SparkSession, warehouse: Path) -> DataFrame:
+    rows = _table(spark, warehouse, QUARANTINE)
+    return rows.drop("quarantine_run_id", "quarantine_date")  # differ by run
+
+
+@pytest.mark.timeout(1800)
+def test_the_walkthrough_runs_the_packaged_job_three_ways(
+    readme_venv: ReadmeVenv, spark: SparkSession, sources: Path, tmp_path: Path
 ) -> None:
-    tables = {}
+    """The user's own rulesets, `featurekit package`, `plan glue`/`plan emr`, then the same
+    output and quarantine from `featurekit run`, `glue run --plan` and the planned step."""
+    venv = readme_venv
+    _add_rulesets(venv.project)
+    venv.run("featurekit", "package")
+    manifest = json.loads((venv.project / "dist" / "manifest.json").read_text())
+    assert manifest["quality"]["jobs"] == [EXAMPLE_JOB]  # Deequ's jars are in the package
+    glue_plan = _plan(venv, "glue")
+    assert "--extra-jars" in glue_plan["DefaultArguments"]  # type: ignore[operator]
+    (venv.project / "plan-glue.json").write_text(json.dumps(glue_plan))
+    emr_plan = _plan(venv, "emr", "--cluster-id", "j-LOCAL", "--deploy-mode", "client")
+    (venv.project / "plan-emr.json").write_text(json.dumps(emr_plan))
+
+    tables, quarantines = {}, {}
     for way, run in (("local", _local), ("glue", _glue), ("spark-submit", _spark_submit)):
         base = tmp_path / way
         base.mkdir()
         warehouse = _warehouse(sources, tmp_path, way)
-        run(dist, warehouse, base)
+        run(venv, warehouse, base)
         tables[way] = _table(spark, warehouse)
+        quarantines[way] = _quarantine(spark, warehouse)
+        records = list((warehouse / "_runs" / EXAMPLE_JOB).glob("*.json"))
+        assert len(records) == 1, way
+        assert json.loads(records[0].read_text())["quality"], f"{way}: rulesets not evaluated"
     reference = tables.pop("local").orderBy("user_id", "event_date")
     assert [tuple(r) for r in reference.select("user_id", "events").collect()] == [
         ("u1", 2), ("u1", 1), ("u2", 1), ("u2", 1), ("u3", 1)
     ]  # fmt: skip
-    for way, table in tables.items():
+    held = quarantines.pop("local")
+    assert [r["user_id"] for r in held.collect()] == ["u3"]  # no distinct item: quarantined
+    for way in tables:
         try:
-            assert_df_equality(table, reference, ignore_row_order=True, ignore_nullable=True)
+            assert_df_equality(tables[way], reference, ignore_row_order=True, ignore_nullable=True)
+            assert_df_equality(quarantines[way], held, ignore_row_order=True, ignore_nullable=True)
         except AssertionError as exc:
             raise AssertionError(f"{way} differs from local") from exc
 

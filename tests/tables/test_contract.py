@@ -14,6 +14,7 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError, TableNotFoundError
+from featurekit.quality.quarantine import commit_metadata
 from featurekit.tables import TableEngine, Txn, select_engine
 from featurekit.tables.deltaspark import delta_spark_available
 
@@ -296,9 +297,18 @@ def test_a_table_written_by_one_engine_is_read_and_extended_by_the_other(
     spark: SparkSession, path: str, writer: str, reader: str
 ) -> None:
     first, second = select_engine(spark, writer), select_engine(spark, reader)
+    # a run's commit metadata (run/write.py's keys: "job" is also a field of Delta's commitInfo)
+    meta = {"job": "daily", "run_id": "r1"}
     first.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"], txn=Txn("j", 1))
-    first.write(rows(spark, ("b", "2024-01-02", 2)), path, partition_by=["d"], txn=Txn("j", 2))
+    first.write(
+        rows(spark, ("b", "2024-01-02", 2)),
+        path,
+        partition_by=["d"],
+        txn=Txn("j", 2),
+        metadata=meta,
+    )
     assert second.version(path) == 1
+    assert commit_metadata(second.history(path, limit=1)[0].metadata)["job"] == "daily"
     assert second.txn_version(path, "j") == 2
     assert second.describe(path).partition_columns == ("d",)
     assert_df_equality(

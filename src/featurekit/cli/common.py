@@ -154,25 +154,30 @@ def open_cli_warehouse(args: argparse.Namespace) -> Any:
     return open_warehouse(args.warehouse, s3_client=access.client() if access else None)
 
 
-def local_runtime(args: argparse.Namespace, *, quality: bool = False) -> Any:
-    """The local runtime for parsed CLI arguments; ``quality`` puts Deequ's DQDL engine on
+def local_config(args: argparse.Namespace, *, quality: bool = False) -> Any:
+    """The LocalConfig of parsed CLI arguments; ``quality`` puts Deequ's DQDL engine on
     the classpath (jobs with rulesets), unless --no-quality turned the checks off."""
-    from featurekit.runtime.local import LocalConfig, LocalRuntime
+    from featurekit.runtime.local import LocalConfig
 
     jars = tuple(j for j in os.environ.get("FEATUREKIT_DELTA_JARS", "").split(",") if j)
-    return LocalRuntime(
-        LocalConfig(
-            warehouse=args.warehouse,
-            engine=args.engine,
-            quiet=args.quiet,
-            delta_jars=jars,
-            ivy_dir=os.environ.get("FEATUREKIT_IVY"),
-            ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
-            state=args.state,
-            s3=s3_access(args),
-            catalog=args.catalog,
-            glue_catalog=glue_catalog_config(args),
-            check_quality=not getattr(args, "no_quality", False),
-            quality=quality and not getattr(args, "no_quality", False),
-        )
+    return LocalConfig(
+        warehouse=args.warehouse,
+        engine=args.engine,
+        quiet=args.quiet,
+        delta_jars=jars,
+        ivy_dir=os.environ.get("FEATUREKIT_IVY"),
+        ivy_settings=os.environ.get("FEATUREKIT_IVY_SETTINGS"),
+        state=args.state,
+        s3=s3_access(args),
+        catalog=args.catalog,
+        glue_catalog=glue_catalog_config(args),
+        check_quality=not getattr(args, "no_quality", False),
+        quality=quality and not getattr(args, "no_quality", False),
     )
+
+
+def local_runtime(args: argparse.Namespace, *, quality: bool = False) -> Any:
+    """The local runtime for parsed CLI arguments (see :func:`local_config`)."""
+    from featurekit.runtime.local import LocalRuntime
+
+    return LocalRuntime(local_config(args, quality=quality))

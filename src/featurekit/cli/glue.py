@@ -1,6 +1,7 @@
 """``featurekit glue run|bookmark``: run unmodified Glue scripts locally, inspect bookmarks.
 
-    featurekit glue run SCRIPT [--warehouse DIR] -- SCRIPT_ARGS...
+    featurekit glue run SCRIPT [--warehouse DIR] [--dist DIR --artifacts s3://B/P] -- ARGS...
+    featurekit glue run --plan PLAN.json [--dist DIR] [--warehouse DIR] [-- ARGS...]
     featurekit glue bookmark show JOB [--warehouse DIR]
     featurekit glue bookmark reset JOB [--run-id ID] [--warehouse DIR]
 
@@ -8,6 +9,10 @@
 in place of ``awsglue`` (``awsglue.utils`` stays the real one) and runs the script
 as ``__main__`` with ``sys.argv = [SCRIPT, *SCRIPT_ARGS]``, adding what Glue always
 passes when missing: ``--JOB_NAME`` (the script's name) and a fresh ``--JOB_RUN_ID``.
+Glue's special job parameters among the arguments (``--extra-jars``, ``--conf``, ...) are
+applied before the session is built (:mod:`featurekit.cli.glue_params`). ``--plan`` runs
+the job a ``featurekit plan glue`` JSON defines: its script and DefaultArguments, the
+package's files taken from ``--dist``.
 """
 
 from __future__ import annotations
@@ -125,6 +130,22 @@ def unmapped_bucket(exc: Exception, warehouse: str) -> Optional[ConfigError]:
     )
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """``glue run``'s own options besides the runtime's."""
+    parser.add_argument(
+        "--plan", metavar="PLAN.json", help="run the Glue job 'featurekit plan glue' printed"
+    )
+    parser.add_argument(
+        "--dist",
+        metavar="DIR",
+        help="the folder 'featurekit package' built: s3:// paths under the artifacts prefix "
+        "(the plan's, or --artifacts) are read from it (default with --plan: dist)",
+    )
+    parser.add_argument(
+        "--artifacts", metavar="s3://BUCKET/PREFIX", help="the S3 prefix --dist stands for"
+    )
+
+
 def split_run_args(
     args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> tuple[argparse.Namespace, list[str]]:
@@ -135,6 +156,7 @@ def split_run_args(
     cut = rest.index("--")
     own = argparse.ArgumentParser(prog="featurekit glue run SCRIPT", add_help=False)
     add_runtime_args(own)
+    add_run_options(own)
     own.parse_args(rest[:cut], namespace=args)
     return args, rest[cut + 1 :]
 
@@ -146,17 +168,113 @@ def _source(script: str) -> str:
         raise ConfigError(f"Cannot read the Glue script {script}: {exc}") from exc
 
 
+def _inputs(
+    args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
+) -> tuple[argparse.Namespace, str, list[str], Any]:
+    """The script, its arguments and the Locations of their s3:// paths."""
+    from featurekit.cli.glue_params import load_plan, merged_arguments
+
+    if args.plan is not None:  # argparse took '--' and gave its first argument to `script`
+        extra = [*([args.script] if args.script is not None else []), *args.script_args]
+        plan = load_plan(args.plan, args.artifacts)
+        where = _locations(args, args.dist or "dist", plan.artifacts)
+        script = str(where.existing(plan.script, "The plan's ScriptLocation"))
+        return (
+            args,
+            script,
+            merged_arguments({"--JOB_NAME": plan.name, **plan.arguments}, extra),
+            where,
+        )
+    if args.script is None:
+        raise ConfigError("Give the Glue script to run, or --plan PLAN.json.")
+    args, script_args = split_run_args(args, add_runtime_args)
+    if args.plan is not None:
+        raise ConfigError(f"Give a script ({args.script}) or --plan, not both.")
+    return args, args.script, script_args, _locations(args, args.dist, args.artifacts)
+
+
+def _locations(args: argparse.Namespace, dist: Optional[str], artifacts: Optional[str]) -> Any:
+    from featurekit.cli.glue_params import Locations
+    from featurekit.warehouse import S3_SCHEMES
+
+    if artifacts is not None and not artifacts.startswith("s3://"):
+        raise ConfigError(f"--artifacts must be s3://BUCKET/PREFIX, got {artifacts!r}.")
+    local = not args.warehouse.startswith(S3_SCHEMES)
+    return Locations(
+        warehouse=Path(args.warehouse).expanduser().resolve() if local else None,
+        dist=Path(dist).expanduser().resolve() if dist else None,
+        artifacts=artifacts.rstrip("/") if artifacts else None,
+    )
+
+
+def _note(message: str) -> None:
+    print(f"featurekit: note: {message}", file=sys.stderr)
+
+
+def _check_catalog(args: argparse.Namespace, script_args: Sequence[str], params: Any) -> None:
+    """The job's own catalog choice must be one this run can serve."""
+    from featurekit.cli.glue_params import pairs
+
+    wanted = dict(pairs(script_args)).get("--featurekit_catalog")
+    if wanted == "glue" and args.catalog != "glue":
+        raise ConfigError(
+            "The job's arguments say --featurekit_catalog glue (the Glue Data Catalog) and this "
+            "run's catalog is the warehouse's own: pass --catalog glue (with --catalog-endpoint "
+            "URL for moto or LocalStack) to use a Glue Data Catalog, or add "
+            "'-- --featurekit_catalog local' (or plan with --catalog local)."
+        )
+    if params.glue_datacatalog and args.catalog != "glue":
+        _note(
+            "--enable-glue-datacatalog: tables are looked up in the warehouse's own catalog "
+            "here, which stands in for the Glue Data Catalog (--catalog glue uses one)"
+        )
+
+
+def _running_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
 def cmd_run(
     args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> int:
-    from featurekit.cli.common import local_runtime
+    from dataclasses import replace
 
-    args, script_args = split_run_args(args, add_runtime_args)
+    from featurekit.cli.common import local_config
+    from featurekit.cli.glue_params import applied, check_modules, check_running, parse
+    from featurekit.core import jars
+    from featurekit.runtime.local import LocalRuntime
+
+    args, script, script_args, where = _inputs(args, add_runtime_args)
+    params = parse(script_args, where)
+    _check_catalog(args, script_args, params)
+    check_modules(params.modules, params.py_files)
+    if params.not_emulated:
+        _note(f"not emulated (they matter on AWS only): {', '.join(params.not_emulated)}")
+    if params.temp_dir is not None:
+        params.temp_dir.mkdir(parents=True, exist_ok=True)
     # a script with Glue Studio's data-quality node needs Deequ's engine on the classpath
-    quality = "awsgluedq" in _source(args.script)
-    # builds the SparkSession the script's getOrCreate() finds
-    runtime = local_runtime(args, quality=quality)
-    return run_script(args.script, script_args, runtime)
+    # (Glue provides it); featurekit's rulesets get it from --extra-jars, as on Glue
+    quality = "awsgluedq" in _source(script)
+    config = local_config(args, quality=quality)
+    delta = (jars.delta_coordinate(),) if params.delta and not config.delta_jars else ()
+    config = replace(
+        config,
+        jars=params.jars,
+        py_files=params.py_files,
+        packages=(*config.packages, *delta),
+        spark_conf={**config.spark_conf, **params.session_confs()},
+    )
+    running = _running_session()
+    confs: dict[str, str] = {}
+    if running is not None:  # tests share one session: it must have what the run asks
+        confs = check_running(running, params, _note)
+        runtime = LocalRuntime(replace(config, spark_conf={}), spark=running)
+    else:  # builds the SparkSession the script's getOrCreate() finds
+        runtime = LocalRuntime(config)
+    with applied(runtime.spark, confs, params.py_files):
+        return run_script(script, script_args, runtime)
 
 
 def cmd_bookmark_show(args: argparse.Namespace) -> int:
@@ -191,11 +309,12 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     gsub = glue.add_subparsers(dest="glue_command", required=True, metavar="ACTION")
 
     p = gsub.add_parser("run", help="run a Glue script locally (awsglue emulated)")
-    p.add_argument("script", help="the Glue job script (.py)")
+    p.add_argument("script", nargs="?", help="the Glue job script (.py); or --plan")
     p.add_argument(
         "script_args", nargs=argparse.REMAINDER, help="[--warehouse DIR ...] -- SCRIPT_ARGS"
     )
     add_runtime_args(p)
+    add_run_options(p)
     p.set_defaults(handler=functools.partial(cmd_run, add_runtime_args=add_runtime_args))
 
     bookmark = gsub.add_parser("bookmark", help="show or reset a job's bookmark")

@@ -205,8 +205,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         _dump(commits)
         return 0
+    from featurekit.quality.quarantine import commit_metadata
+
     for c in commits:
-        extra = {k: v for k, v in c["metadata"].items() if k in ("job", "run_id", "engine")}
+        # featurekit's keys, at the top level or in userMetadata (where "job" goes, a
+        # field of Delta's own commitInfo)
+        meta = commit_metadata(c["metadata"])
+        extra = {k: v for k, v in meta.items() if k in ("job", "run_id", "engine")}
         mode = c["parameters"].get("mode", "")
         print(f"v{c['version']:<4d} {c['timestamp']}  {c['operation']:14s} {mode:14s} {extra}")
     return 0

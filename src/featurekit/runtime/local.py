@@ -66,6 +66,10 @@ class LocalConfig(RuntimeConfig):
     delta_jars: tuple[str, ...] = ()
     # More Maven coordinates to put on the classpath (e.g. hadoop-aws for s3a).
     packages: tuple[str, ...] = ()
+    # More jar files for the classpath (``featurekit glue run``'s --extra-jars).
+    jars: tuple[str, ...] = ()
+    # .py / .zip files on the Python path of the driver and its workers (--extra-py-files).
+    py_files: tuple[str, ...] = ()
     ivy_dir: Optional[str] = None
     # An ivysettings.xml naming the repositories to resolve from (a corporate mirror).
     ivy_settings: Optional[str] = None
@@ -104,13 +108,14 @@ class LocalConfig(RuntimeConfig):
 
 def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str]:
     """The jars a session of ``config`` needs: Delta's for the delta-spark engine, plus
-    ``config.packages`` and Deequ's with ``config.quality``. Resolved once from Maven
-    Central, then cached."""
+    ``config.packages`` and Deequ's with ``config.quality``, then ``config.jars``.
+    Resolved once from Maven Central, then cached."""
     from featurekit.core import jars
 
     coordinates = list(config.all_packages())
     delta = list(config.delta_jars)
-    if not delta and config.table_engine() == "delta-spark":
+    needs_delta = not delta and config.table_engine() == "delta-spark"
+    if needs_delta and jars.delta_coordinate() not in coordinates:
         coordinates.insert(0, jars.delta_coordinate())
     found = list(delta)
     if coordinates:
@@ -121,7 +126,7 @@ def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str
         from featurekit.quality.engine import local_jars
 
         found += local_jars(ivy_dir=config.ivy_dir, ivy_settings=config.ivy_settings, report=report)
-    return found
+    return [*found, *(j for j in config.jars if j not in found)]
 
 
 def build_session(
@@ -143,8 +148,10 @@ def build_session(
     jars = session_jars(config, report)
     if jars:
         confs["spark.jars"] = ",".join(jars)
-        # The delta jar carries Delta's Python API (``delta.tables``): on the Python path.
-        confs["spark.submit.pyFiles"] = ",".join(j for j in jars if "delta-spark" in j)
+    # The delta jar carries Delta's Python API (``delta.tables``): on the Python path.
+    py_files = [*(j for j in jars if "delta-spark" in j), *config.py_files]
+    if py_files:
+        confs["spark.submit.pyFiles"] = ",".join(py_files)
     if any("delta-spark" in Path(j).name for j in jars):
         confs.update(DELTA_CONFS)
     confs.update(config.spark_conf)

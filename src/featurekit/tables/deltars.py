@@ -79,6 +79,27 @@ def _nullable(schema: StructType) -> StructType:
     return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
 
 
+# Fields of Delta's commitInfo with their own types: delta-spark cannot read a log whose
+# commitInfo holds one of them as a plain string (a run's "job"), so such keys go into
+# userMetadata as "k=v,k=v", the way delta-spark itself records commit metadata.
+COMMIT_INFO_FIELDS = frozenset(
+    {"version", "timestamp", "userId", "userName", "operation", "operationParameters", "job",
+     "notebook", "clusterId", "readVersion", "isolationLevel", "isBlindAppend",
+     "operationMetrics", "userMetadata", "tags", "engineInfo", "txnId"}
+)  # fmt: skip
+
+
+def commit_info(engine: str, metadata: Optional[Mapping[str, str]]) -> dict[str, str]:
+    """delta-rs's custom commit metadata for ``metadata``: plain keys, and those that are
+    commitInfo fields of Delta's in ``userMetadata``."""
+    info = {"engine": engine}
+    info.update({k: v for k, v in (metadata or {}).items() if k not in COMMIT_INFO_FIELDS})
+    clashing = [f"{k}={v}" for k, v in (metadata or {}).items() if k in COMMIT_INFO_FIELDS]
+    if clashing:
+        info["userMetadata"] = ",".join(clashing)
+    return info
+
+
 class DeltaRsEngine(TableEngine):
     """Delta tables committed through deltalake; data read and written by Spark."""
 
@@ -287,7 +308,7 @@ class DeltaRsEngine(TableEngine):
             check_inside(staged, replace)
         actions = self._publish(staged)
         props = self._dl.CommitProperties(
-            custom_metadata={"engine": self.name, **(metadata or {})},
+            custom_metadata=commit_info(self.name, metadata),
             app_transactions=[self._dl.Transaction(txn.app_id, txn.version)] if txn else None,
         )
         delta_schema = self._dl.Schema.from_json(schema.json())
