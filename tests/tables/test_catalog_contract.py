@@ -87,9 +87,7 @@ def test_a_missing_table_is_none_or_a_clear_error(catalog: Any, db: str) -> None
     with pytest.raises(TableNotFoundError) as caught:
         catalog.get(f"{db}.ther")
     message = str(caught.value)
-    assert (
-        f"Did you mean '{db}.there'" in message
-    )  # the closest first (a shared Glue catalog may hold more)
+    assert f"Did you mean '{db}.there'" in message  # closest first; a shared catalog has more
     assert "featurekit demo" not in message  # the catalog has tables: no demo advice
 
 
