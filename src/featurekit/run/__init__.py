@@ -17,14 +17,13 @@ and a :class:`~featurekit.storage.Storage` through it, never the runtime.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from featurekit.cost.usage import UsageProbe
 from featurekit.errors import FeatureKitError
 from featurekit.maintain import maintain_output
 from featurekit.run.env import Platform, RunEnv
-from featurekit.run.incremental import run_stateful
+from featurekit.run.incremental import Bookmarks, run_stateful
 from featurekit.run.plan import INCREMENTAL, RunPlan, plan_run
 from featurekit.run.read import read_inputs
 from featurekit.run.write import Target, shape_output, write_output
@@ -55,7 +54,7 @@ def execute(
     ctx: JobContext,
     *,
     session: Optional[StateSession] = None,
-    pinned: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    pinned: Optional[Bookmarks] = None,
 ) -> RunRecord:
     """Run ``job`` on ``platform`` for ``ctx``; store and return the run record.
 
@@ -124,7 +123,7 @@ def _run_incremental(
     ctx: JobContext,
     record: RunRecord,
     session: Optional[StateSession],
-    pinned: Optional[Mapping[str, Mapping[str, Any]]],
+    pinned: Optional[Bookmarks],
 ) -> None:
     """Under the job's state lock (taken here unless a backfill holds it already)."""
     if session is not None:
