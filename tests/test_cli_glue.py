@@ -73,11 +73,10 @@ def featurekit(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.slow
-def test_glue_entry_script_builds_the_same_table_as_featurekit_run(
-    spark: SparkSession, tmp_path: Path
-) -> None:
-    spec = DemoSpec(users=50, days=10)
+def demo_warehouses(
+    spark: SparkSession, tmp_path: Path, spec: DemoSpec
+) -> tuple[dict[str, Path], dict[str, LocalRuntime]]:
+    """Two warehouses ("local", "glue") holding the same demo source tables."""
     homes = {"local": tmp_path / "local", "glue": tmp_path / "glue"}
     runtimes = {
         k: LocalRuntime(LocalConfig(warehouse=str(v), quiet=True), spark=spark)
@@ -86,6 +85,14 @@ def test_glue_entry_script_builds_the_same_table_as_featurekit_run(
     for runtime in runtimes.values():
         write_source_table(runtime, "raw.events", events(spark, spec), "events")
         write_source_table(runtime, "raw.labels", labels(spark, spec), "labels")
+    return homes, runtimes
+
+
+@pytest.mark.slow
+def test_glue_entry_script_builds_the_same_table_as_featurekit_run(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    homes, runtimes = demo_warehouses(spark, tmp_path, DemoSpec(users=50, days=10))
 
     local = featurekit("run", "user_activity_daily", "--warehouse", str(homes["local"]))
     assert local.returncode == 0, local.stderr
@@ -341,15 +348,8 @@ def test_a_packaged_job_with_rulesets_runs_its_plan(
     assert "--extra-jars" in plan["DefaultArguments"]
     (tmp_path / "plan.json").write_text(json.dumps(plan))
 
-    spec = DemoSpec(users=30, days=6)
-    homes = {"local": tmp_path / "local", "glue": tmp_path / "glue"}
-    runtimes = {
-        k: LocalRuntime(LocalConfig(warehouse=str(v), quiet=True), spark=spark)
-        for k, v in homes.items()
-    }
+    homes, runtimes = demo_warehouses(spark, tmp_path, DemoSpec(users=30, days=6))
     for runtime in runtimes.values():
-        write_source_table(runtime, "raw.events", events(spark, spec), "events")
-        write_source_table(runtime, "raw.labels", labels(spark, spec), "labels")
         UserActivityDaily().run(runtime)
     TrainingSet().run(runtimes["local"])
 
