@@ -5,9 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from featurekit.features import Agg, windowed_aggregates
+import pytest
+
+from featurekit.features import Agg, windowed, windowed_aggregates
 
 T0 = dt.datetime(2026, 3, 1, 12)
+
+
+@pytest.fixture(autouse=True)
+def running_from_one_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every window on running sums (by default only those of 31 days or more)."""
+    monkeypatch.setattr(windowed, "RUNNING_FROM_DAYS", 1)
 
 
 def values_by_date(spark, amounts, column_type, aggs, windows):

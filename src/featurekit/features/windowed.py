@@ -47,6 +47,11 @@ NULL_TIME_COUNTER = "null_time_rows"
 # is combined by one groupBy of the partials spread to the dates they reach: no sort,
 # each partial row used at most this many times. Longer ranges use one window spec.
 FEW_DATES = 4
+# Windows of at least this many days take running sums (additive kinds): their cost is
+# a few growing frames whatever the length. Shorter ones keep a sliding frame, which
+# re-reads at most this many daily rows per output row and measured cheaper (fewer
+# window functions to generate and run) up to 30 days.
+RUNNING_FROM_DAYS = 31
 
 
 def _check_aggs(aggregations: Sequence[Agg], keys: Sequence[str], what: str) -> list[Agg]:
@@ -298,11 +303,12 @@ def _window_values(
 ) -> DataFrame:
     """Each aggregation over each window, on every row of the feature grid.
 
-    Additive kinds (count, sum, mean, variance, stddev) take differences of running
-    sums (one growing frame per window, each row added once: see ``_running``); the
-    others a sliding frame of N days, which re-reads the frame on each row. ``running``
-    False puts every kind on sliding frames (the method before running sums, kept
-    for the benchmarks' comparison).
+    Additive kinds (count, sum, mean, variance, stddev) over windows of
+    ``RUNNING_FROM_DAYS`` or more take differences of running sums (growing frames,
+    each row added once: see ``_running``); the others, and shorter windows, a sliding
+    frame of N days, which re-reads the frame on each row. ``running`` False puts every
+    window on sliding frames (the method before running sums, kept for the benchmarks'
+    comparison).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -322,7 +328,8 @@ def _window_values(
     for agg in aggs:
         for n in days:
             sliding = by_key.rangeBetween(-(n - 1), 0)
-            total = sums.total(n, sliding) if running and max(days) <= MAX_DAYS else None
+            long_window = RUNNING_FROM_DAYS <= n <= MAX_DAYS
+            total = sums.total(n, sliding) if running and long_window else None
             values.append(agg.combine(sliding, total=total).alias(f"{agg.name}_{window_label(n)}"))
     out = sums.columns().select(*quoted, "__d", *values)
     if first is not None:
