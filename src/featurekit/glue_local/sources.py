@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.formats as formats
 from featurekit.errors import InputError
-from featurekit.glue_local._support import check_keys, flag, unsupported
+from featurekit.glue_local._support import unsupported
 from featurekit.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -21,15 +22,8 @@ if TYPE_CHECKING:
     from featurekit.tables.catalog import CatalogEntry
     from featurekit.tables.catalogs import Catalog
 
-READ_FORMATS = ("csv", "json", "parquet")
-WRITE_FORMATS = ("csv", "json", "parquet", "glueparquet")
-# Glue's csv format options (read and write), matched case-insensitively as Studio
-# writes some in lower case (``multiline``).
-CSV_OPTIONS = (
-    "separator", "escaper", "quoteChar", "multiLine", "withHeader", "writeHeader",
-    "skipFirst", "optimizePerformance", "strictCheckForQuoting",
-)  # fmt: skip
-JSON_READ_OPTIONS = ("multiLine", "jsonPath")
+READ_FORMATS = formats.FORMATS
+WRITE_FORMATS = formats.WRITE_FORMATS
 
 
 def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tuple[str, float]]:
@@ -103,14 +97,6 @@ def empty_frame(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], StructType([]))
 
 
-def canonical(call: str, options: Mapping[str, Any], known: Sequence[str]) -> dict[str, Any]:
-    """Options keyed by their documented spelling (``multiline`` -> ``multiLine``)."""
-    spelled = {k.lower(): k for k in known}
-    out = {spelled.get(k.lower(), k): v for k, v in options.items()}
-    check_keys(call, out, known)
-    return out
-
-
 def read_files(
     spark: SparkSession,
     paths: Sequence[str],
@@ -120,7 +106,8 @@ def read_files(
     schema: Any = None,
     base_path: Optional[str] = None,
 ) -> DataFrame:
-    """Read local files of a Glue format (csv, json, parquet) into a DataFrame.
+    """Read local files of a Glue format (csv, json, parquet, orc, avro, xml) into a
+    DataFrame, with Glue's ``format_options`` (see :mod:`featurekit.glue_local.formats`).
 
     ``schema`` (a catalog table's) replaces inference for csv/json; ``base_path`` makes
     Spark take partition columns from ``key=value`` folders below it.
@@ -128,52 +115,9 @@ def read_files(
     if fmt not in READ_FORMATS:
         unsupported(f"format={fmt!r}", f"formats {', '.join(READ_FORMATS)}")
     if not paths:
+        formats.options(fmt, "r", options)  # a bad option fails even without new files
         return empty_frame(spark)
-    reader = spark.read if base_path is None else spark.read.option("basePath", base_path)
-    if fmt == "csv":
-        return _read_csv(reader, paths, options, schema)
-    if fmt == "json":
-        opts = canonical("format_options (json)", options, JSON_READ_OPTIONS)
-        if "jsonPath" in opts:
-            unsupported("json format_options jsonPath", "multiLine")
-        reader = reader.option("multiLine", flag(opts.get("multiLine", False)))
-        return (reader.schema(schema) if schema is not None else reader).json(list(paths))
-    check_keys("format_options (parquet)", options, ())
-    return reader.parquet(*paths)
-
-
-def _quote(opts: Mapping[str, Any]) -> str:
-    quote = opts.get("quoteChar", '"')
-    return "" if str(quote) == "-1" else str(quote)  # -1: no quoting, as in Glue
-
-
-def _read_csv(
-    reader: Any, paths: Sequence[str], options: Mapping[str, Any], schema: Any
-) -> DataFrame:
-    opts = canonical("format_options (csv)", options, CSV_OPTIONS)
-    if flag(opts.get("strictCheckForQuoting", False)):
-        unsupported("csv strictCheckForQuoting=True", "strictCheckForQuoting=False (the default)")
-    header = flag(opts.get("withHeader", False))
-    skip_first = flag(opts.get("skipFirst", False))
-    if header and skip_first:
-        unsupported("csv withHeader together with skipFirst", "one of them")
-    # optimizePerformance picks Glue's vectorized reader: same rows, so it is accepted.
-    reader = (
-        reader.option("header", header or skip_first)
-        .option("inferSchema", schema is None)
-        .option("sep", opts.get("separator", ","))
-        .option("quote", _quote(opts))
-        .option("multiLine", flag(opts.get("multiLine", False)))
-    )
-    if "escaper" in opts:
-        reader = reader.option("escape", opts["escaper"])
-    if schema is not None:
-        reader = reader.schema(schema)
-    df: DataFrame = reader.csv(list(paths))
-    if header or schema is not None:
-        return df
-    # Glue names header-less CSV columns col0, col1, ... (Spark says _c0, _c1, ...).
-    return df.toDF(*[f"col{i}" for i in range(len(df.columns))])
+    return formats.read(spark, paths, fmt, options, schema=schema, base_path=base_path)
 
 
 def write_files(
@@ -185,32 +129,7 @@ def write_files(
     options: Optional[Mapping[str, Any]] = None,
 ) -> None:
     """Append ``df`` as new files of format ``fmt`` under ``local_path`` (Glue sinks append)."""
-    options = dict(options or {})
-    if fmt not in WRITE_FORMATS:
-        unsupported(f"write format={fmt!r}", f"formats {', '.join(WRITE_FORMATS)}")
-    writer = df.write.mode("append")
-    if partition_keys:
-        writer = writer.partitionBy(*partition_keys)
-    if fmt == "csv":
-        opts = canonical("format_options (csv sink)", options, CSV_OPTIONS)
-        writer = (
-            writer.option("header", flag(opts.get("writeHeader", True)))
-            .option("sep", opts.get("separator", ","))
-            .option("quote", _quote(opts))
-        )
-        if "escaper" in opts:
-            writer = writer.option("escape", opts["escaper"])
-        writer.csv(local_path)
-    elif fmt == "json":
-        check_keys("format_options (json sink)", options, ())
-        writer.json(local_path)
-    else:
-        check_keys(
-            "format_options (parquet sink)", options,
-            ("compression", "useGlueParquetWriter"),
-        )  # fmt: skip
-        compression = str(options.get("compression", "snappy")).lower()
-        writer.option("compression", compression).parquet(local_path)
+    formats.write(df, local_path, fmt, partition_keys=partition_keys, given=options)
 
 
 def keys_filter(
