@@ -54,10 +54,17 @@ LOCAL: dict[tuple[str, str], str] = {
     ("json", "withSchema"): "a Spark schema (StructType JSON or DDL), not awsglue.gluetypes",
     ("xml", "withSchema"): "a Spark schema (StructType JSON or DDL), not awsglue.gluetypes",
     ("xml", "rowTag"): "Spark 4's xml source (Spark 3.5: an error naming the fix)",
-    ("avro", "version"): "accepted: Spark's avro writer picks the logical types",
+    ("avro", "version"): "accepted (Spark's avro source picks the logical types); needs "
+    "spark-avro on the classpath, else an error naming the package",
     ("avro", "compression"): "Spark's avro codecs; spark-avro must be on the classpath",
     ("parquet", "useGlueParquetWriter"): "accepted: Spark's parquet writer, same files",
-    ("parquet", "attachTimestamp"): "a timestamp column (the file's modification time)",
+    ("*", "attachFilename"): "the file's local URI (file:...), not its s3:// path",
+    ("*", "attachTimestamp"): "a timestamp column: the file's modification time",
+    ("avro", "attachFilename"): "needs spark-avro on the classpath; the file's local URI",
+    ("avro", "attachTimestamp"): "needs spark-avro on the classpath; a timestamp column",
+    ("xml", "encoding"): "Spark 4's xml source (Spark 3.5: an error naming the fix)",
+    ("xml", "attachFilename"): "Spark 4 only; the file's local URI",
+    ("xml", "attachTimestamp"): "Spark 4 only; a timestamp column",
 }
 FORMATS = tuple(DOCUMENTED)
 PARQUET_SIZES = (("blockSize", "parquet.block.size"), ("pageSize", "parquet.page.size"))
@@ -102,7 +109,7 @@ def options(fmt: str, direction: str, given: Mapping[str, Any]) -> dict[str, Any
 
 def status(fmt: str, option: str, direction: str) -> tuple[str, str]:
     """(present / differs, note) of a documented option, for the coverage table."""
-    note = LOCAL.get((fmt, option), "")
+    note = LOCAL.get((fmt, option), LOCAL.get(("*", option), ""))
     return ("differs", note) if note else ("present", "")
 
 
