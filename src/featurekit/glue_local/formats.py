@@ -147,7 +147,7 @@ def read(
         df = _load(xml, "xml", paths, _schema(opts, schema), spark.version)
     else:
         df = _load(reader, fmt, paths, None, spark.version)
-    return _attach(df, opts)
+    return attach(df, opts)
 
 
 def _schema(opts: Mapping[str, Any], schema: Any) -> Any:
@@ -265,7 +265,7 @@ def _read_csv(
     return df.toDF(*[f"col{i}" for i in range(len(df.columns))])
 
 
-def _attach(df: DataFrame, opts: Mapping[str, Any]) -> DataFrame:
+def attach(df: DataFrame, opts: Mapping[str, Any]) -> DataFrame:
     """Glue's shared ``attachFilename`` / ``attachTimestamp``: columns of the source file's
     path (``file:`` URI here) and modification time, named by the option's value."""
     from pyspark.sql import functions as F

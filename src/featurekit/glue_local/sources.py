@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.choices as choices
 import featurekit.glue_local.formats as formats
 from featurekit.errors import InputError
-from featurekit.glue_local._support import unsupported
+from featurekit.glue_local._support import flag, unsupported
 from featurekit.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from featurekit.tables.catalog import CatalogEntry
     from featurekit.tables.catalogs import Catalog
 
+CORRUPT = "_corrupt_record"  # Spark's column of malformed json records
 READ_FORMATS = formats.FORMATS
 WRITE_FORMATS = formats.WRITE_FORMATS
 
@@ -118,6 +120,106 @@ def read_files(
         formats.options(fmt, "r", options)  # a bad option fails even without new files
         return empty_frame(spark)
     return formats.read(spark, paths, fmt, options, schema=schema, base_path=base_path)
+
+
+def read_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    schema: Any = None,
+    base_path: Optional[str] = None,
+    partitions: Sequence[str] = (),
+) -> tuple[DataFrame, choices.Choices]:
+    """What a DynamicFrame reads: :func:`read_files`' frame, unless a csv or json column
+    holds values of several types; then the frame read as text, its choice columns as
+    structs (see :mod:`featurekit.glue_local.choices`), and the choices.
+
+    A single-typed column keeps the type of the plain read (the catalog's declared one
+    for a catalog table). Multi-line json and ``jsonPath`` reads have no choices.
+    """
+    typed = read_files(spark, paths, fmt, options, schema=schema, base_path=base_path)
+    if fmt not in ("csv", "json") or not paths or not typed.columns:
+        return typed, {}
+    opts = formats.options(fmt, "r", options)
+    if fmt == "json" and (flag(opts.get("multiLine", False)) or "jsonPath" in opts):
+        return typed, {}
+    skip = {*partitions, *(str(opts[k]) for k in formats.SHARED if k in opts)}
+    if fmt == "csv":
+        return _csv_records(spark, paths, options, typed, schema, base_path, skip)
+    return _json_records(spark, paths, opts, typed, base_path, skip)
+
+
+def _csv_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    options: Mapping[str, Any],
+    typed: DataFrame,
+    schema: Any,
+    base_path: Optional[str],
+    skip: set[str],
+) -> tuple[DataFrame, choices.Choices]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    if schema is not None:
+        schema = StructType([StructField(f.name, StringType()) for f in schema.fields])
+    text = formats.read(
+        spark, paths, "csv", options, schema=schema, base_path=base_path, strings=True
+    )
+    kinds = {c: choices.csv_type(F.col(_sql(c))) for c in text.columns if c not in skip}
+    found = choices.choices_of(choices.detect(text, kinds))
+    if not found:
+        return typed, {}
+    columns = [
+        choices.choice_column(F.col(_sql(c)), kinds[c], found[c]).alias(c)
+        if c in found
+        else choices.convert(F.col(_sql(c)), typed.schema[c].dataType.simpleString()).alias(c)
+        for c in text.columns
+    ]
+    return text.select(*columns), found
+
+
+def _json_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    opts: Mapping[str, Any],
+    typed: DataFrame,
+    base_path: Optional[str],
+    skip: set[str],
+) -> tuple[DataFrame, choices.Choices]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StringType, StructField, StructType
+
+    nested = (StructType, ArrayType, MapType)
+    fields = [
+        f.name
+        for f in typed.schema.fields
+        if f.name not in skip and not isinstance(f.dataType, nested) and f.name != CORRUPT
+    ]
+    reader = spark.read if base_path is None else spark.read.option("basePath", base_path)
+    text = formats.attach(reader.text(list(paths)), opts)
+    kinds = choices.json_types(F.col("value"), fields)
+    found = choices.choices_of(choices.detect(text, kinds))
+    if not found:
+        return typed, {}
+    data = [f for f in typed.schema.fields if f.name not in skip]
+    record = F.from_json(
+        F.col("value"),
+        StructType([StructField(f.name, StringType()) if f.name in found else f for f in data]),
+    )
+    columns = [
+        choices.choice_column(record.getField(c), kinds[c], found[c]).alias(c)
+        if c in found
+        else (record.getField(c) if c not in skip else F.col(_sql(c))).alias(c)
+        for c in typed.columns
+    ]
+    return text.select(*columns), found
+
+
+def _sql(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
 
 
 def write_files(
