@@ -35,9 +35,9 @@ CLASSES = {
 }
 TRANSFORMS = "awsglue.transforms"
 DIFFERS = {
-    "DynamicFrame.toDF": "options are ignored: local frames hold no choice types",
-    "DynamicFrame.schema": "returns Spark's StructType",
-    "DynamicFrame.resolveChoice": "no choice types: make_cols / make_struct leave a field as is",
+    "DynamicFrame.toDF": "an unresolved choice is its struct (make_struct)",
+    "DynamicFrame.schema": "returns Spark's StructType; a choice field is a ChoiceType",
+    "DynamicFrame.resolveChoice": "choices of csv/json sources only (no nested choices)",
     "DynamicFrame.map": "new schema inferred through JSON (ints are long, dates strings)",
     "DynamicFrame.filter": "AttributeError also drops a record",
     "DynamicFrame.errorsAsDynamicFrame": "fields transformation_ctx, error_message, record",
