@@ -59,6 +59,7 @@ def register_medicare(spark: SparkSession, catalog: ScriptCatalog, root: Path) -
                      schema=schema)  # fmt: skip
 
 
+@pytest.mark.slow  # a whole script: five parquet writes
 def test_medicare_script_writes_what_glue_writes_for_each_resolution(
     spark: SparkSession,
     local_runtime: LocalRuntime,

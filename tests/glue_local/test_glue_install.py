@@ -51,7 +51,8 @@ def test_star_imported_sparkcontext_is_swapped_while_installed_and_restored_afte
         exec("from pyspark.context import SparkContext", namespace)
         exec("from pyspark.sql.functions import *", namespace)
         context = namespace["SparkContext"]
-        assert isinstance(context, type) and context is not real
+        assert isinstance(context, type)
+        assert context is not real
         assert context() is spark.sparkContext  # type: ignore[operator]
     assert pyspark.context.SparkContext is real
     assert getattr(pyspark.sql.functions, "SparkContext", real) is real

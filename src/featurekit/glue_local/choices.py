@@ -76,7 +76,8 @@ def cast(column: Column, spark_type: str) -> Column:
     """``try_cast`` where Spark has it as a Column method (4.x, ANSI by default), else cast
     (Spark 3.5 without ANSI mode: a value that does not convert is null)."""
     if hasattr(type(column), "try_cast"):  # a class attribute: Column.x is a field access
-        return column.try_cast(spark_type)  # type: ignore[attr-defined,no-any-return,unused-ignore]
+        method: Any = getattr(type(column), "try_cast")  # noqa: B009 (Spark 4 only)
+        return method(column, spark_type)  # type: ignore[no-any-return]
     return column.cast(spark_type)
 
 
