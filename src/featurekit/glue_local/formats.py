@@ -7,7 +7,7 @@ format does not take is an UnsupportedError naming the ones it does.
 
 Example::
 
-    opts = options("json", "write", {"Compression": "gzip"})   # {"compression": "gzip"}
+    opts = options("json", "w", {"Compression": "gzip"})   # {"compression": "gzip"}
 """
 
 from __future__ import annotations
