@@ -36,6 +36,8 @@ from featurekit.warehouse import Warehouse, open_warehouse
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from featurekit.glue_local.choices import Choices
+
 SUPPORTED = (
     "spark_session",
     "create_dynamic_frame.from_options / from_catalog",
@@ -195,7 +197,9 @@ class GlueContext:
         ctx: str,
         predicate: str,
         kwargs: Mapping[str, Any],
-    ) -> DataFrame:
+        dynamic: bool = False,
+    ) -> tuple[DataFrame, Choices]:
+        """The rows of an S3 source; a DynamicFrame's (``dynamic``) with its choices."""
         if connection_type != "s3":
             unsupported(f"connection_type={connection_type!r}", "connection_type='s3'")
         check_keys("from_options", kwargs, ())
@@ -211,8 +215,12 @@ class GlueContext:
                 )
             )
         chosen = self._new_objects(ctx, found)
-        df = sources.read_files(self.spark_session, chosen, fmt or "json", format_options)
-        return df.where(predicate) if predicate and df.columns else df
+        spark, fmt = self.spark_session, fmt or "json"
+        if dynamic:
+            df, kinds = sources.read_records(spark, chosen, fmt, format_options)
+        else:
+            df, kinds = sources.read_files(spark, chosen, fmt, format_options), {}
+        return (df.where(predicate) if predicate and df.columns else df), kinds
 
     def _new_objects(self, ctx: str, found: Mapping[str, tuple[str, float]]) -> list[str]:
         mtimes = {uri: mtime for uri, (_, mtime) in found.items()}
@@ -226,20 +234,23 @@ class GlueContext:
         ctx: str,
         predicate: str,
         additional: Mapping[str, Any],
-    ) -> DataFrame:
+        dynamic: bool = False,
+    ) -> tuple[DataFrame, Choices]:
+        """The rows of a catalog table; a DynamicFrame's (``dynamic``) with its choices."""
         check_keys("from_catalog additional_options", additional, CATALOG_OPTIONS)
         entry = self.glue_catalog.table(db, table)
         keys = list(additional.get("jobBookmarkKeys", []))
         if keys:
-            df = self._table_frame(entry, ctx=None)
+            df, kinds = self._table_frame(entry, None, dynamic)
             df = df.where(predicate) if predicate else df
-            return self._read_keys(
-                df, ctx, keys, str(additional.get("jobBookmarkKeysSortOrder", "asc"))
-            )
-        df = self._table_frame(entry, ctx=ctx)
-        return df.where(predicate) if predicate and df.columns else df
+            order = str(additional.get("jobBookmarkKeysSortOrder", "asc"))
+            return self._read_keys(df, ctx, keys, order), kinds
+        df, kinds = self._table_frame(entry, ctx, dynamic)
+        return (df.where(predicate) if predicate and df.columns else df), kinds
 
-    def _table_frame(self, entry: CatalogEntry, ctx: Optional[str]) -> DataFrame:
+    def _table_frame(
+        self, entry: CatalogEntry, ctx: Optional[str], dynamic: bool
+    ) -> tuple[DataFrame, Choices]:
         location = self.warehouse.resolve(entry.location)
         if entry.format == "delta":
             bookmarked = ctx and self.session is not None and self.session.active
@@ -250,14 +261,20 @@ class GlueContext:
                     "{'jobBookmarkKeys': [...]} (Glue does not bookmark Delta tables)",
                 )
             df: DataFrame = self.engine.read(self.spark_session, location)
-            return df
+            return df, {}
         found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
         chosen = self._new_objects(ctx or "", found)
         options = _reader_options(entry)
         schema = _data_schema(entry) if entry.format in ("csv", "json") else None
-        return sources.read_files(
-            self.spark_session, chosen, entry.format, options, schema=schema,
-            base_path=location if entry.partition_columns else None,
+        base = location if entry.partition_columns else None
+        spark, fmt = self.spark_session, entry.format
+        if not dynamic:
+            return sources.read_files(
+                spark, chosen, fmt, options, schema=schema, base_path=base
+            ), {}
+        return sources.read_records(
+            spark, chosen, fmt, options, schema=schema, base_path=base,
+            partitions=entry.partition_columns,
         )  # fmt: skip
 
     def _read_keys(self, df: DataFrame, ctx: str, keys: list[str], order: str) -> DataFrame:

@@ -35,9 +35,9 @@ CLASSES = {
 }
 TRANSFORMS = "awsglue.transforms"
 DIFFERS = {
-    "DynamicFrame.toDF": "options are ignored: local frames hold no choice types",
-    "DynamicFrame.schema": "returns Spark's StructType",
-    "DynamicFrame.resolveChoice": "no choice types: make_cols / make_struct leave a field as is",
+    "DynamicFrame.toDF": "an unresolved choice is its struct (make_struct)",
+    "DynamicFrame.schema": "returns Spark's StructType; a choice field is a ChoiceType",
+    "DynamicFrame.resolveChoice": "choices of csv/json sources only (no nested choices)",
     "DynamicFrame.map": "new schema inferred through JSON (ints are long, dates strings)",
     "DynamicFrame.filter": "AttributeError also drops a record",
     "DynamicFrame.errorsAsDynamicFrame": "fields transformation_ctx, error_message, record",
@@ -123,8 +123,37 @@ def rows(api: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
+def format_rows() -> list[tuple[str, str, str, str, str]]:
+    """(format, option, read/write, status, note) for every format option Glue documents."""
+    from featurekit.glue_local import formats
+
+    out = []
+    for fmt, documented in formats.DOCUMENTED.items():
+        for option, directions in documented:
+            for d in directions:
+                status, note = formats.status(fmt, option, d)
+                out.append((fmt, option, {"r": "read", "w": "write"}[d], status, note))
+    return out
+
+
+def _format_table() -> list[str]:
+    found = format_rows()
+    counts = {s: sum(1 for *_, st, _ in found if st == s) for s in ("present", "differs")}
+    unsupported = len(found) - counts["present"] - counts["differs"]
+    return [
+        "",
+        f"Format options (`format_options` of sources and sinks, the formats and options the "
+        f"Glue developer guide lists): {len(found)} cells, {counts['present']} present, "
+        f"{counts['differs']} differ, {unsupported} unsupported.",
+        "",
+        "| format | option | on | local | note |",
+        "|---|---|---|---|---|",
+        *[f"| {f} | `{o}` | {d} | {st} | {n} |" for f, o, d, st, n in found],
+    ]
+
+
 def table(api: dict[str, Any]) -> str:
-    """The markdown section: counts, then one row per official name."""
+    """The markdown section: counts, then one row per official name, then format options."""
     found = rows(api)
     counts = {
         s: sum(1 for _, st, _ in found if st == s) for s in ("present", "differs", "unsupported")
@@ -138,6 +167,7 @@ def table(api: dict[str, Any]) -> str:
         "| awsglue | local | note |",
         "|---|---|---|",
         *[f"| `{name}` | {status} | {note} |" for name, status, note in found],
+        *_format_table(),
         END,
     ]
     return "\n".join(lines)

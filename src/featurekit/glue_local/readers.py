@@ -16,6 +16,7 @@ from featurekit.glue_local.sinks import update_catalog, write_s3
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from featurekit.glue_local.choices import Choices
     from featurekit.glue_local.context_port import ContextPort
 
 
@@ -39,8 +40,9 @@ class Reader:
     def __init__(self, ctx: ContextPort, dynamic: bool) -> None:
         self._ctx, self._dynamic = ctx, dynamic
 
-    def _out(self, df: DataFrame, name: str) -> Any:
-        return DynamicFrame(df, self._ctx, name) if self._dynamic else df
+    def _out(self, read: tuple[DataFrame, Choices], name: str) -> Any:
+        df, kinds = read
+        return DynamicFrame(df, self._ctx, name, choices=kinds) if self._dynamic else df
 
     def from_options(
         self,
@@ -52,11 +54,11 @@ class Reader:
         push_down_predicate: str = "",
         **kwargs: Any,
     ) -> Any:
-        df = self._ctx._read_options(
+        read = self._ctx._read_options(
             connection_type, connection_options or {}, format, format_options or {},
-            transformation_ctx, push_down_predicate, kwargs,
+            transformation_ctx, push_down_predicate, kwargs, dynamic=self._dynamic,
         )  # fmt: skip
-        return self._out(df, transformation_ctx)
+        return self._out(read, transformation_ctx)
 
     def from_catalog(
         self,
@@ -74,10 +76,11 @@ class Reader:
             raise ValueError("from_catalog: parameter table_name is missing.")
         if catalog_id is not None:
             unsupported("from_catalog(catalog_id=...)", "the local catalog (catalog_id=None)")
-        df = self._ctx._read_catalog(
-            db, table_name, transformation_ctx, push_down_predicate, additional_options or {}
-        )
-        return self._out(df, f"{db}.{table_name}")
+        read = self._ctx._read_catalog(
+            db, table_name, transformation_ctx, push_down_predicate, additional_options or {},
+            dynamic=self._dynamic,
+        )  # fmt: skip
+        return self._out(read, f"{db}.{table_name}")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -108,7 +111,7 @@ class Writer:
         if "compression" in options:
             fmt_options.setdefault("compression", options["compression"])
         write_s3(
-            self._ctx, frame.toDF(), options["path"], format or "json",
+            self._ctx, frame._writable(format or "json"), options["path"], format or "json",
             partition_keys=options.get("partitionKeys") or (), format_options=fmt_options,
         )  # fmt: skip
         return frame
@@ -132,7 +135,7 @@ class Writer:
         if catalog_id is not None:
             unsupported("write_dynamic_frame.from_catalog(catalog_id=...)", "the local catalog")
         entry = self._ctx.glue_catalog.table(db, table_name)
-        df = frame.toDF()
+        df = frame._writable(entry.format)
         keys = list(options.get("partitionKeys") or entry.partition_columns)
         if entry.format == "delta":
             if df.columns:
