@@ -49,8 +49,12 @@ def glue_argv(script: str, script_args: Sequence[str]) -> list[str]:
     return argv
 
 
-def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
-    """Run a Glue script with the emulation installed on ``runtime``'s warehouse and session."""
+def run_script(
+    script: str, script_args: Sequence[str], runtime: Any, connections: Any = None
+) -> int:
+    """Run a Glue script with the emulation installed on ``runtime``'s warehouse and session;
+    ``connections`` (:class:`featurekit.glue_local.connections.Connections`) say what the
+    script's Glue connections are (None: none mapped, embedded databases in the warehouse)."""
     from featurekit.glue_local.install import installed
 
     path = Path(script)
@@ -60,7 +64,7 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     sys.argv = glue_argv(script, script_args)
     try:
         with (
-            installed(storage=runtime.storage, s3=runtime.config.s3),
+            installed(storage=runtime.storage, s3=runtime.config.s3, connections=connections),
             s3_paths(runtime),
         ):
             runpy.run_path(str(path), run_name="__main__")
