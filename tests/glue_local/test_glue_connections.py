@@ -32,7 +32,11 @@ def read_back(spark: SparkSession, target: jdbc.JdbcTarget, table: str) -> DataF
 
 def check(actual: DataFrame, expected: DataFrame) -> None:
     assert_df_equality(
-        actual, expected, ignore_row_order=True, ignore_nullable=True, ignore_column_order=True,
+        actual,
+        expected,
+        ignore_row_order=True,
+        ignore_nullable=True,
+        ignore_column_order=True,
         ignore_metadata=True,
     )
 
@@ -123,7 +127,9 @@ def test_relationalize_walkthrough_writes_to_redshift_through_the_connection(
     args = ["--JOB_NAME", "hist", "--TempDir", "s3://legislators/tmp/"]
     assert run_script(str(SCRIPTS / "legislators_redshift_job.py"), args, local_runtime) == 0
 
-    target = jdbc.connection_target(conns(warehouse), "redshift3", vendor="redshift", database="dev")
+    target = jdbc.connection_target(
+        conns(warehouse), "redshift3", vendor="redshift", database="dev"
+    )
     check(read_back(spark, target, "public.l_history"), spark.createDataFrame(
         [("Ann", "Senate", "member"), ("Bob", "Senate", "chair")],
         "name string, org_name string, role string",

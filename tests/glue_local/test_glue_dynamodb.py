@@ -86,14 +86,12 @@ def test_types_inferred_and_export_keeps_dynamodb_json(
         dynamodb_endpoint=moto_endpoint
     )):  # fmt: skip
         glue = GlueContext(spark)
-        df = glue.create_data_frame.from_options(
-            "dynamodb", {"dynamodb.input.tableName": source}
-        )
+        df = glue.create_data_frame.from_options("dynamodb", {"dynamodb.input.tableName": source})
         export = glue.create_data_frame.from_options(
             "dynamodb", {"dynamodb.export": "s3", "dynamodb.tableArn": arn,
                          "dynamodb.s3.bucket": "b", "dynamodb.s3.prefix": "p/"},
         )  # fmt: skip
-        with pytest.raises(UnsupportedError, match="'dynamodb.input.table'"):
+        with pytest.raises(UnsupportedError, match=r"'dynamodb\.input\.table'"):
             glue.create_data_frame.from_options("dynamodb", {"dynamodb.input.table": source})
         with pytest.raises(ConfigError, match="Glue takes 'ddb' or 's3'"):
             glue.create_data_frame.from_options(

@@ -52,7 +52,8 @@ def _table(options: Mapping[str, Any]) -> tuple[str, bool]:
         arn = options.get("dynamodb.tableArn")
         if not arn or "/" not in str(arn):
             raise ConfigError(
-                "dynamodb.export needs dynamodb.tableArn (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
+                "dynamodb.export needs dynamodb.tableArn "
+                "(arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)."
             )
         return str(arn).rsplit("/", 1)[1], True
     name = options.get("dynamodb.input.tableName")

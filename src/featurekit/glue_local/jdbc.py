@@ -124,9 +124,7 @@ def _with_database(url: str, database: str) -> str:
     return f"{found.group(1)}/{database}{found.group(3)}"
 
 
-def url_target(
-    conns: Connections, vendor: str, url: str, user: str, password: str
-) -> JdbcTarget:
+def url_target(conns: Connections, vendor: str, url: str, user: str, password: str) -> JdbcTarget:
     """A script's literal URL: mapped by the file's ``[urls]``, kept when it is local or H2,
     else the embedded stand-in for its host and database."""
     if url in conns.urls:
@@ -186,9 +184,15 @@ def ensure_driver(spark: SparkSession, target: JdbcTarget) -> None:
         spark.sql(f"ADD JAR '{jar}'")
 
 
-def _loadable(spark: SparkSession, cls: str) -> bool:
+def _jvm(spark: SparkSession) -> Any:
     jvm = spark.sparkContext._jvm
-    assert jvm is not None
+    if jvm is None:
+        raise ConfigError("The SparkSession has stopped: JDBC needs a running session.")
+    return jvm
+
+
+def _loadable(spark: SparkSession, cls: str) -> bool:
+    jvm = _jvm(spark)
     loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
     try:
         jvm.java.lang.Class.forName(cls, False, loader)
@@ -204,9 +208,9 @@ def execute(spark: SparkSession, target: JdbcTarget, statements: Sequence[str]) 
     if not statements:
         return
     ensure_driver(spark, target)
-    sc = spark.sparkContext
-    jvm, gateway = sc._jvm, sc._gateway
-    assert jvm is not None and gateway is not None
+    jvm, gateway = _jvm(spark), spark.sparkContext._gateway
+    if gateway is None:
+        raise ConfigError("The SparkSession has stopped: JDBC needs a running session.")
     loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
     cls = jvm.java.lang.Class.forName(target.driver, True, loader)
     no_types = gateway.new_array(jvm.java.lang.Class, 0)
