@@ -53,6 +53,7 @@ def test_values_map_to_glue_types_and_back() -> None:
     assert dynamodb.attribute({"a": [1, None]}) == {"M": {"a": {"L": [{"N": "1"}, {"NULL": True}]}}}
 
 
+@pytest.mark.slow
 def test_script_scans_exports_and_writes_tables(
     spark: SparkSession, local_runtime: LocalRuntime, ddb: Any, moto_endpoint: str
 ) -> None:

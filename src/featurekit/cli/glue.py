@@ -12,7 +12,10 @@ passes when missing: ``--JOB_NAME`` (the script's name) and a fresh ``--JOB_RUN_
 Glue's special job parameters among the arguments (``--extra-jars``, ``--conf``, ...) are
 applied before the session is built (:mod:`featurekit.cli.glue_params`). ``--plan`` runs
 the job a ``featurekit plan glue`` JSON defines: its script and DefaultArguments, the
-package's files taken from ``--dist``.
+package's files taken from ``--dist``. ``--glue-version`` (or the plan's GlueVersion) names
+the Glue release emulated (:mod:`featurekit.cli.glue_version`); ``--connections`` maps Glue
+connection names (:mod:`featurekit.glue_local.connections`); moto's server stands in for
+the script's boto3 S3 and DynamoDB calls (:mod:`featurekit.cli.glue_services`).
 """
 
 from __future__ import annotations
