@@ -133,3 +133,25 @@ def test_connections_file_names_a_connection_the_script_reads_back_with_spark_jd
     assert result.returncode == 0, result.stderr
     assert "JDBC_ROWS=['o1', 'o2']" in result.stdout
     assert (tmp_path / "wh" / "_jdbc" / "reporting" / "default.mv.db").is_file()
+
+
+def test_a_plans_glue_version_chooses_the_release(
+    tmp_path: Path, no_spark: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyspark
+
+    from featurekit import cli
+
+    other = "6.0" if pyspark.__version__.startswith("3.5") else "5.1"
+    script = tmp_path / "job.py"
+    script.write_text("print('never runs')\n")
+    plan = {"Name": "j", "GlueVersion": other, "Command": {"ScriptLocation": str(script)},
+            "DefaultArguments": {"--job-language": "python"}}  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    code = cli.main(
+        ["glue", "run", "--plan", str(tmp_path / "plan.json"), "--warehouse", str(tmp_path)]
+    )
+    assert code == 2  # refused before any session starts: the plan's Glue runs another Spark
+    err = capsys.readouterr().err
+    assert f"Glue {other} runs Spark" in err
+    assert "pip install 'featurekit[glue" in err

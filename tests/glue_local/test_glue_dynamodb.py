@@ -12,8 +12,10 @@ from pyspark.sql import SparkSession
 from featurekit.cli.glue import run_script
 from featurekit.errors import ConfigError, UnsupportedError
 from featurekit.glue_local import dynamodb
+from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.glue_local.connections import Connections
 from featurekit.glue_local.context import GlueContext
+from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.install import installed
 from featurekit.runtime.local import LocalRuntime
 from featurekit.testing.plugin import boto_client
@@ -92,6 +94,16 @@ def test_types_inferred_and_export_keeps_dynamodb_json(
             "dynamodb", {"dynamodb.export": "s3", "dynamodb.tableArn": arn,
                          "dynamodb.s3.bucket": "b", "dynamodb.s3.prefix": "p/"},
         )  # fmt: skip
+        ScriptCatalog(local_runtime.storage.catalog).register_connection_table(
+            "ddb", "users", classification="dynamodb", connection="", location=source,
+            schema=df.schema,
+        )  # fmt: skip
+        from_catalog = glue.create_data_frame.from_catalog(database="ddb", table_name="users")
+        with pytest.raises(ConfigError, match="create it before writing"):
+            glue.write_dynamic_frame.from_options(
+                frame=DynamicFrame.fromDF(df, glue, "df"), connection_type="dynamodb",
+                connection_options={"dynamodb.output.tableName": "missing"},
+            )  # fmt: skip
         with pytest.raises(UnsupportedError, match=r"'dynamodb\.input\.table'"):
             glue.create_data_frame.from_options("dynamodb", {"dynamodb.input.table": source})
         with pytest.raises(ConfigError, match="Glue takes 'ddb' or 's3'"):
@@ -104,6 +116,7 @@ def test_types_inferred_and_export_keeps_dynamodb_json(
     assert types["active"] == "boolean"
     assert types["tags"] == "array<string>"
     assert types["address"] == "struct<city:string>"
+    assert sorted(r.user_id for r in from_catalog.collect()) == ["u1", "u2"]
     assert export.columns == ["Item"]
     u1 = export.where("Item.user_id.S = 'u1'").first()
     assert u1 is not None

@@ -192,7 +192,14 @@ def write_table(client: Any, df: DataFrame, options: Mapping[str, Any]) -> int:
 def _put(client: Any, table: str, batch: list[dict[str, Any]]) -> int:
     pending: dict[str, Any] = {table: batch}
     for _ in range(8):
-        answer = client.batch_write_item(RequestItems=pending)
+        try:
+            answer = client.batch_write_item(RequestItems=pending)
+        except client.exceptions.ResourceNotFoundException as exc:
+            raise ConfigError(
+                f"DynamoDB table {table!r} does not exist at the local endpoint "
+                f"{client.meta.endpoint_url}: create it before writing (Glue's sink does not "
+                "create tables either)."
+            ) from exc
         pending = answer.get("UnprocessedItems") or {}
         if not pending:
             return len(batch)
