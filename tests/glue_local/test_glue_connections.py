@@ -113,6 +113,7 @@ def test_s3_warehouse_needs_mapped_connections() -> None:
 # -- scripts ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_relationalize_walkthrough_writes_to_redshift_through_the_connection(
     spark: SparkSession, local_runtime: LocalRuntime, warehouse: Path
 ) -> None:
