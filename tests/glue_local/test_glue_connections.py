@@ -73,6 +73,19 @@ def test_connections_file_maps_names_urls_and_the_dynamodb_endpoint(tmp_path: Pa
     assert dev2.url == "jdbc:postgresql://127.0.0.1:5439/dev2"
 
 
+def test_connection_flags_add_or_replace_the_files_connections(tmp_path: Path) -> None:
+    from featurekit.glue_local.connections import with_flags
+
+    base = conns(tmp_path, jdbc={"a": JdbcConnection("a", "mysql")})
+    found = with_flags(base, ["a=jdbc:postgresql://127.0.0.1/db?user=u", "b=oracle"])
+    assert found.connection("a").url == "jdbc:postgresql://127.0.0.1/db?user=u"
+    assert found.connection("b") == JdbcConnection("b", "oracle")
+    with pytest.raises(ConfigError, match="expected NAME=jdbc:URL or NAME=ENGINE"):
+        with_flags(base, ["nothing"])
+    with pytest.raises(ConfigError, match="use one of"):
+        with_flags(base, ["c=db2"])
+
+
 def test_connections_file_refuses_unknown_keys_and_engines(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"connections": {"x": {"url": "jdbc:h2:mem:x", "pasword": "p"}}}))

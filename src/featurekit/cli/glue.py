@@ -172,6 +172,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "connections use an embedded H2 database under WAREHOUSE/_jdbc",
     )
     parser.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="NAME=jdbc:URL|NAME=ENGINE",
+        help="one Glue connection (over the file's): a JDBC URL (credentials in it), or an "
+        "engine (postgresql, redshift, mysql, sqlserver, oracle) for the embedded database",
+    )
+    parser.add_argument(
         "--aws-services",
         choices=("auto", "on", "off"),
         default="auto",
@@ -282,10 +290,10 @@ def _emulated(args: argparse.Namespace) -> Any:
 
 
 def _connections(args: argparse.Namespace, where: Any) -> Any:
-    from featurekit.glue_local.connections import load_connections
+    from featurekit.glue_local.connections import load_connections, with_flags
 
     root = where.warehouse / "_jdbc" if where.warehouse is not None else None
-    return load_connections(args.connections, jdbc_root=root)
+    return with_flags(load_connections(args.connections, jdbc_root=root), args.connection)
 
 
 def _jdbc_jars(source: str) -> tuple[str, ...]:

@@ -123,6 +123,12 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+def _moto_installed() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("moto") is not None and find_spec("flask") is not None
+
+
 def _server() -> Any:
     try:
         from moto.server import ThreadedMotoServer
@@ -144,6 +150,14 @@ def started(
     script's boto3 DynamoDB calls go where its DynamoDB connections do (``dynamodb``, the
     connections file's endpoint, else the server) unless an endpoint variable says otherwise."""
     if not wanted(choice, source):
+        yield Services()
+        return
+    if choice == "auto" and not _moto_installed():
+        _note(
+            "the script names boto3 or DynamoDB and moto's server is not installed: its S3 "
+            "and DynamoDB calls go where boto3 points (pip install 'moto[server]' for the "
+            "local stand-ins)"
+        )
         yield Services()
         return
     server = _server()

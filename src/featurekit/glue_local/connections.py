@@ -21,14 +21,15 @@ current folder, when present) maps those names::
 
 A name the file does not map (or one without ``url``) is served by an embedded H2
 database, a file under ``WAREHOUSE/_jdbc/`` that needs no server, in the compatibility
-mode of the connection's engine. The file may also be JSON with the same keys.
+mode of the connection's engine. The file may also be JSON with the same keys; ``glue run
+--connection NAME=jdbc:URL`` (or ``NAME=ENGINE``) adds or replaces one connection.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -119,6 +120,22 @@ def _connection(source: str, name: str, doc: Any) -> JdbcConnection:
         user=str(doc.get("user", "")),
         password=str(doc.get("password", "")),
     )
+
+
+def with_flags(conns: Connections, flags: Sequence[str]) -> Connections:
+    """``conns`` with ``NAME=jdbc:...`` (credentials in the URL, as its driver reads them) or
+    ``NAME=ENGINE`` (the embedded database in that engine's dialect) added or replaced."""
+    jdbc = dict(conns.jdbc)
+    for flag in flags:
+        name, sep, value = flag.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigError(
+                f"--connection {flag!r}: expected NAME=jdbc:URL or NAME=ENGINE "
+                f"({', '.join(JDBC_TYPES)})."
+            )
+        key = "url" if value.startswith("jdbc:") else "type"
+        jdbc[name.strip()] = _connection("--connection", name.strip(), {key: value.strip()})
+    return replace(conns, jdbc=jdbc)
 
 
 def load_connections(path: Optional[str], *, jdbc_root: Optional[Path]) -> Connections:
