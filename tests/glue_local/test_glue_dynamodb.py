@@ -117,6 +117,9 @@ def test_types_inferred_and_export_keeps_dynamodb_json(
     assert types["tags"] == "array<string>"
     assert types["address"] == "struct<city:string>"
     assert sorted(r.user_id for r in from_catalog.collect()) == ["u1", "u2"]
+    unnested = DynamicFrame.fromDF(export, glue, "export").unnest_ddb_json().toDF()
+    assert dict(unnested.dtypes) == types  # the same columns and types as the scan's
+    assert unnested.where("user_id = 'u1'").first()["address"]["city"] == "Oslo"
     assert export.columns == ["Item"]
     u1 = export.where("Item.user_id.S = 'u1'").first()
     assert u1 is not None

@@ -67,6 +67,7 @@ DIFFERS = {
     "DynamicFrame.filter": "AttributeError also drops a record",
     "DynamicFrame.errorsAsDynamicFrame": "fields transformation_ctx, error_message, record",
     "DynamicFrame.relationalize": "staging_path is not written; options refused",
+    "DynamicFrame.unnest_ddb_json": "numbers long or double, binary base64 text (no choice)",
     "DynamicFrameReader.from_options": "connection types: see the table below",
     "DynamicFrameReader.from_catalog": "the local catalog; catalog_id refused",
     "DynamicFrameWriter.from_options": "connection types: see the table below",

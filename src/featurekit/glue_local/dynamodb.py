@@ -89,6 +89,40 @@ def plain(value: Mapping[str, Any]) -> Any:
     raise InputError(f"DynamoDB attribute type {kind!r} is not one featurekit reads.")
 
 
+def _exported(value: Mapping[str, Any]) -> Any:
+    """An exported attribute (binary already base64 text) as a plain value."""
+    (kind, inner), = value.items()  # fmt: skip
+    if kind in ("B", "BS"):
+        return inner
+    if kind == "L":
+        return [_exported(v) for v in inner]
+    if kind == "M":
+        return {k: _exported(v) for k, v in inner.items()}
+    return plain(value)
+
+
+def _unnest_line(line: str) -> str:
+    item = json.loads(line).get("Item") or {}
+    return json.dumps({k: _exported(v) for k, v in item.items() if v})
+
+
+def unnest_frame(df: DataFrame) -> DataFrame:
+    """``DynamicFrame.unnest_ddb_json``: the export connector's ``Item`` struct of type
+    descriptors as plain top-level columns (types as a scan's)."""
+    if "Item" not in df.columns:
+        raise ConfigError(
+            "unnest_ddb_json needs DynamoDB JSON as the export connector gives it (an 'Item' "
+            f"struct); this frame has {df.columns}."
+        )
+    from featurekit.glue_local.sources import empty_frame
+
+    if df.isEmpty():
+        return empty_frame(df.sparkSession)
+    spark = df.sparkSession
+    unnested: DataFrame = spark.read.json(df.toJSON().map(_unnest_line))
+    return unnested
+
+
 def _number(text: str) -> Any:
     number = decimal.Decimal(text)
     return int(number) if number == number.to_integral_value() else float(number)
