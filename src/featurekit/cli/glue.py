@@ -302,7 +302,11 @@ def _jdbc_jars(source: str) -> tuple[str, ...]:
 
     if JDBC_SCRIPT.search(source) is None:
         return ()
-    return tuple(jars.resolve([H2_COORDINATE], report=_note))
+    try:
+        return tuple(jars.resolve([H2_COORDINATE], report=_note))
+    except jars.JarResolutionError as exc:  # the script may not need it: JDBC calls will say
+        _note(f"H2's driver for the embedded JDBC database could not be resolved: {exc}")
+        return ()
 
 
 def _with_classpath(confs: dict[str, str], jars: Sequence[str]) -> dict[str, str]:
