@@ -16,6 +16,7 @@ from featurekit.glue_local import jdbc
 from featurekit.glue_local.catalog import ScriptCatalog
 from featurekit.glue_local.connections import Connections, JdbcConnection, load_connections
 from featurekit.glue_local.context import GlueContext
+from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.install import installed
 from featurekit.runtime.local import LocalRuntime
 
@@ -190,9 +191,15 @@ def test_catalog_table_on_a_jdbc_connection_and_extract_jdbc_conf(
             database="sales", table_name="sales_public_items"
         )
         check(frame.toDF(), rows)
+        more = spark.createDataFrame([(3, "c")], "id long, label string")
+        glue.write_dynamic_frame.from_catalog(
+            frame=DynamicFrame.fromDF(more, glue, "more"),
+            database="sales", table_name="sales_public_items",
+        )  # fmt: skip
         conf = glue.extract_jdbc_conf("pg-conn")
         with pytest.raises(UnsupportedError, match="connection_type 's3', 'postgresql'"):
             glue.create_dynamic_frame.from_options("kafka", {"topic": "t"})
+    check(read_back(spark, target, "public.items"), rows.union(more))
     assert conf["vendor"] == "postgresql"
     assert conf["fullUrl"] == jdbc.connection_target(found, "pg-conn").url
     assert conf["user"] == "sa"

@@ -155,6 +155,26 @@ def read_catalog_table(spark: SparkSession, warehouse: Warehouse, entry: Catalog
     return jdbc.read_table(spark, target, dbtable, {})
 
 
+def write_catalog_table(
+    spark: SparkSession, warehouse: Warehouse, entry: CatalogEntry, df: DataFrame
+) -> None:
+    """``write_dynamic_frame.from_catalog`` to a JDBC-backed (or DynamoDB) catalog table."""
+    conns = connections(warehouse)
+    if entry.format == "dynamodb":
+        table = entry.options.get("tableName") or Path(entry.location).name
+        ddb.write_table(dynamodb_client(conns), df, {"dynamodb.output.tableName": table})
+        return
+    name = entry.options.get("connectionName")
+    if not name:
+        raise ConfigError(
+            f"Catalog table {entry.name} (classification {entry.format}) names no "
+            "connectionName: register it with its Glue connection."
+        )
+    database, table = _jdbc_location(entry)
+    target = jdbc.connection_target(conns, name, vendor=entry.format, database=database)
+    jdbc.write_table(spark, df, target, table, {})
+
+
 def _jdbc_location(entry: CatalogEntry) -> tuple[Optional[str], str]:
     """(database, table) of a JDBC table: ``db.schema.table`` (``db.table`` for MySQL)."""
     if entry.options.get("dbtable"):

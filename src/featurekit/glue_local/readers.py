@@ -137,6 +137,11 @@ class Writer:
             unsupported("write_dynamic_frame.from_catalog(catalog_id=...)", "the local catalog")
         entry = self._ctx.glue_catalog.table(db, table_name)
         df = frame.toDF()
+        if connectors.is_connection_table(entry):
+            check_keys("from_catalog (a connection's table) additional_options", options, ())
+            spark, warehouse = self._ctx.spark_session, self._ctx.warehouse
+            connectors.write_catalog_table(spark, warehouse, entry, df)
+            return frame
         keys = list(options.get("partitionKeys") or entry.partition_columns)
         if entry.format == "delta":
             if df.columns:
