@@ -151,7 +151,7 @@ def test_purge_s3_path_deletes_only_objects_older_than_the_retention(
 
 
 def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> None:
-    with pytest.raises(UnsupportedError, match=r"connection_type='jdbc'.*connection_type='s3'"):
+    with pytest.raises(UnsupportedError, match=r"connection_type='jdbc'.*'s3', 'postgresql'"):
         glue.create_dynamic_frame.from_options("jdbc", {"paths": ["x"]})
     with pytest.raises(UnsupportedError, match=r"GlueContext\.forEachBatch.*purge_s3_path"):
         glue.forEachBatch(None, None)

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.connectors as connectors
 import featurekit.glue_local.sources as sources
 from featurekit.glue_local._support import SETTINGS, GlueLogger, check_keys, flag, unsupported
 from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
@@ -52,6 +53,8 @@ SUPPORTED = (
     "get_catalog_schema_as_spark_schema",
     "purge_s3_path",
     "get_logger",
+    "extract_jdbc_conf",
+    "write_dynamic_frame_from_jdbc_conf / write_from_jdbc_conf",
 )
 S3_READ_OPTIONS = ("paths", "recurse")
 CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
@@ -164,6 +167,19 @@ class GlueContext:
             raise ValueError("get_catalog_schema_as_spark_schema needs database and table_name.")
         return self.glue_catalog.schema(database, table_name)
 
+    def extract_jdbc_conf(self, connection_name: str, catalog_id: Optional[str] = None) -> Any:
+        """The connection's ``url``, ``fullUrl``, ``user``, ``password``, ``vendor`` (and
+        ``driver``), from the connections of ``glue run`` (unmapped: the embedded database)."""
+        if catalog_id is not None:
+            unsupported("extract_jdbc_conf(catalog_id=...)", "the run's connections")
+        return connectors.extract_jdbc_conf(self.spark_session, self.warehouse, connection_name)
+
+    def write_dynamic_frame_from_jdbc_conf(self, frame: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.write_dynamic_frame.from_jdbc_conf(frame, *args, **kwargs)
+
+    def write_from_jdbc_conf(self, frame_or_dfc: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.write_dynamic_frame.from_jdbc_conf(frame_or_dfc, *args, **kwargs)
+
     def get_logger(self) -> GlueLogger:
         return self._logger
 
@@ -199,10 +215,17 @@ class GlueContext:
         kwargs: Mapping[str, Any],
         dynamic: bool = False,
     ) -> tuple[DataFrame, Choices]:
-        """The rows of an S3 source; a DynamicFrame's (``dynamic``) with its choices."""
-        if connection_type != "s3":
-            unsupported(f"connection_type={connection_type!r}", "connection_type='s3'")
+        """The rows of a source; a DynamicFrame's (``dynamic``) with its choices."""
         check_keys("from_options", kwargs, ())
+        if connection_type != "s3":
+            if ctx and self.session is not None and self.session.active:
+                unsupported(
+                    f"Job bookmarks on connection_type={connection_type!r} "
+                    f"(transformation_ctx={ctx!r})",
+                    "bookmarks on S3 sources and catalog tables with jobBookmarkKeys",
+                )
+            df = connectors.read(self.spark_session, self.warehouse, connection_type, options)
+            return (df.where(predicate) if predicate and df.columns else df), {}
         check_keys("connection_options", options, S3_READ_OPTIONS)
         paths = options.get("paths")
         if not paths or isinstance(paths, str):
@@ -251,6 +274,8 @@ class GlueContext:
     def _table_frame(
         self, entry: CatalogEntry, ctx: Optional[str], dynamic: bool
     ) -> tuple[DataFrame, Choices]:
+        if connectors.is_connection_table(entry):
+            return connectors.read_catalog_table(self.spark_session, self.warehouse, entry), {}
         location = self.warehouse.resolve(entry.location)
         if entry.format == "delta":
             bookmarked = ctx and self.session is not None and self.session.active

@@ -149,18 +149,23 @@ def _package(utils: ModuleType, modules: dict[str, ModuleType]) -> ModuleType:
 
 @contextmanager
 def installed(
-    *, warehouse: Optional[str] = None, s3: Any = None, storage: Any = None
+    *,
+    warehouse: Optional[str] = None,
+    s3: Any = None,
+    storage: Any = None,
+    connections: Any = None,
 ) -> Iterator[ModuleType]:
     """Install the emulation as ``awsglue`` for the duration of the block; yields the package.
 
     ``storage`` (a runtime's :class:`featurekit.storage.Storage`) gives scripts that
-    runtime's warehouse and catalog."""
+    runtime's warehouse and catalog; ``connections`` (a
+    :class:`featurekit.glue_local.connections.Connections`) what connection names mean."""
     utils = real_utils()
     before = dict(vars(SETTINGS))  # restored afterwards: no storage outlives the block
     if storage is not None:
         warehouse = warehouse or storage.warehouse.uri
     if warehouse is not None:
-        configure(warehouse=warehouse, s3=s3, storage=storage)
+        configure(warehouse=warehouse, s3=s3, storage=storage, connections=connections)
     saved = {k: v for k, v in sys.modules.items() if _owned(k)}
     modules = {name: _proxy(name, src, names) for name, (src, names) in MODULES.items()}
     package = _package(utils, modules)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.connectors as connectors
 from featurekit.glue_local._support import check_keys, flag, unsupported
-from featurekit.glue_local.dynamicframe import DynamicFrame
+from featurekit.glue_local.dynamicframe import DynamicFrame, DynamicFrameCollection
 from featurekit.glue_local.sinks import update_catalog, write_s3
 
 if TYPE_CHECKING:
@@ -103,7 +104,10 @@ class Writer:
     ) -> DynamicFrame:
         options = dict(connection_options or {})
         if connection_type != "s3":
-            unsupported(f"write connection_type={connection_type!r}", "connection_type='s3'")
+            connectors.write(
+                self._ctx.spark_session, self._ctx.warehouse, frame.toDF(), connection_type, options
+            )
+            return frame
         check_keys("write connection_options", options, ("path", "partitionKeys", "compression"))
         if "path" not in options:
             raise ValueError("write_dynamic_frame.from_options needs connection_options['path'].")
@@ -135,6 +139,11 @@ class Writer:
         if catalog_id is not None:
             unsupported("write_dynamic_frame.from_catalog(catalog_id=...)", "the local catalog")
         entry = self._ctx.glue_catalog.table(db, table_name)
+        if connectors.is_connection_table(entry):
+            check_keys("from_catalog (a connection's table) additional_options", options, ())
+            spark, warehouse = self._ctx.spark_session, self._ctx.warehouse
+            connectors.write_catalog_table(spark, warehouse, entry, frame._writable("jdbc"))
+            return frame
         df = frame._writable(entry.format)
         keys = list(options.get("partitionKeys") or entry.partition_columns)
         if entry.format == "delta":
@@ -150,7 +159,35 @@ class Writer:
                            fmt=entry.format, partition_keys=keys, behavior=behavior)  # fmt: skip
         return frame
 
+    def from_jdbc_conf(
+        self,
+        frame: Any,
+        catalog_connection: str,
+        connection_options: Optional[Mapping[str, Any]] = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        catalog_id: Optional[str] = None,
+    ) -> Any:
+        """Append ``frame`` to ``connection_options['dbtable']`` on the Glue connection (a
+        DynamicFrameCollection: each frame to the table of its name, as Glue's useFrameName)."""
+        if catalog_id is not None:
+            unsupported("from_jdbc_conf(catalog_id=...)", "the run's connections")
+        options = dict(connection_options or {})
+        if isinstance(frame, DynamicFrameCollection):
+            frames = {name: frame.select(name).toDF() for name in frame.keys()}  # noqa: SIM118
+        elif isinstance(frame, DynamicFrame):
+            frames = {connectors.dbtable(options): frame.toDF()}
+        else:
+            raise TypeError(
+                f"frame must be a DynamicFrame or DynamicFrameCollection, got {type(frame)}."
+            )
+        connectors.write_jdbc_conf(
+            self._ctx.spark_session, self._ctx.warehouse, frames, catalog_connection,
+            options, redshift_tmp_dir,
+        )  # fmt: skip
+        return frame
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        unsupported(f"write_dynamic_frame.{name}", "from_options, from_catalog")
+        unsupported(f"write_dynamic_frame.{name}", "from_options, from_catalog, from_jdbc_conf")
