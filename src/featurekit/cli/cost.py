@@ -158,12 +158,13 @@ def scenario_of(args: argparse.Namespace) -> Any:
     from featurekit.cost.model import parse_duration
     from featurekit.cost.targets import Scenario
 
-    if args.data_scale <= 0 or args.runs_per_day <= 0:
+    runs = getattr(args, "runs_per_day_given", None)
+    runs = args.runs_per_day if runs is None and hasattr(args, "runs_per_day") else runs
+    runs = 1.0 if runs is None else runs
+    if args.data_scale <= 0 or runs <= 0:
         raise ConfigError("--data-scale and --runs-per-day must be positive.")
     deadline = parse_duration(args.deadline) if args.deadline else None
-    return Scenario(
-        scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline
-    )
+    return Scenario(scale=args.data_scale, runs_per_day=runs, deadline_seconds=deadline)
 
 
 def json_report(doc: dict[str, Any], sc: Any, table: Any, rec: Any, **more: Any) -> str:
@@ -198,6 +199,12 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from featurekit.cost.recommend import recommend, series
     from featurekit.cost.targets import all_options, best_per_target
 
+    if args.workflow:
+        from featurekit.cli.workflow import cmd_cost_workflow
+
+        return cmd_cost_workflow(args)
+    if args.more:
+        raise ConfigError("Several jobs are priced together with --workflow.")
     sc = scenario_of(args)
     table = load_prices(args.region, path=args.prices)
     docs, note = find_records(open_cli_warehouse(args), args.run, args.runs)
@@ -236,9 +243,27 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
         "cost",
         help="estimate a measured run's duration and cost on Glue, EMR and EMR Serverless",
     )
-    p.add_argument("run", metavar="RUN_ID|JOB", help="a run id, or a job (its latest run)")
+    p.add_argument(
+        "run",
+        metavar="RUN_ID|JOB",
+        help="a run id, or a job (its latest run); with --workflow a selector (+JOB, ...)",
+    )
+    p.add_argument("more", nargs="*", metavar="SELECTOR", help="with --workflow: more selectors")
+    p.add_argument(
+        "--workflow",
+        action="store_true",
+        help="price the selected jobs as one workflow per scheduled run: each on its target "
+        "([tool.featurekit.workflow], --target), the cheapest assignment, the critical path "
+        "against --deadline",
+    )
     p.add_argument("--data-scale", type=float, default=1.0, help="data x the measured run's")
-    p.add_argument("--runs-per-day", type=float, default=1.0)
+    p.add_argument(
+        "--runs-per-day",
+        type=float,
+        default=None,
+        dest="runs_per_day_given",
+        help="runs a day (default 1; with --workflow, the schedule's)",
+    )
     p.add_argument("--deadline", help="longest acceptable run, e.g. 900, 15m, 2h")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--prices", help="another price table of prices.json's shape")
@@ -254,6 +279,9 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--json", action="store_true", help="the estimates and chart data as JSON")
     p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
     add_runtime_args(p)
+    from featurekit.cli.workflow import add_workflow_options
+
+    add_workflow_options(p, cost=True)
     p.set_defaults(handler=cmd_cost)
 
 
