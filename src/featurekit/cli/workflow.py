@@ -99,7 +99,7 @@ def _settings(args: argparse.Namespace, keys: tuple[str, ...] = OVERRIDES) -> An
 
 def _auto(records: Callable[[], Any], interval_days: int) -> Callable[[str], str]:
     """The cost model's choice for a job: its cheapest target and size per scheduled run."""
-    from featurekit.cli.cost import find_records, workload_of
+    from featurekit.cli.records import find_records, workload_of
     from featurekit.cost.prices import load_prices
     from featurekit.cost.targets import Scenario
     from featurekit.workflow.cost import job_choices
@@ -275,7 +275,7 @@ def cmd_cost_workflow(args: argparse.Namespace) -> int:
     """``featurekit cost --workflow SELECTOR ...``: the workflow per scheduled run, as planned
     and on the cheapest assignment, each job priced from its measured runs."""
     from featurekit.cli.common import open_cli_warehouse
-    from featurekit.cli.cost import find_records, scenario_of, workload_of
+    from featurekit.cli.records import find_records, scenario_of, workload_of
     from featurekit.cost.prices import load_prices
     from featurekit.workflow.cost import runs_per_day, workflow_cost
 
