@@ -166,8 +166,23 @@ def _write(doc: dict[str, Any], out: str) -> list[Path]:
     return written
 
 
+def _notes(doc: dict[str, Any]) -> None:
+    """Say which roles of the plan are placeholders (as ``plan glue`` does)."""
+    if "stepfunctions" not in doc:
+        return
+    sfn = doc["stepfunctions"]
+    roles = (
+        ("--state-machine-role-arn", sfn["create_state_machine"]["roleArn"], "-states"),
+        ("--scheduler-role-arn", sfn["create_schedule"]["Target"]["RoleArn"], "-scheduler"),
+    )
+    for option, role, placeholder in roles:
+        if role.endswith(placeholder):
+            print(f"featurekit: note: pass {option} (the plan has {role})", file=sys.stderr)
+
+
 def cmd_plan_workflow(args: argparse.Namespace) -> int:
     doc = _plan(args)
+    _notes(doc)
     if args.out:
         for path in _write(doc, args.out):
             print(f"featurekit: wrote {path}", file=sys.stderr)

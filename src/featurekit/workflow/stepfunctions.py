@@ -23,6 +23,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from featurekit.errors import ConfigError
 from featurekit.workflow.requests import JobRequests, with_dates
 from featurekit.workflow.spec import Workflow
 
@@ -107,6 +108,8 @@ def task_arguments(req: JobRequests) -> dict[str, Any]:
 def job_states(req: JobRequests, *, retries: int, retry_delay: int) -> dict[str, Any]:
     """The job's Task state (named after the job) and its Fail state."""
     failed = f"{req.job} failed"
+    if len(failed) > 80:  # Step Functions' limit on state names
+        raise ConfigError(f"Job name {req.job!r} is too long for a state name (73 at most).")
     retry: list[dict[str, Any]] = [
         {
             "ErrorEquals": TRANSIENT_ERRORS[req.service],
