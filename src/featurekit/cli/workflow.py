@@ -168,16 +168,8 @@ def _write(doc: dict[str, Any], out: str) -> list[Path]:
 
 def _notes(doc: dict[str, Any]) -> None:
     """Say which roles of the plan are placeholders (as ``plan glue`` does)."""
-    if "stepfunctions" not in doc:
-        return
-    sfn = doc["stepfunctions"]
-    roles = (
-        ("--state-machine-role-arn", sfn["create_state_machine"]["roleArn"], "-states"),
-        ("--scheduler-role-arn", sfn["create_schedule"]["Target"]["RoleArn"], "-scheduler"),
-    )
-    for option, role, placeholder in roles:
-        if role.endswith(placeholder):
-            print(f"featurekit: note: pass {option} (the plan has {role})", file=sys.stderr)
+    for option in doc.get("stepfunctions", {}).get("placeholder_roles", []):
+        print(f"featurekit: note: pass {option} (the plan names a placeholder)", file=sys.stderr)
 
 
 def cmd_plan_workflow(args: argparse.Namespace) -> int:

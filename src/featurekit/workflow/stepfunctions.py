@@ -350,6 +350,15 @@ def plan(flow: Workflow, requests: Mapping[str, JobRequests]) -> dict[str, Any]:
             f"{flow.name}-states", state_machine_policy(flow, requests)
         ),
         "scheduler_policy": policy_request(f"{flow.name}-scheduler", scheduler_policy(arn)),
+        # the options whose roles this plan names by a placeholder
+        "placeholder_roles": [
+            option
+            for option, given in (
+                ("--state-machine-role-arn", flow.settings.state_machine_role_arn),
+                ("--scheduler-role-arn", flow.settings.scheduler_role_arn),
+            )
+            if not given
+        ],
     }
 
 
