@@ -3,6 +3,7 @@
     featurekit plan emr JOB --cluster-id ID --artifacts s3://... [--param k=v ...]
     featurekit plan emr-serverless JOB --application-id ID --role-arn ARN --artifacts s3://...
     featurekit deploy emr|emr-serverless|glue JOB ... [--endpoint-url URL] [--no-wait]
+    featurekit deploy workflow SELECTOR ...           (featurekit.cli.workflow)
 
 The ``plan`` subcommands are added by :func:`add_plan_subcommands`, so one
 ``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli.plan``).
@@ -313,6 +314,9 @@ def add_deploy_subcommands(deploy_sub: Any) -> None:
     add_glue_job_options(p)
     _aws_args(p)
     p.set_defaults(handler=cmd_deploy_glue)
+    from featurekit.cli.workflow import add_deploy
+
+    add_deploy(deploy_sub)
 
 
 def add_plan_subcommands(plan_sub: Any) -> None:

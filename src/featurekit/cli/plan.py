@@ -103,6 +103,14 @@ def add_auto(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     add_auto_plan(psub, add_runtime_args)
 
 
+@planner
+def add_workflow(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
+    """``plan workflow``: a selection of jobs as one scheduled workflow."""
+    from featurekit.cli.workflow import add_plan
+
+    add_plan(psub)
+
+
 def add_commands(sub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     plan = sub.add_parser("plan", help="print a deployment request (Glue, EMR, ...) as JSON")
     psub = plan.add_subparsers(dest="plan_target", required=True, metavar="TARGET")

@@ -93,6 +93,9 @@ def _calling(what: str) -> Iterator[None]:
         ) from exc
 
 
+calling = _calling  # the public name: other packages' boto3 adapters use it too
+
+
 def split_s3(uri: str) -> tuple[str, str]:
     """``s3://bucket/key`` -> (bucket, key)."""
     bucket, _, key = uri[len("s3://") :].partition("/")
