@@ -167,6 +167,13 @@ class CommitGuard:
         self._s3_client = s3_client
         self._dynamodb_client = dynamodb_client
         self._backend: Optional[_Backend] = None
+        self._locks: dict[str, threading.Lock] = {}  # per table, for threads of this process
+        self._locks_lock = threading.Lock()
+
+    def _local_lock(self, path: str) -> threading.Lock:
+        key = normal_uri(path) if on_s3(path) else path.rstrip("/")
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
 
     def _lease_backend(self) -> _Backend:
         if self._backend is None:
@@ -179,7 +186,13 @@ class CommitGuard:
 
     @contextlib.contextmanager
     def hold(self, path: str) -> Iterator[Lease]:
-        """The commit lease of the table at ``path`` (nothing to hold for a local folder)."""
+        """The commit lease of the table at ``path``. Threads sharing this guard (a parallel
+        backfill's chunks) take turns first; a table in a local folder needs nothing more."""
+        with self._local_lock(path), self._hold(path) as lease:
+            yield lease
+
+    @contextlib.contextmanager
+    def _hold(self, path: str) -> Iterator[Lease]:
         lease = Lease(path)
         if not on_s3(path):
             yield lease
