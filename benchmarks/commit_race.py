@@ -240,8 +240,10 @@ def log_versions(endpoint: str, table: str) -> list[int]:
 
     bucket, prefix = split(f"{table}/_delta_log/")
     found = []
-    pages = client(endpoint, "s3").get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix
+    pages = (
+        client(endpoint, "s3")
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=bucket, Prefix=prefix)
     )
     for page in pages:
         for item in page.get("Contents", []):
@@ -291,7 +293,7 @@ def race(
         )
     failures = []
     for proc in procs:
-        out, err = proc.communicate()
+        _out, err = proc.communicate()
         if proc.returncode != 0:
             failures.append(err.strip().splitlines()[-3:])
     seconds = time.time() - start_at
