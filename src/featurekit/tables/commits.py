@@ -220,7 +220,7 @@ class CommitGuard:
     def _acquire(self, backend: _Backend, table: str, owner: Mapping[str, str]) -> None:
         settings = self.coordinator
         deadline = time.monotonic() + settings.wait_seconds
-        pause = 0.05
+        pause = 0.1
         while True:
             holder = backend.take(table, owner, settings.lease_seconds)
             if holder is None:
@@ -239,7 +239,7 @@ class CommitGuard:
                     f"({settings}); it is still held ({holder}). Nothing was committed."
                 )
             time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 1.6, 2.0)
+            pause = min(pause * 1.6, 5.0)  # few requests while many writers wait
 
     def _heartbeat(
         self,

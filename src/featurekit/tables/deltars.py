@@ -118,6 +118,9 @@ class DeltaRsEngine(TableEngine):
         self._s3_options = dict(storage_options or {})
         self._s3_files = s3_files
         self.guard = guard or NO_GUARD
+        # the log each table's last commit in this process loaded, brought up to date on the
+        # next commit by reading only the newer commits (used under the commit guard only)
+        self._logs: dict[str, Any] = {}
 
     def _options(self, path: str) -> Optional[dict[str, str]]:
         """deltalake's storage options for ``path``: on S3 every commit is a conditional
@@ -357,7 +360,7 @@ class DeltaRsEngine(TableEngine):
         lease: Lease,
     ) -> CommitResult:
         # The log is loaded once here and reused for every check and for the commit.
-        table = self._open(staged.path) if self.exists(staged.path) else None
+        table = self._latest(staged.path)
         done = None if table is None or txn is None else table.transaction_version(txn.app_id)
         if txn is not None and done is not None and done >= txn.version:
             return CommitResult(version=None, skipped=True, rows=0, files=0)
@@ -398,6 +401,22 @@ class DeltaRsEngine(TableEngine):
             table.update_incremental()  # reads only the commit just written
             version = int(table.version())
         return CommitResult(version=version, skipped=False, rows=staged.rows, files=len(actions))
+
+    def _latest(self, path: str) -> Any:
+        """The table's latest log (None: no table): the one this engine's previous commit
+        loaded, brought up to date (only the newer commits are read), else loaded afresh."""
+        known = self._logs.pop(path, None)
+        if known is not None:
+            try:
+                known.update_incremental()
+                self._logs[path] = known
+                return known
+            except Exception:  # recreated or vacuumed meanwhile: load it afresh
+                pass
+        if not self.exists(path):
+            return None
+        self._logs[path] = self._open(path)
+        return self._logs[path]
 
     def _create(
         self, staged: Staged, schema: Any, actions: list[Any], mode: str, props: Any
