@@ -292,10 +292,15 @@ def race(
             )
         )
     failures = []
-    for proc in procs:
-        _out, err = proc.communicate()
-        if proc.returncode != 0:
-            failures.append(err.strip().splitlines()[-3:])
+    try:
+        for proc in procs:
+            _out, err = proc.communicate()
+            if proc.returncode != 0:
+                failures.append(err.strip().splitlines()[-3:])
+    finally:  # interrupted (a test's timeout): no writer outlives the race
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
     seconds = time.time() - start_at
     figures = check_table(endpoint, table, writers, commits)
     figures.update(

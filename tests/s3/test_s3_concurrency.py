@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
-def race(tmp_path: Path, *args: str, timeout: float = 900) -> dict[str, Any]:
+def race(tmp_path: Path, *args: str, timeout: float = 1700) -> dict[str, Any]:
     results = tmp_path / "race.json"
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.commit_race", *args, "--results", str(results)],
@@ -52,6 +52,7 @@ def test_delta_rs_writers(tmp_path: Path, coordinator: str) -> None:
     assert_nothing_lost(figures)
 
 
+@pytest.mark.timeout(1800)  # one Spark application per writer: minutes on a busy machine
 def test_delta_spark_writers(tmp_path: Path) -> None:
     figures = race(
         tmp_path, "--writers", "2", "--commits", "3", "--engine", "delta-spark",
@@ -60,6 +61,7 @@ def test_delta_spark_writers(tmp_path: Path) -> None:
     assert_nothing_lost(figures)
 
 
+@pytest.mark.timeout(1800)
 def test_delta_spark_and_delta_rs_share_a_table(tmp_path: Path) -> None:
     figures = race(
         tmp_path, "--writers", "2", "--commits", "3", "--engine", "mixed",
