@@ -59,8 +59,8 @@ def moto_endpoint() -> Iterator[str]:
                 time.sleep(0.2)
         yield endpoint
     finally:
-        server.terminate()
-        server.wait(10)
+        server.kill()  # moto keeps nothing worth a clean shutdown
+        server.communicate()
 
 
 @pytest.fixture
