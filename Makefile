@@ -31,7 +31,7 @@ endef
 # Python source folders that exist in this checkout.
 PY_DIRS := $(wildcard src entrypoints tests benchmarks tools)
 
-.PHONY: install demo test test-slow test-all test-spark4 test-airflow asl-validator lint format bench bench-pit-floor conformance hadolint clean
+.PHONY: install demo test test-slow test-all test-spark4 test-airflow asl-validator lint format bench bench-commits bench-pit-floor conformance hadolint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -131,6 +131,14 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_pit $(BENCH_PIT_ARGS)
 	$(BIN)/python benchmarks/bench_incremental.py $(BENCH_INCREMENTAL_ARGS)
 	$(BIN)/python -m benchmarks.bench_maintenance $(BENCH_MAINTENANCE_ARGS)
+
+# Many writers, one Delta table on S3 (moto's server with DynamoDB, 127.0.0.1): delta-rs
+# issue #3736's scale, 10 writer processes x 200 commits; lost and duplicated commits must
+# be 0. Other runs, e.g. make bench-commits COMMIT_RACE_ARGS="--engine raw-unsafe" (plain
+# deltalake with unsafe renames, the issue's setup) or "--writers 2 --commits 3 --engine mixed".
+COMMIT_RACE_ARGS ?= --writers 10 --commits 200 --engine delta-rs --coordinator s3-conditional
+bench-commits: $(STAMP)
+	$(BIN)/python -m benchmarks.commit_race $(COMMIT_RACE_ARGS)
 
 # (b)'s floor: a one-scan point-in-time join's pieces, timed next to the full joins
 bench-pit-floor: $(STAMP)

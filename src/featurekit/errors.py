@@ -18,6 +18,8 @@
     ├── TableError                  a Delta table operation failed
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
     │   ├── ConcurrentCommitError   another writer committed first
+    │   │   └── ConcurrentWriterError  another writer is committing and no coordinator is set
+    │   ├── CommitCoordinatorError  the commit lease could not be taken in time, or was lost
     │   └── RetentionError          a vacuum would go under the table's retention period
     ├── DeployError                 uploading artifacts or a cloud API call failed
     ├── CatalogError                a catalog call (the Glue Data Catalog) failed
@@ -162,6 +164,14 @@ class SchemaEvolutionError(TableError):
 
 class ConcurrentCommitError(TableError):
     """Another writer committed to the table first; retry the run."""
+
+
+class ConcurrentWriterError(ConcurrentCommitError):
+    """Another writer is committing to the table on S3 and no commit coordinator is set."""
+
+
+class CommitCoordinatorError(TableError):
+    """The table's commit lease (DynamoDB or S3) was not granted in time, or was lost."""
 
 
 class RetentionError(TableError):

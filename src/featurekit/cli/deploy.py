@@ -49,6 +49,27 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conf", action="append", metavar="KEY=VALUE", help="extra Spark conf")
     _no_quality_arg(p)
     add_catalog_option(p)
+    add_coordinator_option(p)
+
+
+def add_coordinator_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--commit-coordinator",
+        default="none",
+        metavar="HOW",
+        help="how concurrent writers of one table on S3 take turns: none (a second writer is "
+        "refused), s3-conditional or dynamodb:TABLE (the job's role then needs DynamoDB "
+        "access to TABLE; docs/s3.md)",
+    )
+
+
+def coordinator_note(args: argparse.Namespace) -> None:
+    """A note on stderr naming the IAM actions the commit coordinator needs."""
+    from featurekit.deploy.common import coordinator_note as note
+
+    text = note(args.commit_coordinator)
+    if text is not None:
+        print(f"featurekit: note: {text}", file=sys.stderr)
 
 
 def add_catalog_option(p: argparse.ArgumentParser) -> None:
@@ -108,6 +129,7 @@ def _call(args: argparse.Namespace) -> JobCall:
         warehouse=args.warehouse,
         engine=args.engine,
         check_quality=args.check_quality,
+        commit_coordinator=args.commit_coordinator,
         # glue is every AWS target's default (the plans set it up); only local is passed on
         catalog=None if args.catalog == "glue" else args.catalog,
     )
@@ -172,6 +194,7 @@ def glue_plan_from(args: argparse.Namespace, package: Any) -> Any:
         execution_class=args.execution_class,
         jars=jars,
         check_quality=args.check_quality,
+        commit_coordinator=args.commit_coordinator,
     )
 
 
@@ -211,7 +234,10 @@ def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def _print_plan(service: str, operation: str, request: dict[str, Any]) -> int:
+def _print_plan(
+    service: str, operation: str, request: dict[str, Any], args: argparse.Namespace
+) -> int:
+    coordinator_note(args)
     try:
         from featurekit.deploy.aws import validate_request
 
@@ -223,11 +249,11 @@ def _print_plan(service: str, operation: str, request: dict[str, Any]) -> int:
 
 
 def cmd_plan_emr(args: argparse.Namespace) -> int:
-    return _print_plan("emr", "AddJobFlowSteps", emr_request(args))
+    return _print_plan("emr", "AddJobFlowSteps", emr_request(args), args)
 
 
 def cmd_plan_serverless(args: argparse.Namespace) -> int:
-    return _print_plan("emr-serverless", "StartJobRun", serverless_request(args))
+    return _print_plan("emr-serverless", "StartJobRun", serverless_request(args), args)
 
 
 def _aws_args(p: argparse.ArgumentParser) -> None:

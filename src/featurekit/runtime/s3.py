@@ -52,6 +52,8 @@ class S3Access:
     access_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     session_token: Optional[str] = field(default=None, repr=False)
+    # DynamoDB's endpoint for a dynamodb:TABLE commit coordinator (None = AWS's own)
+    dynamodb_endpoint: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
@@ -84,15 +86,16 @@ class S3Access:
         """:meth:`hadoop_conf` as Spark settings (``spark.hadoop.*``), e.g. for spark-submit."""
         return {f"spark.hadoop.{k}": v for k, v in self.hadoop_conf().items()}
 
-    def client(self) -> Any:
-        """A boto3 S3 client on this endpoint with these credentials."""
+    def client(self, service: str = "s3") -> Any:
+        """A boto3 client of ``service`` (S3, or DynamoDB on ``dynamodb_endpoint``) with
+        these credentials."""
         try:
             import boto3
         except ImportError as exc:
             raise MissingDependencyError("boto3", "aws", "An s3:// warehouse") from exc
         return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
+            service,
+            endpoint_url=self.endpoint if service == "s3" else self.dynamodb_endpoint,
             region_name=self.region,
             aws_access_key_id=self.access_key or None,
             aws_secret_access_key=self.secret_key or None,
@@ -152,6 +155,7 @@ def resolve_s3_access(
         raise S3ConfigError(f"{what} is on S3; set {' and '.join(missing)}.")
     frozen = credentials.get_frozen_credentials()
     return S3Access(
+        dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL"),
         endpoint=endpoint,
         region=region or "us-east-1",
         access_key=frozen.access_key,
