@@ -58,6 +58,9 @@ class S3StateStore(StateStore):
             import boto3
         except ImportError as exc:
             raise MissingDependencyError("boto3", "aws", "The S3 state store") from exc
+        from featurekit.core.faults import boto_config
+
+        client_args.setdefault("config", boto_config())
         return cls(boto3.client("s3", **client_args), uri)
 
     @property

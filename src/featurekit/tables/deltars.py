@@ -20,8 +20,6 @@ import json
 import math
 import os
 import shutil
-import time
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -47,6 +45,7 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    new_stage_id,
     partition_predicate,
     partition_values,
 )
@@ -254,9 +253,16 @@ class DeltaRsEngine(TableEngine):
         return int(json.loads(marker.read_text())["version"])
 
     # -- writing -----------------------------------------------------------------
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
         spark = df.sparkSession
-        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        stage_id = new_stage_id(label)
         staging_dir = os.path.join(path, STAGING, stage_id)
         if partition_by:  # one file per partition value, not one per task and value
             df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
