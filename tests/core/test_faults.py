@@ -25,14 +25,10 @@ class Py4JJavaError(Exception):
 
 def test_a_connection_failure_is_an_outage_even_wrapped() -> None:
     dead = EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k")
-    try:
-        try:
-            raise dead
-        except EndpointConnectionError as exc:
-            raise StateError("Cannot write state 'x'") from exc
-    except StateError as wrapped:
-        assert outage(wrapped) == str(dead)
-        error = storage_unavailable(wrapped, "Writing s3://b/k")
+    wrapped = StateError("Cannot write state 'x'")
+    wrapped.__cause__ = dead  # as `raise StateError(...) from exc` leaves it
+    assert outage(wrapped) == str(dead)
+    error = storage_unavailable(wrapped, "Writing s3://b/k")
     assert isinstance(error, StorageUnavailableError)
     assert str(error).startswith("Writing s3://b/k failed: S3 is unavailable after retrying")
     assert "\n" not in str(error)
@@ -68,6 +64,6 @@ def test_other_errors_are_not_outages(exc: Exception) -> None:
 
 def test_boto_retries_in_standard_mode_and_s3a_bounded() -> None:
     config = boto_config()
-    assert config.retries == {"mode": "standard", "max_attempts": 5}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 5}
     assert config.connect_timeout == 5
     assert int(S3A_RETRIES["fs.s3a.retry.limit"]) < 7  # Hadoop's default retries for minutes

@@ -94,10 +94,9 @@ def test_the_next_run_removes_exactly_the_dead_runs_folders(table: Table) -> Non
 
 
 def test_vacuum_keeps_live_runs_and_young_unowned_folders(table: Table) -> None:
-    if not isinstance(table.warehouse, S3Warehouse):
-        old = table.stage(None, hours_old=50)  # an older featurekit's name, no run id
-    else:  # S3 sets LastModified itself: judge "now" two days later instead
-        old = None
+    # an older featurekit's name, no run id (S3 sets LastModified itself: see `later`)
+    local = not isinstance(table.warehouse, S3Warehouse)
+    old = table.stage(None, hours_old=50) if local else None
     live, dead, failed, young = (table.stage(x) for x in ("live", "dead", "failed", None))
     records = [
         record("live", "running", os.getpid()),

@@ -75,7 +75,7 @@ def boto_config() -> Any:
     from botocore.config import Config
 
     return Config(
-        retries={"mode": "standard", "max_attempts": BOTO_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": BOTO_ATTEMPTS},
         connect_timeout=BOTO_CONNECT_TIMEOUT,
         read_timeout=BOTO_READ_TIMEOUT,
     )

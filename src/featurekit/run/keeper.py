@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from featurekit.storage import Storage
 
 #: records of a job looked at for dead runs (the newest; run ids sort by start time)
-SCANNED_RECORDS = 50
+SCANNED_RECORDS = 20
 #: seconds between two looks at a lease another live run holds
 WAIT_POLL_SECONDS = 2.0
 

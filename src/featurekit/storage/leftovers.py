@@ -101,7 +101,8 @@ def _s3_folders(warehouse: Warehouse, location: str, now: dt.datetime) -> list[L
     for page in pages:
         for item in page.get("Contents", []):
             name = str(item["Key"])[len(prefix) :].split("/", 1)[0]
-            groups.setdefault(name, []).append(item)
+            if name:  # not S3A's marker object of the staging folder itself
+                groups.setdefault(name, []).append(item)
     scheme = location.split("://", 1)[0]
     return [
         Leftover(
