@@ -90,16 +90,16 @@ def execute(
         keeper.start()  # the record says "running" before any work
         _clean_up_after_dead_runs(env, record)
         if record.duplicate_of is None:
-            platform.begin(ctx)
             begun = True
+            platform.begin(ctx)
             _run(job, env, ctx, record, platform, session, pinned)
         record.status = "succeeded"
         succeeded = True
         if record.duplicate_of is None:
             maintain_output(job.output, env.storage, ctx, record, env.report)  # never raises
     except BaseException as exc:
-        _failed(record, exc, env)
         translated = storage_unavailable(exc, f"Run {ctx.job} ({ctx.run_id})")
+        _failed(record, translated or exc, env)  # an outage: its one line, not a Java trace
         if translated is not None and translated is not exc:
             raise translated from exc
         raise
