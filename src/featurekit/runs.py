@@ -226,6 +226,15 @@ def _parse(stamp: Optional[str]) -> Optional[dt.datetime]:
     return dt.datetime.fromisoformat(stamp) if stamp else None
 
 
+def process_gone(holder: dict[str, Any]) -> bool:
+    """True when ``holder`` ran on this machine (same host and boot) and its process is gone."""
+    mine = this_holder()
+    if holder.get("host") != mine["host"] or holder.get("boot_id") != mine["boot_id"]:
+        return False
+    pid = holder.get("pid")
+    return not (pid == mine["pid"] or (isinstance(pid, int) and _pid_alive(pid)))
+
+
 def holder_alive(
     holder: dict[str, Any], lease_until: Optional[str], now: Optional[dt.datetime] = None
 ) -> bool:
