@@ -6,6 +6,7 @@ import subprocess
 import threading
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -88,3 +89,12 @@ def test_renewing_after_a_takeover_fails(store: StateStore) -> None:
     assert not mine.renew()
     mine.release()  # no longer ours: left in place
     assert store.get(key) is not None
+
+
+def test_a_lease_this_process_could_not_release_is_taken_over(store: StateStore) -> None:
+    key = scope_key("daily", SCOPE)
+    left = {"run_id": "earlier", "holder": this_holder(), "lease_until": None}
+    store.put(key, left, expect=None)  # as a run of this process leaves it when S3 failed
+    again = lease(store, "later")
+    assert again.try_take() is None
+    assert lease(store, "third").try_take() == {**again._doc(), "lease_until": ANY}

@@ -29,6 +29,9 @@ from featurekit.storage.state_store import StateStore
 
 #: seconds a run stays "alive" without renewing (it renews every third of that)
 LEASE_SECONDS = 600.0
+# run ids holding a lease in this process: a lease this process holds for a run id not
+# here was left by a run of this process that could not release it (storage failed)
+_ACTIVE: set[str] = set()
 
 
 def scope_key(job: str, scope: Mapping[str, Any]) -> str:
@@ -76,21 +79,27 @@ class RunLease:
     def try_take(self) -> Optional[dict[str, Any]]:
         """Take the lease (None), or return the document of the live run holding it."""
         for _ in range(5):  # a release or takeover can race us; look again
+            _ACTIVE.add(self.run_id)  # before the write: a reader must never see it unlisted
             try:
                 self._token = self.store.put(self.key, self._doc(), expect=None)
                 return None
             except StateConflictError:
-                pass
+                _ACTIVE.discard(self.run_id)
             got = self.store.get(self.key)
             if got is None:
                 continue  # released between our write and our read
-            alive = holder_alive(got.doc.get("holder") or {}, got.doc.get("lease_until"))
+            holder = got.doc.get("holder") or {}
+            alive = holder_alive(holder, got.doc.get("lease_until"))
+            if holder == this_holder() and got.doc.get("run_id") not in _ACTIVE:
+                alive = False  # left by an earlier run of this very process
             if alive and got.doc.get("run_id") != self.run_id:
                 return dict(got.doc)
+            _ACTIVE.add(self.run_id)
             try:  # its holder died: take it over, unless another waiter just did
                 self._token = self.store.put(self.key, self._doc(), expect=got.token)
                 return None
             except StateConflictError:
+                _ACTIVE.discard(self.run_id)
                 continue
         got = self.store.get(self.key)
         return dict(got.doc) if got is not None else {"run_id": "unknown"}
@@ -110,7 +119,8 @@ class RunLease:
         """Drop the lease if it is still ours."""
         if self._token is None:
             return
+        _ACTIVE.discard(self.run_id)
+        self._token = None
         got = self.store.get(self.key)
         if got is not None and got.doc.get("run_id") == self.run_id:
             self.store.delete(self.key)
-        self._token = None
