@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Optional
 
 import pytest
 
@@ -42,39 +43,57 @@ def seed(warehouse: Path) -> None:
     LocalCatalog(Warehouse(warehouse)).register("raw.orders", str(location), schema=schema)
 
 
-def start(args: list[str]) -> subprocess.Popen[str]:
+SCRIPT = ROOT / "tests" / "scripts" / "phase_kill_run.py"
+
+
+def start(
+    args: list[str], err: Path, *, hold: Optional[tuple[Path, Path]] = None
+) -> subprocess.Popen[str]:
+    """``featurekit ARGS``; with ``hold`` = (marker, release): stop at the commit phase,
+    touch marker, go on once release exists."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT), str(ROOT / "src")])}
+    head = ["-m", "featurekit"]
+    if hold:
+        head = [str(SCRIPT), "commit", str(hold[0]), "--until", str(hold[1])]
     return subprocess.Popen(
-        [sys.executable, "-m", "featurekit", *args],
+        [sys.executable, *head, *args],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=err.open("w"),
         text=True,
     )
 
 
+def wait_until(what: str, done: Callable[[], bool], seconds: float = 1200) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.5)
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # three runs, one after another; minutes each on a busy machine
 def test_a_retry_beside_a_running_run_commits_once(tmp_path: Path) -> None:
     from deltalake import DeltaTable
 
     warehouse = tmp_path / "wh"
     seed(warehouse)
-    marker = tmp_path / "writing"
+    marker, release = tmp_path / "at-commit", tmp_path / "go-on"
     args = ["run", "daily_spend", "--warehouse", str(warehouse), "--start", "2026-01-01",
             "--end", "2026-01-02", "--json"]  # fmt: skip
-    first = start([*args, "--param", f"pause_marker={marker}"])
-    deadline = time.monotonic() + 300
-    while not marker.exists():
-        assert first.poll() is None, first.stderr.read() if first.stderr else ""
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    second = start(args)
-    out1, err1 = first.communicate(timeout=600)
-    out2, err2 = second.communicate(timeout=600)
-    assert first.returncode == 0, err1[-3000:]
-    assert second.returncode == 0, err2[-3000:]
+    first = start(args, tmp_path / "err1", hold=(marker, release))
+    wait_until("the first run never reached its commit", marker.exists)
+    second = start(args, tmp_path / "err2")
+    wait_until(
+        "the second run never waited", lambda: "waiting for run" in (tmp_path / "err2").read_text()
+    )
+    release.touch()  # the first commits while the second waits
+    out1, _ = first.communicate(timeout=1200)
+    out2, _ = second.communicate(timeout=1200)
+    assert first.returncode == 0, (tmp_path / "err1").read_text()[-3000:]
+    assert second.returncode == 0, (tmp_path / "err2").read_text()[-3000:]
     one, two = json.loads(out1), json.loads(out2)
-    assert "waiting for run " + one["run_id"] in err2
+    assert f"waiting for run {one['run_id']}" in (tmp_path / "err2").read_text()
     assert two["duplicate_of"] == one["run_id"]
     assert two["output"] is None
     table = DeltaTable(str(warehouse / "shop" / "daily_spend"))
@@ -84,8 +103,4 @@ def test_a_retry_beside_a_running_run_commits_once(tmp_path: Path) -> None:
         ("ann", 1, 10.0),
         ("bob", 1, 7.5),
     ]
-    # a run that starts after the first ended is an ordinary (idempotent) re-run
-    third = start(args)
-    out3, err3 = third.communicate(timeout=600)
-    assert third.returncode == 0, err3[-3000:]
-    assert json.loads(out3)["duplicate_of"] is None
+    assert not list((warehouse / "_state" / "daily_spend" / "_running").glob("*.json"))

@@ -129,7 +129,7 @@ def records(s3: S3Setup, job: str) -> dict[str, dict[str, Any]]:
     return docs
 
 
-def wait_for(marker: Path, victim: subprocess.Popen[bytes], seconds: float = 400) -> None:
+def wait_for(marker: Path, victim: subprocess.Popen[bytes], seconds: float = 1200) -> None:
     deadline = time.monotonic() + seconds
     while not marker.exists():
         assert victim.poll() is None, victim.stderr.read() if victim.stderr else ""
@@ -138,6 +138,7 @@ def wait_for(marker: Path, victim: subprocess.Popen[bytes], seconds: float = 400
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_the_endpoint_vanishing_mid_write_is_one_error_and_the_next_run_cleans_up(
     s3: S3Setup, spark: SparkSession, tmp_path: Path
 ) -> None:
@@ -225,6 +226,7 @@ def kill_at(phase: str, args: list[str], env: dict[str, str], marker: Path) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # two or three runs in a row: minutes each on a busy machine
 @pytest.mark.parametrize("phase", PLAIN + INCREMENTAL)
 def test_kill_9_at_every_phase_leaves_everything_consistent(
     phase: str, s3: S3Setup, spark: SparkSession, tmp_path: Path, request: pytest.FixtureRequest
@@ -274,38 +276,45 @@ def test_kill_9_at_every_phase_leaves_everything_consistent(
 
 
 # -- a retry beside a running run -----------------------------------------------------
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "featurekit", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def run_twice_at_once(
-    args: list[str], env: dict[str, str], marker: Path
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A slow run, then the same run again while the first is writing: both records."""
-    first = start([*args, "--param", f"pause_marker={marker}"], env)
+    args: list[str], env: dict[str, str], tmp_path: Path
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A run held at its commit, the same run again until it waits, then both finish:
+    both records, and what the second printed."""
+    marker, release, err = tmp_path / "at-commit", tmp_path / "go-on", tmp_path / "err2"
+    first = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "phase_kill_run.py"), "commit", str(marker),
+         "--until", str(release), *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     wait_for(marker, first)  # type: ignore[arg-type]
-    second = start(args, env)
-    out1, err1 = first.communicate(timeout=600)
-    out2, err2 = second.communicate(timeout=600)
+    second = subprocess.Popen(
+        [sys.executable, "-m", "featurekit", *args],
+        env=env, stdout=subprocess.PIPE, stderr=err.open("w"), text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 1200
+    while "waiting for run" not in err.read_text():
+        assert second.poll() is None, err.read_text()[-3000:]
+        assert time.monotonic() < deadline, "the second run never waited"
+        time.sleep(0.5)
+    release.touch()
+    out1, err1 = first.communicate(timeout=1200)
+    out2, _ = second.communicate(timeout=1200)
     assert first.returncode == 0, err1[-3000:]
-    assert second.returncode == 0, err2[-3000:]
-    return json.loads(out1), json.loads(out2)
+    assert second.returncode == 0, err.read_text()[-3000:]
+    return json.loads(out1), json.loads(out2), err.read_text()
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_a_retry_beside_a_running_run_commits_once_on_s3(
     s3: S3Setup, spark: SparkSession, tmp_path: Path
 ) -> None:
     s3.seed_orders(spark, ORDERS)
     args = ["run", "daily_spend", "--warehouse", s3.warehouse, "--start", "2026-01-01",
             "--end", "2026-01-03", "--json"]  # fmt: skip
-    one, two = run_twice_at_once(args, s3.env(), tmp_path / "writing")
+    one, two, said = run_twice_at_once(args, s3.env(), tmp_path)
+    assert f"waiting for run {one['run_id']}" in said
     assert one["status"] == two["status"] == "succeeded"
     assert two["duplicate_of"] == one["run_id"]
     assert two["output"] is None
