@@ -27,6 +27,7 @@
     ├── StateError                  incremental state cannot be read or advanced
     │   ├── LockedError             another run of the same job holds the lock
     │   └── StateConflictError      the state changed since this run read it (lost a race)
+    ├── StorageUnavailableError     S3 unreachable or throttling after retries (an outage)
     └── UnsupportedError            a feature featurekit does not provide (never a silent no-op)
 
 Every message says what failed and what to do about it. Adapters translate
@@ -200,6 +201,11 @@ class LockedError(StateError):
 
 class StateConflictError(StateError):
     """A conditional state write failed: another run advanced the state first."""
+
+
+class StorageUnavailableError(FeatureKitError):
+    """The warehouse's storage (S3) could not be reached, or kept throttling, after the
+    retries; nothing was committed by the failed step. Running again later is safe."""
 
 
 class UnsupportedError(FeatureKitError, NotImplementedError):

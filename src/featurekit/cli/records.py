@@ -19,19 +19,49 @@ def find_records(
     """[the run record of run id ``ref``], else the succeeded, measured runs of job ``ref``,
     newest first (at most ``CALIBRATION_RUNS``) of one kind (``runs``: ``full``, ``range``,
     ``all`` mixes them, ``auto`` the latest run's kind); and a note naming the runs of the
-    other kind left out (None when none were)."""
-    from featurekit.cost.model import run_kind
+    other kind left out, and the abandoned runs (None when none were)."""
+    from featurekit.runs import judge
 
     names = warehouse.list_json("_runs")
     exact = [n for n in names if n.endswith(f"/{ref}.json")]
     if exact:
-        return [dict(warehouse.read_json(exact[0]))], None
-    measured = []
+        return [_measured(judge(dict(warehouse.read_json(exact[0])), by="featurekit cost"))], None
+    measured, abandoned = [], []
     mine = [n for n in names if n.startswith(f"_runs/{ref}/")][-SCANNED_RUNS:]
     for name in reversed(mine):  # newest first
-        doc = dict(warehouse.read_json(name))
+        doc = judge(dict(warehouse.read_json(name)), by="featurekit cost")
         if doc.get("status") == "succeeded" and doc.get("usage"):
             measured.append(doc)
+        elif doc.get("status") == "abandoned":
+            abandoned.append(doc)
+    chosen, note = _chosen(warehouse, ref, runs, measured)
+    if abandoned:
+        dead = (
+            f"{len(abandoned)} abandoned run(s) left out (they died before finishing; "
+            f"the latest, {abandoned[0]['run_id']}, in phase "
+            f"{abandoned[0]['abandoned']['last_phase']!r})"
+        )
+        note = f"{note}; {dead}" if note else dead
+    return chosen, note
+
+
+def _measured(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc``, when it can be priced: an abandoned run cannot (nothing was measured)."""
+    if doc.get("status") == "abandoned":
+        info = doc["abandoned"]
+        raise ConfigError(
+            f"Run {doc['run_id']} of {doc['job']} was abandoned: it died during phase "
+            f"{info['last_phase']!r}, {info['age_seconds']} s after its start, so its resource "
+            f"usage was never measured; price a finished run (featurekit runs {doc['job']})."
+        )
+    return doc
+
+
+def _chosen(
+    warehouse: Any, ref: str, runs: str, measured: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Optional[str]]:
+    from featurekit.cost.model import run_kind
+
     if not measured:
         raise ConfigError(
             f"No run {ref!r} and no succeeded, measured run of a job {ref!r} in {warehouse.uri}; "

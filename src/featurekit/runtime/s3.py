@@ -65,7 +65,10 @@ class S3Access:
 
     def hadoop_conf(self) -> dict[str, str]:
         """S3A settings (Hadoop keys) for this endpoint and these credentials."""
+        from featurekit.core.faults import S3A_RETRIES
+
         conf = {f"fs.{scheme}.impl": S3A for scheme in SCHEMES}
+        conf.update(S3A_RETRIES)  # bounded retries with backoff (see featurekit.core.faults)
         conf["fs.AbstractFileSystem.s3.impl"] = "org.apache.hadoop.fs.s3a.S3A"
         conf["fs.s3a.endpoint.region"] = self.region
         if self.access_key:
@@ -93,8 +96,11 @@ class S3Access:
             import boto3
         except ImportError as exc:
             raise MissingDependencyError("boto3", "aws", "An s3:// warehouse") from exc
+        from featurekit.core.faults import boto_config
+
         return boto3.client(
             service,
+            config=boto_config(),
             endpoint_url=self.endpoint if service == "s3" else self.dynamodb_endpoint,
             region_name=self.region,
             aws_access_key_id=self.access_key or None,

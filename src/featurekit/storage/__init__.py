@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from featurekit.errors import ConfigError
+from featurekit.storage.run_lease import LEASE_SECONDS
 from featurekit.storage.s3_state import S3StateStore
 from featurekit.storage.state_store import LocalStateStore, StateStore
 from featurekit.tables.commits import CommitCoordinator, CommitGuard
@@ -58,6 +60,8 @@ class Storage:
         self._state_location = state
         self._s3_client = s3_client
         self._state_store: Optional[StateStore] = None
+        # seconds a run stays "alive" without renewing its lease (see run_lease)
+        self.run_lease_seconds = LEASE_SECONDS
 
     def __repr__(self) -> str:
         return f"Storage({self.warehouse.uri}, {type(self.catalog).__name__})"
@@ -109,14 +113,28 @@ class Storage:
 
     def save_record(self, record: RunRecord) -> str:
         """Store a run record as ``_runs/<job>/<run id>.json``; returns where."""
-        path = self.warehouse.write_json(
-            f"_runs/{record.job}/{record.run_id}.json", record.to_json()
-        )
+        return self.store_record(record.to_json())
+
+    def store_record(self, doc: dict[str, Any]) -> str:
+        """Store a run record already made a document (``job`` and ``run_id`` name it)."""
+        path = self.warehouse.write_json(f"_runs/{doc['job']}/{doc['run_id']}.json", doc)
         return str(path)
+
+    def run_record(self, job: str, run_id: str) -> Optional[dict[str, Any]]:
+        """The stored record of run ``run_id`` of ``job``, or None."""
+        try:
+            return dict(self.warehouse.read_json(f"_runs/{job}/{run_id}.json"))
+        except FileNotFoundError:
+            return None
 
     def run_records(self, job: str) -> list[dict[str, Any]]:
         """Every stored run record of ``job``, as stored (unordered)."""
         return [self.warehouse.read_json(n) for n in self.warehouse.list_json(f"_runs/{job}")]
+
+    def recent_records(self, job: str, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` newest records of ``job`` (by run id: ids start with their time)."""
+        names = self.warehouse.list_json(f"_runs/{job}")[-limit:]
+        return [dict(self.warehouse.read_json(n)) for n in names]
 
 
 def open_storage(

@@ -19,8 +19,6 @@ import datetime as dt
 import json
 import math
 import posixpath
-import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, unquote
@@ -46,6 +44,7 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    new_stage_id,
     partition_predicate,
     partition_values,
 )
@@ -290,9 +289,16 @@ class DeltaRsEngine(TableEngine):
         return None if text is None else int(json.loads(text)["version"])
 
     # -- writing -----------------------------------------------------------------
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
         spark = df.sparkSession
-        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        stage_id = new_stage_id(label)
         staging_dir = posixpath.join(path.rstrip("/"), STAGING, stage_id)
         if partition_by:  # one file per partition value, not one per task and value
             df = df.repartition(*map(sql_name, partition_by))  # names, never parsed

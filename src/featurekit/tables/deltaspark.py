@@ -14,8 +14,6 @@ partition replacement and ``mergeSchema`` only for allowed additions.
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Optional
@@ -37,6 +35,7 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    new_stage_id,
     partition_predicate,
 )
 from featurekit.tables.maintenance import (
@@ -206,8 +205,15 @@ class DeltaSparkEngine(TableEngine):
                 return found
         return None
 
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
-        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
+        stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
         if partition_by:  # one file per partition value, not one per task and value
             df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
