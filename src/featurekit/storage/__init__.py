@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.errors import ConfigError
 from featurekit.storage.run_lease import LEASE_SECONDS
 from featurekit.storage.s3_state import S3StateStore
 from featurekit.storage.state_store import LocalStateStore, StateStore

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from featurekit.deploy.aws import Aws, split_s3, validate_request
+from featurekit.deploy.aws import Aws, exists, split_s3, validate_request
 from featurekit.deploy.aws import calling as _calling
 from featurekit.errors import ConfigError
 
@@ -55,16 +55,16 @@ def deploy_schedule(aws: Aws, request: Mapping[str, Any]) -> str:
     validate_request("scheduler", "CreateSchedule", request)
     scheduler = aws.client("scheduler")
     name = str(request["Name"])
-    with _calling(f"EventBridge Scheduler GetSchedule {name}"):
-        try:
-            scheduler.get_schedule(Name=name)
-            exists = True
-        except scheduler.exceptions.ResourceNotFoundException:
-            exists = False
-    call = scheduler.update_schedule if exists else scheduler.create_schedule
-    with _calling(f"EventBridge Scheduler {'Update' if exists else 'Create'}Schedule {name}"):
+    missing = scheduler.exceptions.ResourceNotFoundException
+    found = exists(
+        f"EventBridge Scheduler GetSchedule {name}",
+        lambda: scheduler.get_schedule(Name=name),
+        missing,
+    )
+    call = scheduler.update_schedule if found else scheduler.create_schedule
+    with _calling(f"EventBridge Scheduler {'Update' if found else 'Create'}Schedule {name}"):
         arn = str(call(**request)["ScheduleArn"])
-    aws.report(f"schedule {name}: {'updated' if exists else 'created'}")
+    aws.report(f"schedule {name}: {'updated' if found else 'created'}")
     return arn
 
 
@@ -75,14 +75,10 @@ def deploy_glue_workflow(
     validate_request("glue", "CreateWorkflow", workflow)
     glue = aws.client("glue")
     name = str(workflow["Name"])
-    with _calling(f"Glue GetWorkflow {name}"):
-        try:
-            glue.get_workflow(Name=name)
-            exists = True
-        except glue.exceptions.EntityNotFoundException:
-            exists = False
-    with _calling(f"Glue {'Update' if exists else 'Create'}Workflow {name}"):
-        if exists:
+    missing = glue.exceptions.EntityNotFoundException
+    found = exists(f"Glue GetWorkflow {name}", lambda: glue.get_workflow(Name=name), missing)
+    with _calling(f"Glue {'Update' if found else 'Create'}Workflow {name}"):
+        if found:
             update = {k: v for k, v in workflow.items() if k != "Tags"}
             glue.update_workflow(**update)
         else:
@@ -91,20 +87,15 @@ def deploy_glue_workflow(
         validate_request("glue", "CreateTrigger", trigger)
         _replace_trigger(glue, trigger)
     aws.report(
-        f"glue workflow {name}: {'updated' if exists else 'created'}, {len(triggers)} triggers"
+        f"glue workflow {name}: {'updated' if found else 'created'}, {len(triggers)} triggers"
     )
     return name
 
 
 def _replace_trigger(glue: Any, trigger: Mapping[str, Any]) -> None:
     name = str(trigger["Name"])
-    with _calling(f"Glue GetTrigger {name}"):
-        try:
-            glue.get_trigger(Name=name)
-            exists = True
-        except glue.exceptions.EntityNotFoundException:
-            exists = False
-    if exists:
+    missing = glue.exceptions.EntityNotFoundException
+    if exists(f"Glue GetTrigger {name}", lambda: glue.get_trigger(Name=name), missing):
         with _calling(f"Glue DeleteTrigger {name}"):
             glue.delete_trigger(Name=name)
     with _calling(f"Glue CreateTrigger {name}"):
