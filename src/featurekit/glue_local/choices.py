@@ -19,14 +19,14 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, Optional
-
-from pyspark.sql.types import DataType
 
 from featurekit.glue_local._support import unsupported
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
+    from pyspark.sql.types import DataType
 
 Choices = dict[str, tuple[str, ...]]  # top-level column -> its types, sorted
 SPARK = {"long": "bigint", "double": "double", "boolean": "boolean", "string": "string"}
@@ -36,20 +36,39 @@ NUMBER = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
 GLUE_NAMES = {"bigint": "long", "int": "int", "smallint": "short", "tinyint": "byte"}
 
 
-class ChoiceType(DataType):
-    """The type of a choice field in :meth:`DynamicFrame.schema` (``choice<long,string>``)."""
+@cache
+def _choice_class() -> Any:
+    """``ChoiceType``, defined on first use: this module imports without pyspark."""
+    from pyspark.sql.types import DataType
 
-    def __init__(self, choices: Sequence[str]) -> None:
-        self.choices = tuple(choices)
+    class ChoiceType(DataType):
+        """The type of a choice field in :meth:`DynamicFrame.schema`
+        (``choice<long,string>``)."""
 
-    def simpleString(self) -> str:
-        return f"choice<{','.join(self.choices)}>"
+        def __init__(self, choices: Sequence[str]) -> None:
+            self.choices = tuple(choices)
 
-    def jsonValue(self) -> Any:
-        return {"type": "choice", "choices": list(self.choices)}
+        def simpleString(self) -> str:
+            return f"choice<{','.join(self.choices)}>"
 
-    def __repr__(self) -> str:
-        return f"ChoiceType({list(self.choices)!r})"
+        def jsonValue(self) -> Any:
+            return {"type": "choice", "choices": list(self.choices)}
+
+        def __repr__(self) -> str:
+            return f"ChoiceType({list(self.choices)!r})"
+
+    return ChoiceType
+
+
+def choice_type(choices: Sequence[str]) -> DataType:
+    """The ``ChoiceType`` of ``choices`` (``choice<long,string>``)."""
+    return _choice_class()(choices)  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ChoiceType":  # the class itself, e.g. for isinstance
+        return _choice_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _sql(name: str) -> str:
@@ -238,7 +257,7 @@ def glue_name(data_type: DataType) -> str:
     """Glue's name of a type: ``long`` for bigint, ``struct``, ``array``, ..."""
     from pyspark.sql.types import ArrayType, MapType, StructType
 
-    if isinstance(data_type, ChoiceType):
+    if isinstance(data_type, _choice_class()):
         return "choice"
     for kind, name in ((StructType, "struct"), (ArrayType, "array"), (MapType, "map")):
         if isinstance(data_type, kind):
@@ -260,6 +279,6 @@ def schema_lines(data_type: DataType, depth: int = 0) -> list[str]:
     elif isinstance(data_type, ArrayType):
         lines.append(f"{pad}element: {glue_name(data_type.elementType)}")
         lines += schema_lines(data_type.elementType, depth + 1)
-    elif isinstance(data_type, ChoiceType):
+    elif isinstance(data_type, _choice_class()):
         lines += [f"{pad}{t}" for t in data_type.choices]
     return lines

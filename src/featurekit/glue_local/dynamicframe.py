@@ -147,7 +147,7 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
 
         return StructType(
             [
-                StructField(f.name, choices.ChoiceType(self._choices[f.name]), True)
+                StructField(f.name, choices.choice_type(self._choices[f.name]), True)
                 if f.name in self._choices
                 else f
                 for f in self._df.schema.fields
