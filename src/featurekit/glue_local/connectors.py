@@ -142,16 +142,9 @@ def read_catalog_table(spark: SparkSession, warehouse: Warehouse, entry: Catalog
     """A JDBC-backed (or DynamoDB) catalog table: its connection, database and table."""
     conns = connections(warehouse)
     if entry.format == "dynamodb":
-        table = entry.options.get("tableName") or Path(entry.location).name.rsplit("/", 1)[-1]
-        return ddb.read_table(spark, dynamodb_client(conns), {"dynamodb.input.tableName": table})
-    name = entry.options.get("connectionName")
-    if not name:
-        raise ConfigError(
-            f"Catalog table {entry.name} (classification {entry.format}) names no "
-            "connectionName: register it with its Glue connection."
-        )
-    database, dbtable = _jdbc_location(entry)
-    target = jdbc.connection_target(conns, name, vendor=entry.format, database=database)
+        options = {"dynamodb.input.tableName": _dynamodb_table(entry)}
+        return ddb.read_table(spark, dynamodb_client(conns), options)
+    target, dbtable = _jdbc_target(conns, entry)
     return jdbc.read_table(spark, target, dbtable, {})
 
 
@@ -161,18 +154,28 @@ def write_catalog_table(
     """``write_dynamic_frame.from_catalog`` to a JDBC-backed (or DynamoDB) catalog table."""
     conns = connections(warehouse)
     if entry.format == "dynamodb":
-        table = entry.options.get("tableName") or Path(entry.location).name
-        ddb.write_table(dynamodb_client(conns), df, {"dynamodb.output.tableName": table})
+        options = {"dynamodb.output.tableName": _dynamodb_table(entry)}
+        ddb.write_table(dynamodb_client(conns), df, options)
         return
+    target, dbtable = _jdbc_target(conns, entry)
+    jdbc.write_table(spark, df, target, dbtable, {})
+
+
+def _dynamodb_table(entry: CatalogEntry) -> str:
+    """A DynamoDB catalog table's DynamoDB table: its ``tableName``, else its location's name."""
+    return str(entry.options.get("tableName") or Path(entry.location).name)
+
+
+def _jdbc_target(conns: Connections, entry: CatalogEntry) -> tuple[jdbc.JdbcTarget, str]:
+    """A JDBC catalog table's connection target (its Glue connection, mapped) and table."""
     name = entry.options.get("connectionName")
     if not name:
         raise ConfigError(
             f"Catalog table {entry.name} (classification {entry.format}) names no "
             "connectionName: register it with its Glue connection."
         )
-    database, table = _jdbc_location(entry)
-    target = jdbc.connection_target(conns, name, vendor=entry.format, database=database)
-    jdbc.write_table(spark, df, target, table, {})
+    database, dbtable = _jdbc_location(entry)
+    return jdbc.connection_target(conns, name, vendor=entry.format, database=database), dbtable
 
 
 def _jdbc_location(entry: CatalogEntry) -> tuple[Optional[str], str]:
