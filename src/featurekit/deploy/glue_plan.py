@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import DeltaInput, FilesInput, TableInput
 from featurekit.runtime.local import DELTA_CONFS
+from featurekit.tables.commits import CommitCoordinator
 
 if TYPE_CHECKING:
     from featurekit.job import FeatureJob
@@ -53,6 +54,8 @@ class GluePlan:
     jars: tuple[str, ...] = ()  # artifact names for --extra-jars (Deequ's, for rulesets)
     check_quality: bool = True  # False: --featurekit_quality off (--no-quality)
     catalog: str = "glue"  # --featurekit_catalog: the Glue Data Catalog, or local (warehouse's)
+    # --featurekit_commit_coordinator: how concurrent writers of a table on S3 take turns
+    commit_coordinator: str = "none"
 
     def __post_init__(self) -> None:
         if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
@@ -71,6 +74,7 @@ class GluePlan:
             raise ConfigError(f"--execution-class must be one of {', '.join(EXECUTION_CLASSES)}.")
         if self.catalog not in CATALOGS:
             raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
+        CommitCoordinator.parse(self.commit_coordinator)  # a clear error when malformed
 
     @property
     def prefix(self) -> str:
@@ -116,6 +120,8 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         args["--extra-jars"] = ",".join(f"{plan.prefix}/{name}" for name in plan.jars)
     if not plan.check_quality:
         args["--featurekit_quality"] = "off"
+    if plan.commit_coordinator != "none":
+        args["--featurekit_commit_coordinator"] = plan.commit_coordinator
     return args
 
 

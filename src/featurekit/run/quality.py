@@ -89,14 +89,20 @@ def check_output_quality(
     return checked
 
 
+def quarantine_location(storage: Storage, table: FeatureTable) -> str:
+    """Where ``table``'s quarantine table is."""
+    return storage.location(quarantine_name(table.name))
+
+
 def stage_quarantine(
-    storage: Storage, table: FeatureTable, rows: Optional[DataFrame]
+    storage: Storage, table: FeatureTable, rows: Optional[DataFrame], label: str
 ) -> Optional[Staged]:
-    """Stage the quarantine rows (None when no ruleset quarantines)."""
+    """Stage the quarantine rows (None when no ruleset quarantines) in a stage folder
+    labelled ``label`` (the run id)."""
     if rows is None:
         return None
-    location = storage.location(quarantine_name(table.name))
-    return storage.engine.stage(rows, location, partition_by=table.partitions)
+    location = quarantine_location(storage, table)
+    return storage.engine.stage(rows, location, partition_by=table.partitions, label=label)
 
 
 def commit_quarantine(

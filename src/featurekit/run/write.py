@@ -17,6 +17,7 @@ from featurekit.plans import unique_on
 from featurekit.run.quality import (
     check_output_quality,
     commit_quarantine,
+    quarantine_location,
     skipped,
     stage_quarantine,
 )
@@ -86,12 +87,17 @@ def _write_checked(
     table, storage = target.table, env.storage
     location = storage.output_location(table)
     record.output = OutputRecord(table.name, location, storage.engine.name, target.mode)
+    record.staging.append(location)  # stored when the write phase begins
+    if rules_on_staged and any(ruleset.quarantines for ruleset in table.quality):
+        record.staging.append(quarantine_location(storage, table))
     observation = None
     if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     with record.phase("write", env.report):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
-        staged = storage.engine.stage(out, location, partition_by=table.partitions)
+        staged = storage.engine.stage(
+            out, location, partition_by=table.partitions, label=target.ctx.run_id
+        )
         env.report(f"write: staged {_staged(staged)}")
     held: Optional[Staged] = None
     try:
@@ -129,12 +135,14 @@ def _rules_on_staged(
         return staged, None
     with record.phase("write", env.report):
         env.report("write: staging the quarantined rows")
-        held = stage_quarantine(storage, table, checked.quarantine)
+        held = stage_quarantine(storage, table, checked.quarantine, target.ctx.run_id)
         if not _dropped_rows(record, table):
             return staged, held
         try:
             env.report(f"write: staging the kept rows of {table.name}")
-            kept = storage.engine.stage(checked.output, staged.path, partition_by=table.partitions)
+            kept = storage.engine.stage(
+                checked.output, staged.path, partition_by=table.partitions, label=target.ctx.run_id
+            )
         except BaseException:
             if held is not None:
                 storage.engine.abort(held)

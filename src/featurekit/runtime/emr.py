@@ -39,6 +39,7 @@ from featurekit.errors import ConfigError, FeatureKitError, MissingDependencyErr
 from featurekit.params import split_assignments
 from featurekit.runtime.base import Runtime, RuntimeConfig
 from featurekit.tables.catalogs import glue_metastore_enabled
+from featurekit.tables.commits import CommitCoordinator
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import DEFAULT_WAREHOUSE, S3_SCHEMES
 
@@ -114,6 +115,12 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--warehouse", default=default_warehouse, help="warehouse folder")
     p.add_argument("--engine", choices=ENGINES, default="auto", help="Delta table engine")
     p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
+    p.add_argument(
+        "--commit-coordinator",
+        default="none",
+        help="how concurrent writers of one table on S3 take turns: none, s3-conditional "
+        "or dynamodb:TABLE (docs/s3.md)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
         "--log-level",
@@ -161,6 +168,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         glue_catalog=glue,
         check_quality=ns.check_quality,
         log_level=ns.log_level,
+        commit_coordinator=str(CommitCoordinator.parse(ns.commit_coordinator)),
     )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)

@@ -18,11 +18,14 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.errors import ConfigError
+from featurekit.storage.run_lease import LEASE_SECONDS
 from featurekit.storage.s3_state import S3StateStore
 from featurekit.storage.state_store import LocalStateStore, StateStore
+from featurekit.tables.commits import CommitCoordinator, CommitGuard
 from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
@@ -56,6 +59,8 @@ class Storage:
         self._state_location = state
         self._s3_client = s3_client
         self._state_store: Optional[StateStore] = None
+        # seconds a run stays "alive" without renewing its lease (see run_lease)
+        self.run_lease_seconds = LEASE_SECONDS
 
     def __repr__(self) -> str:
         return f"Storage({self.warehouse.uri}, {type(self.catalog).__name__})"
@@ -107,14 +112,28 @@ class Storage:
 
     def save_record(self, record: RunRecord) -> str:
         """Store a run record as ``_runs/<job>/<run id>.json``; returns where."""
-        path = self.warehouse.write_json(
-            f"_runs/{record.job}/{record.run_id}.json", record.to_json()
-        )
+        return self.store_record(record.to_json())
+
+    def store_record(self, doc: dict[str, Any]) -> str:
+        """Store a run record already made a document (``job`` and ``run_id`` name it)."""
+        path = self.warehouse.write_json(f"_runs/{doc['job']}/{doc['run_id']}.json", doc)
         return str(path)
+
+    def run_record(self, job: str, run_id: str) -> Optional[dict[str, Any]]:
+        """The stored record of run ``run_id`` of ``job``, or None."""
+        try:
+            return dict(self.warehouse.read_json(f"_runs/{job}/{run_id}.json"))
+        except FileNotFoundError:
+            return None
 
     def run_records(self, job: str) -> list[dict[str, Any]]:
         """Every stored run record of ``job``, as stored (unordered)."""
         return [self.warehouse.read_json(n) for n in self.warehouse.list_json(f"_runs/{job}")]
+
+    def recent_records(self, job: str, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` newest records of ``job`` (by run id: ids start with their time)."""
+        names = self.warehouse.list_json(f"_runs/{job}")[-limit:]
+        return [dict(self.warehouse.read_json(n)) for n in names]
 
 
 def open_storage(
@@ -126,34 +145,54 @@ def open_storage(
     engine: str = "auto",
     s3_client: Any = None,
     state: Optional[str] = None,
+    commits: Optional[Commits] = None,
 ) -> Storage:
     """The storage of a warehouse folder or ``s3://`` prefix, the catalog ``catalog`` names
-    (``local`` or ``glue``) and the table engine ``engine`` names (``auto``: by the classpath)."""
+    (``local`` or ``glue``) and the table engine ``engine`` names (``auto``: by the classpath).
+    ``commits`` says how writers of one table on S3 take turns (default: a second
+    concurrent writer is refused; docs/s3.md)."""
     from featurekit.tables.catalogs import open_catalog
 
     where = open_warehouse(warehouse, s3_client=s3_client)
+    settings = commits or Commits()
     return Storage(
         where,
         open_catalog(catalog, where, glue_catalog),
-        lambda: table_engine(spark, engine, where),
+        lambda: table_engine(spark, engine, where, settings),
         state=state,
         s3_client=s3_client,
     )
 
 
-def table_engine(spark: SparkSession, name: str, warehouse: Warehouse) -> TableEngine:
-    """The engine ``name`` on ``spark``; an S3 warehouse needs delta-spark."""
-    from featurekit.tables import select_engine
+@dataclass(frozen=True)
+class Commits:
+    """How commits to tables on S3 are coordinated: the coordinator (``none``,
+    ``s3-conditional``, ``dynamodb:TABLE``), deltalake's S3 settings (endpoint, keys) and
+    how to make a DynamoDB client (None: boto3's default)."""
 
-    engine = select_engine(spark, name)
-    if warehouse.remote and engine.name != "delta-spark":
-        raise ConfigError(
-            f"The warehouse {warehouse.uri} is on S3, which featurekit writes "
-            "through the delta-spark engine only: run where the Delta jars are on the "
-            "classpath (Glue --datalake-formats delta, EMR delta-defaults), or use a "
-            "local warehouse folder."
-        )
-    return engine
+    coordinator: CommitCoordinator = field(default_factory=CommitCoordinator)
+    storage_options: Mapping[str, str] = field(default_factory=dict)
+    dynamodb_client: Optional[Callable[[], Any]] = None
+
+
+def table_engine(
+    spark: SparkSession, name: str, warehouse: Warehouse, commits: Optional[Commits] = None
+) -> TableEngine:
+    """The engine ``name`` on ``spark``, every commit to a table on S3 under the table's
+    commit lease (``commits.coordinator``)."""
+    from featurekit.tables import select_engine
+    from featurekit.warehouse import S3Warehouse
+
+    commits = commits or Commits()
+    s3_client = warehouse.client if isinstance(warehouse, S3Warehouse) else None
+    guard = CommitGuard(
+        commits.coordinator,
+        s3_client=(lambda: s3_client) if s3_client is not None else None,
+        dynamodb_client=commits.dynamodb_client,
+    )
+    return select_engine(
+        spark, name, guard=guard, storage_options=commits.storage_options, s3_client=s3_client
+    )
 
 
 def open_state_store(

@@ -6,7 +6,8 @@ session's classpath and delta-rs (deltalake) otherwise; ``engine=`` forces one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.errors import ConfigError
 from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
@@ -21,6 +22,8 @@ from featurekit.tables.engine import (
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from featurekit.tables.commits import CommitGuard
 
 ENGINES = ("auto", "delta-spark", "delta-rs")
 
@@ -39,8 +42,20 @@ __all__ = [
 ]
 
 
-def select_engine(spark: SparkSession, engine: str = "auto") -> TableEngine:
-    """The table engine for ``spark``: ``auto``, ``delta-spark`` or ``delta-rs``."""
+def select_engine(
+    spark: SparkSession,
+    engine: str = "auto",
+    *,
+    guard: Optional[CommitGuard] = None,
+    storage_options: Optional[Mapping[str, str]] = None,
+    s3_client: Any = None,
+) -> TableEngine:
+    """The table engine for ``spark``: ``auto``, ``delta-spark`` or ``delta-rs``.
+
+    ``guard`` is the commit lease every commit to a table on S3 holds
+    (:mod:`featurekit.tables.commits`); ``storage_options`` and ``s3_client`` let delta-rs
+    reach tables on S3 (deltalake's settings, and boto3 for the staged files).
+    """
     from featurekit.tables.deltaspark import DeltaSparkEngine, delta_spark_available
 
     if engine not in ENGINES:
@@ -52,7 +67,10 @@ def select_engine(spark: SparkSession, engine: str = "auto") -> TableEngine:
                 "(Glue: --datalake-formats delta; EMR: delta-defaults; locally: "
                 "FEATUREKIT_DELTA_JARS). Use engine 'delta-rs' where they are missing."
             )
-        return DeltaSparkEngine(spark)
+        return DeltaSparkEngine(spark, guard=guard)
     from featurekit.tables.deltars import DeltaRsEngine
+    from featurekit.tables.objects import S3Files
 
-    return DeltaRsEngine()
+    options = dict(storage_options or {})
+    files = S3Files(s3_client, options) if s3_client is not None else None
+    return DeltaRsEngine(storage_options=options, s3_files=files, guard=guard)
