@@ -37,6 +37,9 @@ from typing import Callable, Optional
 from featurekit.errors import ConcurrentCommitError, ConcurrentWriterError, ConfigError
 from featurekit.tables.engine import CommitResult, Txn
 
+#: attempts of a conflicting commit unless configured (``--commit-attempts``)
+DEFAULT_ATTEMPTS = 5
+
 
 @dataclass(frozen=True)
 class CommitRetry:
@@ -48,7 +51,7 @@ class CommitRetry:
     0.5
     """
 
-    attempts: int = 5
+    attempts: int = DEFAULT_ATTEMPTS
     first_wait: float = 0.5
     max_wait: float = 10.0
 
