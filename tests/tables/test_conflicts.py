@@ -25,6 +25,8 @@ from featurekit.tables.deltaspark import delta_spark_available
 from featurekit.tables.engine import STAGING, CommitResult, TableEngine, Txn
 
 SCHEMA = "k string, d date, v bigint"
+# delta-spark's commits take 15-45 s on a busy 2-core machine: the slow lane
+ENGINES = ["delta-rs", pytest.param("delta-spark", marks=pytest.mark.slow)]
 DAY = "2024-01-01"
 
 
@@ -173,7 +175,7 @@ def values(engine: TableEngine, spark: SparkSession, path: str) -> list[tuple[st
     return sorted((r["k"], r["v"]) for r in engine.read(spark, path).collect())
 
 
-@pytest.mark.parametrize("name", ["delta-rs", "delta-spark"])
+@pytest.mark.parametrize("name", ENGINES)
 def test_a_replacing_commit_that_loses_a_race_is_retried(
     name: str, spark: SparkSession, tmp_path: Path
 ) -> None:
@@ -198,7 +200,7 @@ def test_a_replacing_commit_that_loses_a_race_is_retried(
     assert not list((Path(path) / STAGING).glob("*/*"))
 
 
-@pytest.mark.parametrize("name", ["delta-rs", "delta-spark"])
+@pytest.mark.parametrize("name", ENGINES)
 def test_a_conflict_past_the_attempts_is_one_error_with_nothing_written(
     name: str, spark: SparkSession, tmp_path: Path
 ) -> None:
