@@ -46,6 +46,8 @@ class OutputRecord:
     # how the row checks ran: "observed" (counted during the write, uniqueness proven
     # from the plan) or "read back" (one aggregation over the staged rows)
     row_checks: Optional[str] = None
+    # conflicts with other writers the commit was retried after (featurekit.tables.conflicts)
+    commit_conflicts: int = 0
 
 
 @dataclass

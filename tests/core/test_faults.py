@@ -67,3 +67,33 @@ def test_boto_retries_in_standard_mode_and_s3a_bounded() -> None:
     assert config.retries == {"mode": "standard", "total_max_attempts": 5}
     assert config.connect_timeout == 5
     assert int(S3A_RETRIES["fs.s3a.retry.limit"]) < 7  # Hadoop's default retries for minutes
+
+
+def test_delta_rs_outages_are_found_in_its_object_store_error() -> None:
+    # what deltalake 1.6 raises when its object store gave up (an OSError, its retries named)
+    gave_up = OSError(
+        "Generic S3 error: Error performing PUT http://127.0.0.1:5/b/t/_delta_log/"
+        "00000000000000000000.json in 41.2s, after 5 retries, max_retries: 5, retry_timeout: "
+        "60s - Server returned non-2xx status code: 503 Service Unavailable: <Error><Code>"
+        "SlowDown</Code></Error>"
+    )
+    failed = StateError("Delta commit failed")
+    failed.__cause__ = gave_up
+    found = outage(failed)
+    assert found is not None
+    assert "SlowDown" in found
+    assert "after 5 retries" in found
+    assert outage(OSError("No such file or directory: /tmp/x")) is None  # a local error
+
+
+def test_delta_rs_on_s3_retries_bounded_unless_told_otherwise() -> None:
+    pytest.importorskip("deltalake")
+    from featurekit.tables.deltars import DeltaRsEngine
+
+    engine = DeltaRsEngine(storage_options={"AWS_REGION": "us-east-1", "max_retries": "2"})
+    options = engine._options("s3://b/wh/t")
+    assert options is not None
+    assert options["max_retries"] == "2"  # the caller's own setting wins
+    assert options["retry_timeout"] == "60s"  # featurekit's bound, not object_store's 3 min
+    assert options["AWS_CONDITIONAL_PUT"] == "etag"
+    assert engine._options("/tmp/wh/t") is None  # a local table: no S3 settings

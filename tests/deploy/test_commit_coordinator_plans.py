@@ -65,3 +65,18 @@ def test_a_malformed_coordinator_is_refused_at_plan_time(bad: str) -> None:
         JobCall("user_activity_daily", commit_coordinator=bad)
     with pytest.raises(ConfigError, match="coordinator"):
         GluePlan("user_activity_daily", "s3://b/fk", commit_coordinator=bad)
+
+
+def test_commit_attempts_travel_with_every_plan() -> None:
+    call = JobCall("user_activity_daily", warehouse="s3://b/wh", commit_attempts=2)
+    request = add_step_request(call, cluster_id="j-ABC", artifacts="s3://b/fk")
+    args = request["Steps"][0]["HadoopJarStep"]["Args"]
+    script = next(i for i, a in enumerate(args) if a.endswith(".py"))
+    assert parse_step_args(args[script + 1 :]).config.commit_attempts == 2
+    plan = GluePlan("user_activity_daily", "s3://b/fk", commit_attempts=3)
+    request = create_job_request(plan, get_job("user_activity_daily"))
+    assert request["DefaultArguments"]["--featurekit_commit_attempts"] == "3"
+    assert run_arguments(call)["--featurekit_commit_attempts"] == "2"
+    assert "--commit-attempts" not in JobCall("user_activity_daily").arguments()  # default 5
+    with pytest.raises(ConfigError, match="at least 1"):
+        JobCall("user_activity_daily", commit_attempts=0)

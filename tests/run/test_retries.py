@@ -104,3 +104,37 @@ def test_a_retry_beside_a_running_run_commits_once(tmp_path: Path) -> None:
         ("bob", 1, 7.5),
     ]
     assert not list((warehouse / "_state" / "daily_spend" / "_running").glob("*.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_runs_over_overlapping_dates_take_turns_and_lose_no_date(tmp_path: Path) -> None:
+    from deltalake import DeltaTable
+
+    warehouse = tmp_path / "wh"
+    seed(warehouse)
+    marker, release = tmp_path / "at-commit", tmp_path / "go-on"
+    head = ["run", "daily_spend", "--warehouse", str(warehouse), "--json"]
+    first = start([*head, "--start", "2026-01-01", "--end", "2026-01-02"], tmp_path / "err1",
+                  hold=(marker, release))  # fmt: skip
+    wait_until("the first run never reached its commit", marker.exists)
+    second = start([*head, "--start", "2026-01-02", "--end", "2026-01-03"], tmp_path / "err2")
+    said = tmp_path / "err2"
+    wait_until("the second run never waited", lambda: "overlapping dates" in said.read_text())
+    release.touch()  # the first commits while the second waits
+    out1, _ = first.communicate(timeout=1200)
+    out2, _ = second.communicate(timeout=1200)
+    assert first.returncode == 0, (tmp_path / "err1").read_text()[-3000:]
+    assert second.returncode == 0, said.read_text()[-3000:]
+    one, two = json.loads(out1), json.loads(out2)
+    assert f"waiting for run {one['run_id']} of the same job and table" in said.read_text()
+    assert two["duplicate_of"] is None  # its own dates: it ran, after the first
+    assert (one["output"]["version"], two["output"]["version"]) == (0, 1)
+    table = DeltaTable(str(warehouse / "shop" / "daily_spend"))
+    history = {h["version"]: h.get("run_id") for h in table.history()}
+    assert history == {0: one["run_id"], 1: two["run_id"]}  # in that order
+    rows = sorted(
+        (r["user_id"], str(r["day"]), r["orders"]) for r in table.to_pyarrow_table().to_pylist()
+    )
+    assert rows == [("ann", "2026-01-01", 1), ("bob", "2026-01-02", 1)]  # every date, once
+    assert not list((warehouse / "_state" / "daily_spend" / "_running").glob("*.json"))

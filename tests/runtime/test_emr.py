@@ -160,3 +160,11 @@ def test_the_catalog_follows_the_clusters_metastore(spark: Any, tmp_path: Path) 
         runtime.storage.catalog, LocalCatalog
     )  # this session's metastore is not Glue's
     assert runtime.config.catalog == "local"
+
+
+def test_commit_attempts_are_an_argument_of_the_step() -> None:
+    assert parse_step_args(["--job", "j"]).config.commit_attempts == 5
+    step = parse_step_args(["--job", "j", "--commit-attempts", "2"])
+    assert step.config.commit_attempts == 2
+    with pytest.raises(ConfigError, match="at least 1"):
+        parse_step_args(["--job", "j", "--commit-attempts", "0"])

@@ -74,6 +74,15 @@ def test_optional_featurekit_arguments_only_when_given() -> None:
         resolve_args([*ARGV, "--featurekit_start", "yesterday"])
 
 
+def test_commit_attempts_argument() -> None:
+    assert resolve_args(ARGV).commit_attempts == 5
+    assert resolve_args([*ARGV, "--featurekit_commit_attempts", "2"]).commit_attempts == 2
+    with pytest.raises(ConfigError, match="whole number"):
+        resolve_args([*ARGV, "--featurekit_commit_attempts", "many"])
+    with pytest.raises(ConfigError, match="at least 1"):
+        resolve_args([*ARGV, "--featurekit_commit_attempts", "0"])
+
+
 def test_real_glue_without_warehouse_is_a_config_error() -> None:
     class RealLooking:
         spark_session = None

@@ -275,6 +275,87 @@ def test_kill_9_at_every_phase_leaves_everything_consistent(
         assert state["batch"] == 1  # the killed batch finished by the re-run, not read twice
 
 
+# -- kill -9 at every phase of a run that quarantines rows ------------------------------
+# quality: the quarantining ruleset evaluated before staging; quarantine_committed: the
+# quarantine's commit returned, the output's not begun (the record says "commit")
+QUARANTINING = ["read", "transform", "quality", "write", "validate", "commit",
+                "quarantine_committed"]  # fmt: skip
+CHECKED = [("bob", "2026-01-02", 1, 7.5), ("ann", "2026-01-03", 1, 1.0)]
+QUARANTINED = [("ann", "2026-01-01", 2, 15.0)]  # spend over 10
+
+
+def paired(s3: S3Setup, folder: str) -> Any:
+    """The quarantine version the output's latest commit names (None: no commit), read
+    from the Delta log with boto3 (deltalake's own calls from this process would hold up
+    moto's server, which runs in it)."""
+    from featurekit.quality.quarantine import VERSION_KEY, commit_metadata
+
+    logs = [k for k in s3.keys(f"{folder}/_delta_log/") if k.endswith(".json")]
+    if not logs:
+        return None
+    body = s3.client.get_object(Bucket=s3.bucket, Key=logs[-1])["Body"].read().decode()
+    [info] = [json.loads(line)["commitInfo"] for line in body.splitlines() if "commitInfo" in line]
+    found = commit_metadata(info).get(VERSION_KEY)
+    return int(found) if found else None
+
+
+def quarantine_rows(s3: S3Setup, location: str, version: int) -> list[Any]:
+    from deltalake import DeltaTable
+
+    options = s3.access.storage_options()
+    frame = DeltaTable(location, version=version, storage_options=options).to_pandas()
+    return sorted(
+        (r.user_id, r.day.isoformat(), int(r.orders), float(r.spend)) for r in frame.itertuples()
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # two runs (delta-rs on S3, Deequ): a few minutes on a busy machine
+@pytest.mark.parametrize("phase", QUARANTINING)
+def test_kill_9_of_a_quarantining_run_at_every_phase(
+    phase: str, s3: S3Setup, spark: SparkSession, tmp_path: Path
+) -> None:
+    s3.seed_orders(spark, ORDERS)
+    quarantine = s3.s3_warehouse().table_location("shop.checked_spend__quarantine")
+    output, held = "wh/shop/checked_spend", "wh/shop/checked_spend__quarantine"
+    args = ["run", "checked_spend", "--warehouse", s3.warehouse, "--engine", "delta-rs",
+            "--quiet"]  # fmt: skip
+    kill_at(phase, args, s3.env(), tmp_path / "reached")
+
+    [dead] = records(s3, "checked_spend").values()
+    last = "commit" if phase == "quarantine_committed" else phase
+    assert (dead["status"], dead["last_phase"]) == ("running", last)
+    assert not s3.keys(f"{output}/_delta_log/")  # nothing of the output before its commit
+    assert bool(s3.keys(f"{held}/_delta_log/")) == (phase == "quarantine_committed")
+    assert paired(s3, output) is None  # so no reader sees the quarantined rows
+    if phase in ("validate", "commit"):  # both staged in full, then the kill
+        assert staged(s3, output)
+        assert staged(s3, held)
+    if phase == "quarantine_committed":  # the output still staged, the quarantine's moved in
+        assert staged(s3, output)
+        assert not staged(s3, held)
+    listed = featurekit(["runs", "checked_spend", "--warehouse", s3.warehouse, "--json"],
+                        s3.env())  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["status"] == "abandoned"
+
+    again = featurekit([*args, "--json"], s3.env())
+    assert again.returncode == 0, again.stderr
+    done = json.loads(again.stdout)
+    assert done["status"] == "succeeded"
+    after = records(s3, "checked_spend")[dead["run_id"]]
+    assert (after["status"], after["abandoned"]["last_phase"]) == ("abandoned", last)
+    assert not staged(s3, output)
+    assert not staged(s3, held)
+    assert not [k for k in s3.keys("wh/") if k.endswith("_featurekit_commit_lease.json")]
+    assert not [k for k in s3.keys("wh/_state/") if "/_running/" in k]
+    assert_rows(s3, spark, CHECKED, "shop.checked_spend")  # exactly the rows that passed
+    version = paired(s3, output)
+    assert version is not None
+    assert version == s3.version("shop.checked_spend__quarantine") == done["quarantine"]["version"]
+    assert quarantine_rows(s3, quarantine, version) == QUARANTINED  # once, not twice
+
+
 # -- a retry beside a running run -----------------------------------------------------
 def run_twice_at_once(
     args: list[str], env: dict[str, str], tmp_path: Path

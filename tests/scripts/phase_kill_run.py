@@ -5,7 +5,9 @@ When the run reaches PHASE (a phase of its record: read, transform, write, valid
 commit, or an incremental batch's pending, partials_committed, output_committed), the
 record is stored as usual (it names PHASE), then MARKER is created and the process
 sleeps (so a test kills it there with SIGKILL), or with ``--until FILE`` waits for FILE
-to exist and goes on.
+to exist and goes on. PHASE ``quarantine_committed`` is no phase of the record: the
+process hangs once the quarantine commit returned, before the output commit (its record
+says ``commit``).
 """
 
 from __future__ import annotations
@@ -13,21 +15,37 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import featurekit.run.write
 from featurekit.cli import main
 from featurekit.runs import RunRecord
 
 
+def hang(marker: str, until: str) -> None:
+    Path(marker).touch()
+    deadline = time.monotonic() + 1800
+    while time.monotonic() < deadline and not (until and Path(until).exists()):
+        time.sleep(0.2)
+
+
 def hang_at(phase: str, marker: str, until: str = "") -> None:
+    if phase == "quarantine_committed":
+        commit_quarantine = featurekit.run.write.commit_quarantine
+
+        def commit_then_hang(*args: Any, **kwargs: Any) -> Any:
+            paired = commit_quarantine(*args, **kwargs)
+            hang(marker, until)
+            return paired
+
+        featurekit.run.write.commit_quarantine = commit_then_hang  # type: ignore[assignment]
+        return
     begin = RunRecord.begin
 
     def begin_then_hang(self: RunRecord, name: str) -> None:
         begin(self, name)
         if name == phase:
-            Path(marker).touch()
-            deadline = time.monotonic() + 1800
-            while time.monotonic() < deadline and not (until and Path(until).exists()):
-                time.sleep(0.2)
+            hang(marker, until)
 
     RunRecord.begin = begin_then_hang  # type: ignore[method-assign]
 

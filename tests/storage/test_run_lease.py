@@ -98,3 +98,43 @@ def test_a_lease_this_process_could_not_release_is_taken_over(store: StateStore)
     again = lease(store, "later")
     assert again.try_take() is None
     assert lease(store, "third").try_take() == {**again._doc(), "lease_until": ANY}
+
+
+def test_overlapping_date_ranges_take_turns_and_others_do_not(store: StateStore) -> None:
+    first = lease(store, "r1")  # 1-3 January
+    assert first.try_claim() is None
+    later = lease(store, "r2", {**SCOPE, "start": "2026-01-03", "end": "2026-01-05"})
+    holder = later.try_claim()
+    assert holder is not None
+    assert holder["run_id"] == "r1"
+    assert not later.held  # it let its own lease go while it waits
+    apart = lease(store, "r3", {**SCOPE, "start": "2026-01-04", "end": "2026-01-05"})
+    other_table = lease(store, "r4", {**SCOPE, "table": "features.other"})
+    assert apart.try_claim() is None  # no overlap with 1-3: side by side
+    assert other_table.try_claim() is None
+    apart.release()
+    first.release()
+    assert later.try_claim() is None  # its turn
+
+
+def test_only_live_runs_over_overlapping_dates_are_waited_for(store: StateStore) -> None:
+    gone = {**this_holder(), "pid": dead_pid()}
+    dead = {"run_id": "dead", "scope": SCOPE, "holder": gone, "lease_until": None}
+    store.put(scope_key("daily", SCOPE), dead, expect=None)
+    assert lease(store, "r2", {**SCOPE, "start": "2026-01-02"}).try_claim() is None
+
+
+def test_two_overlapping_claims_at_once_let_exactly_one_go_on(store: StateStore) -> None:
+    claims = [lease(store, f"c{i}", {**SCOPE, "start": f"2026-01-0{i + 1}"}) for i in range(3)]
+    results: list[Any] = [None] * 3
+
+    def claim(i: int) -> None:
+        results[i] = claims[i].try_claim()
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(c.held for c in claims) == 1
+    assert sum(r is None for r in results) == 1

@@ -109,6 +109,15 @@ def add_commit_args(parser: argparse.ArgumentParser) -> None:
         "is refused; the default), s3-conditional (S3 conditional writes) or dynamodb:TABLE "
         "(a lease in that DynamoDB table; endpoint $AWS_ENDPOINT_URL_DYNAMODB); docs/s3.md",
     )
+    parser.add_argument(
+        "--commit-attempts",
+        metavar="N",
+        type=int,
+        default=os.environ.get("FEATUREKIT_COMMIT_ATTEMPTS", "5"),
+        help="attempts of a commit that conflicts with another writer, retried with "
+        "jittered exponential backoff when it replaces dates or carries a batch's "
+        "transaction id (default 5; 1: never retried); docs/s3.md",
+    )
 
 
 def add_catalog_args(parser: argparse.ArgumentParser) -> None:
@@ -171,6 +180,7 @@ def local_config(args: argparse.Namespace, *, quality: bool = False) -> Any:
     the classpath (jobs with rulesets), unless --no-quality turned the checks off."""
     from featurekit.runtime.local import LocalConfig
     from featurekit.tables.commits import CommitCoordinator
+    from featurekit.tables.conflicts import CommitRetry
 
     jars = tuple(j for j in os.environ.get("FEATUREKIT_DELTA_JARS", "").split(",") if j)
     return LocalConfig(
@@ -187,6 +197,7 @@ def local_config(args: argparse.Namespace, *, quality: bool = False) -> Any:
         check_quality=not getattr(args, "no_quality", False),
         quality=quality and not getattr(args, "no_quality", False),
         commit_coordinator=str(CommitCoordinator.parse(args.commit_coordinator)),
+        commit_attempts=CommitRetry(attempts=args.commit_attempts).attempts,  # checked here
     )
 
 

@@ -61,6 +61,14 @@ def add_coordinator_option(p: argparse.ArgumentParser) -> None:
         "refused), s3-conditional or dynamodb:TABLE (the job's role then needs DynamoDB "
         "access to TABLE; docs/s3.md)",
     )
+    p.add_argument(
+        "--commit-attempts",
+        type=int,
+        default=5,
+        metavar="N",
+        help="attempts of a commit that conflicts with another writer, retried with backoff "
+        "when safe to repeat (default 5; 1: never retried; docs/s3.md)",
+    )
 
 
 def coordinator_note(args: argparse.Namespace) -> None:
@@ -130,6 +138,7 @@ def _call(args: argparse.Namespace) -> JobCall:
         engine=args.engine,
         check_quality=args.check_quality,
         commit_coordinator=args.commit_coordinator,
+        commit_attempts=args.commit_attempts,
         # glue is every AWS target's default (the plans set it up); only local is passed on
         catalog=None if args.catalog == "glue" else args.catalog,
     )
@@ -195,6 +204,7 @@ def glue_plan_from(args: argparse.Namespace, package: Any) -> Any:
         jars=jars,
         check_quality=args.check_quality,
         commit_coordinator=args.commit_coordinator,
+        commit_attempts=args.commit_attempts,
     )
 
 

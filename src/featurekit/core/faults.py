@@ -6,7 +6,9 @@ Two clients reach S3 in a run: boto3 (catalog, run records, state) and Spark's S
 * boto3: :func:`boto_config` - botocore's ``standard`` retry mode (exponential backoff
   with jitter; retries connection errors, timeouts, HTTP 500/502/503/504 and the
   throttling codes such as ``SlowDown``), bounded timeouts;
-* S3A (local runs; Glue and EMR keep their platform's settings): :data:`S3A_RETRIES`.
+* S3A (local runs; Glue and EMR keep their platform's settings): :data:`S3A_RETRIES`;
+* delta-rs (its Rust object store): :data:`DELTA_RS_RETRIES`, bounded retries of 5xx,
+  throttling and connection errors with exponential backoff.
 
 Every featurekit write to S3 is idempotent or conditional (a PUT of a whole object, a
 put with ``If-None-Match``/``If-Match``, a Delta commit carrying its ``txn``), so a
@@ -45,6 +47,16 @@ S3A_RETRIES = {
     "fs.s3a.connection.timeout": "60000",
 }
 
+#: delta-rs's retry policy on S3 (object_store's client options): exponential backoff
+#: with jitter, 5 retries within 60 s, for connection errors, 5xx and 503 SlowDown.
+DELTA_RS_RETRIES = {
+    "max_retries": "5",
+    "retry_timeout": "60s",
+    "backoff_config.init_backoff": "200ms",
+    "backoff_config.max_backoff": "10s",
+    "backoff_config.base": "2",
+}
+
 _BOTO_OUTAGES = frozenset(
     {
         "EndpointConnectionError",
@@ -68,6 +80,28 @@ _JAVA_OUTAGES = (
     "503 Service Unavailable",
     "NoHttpResponseException",
 )
+
+
+# what delta-rs (object_store) says when S3 cannot be reached or keeps throttling
+_RUST_OUTAGES = (
+    "SlowDown",
+    "503 Service Unavailable",
+    "error sending request",
+    "Connection refused",
+    "operation timed out",
+)
+
+
+def _rust_line(item: BaseException) -> Optional[str]:
+    """delta-rs's outage, when ``item`` is a deltalake error (or the OSError it raises for
+    its object store) naming one; the retries it made are in the text."""
+    module = type(item).__module__ or ""
+    if not (module.startswith("deltalake") or isinstance(item, OSError)):
+        return None
+    text = str(item)
+    if not any(marker in text for marker in _RUST_OUTAGES):
+        return None
+    return " ".join(text.split())[:300]
 
 
 def boto_config() -> Any:
@@ -118,6 +152,9 @@ def outage(exc: BaseException) -> Optional[str]:
             line = _java_line(str(item))
             if line is not None:
                 return line
+        line = _rust_line(item)
+        if line is not None:
+            return line
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Optional
 
 from featurekit.errors import ConfigError
 from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS, CommitRetry
 
 # Delta Lake's session settings (Glue: with --datalake-formats delta; EMR: delta-defaults).
 DELTA_CONFS: Mapping[str, str] = MappingProxyType(
@@ -46,9 +47,12 @@ class JobCall:
     catalog: Optional[str] = None  # local | glue; None: the target's default (glue on AWS)
     # how concurrent writers of one table on S3 take turns (featurekit.tables.commits)
     commit_coordinator: str = "none"
+    # attempts of a conflicting commit, retried when safe (featurekit.tables.conflicts)
+    commit_attempts: int = DEFAULT_ATTEMPTS
 
     def __post_init__(self) -> None:
         CommitCoordinator.parse(self.commit_coordinator)  # a clear error when malformed
+        CommitRetry(attempts=self.commit_attempts)  # at least 1
         if not self.job.isidentifier():
             raise ConfigError(f"Job name {self.job!r} is not a valid job name (an identifier).")
         if (self.start is None) != (self.end is None):
@@ -74,6 +78,8 @@ class JobCall:
             args.append("--no-quality")
         if self.commit_coordinator != "none":
             args += ["--commit-coordinator", self.commit_coordinator]
+        if self.commit_attempts != DEFAULT_ATTEMPTS:
+            args += ["--commit-attempts", str(self.commit_attempts)]
         return args
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from featurekit.deploy.common import JobCall
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS
 
 
 def run_arguments(call: JobCall) -> dict[str, str]:
@@ -37,4 +38,6 @@ def run_arguments(call: JobCall) -> dict[str, str]:
         args["--featurekit_quality"] = "off"
     if call.commit_coordinator != "none":
         args["--featurekit_commit_coordinator"] = call.commit_coordinator
+    if call.commit_attempts != DEFAULT_ATTEMPTS:
+        args["--featurekit_commit_attempts"] = str(call.commit_attempts)
     return args

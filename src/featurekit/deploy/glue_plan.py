@@ -25,6 +25,7 @@ from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import DeltaInput, FilesInput, TableInput
 from featurekit.runtime.local import DELTA_CONFS
 from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS, CommitRetry
 
 if TYPE_CHECKING:
     from featurekit.job import FeatureJob
@@ -56,6 +57,8 @@ class GluePlan:
     catalog: str = "glue"  # --featurekit_catalog: the Glue Data Catalog, or local (warehouse's)
     # --featurekit_commit_coordinator: how concurrent writers of a table on S3 take turns
     commit_coordinator: str = "none"
+    # --featurekit_commit_attempts: attempts of a conflicting commit (tables.conflicts)
+    commit_attempts: int = DEFAULT_ATTEMPTS
 
     def __post_init__(self) -> None:
         if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
@@ -75,6 +78,7 @@ class GluePlan:
         if self.catalog not in CATALOGS:
             raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
         CommitCoordinator.parse(self.commit_coordinator)  # a clear error when malformed
+        CommitRetry(attempts=self.commit_attempts)  # at least 1
 
     @property
     def prefix(self) -> str:
@@ -122,6 +126,8 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         args["--featurekit_quality"] = "off"
     if plan.commit_coordinator != "none":
         args["--featurekit_commit_coordinator"] = plan.commit_coordinator
+    if plan.commit_attempts != DEFAULT_ATTEMPTS:
+        args["--featurekit_commit_attempts"] = str(plan.commit_attempts)
     return args
 
 

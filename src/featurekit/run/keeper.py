@@ -4,7 +4,8 @@
 when each phase begins; a background thread renews the record's ``lease_until`` and the
 run lease (:class:`~featurekit.storage.run_lease.RunLease`) every third of the lease. A
 second run of the same job, table and dates waits for the first (:meth:`RunKeeper.claim`)
-and, when the first succeeded, writes nothing. :func:`abandon_dead_runs` marks the records
+and, when the first succeeded, writes nothing; a run over overlapping but different dates
+waits for it too, then runs its own. :func:`abandon_dead_runs` marks the records
 of the job's dead runs ``abandoned`` and removes their stage folders.
 """
 
@@ -52,18 +53,21 @@ class RunKeeper:
         """Take the lease, waiting while another live run holds it; the run id of that run
         when it succeeded meanwhile (this run then has nothing to do), else None."""
         waited_for: Optional[str] = None
+        same = False  # the run waited for last had this run's very dates
         while True:
-            holder = self.lease.try_take()
+            holder = self.lease.try_claim()
             if holder is None:
                 break
             if holder.get("run_id") != waited_for:
                 waited_for = str(holder.get("run_id"))
+                same = holder.get("scope") == self.lease.scope
+                what = "dates" if same else "table, over overlapping dates"
                 self.report(
-                    f"waiting for run {waited_for} of the same job, table and dates "
+                    f"waiting for run {waited_for} of the same job and {what} "
                     f"(on {(holder.get('holder') or {}).get('host')}) to finish"
                 )
             time.sleep(poll)
-        if waited_for is None:
+        if waited_for is None or not same:
             return None
         first = self.storage.run_record(self.record.job, waited_for)
         return waited_for if first is not None and first.get("status") == "succeeded" else None

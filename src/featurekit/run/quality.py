@@ -138,6 +138,7 @@ def commit_quarantine(
         "location": staged.path,
         "rows": staged.rows,
         "version": result.version,
+        "commit_conflicts": result.conflicts,
     }
     version = result.version if result.version is not None else storage.engine.version(staged.path)
     return {VERSION_KEY: str(version)}

@@ -116,6 +116,12 @@ def _write_checked(
     record.output.rows_written = result.rows
     record.output.files = result.files
     record.output.skipped = result.skipped
+    record.output.commit_conflicts = result.conflicts
+    if result.conflicts:
+        env.report(
+            f"commit: {table.name} committed after {result.conflicts} conflict(s) with "
+            "other writers, retried with backoff"
+        )
     return result
 
 

@@ -25,6 +25,7 @@ from featurekit.run.inputs import date_partitions, date_window, prune_dates
 from featurekit.runtime.s3 import S3Access
 from featurekit.storage import Commits, Storage, open_storage
 from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.conflicts import CommitRetry
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class RuntimeConfig:
     # How concurrent writers of one table on S3 take turns: "none" (a second writer is
     # refused), "s3-conditional" or "dynamodb:TABLE" (featurekit.tables.commits).
     commit_coordinator: str = "none"
+    # Attempts of a commit that conflicts with another writer, retried with backoff when
+    # safe to repeat (featurekit.tables.conflicts); 1: never retried.
+    commit_attempts: int = 5
 
     @property
     def on_s3(self) -> bool:
@@ -68,11 +72,13 @@ class RuntimeConfig:
 def commit_settings(config: RuntimeConfig) -> Commits:
     """How this runtime's commits to tables on S3 take turns (``--commit-coordinator``)."""
     coordinator = CommitCoordinator.parse(config.commit_coordinator)
+    retry = CommitRetry(attempts=config.commit_attempts)
     access = config.s3
     if access is None:  # the platform's credentials (Glue, EMR): boto3's default chain
-        return Commits(coordinator=coordinator)
+        return Commits(coordinator=coordinator, retry=retry)
     return Commits(
         coordinator=coordinator,
+        retry=retry,
         storage_options=access.storage_options(),
         dynamodb_client=lambda: access.client("dynamodb"),
     )

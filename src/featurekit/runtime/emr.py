@@ -40,6 +40,7 @@ from featurekit.params import split_assignments
 from featurekit.runtime.base import Runtime, RuntimeConfig
 from featurekit.tables.catalogs import glue_metastore_enabled
 from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.conflicts import CommitRetry
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import DEFAULT_WAREHOUSE, S3_SCHEMES
 
@@ -121,6 +122,13 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
         help="how concurrent writers of one table on S3 take turns: none, s3-conditional "
         "or dynamodb:TABLE (docs/s3.md)",
     )
+    p.add_argument(
+        "--commit-attempts",
+        type=int,
+        default=5,
+        help="attempts of a commit that conflicts with another writer, retried with "
+        "backoff when safe to repeat (default 5; docs/s3.md)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
         "--log-level",
@@ -169,6 +177,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         check_quality=ns.check_quality,
         log_level=ns.log_level,
         commit_coordinator=str(CommitCoordinator.parse(ns.commit_coordinator)),
+        commit_attempts=CommitRetry(attempts=ns.commit_attempts).attempts,  # checked here
     )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)

@@ -38,6 +38,7 @@ from featurekit.run.inputs import prune_dates
 from featurekit.runs import InputRecord
 from featurekit.runtime.base import Runtime, RuntimeConfig
 from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.conflicts import CommitRetry
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -55,6 +56,7 @@ OPTIONAL = (
     "featurekit_catalog",
     "featurekit_quality",
     "featurekit_commit_coordinator",
+    "featurekit_commit_attempts",
 )
 DISABLE = "job-bookmark-disable"
 # Spark reader option -> Glue format option, for FilesInput read through a DynamicFrame.
@@ -90,6 +92,7 @@ class GlueArgs:
     catalog: Optional[str] = None  # local | glue; default: glue on Glue, glue run's locally
     check_quality: bool = True  # --featurekit_quality off: rulesets not evaluated
     commit_coordinator: str = "none"  # --featurekit_commit_coordinator (docs/s3.md)
+    commit_attempts: int = 5  # --featurekit_commit_attempts (docs/s3.md)
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -120,6 +123,14 @@ def _parse_quality(text: Optional[str]) -> bool:
     return text != "off"
 
 
+def _parse_attempts(text: Optional[str]) -> int:
+    if text is None:
+        return CommitRetry().attempts
+    if not text.strip().isdigit():
+        raise ConfigError(f"--featurekit_commit_attempts takes a whole number, got {text!r}.")
+    return CommitRetry(attempts=int(text)).attempts  # at least 1
+
+
 def resolve_args(argv: Sequence[str]) -> GlueArgs:
     """Parse a Glue run's ``sys.argv`` with the real getResolvedOptions."""
     from featurekit.glue_local.install import real_utils
@@ -146,6 +157,7 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         commit_coordinator=str(
             CommitCoordinator.parse(resolved.get("featurekit_commit_coordinator"))
         ),
+        commit_attempts=_parse_attempts(resolved.get("featurekit_commit_attempts")),
         run_id=resolved.get("JOB_RUN_ID"),
         resolved=resolved,
     )
@@ -275,6 +287,7 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         args=args.resolved,
         check_quality=args.check_quality,
         commit_coordinator=args.commit_coordinator,
+        commit_attempts=args.commit_attempts,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
         s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
         **_catalog_settings(args, glue_context if emulated else None),

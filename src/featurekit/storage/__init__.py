@@ -26,6 +26,7 @@ from featurekit.storage.run_lease import LEASE_SECONDS
 from featurekit.storage.s3_state import S3StateStore
 from featurekit.storage.state_store import LocalStateStore, StateStore
 from featurekit.tables.commits import CommitCoordinator, CommitGuard
+from featurekit.tables.conflicts import CommitRetry
 from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
@@ -173,6 +174,8 @@ class Commits:
     coordinator: CommitCoordinator = field(default_factory=CommitCoordinator)
     storage_options: Mapping[str, str] = field(default_factory=dict)
     dynamodb_client: Optional[Callable[[], Any]] = None
+    # how a commit that conflicted with another writer is retried (tables.conflicts)
+    retry: CommitRetry = field(default_factory=CommitRetry)
 
 
 def table_engine(
@@ -189,6 +192,7 @@ def table_engine(
         commits.coordinator,
         s3_client=(lambda: s3_client) if s3_client is not None else None,
         dynamodb_client=commits.dynamodb_client,
+        retry=commits.retry,
     )
     return select_engine(
         spark, name, guard=guard, storage_options=commits.storage_options, s3_client=s3_client

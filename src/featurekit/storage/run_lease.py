@@ -9,6 +9,13 @@ holder renews. A holder that died is recognised (see :func:`featurekit.runs.hold
 and its lease taken over with a compare-and-set on the document's token (S3:
 ``If-Match`` on its ETag), so two waiters never both take it.
 
+Runs of the same job and table over **overlapping but different date ranges** take turns
+too (:meth:`RunLease.try_claim`): a run with a date range takes its lease and looks for a
+live lease of the job and table whose dates overlap its own, both under the job's short
+claim lock (``<job>/_claims``), so of two overlapping runs exactly one goes on and the
+other lets its lease go and waits. Runs without a date range (a whole-table run, an
+incremental batch) are not compared: the job's state lock orders those.
+
 Example::
 
     lease = RunLease(store, "daily_spend", scope={"table": "f.daily", "start": None}, run_id="r2")
@@ -20,15 +27,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from featurekit.errors import StateConflictError
+from featurekit.errors import LockedError, StateConflictError
 from featurekit.runs import holder_alive, this_holder
 from featurekit.storage.state_store import StateStore
 
 #: seconds a run stays "alive" without renewing (it renews every third of that)
 LEASE_SECONDS = 600.0
+#: looks at the job's claim lock while another run briefly holds it (0.1 s apart)
+CLAIM_LOCK_TRIES = 300
 # run ids holding a lease in this process: a lease this process holds for a run id not
 # here was left by a run of this process that could not release it (storage failed)
 _ACTIVE: set[str] = set()
@@ -58,6 +68,7 @@ class RunLease:
         seconds: float = LEASE_SECONDS,
     ) -> None:
         self.store = store
+        self.job = job
         self.key = scope_key(job, scope)
         self.scope = dict(scope)
         self.run_id = run_id
@@ -103,6 +114,50 @@ class RunLease:
                 continue
         got = self.store.get(self.key)
         return dict(got.doc) if got is not None else {"run_id": "unknown"}
+
+    @property
+    def ranged(self) -> bool:
+        """True when the scope is a date range (both ends given)."""
+        return bool(self.scope.get("start")) and bool(self.scope.get("end"))
+
+    def try_claim(self) -> Optional[dict[str, Any]]:
+        """Take the lease (None), or return the document of the live run this one must wait
+        for: the holder of the same lease, or a run of overlapping dates (module doc)."""
+        if not self.ranged:
+            return self.try_take()
+        for _ in range(CLAIM_LOCK_TRIES):
+            try:
+                with self.store.lock(f"{self.job}/_claims", {**this_holder(), "run": self.run_id}):
+                    holder = self.try_take()
+                    if holder is not None:
+                        return holder
+                    other = self._overlapping()
+                    if other is not None:
+                        self.release()
+                    return other
+            except LockedError:  # another run is claiming right now: look again shortly
+                time.sleep(0.1)
+        return {"run_id": "unknown", "scope": {}}  # the claim lock stayed held: wait
+
+    def _overlapping(self) -> Optional[dict[str, Any]]:
+        """The document of a live run of the job and table over other, overlapping dates."""
+        start, end = str(self.scope["start"]), str(self.scope["end"])
+        for key in self.store.keys(f"{self.job}/_running/"):
+            if key == self.key:
+                continue
+            got = self.store.get(key)
+            if got is None or got.doc.get("run_id") == self.run_id:
+                continue
+            scope = got.doc.get("scope") or {}
+            if scope.get("table") != self.scope.get("table"):
+                continue
+            if not scope.get("start") or not scope.get("end"):
+                continue
+            if str(scope["start"]) > end or str(scope["end"]) < start:
+                continue
+            if holder_alive(got.doc.get("holder") or {}, got.doc.get("lease_until")):
+                return dict(got.doc)
+        return None
 
     def renew(self) -> bool:
         """Extend the lease; False when it is no longer ours (taken over after expiring)."""

@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from featurekit.errors import CommitCoordinatorError, ConcurrentWriterError, ConfigError
+from featurekit.tables.conflicts import CommitRetry, commit_with_retries, retry_is_safe
+from featurekit.tables.engine import CommitResult, Txn
 
 KINDS = ("none", "s3-conditional", "dynamodb")
 S3_SCHEMES = ("s3://", "s3a://", "s3n://")
@@ -162,8 +164,12 @@ class CommitGuard:
         *,
         s3_client: Optional[Callable[[], Any]] = None,
         dynamodb_client: Optional[Callable[[], Any]] = None,
+        retry: Optional[CommitRetry] = None,
     ) -> None:
+        """``retry``: how a commit that conflicted with another writer is retried
+        (:mod:`featurekit.tables.conflicts`; default 5 attempts)."""
         self.coordinator = coordinator
+        self.retry = retry or CommitRetry()
         self._s3_client = s3_client
         self._dynamodb_client = dynamodb_client
         self._backend: Optional[_Backend] = None
@@ -190,6 +196,25 @@ class CommitGuard:
         backfill's chunks) take turns first; a table in a local folder needs nothing more."""
         with self._local_lock(path), self._hold(path) as lease:
             yield lease
+
+    def commit(
+        self,
+        path: str,
+        attempt: Callable[[Lease], CommitResult],
+        *,
+        mode: str,
+        txn: Optional[Txn],
+    ) -> CommitResult:
+        """``attempt(lease)`` under the table's lease; after a conflict, when the commit
+        is safe to repeat (:func:`~featurekit.tables.conflicts.retry_is_safe`), again
+        with backoff, the lease let go while waiting."""
+
+        def once() -> CommitResult:
+            with self.hold(path) as lease:
+                return attempt(lease)
+
+        safe = retry_is_safe(mode, txn)
+        return commit_with_retries(once, self.retry, safe=safe, path=path)
 
     @contextlib.contextmanager
     def _hold(self, path: str) -> Iterator[Lease]:

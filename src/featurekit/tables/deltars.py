@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, unquote
 
+from featurekit.core.faults import DELTA_RS_RETRIES
 from featurekit.core.names import sql_name
 from featurekit.errors import (
     ConcurrentCommitError,
@@ -31,6 +32,7 @@ from featurekit.errors import (
     TableNotFoundError,
 )
 from featurekit.tables.commits import NO_GUARD, CommitGuard, Lease, on_s3
+from featurekit.tables.conflicts import retry_is_safe
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -123,10 +125,12 @@ class DeltaRsEngine(TableEngine):
 
     def _options(self, path: str) -> Optional[dict[str, str]]:
         """deltalake's storage options for ``path``: on S3 every commit is a conditional
-        put (``If-None-Match``), never the unsafe rename."""
+        put (``If-None-Match``), never the unsafe rename; throttling (503 SlowDown) and
+        connection errors are retried with bounded backoff (``DELTA_RS_RETRIES``)."""
         if not on_s3(path):
             return None
-        options = {k: v for k, v in self._s3_options.items() if k != "AWS_S3_ALLOW_UNSAFE_RENAME"}
+        given = {k: v for k, v in self._s3_options.items() if k != "AWS_S3_ALLOW_UNSAFE_RENAME"}
+        options = {**DELTA_RS_RETRIES, **given}  # bounded retries, unless set otherwise
         options["AWS_CONDITIONAL_PUT"] = "etag"
         return options
 
@@ -345,8 +349,14 @@ class DeltaRsEngine(TableEngine):
         try:
             # On S3, under the table's commit lease (featurekit.tables.commits): the log is
             # read, checked and extended by one writer at a time.
-            with self.guard.hold(staged.path) as lease:
-                result = self._commit_held(staged, mode, replace, txn, metadata, lease)
+            # A conflict is retried with backoff when the commit is safe to repeat: the
+            # staged files are moved into the table once, the log read afresh each time.
+            result = self.guard.commit(
+                staged.path,
+                lambda lease: self._commit_held(staged, mode, replace, txn, metadata, lease),
+                mode=mode,
+                txn=txn,
+            )
         except BaseException:
             self.abort(staged)
             raise
@@ -378,6 +388,10 @@ class DeltaRsEngine(TableEngine):
         props = self._dl.CommitProperties(
             custom_metadata=commit_info(self.name, metadata),
             app_transactions=[self._dl.Transaction(txn.app_id, txn.version)] if txn else None,
+            # What it removes (a replace) or checks (a txn) was read from this version: a
+            # commit by another writer since is a conflict, retried from a fresh read
+            # (tables.conflicts), never silently rebased over rows it did not see.
+            max_commit_retries=0 if retry_is_safe(mode, txn) else None,
         )
         delta_schema = self._dl.Schema.from_json(schema.json())
         lease.check()
@@ -453,6 +467,8 @@ class DeltaRsEngine(TableEngine):
 
     def _publish(self, staged: Staged) -> list[Any]:
         """Move staged files into the table's partition folders; return their AddActions."""
+        if "actions" in staged.details:  # moved by an earlier attempt of this commit
+            return list(staged.details["actions"])
         files = files_for(staged.path, self._s3_files)
         actions: list[Any] = []
         moved: list[str] = []
@@ -476,6 +492,7 @@ class DeltaRsEngine(TableEngine):
                     json.dumps({"numRecords": staged.details["file_rows"][source]}),
                 )
             )
+        staged.details["actions"] = actions
         return actions
 
 

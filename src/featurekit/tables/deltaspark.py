@@ -294,8 +294,13 @@ class DeltaSparkEngine(TableEngine):
         try:
             # Delta's S3SingleDriverLogStore keeps two writers apart inside one JVM only: on
             # S3 every commit holds the table's commit lease (featurekit.tables.commits).
-            with self.guard.hold(staged.path) as lease:
-                result = self._commit_held(staged, mode, replace, txn, metadata, lease)
+            # A conflict is retried with backoff when the commit is safe to repeat.
+            result = self.guard.commit(
+                staged.path,
+                lambda lease: self._commit_held(staged, mode, replace, txn, metadata, lease),
+                mode=mode,
+                txn=txn,
+            )
         finally:
             self.abort(staged)  # the staged copy is no longer needed, or never will be
         return result
@@ -438,9 +443,24 @@ class DeltaSparkEngine(TableEngine):
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
 
+# Delta's conflict exceptions (io.delta.exceptions / delta.exceptions): another writer
+# committed first, and nothing of the refused commit is in the table.
+_CONFLICTS = (
+    "ConcurrentAppend",
+    "ConcurrentDeleteRead",
+    "ConcurrentDeleteDelete",
+    "ConcurrentWrite",
+    "ConcurrentTransaction",
+    "ConcurrentModification",
+    "MetadataChanged",
+    "ProtocolChanged",
+)
+
+
 def _lost_a_race(exc: Exception) -> bool:
     """True when Delta refused a commit because another writer committed first."""
-    return "ConcurrentAppend" in str(exc) or "ConcurrentModification" in str(exc)
+    text = f"{type(exc).__name__} {exc}"
+    return any(name in text for name in _CONFLICTS)
 
 
 def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:

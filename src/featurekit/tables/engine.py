@@ -57,6 +57,7 @@ class CommitResult:
     skipped: bool  # True when the Txn had already been committed
     rows: int
     files: int
+    conflicts: int = 0  # conflicts with other writers retried before it (tables.conflicts)
 
 
 @dataclass(frozen=True)

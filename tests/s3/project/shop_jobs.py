@@ -4,6 +4,8 @@
 * ``daily_spend``: orders per user and day from the catalog table ``raw.orders``;
   ``--param pause_marker=PATH`` makes its write slow (touches PATH, then sleeps per row),
   so a test can kill the run mid-write.
+* ``checked_spend``: ``daily_spend`` with a ruleset that moves days over 10 spent to
+  its quarantine table (``shop.checked_spend__quarantine``), for the kill tests.
 * ``spend_totals``: the same sums kept incrementally from new JSON files under
   ``s3://shop-landing/orders/`` (featurekit's own incremental state).
 """
@@ -20,6 +22,7 @@ from pyspark.sql.types import DoubleType
 from featurekit import FeatureJob, FeatureTable, JobContext, Param, TableInput
 from featurekit.io import FilesInput
 from featurekit.job import IncrementalFeatureJob
+from featurekit.quality import Ruleset
 
 SPEND_COLUMNS = {"user_id": "string", "day": "date", "orders": "bigint", "spend": "double"}
 LANDING = "s3://shop-landing/orders/"
@@ -51,6 +54,22 @@ class DailySpend(FeatureJob):
                 return amount
 
             orders = orders.withColumn("amount", F.udf(slowly, DoubleType())("amount"))
+        return spend_per_day(orders)
+
+
+class CheckedSpend(FeatureJob):
+    name = "checked_spend"
+    description = "daily_spend, with days over 10 spent quarantined."
+    inputs = {"orders": TableInput("raw.orders", time_column="ordered_at")}
+    output = FeatureTable(
+        "shop.checked_spend",
+        keys=("user_id",),
+        date_column="day",
+        columns=SPEND_COLUMNS,
+        quality=(Ruleset('Rules = [ ColumnValues "spend" <= 10 ]', on_failing_rows="drop"),),
+    )
+
+    def transform(self, ctx: JobContext, orders: DataFrame) -> DataFrame:
         return spend_per_day(orders)
 
 
