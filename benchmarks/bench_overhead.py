@@ -59,15 +59,18 @@ class PhaseJobs:
         self.counts: dict[str, int] = {}
         self.phase = "start"
         self.seen = 0
+        self.group: str | None = None
 
     def _jobs(self) -> int:
-        group = self.context.getLocalProperty("spark.jobGroup.id")
-        return len(self.context.statusTracker().getJobIdsForGroup(group)) if group else 0
+        self.group = self.context.getLocalProperty("spark.jobGroup.id") or self.group
+        tracker = self.context.statusTracker()
+        return len(tracker.getJobIdsForGroup(self.group)) if self.group else 0
 
     def close(self) -> dict[str, int]:
         """Jobs per phase since the last close (the last phase counted up to now)."""
         self("end ...")
         counts, self.counts, self.phase, self.seen = self.counts, {}, "start", 0
+        self.group = None
         return {k: v for k, v in counts.items() if v}
 
     def __call__(self, message: str) -> None:
