@@ -127,9 +127,15 @@ def compare(
     label: str,
     *,
     alternate: bool = False,
+    warmup: int = 0,
 ) -> dict[str, Any]:
     """Run each method ``repeats`` times, interleaved (``alternate``: every other round in
-    reverse order, so neither always runs on the other's warm-up); medians, peaks, agreement."""
+    reverse order, so neither always runs on the other's warm-up), after ``warmup`` untimed
+    rounds; medians, peaks, agreement."""
+    for r in range(warmup):
+        for name, fn in methods.items():
+            fn()
+            print(f"  [{label}] {name} warm-up {r + 1}/{warmup} (not timed)", flush=True)
     runs: dict[str, list[float]] = {m: [] for m in methods}
     peaks: dict[str, int] = dict.fromkeys(methods, 0)
     results: dict[str, Any] = {}

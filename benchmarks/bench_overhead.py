@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -43,7 +44,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=1_000)
     p.add_argument("--users", type=int, default=50)
     p.add_argument("--days", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds of both methods first")
     return parse_session_args(p, argv)
+
+
+class PhaseJobs:
+    """A run's progress lines, counting the Spark jobs of the current job group by the
+    lifecycle phase that started them (a phase begins with the line ``<phase> ...``)."""
+
+    BEGINS = re.compile(r"^(\w+) \.\.\.$")
+
+    def __init__(self, spark: Any) -> None:
+        self.context = spark.sparkContext
+        self.counts: dict[str, int] = {}
+        self.phase = "start"
+        self.seen = 0
+        self.group: str | None = None
+
+    def _jobs(self) -> int:
+        self.group = self.context.getLocalProperty("spark.jobGroup.id") or self.group
+        tracker = self.context.statusTracker()
+        return len(tracker.getJobIdsForGroup(self.group)) if self.group else 0
+
+    def close(self) -> dict[str, int]:
+        """Jobs per phase since the last close (the last phase counted up to now)."""
+        self("end ...")
+        counts, self.counts, self.phase, self.seen = self.counts, {}, "start", 0
+        self.group = None
+        return {k: v for k, v in counts.items() if v}
+
+    def __call__(self, message: str) -> None:
+        began = self.BEGINS.match(message)
+        if began is None:
+            return
+        now = self._jobs()
+        self.counts[self.phase] = self.counts.get(self.phase, 0) + now - self.seen
+        self.phase, self.seen = began.group(1), now
 
 
 def timed_with_jobs(spark: Any, name: str, fn: Callable[[], Any]) -> tuple[float, int]:
@@ -70,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     work = Path(tempfile.mkdtemp(prefix="fk-bench-overhead-"))
     runtime = LocalRuntime(LocalConfig(warehouse=str(work / "warehouse"), quiet=True), spark=spark)
+    phase_jobs = PhaseJobs(spark)
+    runtime.report = phase_jobs
     job = jobrun.make_job(events)()
     plain_out = work / "plain"
 
@@ -83,8 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     runs: dict[str, list[float]] = {m: [] for m in methods}
     jobs: dict[str, list[int]] = {m: [] for m in methods}
+    by_phase: list[dict[str, int]] = []
     loads = []
     try:
+        for _ in range(args.warmup):
+            for name, fn in methods.items():
+                timed_with_jobs(spark, name, fn)
+        phase_jobs.close()
         for r in range(args.repeats):
             order = list(methods.items())
             for name, fn in reversed(order) if r % 2 else order:
@@ -92,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs[name].append(round(seconds, 3))
                 jobs[name].append(started)
                 print(f"  [overhead] {name} run {r + 1}: {seconds:.2f}s, {started} Spark jobs")
+                if name == "featurekit_job":
+                    by_phase.append(phase_jobs.close())
             loads.append(os.getloadavg())
         table = runtime.storage.engine.read(spark, runtime.storage.location("bench.activity"))
         plain = spark.read.parquet(str(plain_out)).select(*table.columns)
@@ -106,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "median_s": medians,
         "spark_jobs": jobs,
+        "featurekit_jobs_by_phase": by_phase,
         "paired_ratio": round(paired, 3),
         "agree": agree,
         "loadavg": loads,
@@ -119,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         f" / plain script {medians['plain_script']:.2f} s = {paired:.2f}x paired "
         f"(target <= {BUDGET}x: {'within' if paired <= BUDGET else 'OVER'}); Spark jobs per "
         f"run: featurekit {statistics.median(jobs['featurekit_job']):.0f}, plain "
-        f"{statistics.median(jobs['plain_script']):.0f}; outputs agree: {agree}; "
-        f"load {loads[-1]}\nwritten: {path}"
+        f"{statistics.median(jobs['plain_script']):.0f} (featurekit by phase: {by_phase[-1]}); "
+        f"outputs agree: {agree}; load {loads[-1]}\nwritten: {path}"
     )
     spark.stop()
     return 0

@@ -1,8 +1,10 @@
-"""unique_on: what a plan proves about duplicate keys, and what it must never claim."""
+"""unique_on: what a plan proves about duplicate keys, and what it must never claim;
+count_rows: the same number as count, in one Spark job."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -15,7 +17,7 @@ from featurekit.features import (
     merge_partials,
     windowed_aggregates,
 )
-from featurekit.plans import mark_unique, unique_on
+from featurekit.plans import count_rows, mark_unique, unique_on
 
 KEYS = ["user_id", "feature_date"]
 
@@ -106,3 +108,34 @@ def test_a_dataframe_without_a_jvm_plan_is_not_proven() -> None:
         pass
 
     assert not unique_on(Remote(), ["k"])  # type: ignore[arg-type]
+
+
+def _jobs_of(spark: SparkSession, fn: object) -> int:
+    """Spark jobs started by ``fn()`` (run in a job group of its own)."""
+    context = spark.sparkContext
+    group = f"count-rows-{id(fn)}"
+    context.setJobGroup(group, "count_rows test")
+    try:
+        fn()  # type: ignore[operator]
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+    return len(context.statusTracker().getJobIdsForGroup(group))
+
+
+def test_count_rows_counts_as_count_does_in_one_job(
+    spark: SparkSession, events: DataFrame, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "events")
+    events.withColumn("day", F.to_date("ts")).write.partitionBy("day").parquet(path)
+    files = spark.read.parquet(path)
+    frames = {
+        "scan": files,
+        "pruned": files.where("day = '2024-01-01'"),
+        "empty": files.where("amount < 0"),
+        "grouped": grouped(events),  # a shuffle inside the plan
+        "joined": files.join(grouped(events), "user_id"),
+    }
+    for name, df in frames.items():
+        assert count_rows(df) == df.count(), name
+    assert count_rows(frames["pruned"]) == 2
+    assert _jobs_of(spark, lambda: count_rows(files)) == 1

@@ -109,7 +109,9 @@ def _outside(
     )
 
 
-def _observed(observation: Observation, timeout: float) -> dict[str, Any]:
+def observed_metrics(
+    observation: Observation, timeout: float = OBSERVATION_TIMEOUT_S
+) -> dict[str, Any]:
     """The observed metrics, or {} when Spark has not delivered them within ``timeout``.
 
     Spark posts them from its listener bus just after the action; ``Observation.get``
@@ -158,7 +160,7 @@ def observed_problems(
     empty runs no query to observe; Spark 4 reports it) or it does not arrive within
     ``timeout`` seconds of the write: then ``check_rows`` decides.
     """
-    stats = _observed(observation, timeout)
+    stats = observed_metrics(observation, timeout)
     if not stats:
         return True
     low, high = (

@@ -133,3 +133,16 @@ def test_a_stage_missing_from_the_real_store_is_recognised(spark: Any) -> None:
     from featurekit.cost.usage import _stage, status_store
 
     assert _stage(status_store(spark), 10**9) is None
+
+
+def test_reading_the_store_as_json_gives_what_reading_each_field_gives(spark: Any) -> None:
+    from featurekit.cost.usage import _newest_job_id, json_reader, measure, status_store
+
+    store = status_store(spark)
+    baseline = _newest_job_id(store)
+    spark.range(2000).selectExpr("id % 7 AS k").groupBy("k").count().collect()  # a shuffle
+    as_dict = json_reader(spark)
+    assert as_dict is not None
+    by_json, by_field = measure(store, baseline, as_dict), measure(store, baseline)
+    assert by_json == by_field
+    assert min(by_json.jobs, by_json.stages, by_json.tasks) >= 1

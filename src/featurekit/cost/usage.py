@@ -18,8 +18,9 @@ returns ``(None, reason)``: the run record says "not measured", the run goes on.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.runs import UsageRecord
 
@@ -51,6 +52,62 @@ class _Jobs:
     stage_ids: set[int]
     first_ms: Optional[int]
     last_ms: Optional[int]
+
+
+#: a status object (job or stage data) as a dict, in one py4j call
+AsDict = Callable[[Any], "dict[str, Any]"]
+
+
+def json_reader(spark: Any) -> Optional[AsDict]:
+    """A reader of the status store's objects as dicts, one py4j call each (Jackson with its
+    Scala module, as Spark's REST API writes them), or None where it cannot be built: the
+    probe then reads each field with a call of its own (a dozen per stage)."""
+    try:
+        jvm = spark.sparkContext._jvm
+        mapper = jvm.com.fasterxml.jackson.databind.ObjectMapper()
+        scala = getattr(jvm.com.fasterxml.jackson.module.scala, "DefaultScalaModule$")
+        mapper.registerModule(getattr(scala, "MODULE$"))
+    except Exception:  # no such classes here: fields are read one by one
+        return None
+
+    def as_dict(obj: Any) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(str(mapper.writeValueAsString(obj)))
+        return found
+
+    return as_dict
+
+
+def _json_jobs_since(store: Any, baseline: int, as_dict: AsDict) -> _Jobs:
+    jobs = store.jobsList(None)
+    found = _Jobs(0, set(), None, None)
+    for i in range(jobs.size()):
+        job = as_dict(jobs.apply(i))
+        if int(job["jobId"]) <= baseline:
+            break
+        found.count += 1
+        found.stage_ids.update(int(s) for s in job["stageIds"])
+        began, ended = job.get("submissionTime"), job.get("completionTime")
+        if began is not None:
+            found.first_ms = began if found.first_ms is None else min(found.first_ms, began)
+        if ended is not None:
+            found.last_ms = ended if found.last_ms is None else max(found.last_ms, ended)
+    return found
+
+
+def _add_json_stage(usage: UsageRecord, stage: dict[str, Any]) -> None:
+    if stage["status"] == "SKIPPED":
+        return  # its output was reused from an earlier stage: no tasks ran
+    usage.stages += 1
+    usage.tasks += int(stage["numCompleteTasks"]) + int(stage["numFailedTasks"])
+    usage.executor_run_seconds += int(stage["executorRunTime"]) / 1e3  # ms
+    usage.executor_cpu_seconds += int(stage["executorCpuTime"]) / 1e9  # ns
+    usage.input_bytes += int(stage["inputBytes"])
+    usage.output_bytes += int(stage["outputBytes"])
+    usage.shuffle_read_bytes += int(stage["shuffleReadBytes"])
+    usage.shuffle_write_bytes += int(stage["shuffleWriteBytes"])
+    usage.spilled_bytes += int(stage["memoryBytesSpilled"]) + int(stage["diskBytesSpilled"])
+    peak = int(stage["peakExecutionMemory"])
+    usage.peak_execution_memory_bytes = max(usage.peak_execution_memory_bytes, peak)
 
 
 def _jobs_since(store: Any, baseline: int) -> _Jobs:
@@ -110,16 +167,23 @@ def _add_capacity(usage: UsageRecord, store: Any) -> None:
     usage.memory_bytes = sum(int(e.maxMemory()) for e in workers)
 
 
-def measure(store: Any, baseline: int) -> UsageRecord:
-    """The usage of the Spark jobs newer than job id ``baseline`` in ``store``."""
-    jobs = _jobs_since(store, baseline)
+def measure(store: Any, baseline: int, as_dict: Optional[AsDict] = None) -> UsageRecord:
+    """The usage of the Spark jobs newer than job id ``baseline`` in ``store``
+    (``as_dict``: see :func:`json_reader`)."""
+    jobs = (
+        _jobs_since(store, baseline)
+        if as_dict is None
+        else _json_jobs_since(store, baseline, as_dict)
+    )
     usage = UsageRecord(jobs=jobs.count)
     for stage_id in sorted(jobs.stage_ids):
         stage = _stage(store, stage_id)
         if stage is None:
             usage.stages_unretained += 1
-        else:
+        elif as_dict is None:
             _add_stage(usage, stage)
+        else:
+            _add_json_stage(usage, as_dict(stage))
     _add_capacity(usage, store)
     if jobs.first_ms is not None and jobs.last_ms is not None:
         usage.spark_seconds = round((jobs.last_ms - jobs.first_ms) / 1e3, 3)
@@ -136,10 +200,13 @@ def _reason(exc: BaseException) -> str:
 class UsageProbe:
     """Measures the Spark jobs run between :meth:`start` and :meth:`finish`."""
 
-    def __init__(self, store: Any, baseline: int, missing: Optional[str]) -> None:
+    def __init__(
+        self, store: Any, baseline: int, missing: Optional[str], as_dict: Optional[AsDict] = None
+    ) -> None:
         self._store = store
         self._baseline = baseline
         self._missing = missing
+        self._as_dict = as_dict
 
     @classmethod
     def start(cls, spark: SparkSession) -> UsageProbe:
@@ -147,7 +214,7 @@ class UsageProbe:
         # the reason is kept in the run record and the run itself is unaffected.
         try:
             store = status_store(spark)
-            return cls(store, _newest_job_id(store), None)
+            return cls(store, _newest_job_id(store), None, json_reader(spark))
         except Exception as exc:  # kept as the reason in the run record
             return cls(None, -1, _reason(exc))
 
@@ -156,6 +223,6 @@ class UsageProbe:
         if self._store is None:
             return None, self._missing
         try:
-            return measure(self._store, self._baseline), None
+            return measure(self._store, self._baseline, self._as_dict), None
         except Exception as exc:  # kept as the reason in the run record
             return None, _reason(exc)

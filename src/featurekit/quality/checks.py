@@ -14,7 +14,7 @@ without Deequ's grouping pass over the output (its outcome says ``evaluated_by``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -62,6 +62,8 @@ class Checked:
     quarantine: Optional[DataFrame] = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # the evaluated texts of the row-level rules whose failing rows are counted
+    failing: list[str] = field(default_factory=list)
 
 
 def rule_outcomes(
@@ -199,12 +201,16 @@ def check_output(
     history: History = (),
     settled: Sequence[str] = (),
     report: Report = _silent,
+    count_failing: bool = True,
 ) -> Checked:
     """Evaluate the output's rulesets, chaining those that quarantine failing rows.
 
     ``settled``: columns the output contract has verified complete and unique together on
     these rows (see :func:`settled_rules`; used for rulesets that keep every row);
-    ``report``: a progress line before each ruleset and before counting failing rows."""
+    ``report``: a progress line before each ruleset and before counting failing rows;
+    ``count_failing=False``: the rows failing each row-level rule are not counted here
+    (``Checked.failing`` says what to count on the quarantine rows: the caller counts
+    them while writing those rows and gives the counts to :func:`record_failing_rows`)."""
     from pyspark.sql import functions as F
 
     columns = list(df.columns)
@@ -230,8 +236,10 @@ def check_output(
     if not fail_columns:
         return checked
     failed = F.concat(*[F.col(c) for c in fail_columns])
-    report("quality: counting the rows that fail each row-level rule")
-    _count_failing_rows(frame, failed, outcomes, rulesets)
+    checked.failing = row_level_rules(outcomes, rulesets)
+    if count_failing:
+        report("quality: counting the rows that fail each row-level rule")
+        _count_failing_rows(frame, failed, outcomes, rulesets)
     checked.quarantine = frame.where(F.size(failed) > 0).select(
         *map(sql_name, columns),
         failed.alias(RULES_COLUMN),
@@ -242,6 +250,53 @@ def check_output(
         dropped = F.concat(*[F.col(c) for c in drop_columns])
         checked.output = frame.where(F.size(dropped) == 0).select(*map(sql_name, columns))
     return checked
+
+
+def row_level_rules(outcomes: Sequence[dict[str, Any]], rulesets: Sequence[Ruleset]) -> list[str]:
+    """The evaluated texts of the rules whose failing rows are counted (those of the
+    rulesets that quarantine or drop rows), each once, in order."""
+    by_name = {r.name or f"output#{i}": r for i, r in enumerate(rulesets)}
+    rules = [o["evaluated_rule"] for o in outcomes if by_name[o["ruleset"]].quarantines]
+    return list(dict.fromkeys(rules))
+
+
+def failing_row_counts(rules: Sequence[str]) -> list[Any]:
+    """Aggregate columns counting, over quarantine rows, the rows failing each of ``rules``
+    (named ``rule_0``, ``rule_1``, ...): a row whose failed rules name one twice counts
+    twice, as an exploding count does. Rows outside the quarantine fail no rule, so the
+    counts over the quarantine rows are the counts over the whole output."""
+    from pyspark.sql import functions as F
+
+    failed = F.col(RULES_COLUMN)
+    return [
+        F.coalesce(F.sum(F.size(F.filter(failed, _equals(text)))), F.lit(0))
+        .cast("long")
+        .alias(f"rule_{i}")
+        for i, text in enumerate(rules)
+    ]
+
+
+def _equals(text: str) -> Callable[[Any], Any]:
+    """``element == text``, for a higher-order function over an array column."""
+    from pyspark.sql import functions as F
+
+    return lambda element: element == F.lit(text)
+
+
+def record_failing_rows(
+    outcomes: list[dict[str, Any]], rulesets: Sequence[Ruleset], counts: Mapping[str, int]
+) -> None:
+    """Each row-level rule's failing rows (``counts``: evaluated rule text -> rows) into
+    its outcome; rules of dropping rulesets whose failures are all in dropped rows are
+    marked handled."""
+    by_name = {r.name or f"output#{i}": r for i, r in enumerate(rulesets)}
+    for outcome in outcomes:
+        ruleset = by_name[outcome["ruleset"]]
+        if not ruleset.quarantines:
+            continue
+        outcome["failing_rows"] = int(counts.get(outcome["evaluated_rule"], 0))
+        if ruleset.on_failing_rows == "drop" and outcome["failing_rows"] > 0:
+            outcome["handled"] = True
 
 
 def _keeping_ruleset(
@@ -267,8 +322,7 @@ def _keeping_ruleset(
 def _count_failing_rows(
     frame: DataFrame, failed: Any, outcomes: list[dict[str, Any]], rulesets: Sequence[Ruleset]
 ) -> None:
-    """Per rule, how many rows failed it (one aggregation); rules of dropping rulesets
-    whose failures are all in dropped rows are marked handled."""
+    """Per rule, how many rows failed it (one aggregation), into the outcomes."""
     from pyspark.sql import functions as F
 
     counts = {
@@ -278,11 +332,4 @@ def _count_failing_rows(
         .agg(F.count(F.lit(1)).alias("n"))
         .collect()
     }
-    by_name = {r.name or f"output#{i}": r for i, r in enumerate(rulesets)}
-    for outcome in outcomes:
-        ruleset = by_name[outcome["ruleset"]]
-        if not ruleset.quarantines:
-            continue
-        outcome["failing_rows"] = int(counts.get(outcome["evaluated_rule"], 0))
-        if ruleset.on_failing_rows == "drop" and outcome["failing_rows"] > 0:
-            outcome["handled"] = True
+    record_failing_rows(outcomes, rulesets, counts)

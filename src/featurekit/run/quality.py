@@ -6,12 +6,22 @@ Used by the read and write steps; the functions here never commit the output.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.quality.checks import Checked, check_input, check_output, enforce
+from featurekit.quality.checks import (
+    RULES_COLUMN,
+    Checked,
+    check_input,
+    check_output,
+    enforce,
+    failing_row_counts,
+    record_failing_rows,
+)
 from featurekit.quality.dynamic import DYNAMIC
 from featurekit.quality.quarantine import VERSION_KEY, quarantine_name, register
+from featurekit.validate import observed_metrics
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -69,12 +79,16 @@ def check_output_quality(
     *,
     contract_checked: bool = False,
     report: Optional[Callable[[str], None]] = None,
+    count_failing: bool = True,
 ) -> Checked:
     """Evaluate the output's rulesets into ``record``; raise QualityError on a fail.
 
     ``contract_checked``: the row checks passed on ``out`` (its keys and date column are
     complete and unique together), so rules proven by them are not evaluated again;
-    ``report``: progress lines (one before each ruleset)."""
+    ``report``: progress lines (one before each ruleset); ``count_failing=False``: when a
+    ruleset quarantines or drops rows, their failing rows are counted while the quarantine
+    is staged (:func:`stage_quarantine`), and :func:`enforce_output_quality` enforces the
+    severities then."""
     checked = check_output(
         out,
         table.quality,
@@ -83,10 +97,22 @@ def check_output_quality(
         history=history(storage, record, table.quality),
         settled=(*table.keys, table.date_column) if contract_checked else (),
         report=report or (lambda _message: None),
+        count_failing=count_failing,
     )
     record.quality += checked.outcomes
-    record.warnings += enforce(checked.outcomes, f"output {table.name}")
+    if count_failing or not checked.failing:
+        record.warnings += enforce(checked.outcomes, f"output {table.name}")
     return checked
+
+
+def enforce_output_quality(
+    table: FeatureTable, checked: Checked, record: RunRecord, counts: Mapping[str, int]
+) -> None:
+    """The failing rows counted while staging the quarantine (``counts``: evaluated rule
+    -> rows) into the outcomes, then the severities enforced, as check_output_quality
+    does when it counts them itself."""
+    record_failing_rows(checked.outcomes, table.quality, counts)
+    record.warnings += enforce(checked.outcomes, f"output {table.name}")
 
 
 def quarantine_location(storage: Storage, table: FeatureTable) -> str:
@@ -95,14 +121,37 @@ def quarantine_location(storage: Storage, table: FeatureTable) -> str:
 
 
 def stage_quarantine(
-    storage: Storage, table: FeatureTable, rows: Optional[DataFrame], label: str
-) -> Optional[Staged]:
+    storage: Storage, table: FeatureTable, checked: Checked, label: str
+) -> tuple[Optional[Staged], dict[str, int]]:
     """Stage the quarantine rows (None when no ruleset quarantines) in a stage folder
-    labelled ``label`` (the run id)."""
-    if rows is None:
-        return None
+    labelled ``label`` (the run id), and the rows failing each row-level rule (evaluated
+    rule text -> rows): counted by the write itself, or, when Spark did not deliver the
+    counts, by one aggregation over the staged quarantine rows."""
+    from pyspark.sql import Observation
+
+    if checked.quarantine is None:
+        return None, {}
     location = quarantine_location(storage, table)
-    return storage.engine.stage(rows, location, partition_by=table.partitions, label=label)
+    rows, observation = checked.quarantine, None
+    if checked.failing:
+        observation = Observation(f"featurekit_failing_rows_{uuid.uuid4().hex[:12]}")
+        rows = rows.observe(observation, *failing_row_counts(checked.failing))
+    staged = storage.engine.stage(rows, location, partition_by=table.partitions, label=label)
+    if staged.rows == 0:  # no row failed (and Spark may have run no query to observe)
+        return staged, {}
+    got = observed_metrics(observation) if observation is not None else {}
+    if len(got) == len(checked.failing):
+        return staged, {text: int(got[f"rule_{i}"]) for i, text in enumerate(checked.failing)}
+    return staged, _count_staged(staged)
+
+
+def _count_staged(staged: Staged) -> dict[str, int]:
+    """Rows per failed rule of a staged quarantine (one aggregation over its rule lists)."""
+    from pyspark.sql import functions as F
+
+    rules = staged.dataframe().select(F.explode(RULES_COLUMN).alias("rule"))
+    counted = rules.groupBy("rule").agg(F.count(F.lit(1)).alias("n")).collect()
+    return {str(r["rule"]): int(r["n"]) for r in counted}
 
 
 def commit_quarantine(

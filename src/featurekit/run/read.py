@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Callable
 
+from featurekit.plans import count_rows
 from featurekit.run.quality import check_input_quality
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def read_inputs(
     for name, inp in job.inputs.items():
         source = sources.get(name)
         df, described = source() if source else env.read_input(name, inp, ctx)
-        described.rows = df.count()
+        described.rows = count_rows(df)
         record.inputs.append(described)
         check_input_quality(env, name, inp, df, record)
         frames[name] = df

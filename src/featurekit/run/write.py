@@ -17,6 +17,7 @@ from featurekit.plans import unique_on
 from featurekit.run.quality import (
     check_output_quality,
     commit_quarantine,
+    enforce_output_quality,
     quarantine_location,
     skipped,
     stage_quarantine,
@@ -128,31 +129,34 @@ def _write_checked(
 def _rules_on_staged(
     staged: Staged, target: Target, env: RunEnv, record: RunRecord
 ) -> tuple[Staged, Optional[Staged]]:
-    """Evaluate the output's rulesets on the staged rows; stage the quarantine and, when
-    a ruleset dropped rows, the kept rows (from the staged files: the job's plan is not
-    run again). Returns the output to commit and the staged quarantine (or None)."""
+    """Evaluate the output's rulesets on the staged rows; stage the quarantine (counting
+    the rows failing each row-level rule as they are written) and, when a ruleset dropped
+    rows, the kept rows (from the staged files: the job's plan is not run again). Returns
+    the output to commit and the staged quarantine (or None)."""
     table, storage = target.table, env.storage
     with record.phase("quality", env.report):
         checked = check_output_quality(
             storage, staged.dataframe(), table, target.ctx, record,
-            contract_checked=True, report=env.report,
+            contract_checked=True, report=env.report, count_failing=False,
         )  # fmt: skip
     if checked.quarantine is None:
         return staged, None
-    with record.phase("write", env.report):
-        env.report("write: staging the quarantined rows")
-        held = stage_quarantine(storage, table, checked.quarantine, target.ctx.run_id)
-        if not _dropped_rows(record, table):
-            return staged, held
-        try:
+    held: Optional[Staged] = None
+    try:
+        with record.phase("write", env.report):
+            env.report("write: staging the quarantined rows, counting the rows failing each rule")
+            held, counts = stage_quarantine(storage, table, checked, target.ctx.run_id)
+            enforce_output_quality(table, checked, record, counts)  # severities, as before
+            if not _dropped_rows(record, table):
+                return staged, held
             env.report(f"write: staging the kept rows of {table.name}")
             kept = storage.engine.stage(
                 checked.output, staged.path, partition_by=table.partitions, label=target.ctx.run_id
             )
-        except BaseException:
-            if held is not None:
-                storage.engine.abort(held)
-            raise
+    except BaseException:
+        if held is not None:
+            storage.engine.abort(held)
+        raise
     storage.engine.abort(staged)
     env.report(f"write: staged {_staged(kept)}")
     return kept, held
