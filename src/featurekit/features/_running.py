@@ -37,78 +37,139 @@ MAX_DAYS = _FIELD - 1
 
 
 class RunningSums:
-    """Collects the sums a combine asks for (:meth:`total`), then adds their columns."""
+    """Collects every window column a combine asks for (:meth:`total`, :meth:`over`),
+    then adds them all in one Window operator over one sort per key (:meth:`columns`)."""
 
-    def __init__(self, rows: DataFrame, keys: Sequence[str], wide: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        rows: DataFrame,
+        keys: Sequence[str],
+        wide: Sequence[str] = (),
+        *,
+        doubles_from: int | None = None,
+    ) -> None:
         """``rows``: keys, ``__d`` and states, one row per key and day; ``wide``: the
         integral ``sum`` states: their running sums are kept as ``decimal(38,0)`` (a
         running total of values could overflow a long; counts cannot) and their window
         sums are null without a value. Other integral sums (counts) are 0 then: each
-        combine reads them as no rows (``coalesce``, ``n > 0``)."""
+        combine reads them as no rows (``coalesce``, ``n > 0``). Integral sums take
+        running sums over any window (exact); double sums only over windows of
+        ``doubles_from`` days or more (None: never), and up to ``MAX_DAYS``; the others
+        a sliding frame."""
         from featurekit.features._checks import col
 
         self._rows = rows
         self._keys = list(keys)
         self._wide = {str(col(c)) for c in wide}
+        self._doubles_from = doubles_from
+        self._kinds: dict[str, str] = {}
         self._exprs: dict[str, tuple[int, Column, str]] = {}
         self._lags: set[tuple[int, int]] = set()
+        self._framed: dict[tuple[str, int], tuple[str, Column]] = {}
 
     def _window(self) -> WindowSpec:
         from pyspark.sql import Window
 
         return Window.partitionBy(*self._keys).orderBy(DAY)
 
+    def _kind(self, expr: Column) -> str:
+        from pyspark.sql.types import DoubleType, FloatType, IntegralType
+
+        key = str(expr)
+        if key not in self._kinds:
+            dtype = self._rows.select(expr).schema[0].dataType
+            if isinstance(dtype, (DoubleType, FloatType)):
+                self._kinds[key] = "double"
+            elif isinstance(dtype, IntegralType):
+                self._kinds[key] = "wide" if key in self._wide else "long"
+            else:
+                self._kinds[key] = "other"
+        return self._kinds[key]
+
+    def _running(self, kind: str, days: int) -> bool:
+        if kind in ("long", "wide"):
+            return True
+        doubles_from = self._doubles_from
+        return kind == "double" and doubles_from is not None and doubles_from <= days <= MAX_DAYS
+
+    def _frame(self, windowed: Column, key: str, days: int) -> Column:
+        """``windowed`` (an aggregate over a sliding frame) as a column of :meth:`columns`."""
+        from pyspark.sql import functions as F
+
+        if (key, days) not in self._framed:
+            name = f"__f{len(self._framed)}"
+            self._framed[(key, days)] = (name, windowed.alias(name))
+        return F.col(self._framed[(key, days)][0])
+
+    def over(self, days: int, sliding: WindowSpec) -> Over:
+        """The ``over`` of ``Agg.combine`` (non-additive kinds) for a window of ``days``."""
+        return lambda agg: self._frame(agg.over(sliding), str(agg), days)
+
     def total(self, days: int, sliding: WindowSpec) -> TotalFn:
         """The ``total`` of ``Agg.combine`` for a window of ``days`` days."""
 
         def total(expr: Column) -> Column:
             from pyspark.sql import functions as F
-            from pyspark.sql.types import DoubleType, FloatType, IntegralType
 
-            key = str(expr)
+            key, kind = str(expr), self._kind(expr)
+            if days == 1 and kind != "other":
+                return _own(expr, kind)
+            if not self._running(kind, days):
+                return self._frame(F.sum(expr).over(sliding), f"sum({key})", days)
             if key not in self._exprs:
-                dtype = self._rows.select(expr).schema[0].dataType
-                if isinstance(dtype, (DoubleType, FloatType)):
-                    kind = "double"
-                elif isinstance(dtype, IntegralType):
-                    kind = "wide" if key in self._wide else "long"
-                else:
-                    return F.sum(expr).over(sliding)
                 self._exprs[key] = (len(self._exprs), expr, kind)
-            index, _, kind = self._exprs[key]
+            index = self._exprs[key][0]
             self._lags.add((index, days))
             return F.col(_v(index, days))
 
         return total
 
     def columns(self) -> DataFrame:
-        """``rows`` with the running-sum columns the collected totals read."""
+        """``rows`` with the window columns the collected totals and frames read."""
+        framed = [c for _, c in self._framed.values()]
+        names = [n for n, _ in self._framed.values()]
+        x = {i: _x(i) for i, _, _ in self._exprs.values()}
+        base = self._rows.select("*", *[e.alias(x[i]) for i, e, _ in self._exprs.values()])
+        first, second = self._running_columns()
+        staged = base.select("*", *first, *framed)
+        if second:  # the doubles' rounding errors: a second pass, over the same sort
+            staged = staged.select("*", *second)
+        kept = [*_quoted(self._rows), *names]
+        # the window's count code and finite sum once each, then the values read them
+        pairs = [
+            (i, n, kind)
+            for i, _, kind in self._exprs.values()
+            for n in sorted(n for j, n in self._lags if j == i)
+        ]
+        parts = [c for i, n, kind in pairs for c in _parts(i, n, kind)]
+        staged = staged.select(*kept, *parts)
+        values = [_value(i, n, kind).alias(_v(i, n)) for i, n, kind in pairs]
+        return staged.select(*kept, *values)
+
+    def _running_columns(self) -> tuple[list[Column], list[Column]]:
+        """The running sums (one pass) and the doubles' running rounding errors (a second)."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        if not self._exprs:
-            return self._rows
         by_key = self._window()
-        run = by_key.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+        # one row per key and day (the grid's), so a rows frame ends on the day itself
+        rows_run = by_key.rowsBetween(Window.unboundedPreceding, Window.currentRow)
         before = by_key.rowsBetween(Window.unboundedPreceding, -1)
 
         def upto(days: int) -> WindowSpec:
             return by_key.rangeBetween(Window.unboundedPreceding, -days)
 
-        x = {i: _x(i) for i, _, _ in self._exprs.values()}
-        base = self._rows.select("*", *[e.alias(x[i]) for i, e, _ in self._exprs.values()])
         first: list[Column] = []
         second: list[Column] = []
         for i, _, kind in self._exprs.values():
             lags = sorted(n for j, n in self._lags if j == i)
-            value = F.col(x[i])
+            value = F.col(_x(i))
             if kind != "double":
                 wide = value.cast("decimal(38,0)") if kind == "wide" else value
-                first.append(F.sum(wide).over(run).alias(_hi(i)))
-                for n in lags:
-                    first.append(F.sum(wide).over(upto(n)).alias(_hi(i, n)))
+                first.append(F.sum(wide).over(rows_run).alias(_hi(i)))
+                first += [F.sum(wide).over(upto(n)).alias(_hi(i, n)) for n in lags]
                 if kind == "wide":
-                    first.append(F.count(value).over(run).alias(_code(i)))
+                    first.append(F.count(value).over(rows_run).alias(_code(i)))
                     first += [F.count(value).over(upto(n)).alias(_code(i, n)) for n in lags]
                 continue
             finite = F.when(value - value == 0, value.cast("double"))
@@ -122,9 +183,9 @@ class RunningSums:
                 .cast("bigint")
             )
             first += [
-                F.sum(finite).over(run).alias(_hi(i)),
+                F.sum(finite).over(rows_run).alias(_hi(i)),
                 F.sum(finite).over(before).alias(_prev(i)),
-                F.sum(code).over(run).alias(_code(i)),
+                F.sum(code).over(rows_run).alias(_code(i)),
             ]
             for n in lags:
                 first.append(F.sum(finite).over(upto(n)).alias(_hi(i, n)))
@@ -132,23 +193,22 @@ class RunningSums:
             # the rounding error of hi = prev + finite, exactly (two-sum)
             a, b, s = F.coalesce(F.col(_prev(i)), F.lit(0.0)), finite, F.col(_hi(i))
             bb = s - a
-            err = (a - (s - bb)) + (b - bb)
-            second.append(F.sum(F.when(finite.isNotNull(), err)).over(run).alias(_lo(i)))
-            for n in lags:
-                second.append(F.sum(F.when(finite.isNotNull(), err)).over(upto(n)).alias(_lo(i, n)))
-        staged = base.select("*", *first)
-        if second:
-            staged = staged.select("*", *second)
-        # the window's count code and finite sum once each, then the values read them
-        pairs = [
-            (i, n, kind)
-            for i, _, kind in self._exprs.values()
-            for n in sorted(n for j, n in self._lags if j == i)
-        ]
-        parts = [c for i, n, kind in pairs for c in _parts(i, n, kind)]
-        staged = staged.select(*_quoted(self._rows), *parts)
-        values = [_value(i, n, kind).alias(_v(i, n)) for i, n, kind in pairs]
-        return staged.select(*_quoted(self._rows), *values)
+            err = F.when(finite.isNotNull(), (a - (s - bb)) + (b - bb))
+            second.append(F.sum(err).over(rows_run).alias(_lo(i)))
+            second += [F.sum(err).over(upto(n)).alias(_lo(i, n)) for n in lags]
+        return first, second
+
+
+def _own(expr: Column, kind: str) -> Column:
+    """The sum over a window of one day: the day's own row (one row per key and day),
+    as Spark's ``sum`` of that one value gives it (``0 + x``: a double -0.0 sums to 0.0)."""
+    from pyspark.sql import functions as F
+
+    if kind == "long":  # a count: 0 without rows
+        return F.coalesce(expr, F.lit(0))
+    if kind == "wide":
+        return expr.cast("bigint")
+    return F.lit(0.0) + expr.cast("double")
 
 
 def _quoted(df: DataFrame) -> list[str]:
@@ -229,4 +289,5 @@ def _value(index: int, days: int, kind: str) -> Column:
 
 
 if TYPE_CHECKING:
+    from featurekit.features.aggs import Over
     from featurekit.features.aggs import Total as TotalFn

@@ -184,15 +184,19 @@ class Agg:
         window: Optional[WindowSpec],
         states: Optional[dict[str, str]] = None,
         total: Optional[Total] = None,
+        over: Optional[Over] = None,
     ) -> Column:
         """The feature value over ``window`` (a frame of daily partial rows), or, with
         ``window=None``, as a groupBy aggregate; ``states`` renames the state columns.
         ``total`` (additive kinds only: see :data:`ADDITIVE`) replaces the windowed
-        ``sum`` of an expression, e.g. by a difference of running sums."""
+        ``sum`` of an expression, e.g. by a difference of running sums; ``over``
+        replaces ``.over(window)`` of the other kinds' aggregates (e.g. by a column
+        computed beside the running sums)."""
         from pyspark.sql import functions as F
 
         names = states or {s: f"{self.name}__{s}" for s in STATES[self.kind]}
-        over: Over = (lambda c: c.over(window)) if window is not None else (lambda c: c)
+        if over is None:
+            over = (lambda c: c.over(window)) if window is not None else (lambda c: c)
         if total is None:
             total = lambda e: over(F.sum(e))  # noqa: E731
         if self.kind in ADDITIVE:
