@@ -76,6 +76,8 @@ class LocalConfig(RuntimeConfig):
     app_name: str = "featurekit"
     # Put Deequ's DQDL engine on the classpath (jobs with quality rulesets need it).
     quality: bool = False
+    # Put Iceberg's Spark runtime on the classpath (jobs writing or reading Iceberg tables).
+    iceberg: bool = False
 
     def table_engine(self) -> str:
         """The engine ``auto`` stands for locally: delta-rs (measured faster on one machine,
@@ -117,6 +119,8 @@ def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str
     needs_delta = not delta and config.table_engine() == "delta-spark"
     if needs_delta and jars.delta_coordinate() not in coordinates:
         coordinates.insert(0, jars.delta_coordinate())
+    if config.iceberg and jars.iceberg_coordinate() not in coordinates:
+        coordinates.append(jars.iceberg_coordinate())
     found = list(delta)
     if coordinates:
         found += jars.resolve(

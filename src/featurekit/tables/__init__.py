@@ -1,7 +1,9 @@
-"""Delta tables: the engine port, its two engines, and the local catalog.
+"""Feature tables: the engine port, its engines (two for Delta, one for Iceberg), and
+the local catalog.
 
 ``select_engine(spark)`` picks delta-spark when Delta's classes are on the
 session's classpath and delta-rs (deltalake) otherwise; ``engine=`` forces one.
+``iceberg_engine(spark)`` is the engine of Iceberg tables (Iceberg's Spark runtime).
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 ENGINES = ("auto", "delta-spark", "delta-rs")
+# Table formats a feature table is declared in; delta is the default.
+FORMATS = ("delta", "iceberg")
 
 __all__ = [
     "ENGINES",
+    "FORMATS",
     "CatalogEntry",
     "CommitResult",
     "HistoryEntry",
@@ -35,6 +40,7 @@ __all__ = [
     "Staged",
     "TableEngine",
     "Txn",
+    "iceberg_engine",
     "select_engine",
 ]
 
@@ -56,3 +62,17 @@ def select_engine(spark: SparkSession, engine: str = "auto") -> TableEngine:
     from featurekit.tables.deltars import DeltaRsEngine
 
     return DeltaRsEngine()
+
+
+def iceberg_engine(spark: SparkSession) -> TableEngine:
+    """The Iceberg engine on ``spark``; a clear error when Iceberg's jar is missing."""
+    from featurekit.tables.iceberg import IcebergEngine
+    from featurekit.tables.iceberg_java import iceberg_available
+
+    if not iceberg_available(spark):
+        raise ConfigError(
+            "Iceberg tables need Iceberg's Spark runtime on the Spark classpath (Glue: "
+            "--datalake-formats iceberg; EMR: iceberg-defaults; locally: "
+            "LocalConfig(iceberg=True), or `featurekit jars --iceberg`)."
+        )
+    return IcebergEngine(spark)
