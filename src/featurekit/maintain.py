@@ -58,7 +58,8 @@ def maintain_output(
         return
     record.maintenance = MaintenanceRecord()
     with record.phase("maintenance", report):
-        _run_steps(plan, storage.engine, out.location, written_partitions(table, ctx), record)
+        engine = storage.engine_at(out.location)
+        _run_steps(plan, engine, out.location, written_partitions(table, ctx), record)
 
 
 def _run_steps(

@@ -30,7 +30,10 @@ def read_input(
     """Read one declared input (pruned to the run's dates) and describe what was read."""
     if isinstance(inp, TableInput):
         entry = storage.catalog.get(inp.name)
-        if entry.format != "delta":  # files a crawler or `table register` described
+        if entry.format not in (
+            "delta",
+            "iceberg",
+        ):  # files a crawler or `table register` described
             df = read_files_table(
                 spark, storage.warehouse, storage.catalog, name, entry,
                 window=date_window(inp, ctx),
@@ -46,8 +49,9 @@ def read_input(
             if not storage.engine.exists(location):
                 raise TableNotFoundError(f"Input {name!r}: no Delta table at {inp.path}.")
             kind = "delta"
-        info = storage.engine.describe(location)
-        df = storage.engine.read(
+        engine = storage.engine_at(location)  # Delta, or Iceberg when an Iceberg table is there
+        info = engine.describe(location)
+        df = engine.read(
             spark, location, version=info.version, partitions=date_partitions(inp, ctx, info)
         )
         version: Optional[int] = info.version

@@ -96,7 +96,8 @@ def stage_quarantine(
     if rows is None:
         return None
     location = storage.location(quarantine_name(table.name))
-    return storage.engine.stage(rows, location, partition_by=table.partitions)
+    # the quarantine table is kept in its output's format
+    return storage.engine_for(table).stage(rows, location, partition_by=table.partitions)
 
 
 def commit_quarantine(
@@ -115,11 +116,12 @@ def commit_quarantine(
 
     if staged is None:
         return {}
-    if staged.rows == 0 and not storage.engine.exists(staged.path):
-        storage.engine.abort(staged)  # nothing quarantined, nothing to replace
+    engine = storage.engine_for(table)
+    if staged.rows == 0 and not engine.exists(staged.path):
+        engine.abort(staged)  # nothing quarantined, nothing to replace
         record.quarantine = {"table": quarantine_name(table.name), "rows": 0, "version": None}
         return {}
-    result = storage.engine.commit(
+    result = engine.commit(
         staged,
         mode=mode,
         replace=replace,
@@ -133,5 +135,5 @@ def commit_quarantine(
         "rows": staged.rows,
         "version": result.version,
     }
-    version = result.version if result.version is not None else storage.engine.version(staged.path)
+    version = result.version if result.version is not None else engine.version(staged.path)
     return {VERSION_KEY: str(version)}

@@ -97,13 +97,14 @@ def _write_checked(
 ) -> CommitResult:
     table, storage = target.table, env.storage
     location = storage.output_location(table)
-    record.output = OutputRecord(table.name, location, storage.engine.name, target.mode)
+    engine = storage.engine_for(table)
+    record.output = OutputRecord(table.name, location, engine.name, target.mode)
     observation = None
     if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     with record.phase("write", env.report):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
-        staged = storage.engine.stage(out, location, partition_by=table.partitions)
+        staged = engine.stage(out, location, partition_by=table.partitions)
         env.report(f"write: staged {_staged(staged)}")
         if quarantine is not None:
             env.report("write: staging the quarantined rows")
@@ -115,9 +116,9 @@ def _write_checked(
         with record.phase("commit", env.report):
             result = _commit(staged, held, target, env, record)
     except BaseException:
-        storage.engine.abort(staged)
+        engine.abort(staged)
         if held is not None:
-            storage.engine.abort(held)
+            engine.abort(held)
         raise
     storage.register_output(table, location)
     record.output.version = result.version
@@ -177,7 +178,7 @@ def _commit(
     staged: Staged, held: Optional[Staged], target: Target, env: RunEnv, record: RunRecord
 ) -> CommitResult:
     """The quarantine first, then the output naming it in its metadata."""
-    engine = env.storage.engine
+    engine = env.storage.engine_for(target.table)
     paired = commit_quarantine(
         env.storage, target.table, held, record,
         mode=target.mode, replace=target.replace, txn=target.txn,

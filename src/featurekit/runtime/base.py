@@ -53,6 +53,9 @@ class RuntimeConfig:
     # False: declared quality rulesets are not evaluated (e.g. on a Spark line Deequ has no
     # build for); every run then records a warning naming the rulesets it did not check.
     check_quality: bool = True
+    # The format of feature tables that declare none (FeatureTable.format): "delta" or
+    # "iceberg" (a project's [tool.featurekit] table_format).
+    table_format: str = "delta"
 
     @property
     def on_s3(self) -> bool:
@@ -94,7 +97,7 @@ class Runtime:
         self.storage = storage or open_storage(
             spark, warehouse=config.warehouse, catalog=config.catalog,
             glue_catalog=config.glue_catalog, engine=config.engine, s3_client=client,
-            state=config.state,
+            state=config.state, table_format=config.table_format,
         )  # fmt: skip
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
 

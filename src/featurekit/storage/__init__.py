@@ -48,7 +48,18 @@ class Storage:
         *,
         state: Optional[str] = None,
         s3_client: Any = None,
+        table_format: str = "delta",
+        iceberg: Optional[Callable[[], TableEngine]] = None,
     ) -> None:
+        from featurekit.tables import FORMATS
+
+        if table_format not in FORMATS:
+            raise ConfigError(
+                f"Unknown table format {table_format!r}; use one of {', '.join(FORMATS)}."
+            )
+        self.table_format = table_format
+        self._make_iceberg = iceberg
+        self._iceberg: Optional[TableEngine] = None
         self.warehouse = warehouse
         self.catalog = catalog
         self._make_engine = engine
@@ -66,6 +77,28 @@ class Storage:
             self._engine = self._make_engine()
         return self._engine
 
+    def format_of(self, table: FeatureTable) -> str:
+        """The format ``table`` is written in: its own, else the storage's default."""
+        return table.format or self.table_format
+
+    def engine_for(self, table: FeatureTable) -> TableEngine:
+        """The engine of ``table``'s format (Delta: ``engine``; Iceberg: Iceberg's)."""
+        return self._engine_of(self.format_of(table))
+
+    def engine_at(self, location: str) -> TableEngine:
+        """The engine of the table at ``location``: Iceberg when an Iceberg table is there,
+        else the Delta engine."""
+        return self._engine_of("iceberg" if is_iceberg_table(location) else "delta")
+
+    def _engine_of(self, table_format: str) -> TableEngine:
+        if table_format != "iceberg":
+            return self.engine
+        if self._iceberg is None:
+            if self._make_iceberg is None:
+                raise ConfigError("This storage was opened without an Iceberg engine.")
+            self._iceberg = self._make_iceberg()
+        return self._iceberg
+
     def location(self, name: str) -> str:
         """Where table ``db.table`` is: its catalog entry, else the warehouse's default."""
         entry = self.catalog.find(name)
@@ -81,7 +114,8 @@ class Storage:
 
     def register_output(self, table: FeatureTable, location: str) -> None:
         """Register (or update) ``table`` at ``location`` in the catalog, with its schema."""
-        schema = self.engine.schema(location)
+        table_format = self.format_of(table)
+        schema = self._engine_of(table_format).schema(location)
         self.catalog.register(
             table.name,
             location,
@@ -90,6 +124,7 @@ class Storage:
             description=table.description,
             keys=table.keys,
             date_column=table.date_column,
+            format=table_format,
         )
 
     @property
@@ -126,6 +161,7 @@ def open_storage(
     engine: str = "auto",
     s3_client: Any = None,
     state: Optional[str] = None,
+    table_format: str = "delta",
 ) -> Storage:
     """The storage of a warehouse folder or ``s3://`` prefix, the catalog ``catalog`` names
     (``local`` or ``glue``) and the table engine ``engine`` names (``auto``: by the classpath)."""
@@ -138,7 +174,30 @@ def open_storage(
         lambda: table_engine(spark, engine, where),
         state=state,
         s3_client=s3_client,
+        table_format=table_format,
+        iceberg=lambda: iceberg_engine(spark),
     )
+
+
+def is_iceberg_table(location: str) -> bool:
+    """True when ``location`` (a local folder) holds an Iceberg table and no Delta log."""
+    from pathlib import Path
+
+    if location.startswith(("s3://", "s3a://", "s3n://")):
+        return False  # Iceberg tables on S3 live in the Glue Data Catalog, not at bare paths
+    root = Path(location)
+    metadata = root / "metadata"
+    return (
+        not (root / "_delta_log").is_dir()
+        and metadata.is_dir()
+        and any(metadata.glob("*.metadata.json"))
+    )
+
+
+def iceberg_engine(spark: SparkSession) -> TableEngine:
+    from featurekit.tables import iceberg_engine as make
+
+    return make(spark)
 
 
 def table_engine(spark: SparkSession, name: str, warehouse: Warehouse) -> TableEngine:

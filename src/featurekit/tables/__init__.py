@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from featurekit.errors import ConfigError
+from featurekit.io import TABLE_FORMATS
 from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
 from featurekit.tables.engine import (
     CommitResult,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 ENGINES = ("auto", "delta-spark", "delta-rs")
 # Table formats a feature table is declared in; delta is the default.
-FORMATS = ("delta", "iceberg")
+FORMATS = TABLE_FORMATS
 
 __all__ = [
     "ENGINES",
