@@ -60,6 +60,16 @@ def maintain_output(
     with record.phase("maintenance", report):
         engine = storage.engine_at(out.location)
         _run_steps(plan, engine, out.location, written_partitions(table, ctx), record)
+        if storage.format_of(table) == "iceberg":
+            # maintenance commits new Iceberg metadata: the catalog entry (Athena's
+            # metadata_location) follows it
+            try:
+                storage.register_output(table, out.location)
+            except Exception as exc:  # recorded, never raised: the output is committed
+                record.warnings.append(
+                    f"re-registering {table.name} after maintenance failed "
+                    f"({type(exc).__name__}: {exc}); the next run registers it again."
+                )
 
 
 def _run_steps(

@@ -241,15 +241,17 @@ class GlueContext:
 
     def _table_frame(self, entry: CatalogEntry, ctx: Optional[str]) -> DataFrame:
         location = self.warehouse.resolve(entry.location)
-        if entry.format == "delta":
+        if entry.format in ("delta", "iceberg"):
             bookmarked = ctx and self.session is not None and self.session.active
+            kind = entry.format.capitalize()
             if bookmarked:
                 unsupported(
-                    f"Job bookmarks on Delta table {entry.name} (transformation_ctx={ctx!r})",
+                    f"Job bookmarks on {kind} table {entry.name} (transformation_ctx={ctx!r})",
                     "bookmarks on S3 files, and on catalog tables with additional_options="
-                    "{'jobBookmarkKeys': [...]} (Glue does not bookmark Delta tables)",
+                    "{'jobBookmarkKeys': [...]} (Glue does not bookmark Delta or Iceberg "
+                    "tables)",
                 )
-            df: DataFrame = self.engine.read(self.spark_session, location)
+            df: DataFrame = self.storage.engine_at(location).read(self.spark_session, location)
             return df
         found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
         chosen = self._new_objects(ctx or "", found)

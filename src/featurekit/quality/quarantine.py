@@ -50,6 +50,7 @@ def register(storage: Storage, table: FeatureTable, location: str) -> None:
         partition_columns=table.partitions,
         description=f"Rows of {table.name} that failed row-level data quality rules.",
         format=table_format,
+        metadata_location=storage.metadata_location(table_format, location),
     )
 
 

@@ -83,14 +83,15 @@ class Storage:
 
     def engine_for(self, table: FeatureTable) -> TableEngine:
         """The engine of ``table``'s format (Delta: ``engine``; Iceberg: Iceberg's)."""
-        return self._engine_of(self.format_of(table))
+        return self.engine_of(self.format_of(table))
 
     def engine_at(self, location: str) -> TableEngine:
         """The engine of the table at ``location``: Iceberg when an Iceberg table is there,
         else the Delta engine."""
-        return self._engine_of("iceberg" if is_iceberg_table(location) else "delta")
+        return self.engine_of("iceberg" if is_iceberg_table(location) else "delta")
 
-    def _engine_of(self, table_format: str) -> TableEngine:
+    def engine_of(self, table_format: str) -> TableEngine:
+        """The engine of a table format (``delta``: ``engine``; ``iceberg``: Iceberg's)."""
         if table_format != "iceberg":
             return self.engine
         if self._iceberg is None:
@@ -115,7 +116,7 @@ class Storage:
     def register_output(self, table: FeatureTable, location: str) -> None:
         """Register (or update) ``table`` at ``location`` in the catalog, with its schema."""
         table_format = self.format_of(table)
-        schema = self._engine_of(table_format).schema(location)
+        schema = self.engine_of(table_format).schema(location)
         self.catalog.register(
             table.name,
             location,
@@ -125,7 +126,18 @@ class Storage:
             keys=table.keys,
             date_column=table.date_column,
             format=table_format,
+            metadata_location=self.metadata_location(table_format, location),
         )
+
+    def metadata_location(self, table_format: str, location: str) -> Optional[str]:
+        """An Iceberg table's current metadata file (None for Delta): the catalog entry
+        names it, as Athena and Iceberg's GlueCatalog expect."""
+        if table_format != "iceberg":
+            return None
+        from featurekit.tables.iceberg import IcebergEngine
+
+        engine = self.engine_of("iceberg")
+        return engine.metadata_location(location) if isinstance(engine, IcebergEngine) else None
 
     @property
     def state_store(self) -> StateStore:

@@ -95,6 +95,11 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         lineage = main_lineage(self._load(path))
         return lineage[-1].version if lineage else None
 
+    def metadata_location(self, path: str) -> str:
+        """The table's current metadata file (what a Glue entry's ``metadata_location``
+        names for Athena)."""
+        return str(self._load(path).operations().current().metadataFileLocation())
+
     def schema(self, path: str) -> Optional[StructType]:
         return spark_schema(self.spark, self._load(path)) if self.exists(path) else None
 
