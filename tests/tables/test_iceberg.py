@@ -194,3 +194,79 @@ def test_an_unknown_format_is_refused_when_declared() -> None:
             columns={"k": "string", "d": "date"},
             format="hudi",
         )
+
+
+def test_a_vacuum_dry_run_lists_what_the_vacuum_then_deletes(
+    engine: IcebergEngine, spark: SparkSession, path: str
+) -> None:
+    engine.write(rows(spark, ("a", "2024-01-01", 1)), path, partition_by=["d"])
+    engine.write(rows(spark, ("b", "2024-01-02", 2)), path, partition_by=["d"])
+    engine.write(rows(spark, ("c", "2024-01-01", 3)), path, partition_by=["d"], mode="overwrite")
+    orphan = Path(path, "data", "d=2024-01-02", "crashed-run.parquet")
+    orphan.write_bytes(b"not listed by any snapshot")
+    dry = engine.vacuum(path, retention_hours=0, force=True, dry_run=True)
+    assert dry.dry_run
+    assert len(dry.files) == 3  # a's and b's files, expired; the orphan
+    assert "data/d=2024-01-02/crashed-run.parquet" in dry.files
+    assert orphan.exists()  # a dry run deletes nothing
+    assert engine.version(path) == 2
+    done = engine.vacuum(path, retention_hours=0, force=True)
+    assert done.files == dry.files
+    assert [r.k for r in engine.read(spark, path).collect()] == ["c"]
+
+
+def test_the_cli_shows_and_maintains_an_iceberg_table_without_delta(
+    local_runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from featurekit.cli import main
+
+    DailyIceberg().run(local_runtime)
+    DailyIceberg().run(local_runtime)  # a second snapshot
+    wh = ["--warehouse", str(local_runtime.storage.warehouse.root), "--quiet"]
+    assert main(["table", "list", "--json", *wh]) == 0
+    listed = {t["name"]: t for t in json.loads(capsys.readouterr().out)}
+    assert (listed["features.daily_ice"]["format"], listed["features.daily_ice"]["version"]) == (
+        "iceberg",
+        1,
+    )
+    assert main(["table", "show", "features.daily_ice", "--json", "--version", "0", *wh]) == 0
+    shown = json.loads(capsys.readouterr().out)  # read by pyiceberg, no Spark
+    assert (shown["format"], shown["version"], shown["rows"]) == ("iceberg", 0, 2)
+    assert [r["k"] for r in shown["head"]] == ["a", "b"]
+    assert main(["table", "history", "features.daily_ice", "--json", *wh]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert [c["version"] for c in history] == [1, 0]
+    assert history[0]["metadata"]["job"] == "daily_ice"
+
+    assert main(["table", "optimize", "features.daily_ice", "--json", *wh]) == 0
+    optimized = json.loads(capsys.readouterr().out)
+    assert optimized["engine"] == "iceberg"
+    assert optimized["files_after"] == 2  # one file per date partition
+    vacuum = ["table", "vacuum", "features.daily_ice", "--retain-hours", "0", "--force"]
+    assert main([*vacuum, "--dry-run", "--json", *wh]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["dry_run"]
+    assert len(dry["files"]) == 4  # both runs' files: the compaction replaced them
+    assert main(["table", "checkpoint", "features.daily_ice", "--json", *wh]) == 0
+    assert json.loads(capsys.readouterr().out)["file"].endswith(".avro")
+
+
+def test_crawl_registers_an_iceberg_table_and_the_glue_emulation_reads_it(
+    engine: IcebergEngine, spark: SparkSession, tmp_path: Path
+) -> None:
+    from featurekit.cli import main
+    from featurekit.glue_local import GlueContext
+
+    landing = tmp_path / "landing"
+    data = rows(spark, ("a", "2024-01-01", 1), ("b", "2024-01-02", 2))
+    engine.write(data, str(landing / "daily"), partition_by=["d"])
+    wh = str(tmp_path / "wh")
+    assert main(["crawl", str(landing), "--database", "raw", "--warehouse", wh, "--quiet"]) == 0
+    glue = GlueContext(spark, warehouse=wh)
+    entry = glue.storage.catalog.get("raw.daily")
+    assert entry.format == "iceberg"
+    assert entry.metadata_location == engine.metadata_location(str(landing / "daily"))
+    frame = glue.create_dynamic_frame.from_catalog(database="raw", table_name="daily")
+    assert_df_equality(frame.toDF(), data, ignore_row_order=True, ignore_nullable=True)

@@ -257,7 +257,7 @@ def cmd_run(
     # a script with Glue Studio's data-quality node needs Deequ's engine on the classpath
     # (Glue provides it); featurekit's rulesets get it from --extra-jars, as on Glue
     quality = "awsgluedq" in _source(script)
-    config = local_config(args, quality=quality)
+    config = local_config(args, quality=quality, iceberg=params.iceberg)
     delta = (jars.delta_coordinate(),) if params.delta and not config.delta_jars else ()
     config = replace(
         config,

@@ -17,7 +17,7 @@ import sys
 from typing import Any, Callable
 
 from featurekit.cli.common import add_deprecated_option
-from featurekit.cli.deploy import add_catalog_option, package_for
+from featurekit.cli.deploy import add_catalog_option, add_table_format_options, package_for
 from featurekit.cli.deploy import add_glue_job_options as add_glue_job_options  # re-exported
 from featurekit.cli.deploy import glue_plan_from as glue_plan_from  # re-exported
 
@@ -76,6 +76,7 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
         "--warehouse", help="featurekit's warehouse the Glue job uses, e.g. s3://BUCKET/wh"
     )
     add_catalog_option(p)
+    add_table_format_options(p)
     add_deprecated_option(p, "--role", new="--role-arn", dest="role_arn")
     add_deprecated_option(p, "--featurekit-warehouse", new="--warehouse", dest="warehouse")
     p.add_argument(

@@ -1,4 +1,5 @@
-"""What every plan shares: the job's command line, artifact URIs and the Delta/Glue confs."""
+"""What every plan shares: the job's command line, artifact URIs and the Delta, Iceberg and
+Glue confs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Optional
+from typing import Any, Optional
 
 from featurekit.errors import ConfigError
 
@@ -15,6 +16,23 @@ DELTA_CONFS: Mapping[str, str] = MappingProxyType(
     {
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    }
+)
+# Iceberg's session settings (Glue: with --datalake-formats iceberg; EMR: iceberg-defaults):
+# its SQL extensions beside Delta's, and the Glue Data Catalog as the Iceberg catalog
+# ``glue_catalog`` (Iceberg's GlueCatalog, S3FileIO), as AWS documents for Glue and EMR.
+# featurekit's Iceberg engine addresses its tables by folder; the named catalog serves SQL
+# on the tables Iceberg's GlueCatalog holds (``glue_catalog.db.table``).
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+ICEBERG_CATALOG = "glue_catalog"
+ICEBERG_CONFS: Mapping[str, str] = MappingProxyType(
+    {
+        "spark.sql.extensions": f"{DELTA_CONFS['spark.sql.extensions']},{ICEBERG_EXTENSIONS}",
+        f"spark.sql.catalog.{ICEBERG_CATALOG}": "org.apache.iceberg.spark.SparkCatalog",
+        f"spark.sql.catalog.{ICEBERG_CATALOG}.catalog-impl": (
+            "org.apache.iceberg.aws.glue.GlueCatalog"
+        ),
+        f"spark.sql.catalog.{ICEBERG_CATALOG}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
     }
 )
 GLUE_CATALOG_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
@@ -43,6 +61,10 @@ class JobCall:
     engine: str = "auto"
     check_quality: bool = True  # False: --no-quality, the job's rulesets are not evaluated
     catalog: Optional[str] = None  # local | glue; None: the target's default (glue on AWS)
+    # the format of feature tables that declare none (--table-format); "delta" is not passed
+    table_format: str = "delta"
+    # the job writes or reads Iceberg tables: the plans add Iceberg's runtime and confs
+    iceberg: bool = False
 
     def __post_init__(self) -> None:
         if not self.job.isidentifier():
@@ -53,6 +75,10 @@ class JobCall:
             raise ConfigError(f"--start {self.start} is after --end {self.end}.")
         if self.catalog not in (None, "local", "glue"):
             raise ConfigError(f"--catalog must be glue or local, got {self.catalog!r}.")
+        if self.table_format not in ("delta", "iceberg"):
+            raise ConfigError(
+                f"--table-format must be delta or iceberg, got {self.table_format!r}."
+            )
 
     def arguments(self) -> list[str]:
         args = ["--job", self.job]
@@ -68,6 +94,8 @@ class JobCall:
             args += ["--catalog", self.catalog]
         if not self.check_quality:
             args.append("--no-quality")
+        if self.table_format != "delta":
+            args += ["--table-format", self.table_format]
         return args
 
 
@@ -85,9 +113,31 @@ def artifact_uri(artifacts: str, name: str) -> str:
     return f"{check_s3_prefix(artifacts)}/{name}"
 
 
-def spark_confs(*, glue_catalog: bool, extra: Mapping[str, str]) -> dict[str, str]:
-    """The ``--conf`` settings of a featurekit run: Delta, portability, Glue catalog, extras."""
-    confs = {**DELTA_CONFS, **PORTABLE_CONFS}
+def uses_iceberg(job: Any, table_format: str = "delta") -> bool:
+    """True when ``job`` writes an Iceberg table: declared, or the default ``table_format``
+    its tables take."""
+    output = getattr(job, "output", None)
+    return output is not None and (output.format or table_format) == "iceberg"
+
+
+def iceberg_confs(warehouse: Optional[str] = None) -> dict[str, str]:
+    """Iceberg's session settings, with the catalog's warehouse when one is given."""
+    confs = dict(ICEBERG_CONFS)
+    if warehouse and warehouse.startswith("s3://"):
+        confs[f"spark.sql.catalog.{ICEBERG_CATALOG}.warehouse"] = warehouse
+    return confs
+
+
+def spark_confs(
+    *,
+    glue_catalog: bool,
+    extra: Mapping[str, str],
+    iceberg: bool = False,
+    warehouse: Optional[str] = None,
+) -> dict[str, str]:
+    """The ``--conf`` settings of a featurekit run: Delta (and Iceberg's with ``iceberg``),
+    portability, Glue catalog, extras."""
+    confs = {**DELTA_CONFS, **(iceberg_confs(warehouse) if iceberg else {}), **PORTABLE_CONFS}
     if glue_catalog:
         confs[GLUE_CATALOG_CONF] = GLUE_CATALOG_FACTORY
     confs.update(extra)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
+from featurekit.deploy.common import iceberg_confs, uses_iceberg
 from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import DeltaInput, FilesInput, TableInput
 from featurekit.runtime.local import DELTA_CONFS
@@ -53,6 +54,10 @@ class GluePlan:
     jars: tuple[str, ...] = ()  # artifact names for --extra-jars (Deequ's, for rulesets)
     check_quality: bool = True  # False: --featurekit_quality off (--no-quality)
     catalog: str = "glue"  # --featurekit_catalog: the Glue Data Catalog, or local (warehouse's)
+    # --featurekit_table_format: the format of feature tables that declare none
+    table_format: str = "delta"
+    # the job reads Iceberg tables it does not write (writing one is seen from the job)
+    iceberg: bool = False
 
     def __post_init__(self) -> None:
         if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
@@ -71,15 +76,19 @@ class GluePlan:
             raise ConfigError(f"--execution-class must be one of {', '.join(EXECUTION_CLASSES)}.")
         if self.catalog not in CATALOGS:
             raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
+        if self.table_format not in ("delta", "iceberg"):
+            raise ConfigError("--table-format must be delta or iceberg.")
 
     @property
     def prefix(self) -> str:
         return self.artifacts.rstrip("/")
 
 
-def delta_conf_argument() -> str:
-    """The ``--conf`` value carrying Delta's session confs (Glue takes one --conf key)."""
-    return " --conf ".join(f"{k}={v}" for k, v in DELTA_CONFS.items())
+def delta_conf_argument(iceberg: bool = False, warehouse: Optional[str] = None) -> str:
+    """The ``--conf`` value carrying Delta's session confs, and Iceberg's with ``iceberg``
+    (Glue takes one --conf key: the rest chain as ``k=v --conf k=v``)."""
+    confs = {**DELTA_CONFS, **(iceberg_confs(warehouse) if iceberg else {})}
+    return " --conf ".join(f"{k}={v}" for k, v in confs.items())
 
 
 def bookmark_option(plan: GluePlan, job: type[FeatureJob]) -> str:
@@ -98,11 +107,12 @@ def bookmark_option(plan: GluePlan, job: type[FeatureJob]) -> str:
 
 def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
     """The job's DefaultArguments (Glue passes them to every run)."""
+    iceberg = plan.iceberg or uses_iceberg(job, plan.table_format)
     args = {
         "--job-language": "python",
         "--extra-py-files": f"{plan.prefix}/{CODE_ZIP}",
-        "--datalake-formats": "delta",
-        "--conf": delta_conf_argument(),
+        "--datalake-formats": "delta,iceberg" if iceberg else "delta",
+        "--conf": delta_conf_argument(iceberg, plan.warehouse),
         "--enable-glue-datacatalog": "true",
         "--job-bookmark-option": bookmark_option(plan, job),
         "--TempDir": f"{plan.prefix}/tmp/",
@@ -116,6 +126,8 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         args["--extra-jars"] = ",".join(f"{plan.prefix}/{name}" for name in plan.jars)
     if not plan.check_quality:
         args["--featurekit_quality"] = "off"
+    if plan.table_format != "delta":
+        args["--featurekit_table_format"] = plan.table_format
     return args
 
 

@@ -114,6 +114,12 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--warehouse", default=default_warehouse, help="warehouse folder")
     p.add_argument("--engine", choices=ENGINES, default="auto", help="Delta table engine")
     p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
+    p.add_argument(
+        "--table-format",
+        choices=("delta", "iceberg"),
+        default="delta",
+        help="the format of feature tables that declare none (default delta)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
         "--log-level",
@@ -161,6 +167,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         glue_catalog=glue,
         check_quality=ns.check_quality,
         log_level=ns.log_level,
+        table_format=ns.table_format,
     )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)

@@ -53,6 +53,7 @@ OPTIONAL = (
     "featurekit_state",
     "featurekit_catalog",
     "featurekit_quality",
+    "featurekit_table_format",
 )
 DISABLE = "job-bookmark-disable"
 # Spark reader option -> Glue format option, for FilesInput read through a DynamicFrame.
@@ -87,6 +88,8 @@ class GlueArgs:
     run_id: Optional[str] = None
     catalog: Optional[str] = None  # local | glue; default: glue on Glue, glue run's locally
     check_quality: bool = True  # --featurekit_quality off: rulesets not evaluated
+    # --featurekit_table_format: the format of feature tables that declare none
+    table_format: str = "delta"
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -117,6 +120,18 @@ def _parse_quality(text: Optional[str]) -> bool:
     return text != "off"
 
 
+def _parse_format(text: Optional[str]) -> str:
+    from featurekit.io import TABLE_FORMATS
+
+    if text is None:
+        return "delta"
+    if text not in TABLE_FORMATS:
+        raise ConfigError(
+            f"--featurekit_table_format takes {' or '.join(TABLE_FORMATS)}, got {text!r}."
+        )
+    return text
+
+
 def resolve_args(argv: Sequence[str]) -> GlueArgs:
     """Parse a Glue run's ``sys.argv`` with the real getResolvedOptions."""
     from featurekit.glue_local.install import real_utils
@@ -140,6 +155,7 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         state=resolved.get("featurekit_state"),
         catalog=resolved.get("featurekit_catalog"),
         check_quality=_parse_quality(resolved.get("featurekit_quality")),
+        table_format=_parse_format(resolved.get("featurekit_table_format")),
         run_id=resolved.get("JOB_RUN_ID"),
         resolved=resolved,
     )
@@ -268,6 +284,7 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         job_name=args.job_name,
         args=args.resolved,
         check_quality=args.check_quality,
+        table_format=args.table_format,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
         s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
         **_catalog_settings(args, glue_context if emulated else None),
@@ -277,6 +294,8 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
     shared = emulated and not (args.warehouse or args.engine or args.catalog)
     shared = shared and not glue_context.warehouse.remote
     runtime = GlueRuntime(glue_context, config, glue_context.storage if shared else None)
+    if shared:  # the run's default table format, on the emulation's storage
+        runtime.storage.table_format = args.table_format
     if shared and args.state:  # the shared storage keeps its warehouse; the state is elsewhere
         from featurekit.storage import open_state_store
 

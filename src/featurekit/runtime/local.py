@@ -76,7 +76,8 @@ class LocalConfig(RuntimeConfig):
     app_name: str = "featurekit"
     # Put Deequ's DQDL engine on the classpath (jobs with quality rulesets need it).
     quality: bool = False
-    # Put Iceberg's Spark runtime on the classpath (jobs writing or reading Iceberg tables).
+    # Put Iceberg's Spark runtime on the classpath (jobs writing or reading Iceberg tables;
+    # implied by table_format="iceberg").
     iceberg: bool = False
 
     def table_engine(self) -> str:
@@ -119,7 +120,8 @@ def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str
     needs_delta = not delta and config.table_engine() == "delta-spark"
     if needs_delta and jars.delta_coordinate() not in coordinates:
         coordinates.insert(0, jars.delta_coordinate())
-    if config.iceberg and jars.iceberg_coordinate() not in coordinates:
+    iceberg = config.iceberg or config.table_format == "iceberg"
+    if iceberg and jars.iceberg_coordinate() not in coordinates:
         coordinates.append(jars.iceberg_coordinate())
     found = list(delta)
     if coordinates:

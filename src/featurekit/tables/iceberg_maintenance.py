@@ -10,6 +10,9 @@
 
 Retention: Iceberg's ``history.expire.max-snapshot-age-ms`` (5 days unless set) plays the
 part of Delta's ``delta.deletedFileRetentionDuration``; under it a vacuum needs ``force``.
+A dry run lists what the two actions would delete without running them: the data files
+on disk that no kept snapshot (newer than the cutoff, or the latest) lists, and that an
+expired snapshot lists or that are older than the cutoff.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.errors import ConcurrentCommitError, TableError, UnsupportedError
+from featurekit.errors import ConcurrentCommitError, TableError
 from featurekit.tables.engine import PartitionFilter, check_partition_filters
 from featurekit.tables.iceberg_java import (
     filter_expression,
+    java_list,
     jvm,
     main_lineage,
     partition_columns,
@@ -92,34 +96,66 @@ class IcebergMaintenance:
         table = self._load(path)
         table_ms = int(dict(table.properties()).get(MAX_AGE_KEY, DEFAULT_MAX_AGE_MS))
         hours = check_retention(path, retention_hours, table_ms / 3_600_000, force=force)
-        if dry_run:
-            raise UnsupportedError(
-                "A dry run of vacuum is not available for Iceberg tables: Iceberg's "
-                "expire_snapshots action lists files only as it deletes them."
-            )
         cutoff = int(time.time() * 1000 - hours * 3_600_000)
         before = self._files_on_disk(path)
+        if dry_run:
+            doomed = self._would_delete(table, path, before, cutoff)
+            return VacuumResult(tuple(sorted(doomed)), hours, dry_run=True, forced=force)
         try:
             self._actions().expireSnapshots(table).expireOlderThan(cutoff).retainLast(1).execute()
             self._actions().deleteOrphanFiles(table).olderThan(cutoff).execute()
         except Exception as exc:
             raise _maintenance_error("Vacuum", path, exc) from exc
-        gone = before - self._files_on_disk(path)
+        gone = set(before) - set(self._files_on_disk(path))
         return VacuumResult(tuple(sorted(gone)), hours, dry_run=False, forced=force)
 
-    def _files_on_disk(self, path: str) -> set[str]:
-        """Files under the table folder outside ``metadata`` and ``_``/``.`` folders."""
-        gateway = jvm(self.spark)
-        hpath = gateway.org.apache.hadoop.fs.Path(path)
+    def _would_delete(
+        self, table: Any, path: str, on_disk: dict[str, int], cutoff: int
+    ) -> set[str]:
+        """What expire_snapshots + remove_orphan_files at ``cutoff`` would delete."""
+        current = table.currentSnapshot()
+        latest = None if current is None else int(current.snapshotId())
+        snapshots = {int(s.snapshotId()): s for s in java_list(table.snapshots())}
+        kept = {i for i, s in snapshots.items() if s.timestampMillis() >= cutoff or i == latest}
+        live = self._listed(table, path, kept)
+        dropped = self._listed(table, path, set(snapshots) - kept)
+        return {
+            name
+            for name, modified in on_disk.items()
+            if name not in live and (name in dropped or modified < cutoff)
+        }
+
+    def _listed(self, table: Any, path: str, snapshot_ids: set[int]) -> set[str]:
+        """The data files the snapshots ``snapshot_ids`` list, relative to the table folder."""
+        find_in = getattr(jvm(self.spark).org.apache.iceberg.FindFiles, "in")
+        fs, root = self._fs_root(path)
+        names = set()
+        for snapshot_id in snapshot_ids:
+            for file in java_list(find_in(table).inSnapshot(snapshot_id).collect()):
+                qualified = str(fs.makeQualified(self._hpath(str(file.path()))).toString())
+                names.add(qualified[len(root) :] if qualified.startswith(root) else qualified)
+        return names
+
+    def _hpath(self, path: str) -> Any:
+        return jvm(self.spark).org.apache.hadoop.fs.Path(path)
+
+    def _fs_root(self, path: str) -> tuple[Any, str]:
+        hpath = self._hpath(path)
         fs = hpath.getFileSystem(self.spark._jsc.hadoopConfiguration())
-        root = str(fs.makeQualified(hpath).toString()).rstrip("/") + "/"
-        found, listing = set(), fs.listFiles(hpath, True)
+        return fs, str(fs.makeQualified(hpath).toString()).rstrip("/") + "/"
+
+    def _files_on_disk(self, path: str) -> dict[str, int]:
+        """Files under the table folder outside ``metadata`` and ``_``/``.`` folders, with
+        their modification times (epoch milliseconds)."""
+        fs, root = self._fs_root(path)
+        found, listing = {}, fs.listFiles(self._hpath(path), True)
         while listing.hasNext():
-            name = str(listing.next().getPath().toString())
+            status = listing.next()
+            name = str(status.getPath().toString())
             relative = name[len(root) :] if name.startswith(root) else name
             parts = relative.split("/")
             if parts[0] != "metadata" and not any(p.startswith(("_", ".")) for p in parts):
-                found.add(relative)
+                found[relative] = int(status.getModificationTime())
         return found
 
     def checkpoint(self, path: str) -> CheckpointResult:
