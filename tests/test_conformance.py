@@ -28,6 +28,12 @@ where its warehouse lives (``place``, ``records``, ``table``: a local folder by 
 * ``s3``: ``featurekit run --warehouse s3://shop-warehouse/wh`` against moto's server on
   127.0.0.1: the sources are uploaded to the bucket, the job writes through delta-spark and
   s3a, and its table is read back from the bucket by delta-rs.
+* the Iceberg ways, ``local-iceberg``, ``glue-iceberg`` and ``emr-cluster-iceberg``: the
+  same job with the project default ``--table-format iceberg`` (Glue:
+  ``--featurekit_table_format iceberg --datalake-formats iceberg``), its output an Iceberg
+  table (the Iceberg engine, Iceberg's Spark runtime from Maven Central), read back by
+  pyiceberg; the table must equal the Delta reference. There is no S3 Iceberg way yet:
+  the engine refuses a bare ``s3://`` table (docs/tables.md).
 """
 
 from __future__ import annotations
@@ -127,6 +133,14 @@ def _local_table(spark: SparkSession, warehouse: str) -> DataFrame:
     return DeltaRsEngine().read(spark, str(Path(warehouse).joinpath(*OUTPUT)))
 
 
+def _iceberg_table(spark: SparkSession, warehouse: str) -> DataFrame:
+    """The Iceberg output read back by pyiceberg, a reader other than the writer."""
+    from featurekit.tables.iceberg_reader import IcebergSnapshotReader
+
+    table = IcebergSnapshotReader.open(str(Path(warehouse).joinpath(*OUTPUT)))
+    return spark.createDataFrame(table.to_arrow().to_pandas())
+
+
 @dataclass
 class Run:
     warehouse: str
@@ -155,6 +169,27 @@ def _glue(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[
             "--warehouse", warehouse, "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
             "--featurekit_params", "min_amount=5", "--featurekit_engine", "auto",
             "--featurekit_warehouse", warehouse]  # fmt: skip
+
+
+def _iceberg(
+    command: Callable[[Setup, str, Optional[StandaloneCluster]], list[str]], *extra: str
+) -> Callable[[Setup, str, Optional[StandaloneCluster]], list[str]]:
+    """``command`` with the project default table format iceberg (``extra``: its flags)."""
+
+    def iceberg(setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]) -> list[str]:
+        return [*command(setup, warehouse, cluster), *extra]
+
+    return iceberg
+
+
+def _emr_cluster_iceberg(
+    setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]
+) -> list[str]:
+    """The EMR step with Iceberg's runtime shipped beside Delta's jars (EMR: iceberg-defaults)."""
+    args = _emr_cluster(setup, warehouse, cluster)
+    at = args.index("--jars") + 1
+    args[at] = ",".join([args[at], *jars.resolve([jars.iceberg_coordinate()])])
+    return [*args, "--table-format", "iceberg"]
 
 
 def _confs(confs: Mapping[str, str]) -> list[str]:
@@ -202,6 +237,31 @@ WAYS = [
         place=lambda setup, sources, base: _s3_place(setup, sources),
         records=lambda wh: _s3_records(wh),
         table=lambda spark, wh: _s3_table(spark, wh),
+    ),
+    Way(
+        "local-iceberg",
+        "local",
+        "iceberg",
+        _iceberg(_featurekit_run("delta-rs"), "--table-format", "iceberg"),
+        _with_user_site,
+        table=lambda spark, wh: _iceberg_table(spark, wh),
+    ),
+    Way(
+        "glue-iceberg",
+        "glue",
+        "iceberg",
+        _iceberg(_glue, "--featurekit_table_format", "iceberg", "--datalake-formats", "iceberg"),
+        _with_user_site,
+        table=lambda spark, wh: _iceberg_table(spark, wh),
+    ),
+    Way(
+        "emr-cluster-iceberg",
+        "emr",
+        "iceberg",
+        _emr_cluster_iceberg,
+        _bare_driver,
+        cluster=True,
+        table=lambda spark, wh: _iceberg_table(spark, wh),
     ),
 ]
 
