@@ -89,7 +89,14 @@ class QuarantinesNegative(FeatureJob):
         keys=("user_id",),
         date_column="feature_date",
         columns={"user_id": "string", "feature_date": "date", "spend": "double"},
-        quality=(Ruleset(f"Rules = [ {RULE} ]", on_failing_rows="quarantine", name="positive"),),
+        quality=(
+            Ruleset(
+                f"Rules = [ {RULE} ]",
+                on_failing_rows="quarantine",
+                severity="warn",
+                name="positive",
+            ),
+        ),
         format="iceberg",
     )
 
