@@ -58,8 +58,9 @@ CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
 def _storage(spark: Any, root: Optional[str], s3_client: Any) -> Storage:
     """The scripts' storage: under ``featurekit glue run`` the runtime's warehouse and
     catalog (a ``warehouse=`` option keeps the catalog, in another warehouse), else the
-    warehouse's own local catalog; the engine is chosen by the classpath, as Glue's."""
-    from featurekit.tables import select_engine
+    warehouse's own local catalog; the engine is chosen by the classpath, as Glue's (and
+    Iceberg tables are read and written by the Iceberg engine)."""
+    from featurekit.tables import iceberg_engine, select_engine
 
     shared = SETTINGS.storage
     where = root or SETTINGS.warehouse
@@ -68,7 +69,14 @@ def _storage(spark: Any, root: Optional[str], s3_client: Any) -> Storage:
     else:
         warehouse = open_warehouse(where, s3_client=s3_client)
     catalog = shared.catalog if shared is not None else LocalCatalog(warehouse)
-    return Storage(warehouse, catalog, lambda: select_engine(spark))
+    table_format = shared.table_format if shared is not None else "delta"
+    return Storage(
+        warehouse,
+        catalog,
+        lambda: select_engine(spark),
+        table_format=table_format,
+        iceberg=lambda: iceberg_engine(spark),  # Iceberg tables in the catalog
+    )
 
 
 class GlueContext:
