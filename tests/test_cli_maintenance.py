@@ -86,3 +86,37 @@ def test_maintenance_of_an_unknown_table_exits_2(
 ) -> None:
     assert main(["table", "checkpoint", "features.nothing", "--warehouse", str(warehouse)]) == 2
     assert "not in the catalog" in capsys.readouterr().err
+
+
+def test_vacuum_lists_then_removes_stage_folders_of_dead_runs_only(
+    table: str, warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import subprocess
+
+    from featurekit.runs import this_holder
+    from featurekit.tables.engine import STAGING, new_stage_id
+    from featurekit.warehouse import Warehouse
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folders = {}
+    for run_id, pid in (("r-dead", gone.pid), ("r-live", os.getpid())):
+        folders[run_id] = Path(table) / STAGING / new_stage_id(run_id)
+        (folders[run_id] / "feature_date=2026-03-01").mkdir(parents=True)
+        (folders[run_id] / "feature_date=2026-03-01" / "part-0.parquet").write_bytes(b"x")
+        doc = {"job": "clicks", "run_id": run_id, "status": "running", "last_phase": "validate",
+               "holder": {**this_holder(), "pid": pid}, "lease_until": None}  # fmt: skip
+        Warehouse(warehouse).write_json(f"_runs/clicks/{run_id}.json", doc)
+    wh = ["features.clicks", "--warehouse", str(warehouse)]
+    assert main(["table", "vacuum", *wh, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"would remove {folders['r-dead']} (run r-dead of clicks is abandoned)" in out
+    assert "r-live" not in out
+    assert "would remove 1 stage folder(s) of dead runs" in out
+    assert folders["r-dead"].is_dir()
+    assert main(["table", "vacuum", *wh, "--json", "--quiet"]) == 0
+    [removed] = json.loads(capsys.readouterr().out)["staging"]
+    assert removed["folder"] == str(folders["r-dead"])
+    assert not folders["r-dead"].exists()
+    assert folders["r-live"].is_dir()  # a live run's staging is never removed

@@ -84,12 +84,25 @@ def test_warehouses_on_other_schemes_are_refused() -> None:
     assert isinstance(open_warehouse("file:///tmp/wh"), Warehouse)
 
 
-def test_s3_warehouse_needs_the_delta_spark_engine(spark: SparkSession) -> None:
+def test_s3_warehouse_with_delta_rs_commits_with_conditional_puts(spark: SparkSession) -> None:
+    from featurekit.runtime.s3 import S3Access
+    from featurekit.tables.deltars import DeltaRsEngine
+
+    access = S3Access(endpoint="http://127.0.0.1:9", access_key="k", secret_key="s")
     runtime = LocalRuntime(
-        LocalConfig(warehouse="s3://lake/fk", engine="delta-rs", quiet=True), spark=spark
-    )
-    with pytest.raises(ConfigError, match="delta-spark engine only"):
-        _ = runtime.storage.engine
+        LocalConfig(
+            warehouse="s3://lake/fk", engine="delta-rs", quiet=True, s3=access,
+            commit_coordinator="dynamodb:locks",
+        ),
+        spark=spark,
+    )  # fmt: skip
+    engine = runtime.storage.engine
+    assert isinstance(engine, DeltaRsEngine)
+    options = engine._options("s3://lake/fk/db/t")
+    assert options is not None
+    assert options["AWS_CONDITIONAL_PUT"] == "etag"  # never the unsafe rename
+    assert "AWS_S3_ALLOW_UNSAFE_RENAME" not in options
+    assert str(engine.guard.coordinator) == "dynamodb:locks"
 
 
 # -- a portable warehouse: catalog locations are relative ------------------------------

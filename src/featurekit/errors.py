@@ -18,6 +18,8 @@
     ├── TableError                  a Delta table operation failed
     │   ├── SchemaEvolutionError    a write would change the schema in a way not allowed
     │   ├── ConcurrentCommitError   another writer committed first
+    │   │   └── ConcurrentWriterError  another writer is committing and no coordinator is set
+    │   ├── CommitCoordinatorError  the commit lease could not be taken in time, or was lost
     │   └── RetentionError          a vacuum would go under the table's retention period
     ├── DeployError                 uploading artifacts or a cloud API call failed
     ├── CatalogError                a catalog call (the Glue Data Catalog) failed
@@ -25,6 +27,7 @@
     ├── StateError                  incremental state cannot be read or advanced
     │   ├── LockedError             another run of the same job holds the lock
     │   └── StateConflictError      the state changed since this run read it (lost a race)
+    ├── StorageUnavailableError     S3 unreachable or throttling after retries (an outage)
     └── UnsupportedError            a feature featurekit does not provide (never a silent no-op)
 
 Every message says what failed and what to do about it. Adapters translate
@@ -164,6 +167,14 @@ class ConcurrentCommitError(TableError):
     """Another writer committed to the table first; retry the run."""
 
 
+class ConcurrentWriterError(ConcurrentCommitError):
+    """Another writer is committing to the table on S3 and no commit coordinator is set."""
+
+
+class CommitCoordinatorError(TableError):
+    """The table's commit lease (DynamoDB or S3) was not granted in time, or was lost."""
+
+
 class RetentionError(TableError):
     """A vacuum would delete files younger than the table's retention period (not forced)."""
 
@@ -190,6 +201,11 @@ class LockedError(StateError):
 
 class StateConflictError(StateError):
     """A conditional state write failed: another run advanced the state first."""
+
+
+class StorageUnavailableError(FeatureKitError):
+    """The warehouse's storage (S3) could not be reached, or kept throttling, after the
+    retries; nothing was committed by the failed step. Running again later is safe."""
 
 
 class UnsupportedError(FeatureKitError, NotImplementedError):

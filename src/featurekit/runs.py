@@ -1,12 +1,18 @@
 """Run records: what one run read, wrote, how long each phase took, and how it ended.
 
 Stored as JSON in the warehouse (``_runs/<job>/<run id>.json``) and printed by
-``featurekit run --json``.
+``featurekit run --json``. A run stores its record first with status ``running``, its
+``holder`` (host, boot id, process id) and a ``lease_until`` it keeps renewing, and
+again at each phase (``last_phase``); so a run killed at any point leaves a record, and
+:func:`judge` tells a live run from a dead one: on this machine by its process, elsewhere
+by its lease running out. The next run of the job stores a dead one as ``abandoned``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,13 +128,39 @@ class RunRecord:
     quality: list[dict[str, Any]] = field(default_factory=list)
     # {"table", "location", "rows", "version"} when failing rows were quarantined
     quarantine: Optional[dict[str, Any]] = None
+    # the phase begun last (a record left "running" by a killed run says where it died)
+    last_phase: Optional[str] = None
+    # {"host", "boot_id", "pid"} of the process running it (see this_holder)
+    holder: dict[str, Any] = field(default_factory=dict)
+    # until when the run is alive without renewing its lease (renewed while it runs)
+    lease_until: Optional[str] = None
+    # {"marked_at", "marked_by", "last_phase", "age_seconds"} once found dead
+    abandoned: Optional[dict[str, Any]] = None
+    # table locations the run stages into (its leftovers there are found by its run id)
+    staging: list[str] = field(default_factory=list)
+    # a retry that waited for a run of the same job and dates, which succeeded: its id
+    duplicate_of: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        self._listeners: list[Callable[[str], None]] = []
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(phase)`` when a phase begins (the run stores its record then)."""
+        self._listeners.append(listener)
+
+    def begin(self, phase: str) -> None:
+        """Note that ``phase`` began, and tell the listeners."""
+        self.last_phase = phase
+        for listener in self._listeners:
+            listener(phase)
+
     @contextmanager
     def phase(self, name: str, report: Optional[Callable[[str], None]] = None) -> Iterator[None]:
         """Time a phase into ``phases[name]`` (seconds), reporting start and end."""
+        self.begin(name)
         if report:
             report(f"{name} ...")
         began = time.perf_counter()
@@ -147,6 +179,8 @@ class RunRecord:
             return f"{head}: {self.error_type}: {self.error}"
         out = self.output
         if out is None:
+            if self.duplicate_of is not None:
+                return f"{head}: run {self.duplicate_of} of the same dates did it; wrote nothing."
             return head
         if out.skipped:
             return f"{head}: {out.table} already has this batch; nothing written."
@@ -163,3 +197,87 @@ class RunRecord:
         if self.maintenance is not None:
             text += f" {self.maintenance.summary()}."
         return text + "".join(f"\nwarning: {w}" for w in self.warnings)
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            return handle.read().strip()
+    except OSError:  # not Linux: the host name alone says "this machine"
+        return ""
+
+
+def this_holder() -> dict[str, Any]:
+    """This process: host name, kernel boot id and process id."""
+    return {"host": socket.gethostname(), "boot_id": _boot_id(), "pid": os.getpid()}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _parse(stamp: Optional[str]) -> Optional[dt.datetime]:
+    return dt.datetime.fromisoformat(stamp) if stamp else None
+
+
+def process_gone(holder: dict[str, Any]) -> bool:
+    """True when ``holder`` ran on this machine (same host and boot) and its process is gone."""
+    mine = this_holder()
+    if holder.get("host") != mine["host"] or holder.get("boot_id") != mine["boot_id"]:
+        return False
+    pid = holder.get("pid")
+    return not (pid == mine["pid"] or (isinstance(pid, int) and _pid_alive(pid)))
+
+
+def holder_alive(
+    holder: dict[str, Any], lease_until: Optional[str], now: Optional[dt.datetime] = None
+) -> bool:
+    """Whether a run (or lease) holder still runs: on this machine (same host and boot)
+    its process decides; elsewhere its lease, which it renews while it runs."""
+    mine = this_holder()
+    if holder.get("host") == mine["host"] and holder.get("boot_id") == mine["boot_id"]:
+        if holder.get("pid") == mine["pid"]:
+            return True
+        return isinstance(holder.get("pid"), int) and _pid_alive(holder["pid"])
+    until = _parse(lease_until)
+    return until is None or until > (now or dt.datetime.now(dt.timezone.utc))
+
+
+def is_dead(doc: dict[str, Any], now: Optional[dt.datetime] = None) -> bool:
+    """True for a record still ``running`` whose holder is gone."""
+    return doc.get("status") == "running" and not holder_alive(
+        doc.get("holder") or {}, doc.get("lease_until"), now
+    )
+
+
+def judge(doc: dict[str, Any], by: str, now: Optional[dt.datetime] = None) -> dict[str, Any]:
+    """``doc`` as stored, or, for a dead ``running`` run, marked ``abandoned`` by ``by``
+    with its last phase and its age (seconds from its start to now)."""
+    if not is_dead(doc, now):
+        return doc
+    when = now or dt.datetime.now(dt.timezone.utc)
+    started = _parse(doc.get("started_at"))
+    age = round((when - started).total_seconds()) if started else None
+    phase = doc.get("last_phase") or "start"
+    return {
+        **doc,
+        "status": "abandoned",
+        "error_type": "Abandoned",
+        "error": (
+            f"the run died during phase {phase!r}"
+            + (f", {age} s after it started" if age is not None else "")
+            + " (killed, or its machine lost); marked by a later run"
+        ),
+        "abandoned": {
+            "marked_at": when.isoformat(timespec="seconds"),
+            "marked_by": by,
+            "last_phase": phase,
+            "age_seconds": age,
+        },
+    }

@@ -30,9 +30,11 @@ run records stored as S3 objects and the tables written there by delta-spark.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -182,7 +184,9 @@ class S3Warehouse(Warehouse):
                 import boto3
             except ImportError as exc:
                 raise MissingDependencyError("boto3", "aws", "An s3:// warehouse") from exc
-            self._client = boto3.client("s3")
+            from featurekit.core.faults import boto_config
+
+            self._client = boto3.client("s3", config=boto_config())
         return self._client
 
     def _key(self, relative: str) -> str:
@@ -215,42 +219,60 @@ class S3Warehouse(Warehouse):
 
     def write_json(self, relative: str, doc: Any) -> Path:
         body = json.dumps(doc, indent=2, sort_keys=True, default=str).encode()
-        self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=body)
+        with _s3_faults(f"Writing {self.uri}/{relative}"):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=body)
         return Path(relative)
 
     def read_json(self, relative: str) -> Any:
         """The document at ``relative``; FileNotFoundError when absent, as for a folder."""
         from botocore.exceptions import ClientError
 
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(relative))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                raise FileNotFoundError(f"{self.uri}/{relative}") from exc
-            raise
-        return json.loads(answer["Body"].read())
+        with _s3_faults(f"Reading {self.uri}/{relative}"):
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self._key(relative))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _MISSING:
+                    raise FileNotFoundError(f"{self.uri}/{relative}") from exc
+                raise
+            return json.loads(answer["Body"].read())
 
     def has_json(self, relative: str) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
-                return False
-            raise
+        with _s3_faults(f"Reading {self.uri}/{relative}"):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _MISSING:
+                    return False
+                raise
         return True
 
     def list_json(self, folder: str) -> list[str]:
         start = self._key(folder).rstrip("/") + "/"
         names = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=start
-        ):
-            for item in page.get("Contents", []):
-                if item["Key"].endswith(".json"):
-                    names.append(item["Key"][len(self.prefix) :].lstrip("/"))
+        with _s3_faults(f"Listing {self.uri}/{folder}"):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=start
+            ):
+                for item in page.get("Contents", []):
+                    if item["Key"].endswith(".json"):
+                        names.append(item["Key"][len(self.prefix) :].lstrip("/"))
         return sorted(names)
+
+
+@contextlib.contextmanager
+def _s3_faults(what: str) -> Iterator[None]:
+    """An S3 outage (after botocore's retries) raised as one StorageUnavailableError."""
+    from featurekit.core.faults import storage_unavailable
+
+    try:
+        yield
+    except Exception as exc:
+        translated = storage_unavailable(exc, what)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 def atomic_write_text(target: Path, text: str) -> None:

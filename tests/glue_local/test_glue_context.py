@@ -151,7 +151,7 @@ def test_purge_s3_path_deletes_only_objects_older_than_the_retention(
 
 
 def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> None:
-    with pytest.raises(UnsupportedError, match=r"connection_type='jdbc'.*connection_type='s3'"):
+    with pytest.raises(UnsupportedError, match=r"connection_type='jdbc'.*'s3', 'postgresql'"):
         glue.create_dynamic_frame.from_options("jdbc", {"paths": ["x"]})
     with pytest.raises(UnsupportedError, match=r"GlueContext\.forEachBatch.*purge_s3_path"):
         glue.forEachBatch(None, None)
@@ -159,8 +159,8 @@ def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> 
         glue.create_dynamic_frame.from_options(
             "s3", {"paths": ["s3://b/x"], "groupFiles": "inPartition"}
         )
-    with pytest.raises(UnsupportedError, match="format='avro'"):
-        glue.create_dynamic_frame_from_options("s3", {"paths": ["s3://b/x"]}, format="avro")
+    with pytest.raises(UnsupportedError, match="format='ion'"):
+        glue.create_dynamic_frame_from_options("s3", {"paths": ["s3://b/x"]}, format="ion")
     with pytest.raises(UnsupportedError, match=r"Job\.isBookmarked.*commit\(\)"):
         Job(glue).isBookmarked()
     with pytest.raises(StateError, match=r"before job\.init"):

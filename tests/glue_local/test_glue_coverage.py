@@ -37,3 +37,14 @@ def test_every_official_name_gets_a_status() -> None:
     assert {status for _, status, _ in rows} <= {"present", "differs", "unsupported"}
     assert ("transforms.Relationalize", "differs", "as DynamicFrame.relationalize") in rows
     assert ("DynamicFrame.unbox", "unsupported", "") in rows
+
+
+def test_docs_connection_types_table_is_the_generated_one() -> None:
+    expected = coverage.connection_table()
+    assert coverage.section(DOC, coverage.CONN_START, coverage.CONN_END) == expected, (
+        "docs/glue.md is out of date: python -m featurekit.glue_local.coverage --write docs/glue.md"
+    )
+    rows = {kind: status for kind, status, _ in coverage.connection_rows()}
+    assert rows["redshift"] == "differs"
+    assert rows["dynamodb"] == "differs"
+    assert rows["kafka"] == "unsupported"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from pyspark.sql import SparkSession
 
 from featurekit.errors import UnsupportedError
 from featurekit.glue_local import GlueContext
@@ -36,3 +37,22 @@ def test_modules_and_names_not_emulated_raise_unsupported(tmp_path: object) -> N
             import awsglue.gluetypes  # noqa: F401
         with pytest.raises(UnsupportedError, match=r"awsglue\.context\.register.*GlueContext"):
             from awsglue.context import register  # noqa: F401
+
+
+def test_star_imported_sparkcontext_is_swapped_while_installed_and_restored_after(
+    spark: SparkSession, tmp_path: object
+) -> None:
+    import pyspark.context
+    import pyspark.sql.functions
+
+    real = pyspark.context.SparkContext
+    with installed(warehouse=str(tmp_path)):
+        namespace: dict[str, object] = {}
+        exec("from pyspark.context import SparkContext", namespace)
+        exec("from pyspark.sql.functions import *", namespace)
+        context = namespace["SparkContext"]
+        assert isinstance(context, type)
+        assert context is not real
+        assert context() is spark.sparkContext  # type: ignore[operator]
+    assert pyspark.context.SparkContext is real
+    assert getattr(pyspark.sql.functions, "SparkContext", real) is real

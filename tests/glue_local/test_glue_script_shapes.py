@@ -187,6 +187,30 @@ def test_bookmarked_rerun_without_new_data_writes_nothing_and_succeeds(
     check(out, spark.createDataFrame([(1, "click")], "id long, kind string"))
 
 
+def test_sparkcontext_after_star_imports_is_the_running_context(
+    spark: SparkSession, local_runtime: LocalRuntime, warehouse: Path
+) -> None:
+    put(warehouse, "bucket/stars/1.json", lines({"id": 1, "kind": "click"}))
+    run(local_runtime, "star_import_job.py", *STARS)
+    out = parquet(spark, warehouse, "bucket/stars_out")
+    check(out, spark.createDataFrame([(1, "CLICK")], "id long, kind string"))
+
+
+STARS = ("--input_path", "s3://bucket/stars/", "--output_path", "s3://bucket/stars_out/")
+
+
+@pytest.mark.slow
+def test_featurekit_glue_run_cli_runs_sparkcontext_after_star_imports(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    put(warehouse, "bucket/stars/1.json", lines({"id": 1, "kind": "click"}))
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    cmd = [sys.executable, "-m", "featurekit", "glue", "run", str(SCRIPTS / "star_import_job.py"),
+           "--warehouse", str(warehouse), "--quiet", "--", *STARS]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert list((warehouse / "_s3" / "bucket" / "stars_out").glob("*.parquet"))
+
+
 @pytest.mark.slow
 def test_featurekit_glue_run_cli_runs_console_boilerplate(tmp_path: Path) -> None:
     warehouse = tmp_path / "wh"

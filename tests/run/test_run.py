@@ -312,6 +312,29 @@ def test_run_record_is_stored_for_failures_too(runtime: LocalRuntime) -> None:
     assert (failed["status"], failed["error_type"]) == ("failed", "OutputContractError")
 
 
+def test_a_record_that_cannot_be_stored_never_masks_the_runs_own_error(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored: list[dict[str, object]] = []
+    store = runtime.storage.store_record
+
+    def store_until_finished(doc: dict[str, object]) -> str:
+        if doc["status"] != "running":
+            raise OSError("No space left on device")
+        stored.append(doc)
+        return store(doc)
+
+    monkeypatch.setattr(runtime.storage, "store_record", store_until_finished)
+    lines: list[str] = []
+    monkeypatch.setattr(runtime, "report", lines.append)
+    with pytest.raises(OutputContractError):
+        WrongType().run(runtime, run_id="bad-run")
+    # stored at the start and at each phase begun, as "running", with the last phase
+    assert [d["last_phase"] for d in stored][:3] == [None, "read", "transform"]
+    assert stored[-1]["status"] == "running"
+    assert "warning: the failed run's record was not stored (No space left on device)" in lines
+
+
 def test_start_without_end_is_rejected(runtime: LocalRuntime) -> None:
     with pytest.raises(ConfigError, match="both --start and --end"):
         DailySpend().run(runtime, start=dt.date(2024, 1, 1))

@@ -23,6 +23,7 @@ from featurekit.tables.catalog import LocalCatalog
 from featurekit.warehouse import S3Warehouse
 
 PROJECT = Path(__file__).parent / "project"
+SOURCE = Path(__file__).resolve().parents[2] / "src"  # this checkout's featurekit
 ORDERS = "user_id string, ordered_at timestamp, amount double"
 SPEND = "user_id string, day date, orders bigint, spend double"
 
@@ -33,7 +34,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     env.pop("FEATUREKIT_WAREHOUSE", None)
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws"
-    env["PYTHONPATH"] = str(PROJECT)
+    # the user's jobs, and this checkout's featurekit before any installed one
+    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT), str(SOURCE)])
     env.update(extra)
     return env
 

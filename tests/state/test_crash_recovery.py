@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from typing import Any
 import pytest
 from pyspark.sql import functions as F
 
-from featurekit.errors import LockedError
 from featurekit.runtime.local import LocalRuntime
 
 HERE = Path(__file__).parent
@@ -120,9 +120,11 @@ def test_appending_job_killed_at_phase_then_rerun(
 
 
 @pytest.mark.slow
-def test_concurrent_run_fails_clearly_and_changes_nothing(
+def test_a_second_run_waits_for_the_running_one_and_changes_nothing(
     local_runtime: LocalRuntime, warehouse: Path, tmp_path: Path
 ) -> None:
+    """A retry started beside a running run of the same job waits for it (the run lease),
+    touches neither its pending batch nor the state, then recognises its run."""
     rows = events(1)
     add_files(local_runtime, rows)
     proc = start_driver(tmp_path, warehouse, "window_sums", "pending", "pause")
@@ -131,13 +133,20 @@ def test_concurrent_run_fails_clearly_and_changes_nothing(
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    pending = local_runtime.storage.state_store.get("window_sums/pending")
-    with pytest.raises(LockedError, match="already running"):
-        WindowSums().run(local_runtime)
-    assert local_runtime.storage.state_store.get("window_sums/pending") == pending
-    assert local_runtime.storage.state_store.get("window_sums/state") is None
+    store = local_runtime.storage.state_store
+    pending = store.get("window_sums/pending")
+    second: dict[str, Any] = {}
+    retry = threading.Thread(target=lambda: second.update(record=WindowSums().run(local_runtime)))
+    retry.start()
+    retry.join(timeout=10)
+    assert retry.is_alive()  # waiting for the first run, not failing and not running
+    assert store.get("window_sums/pending") == pending
+    assert store.get("window_sums/state") is None
     (warehouse / "go").write_text("")
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
+    retry.join(timeout=300)
+    assert not retry.is_alive()
+    assert second["record"].duplicate_of is not None  # the first run did it
     assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows))
     assert table(local_runtime, WindowSums).where(F.col("events_3d") > 0).count() == 3

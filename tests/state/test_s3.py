@@ -69,6 +69,27 @@ def test_expired_lease_is_taken_over(s3: Any, store: S3StateStore) -> None:
         assert json.loads(body.read())["run_id"] == "alive"
 
 
+def test_a_lock_of_a_killed_process_here_is_taken_over_before_its_lease_ends(
+    s3: Any, store: S3StateStore
+) -> None:
+    import subprocess
+
+    from featurekit.runs import this_holder
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    held = {"run_id": "killed", "holder": {**this_holder(), "pid": gone.pid},
+            "expires_at": "2999-01-01T00:00:00+00:00"}  # fmt: skip
+    s3.put_object(Bucket=BUCKET, Key=f"{store.prefix}/job/_lock.json", Body=json.dumps(held))
+    with store.lock("job", {"run_id": "next"}):
+        body = s3.get_object(Bucket=BUCKET, Key=f"{store.prefix}/job/_lock.json")["Body"]
+        assert json.loads(body.read())["run_id"] == "next"
+    alive = {**held, "holder": this_holder()}  # a live holder keeps it until its lease ends
+    s3.put_object(Bucket=BUCKET, Key=f"{store.prefix}/job/_lock.json", Body=json.dumps(alive))
+    with pytest.raises(LockedError, match="killed"), store.lock("job", {"run_id": "next"}):
+        pass  # pragma: no cover
+
+
 def test_session_on_s3(store: S3StateStore) -> None:
     from featurekit.state import JobState
 

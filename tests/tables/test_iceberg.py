@@ -130,11 +130,6 @@ def test_vacuum_expires_old_snapshots_and_keeps_the_latest(
         engine.vacuum(path, retention_hours=0)
 
 
-def test_a_bare_s3_path_is_refused(engine: IcebergEngine, spark: SparkSession) -> None:
-    with pytest.raises(ConfigError, match="no atomic rename"):
-        engine.stage(rows(spark, ("a", "2024-01-01", 1)), "s3://bucket/features/t")
-
-
 DAILY = FeatureTable(
     "features.daily_ice",
     keys=("k",),

@@ -13,6 +13,7 @@
     featurekit cost RUN_ID|JOB                      (cli.cost)
     featurekit jars [--quality]                     (cli.jars)
     featurekit quality show JOB|RUN [--json]        (cli.quality)
+    featurekit runs [JOB] [--limit N] [--json]      (cli.runs)
     featurekit doctor [--json]                      (cli.doctor)
 
 Environment (read here, at the edge, and nowhere below): ``FEATUREKIT_WAREHOUSE``
@@ -47,6 +48,7 @@ COMMAND_MODULES = (
     "featurekit.cli.jars",
     "featurekit.cli.cost",
     "featurekit.cli.quality",
+    "featurekit.cli.runs",
     "featurekit.cli.doctor",
 )
 

@@ -99,11 +99,23 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
         help="incremental state store: a folder or s3://bucket/prefix (default: WAREHOUSE/_state)",
     )
     add_catalog_args(parser)
+    add_commit_args(parser)
     parser.add_argument(
         "--s3-endpoint",
         metavar="URL",
         help="S3 endpoint for an s3:// warehouse or state, e.g. http://127.0.0.1:5000 "
         "(default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS's S3)",
+    )
+
+
+def add_commit_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--commit-coordinator",
+        metavar="HOW",
+        default=os.environ.get("FEATUREKIT_COMMIT_COORDINATOR", "none"),
+        help="how concurrent writers of one table on S3 take turns: none (a second writer "
+        "is refused; the default), s3-conditional (S3 conditional writes) or dynamodb:TABLE "
+        "(a lease in that DynamoDB table; endpoint $AWS_ENDPOINT_URL_DYNAMODB); docs/s3.md",
     )
 
 
@@ -167,6 +179,7 @@ def local_config(args: argparse.Namespace, *, quality: bool = False, iceberg: bo
     the classpath (jobs with rulesets), unless --no-quality turned the checks off;
     ``iceberg`` (or ``--table-format iceberg``) Iceberg's Spark runtime."""
     from featurekit.runtime.local import LocalConfig
+    from featurekit.tables.commits import CommitCoordinator
 
     jars = tuple(j for j in os.environ.get("FEATUREKIT_DELTA_JARS", "").split(",") if j)
     return LocalConfig(
@@ -184,6 +197,7 @@ def local_config(args: argparse.Namespace, *, quality: bool = False, iceberg: bo
         quality=quality and not getattr(args, "no_quality", False),
         table_format=getattr(args, "table_format", "delta"),
         iceberg=iceberg,
+        commit_coordinator=str(CommitCoordinator.parse(args.commit_coordinator)),
     )
 
 

@@ -13,84 +13,10 @@ import json
 import shlex
 import sys
 from dataclasses import asdict
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
+from featurekit.cli.records import find_records, scenario_of, workload_of
 from featurekit.errors import ConfigError
-
-CALIBRATION_RUNS = 10
-SCANNED_RUNS = 100  # a job's newest run records read to find them
-
-
-def find_records(
-    warehouse: Any, ref: str, runs: str = "auto"
-) -> tuple[list[dict[str, Any]], Optional[str]]:
-    """[the run record of run id ``ref``], else the succeeded, measured runs of job ``ref``,
-    newest first (at most ``CALIBRATION_RUNS``) of one kind (``runs``: ``full``, ``range``,
-    ``all`` mixes them, ``auto`` the latest run's kind); and a note naming the runs of the
-    other kind left out (None when none were)."""
-    from featurekit.cost.model import run_kind
-
-    names = warehouse.list_json("_runs")
-    exact = [n for n in names if n.endswith(f"/{ref}.json")]
-    if exact:
-        return [dict(warehouse.read_json(exact[0]))], None
-    measured = []
-    mine = [n for n in names if n.startswith(f"_runs/{ref}/")][-SCANNED_RUNS:]
-    for name in reversed(mine):  # newest first
-        doc = dict(warehouse.read_json(name))
-        if doc.get("status") == "succeeded" and doc.get("usage"):
-            measured.append(doc)
-    if not measured:
-        raise ConfigError(
-            f"No run {ref!r} and no succeeded, measured run of a job {ref!r} in {warehouse.uri}; "
-            f"run it first (featurekit run {ref}) or give a run id from {warehouse.uri}/_runs."
-        )
-    kind = run_kind(measured[0]) if runs == "auto" else runs
-    chosen = [d for d in measured if kind == "all" or run_kind(d) == kind][:CALIBRATION_RUNS]
-    if not chosen:
-        raise ConfigError(
-            f"Job {ref!r} has no succeeded, measured {kind} run in {warehouse.uri} "
-            f"({_kinds(measured)}); run one, or choose --runs "
-            f"{'range' if kind == 'full' else 'full'}."
-        )
-    if kind == "all":
-        if len({run_kind(d) for d in chosen}) == 1:
-            return chosen, None
-        return chosen, (
-            f"calibrating full and range runs together ({_kinds(chosen)}): a range run reads "
-            "its dates, a full run everything, so the fit mixes two workloads"
-        )
-    left = [d for d in measured if run_kind(d) != kind]
-    if not left:
-        return chosen, None
-    other = "range" if kind == "full" else "full"
-    return chosen, (
-        f"estimated from {kind} runs only ({len(chosen)}); {len(left)} {other} run(s) left "
-        f"out: --runs {other} prices those, --runs all mixes them"
-    )
-
-
-def _kinds(docs: list[dict[str, Any]]) -> str:
-    """``3 full, 2 range (1 day)``: the runs by kind, the range runs by their spans."""
-    from featurekit.cost.model import run_kind, span_days
-
-    full = sum(1 for d in docs if run_kind(d) == "full")
-    spans = sorted({n for d in docs for n in [span_days(d)] if n is not None})
-    ranges = len(docs) - full
-    days = ", ".join(f"{n} day{'s' if n != 1 else ''}" for n in spans)
-    parts = [f"{full} full"] if full else []
-    if ranges:
-        parts.append(f"{ranges} range ({days})" if days else f"{ranges} range")
-    return ", ".join(parts) or "none"
-
-
-def workload_of(docs: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
-    """The workload of one run, or calibrated from a job's runs at several sizes; and the
-    record it is based on."""
-    from featurekit.cost.model import Workload, calibrate
-
-    w = calibrate([Workload.from_record(d) for d in docs])
-    return w, next(d for d in docs if d["run_id"] == w.run_id)
 
 
 def _row(o: Any) -> str:
@@ -153,19 +79,6 @@ def render(
     return "\n".join(lines)
 
 
-def scenario_of(args: argparse.Namespace) -> Any:
-    """The Scenario of ``--data-scale``, ``--runs-per-day`` and ``--deadline``."""
-    from featurekit.cost.model import parse_duration
-    from featurekit.cost.targets import Scenario
-
-    if args.data_scale <= 0 or args.runs_per_day <= 0:
-        raise ConfigError("--data-scale and --runs-per-day must be positive.")
-    deadline = parse_duration(args.deadline) if args.deadline else None
-    return Scenario(
-        scale=args.data_scale, runs_per_day=args.runs_per_day, deadline_seconds=deadline
-    )
-
-
 def json_report(doc: dict[str, Any], sc: Any, table: Any, rec: Any, **more: Any) -> str:
     """The ``--json`` document: the run's usage, the scenario, prices, estimates, series."""
     out: dict[str, Any] = {
@@ -198,6 +111,12 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from featurekit.cost.recommend import recommend, series
     from featurekit.cost.targets import all_options, best_per_target
 
+    if args.workflow:
+        from featurekit.cli.workflow import cmd_cost_workflow
+
+        return cmd_cost_workflow(args)
+    if args.more:
+        raise ConfigError("Several jobs are priced together with --workflow.")
     sc = scenario_of(args)
     table = load_prices(args.region, path=args.prices)
     docs, note = find_records(open_cli_warehouse(args), args.run, args.runs)
@@ -236,9 +155,27 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
         "cost",
         help="estimate a measured run's duration and cost on Glue, EMR and EMR Serverless",
     )
-    p.add_argument("run", metavar="RUN_ID|JOB", help="a run id, or a job (its latest run)")
+    p.add_argument(
+        "run",
+        metavar="RUN_ID|JOB",
+        help="a run id, or a job (its latest run); with --workflow a selector (+JOB, ...)",
+    )
+    p.add_argument("more", nargs="*", metavar="SELECTOR", help="with --workflow: more selectors")
+    p.add_argument(
+        "--workflow",
+        action="store_true",
+        help="price the selected jobs as one workflow per scheduled run: each on its target "
+        "([tool.featurekit.workflow], --target), the cheapest assignment, the critical path "
+        "against --deadline",
+    )
     p.add_argument("--data-scale", type=float, default=1.0, help="data x the measured run's")
-    p.add_argument("--runs-per-day", type=float, default=1.0)
+    p.add_argument(
+        "--runs-per-day",
+        type=float,
+        default=None,
+        dest="runs_per_day_given",
+        help="runs a day (default 1; with --workflow, the schedule's)",
+    )
     p.add_argument("--deadline", help="longest acceptable run, e.g. 900, 15m, 2h")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--prices", help="another price table of prices.json's shape")
@@ -254,6 +191,9 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--json", action="store_true", help="the estimates and chart data as JSON")
     p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
     add_runtime_args(p)
+    from featurekit.cli.workflow import add_workflow_options
+
+    add_workflow_options(p, cost=True)
     p.set_defaults(handler=cmd_cost)
 
 

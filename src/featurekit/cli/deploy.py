@@ -3,6 +3,7 @@
     featurekit plan emr JOB --cluster-id ID --artifacts s3://... [--param k=v ...]
     featurekit plan emr-serverless JOB --application-id ID --role-arn ARN --artifacts s3://...
     featurekit deploy emr|emr-serverless|glue JOB ... [--endpoint-url URL] [--no-wait]
+    featurekit deploy workflow SELECTOR ...           (featurekit.cli.workflow)
 
 The ``plan`` subcommands are added by :func:`add_plan_subcommands`, so one
 ``featurekit plan`` group can hold them next to ``plan glue`` (``featurekit.cli.plan``).
@@ -50,6 +51,7 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     _no_quality_arg(p)
     add_catalog_option(p)
     add_table_format_options(p)
+    add_coordinator_option(p)
 
 
 def add_table_format_options(p: argparse.ArgumentParser) -> None:
@@ -68,6 +70,26 @@ def add_table_format_options(p: argparse.ArgumentParser) -> None:
         help="add Iceberg's runtime and confs even if the job writes no Iceberg table (it "
         "reads one)",
     )
+
+
+def add_coordinator_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--commit-coordinator",
+        default="none",
+        metavar="HOW",
+        help="how concurrent writers of one table on S3 take turns: none (a second writer is "
+        "refused), s3-conditional or dynamodb:TABLE (the job's role then needs DynamoDB "
+        "access to TABLE; docs/s3.md)",
+    )
+
+
+def coordinator_note(args: argparse.Namespace) -> None:
+    """A note on stderr naming the IAM actions the commit coordinator needs."""
+    from featurekit.deploy.common import coordinator_note as note
+
+    text = note(args.commit_coordinator)
+    if text is not None:
+        print(f"featurekit: note: {text}", file=sys.stderr)
 
 
 def add_catalog_option(p: argparse.ArgumentParser) -> None:
@@ -127,6 +149,7 @@ def _call(args: argparse.Namespace) -> JobCall:
         warehouse=args.warehouse,
         engine=args.engine,
         check_quality=args.check_quality,
+        commit_coordinator=args.commit_coordinator,
         # glue is every AWS target's default (the plans set it up); only local is passed on
         catalog=None if args.catalog == "glue" else args.catalog,
         table_format=args.table_format,
@@ -203,6 +226,7 @@ def glue_plan_from(args: argparse.Namespace, package: Any) -> Any:
         check_quality=args.check_quality,
         table_format=args.table_format,
         iceberg=args.iceberg,
+        commit_coordinator=args.commit_coordinator,
     )
 
 
@@ -242,7 +266,10 @@ def serverless_request(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def _print_plan(service: str, operation: str, request: dict[str, Any]) -> int:
+def _print_plan(
+    service: str, operation: str, request: dict[str, Any], args: argparse.Namespace
+) -> int:
+    coordinator_note(args)
     try:
         from featurekit.deploy.aws import validate_request
 
@@ -254,11 +281,11 @@ def _print_plan(service: str, operation: str, request: dict[str, Any]) -> int:
 
 
 def cmd_plan_emr(args: argparse.Namespace) -> int:
-    return _print_plan("emr", "AddJobFlowSteps", emr_request(args))
+    return _print_plan("emr", "AddJobFlowSteps", emr_request(args), args)
 
 
 def cmd_plan_serverless(args: argparse.Namespace) -> int:
-    return _print_plan("emr-serverless", "StartJobRun", serverless_request(args))
+    return _print_plan("emr-serverless", "StartJobRun", serverless_request(args), args)
 
 
 def _aws_args(p: argparse.ArgumentParser) -> None:
@@ -345,6 +372,9 @@ def add_deploy_subcommands(deploy_sub: Any) -> None:
     add_glue_job_options(p)
     _aws_args(p)
     p.set_defaults(handler=cmd_deploy_glue)
+    from featurekit.cli.workflow import add_deploy
+
+    add_deploy(deploy_sub)
 
 
 def add_plan_subcommands(plan_sub: Any) -> None:

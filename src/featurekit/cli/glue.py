@@ -12,7 +12,10 @@ passes when missing: ``--JOB_NAME`` (the script's name) and a fresh ``--JOB_RUN_
 Glue's special job parameters among the arguments (``--extra-jars``, ``--conf``, ...) are
 applied before the session is built (:mod:`featurekit.cli.glue_params`). ``--plan`` runs
 the job a ``featurekit plan glue`` JSON defines: its script and DefaultArguments, the
-package's files taken from ``--dist``.
+package's files taken from ``--dist``. ``--glue-version`` (or the plan's GlueVersion) names
+the Glue release emulated (:mod:`featurekit.cli.glue_version`); ``--connections`` maps Glue
+connection names (:mod:`featurekit.glue_local.connections`); moto's server stands in for
+the script's boto3 S3 and DynamoDB calls (:mod:`featurekit.cli.glue_services`).
 """
 
 from __future__ import annotations
@@ -29,8 +32,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from featurekit.cli.glue_version import GLUE_VERSIONS
 from featurekit.errors import ConfigError
+from featurekit.glue_local.connections import DEFAULT_FILE as DEFAULT_CONNECTIONS
 from featurekit.warehouse import Warehouse
+
+# A script naming a JDBC engine gets H2's driver on the session's classpath from the start,
+# so its own spark.read.jdbc(...) finds the embedded database's driver as Glue's would.
+JDBC_SCRIPT = re.compile(r"jdbc|postgresql|mysql|sqlserver|oracle|redshift", re.IGNORECASE)
 
 
 def glue_argv(script: str, script_args: Sequence[str]) -> list[str]:
@@ -49,8 +58,12 @@ def glue_argv(script: str, script_args: Sequence[str]) -> list[str]:
     return argv
 
 
-def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
-    """Run a Glue script with the emulation installed on ``runtime``'s warehouse and session."""
+def run_script(
+    script: str, script_args: Sequence[str], runtime: Any, connections: Any = None
+) -> int:
+    """Run a Glue script with the emulation installed on ``runtime``'s warehouse and session;
+    ``connections`` (:class:`featurekit.glue_local.connections.Connections`) say what the
+    script's Glue connections are (None: none mapped, embedded databases in the warehouse)."""
     from featurekit.glue_local.install import installed
 
     path = Path(script)
@@ -60,7 +73,7 @@ def run_script(script: str, script_args: Sequence[str], runtime: Any) -> int:
     sys.argv = glue_argv(script, script_args)
     try:
         with (
-            installed(storage=runtime.storage, s3=runtime.config.s3),
+            installed(storage=runtime.storage, s3=runtime.config.s3, connections=connections),
             s3_paths(runtime),
         ):
             runpy.run_path(str(path), run_name="__main__")
@@ -144,6 +157,35 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--artifacts", metavar="s3://BUCKET/PREFIX", help="the S3 prefix --dist stands for"
     )
+    parser.add_argument(
+        "--glue-version",
+        choices=GLUE_VERSIONS,
+        help="the Glue release to emulate (5.1: Spark 3.5 / Python 3.11, 6.0: Spark 4.1 / "
+        "Python 3.13); a local Spark of another line is refused (default: the plan's "
+        "GlueVersion, else the release of the installed pyspark)",
+    )
+    parser.add_argument(
+        "--connections",
+        metavar="FILE",
+        help="Glue connection names -> JDBC URLs and credentials, DynamoDB's endpoint (TOML "
+        f"or JSON; default: ./{DEFAULT_CONNECTIONS} when present); unmapped JDBC "
+        "connections use an embedded H2 database under WAREHOUSE/_jdbc",
+    )
+    parser.add_argument(
+        "--connection",
+        action="append",
+        default=[],
+        metavar="NAME=jdbc:URL|NAME=ENGINE",
+        help="one Glue connection (over the file's): a JDBC URL (credentials in it), or an "
+        "engine (postgresql, redshift, mysql, sqlserver, oracle) for the embedded database",
+    )
+    parser.add_argument(
+        "--aws-services",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="moto's server on 127.0.0.1 for the script's boto3 S3 calls (the warehouse's "
+        "_s3 buckets) and DynamoDB connections (auto: when the script names boto3 or dynamodb)",
+    )
 
 
 def split_run_args(
@@ -177,6 +219,7 @@ def _inputs(
     if args.plan is not None:  # argparse took '--' and gave its first argument to `script`
         extra = [*([args.script] if args.script is not None else []), *args.script_args]
         plan = load_plan(args.plan, args.artifacts)
+        args.plan_glue_version = plan.glue_version
         where = _locations(args, args.dist or "dist", plan.artifacts)
         script = str(where.existing(plan.script, "The plan's ScriptLocation"))
         return (
@@ -236,6 +279,49 @@ def _running_session() -> Any:
     return SparkSession.getActiveSession()
 
 
+def _emulated(args: argparse.Namespace) -> Any:
+    from featurekit.cli.glue_version import emulated
+
+    found = emulated(args.glue_version, getattr(args, "plan_glue_version", None))
+    _note(found.summary())
+    for note in found.notes:
+        _note(note)
+    return found
+
+
+def _connections(args: argparse.Namespace, where: Any) -> Any:
+    from featurekit.glue_local.connections import load_connections, with_flags
+
+    root = where.warehouse / "_jdbc" if where.warehouse is not None else None
+    return with_flags(load_connections(args.connections, jdbc_root=root), args.connection)
+
+
+def _jdbc_jars(source: str) -> tuple[str, ...]:
+    from featurekit.core import jars
+    from featurekit.glue_local.jdbc import H2_COORDINATE
+
+    if JDBC_SCRIPT.search(source) is None:
+        return ()
+    try:
+        return tuple(jars.resolve([H2_COORDINATE], report=_note))
+    except jars.JarResolutionError as exc:  # the script may not need it: JDBC calls will say
+        _note(f"H2's driver for the embedded JDBC database could not be resolved: {exc}")
+        return ()
+
+
+def _with_classpath(confs: dict[str, str], jars: Sequence[str]) -> dict[str, str]:
+    """``jars`` on the JVM's own classpath (a JDBC driver must be there for
+    java.sql.DriverManager to hand it to Spark's reader without a ``driver`` option)."""
+    import os
+
+    for key in ("spark.driver.extraClassPath", "spark.executor.extraClassPath"):
+        paths = [p for p in confs.get(key, "").split(os.pathsep) if p]
+        confs[key] = os.pathsep.join([*paths, *(j for j in jars if j not in paths)])
+        if not confs[key]:
+            del confs[key]
+    return confs
+
+
 def cmd_run(
     args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> int:
@@ -243,38 +329,49 @@ def cmd_run(
 
     from featurekit.cli.common import local_config
     from featurekit.cli.glue_params import applied, check_modules, check_running, parse
+    from featurekit.cli.glue_services import started, with_endpoint
     from featurekit.core import jars
     from featurekit.runtime.local import LocalRuntime
 
     args, script, script_args, where = _inputs(args, add_runtime_args)
+    _emulated(args)
     params = parse(script_args, where)
     _check_catalog(args, script_args, params)
     check_modules(params.modules, params.py_files)
+    connections = _connections(args, where)
     if params.not_emulated:
         _note(f"not emulated (they matter on AWS only): {', '.join(params.not_emulated)}")
     if params.temp_dir is not None:
         params.temp_dir.mkdir(parents=True, exist_ok=True)
+    source = _source(script)
     # a script with Glue Studio's data-quality node needs Deequ's engine on the classpath
     # (Glue provides it); featurekit's rulesets get it from --extra-jars, as on Glue
-    quality = "awsgluedq" in _source(script)
-    config = local_config(args, quality=quality, iceberg=params.iceberg)
+    config = local_config(args, quality="awsgluedq" in source, iceberg=params.iceberg)
     delta = (jars.delta_coordinate(),) if params.delta and not config.delta_jars else ()
+    running = _running_session()
     config = replace(
         config,
         jars=params.jars,
         py_files=params.py_files,
         packages=(*config.packages, *delta),
-        spark_conf={**config.spark_conf, **params.session_confs()},
+        spark_conf=_with_classpath(
+            {**config.spark_conf, **params.session_confs()},
+            _jdbc_jars(source) if running is None else (),
+        ),
     )
-    running = _running_session()
     confs: dict[str, str] = {}
     if running is not None:  # tests share one session: it must have what the run asks
         confs = check_running(running, params, _note)
         runtime = LocalRuntime(replace(config, spark_conf={}), spark=running)
     else:  # builds the SparkSession the script's getOrCreate() finds
         runtime = LocalRuntime(config)
-    with applied(runtime.spark, confs, params.py_files):
-        return run_script(script, script_args, runtime)
+    with (
+        started(
+            args.aws_services, source, where.warehouse, connections.dynamodb_endpoint
+        ) as services,
+        applied(runtime.spark, confs, params.py_files),
+    ):
+        return run_script(script, script_args, runtime, with_endpoint(connections, services))
 
 
 def cmd_bookmark_show(args: argparse.Namespace) -> int:

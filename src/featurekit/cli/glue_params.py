@@ -393,6 +393,7 @@ class GluePlanRun:
     script: str
     arguments: Mapping[str, str]
     artifacts: Optional[str]
+    glue_version: Optional[str] = None  # the job's GlueVersion
 
 
 def load_plan(path: str, artifacts: Optional[str] = None) -> GluePlanRun:
@@ -420,4 +421,5 @@ def load_plan(path: str, artifacts: Optional[str] = None) -> GluePlanRun:
         script=script,
         arguments={str(k): str(v) for k, v in defaults.items()},
         artifacts=artifacts,
+        glue_version=str(job["GlueVersion"]) if job.get("GlueVersion") else None,
     )

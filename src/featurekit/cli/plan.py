@@ -17,7 +17,13 @@ import sys
 from typing import Any, Callable
 
 from featurekit.cli.common import add_deprecated_option
-from featurekit.cli.deploy import add_catalog_option, add_table_format_options, package_for
+from featurekit.cli.deploy import (
+    add_catalog_option,
+    add_coordinator_option,
+    add_table_format_options,
+    coordinator_note,
+    package_for,
+)
 from featurekit.cli.deploy import add_glue_job_options as add_glue_job_options  # re-exported
 from featurekit.cli.deploy import glue_plan_from as glue_plan_from  # re-exported
 
@@ -48,6 +54,7 @@ def cmd_plan_glue(args: argparse.Namespace) -> int:
     package = package_for(args)
     plan = glue_plan_from(args, package)
     request = create_job_request(plan, get_job(args.job))
+    coordinator_note(args)
     try:
         validate_request(request)
     except MissingDependencyError:
@@ -77,6 +84,7 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     )
     add_catalog_option(p)
     add_table_format_options(p)
+    add_coordinator_option(p)
     add_deprecated_option(p, "--role", new="--role-arn", dest="role_arn")
     add_deprecated_option(p, "--featurekit-warehouse", new="--warehouse", dest="warehouse")
     p.add_argument(
@@ -102,6 +110,14 @@ def add_auto(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
     from featurekit.cli.cost import add_auto_plan
 
     add_auto_plan(psub, add_runtime_args)
+
+
+@planner
+def add_workflow(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
+    """``plan workflow``: a selection of jobs as one scheduled workflow."""
+    from featurekit.cli.workflow import add_plan
+
+    add_plan(psub)
 
 
 def add_commands(sub: Any, add_runtime_args: AddRuntimeArgs) -> None:

@@ -15,13 +15,16 @@ from featurekit.errors import ConfigError
 
 def find_record(warehouse: Any, name: str) -> dict[str, Any]:
     """The latest run record of job ``name``, else the record whose run id is ``name``."""
+    from featurekit.runs import judge
+
     own = warehouse.list_json(f"_runs/{name}")
     if own:
         records: list[dict[str, Any]] = [warehouse.read_json(p) for p in own]
-        return max(records, key=lambda r: (str(r.get("started_at") or ""), str(r["run_id"])))
+        latest = max(records, key=lambda r: (str(r.get("started_at") or ""), str(r["run_id"])))
+        return judge(dict(latest), by="featurekit quality show")
     for path in warehouse.list_json("_runs"):
         if path.endswith(f"/{name}.json"):
-            return dict(warehouse.read_json(path))
+            return judge(dict(warehouse.read_json(path)), by="featurekit quality show")
     raise ConfigError(
         f"No run record of a job or run named {name!r} in {warehouse.uri}; run the job first "
         "(featurekit run JOB), or check --warehouse."
@@ -31,6 +34,12 @@ def find_record(warehouse: Any, name: str) -> dict[str, Any]:
 def render(record: dict[str, Any]) -> list[str]:
     """Lines for a person: the run, one line per rule, the quarantine."""
     lines = [f"{record['job']} [{record['run_id']}] {record['status']}"]
+    if record.get("abandoned"):
+        info = record["abandoned"]
+        lines.append(
+            f"  abandoned: died during phase {info['last_phase']!r}, {info['age_seconds']} s "
+            "after its start; rules it had not reached were never evaluated"
+        )
     outcomes = record.get("quality") or []
     if not outcomes:
         lines.append("  no quality rules were evaluated in this run")
@@ -55,7 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     record = find_record(open_cli_warehouse(args), args.name)
     if args.json:
-        keys = ("job", "run_id", "status", "quality", "quarantine", "warnings")
+        keys = ("job", "run_id", "status", "abandoned", "quality", "quarantine", "warnings")
         print(json.dumps({k: record.get(k) for k in keys}, indent=2, default=str))
     else:
         print("\n".join(render(record)))

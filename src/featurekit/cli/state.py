@@ -95,7 +95,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from featurekit.cli.common import local_runtime
     from featurekit.job import make_context
     from featurekit.registry import get_job
-    from featurekit.run.backfill import backfill
+    from featurekit.run.backfill import backfill, check_parallel
     from featurekit.run.plan import plan_chunks
 
     job = get_job(args.job)
@@ -103,6 +103,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     # dates, chunks and params checked before Spark starts
     make_context(job, "local", params=params, start=args.start, end=args.end)
     plan_chunks(args.start, args.end, args.chunk_days)
+    check_parallel(job(), args.parallel)
     runtime = local_runtime(args)
     if args.state is not None:
         runtime.storage.state_store = _store(args)
@@ -114,6 +115,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         chunk_days=args.chunk_days,
         params=params,
         progress=None if args.quiet else sys.stderr,
+        parallel=args.parallel,
     )
     if args.json:
         doc = {
@@ -145,6 +147,15 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--start", type=parse_date, required=True)
     p.add_argument("--end", type=parse_date, required=True)
     p.add_argument("--chunk-days", type=int, default=7, help="days per chunk (default 7)")
+    p.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run up to N chunks at once, as concurrent Spark jobs of one application; their "
+        "commits take turns, each replacing its own dates (default 1; jobs with incremental "
+        "inputs run one chunk at a time)",
+    )
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="job parameter")
     p.add_argument("--json", action="store_true", help="print chunks run and their run records")
     with_state(p)

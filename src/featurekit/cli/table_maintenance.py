@@ -105,13 +105,46 @@ def cmd_vacuum(args: argparse.Namespace) -> int:
     )
     for name in result.files if args.dry_run and not args.json else ():
         print(f"  would delete {name}")
+    staging = _vacuum_staging(args, entry.location)
     verb = "would delete" if args.dry_run else "deleted"
     doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
+    doc["staging"] = [asdict(s) for s in staging]
     text = (
         f"{entry.name}: {verb} {len(result.files)} files no longer needed "
-        f"(retention {result.retention_hours:g} hours{', forced' if result.forced else ''})"
+        f"(retention {result.retention_hours:g} hours{', forced' if result.forced else ''}); "
+        f"{'would remove' if args.dry_run else 'removed'} {len(staging)} stage folder(s) "
+        "of dead runs"
     )
     return _finish(args, doc, began, text)
+
+
+def _vacuum_staging(args: argparse.Namespace, location: str) -> list[Any]:
+    """Stage folders of dead runs under the table (see featurekit.storage.leftovers):
+    listed with --dry-run, else removed."""
+    from featurekit.cli.common import open_cli_warehouse
+    from featurekit.storage.leftovers import remove, staging_folders, stale_staging
+
+    warehouse = open_cli_warehouse(args)
+    folders = staging_folders(warehouse, location)
+    if not folders:
+        return []
+    labels = {f.label for f in folders if f.label}
+    names = [n for n in warehouse.list_json("_runs") if _stem(n) in labels]
+    records = [dict(warehouse.read_json(n)) for n in names]
+    stale = stale_staging(warehouse, location, records, min_age_hours=args.staging_age)
+    for leftover in stale:
+        if args.dry_run:
+            if not args.json:
+                print(f"  would remove {leftover.folder} ({leftover.reason})")
+        else:
+            remove(warehouse, leftover)
+    return stale
+
+
+def _stem(name: str) -> str:
+    from featurekit.tables.engine import staging_label
+
+    return staging_label(name.rsplit("/", 1)[-1].removesuffix(".json"))
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
@@ -129,6 +162,7 @@ def add_maintenance_commands(
     tsub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> None:
     from featurekit.cli.common import parse_date
+    from featurekit.storage.leftovers import STAGING_MIN_AGE_HOURS
 
     def parser(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]) -> Any:
         p = tsub.add_parser(name, help=help_text)
@@ -141,7 +175,11 @@ def add_maintenance_commands(
     p = parser("optimize", "compact small files into larger ones (data unchanged)", cmd_optimize)
     p.add_argument("--start", type=parse_date, help="first date partition to compact")
     p.add_argument("--end", type=parse_date, help="last date partition to compact")
-    p = parser("vacuum", "delete files older versions no longer need", cmd_vacuum)
+    p = parser(
+        "vacuum",
+        "delete files older versions no longer need, and stage folders of dead runs",
+        cmd_vacuum,
+    )
     p.add_argument(
         "--retain-hours",
         type=int,
@@ -150,7 +188,20 @@ def add_maintenance_commands(
         "delta.deletedFileRetentionDuration, 7 days; Iceberg: "
         "history.expire.max-snapshot-age-ms, 5 days); less than that needs --force",
     )
-    p.add_argument("--dry-run", action="store_true", help="list the files, delete nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the files and the stage folders of dead runs, delete nothing",
+    )
+    p.add_argument(
+        "--staging-age",
+        type=float,
+        default=STAGING_MIN_AGE_HOURS,
+        metavar="HOURS",
+        help="also remove stage folders (TABLE/_featurekit_staging/) no run record names once "
+        f"this old (default {STAGING_MIN_AGE_HOURS:g}, Glue's default job timeout); folders "
+        "of runs that ended or died go at any age, a live run's never",
+    )
     p.add_argument(
         "--force",
         action="store_true",

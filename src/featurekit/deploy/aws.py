@@ -93,6 +93,20 @@ def _calling(what: str) -> Iterator[None]:
         ) from exc
 
 
+calling = _calling  # the public name: other packages' boto3 adapters use it too
+
+
+def exists(what: str, get: Callable[[], Any], missing: type[Exception]) -> bool:
+    """Whether the resource ``get`` fetches exists (``missing``: the service's not-found
+    error); any other failure is a DeployError naming ``what``."""
+    with _calling(what):
+        try:
+            get()
+        except missing:
+            return False
+    return True
+
+
 def split_s3(uri: str) -> tuple[str, str]:
     """``s3://bucket/key`` -> (bucket, key)."""
     bucket, _, key = uri[len("s3://") :].partition("/")
@@ -186,20 +200,16 @@ class Aws:
         validate_request("glue", "CreateJob", request)
         glue = self.client("glue")
         name = str(request["Name"])
-        with _calling(f"Glue GetJob {name}"):
-            try:
-                glue.get_job(JobName=name)
-                exists = True
-            except glue.exceptions.EntityNotFoundException:
-                exists = False
-        if exists:
+        missing = glue.exceptions.EntityNotFoundException
+        found = exists(f"Glue GetJob {name}", lambda: glue.get_job(JobName=name), missing)
+        if found:
             update = {k: v for k, v in request.items() if k not in ("Name", "Tags")}
             with _calling(f"Glue UpdateJob {name}"):
                 glue.update_job(JobName=name, JobUpdate=update)
         else:
             with _calling(f"Glue CreateJob {name}"):
                 glue.create_job(**request)
-        self.report(f"glue job {name}: {'updated' if exists else 'created'}")
+        self.report(f"glue job {name}: {'updated' if found else 'created'}")
         return name
 
     def start_glue_run(self, name: str, arguments: Mapping[str, str], *, wait: bool) -> RunState:

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, Optional
 
 from featurekit.errors import ConfigError
+from featurekit.tables.commits import CommitCoordinator
 
 # Delta Lake's session settings (Glue: with --datalake-formats delta; EMR: delta-defaults).
 DELTA_CONFS: Mapping[str, str] = MappingProxyType(
@@ -65,8 +66,11 @@ class JobCall:
     table_format: str = "delta"
     # the job writes or reads Iceberg tables: the plans add Iceberg's runtime and confs
     iceberg: bool = False
+    # how concurrent writers of one table on S3 take turns (featurekit.tables.commits)
+    commit_coordinator: str = "none"
 
     def __post_init__(self) -> None:
+        CommitCoordinator.parse(self.commit_coordinator)  # a clear error when malformed
         if not self.job.isidentifier():
             raise ConfigError(f"Job name {self.job!r} is not a valid job name (an identifier).")
         if (self.start is None) != (self.end is None):
@@ -96,7 +100,21 @@ class JobCall:
             args.append("--no-quality")
         if self.table_format != "delta":
             args += ["--table-format", self.table_format]
+        if self.commit_coordinator != "none":
+            args += ["--commit-coordinator", self.commit_coordinator]
         return args
+
+
+def coordinator_note(spec: str) -> Optional[str]:
+    """What the job's IAM role needs for the commit coordinator ``spec`` (None: nothing
+    beyond reading and writing the warehouse)."""
+    coordinator = CommitCoordinator.parse(spec)
+    if coordinator.kind != "dynamodb":
+        return None
+    return (
+        f"the job's role needs {', '.join(coordinator.iam_actions())} on the DynamoDB "
+        f"table {coordinator.table} (arn:aws:dynamodb:REGION:ACCOUNT:table/{coordinator.table})"
+    )
 
 
 def check_s3_prefix(artifacts: str) -> str:

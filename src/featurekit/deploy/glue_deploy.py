@@ -35,4 +35,6 @@ def run_arguments(call: JobCall) -> dict[str, str]:
         args["--featurekit_catalog"] = call.catalog
     if not call.check_quality:
         args["--featurekit_quality"] = "off"
+    if call.commit_coordinator != "none":
+        args["--featurekit_commit_coordinator"] = call.commit_coordinator
     return args

@@ -25,6 +25,7 @@ from featurekit.deploy.common import iceberg_confs, uses_iceberg
 from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import DeltaInput, FilesInput, TableInput
 from featurekit.runtime.local import DELTA_CONFS
+from featurekit.tables.commits import CommitCoordinator
 
 if TYPE_CHECKING:
     from featurekit.job import FeatureJob
@@ -58,6 +59,8 @@ class GluePlan:
     table_format: str = "delta"
     # the job reads Iceberg tables it does not write (writing one is seen from the job)
     iceberg: bool = False
+    # --featurekit_commit_coordinator: how concurrent writers of a table on S3 take turns
+    commit_coordinator: str = "none"
 
     def __post_init__(self) -> None:
         if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
@@ -78,6 +81,7 @@ class GluePlan:
             raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
         if self.table_format not in ("delta", "iceberg"):
             raise ConfigError("--table-format must be delta or iceberg.")
+        CommitCoordinator.parse(self.commit_coordinator)  # a clear error when malformed
 
     @property
     def prefix(self) -> str:
@@ -128,6 +132,8 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         args["--featurekit_quality"] = "off"
     if plan.table_format != "delta":
         args["--featurekit_table_format"] = plan.table_format
+    if plan.commit_coordinator != "none":
+        args["--featurekit_commit_coordinator"] = plan.commit_coordinator
     return args
 
 

@@ -19,12 +19,16 @@ class Settings:
     # the runtime's featurekit.storage.Storage under `featurekit glue run`: its catalog
     # (and warehouse) are the scripts'; None: the warehouse's own local catalog
     storage: Any = None
+    # featurekit.glue_local.connections.Connections of `glue run` (None: none mapped)
+    connections: Any = None
 
 
 SETTINGS = Settings()
 
 
-def configure(*, warehouse: str, s3: Any = None, storage: Any = None) -> None:
+def configure(
+    *, warehouse: str, s3: Any = None, storage: Any = None, connections: Any = None
+) -> None:
     """Point every GlueContext created afterwards at ``warehouse``.
 
     Example: ``configure(warehouse="/tmp/wh")`` then ``GlueContext(sc)``.
@@ -32,6 +36,7 @@ def configure(*, warehouse: str, s3: Any = None, storage: Any = None) -> None:
     SETTINGS.warehouse = warehouse
     SETTINGS.s3 = s3
     SETTINGS.storage = storage
+    SETTINGS.connections = connections
 
 
 def unsupported(call: str, supported: str) -> NoReturn:

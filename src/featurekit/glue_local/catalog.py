@@ -73,6 +73,39 @@ class ScriptCatalog:
             partition_columns=partition_keys, format=FORMATS[format],
         )  # fmt: skip
 
+    def register_connection_table(
+        self,
+        database: str,
+        table: str,
+        *,
+        classification: str,
+        connection: str,
+        location: str,
+        schema: StructType,
+    ) -> CatalogEntry:
+        """A table Glue reads through a connection, as a JDBC crawler registers it:
+        ``classification`` (postgresql, mysql, ..., dynamodb), the Glue ``connection`` and
+        ``location`` (``database.schema.table``; a DynamoDB table's name)."""
+        from featurekit.glue_local.connections import JDBC_TYPES
+
+        kind = classification.lower()
+        if kind not in (*JDBC_TYPES, "dynamodb"):
+            raise ConfigError(
+                f"Connection table classification {classification!r}: use one of "
+                f"{', '.join(JDBC_TYPES)}, dynamodb."
+            )
+        key = "tableName" if kind == "dynamodb" else "dbtable"
+        parts = location.split(".")
+        database_part = parts[0] if kind != "dynamodb" and len(parts) >= 3 else ""
+        options = {"connectionName": connection, "location": location}
+        options[key] = ".".join(parts[1:]) if database_part else location
+        if database_part:
+            options["database"] = database_part
+        return self._catalog.register(
+            glue_name(database, table), location, schema=schema.jsonValue(), format=kind,
+            options=options,
+        )  # fmt: skip
+
     def update_from_sink(
         self,
         database: str,

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.connectors as connectors
 import featurekit.glue_local.sources as sources
 from featurekit.glue_local._support import SETTINGS, GlueLogger, check_keys, flag, unsupported
 from featurekit.glue_local.bookmarks import BookmarkSession, BookmarkStore
@@ -35,6 +36,8 @@ from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+
+    from featurekit.glue_local.choices import Choices
 
 SUPPORTED = (
     "spark_session",
@@ -50,6 +53,8 @@ SUPPORTED = (
     "get_catalog_schema_as_spark_schema",
     "purge_s3_path",
     "get_logger",
+    "extract_jdbc_conf",
+    "write_dynamic_frame_from_jdbc_conf / write_from_jdbc_conf",
 )
 S3_READ_OPTIONS = ("paths", "recurse")
 CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
@@ -170,6 +175,19 @@ class GlueContext:
             raise ValueError("get_catalog_schema_as_spark_schema needs database and table_name.")
         return self.glue_catalog.schema(database, table_name)
 
+    def extract_jdbc_conf(self, connection_name: str, catalog_id: Optional[str] = None) -> Any:
+        """The connection's ``url``, ``fullUrl``, ``user``, ``password``, ``vendor`` (and
+        ``driver``), from the connections of ``glue run`` (unmapped: the embedded database)."""
+        if catalog_id is not None:
+            unsupported("extract_jdbc_conf(catalog_id=...)", "the run's connections")
+        return connectors.extract_jdbc_conf(self.spark_session, self.warehouse, connection_name)
+
+    def write_dynamic_frame_from_jdbc_conf(self, frame: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.write_dynamic_frame.from_jdbc_conf(frame, *args, **kwargs)
+
+    def write_from_jdbc_conf(self, frame_or_dfc: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.write_dynamic_frame.from_jdbc_conf(frame_or_dfc, *args, **kwargs)
+
     def get_logger(self) -> GlueLogger:
         return self._logger
 
@@ -203,10 +221,19 @@ class GlueContext:
         ctx: str,
         predicate: str,
         kwargs: Mapping[str, Any],
-    ) -> DataFrame:
-        if connection_type != "s3":
-            unsupported(f"connection_type={connection_type!r}", "connection_type='s3'")
+        dynamic: bool = False,
+    ) -> tuple[DataFrame, Choices]:
+        """The rows of a source; a DynamicFrame's (``dynamic``) with its choices."""
         check_keys("from_options", kwargs, ())
+        if connection_type != "s3":
+            if ctx and self.session is not None and self.session.active:
+                unsupported(
+                    f"Job bookmarks on connection_type={connection_type!r} "
+                    f"(transformation_ctx={ctx!r})",
+                    "bookmarks on S3 sources and catalog tables with jobBookmarkKeys",
+                )
+            df = connectors.read(self.spark_session, self.warehouse, connection_type, options)
+            return (df.where(predicate) if predicate and df.columns else df), {}
         check_keys("connection_options", options, S3_READ_OPTIONS)
         paths = options.get("paths")
         if not paths or isinstance(paths, str):
@@ -219,8 +246,12 @@ class GlueContext:
                 )
             )
         chosen = self._new_objects(ctx, found)
-        df = sources.read_files(self.spark_session, chosen, fmt or "json", format_options)
-        return df.where(predicate) if predicate and df.columns else df
+        spark, fmt = self.spark_session, fmt or "json"
+        if dynamic:
+            df, kinds = sources.read_records(spark, chosen, fmt, format_options)
+        else:
+            df, kinds = sources.read_files(spark, chosen, fmt, format_options), {}
+        return (df.where(predicate) if predicate and df.columns else df), kinds
 
     def _new_objects(self, ctx: str, found: Mapping[str, tuple[str, float]]) -> list[str]:
         mtimes = {uri: mtime for uri, (_, mtime) in found.items()}
@@ -234,20 +265,25 @@ class GlueContext:
         ctx: str,
         predicate: str,
         additional: Mapping[str, Any],
-    ) -> DataFrame:
+        dynamic: bool = False,
+    ) -> tuple[DataFrame, Choices]:
+        """The rows of a catalog table; a DynamicFrame's (``dynamic``) with its choices."""
         check_keys("from_catalog additional_options", additional, CATALOG_OPTIONS)
         entry = self.glue_catalog.table(db, table)
         keys = list(additional.get("jobBookmarkKeys", []))
         if keys:
-            df = self._table_frame(entry, ctx=None)
+            df, kinds = self._table_frame(entry, None, dynamic)
             df = df.where(predicate) if predicate else df
-            return self._read_keys(
-                df, ctx, keys, str(additional.get("jobBookmarkKeysSortOrder", "asc"))
-            )
-        df = self._table_frame(entry, ctx=ctx)
-        return df.where(predicate) if predicate and df.columns else df
+            order = str(additional.get("jobBookmarkKeysSortOrder", "asc"))
+            return self._read_keys(df, ctx, keys, order), kinds
+        df, kinds = self._table_frame(entry, ctx, dynamic)
+        return (df.where(predicate) if predicate and df.columns else df), kinds
 
-    def _table_frame(self, entry: CatalogEntry, ctx: Optional[str]) -> DataFrame:
+    def _table_frame(
+        self, entry: CatalogEntry, ctx: Optional[str], dynamic: bool
+    ) -> tuple[DataFrame, Choices]:
+        if connectors.is_connection_table(entry):
+            return connectors.read_catalog_table(self.spark_session, self.warehouse, entry), {}
         location = self.warehouse.resolve(entry.location)
         if entry.format in ("delta", "iceberg"):
             bookmarked = ctx and self.session is not None and self.session.active
@@ -260,14 +296,20 @@ class GlueContext:
                     "tables)",
                 )
             df: DataFrame = self.storage.engine_at(location).read(self.spark_session, location)
-            return df
+            return df, {}
         found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
         chosen = self._new_objects(ctx or "", found)
         options = _reader_options(entry)
         schema = _data_schema(entry) if entry.format in ("csv", "json") else None
-        return sources.read_files(
-            self.spark_session, chosen, entry.format, options, schema=schema,
-            base_path=location if entry.partition_columns else None,
+        base = location if entry.partition_columns else None
+        spark, fmt = self.spark_session, entry.format
+        if not dynamic:
+            return sources.read_files(
+                spark, chosen, fmt, options, schema=schema, base_path=base
+            ), {}
+        return sources.read_records(
+            spark, chosen, fmt, options, schema=schema, base_path=base,
+            partitions=entry.partition_columns,
         )  # fmt: skip
 
     def _read_keys(self, df: DataFrame, ctx: str, keys: list[str], order: str) -> DataFrame:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from featurekit.glue_local.catalog import ScriptCatalog
+    from featurekit.glue_local.choices import Choices
     from featurekit.storage import Storage
     from featurekit.warehouse import Warehouse
 
@@ -40,7 +41,8 @@ class ContextPort(Protocol):
         ctx: str,
         predicate: str,
         kwargs: Mapping[str, Any],
-    ) -> DataFrame: ...
+        dynamic: bool = False,
+    ) -> tuple[DataFrame, Choices]: ...
 
     def _read_catalog(
         self,
@@ -49,4 +51,5 @@ class ContextPort(Protocol):
         ctx: str,
         predicate: str,
         additional: Mapping[str, Any],
-    ) -> DataFrame: ...
+        dynamic: bool = False,
+    ) -> tuple[DataFrame, Choices]: ...

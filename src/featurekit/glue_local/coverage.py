@@ -9,6 +9,10 @@ in the emulation: *present*, *differs* (emulated, with the difference noted), or
 
     python -m featurekit.glue_local.coverage            # print the table
     python -m featurekit.glue_local.coverage --write docs/glue.md
+
+A second table lists the ``connection_type`` values AWS documents for Glue for Spark's
+sources and sinks and what the emulation does with each (from
+:data:`featurekit.glue_local.connectors.CONNECTION_TYPES`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,27 @@ from typing import Any, Optional
 PINNED = Path(__file__).with_name("awsglue_api.json")
 VERSION = "5.1.0"
 START, END = "<!-- awsglue-coverage:start -->", "<!-- awsglue-coverage:end -->"
+CONN_START = "<!-- glue-connection-types:start -->"
+CONN_END = "<!-- glue-connection-types:end -->"
+# Glue for Spark's connectionType values ("Connection types and options for ETL in AWS Glue
+# for Spark", AWS Glue developer guide, 2026): what a script may pass.
+GLUE_CONNECTION_TYPES = (
+    "s3", "dynamodb", "postgresql", "mysql", "sqlserver", "oracle", "redshift", "documentdb",
+    "mongodb", "kafka", "kinesis", "opensearch", "azurecosmos", "azuresql", "bigquery",
+    "saphana", "snowflake", "teradata", "vertica", "custom.jdbc", "custom.spark",
+    "custom.athena", "marketplace.jdbc", "marketplace.spark", "marketplace.athena",
+)  # fmt: skip
+_JDBC_NOTE = "the connections file's database, else an embedded H2 database ({mode} mode)"
+CONNECTION_NOTES = {
+    "s3": "the warehouse's _s3 folders (or an s3:// warehouse)",
+    "dynamodb": "a local endpoint (moto's server started by glue run, or the connections "
+    "file's); the export connector scans the table",
+    "postgresql": _JDBC_NOTE.format(mode="PostgreSQL"),
+    "redshift": _JDBC_NOTE.format(mode="PostgreSQL") + "; no S3 staging",
+    "mysql": _JDBC_NOTE.format(mode="MySQL"),
+    "sqlserver": _JDBC_NOTE.format(mode="MSSQLServer"),
+    "oracle": _JDBC_NOTE.format(mode="Oracle"),
+}
 
 # official class -> the emulation's class ("module:attr" under featurekit.glue_local)
 CLASSES = {
@@ -35,21 +60,26 @@ CLASSES = {
 }
 TRANSFORMS = "awsglue.transforms"
 DIFFERS = {
-    "DynamicFrame.toDF": "options are ignored: local frames hold no choice types",
-    "DynamicFrame.schema": "returns Spark's StructType",
-    "DynamicFrame.resolveChoice": "no choice types: make_cols / make_struct leave a field as is",
+    "DynamicFrame.toDF": "an unresolved choice is its struct (make_struct)",
+    "DynamicFrame.schema": "returns Spark's StructType; a choice field is a ChoiceType",
+    "DynamicFrame.resolveChoice": "choices of csv/json sources only (no nested choices)",
     "DynamicFrame.map": "new schema inferred through JSON (ints are long, dates strings)",
     "DynamicFrame.filter": "AttributeError also drops a record",
     "DynamicFrame.errorsAsDynamicFrame": "fields transformation_ctx, error_message, record",
     "DynamicFrame.relationalize": "staging_path is not written; options refused",
-    "DynamicFrameReader.from_options": "connection_type s3 only",
+    "DynamicFrame.unnest_ddb_json": "numbers long or double, binary base64 text (no choice)",
+    "DynamicFrameReader.from_options": "connection types: see the table below",
     "DynamicFrameReader.from_catalog": "the local catalog; catalog_id refused",
-    "DynamicFrameWriter.from_options": "connection_type s3 only",
+    "DynamicFrameWriter.from_options": "connection types: see the table below",
+    "DynamicFrameWriter.from_jdbc_conf": "the connections file, else an embedded database",
+    "GlueContext.write_dynamic_frame_from_jdbc_conf": "as DynamicFrameWriter.from_jdbc_conf",
+    "GlueContext.write_from_jdbc_conf": "as DynamicFrameWriter.from_jdbc_conf",
+    "GlueContext.extract_jdbc_conf": "the connections file, else an embedded database; adds driver",
     "DynamicFrameWriter.from_catalog": "the local catalog; catalog_id refused",
     "GlueContext.getSink": "connection_type s3 only",
     "GlueContext.purge_s3_path": "excludeStorageClasses refused",
-    "GlueContext.write_dynamic_frame_from_options": "connection_type s3 only",
-    "GlueContext.create_dynamic_frame_from_options": "connection_type s3 only",
+    "GlueContext.write_dynamic_frame_from_options": "connection types: see the table below",
+    "GlueContext.create_dynamic_frame_from_options": "connection types: see the table below",
     "DataSink.setAccumulableSize": "accepted; tunes Glue's metrics only",
     "transforms.ResolveChoice": "as DynamicFrame.resolveChoice",
     "transforms.Map": "as DynamicFrame.map",
@@ -123,8 +153,37 @@ def rows(api: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
+def format_rows() -> list[tuple[str, str, str, str, str]]:
+    """(format, option, read/write, status, note) for every format option Glue documents."""
+    from featurekit.glue_local import formats
+
+    out = []
+    for fmt, documented in formats.DOCUMENTED.items():
+        for option, directions in documented:
+            for d in directions:
+                status, note = formats.status(fmt, option, d)
+                out.append((fmt, option, {"r": "read", "w": "write"}[d], status, note))
+    return out
+
+
+def _format_table() -> list[str]:
+    found = format_rows()
+    counts = {s: sum(1 for *_, st, _ in found if st == s) for s in ("present", "differs")}
+    unsupported = len(found) - counts["present"] - counts["differs"]
+    return [
+        "",
+        f"Format options (`format_options` of sources and sinks, the formats and options the "
+        f"Glue developer guide lists): {len(found)} cells, {counts['present']} present, "
+        f"{counts['differs']} differ, {unsupported} unsupported.",
+        "",
+        "| format | option | on | local | note |",
+        "|---|---|---|---|---|",
+        *[f"| {f} | `{o}` | {d} | {st} | {n} |" for f, o, d, st, n in found],
+    ]
+
+
 def table(api: dict[str, Any]) -> str:
-    """The markdown section: counts, then one row per official name."""
+    """The markdown section: counts, then one row per official name, then format options."""
     found = rows(api)
     counts = {
         s: sum(1 for _, st, _ in found if st == s) for s in ("present", "differs", "unsupported")
@@ -138,22 +197,59 @@ def table(api: dict[str, Any]) -> str:
         "| awsglue | local | note |",
         "|---|---|---|",
         *[f"| `{name}` | {status} | {note} |" for name, status, note in found],
+        *_format_table(),
         END,
     ]
     return "\n".join(lines)
 
 
+def connection_rows() -> list[tuple[str, str, str]]:
+    """(connection_type, status, note) for every Glue connection type: the types
+    :mod:`featurekit.glue_local.connectors` serves differ (local stand-ins), others raise."""
+    from featurekit.glue_local.connectors import CONNECTION_TYPES
+
+    out = []
+    for kind in GLUE_CONNECTION_TYPES:
+        if kind not in CONNECTION_TYPES:
+            out.append((kind, "unsupported", ""))
+        else:
+            out.append((kind, "present" if kind == "s3" else "differs", CONNECTION_NOTES[kind]))
+    return out
+
+
+def connection_table() -> str:
+    """The markdown section of connection types (sources and sinks alike)."""
+    found = connection_rows()
+    served = sum(1 for _, status, _ in found if status != "unsupported")
+    lines = [
+        CONN_START,
+        f"Generated by `python -m featurekit.glue_local.coverage --write docs/glue.md`: "
+        f"{len(found)} connection types, {served} served locally (sources and sinks), "
+        f"{len(found) - served} unsupported.",
+        "",
+        "| connection_type | local | how |",
+        "|---|---|---|",
+        *[f"| `{kind}` | {status} | {note} |" for kind, status, note in found],
+        CONN_END,
+    ]
+    return "\n".join(lines)
+
+
+def _replace(text: str, start: str, end: str, body: str) -> str:
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    return head + body + tail
+
+
 def write(doc: Path, api: dict[str, Any]) -> None:
-    text = doc.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    doc.write_text(head + table(api) + tail)
+    text = _replace(doc.read_text(), START, END, table(api))
+    doc.write_text(_replace(text, CONN_START, CONN_END, connection_table()))
 
 
-def section(doc: Path) -> str:
-    """The coverage section as it stands in ``doc``."""
+def section(doc: Path, start: str = START, end: str = END) -> str:
+    """The coverage section (or the one between ``start`` and ``end``) as it stands in ``doc``."""
     text = doc.read_text()
-    return START + text.partition(START)[2].partition(END)[0] + END
+    return start + text.partition(start)[2].partition(end)[0] + end
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 DynamicFrameCollection (named DynamicFrames), defined here as in awsglue.dynamicframe.
 
 Glue's DynamicFrame computes its schema per record and can hold choice types; this
-emulation holds an ordinary DataFrame (one type per column, as Spark infers it) plus
-the error records of the stages so far. Methods not emulated raise UnsupportedError.
+emulation holds a DataFrame, the choice columns of a csv or json source (each held as
+a struct of one field per type, see :mod:`featurekit.glue_local.choices`) and the error
+records of the stages so far. Methods not emulated raise UnsupportedError.
 
 Example::
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import KeysView, Sequence, ValuesView
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
+import featurekit.glue_local.choices as choices
 import featurekit.glue_local.records as records
 import featurekit.glue_local.shapes as shapes
 from featurekit.glue_local._support import unsupported
@@ -61,7 +63,7 @@ __all__ = ["DynamicFrame", "DynamicRecord", "Paths", "ResolveOption"]
 
 
 class ResolveOption:
-    """awsglue's ResolveOption (for ``toDF(options)``); local frames have no choices to resolve."""
+    """awsglue's ResolveOption for ``toDF(options)``: ``ResolveOption("a", "make_cols")``."""
 
     def __init__(self, path: str, action: str, target: Any = None) -> None:
         self.path, self.action, self.target = path, action, target
@@ -79,8 +81,10 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
         errors: Optional[DataFrame] = None,
         stage_errors: Optional[DataFrame] = None,
         thresholds: tuple[int, int] = (0, 0),
+        choices: Optional[choices.Choices] = None,
     ) -> None:
         self._df = jdf
+        self._choices = dict(choices or {})
         self.glue_ctx = glue_ctx
         self.name = name
         self._errors = errors  # error records of every stage so far
@@ -96,9 +100,9 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
         return f"DynamicFrame(name={self.name!r}, fields={self._df.columns})"
 
     def _new(self, df: DataFrame, name: Optional[str] = None) -> DynamicFrame:
-        return DynamicFrame(
-            df, self.glue_ctx, self.name if name is None else name, errors=self._errors
-        )
+        kept = choices.keep(self._choices, df, self._df)
+        name = self.name if name is None else name
+        return DynamicFrame(df, self.glue_ctx, name, errors=self._errors, choices=kept)
 
     def _collection(self, frames: dict[str, DynamicFrame]) -> DynamicFrameCollection:
         return DynamicFrameCollection(frames, self.glue_ctx)
@@ -108,16 +112,25 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
     ) -> DynamicFrame:
         errors = stage if self._errors is None else self._errors.unionByName(stage)
         frame = DynamicFrame(
-            df, self.glue_ctx, self.name, errors=errors, stage_errors=stage, thresholds=limits
-        )
+            df, self.glue_ctx, self.name, errors=errors, stage_errors=stage, thresholds=limits,
+            choices=choices.keep(self._choices, df, self._df),
+        )  # fmt: skip
         if any(limits):
             records.check_thresholds(call, frame.stageErrorsCount(), frame.errorsCount(), *limits)
         return frame
 
     # -- conversion and inspection --------------------------------------------------
     def toDF(self, options: Optional[Sequence[Any]] = None) -> DataFrame:
-        """The records as a Spark DataFrame (``options`` resolve choices: there are none here)."""
-        return self._df
+        """The records as a Spark DataFrame; a choice left unresolved is its struct
+        (``make_struct``); ``options`` (ResolveOptions) resolve choices first."""
+        if not options:
+            return self._df
+        specs = [(o.path, o.action) for o in options]
+        return self.resolveChoice(specs=specs)._df
+
+    def _writable(self, fmt: str) -> DataFrame:
+        """The records a sink of format ``fmt`` writes (csv: a choice's values as text)."""
+        return choices.writable(self._df, self._choices, fmt)
 
     @classmethod
     def fromDF(cls, dataframe: DataFrame, glue_ctx: Any, name: str = "") -> DynamicFrame:
@@ -128,11 +141,22 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
         return int(self._df.count())
 
     def schema(self) -> StructType:
-        """The Spark schema (Glue returns its own StructType; field names and types match)."""
-        return self._df.schema
+        """The Spark schema, a choice field typed :class:`~featurekit.glue_local.choices.
+        ChoiceType` (``choice<long,string>``); Glue returns its own StructType."""
+        from pyspark.sql.types import StructField, StructType
+
+        return StructType(
+            [
+                StructField(f.name, choices.choice_type(self._choices[f.name]), True)
+                if f.name in self._choices
+                else f
+                for f in self._df.schema.fields
+            ]
+        )
 
     def printSchema(self) -> None:
-        self._df.printSchema()
+        """Print the schema in Glue's layout (``|-- provider id: choice``, ``long`` ...)."""
+        print("\n".join(["root", *choices.schema_lines(self.schema())]))
 
     def show(self, num_rows: int = 20) -> None:
         self._df.show(num_rows)
@@ -182,8 +206,17 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
 
         if isinstance(mappings, tuple):
             mappings = [mappings]
-        targets = mapping_columns(self._df, mappings, case_sensitive)
-        return self._new(self._df.select(*shapes.nest(targets)))
+        # a choice mapped to a type is cast to it first (make_struct keeps its struct)
+        from featurekit.glue_local.fields import NO_CAST
+
+        specs = [
+            (f"`{m[0]}`", f"cast:{m[3]}")
+            for m in mappings
+            if len(m) == 4 and m[0] in self._choices and m[3].lower() not in NO_CAST
+        ]
+        df = self.resolveChoice(specs=specs)._df if specs else self._df
+        targets = mapping_columns(df, mappings, case_sensitive)
+        return self._new(df.select(*shapes.nest(targets)))
 
     def applyMapping(self, *args: Any, **kwargs: Any) -> DynamicFrame:
         if args and isinstance(args[0], DynamicFrame):
@@ -283,7 +316,8 @@ class DynamicFrame(FrameOps["DynamicFrameCollection"]):
         if isinstance(specs, tuple):
             specs = [specs]
         catalog = (database, table_name, catalog_id)
-        return self._new(resolve(self.glue_ctx, self._df, specs, choice, catalog))
+        df, left = resolve(self.glue_ctx, self._df, specs, choice, catalog, self._choices)
+        return DynamicFrame(df, self.glue_ctx, self.name, errors=self._errors, choices=left)
 
 
 class DynamicFrameCollection:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.choices as choices
 from featurekit.glue_local._support import unsupported
 from featurekit.glue_local.shapes import nest, ref, split_path
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import DataType
+
+    from featurekit.glue_local.choices import Choices
 
 # Glue type names that describe a shape rather than a cast target: kept as they are.
 NO_CAST = ("array", "struct", "map", "choice", "object", "null")
@@ -141,25 +144,50 @@ def resolve(
     specs: Optional[Sequence[tuple[str, str]]],
     choice: str,
     catalog: tuple[Optional[str], Optional[str], Optional[str]],
-) -> DataFrame:
-    """ResolveChoice. Local frames hold no choice types (one type per column), so
-    ``make_cols`` / ``make_struct`` leave a field as it is (what Glue does to a field
-    without a choice); ``cast:T`` / ``project:T`` convert; ``match_catalog`` casts to
-    the catalog table's types. A ``choice`` applies to choice fields only: none here,
-    except ``match_catalog``, which casts every field the catalog table has."""
+    kinds: Choices,
+) -> tuple[DataFrame, Choices]:
+    """ResolveChoice; returns the frame and the choices left. On a choice field (``kinds``)
+    ``cast:T`` / ``project:T`` / ``match_catalog`` give one column, ``make_cols`` one per
+    type, ``make_struct`` the struct (see :mod:`featurekit.glue_local.choices`). On another
+    field ``cast:T`` / ``project:T`` / ``match_catalog`` convert and ``make_cols`` /
+    ``make_struct`` leave it (Glue's fields without a choice). ``choice=`` applies to
+    every choice field; ``choice="match_catalog"`` also casts every other field the
+    catalog table has."""
+    left = dict(kinds)
     if specs is None:
         _check_action(choice)
-        if choice != "match_catalog":
-            return df
-        specs = [(f"`{c}`", "match_catalog") for c in df.columns]
+        names = df.columns if choice == "match_catalog" else list(left)
+        specs = [(f"`{c}`", choice) for c in names]
     types = _catalog_types(glue_ctx, catalog) if any(a == "match_catalog" for _, a in specs) else {}
     for path, action in specs:
         _check_action(action)
         parts = resolve_path(df, path)
+        if parts is not None and len(parts) == 1 and parts[0] in left:
+            df = _resolve_choice(df, parts[0], left.pop(parts[0]), action, types)
+            continue
         type_name = _target_type(action, parts, types)
         if parts is not None and type_name is not None:
             df = _replace(df, parts, try_cast(parts, type_name))
-    return df
+    return df, left
+
+
+def _resolve_choice(
+    df: DataFrame, name: str, members: Sequence[str], action: str, types: dict[str, str]
+) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    if action == "make_struct":
+        return df  # a choice is held as that struct
+    if action == "make_cols":
+        return choices.make_cols(df, name, members)
+    target = types.get(name.lower()) if action == "match_catalog" else None
+    if action == "match_catalog" and target is None:
+        raise ValueError(
+            f"resolveChoice match_catalog: the catalog table has no field {name!r} to "
+            "resolve its choice to; name it in specs with cast:TYPE instead."
+        )
+    column = choices.resolve_column(F.col(_sql([name])), members, action, target)
+    return df.withColumn(name, column)
 
 
 def _target_type(action: str, parts: Optional[list[str]], types: dict[str, str]) -> Any:

@@ -94,6 +94,19 @@ class FrameOps(Generic[Collection]):
         """Struct fields become top-level fields named by their path (``address.city``)."""
         return self._new(shapes.unnest(self._df))
 
+    def unnest_ddb_json(
+        self: Frame,
+        transformation_ctx: str = "",
+        info: str = "",
+        stageThreshold: int = 0,
+        totalThreshold: int = 0,
+    ) -> Frame:
+        """The DynamoDB export connector's ``Item`` struct of type descriptors as plain
+        columns (:func:`featurekit.glue_local.dynamodb.unnest_frame`)."""
+        from featurekit.glue_local.dynamodb import unnest_frame
+
+        return self._new(unnest_frame(self._df))
+
     def relationalize(
         self,
         root_table_name: str,

@@ -96,11 +96,15 @@ def spark_context_scope() -> Iterator[None]:
 
     Glue scripts start with ``sc = SparkContext()``; on Glue that is the job's one
     context. Here the session exists before the script, so a plain constructor would
-    fail with "Cannot run multiple SparkContexts at once". The names ``pyspark.SparkContext``
-    and ``pyspark.context.SparkContext`` are swapped for a subclass whose constructor
-    hands back the active context, and restored when the block ends.
+    fail with "Cannot run multiple SparkContexts at once". Every loaded pyspark module
+    that binds the name ``SparkContext`` to pyspark's class gets a subclass whose
+    constructor hands back the active context: not only ``pyspark`` and
+    ``pyspark.context``, also modules such as ``pyspark.sql.functions`` (on pyspark 3.5
+    it has no ``__all__``, so ``from pyspark.sql.functions import *`` re-exports the
+    class it imported and rebinds a script's ``SparkContext``). When the block ends the
+    real class is put back wherever the subclass is bound, including modules imported
+    during the block.
     """
-    import pyspark
     import pyspark.context
 
     original = pyspark.context.SparkContext
@@ -112,14 +116,19 @@ def spark_context_scope() -> Iterator[None]:
         return active  # not an instance of cls: __init__ is skipped, nothing restarts
 
     scoped = type("SparkContext", (original,), {"__new__": __new__, "__doc__": original.__doc__})
-    modules = (pyspark, pyspark.context)
-    for module in modules:
-        setattr(module, "SparkContext", scoped)  # noqa: B010 (a module attribute, swapped back)
+    _rebind(original, scoped)
     try:
         yield
     finally:
-        for module in modules:
-            setattr(module, "SparkContext", original)  # noqa: B010
+        _rebind(scoped, original)
+
+
+def _rebind(old: type, new: type) -> None:
+    """Bind ``new`` in place of ``old`` as ``SparkContext`` in every loaded pyspark module."""
+    for name, module in list(sys.modules.items()):
+        bound = getattr(module, "__dict__", {}).get("SparkContext")
+        if name.split(".")[0] == "pyspark" and bound is old:
+            setattr(module, "SparkContext", new)  # noqa: B010 (a module attribute, swapped back)
 
 
 def _owned(key: str) -> bool:
@@ -140,18 +149,23 @@ def _package(utils: ModuleType, modules: dict[str, ModuleType]) -> ModuleType:
 
 @contextmanager
 def installed(
-    *, warehouse: Optional[str] = None, s3: Any = None, storage: Any = None
+    *,
+    warehouse: Optional[str] = None,
+    s3: Any = None,
+    storage: Any = None,
+    connections: Any = None,
 ) -> Iterator[ModuleType]:
     """Install the emulation as ``awsglue`` for the duration of the block; yields the package.
 
     ``storage`` (a runtime's :class:`featurekit.storage.Storage`) gives scripts that
-    runtime's warehouse and catalog."""
+    runtime's warehouse and catalog; ``connections`` (a
+    :class:`featurekit.glue_local.connections.Connections`) what connection names mean."""
     utils = real_utils()
     before = dict(vars(SETTINGS))  # restored afterwards: no storage outlives the block
     if storage is not None:
         warehouse = warehouse or storage.warehouse.uri
     if warehouse is not None:
-        configure(warehouse=warehouse, s3=s3, storage=storage)
+        configure(warehouse=warehouse, s3=s3, storage=storage, connections=connections)
     saved = {k: v for k, v in sys.modules.items() if _owned(k)}
     modules = {name: _proxy(name, src, names) for name, (src, names) in MODULES.items()}
     package = _package(utils, modules)

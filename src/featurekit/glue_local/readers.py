@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.connectors as connectors
 from featurekit.glue_local._support import check_keys, flag, unsupported
-from featurekit.glue_local.dynamicframe import DynamicFrame
+from featurekit.glue_local.dynamicframe import DynamicFrame, DynamicFrameCollection
 from featurekit.glue_local.sinks import update_catalog, write_s3
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from featurekit.glue_local.choices import Choices
     from featurekit.glue_local.context_port import ContextPort
 
 
@@ -39,8 +41,9 @@ class Reader:
     def __init__(self, ctx: ContextPort, dynamic: bool) -> None:
         self._ctx, self._dynamic = ctx, dynamic
 
-    def _out(self, df: DataFrame, name: str) -> Any:
-        return DynamicFrame(df, self._ctx, name) if self._dynamic else df
+    def _out(self, read: tuple[DataFrame, Choices], name: str) -> Any:
+        df, kinds = read
+        return DynamicFrame(df, self._ctx, name, choices=kinds) if self._dynamic else df
 
     def from_options(
         self,
@@ -52,11 +55,11 @@ class Reader:
         push_down_predicate: str = "",
         **kwargs: Any,
     ) -> Any:
-        df = self._ctx._read_options(
+        read = self._ctx._read_options(
             connection_type, connection_options or {}, format, format_options or {},
-            transformation_ctx, push_down_predicate, kwargs,
+            transformation_ctx, push_down_predicate, kwargs, dynamic=self._dynamic,
         )  # fmt: skip
-        return self._out(df, transformation_ctx)
+        return self._out(read, transformation_ctx)
 
     def from_catalog(
         self,
@@ -74,10 +77,11 @@ class Reader:
             raise ValueError("from_catalog: parameter table_name is missing.")
         if catalog_id is not None:
             unsupported("from_catalog(catalog_id=...)", "the local catalog (catalog_id=None)")
-        df = self._ctx._read_catalog(
-            db, table_name, transformation_ctx, push_down_predicate, additional_options or {}
-        )
-        return self._out(df, f"{db}.{table_name}")
+        read = self._ctx._read_catalog(
+            db, table_name, transformation_ctx, push_down_predicate, additional_options or {},
+            dynamic=self._dynamic,
+        )  # fmt: skip
+        return self._out(read, f"{db}.{table_name}")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -100,7 +104,10 @@ class Writer:
     ) -> DynamicFrame:
         options = dict(connection_options or {})
         if connection_type != "s3":
-            unsupported(f"write connection_type={connection_type!r}", "connection_type='s3'")
+            connectors.write(
+                self._ctx.spark_session, self._ctx.warehouse, frame.toDF(), connection_type, options
+            )
+            return frame
         check_keys("write connection_options", options, ("path", "partitionKeys", "compression"))
         if "path" not in options:
             raise ValueError("write_dynamic_frame.from_options needs connection_options['path'].")
@@ -108,7 +115,7 @@ class Writer:
         if "compression" in options:
             fmt_options.setdefault("compression", options["compression"])
         write_s3(
-            self._ctx, frame.toDF(), options["path"], format or "json",
+            self._ctx, frame._writable(format or "json"), options["path"], format or "json",
             partition_keys=options.get("partitionKeys") or (), format_options=fmt_options,
         )  # fmt: skip
         return frame
@@ -132,7 +139,12 @@ class Writer:
         if catalog_id is not None:
             unsupported("write_dynamic_frame.from_catalog(catalog_id=...)", "the local catalog")
         entry = self._ctx.glue_catalog.table(db, table_name)
-        df = frame.toDF()
+        if connectors.is_connection_table(entry):
+            check_keys("from_catalog (a connection's table) additional_options", options, ())
+            spark, warehouse = self._ctx.spark_session, self._ctx.warehouse
+            connectors.write_catalog_table(spark, warehouse, entry, frame._writable("jdbc"))
+            return frame
+        df = frame._writable(entry.format)
         keys = list(options.get("partitionKeys") or entry.partition_columns)
         if entry.format in ("delta", "iceberg"):
             if df.columns:
@@ -149,7 +161,35 @@ class Writer:
                            fmt=entry.format, partition_keys=keys, behavior=behavior)  # fmt: skip
         return frame
 
+    def from_jdbc_conf(
+        self,
+        frame: Any,
+        catalog_connection: str,
+        connection_options: Optional[Mapping[str, Any]] = None,
+        redshift_tmp_dir: str = "",
+        transformation_ctx: str = "",
+        catalog_id: Optional[str] = None,
+    ) -> Any:
+        """Append ``frame`` to ``connection_options['dbtable']`` on the Glue connection (a
+        DynamicFrameCollection: each frame to the table of its name, as Glue's useFrameName)."""
+        if catalog_id is not None:
+            unsupported("from_jdbc_conf(catalog_id=...)", "the run's connections")
+        options = dict(connection_options or {})
+        if isinstance(frame, DynamicFrameCollection):
+            frames = {name: frame.select(name).toDF() for name in frame.keys()}  # noqa: SIM118
+        elif isinstance(frame, DynamicFrame):
+            frames = {connectors.dbtable(options): frame.toDF()}
+        else:
+            raise TypeError(
+                f"frame must be a DynamicFrame or DynamicFrameCollection, got {type(frame)}."
+            )
+        connectors.write_jdbc_conf(
+            self._ctx.spark_session, self._ctx.warehouse, frames, catalog_connection,
+            options, redshift_tmp_dir,
+        )  # fmt: skip
+        return frame
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        unsupported(f"write_dynamic_frame.{name}", "from_options, from_catalog")
+        unsupported(f"write_dynamic_frame.{name}", "from_options, from_catalog, from_jdbc_conf")

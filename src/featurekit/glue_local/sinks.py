@@ -106,7 +106,7 @@ class DataSink:
         """Accepted: the accumulator size tunes Glue's metrics, never the data written."""
 
     def writeFrame(self, dynamic_frame: DynamicFrame, info: str = "") -> DynamicFrame:
-        self._write(dynamic_frame.toDF())
+        self._write(dynamic_frame._writable(self._format))
         return dynamic_frame
 
     def writeDataFrame(self, data_frame: DataFrame, glue_context: Any, info: str = "") -> DataFrame:

@@ -11,8 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+import featurekit.glue_local.choices as choices
+import featurekit.glue_local.formats as formats
 from featurekit.errors import InputError
-from featurekit.glue_local._support import check_keys, flag, unsupported
+from featurekit.glue_local._support import flag, unsupported
 from featurekit.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -21,15 +23,9 @@ if TYPE_CHECKING:
     from featurekit.tables.catalog import CatalogEntry
     from featurekit.tables.catalogs import Catalog
 
-READ_FORMATS = ("csv", "json", "parquet")
-WRITE_FORMATS = ("csv", "json", "parquet", "glueparquet")
-# Glue's csv format options (read and write), matched case-insensitively as Studio
-# writes some in lower case (``multiline``).
-CSV_OPTIONS = (
-    "separator", "escaper", "quoteChar", "multiLine", "withHeader", "writeHeader",
-    "skipFirst", "optimizePerformance", "strictCheckForQuoting",
-)  # fmt: skip
-JSON_READ_OPTIONS = ("multiLine", "jsonPath")
+CORRUPT = "_corrupt_record"  # Spark's column of malformed json records
+READ_FORMATS = formats.FORMATS
+WRITE_FORMATS = formats.WRITE_FORMATS
 
 
 def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tuple[str, float]]:
@@ -103,14 +99,6 @@ def empty_frame(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], StructType([]))
 
 
-def canonical(call: str, options: Mapping[str, Any], known: Sequence[str]) -> dict[str, Any]:
-    """Options keyed by their documented spelling (``multiline`` -> ``multiLine``)."""
-    spelled = {k.lower(): k for k in known}
-    out = {spelled.get(k.lower(), k): v for k, v in options.items()}
-    check_keys(call, out, known)
-    return out
-
-
 def read_files(
     spark: SparkSession,
     paths: Sequence[str],
@@ -120,7 +108,8 @@ def read_files(
     schema: Any = None,
     base_path: Optional[str] = None,
 ) -> DataFrame:
-    """Read local files of a Glue format (csv, json, parquet) into a DataFrame.
+    """Read local files of a Glue format (csv, json, parquet, orc, avro, xml) into a
+    DataFrame, with Glue's ``format_options`` (see :mod:`featurekit.glue_local.formats`).
 
     ``schema`` (a catalog table's) replaces inference for csv/json; ``base_path`` makes
     Spark take partition columns from ``key=value`` folders below it.
@@ -128,52 +117,109 @@ def read_files(
     if fmt not in READ_FORMATS:
         unsupported(f"format={fmt!r}", f"formats {', '.join(READ_FORMATS)}")
     if not paths:
+        formats.options(fmt, "r", options)  # a bad option fails even without new files
         return empty_frame(spark)
-    reader = spark.read if base_path is None else spark.read.option("basePath", base_path)
+    return formats.read(spark, paths, fmt, options, schema=schema, base_path=base_path)
+
+
+def read_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    schema: Any = None,
+    base_path: Optional[str] = None,
+    partitions: Sequence[str] = (),
+) -> tuple[DataFrame, choices.Choices]:
+    """What a DynamicFrame reads: :func:`read_files`' frame, unless a csv or json column
+    holds values of several types; then the frame read as text, its choice columns as
+    structs (see :mod:`featurekit.glue_local.choices`), and the choices.
+
+    A single-typed column keeps the type of the plain read (the catalog's declared one
+    for a catalog table). Multi-line json and ``jsonPath`` reads have no choices.
+    """
+    typed = read_files(spark, paths, fmt, options, schema=schema, base_path=base_path)
+    if fmt not in ("csv", "json") or not paths or not typed.columns:
+        return typed, {}
+    opts = formats.options(fmt, "r", options)
+    if fmt == "json" and (flag(opts.get("multiLine", False)) or "jsonPath" in opts):
+        return typed, {}
+    skip = {*partitions, *(str(opts[k]) for k in formats.SHARED if k in opts)}
     if fmt == "csv":
-        return _read_csv(reader, paths, options, schema)
-    if fmt == "json":
-        opts = canonical("format_options (json)", options, JSON_READ_OPTIONS)
-        if "jsonPath" in opts:
-            unsupported("json format_options jsonPath", "multiLine")
-        reader = reader.option("multiLine", flag(opts.get("multiLine", False)))
-        return (reader.schema(schema) if schema is not None else reader).json(list(paths))
-    check_keys("format_options (parquet)", options, ())
-    return reader.parquet(*paths)
+        return _csv_records(spark, paths, options, typed, schema, base_path, skip)
+    return _json_records(spark, paths, opts, typed, base_path, skip)
 
 
-def _quote(opts: Mapping[str, Any]) -> str:
-    quote = opts.get("quoteChar", '"')
-    return "" if str(quote) == "-1" else str(quote)  # -1: no quoting, as in Glue
+def _csv_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    options: Mapping[str, Any],
+    typed: DataFrame,
+    schema: Any,
+    base_path: Optional[str],
+    skip: set[str],
+) -> tuple[DataFrame, choices.Choices]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
 
-
-def _read_csv(
-    reader: Any, paths: Sequence[str], options: Mapping[str, Any], schema: Any
-) -> DataFrame:
-    opts = canonical("format_options (csv)", options, CSV_OPTIONS)
-    if flag(opts.get("strictCheckForQuoting", False)):
-        unsupported("csv strictCheckForQuoting=True", "strictCheckForQuoting=False (the default)")
-    header = flag(opts.get("withHeader", False))
-    skip_first = flag(opts.get("skipFirst", False))
-    if header and skip_first:
-        unsupported("csv withHeader together with skipFirst", "one of them")
-    # optimizePerformance picks Glue's vectorized reader: same rows, so it is accepted.
-    reader = (
-        reader.option("header", header or skip_first)
-        .option("inferSchema", schema is None)
-        .option("sep", opts.get("separator", ","))
-        .option("quote", _quote(opts))
-        .option("multiLine", flag(opts.get("multiLine", False)))
-    )
-    if "escaper" in opts:
-        reader = reader.option("escape", opts["escaper"])
     if schema is not None:
-        reader = reader.schema(schema)
-    df: DataFrame = reader.csv(list(paths))
-    if header or schema is not None:
-        return df
-    # Glue names header-less CSV columns col0, col1, ... (Spark says _c0, _c1, ...).
-    return df.toDF(*[f"col{i}" for i in range(len(df.columns))])
+        schema = StructType([StructField(f.name, StringType()) for f in schema.fields])
+    text = formats.read(
+        spark, paths, "csv", options, schema=schema, base_path=base_path, strings=True
+    )
+    kinds = {c: choices.csv_type(F.col(_sql(c))) for c in text.columns if c not in skip}
+    found = choices.choices_of(choices.detect(text, kinds))
+    if not found:
+        return typed, {}
+    columns = [
+        choices.choice_column(F.col(_sql(c)), kinds[c], found[c]).alias(c)
+        if c in found
+        else choices.convert(F.col(_sql(c)), typed.schema[c].dataType.simpleString()).alias(c)
+        for c in text.columns
+    ]
+    return text.select(*columns), found
+
+
+def _json_records(
+    spark: SparkSession,
+    paths: Sequence[str],
+    opts: Mapping[str, Any],
+    typed: DataFrame,
+    base_path: Optional[str],
+    skip: set[str],
+) -> tuple[DataFrame, choices.Choices]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StringType, StructField, StructType
+
+    nested = (StructType, ArrayType, MapType)
+    fields = [
+        f.name
+        for f in typed.schema.fields
+        if f.name not in skip and not isinstance(f.dataType, nested) and f.name != CORRUPT
+    ]
+    reader = spark.read if base_path is None else spark.read.option("basePath", base_path)
+    text = formats.attach(reader.text(list(paths)), opts)
+    kinds = choices.json_types(F.col("value"), fields)
+    found = choices.choices_of(choices.detect(text, kinds))
+    if not found:
+        return typed, {}
+    data = [f for f in typed.schema.fields if f.name not in skip]
+    record = F.from_json(
+        F.col("value"),
+        StructType([StructField(f.name, StringType()) if f.name in found else f for f in data]),
+    )
+    columns = [
+        choices.choice_column(record.getField(c), kinds[c], found[c]).alias(c)
+        if c in found
+        else (record.getField(c) if c not in skip else F.col(_sql(c))).alias(c)
+        for c in typed.columns
+    ]
+    return text.select(*columns), found
+
+
+def _sql(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
 
 
 def write_files(
@@ -185,32 +231,7 @@ def write_files(
     options: Optional[Mapping[str, Any]] = None,
 ) -> None:
     """Append ``df`` as new files of format ``fmt`` under ``local_path`` (Glue sinks append)."""
-    options = dict(options or {})
-    if fmt not in WRITE_FORMATS:
-        unsupported(f"write format={fmt!r}", f"formats {', '.join(WRITE_FORMATS)}")
-    writer = df.write.mode("append")
-    if partition_keys:
-        writer = writer.partitionBy(*partition_keys)
-    if fmt == "csv":
-        opts = canonical("format_options (csv sink)", options, CSV_OPTIONS)
-        writer = (
-            writer.option("header", flag(opts.get("writeHeader", True)))
-            .option("sep", opts.get("separator", ","))
-            .option("quote", _quote(opts))
-        )
-        if "escaper" in opts:
-            writer = writer.option("escape", opts["escaper"])
-        writer.csv(local_path)
-    elif fmt == "json":
-        check_keys("format_options (json sink)", options, ())
-        writer.json(local_path)
-    else:
-        check_keys(
-            "format_options (parquet sink)", options,
-            ("compression", "useGlueParquetWriter"),
-        )  # fmt: skip
-        compression = str(options.get("compression", "snappy")).lower()
-        writer.option("compression", compression).parquet(local_path)
+    formats.write(df, local_path, fmt, partition_keys=partition_keys, given=options)
 
 
 def keys_filter(

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from featurekit.core.faults import storage_unavailable
 from featurekit.cost.usage import UsageProbe
 from featurekit.errors import FeatureKitError
 from featurekit.maintain import maintain_output
 from featurekit.run.env import Platform, RunEnv
 from featurekit.run.incremental import Bookmarks, run_stateful
+from featurekit.run.keeper import RunKeeper, abandon_dead_runs
 from featurekit.run.plan import INCREMENTAL, RunPlan, plan_run
 from featurekit.run.read import read_inputs
 from featurekit.run.write import Target, shape_output, write_output
-from featurekit.runs import RunRecord, utc_now
+from featurekit.runs import RunRecord, this_holder, utc_now
 from featurekit.state.session import StateSession
+from featurekit.storage.run_lease import RunLease
 
 if TYPE_CHECKING:
     from featurekit.job import FeatureJob, JobContext
@@ -61,6 +64,13 @@ def execute(
     ``session`` (an already locked state session) and ``pinned`` (bookmarks a
     range run must read as of) are given by :func:`featurekit.run.backfill.backfill`.
     """
+    record = new_record(platform.name, ctx)
+    record.holder = this_holder()
+
+    def on_phase(at: JobContext, phase: str) -> None:
+        platform.on_phase(at, phase)
+        record.begin(phase)  # stored: a run killed after it says so
+
     # the steps get this frozen value, never the platform
     env = RunEnv(
         runtime=platform.name,
@@ -69,33 +79,100 @@ def execute(
         report=platform.report,
         check_quality=platform.config.check_quality,
         read_input=platform.read_input,
-        on_phase=platform.on_phase,
+        on_phase=on_phase,
     )
-    record = new_record(env.runtime, ctx)
-    succeeded = False
+    keeper = RunKeeper(env.storage, record, _lease(job, env, ctx), env.report)
+    succeeded = begun = False
     env.report(f"run {ctx.job} ({ctx.run_id}) on {env.runtime}")
     probe = UsageProbe.start(env.spark)
     try:
-        platform.begin(ctx)
-        plan = plan_run(job, ctx, platform_tracks_inputs=platform.owns_increments(job))
-        if plan.kind == INCREMENTAL:
-            _run_incremental(job, env, ctx, record, session, pinned)
-        else:
-            _run_plain(job, env, ctx, record, plan)
+        record.duplicate_of = keeper.claim()
+        keeper.start()  # the record says "running" before any work
+        _clean_up_after_dead_runs(env, record)
+        if record.duplicate_of is None:
+            begun = True
+            platform.begin(ctx)
+            _run(job, env, ctx, record, platform, session, pinned)
         record.status = "succeeded"
         succeeded = True
-        maintain_output(job.output, env.storage, ctx, record, env.report)  # never raises
+        if record.duplicate_of is None:
+            maintain_output(job.output, env.storage, ctx, record, env.report)  # never raises
     except BaseException as exc:
-        _failed(record, exc, env)
+        translated = storage_unavailable(exc, f"Run {ctx.job} ({ctx.run_id})")
+        _failed(record, translated or exc, env)  # an outage: its one line, not a Java trace
+        if translated is not None and translated is not exc:
+            raise translated from exc
         raise
     finally:
+        keeper.stop()
         record.counters.update(ctx.counters)
         record.finished_at = utc_now()
-        platform.finish(ctx, succeeded)
+        if begun:
+            platform.finish(ctx, succeeded)
         record.usage, record.usage_missing = probe.finish()
-        env.storage.save_record(record)
+        _store_final(keeper, env, failing=not succeeded)
         env.report(record.summary())
     return record
+
+
+def _lease(job: FeatureJob, env: RunEnv, ctx: JobContext) -> RunLease:
+    """The lease of (job, output table, dates): one live run of them at a time."""
+    scope = {
+        "table": job.output.name,
+        "start": ctx.start.isoformat() if ctx.start else None,
+        "end": ctx.end.isoformat() if ctx.end else None,
+    }
+    store = env.storage.state_store
+    return RunLease(store, ctx.job, scope, run_id=ctx.run_id, seconds=env.storage.run_lease_seconds)
+
+
+def _run(
+    job: FeatureJob,
+    env: RunEnv,
+    ctx: JobContext,
+    record: RunRecord,
+    platform: Platform,
+    session: Optional[StateSession],
+    pinned: Optional[Bookmarks],
+) -> None:
+    plan = plan_run(job, ctx, platform_tracks_inputs=platform.owns_increments(job))
+    if plan.kind == INCREMENTAL:
+        _run_incremental(job, env, ctx, record, session, pinned)
+    else:
+        _run_plain(job, env, ctx, record, plan)
+
+
+def _clean_up_after_dead_runs(env: RunEnv, record: RunRecord) -> None:
+    """Dead runs of the job: records marked abandoned, stage folders removed. A failure
+    here is a warning: the run itself does not need it."""
+    try:
+        lines = abandon_dead_runs(env.storage, record)
+    except Exception as exc:
+        if storage_unavailable(exc, "") is not None:
+            raise
+        record.warnings.append(f"cleaning up after dead runs failed: {exc}".splitlines()[0])
+        return
+    for line in lines:
+        env.report(line)
+
+
+def _store_final(keeper: RunKeeper, env: RunEnv, *, failing: bool) -> None:
+    """Store the finished record, then release the lease. When the run failed, a failure
+    to store its record is a report line, never the error the run ends with."""
+    try:
+        keeper.save()
+        keeper.release()
+    except Exception as exc:
+        if not failing:
+            translated = storage_unavailable(
+                exc, f"Storing the record of run {keeper.record.run_id}"
+            )
+            if translated is not None:
+                raise translated from exc
+            raise
+        cause = "S3 is unavailable" if storage_unavailable(exc, "") else str(exc)
+        first = cause.splitlines()[0] if cause else type(exc).__name__
+        env.report(f"warning: the failed run's record was not stored ({first})")
 
 
 def _failed(record: RunRecord, exc: BaseException, env: RunEnv) -> None:

@@ -11,10 +11,16 @@ pins the inputs' current units at its start, reads only those in every chunk,
 and adopts them as the bookmarks when it finishes: the next incremental run
 reads exactly what arrived after the backfill started.
 
+With ``parallel=N`` up to N chunks run at once, as concurrent Spark jobs of the one
+application (threads): each stages its dates while the others do, and their commits to the
+output table take turns (the engine's commit guard), each replacing only its own dates, so
+the table ends as a serial backfill leaves it. Jobs with incremental inputs run serially
+(their chunks read and advance one state). Resource usage recorded per chunk then overlaps.
+
 Example::
 
     backfill(DailyClicks(), runtime, start=date(2026, 1, 1), end=date(2026, 3, 31),
-             chunk_days=14)
+             chunk_days=14, parallel=4)
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ import datetime as dt
 import hashlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Optional, TextIO
 
+from featurekit.errors import ConfigError, UnsupportedError
 from featurekit.job import make_context
 from featurekit.run import execute
 from featurekit.run.plan import Chunk, plan_chunks, uses_state
@@ -119,8 +128,11 @@ def backfill(
     chunk_days: int = 7,
     params: Optional[Mapping[str, Any]] = None,
     progress: Optional[TextIO] = sys.stderr,
+    parallel: int = 1,
 ) -> BackfillResult:
-    """Run ``job`` over ``start..end`` in chunks, skipping chunks a previous attempt finished."""
+    """Run ``job`` over ``start..end`` in chunks, skipping chunks a previous attempt finished;
+    up to ``parallel`` chunks at once."""
+    check_parallel(job, parallel)
     chunks = plan_chunks(start, end, chunk_days)
     first = make_context(type(job), platform.name, params=params, start=start, end=end)
     key = backfill_key(job.name, start, end, chunk_days, dict(first.params))
@@ -129,25 +141,83 @@ def backfill(
     with StateSession(store, job.name, run_id=first.run_id) as session:
         doc, token = _progress_doc(job, platform.spark, platform.storage, session, key)
         bar = Progress(job.name, len(chunks), len(doc["done"]), progress)
-        for chunk in chunks:
-            label = f"{chunk[0]}..{chunk[1]}"
-            if label in doc["done"]:
-                result.skipped.append(chunk)
-                continue
+        result.skipped = [c for c in chunks if _label(c) in doc["done"]]
+        todo = [c for c in chunks if _label(c) not in doc["done"]]
+        book = _Book(store, key, doc, token, bar)
+
+        def one(chunk: Chunk) -> RunRecord:
             ctx = make_context(
                 type(job), platform.name, params=params, start=chunk[0], end=chunk[1]
             )
             record = execute(job, platform, ctx, session=session, pinned=doc["pinned"])
-            result.records.append(record)
-            result.ran.append(chunk)
-            doc["done"] = [*doc["done"], label]
-            token = store.put(key, doc, expect=token)
-            bar.step(chunk)
+            book.done(chunk)
+            return record
+
+        ran = _run_all(one, todo, parallel)
+        result.ran = [c for c in todo if c in ran]
+        result.records = [ran[c] for c in result.ran]
+        doc, token = book.doc, book.token
         _adopt(session, doc["pinned"])
         if "finished_at" not in doc:
             doc["finished_at"] = utc_now()
             store.put(key, doc, expect=token)
     return result
+
+
+def check_parallel(job: FeatureJob, parallel: int) -> None:
+    """``parallel`` is a count, and only jobs without featurekit's incremental state run
+    chunks in parallel (such chunks share one state)."""
+    if not isinstance(parallel, int) or parallel < 1:
+        raise ConfigError(f"--parallel takes how many chunks run at once (1+): {parallel!r}.")
+    if parallel > 1 and uses_state(job):
+        raise UnsupportedError(
+            f"Job {job.name!r} has incremental inputs: its backfill chunks share one state "
+            "and run one at a time. Drop --parallel (or use --parallel 1)."
+        )
+
+
+def _label(chunk: Chunk) -> str:
+    return f"{chunk[0]}..{chunk[1]}"
+
+
+class _Book:
+    """The backfill's progress document, advanced by one chunk at a time (thread-safe)."""
+
+    def __init__(self, store: Any, key: str, doc: dict[str, Any], token: str, bar: Progress):
+        self.store, self.key, self.doc, self.token, self.bar = store, key, doc, token, bar
+        self._lock = threading.Lock()
+
+    def done(self, chunk: Chunk) -> None:
+        with self._lock:
+            self.doc["done"] = [*self.doc["done"], _label(chunk)]
+            self.token = self.store.put(self.key, self.doc, expect=self.token)
+            self.bar.step(chunk)
+
+
+def _run_all(
+    one: Callable[[Chunk], RunRecord], chunks: list[Chunk], parallel: int
+) -> dict[Chunk, RunRecord]:
+    """``one(chunk)`` for every chunk, up to ``parallel`` at once. After a failure no new
+    chunk starts; those running finish (and are recorded), then the first error is raised."""
+    if parallel == 1:
+        return {chunk: one(chunk) for chunk in chunks}
+    ran: dict[Chunk, RunRecord] = {}
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="backfill") as pool:
+        pending = {pool.submit(one, chunk): chunk for chunk in chunks}
+        finished, _rest = wait(pending, return_when=FIRST_EXCEPTION)
+        failed = [f for f in finished if f.exception() is not None]
+        if failed:
+            for future in pending:
+                future.cancel()
+        wait(pending)
+    for future, chunk in pending.items():
+        if not future.cancelled() and future.exception() is None:
+            ran[chunk] = future.result()
+    for future in pending:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            raise error
+    return ran
 
 
 def _adopt(session: StateSession, pinned: Mapping[str, Any]) -> None:

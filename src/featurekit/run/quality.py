@@ -89,15 +89,22 @@ def check_output_quality(
     return checked
 
 
+def quarantine_location(storage: Storage, table: FeatureTable) -> str:
+    """Where ``table``'s quarantine table is."""
+    return storage.location(quarantine_name(table.name))
+
+
 def stage_quarantine(
-    storage: Storage, table: FeatureTable, rows: Optional[DataFrame]
+    storage: Storage, table: FeatureTable, rows: Optional[DataFrame], label: str
 ) -> Optional[Staged]:
-    """Stage the quarantine rows (None when no ruleset quarantines)."""
+    """Stage the quarantine rows (None when no ruleset quarantines) in a stage folder
+    labelled ``label`` (the run id)."""
     if rows is None:
         return None
-    location = storage.location(quarantine_name(table.name))
+    location = quarantine_location(storage, table)
     # the quarantine table is kept in its output's format
-    return storage.engine_for(table).stage(rows, location, partition_by=table.partitions)
+    engine = storage.engine_for(table)
+    return engine.stage(rows, location, partition_by=table.partitions, label=label)
 
 
 def commit_quarantine(

@@ -17,6 +17,7 @@ from featurekit.plans import unique_on
 from featurekit.run.quality import (
     check_output_quality,
     commit_quarantine,
+    quarantine_location,
     skipped,
     stage_quarantine,
 )
@@ -99,16 +100,19 @@ def _write_checked(
     location = storage.output_location(table)
     engine = storage.engine_for(table)
     record.output = OutputRecord(table.name, location, engine.name, target.mode)
+    record.staging.append(location)  # stored when the write phase begins
+    if quarantine is not None:
+        record.staging.append(quarantine_location(storage, table))
     observation = None
     if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     with record.phase("write", env.report):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
-        staged = engine.stage(out, location, partition_by=table.partitions)
+        staged = engine.stage(out, location, partition_by=table.partitions, label=target.ctx.run_id)
         env.report(f"write: staged {_staged(staged)}")
         if quarantine is not None:
             env.report("write: staging the quarantined rows")
-        held = stage_quarantine(storage, table, quarantine)
+        held = stage_quarantine(storage, table, quarantine, target.ctx.run_id)
     try:
         record.output.row_checks = _check_staged(
             staged, target, env, record, observation, rules_on_staged

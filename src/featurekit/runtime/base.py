@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, TextIO
 
 from featurekit.run.inputs import date_partitions, date_window, prune_dates
 from featurekit.runtime.s3 import S3Access
-from featurekit.storage import Storage, open_storage
+from featurekit.storage import Commits, Storage, open_storage
+from featurekit.tables.commits import CommitCoordinator
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 
 if TYPE_CHECKING:
@@ -56,12 +57,28 @@ class RuntimeConfig:
     # The format of feature tables that declare none (FeatureTable.format): "delta" or
     # "iceberg" (a project's [tool.featurekit] table_format).
     table_format: str = "delta"
+    # How concurrent writers of one table on S3 take turns: "none" (a second writer is
+    # refused), "s3-conditional" or "dynamodb:TABLE" (featurekit.tables.commits).
+    commit_coordinator: str = "none"
 
     @property
     def on_s3(self) -> bool:
         """True when the warehouse or the state store is an S3 location."""
         schemes = ("s3://", "s3a://", "s3n://")
         return self.warehouse.startswith(schemes) or (self.state or "").startswith(schemes)
+
+
+def commit_settings(config: RuntimeConfig) -> Commits:
+    """How this runtime's commits to tables on S3 take turns (``--commit-coordinator``)."""
+    coordinator = CommitCoordinator.parse(config.commit_coordinator)
+    access = config.s3
+    if access is None:  # the platform's credentials (Glue, EMR): boto3's default chain
+        return Commits(coordinator=coordinator)
+    return Commits(
+        coordinator=coordinator,
+        storage_options=access.storage_options(),
+        dynamodb_client=lambda: access.client("dynamodb"),
+    )
 
 
 class Reporter:
@@ -98,6 +115,7 @@ class Runtime:
             spark, warehouse=config.warehouse, catalog=config.catalog,
             glue_catalog=config.glue_catalog, engine=config.engine, s3_client=client,
             state=config.state, table_format=config.table_format,
+            commits=commit_settings(config),
         )  # fmt: skip
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
 

@@ -39,6 +39,7 @@ from featurekit.errors import ConfigError, FeatureKitError, MissingDependencyErr
 from featurekit.params import split_assignments
 from featurekit.runtime.base import Runtime, RuntimeConfig
 from featurekit.tables.catalogs import glue_metastore_enabled
+from featurekit.tables.commits import CommitCoordinator
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import DEFAULT_WAREHOUSE, S3_SCHEMES
 
@@ -120,6 +121,12 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
         default="delta",
         help="the format of feature tables that declare none (default delta)",
     )
+    p.add_argument(
+        "--commit-coordinator",
+        default="none",
+        help="how concurrent writers of one table on S3 take turns: none, s3-conditional "
+        "or dynamodb:TABLE (docs/s3.md)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
         "--log-level",
@@ -168,6 +175,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         check_quality=ns.check_quality,
         log_level=ns.log_level,
         table_format=ns.table_format,
+        commit_coordinator=str(CommitCoordinator.parse(ns.commit_coordinator)),
     )
     params = split_assignments(ns.param or [])
     return StepArgs(ns.job, params, ns.start, ns.end, config, json=ns.json)

@@ -37,6 +37,7 @@ from featurekit.params import split_assignments
 from featurekit.run.inputs import prune_dates
 from featurekit.runs import InputRecord
 from featurekit.runtime.base import Runtime, RuntimeConfig
+from featurekit.tables.commits import CommitCoordinator
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -54,6 +55,7 @@ OPTIONAL = (
     "featurekit_catalog",
     "featurekit_quality",
     "featurekit_table_format",
+    "featurekit_commit_coordinator",
 )
 DISABLE = "job-bookmark-disable"
 # Spark reader option -> Glue format option, for FilesInput read through a DynamicFrame.
@@ -90,6 +92,7 @@ class GlueArgs:
     check_quality: bool = True  # --featurekit_quality off: rulesets not evaluated
     # --featurekit_table_format: the format of feature tables that declare none
     table_format: str = "delta"
+    commit_coordinator: str = "none"  # --featurekit_commit_coordinator (docs/s3.md)
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -156,6 +159,9 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         catalog=resolved.get("featurekit_catalog"),
         check_quality=_parse_quality(resolved.get("featurekit_quality")),
         table_format=_parse_format(resolved.get("featurekit_table_format")),
+        commit_coordinator=str(
+            CommitCoordinator.parse(resolved.get("featurekit_commit_coordinator"))
+        ),
         run_id=resolved.get("JOB_RUN_ID"),
         resolved=resolved,
     )
@@ -285,6 +291,7 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         args=args.resolved,
         check_quality=args.check_quality,
         table_format=args.table_format,
+        commit_coordinator=args.commit_coordinator,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
         s3=getattr(glue_context, "featurekit_s3", None) if emulated else None,
         **_catalog_settings(args, glue_context if emulated else None),

@@ -52,6 +52,8 @@ class S3Access:
     access_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     session_token: Optional[str] = field(default=None, repr=False)
+    # DynamoDB's endpoint for a dynamodb:TABLE commit coordinator (None = AWS's own)
+    dynamodb_endpoint: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
@@ -63,7 +65,10 @@ class S3Access:
 
     def hadoop_conf(self) -> dict[str, str]:
         """S3A settings (Hadoop keys) for this endpoint and these credentials."""
+        from featurekit.core.faults import S3A_RETRIES
+
         conf = {f"fs.{scheme}.impl": S3A for scheme in SCHEMES}
+        conf.update(S3A_RETRIES)  # bounded retries with backoff (see featurekit.core.faults)
         conf["fs.AbstractFileSystem.s3.impl"] = "org.apache.hadoop.fs.s3a.S3A"
         conf["fs.s3a.endpoint.region"] = self.region
         if self.access_key:
@@ -84,15 +89,19 @@ class S3Access:
         """:meth:`hadoop_conf` as Spark settings (``spark.hadoop.*``), e.g. for spark-submit."""
         return {f"spark.hadoop.{k}": v for k, v in self.hadoop_conf().items()}
 
-    def client(self) -> Any:
-        """A boto3 S3 client on this endpoint with these credentials."""
+    def client(self, service: str = "s3") -> Any:
+        """A boto3 client of ``service`` (S3, or DynamoDB on ``dynamodb_endpoint``) with
+        these credentials."""
         try:
             import boto3
         except ImportError as exc:
             raise MissingDependencyError("boto3", "aws", "An s3:// warehouse") from exc
+        from featurekit.core.faults import boto_config
+
         return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
+            service,
+            config=boto_config(),
+            endpoint_url=self.endpoint if service == "s3" else self.dynamodb_endpoint,
             region_name=self.region,
             aws_access_key_id=self.access_key or None,
             aws_secret_access_key=self.secret_key or None,
@@ -152,6 +161,7 @@ def resolve_s3_access(
         raise S3ConfigError(f"{what} is on S3; set {' and '.join(missing)}.")
     frozen = credentials.get_frozen_credentials()
     return S3Access(
+        dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL"),
         endpoint=endpoint,
         region=region or "us-east-1",
         access_key=frozen.access_key,

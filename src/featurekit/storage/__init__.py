@@ -18,11 +18,15 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.errors import ConfigError
+from featurekit.storage.run_lease import LEASE_SECONDS
 from featurekit.storage.s3_state import S3StateStore
 from featurekit.storage.state_store import LocalStateStore, StateStore
+from featurekit.tables.commits import CommitCoordinator, CommitGuard
 from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
@@ -67,6 +71,8 @@ class Storage:
         self._state_location = state
         self._s3_client = s3_client
         self._state_store: Optional[StateStore] = None
+        # seconds a run stays "alive" without renewing its lease (see run_lease)
+        self.run_lease_seconds = LEASE_SECONDS
 
     def __repr__(self) -> str:
         return f"Storage({self.warehouse.uri}, {type(self.catalog).__name__})"
@@ -88,7 +94,15 @@ class Storage:
     def engine_at(self, location: str) -> TableEngine:
         """The engine of the table at ``location``: Iceberg when an Iceberg table is there,
         else the Delta engine."""
-        return self.engine_of("iceberg" if is_iceberg_table(location) else "delta")
+        found = is_iceberg_table(location, s3_client=self._table_client())
+        return self.engine_of("iceberg" if found else "delta")
+
+    def _table_client(self) -> Any:
+        from featurekit.warehouse import S3Warehouse
+
+        if isinstance(self.warehouse, S3Warehouse):
+            return self.warehouse.client
+        return self._s3_client
 
     def engine_of(self, table_format: str) -> TableEngine:
         """The engine of a table format (``delta``: ``engine``; ``iceberg``: Iceberg's)."""
@@ -113,9 +127,37 @@ class Storage:
             return self.warehouse.resolve(table.path)
         return self.location(table.name)
 
+    def table_name_at(self, location: str) -> str:
+        """The table (``db.table``) at ``location``: ``WAREHOUSE/db/table``, else the
+        catalog entry there."""
+        relative = self.warehouse.relative_location(location).strip("/")
+        parts = relative.split("/")
+        if relative != location and len(parts) == 2 and all(parts):
+            return ".".join(parts)
+        wanted = self.warehouse.resolve(location).rstrip("/")
+        for entry in self.catalog.list():
+            if self.warehouse.resolve(entry.location).rstrip("/") == wanted:
+                return entry.name
+        raise ConfigError(
+            f"No table is registered at {location}: an Iceberg table in a catalog lives at "
+            "WAREHOUSE/DATABASE/TABLE or is registered in the catalog first."
+        )
+
     def register_output(self, table: FeatureTable, location: str) -> None:
-        """Register (or update) ``table`` at ``location`` in the catalog, with its schema."""
+        """Register (or update) ``table`` at ``location`` in the catalog, with its schema.
+        An Iceberg table's entry names its current metadata file, so it is updated under
+        the table's commit lease (no other featurekit commit moves it meanwhile)."""
         table_format = self.format_of(table)
+        engine = self.engine_of(table_format)
+        guard = getattr(engine, "guard", None) if table_format == "iceberg" else None
+        if guard is None:
+            self._register(table, location, table_format)
+            return
+        with guard.hold(location) as lease:
+            lease.check()
+            self._register(table, location, table_format)
+
+    def _register(self, table: FeatureTable, location: str, table_format: str) -> None:
         schema = self.engine_of(table_format).schema(location)
         self.catalog.register(
             table.name,
@@ -154,14 +196,28 @@ class Storage:
 
     def save_record(self, record: RunRecord) -> str:
         """Store a run record as ``_runs/<job>/<run id>.json``; returns where."""
-        path = self.warehouse.write_json(
-            f"_runs/{record.job}/{record.run_id}.json", record.to_json()
-        )
+        return self.store_record(record.to_json())
+
+    def store_record(self, doc: dict[str, Any]) -> str:
+        """Store a run record already made a document (``job`` and ``run_id`` name it)."""
+        path = self.warehouse.write_json(f"_runs/{doc['job']}/{doc['run_id']}.json", doc)
         return str(path)
+
+    def run_record(self, job: str, run_id: str) -> Optional[dict[str, Any]]:
+        """The stored record of run ``run_id`` of ``job``, or None."""
+        try:
+            return dict(self.warehouse.read_json(f"_runs/{job}/{run_id}.json"))
+        except FileNotFoundError:
+            return None
 
     def run_records(self, job: str) -> list[dict[str, Any]]:
         """Every stored run record of ``job``, as stored (unordered)."""
         return [self.warehouse.read_json(n) for n in self.warehouse.list_json(f"_runs/{job}")]
+
+    def recent_records(self, job: str, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` newest records of ``job`` (by run id: ids start with their time)."""
+        names = self.warehouse.list_json(f"_runs/{job}")[-limit:]
+        return [dict(self.warehouse.read_json(n)) for n in names]
 
 
 def open_storage(
@@ -174,29 +230,35 @@ def open_storage(
     s3_client: Any = None,
     state: Optional[str] = None,
     table_format: str = "delta",
+    commits: Optional[Commits] = None,
 ) -> Storage:
     """The storage of a warehouse folder or ``s3://`` prefix, the catalog ``catalog`` names
-    (``local`` or ``glue``) and the table engine ``engine`` names (``auto``: by the classpath)."""
+    (``local`` or ``glue``) and the table engine ``engine`` names (``auto``: by the classpath).
+    ``commits`` says how writers of one table on S3 take turns (default: a second
+    concurrent writer is refused; docs/s3.md)."""
     from featurekit.tables.catalogs import open_catalog
 
     where = open_warehouse(warehouse, s3_client=s3_client)
-    return Storage(
+    settings = commits or Commits()
+    made = Storage(
         where,
         open_catalog(catalog, where, glue_catalog),
-        lambda: table_engine(spark, engine, where),
+        lambda: table_engine(spark, engine, where, settings),
         state=state,
         s3_client=s3_client,
         table_format=table_format,
-        iceberg=lambda: iceberg_engine(spark),
+        iceberg=lambda: iceberg_engine(spark, where, settings, name_at=made.table_name_at),
     )
+    return made
 
 
-def is_iceberg_table(location: str) -> bool:
-    """True when ``location`` (a local folder) holds an Iceberg table and no Delta log."""
+def is_iceberg_table(location: str, *, s3_client: Any = None) -> bool:
+    """True when ``location`` holds an Iceberg table (``metadata/*.metadata.json``) and no
+    Delta log; on S3 it asks ``s3_client`` (False without one)."""
     from pathlib import Path
 
     if location.startswith(("s3://", "s3a://", "s3n://")):
-        return False  # Iceberg tables on S3 live in the Glue Data Catalog, not at bare paths
+        return s3_client is not None and _iceberg_on_s3(location, s3_client)
     root = Path(location)
     metadata = root / "metadata"
     return (
@@ -206,25 +268,72 @@ def is_iceberg_table(location: str) -> bool:
     )
 
 
-def iceberg_engine(spark: SparkSession) -> TableEngine:
+def _iceberg_on_s3(location: str, client: Any) -> bool:
+    bucket, _, prefix = location.split("://", 1)[1].partition("/")
+    prefix = prefix.strip("/")
+
+    def keys(folder: str) -> list[str]:
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/{folder}/", MaxKeys=50)
+        return [str(o["Key"]) for o in listed.get("Contents", [])]
+
+    if keys("_delta_log"):
+        return False
+    return any(k.endswith(".metadata.json") for k in keys("metadata"))
+
+
+def iceberg_engine(
+    spark: SparkSession,
+    warehouse: Warehouse,
+    commits: Optional[Commits] = None,
+    *,
+    name_at: Optional[Callable[[str], str]] = None,
+) -> TableEngine:
+    """The Iceberg engine on ``spark``, its commits to tables on S3 under the same commit
+    lease as the Delta engines' (``commits.coordinator``). When the session has Iceberg's
+    GlueCatalog registered (``featurekit_iceberg``, see tables.iceberg_catalog), tables are
+    addressed by name there (``name_at``: the table at a location), else by folder."""
     from featurekit.tables import iceberg_engine as make
 
-    return make(spark)
+    return make(spark, guard=commit_guard(warehouse, commits or Commits()), name_at=name_at)
 
 
-def table_engine(spark: SparkSession, name: str, warehouse: Warehouse) -> TableEngine:
-    """The engine ``name`` on ``spark``; an S3 warehouse needs delta-spark."""
+def commit_guard(warehouse: Warehouse, commits: Commits) -> CommitGuard:
+    """The commit lease every engine of this storage takes around a commit on S3."""
+    from featurekit.warehouse import S3Warehouse
+
+    s3_client = warehouse.client if isinstance(warehouse, S3Warehouse) else None
+    return CommitGuard(
+        commits.coordinator,
+        s3_client=(lambda: s3_client) if s3_client is not None else None,
+        dynamodb_client=commits.dynamodb_client,
+    )
+
+
+@dataclass(frozen=True)
+class Commits:
+    """How commits to tables on S3 are coordinated: the coordinator (``none``,
+    ``s3-conditional``, ``dynamodb:TABLE``), deltalake's S3 settings (endpoint, keys) and
+    how to make a DynamoDB client (None: boto3's default)."""
+
+    coordinator: CommitCoordinator = field(default_factory=CommitCoordinator)
+    storage_options: Mapping[str, str] = field(default_factory=dict)
+    dynamodb_client: Optional[Callable[[], Any]] = None
+
+
+def table_engine(
+    spark: SparkSession, name: str, warehouse: Warehouse, commits: Optional[Commits] = None
+) -> TableEngine:
+    """The engine ``name`` on ``spark``, every commit to a table on S3 under the table's
+    commit lease (``commits.coordinator``)."""
     from featurekit.tables import select_engine
+    from featurekit.warehouse import S3Warehouse
 
-    engine = select_engine(spark, name)
-    if warehouse.remote and engine.name != "delta-spark":
-        raise ConfigError(
-            f"The warehouse {warehouse.uri} is on S3, which featurekit writes "
-            "through the delta-spark engine only: run where the Delta jars are on the "
-            "classpath (Glue --datalake-formats delta, EMR delta-defaults), or use a "
-            "local warehouse folder."
-        )
-    return engine
+    commits = commits or Commits()
+    s3_client = warehouse.client if isinstance(warehouse, S3Warehouse) else None
+    guard = commit_guard(warehouse, commits)
+    return select_engine(
+        spark, name, guard=guard, storage_options=commits.storage_options, s3_client=s3_client
+    )
 
 
 def open_state_store(

@@ -3,8 +3,9 @@
 Every write is ``put_object`` with ``If-Match: <etag read>`` (or ``If-None-Match: *``
 for a new key), so two runs can never both advance the same state: the second
 gets HTTP 412 and a StateConflictError. The job lock is an object created with
-``If-None-Match: *`` holding a lease (``lease_seconds``); a lock whose lease has
-expired (its holder died) is taken over with ``If-Match`` on its ETag.
+``If-None-Match: *`` holding a lease (``lease_seconds``) and its holder (host, boot id,
+pid); a lock whose lease has expired, or whose holder's process on this machine is gone
+(killed), is taken over with ``If-Match`` on its ETag.
 
 Example::
 
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
 from featurekit.errors import ConfigError, LockedError, StateConflictError, StateError
+from featurekit.runs import process_gone, this_holder
 from featurekit.storage.state_store import StateStore, Stored, check_key
 
 DEFAULT_LEASE_SECONDS = 6 * 3600
@@ -58,6 +60,9 @@ class S3StateStore(StateStore):
             import boto3
         except ImportError as exc:
             raise MissingDependencyError("boto3", "aws", "The S3 state store") from exc
+        from featurekit.core.faults import boto_config
+
+        client_args.setdefault("config", boto_config())
         return cls(boto3.client("s3", **client_args), uri)
 
     @property
@@ -119,7 +124,8 @@ class S3StateStore(StateStore):
 
     def _lease(self, owner: Mapping[str, Any]) -> bytes:
         until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.lease_seconds)
-        return json.dumps({**owner, "expires_at": until.isoformat()}, default=str).encode()
+        doc = {**owner, "holder": this_holder(), "expires_at": until.isoformat()}
+        return json.dumps(doc, default=str).encode()
 
     def _acquire(self, job: str, owner: Mapping[str, Any]) -> None:
         key = self._lock_key(job)
@@ -137,7 +143,9 @@ class S3StateStore(StateStore):
             raise LockedError(f"Job {job!r}: the lock changed hands; run again.") from exc
         holder = json.loads(got["Body"].read().decode())
         expires = dt.datetime.fromisoformat(str(holder.get("expires_at")))
-        if expires > dt.datetime.now(dt.timezone.utc):
+        # a holder on this machine whose process is gone (killed) is dead before its lease ends
+        gone = process_gone(holder.get("holder") or {})
+        if expires > dt.datetime.now(dt.timezone.utc) and not gone:
             raise LockedError(
                 f"Job {job!r} is already running (lock s3://{self.bucket}/{key} held by "
                 f"{holder}, lease until {expires.isoformat()}). Wait for that run to finish; "

@@ -73,6 +73,23 @@ class StateStore(ABC):
         """Human-readable location, for messages."""
 
 
+@contextlib.contextmanager
+def _held(path: Path) -> Iterator[None]:
+    """An exclusive OS lock on ``path`` for the block (released by the kernel if the
+    holder dies); a no-op where fcntl is missing (Windows: the job lock refuses there)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def _token(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -111,16 +128,17 @@ class LocalStateStore(StateStore):
         return Stored(doc, _token(text))
 
     def put(self, key: str, doc: Mapping[str, Any], *, expect: Optional[str]) -> str:
-        current = self.get(key)
-        if (current.token if current else None) != expect:
-            raise StateConflictError(
-                f"State {key!r} in {self.where} changed since this run read it; "
-                "another run advanced it. Re-run the job."
-            )
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(doc, indent=2, sort_keys=True, default=str)
-        atomic_write_text(path, text)
+        with _held(path.parent / f".{path.name}.lock"):  # compare and write as one step
+            current = self.get(key)
+            if (current.token if current else None) != expect:
+                raise StateConflictError(
+                    f"State {key!r} in {self.where} changed since this run read it; "
+                    "another run advanced it. Re-run the job."
+                )
+            atomic_write_text(path, text)
         return _token(text)
 
     def delete(self, key: str) -> None:

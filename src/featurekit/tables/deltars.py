@@ -18,12 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import shutil
-import time
-import uuid
+import posixpath
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, unquote
 
@@ -34,6 +30,7 @@ from featurekit.errors import (
     TableError,
     TableNotFoundError,
 )
+from featurekit.tables.commits import NO_GUARD, CommitGuard, Lease, on_s3
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -47,6 +44,7 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    new_stage_id,
     partition_predicate,
     partition_values,
 )
@@ -59,6 +57,7 @@ from featurekit.tables.maintenance import (
     scoped_conf,
     table_retention_hours,
 )
+from featurekit.tables.objects import S3Files, files_for
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -105,26 +104,52 @@ class DeltaRsEngine(TableEngine):
 
     name = "delta-rs"
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        storage_options: Optional[Mapping[str, str]] = None,
+        s3_files: Optional[S3Files] = None,
+        guard: Optional[CommitGuard] = None,
+    ) -> None:
+        """``storage_options``: deltalake's S3 settings (endpoint, keys) for tables on S3,
+        ``s3_files`` the boto3 side of them, ``guard`` the commit lease (docs/s3.md)."""
         self._dl = _deltalake()
+        self._s3_options = dict(storage_options or {})
+        self._s3_files = s3_files
+        self.guard = guard or NO_GUARD
+        # the log each table's last commit in this process loaded, brought up to date on the
+        # next commit by reading only the newer commits (used under the commit guard only)
+        self._logs: dict[str, Any] = {}
+
+    def _options(self, path: str) -> Optional[dict[str, str]]:
+        """deltalake's storage options for ``path``: on S3 every commit is a conditional
+        put (``If-None-Match``), never the unsafe rename."""
+        if not on_s3(path):
+            return None
+        options = {k: v for k, v in self._s3_options.items() if k != "AWS_S3_ALLOW_UNSAFE_RENAME"}
+        options["AWS_CONDITIONAL_PUT"] = "etag"
+        return options
+
+    def _open(self, path: str, version: Optional[int] = None) -> Any:
+        return self._dl.DeltaTable(path, version=version, storage_options=self._options(path))
 
     # -- reading -----------------------------------------------------------------
     def _table(self, path: str, version: Optional[int] = None) -> Any:
         if not self.exists(path):
             raise TableNotFoundError(f"No Delta table at {path}.")
         try:
-            return self._dl.DeltaTable(path, version=version)
+            return self._open(path, version)
         except Exception as exc:  # deltalake raises several types for a bad version
             raise TableError(f"Cannot load Delta table {path} at version {version}: {exc}") from exc
 
     def exists(self, path: str) -> bool:
-        return bool(self._dl.DeltaTable.is_deltatable(path))
+        return bool(self._dl.DeltaTable.is_deltatable(path, storage_options=self._options(path)))
 
     def version(self, path: str) -> Optional[int]:
-        return int(self._dl.DeltaTable(path).version()) if self.exists(path) else None
+        return int(self._open(path).version()) if self.exists(path) else None
 
     def schema(self, path: str) -> Optional[StructType]:
-        return _spark_schema(self._dl.DeltaTable(path)) if self.exists(path) else None
+        return _spark_schema(self._open(path)) if self.exists(path) else None
 
     def describe(self, path: str) -> TableInfo:
         table = self._table(path)
@@ -184,7 +209,7 @@ class DeltaRsEngine(TableEngine):
     def txn_version(self, path: str, app_id: str) -> Optional[int]:
         if not self.exists(path):
             return None
-        found = self._dl.DeltaTable(path).transaction_version(app_id)
+        found = self._open(path).transaction_version(app_id)
         return None if found is None else int(found)
 
     # -- maintenance ---------------------------------------------------------------
@@ -199,9 +224,14 @@ class DeltaRsEngine(TableEngine):
         before = len(table.file_uris())
         props = self._dl.CommitProperties(custom_metadata={"engine": self.name})
         try:
-            metrics = table.optimize.compact(
-                partition_filters=filters or None, commit_properties=props
-            )
+            with self.guard.hold(path) as lease:
+                lease.check()
+                table.update_incremental()
+                metrics = table.optimize.compact(
+                    partition_filters=filters or None, commit_properties=props
+                )
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Compaction", path, exc) from exc
         table.update_incremental()
@@ -225,11 +255,15 @@ class DeltaRsEngine(TableEngine):
         table_hours = table_retention_hours(table.metadata().configuration)
         hours = check_retention(path, retention_hours, table_hours, force=force)
         try:
-            files = table.vacuum(
-                retention_hours=None if retention_hours is None else math.ceil(hours),
-                dry_run=dry_run,
-                enforce_retention_duration=not force,
-            )
+            with self.guard.hold(path) if not dry_run else _nothing(path) as lease:
+                lease.check()
+                files = table.vacuum(
+                    retention_hours=None if retention_hours is None else math.ceil(hours),
+                    dry_run=dry_run,
+                    enforce_retention_duration=not force,
+                )
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Vacuum", path, exc) from exc
         return VacuumResult(tuple(sorted(files)), hours, dry_run=dry_run, forced=force)
@@ -241,6 +275,8 @@ class DeltaRsEngine(TableEngine):
         except Exception as exc:
             raise _maintenance_error("Checkpoint", path, exc) from exc
         version = int(table.version())
+        if on_s3(path):
+            return CheckpointResult(version=version, file=_checkpoint_name(version))
         written = checkpoint_files(path, version)
         if not written:
             raise TableError(f"Checkpoint of {path} at version {version} left no file.")
@@ -248,16 +284,22 @@ class DeltaRsEngine(TableEngine):
 
     def last_checkpoint(self, path: str) -> Optional[int]:
         self._table(path)  # a clear error when there is no table
-        marker = Path(path, "_delta_log", "_last_checkpoint")
-        if not marker.exists():
-            return None
-        return int(json.loads(marker.read_text())["version"])
+        files = files_for(path, self._s3_files)
+        text = files.read_text(posixpath.join(path, "_delta_log", "_last_checkpoint"))
+        return None if text is None else int(json.loads(text)["version"])
 
     # -- writing -----------------------------------------------------------------
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
         spark = df.sparkSession
-        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
-        staging_dir = os.path.join(path, STAGING, stage_id)
+        stage_id = new_stage_id(label)
+        staging_dir = posixpath.join(path.rstrip("/"), STAGING, stage_id)
         if partition_by:  # one file per partition value, not one per task and value
             df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
         writer = df.write.mode("errorifexists")
@@ -265,8 +307,9 @@ class DeltaRsEngine(TableEngine):
             writer = writer.partitionBy(*partition_by)
         with scoped_conf(spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
             writer.parquet(staging_dir)
-        files = sorted(str(p) for p in Path(staging_dir).rglob("*.parquet"))
-        file_rows = {f: _parquet_rows(f) for f in files}  # footers, read once
+        where = files_for(path, self._s3_files)
+        files = where.list_parquet(staging_dir)
+        file_rows = {f: where.parquet_rows(f) for f in files}  # footers, read once
         rows = sum(file_rows.values())
         return Staged(
             path=path,
@@ -280,9 +323,12 @@ class DeltaRsEngine(TableEngine):
         )
 
     def abort(self, staged: Staged) -> None:
-        shutil.rmtree(staged.staging_dir, ignore_errors=True)
+        files = files_for(staged.path, self._s3_files)
+        files.remove_tree(staged.staging_dir)
+        if staged.details.get("committed"):
+            return
         for moved in staged.details.get("moved", []):
-            Path(moved).unlink(missing_ok=True)
+            files.remove(moved)
 
     def commit(
         self,
@@ -294,24 +340,47 @@ class DeltaRsEngine(TableEngine):
         metadata: Optional[Mapping[str, str]] = None,
     ) -> CommitResult:
         check_commit_args(mode, replace, staged.partition_by)
+        if replace is not None:
+            check_inside(staged, replace)
+        try:
+            # On S3, under the table's commit lease (featurekit.tables.commits): the log is
+            # read, checked and extended by one writer at a time.
+            with self.guard.hold(staged.path) as lease:
+                result = self._commit_held(staged, mode, replace, txn, metadata, lease)
+        except BaseException:
+            self.abort(staged)
+            raise
+        if result.skipped:
+            self.abort(staged)
+        else:
+            files_for(staged.path, self._s3_files).remove_tree(staged.staging_dir)
+        return result
+
+    def _commit_held(
+        self,
+        staged: Staged,
+        mode: str,
+        replace: Optional[Mapping[str, Sequence[str]]],
+        txn: Optional[Txn],
+        metadata: Optional[Mapping[str, str]],
+        lease: Lease,
+    ) -> CommitResult:
         # The log is loaded once here and reused for every check and for the commit.
-        table = self._dl.DeltaTable(staged.path) if self.exists(staged.path) else None
+        table = self._latest(staged.path)
         done = None if table is None or txn is None else table.transaction_version(txn.app_id)
         if txn is not None and done is not None and done >= txn.version:
-            self.abort(staged)
             return CommitResult(version=None, skipped=True, rows=0, files=0)
         current = None if table is None else _spark_schema(table)
         if table is not None:
             _check_partitioning(staged, table)
         schema = evolve_schema(current, staged.schema, table=staged.path)
-        if replace is not None:
-            check_inside(staged, replace)
         actions = self._publish(staged)
         props = self._dl.CommitProperties(
             custom_metadata=commit_info(self.name, metadata),
             app_transactions=[self._dl.Transaction(txn.app_id, txn.version)] if txn else None,
         )
         delta_schema = self._dl.Schema.from_json(schema.json())
+        lease.check()
         try:
             if table is None or current is None:
                 self._create(staged, delta_schema, actions, mode, props)
@@ -326,19 +395,34 @@ class DeltaRsEngine(TableEngine):
                     commit_properties=props,
                 )
         except Exception as exc:
-            self.abort(staged)
             if type(exc).__name__ == "CommitFailedError":
                 raise ConcurrentCommitError(
                     f"Another writer committed to {staged.path} first: {exc}. Re-run the job."
                 ) from exc
             raise TableError(f"Delta commit to {staged.path} failed: {exc}") from exc
-        shutil.rmtree(staged.staging_dir, ignore_errors=True)
+        staged.details["committed"] = True  # its files are the table's now: abort keeps them
         if table is None:
             version = self.version(staged.path)
         else:
             table.update_incremental()  # reads only the commit just written
             version = int(table.version())
         return CommitResult(version=version, skipped=False, rows=staged.rows, files=len(actions))
+
+    def _latest(self, path: str) -> Any:
+        """The table's latest log (None: no table): the one this engine's previous commit
+        loaded, brought up to date (only the newer commits are read), else loaded afresh."""
+        known = self._logs.pop(path, None)
+        if known is not None:
+            try:
+                known.update_incremental()
+                self._logs[path] = known
+                return known
+            except Exception:  # recreated or vacuumed meanwhile: load it afresh
+                pass
+        if not self.exists(path):
+            return None
+        self._logs[path] = self._open(path)
+        return self._logs[path]
 
     def _create(
         self, staged: Staged, schema: Any, actions: list[Any], mode: str, props: Any
@@ -349,6 +433,7 @@ class DeltaRsEngine(TableEngine):
             actions,
             mode="error",
             partition_by=list(staged.partition_by) or None,
+            storage_options=self._options(staged.path),
             commit_properties=props,
         )
 
@@ -368,29 +453,41 @@ class DeltaRsEngine(TableEngine):
 
     def _publish(self, staged: Staged) -> list[Any]:
         """Move staged files into the table's partition folders; return their AddActions."""
-        actions, moved = [], []
-        staging = Path(staged.staging_dir)
+        files = files_for(staged.path, self._s3_files)
+        actions: list[Any] = []
+        moved: list[str] = []
+        staging = staged.staging_dir.rstrip("/")
+        staged.details["moved"] = moved
         for index, source in enumerate(staged.files):
-            rel_dir = Path(source).parent.relative_to(staging)
+            rel_dir = posixpath.dirname(source)[len(staging) :].strip("/")
+            folders = tuple(p for p in rel_dir.split("/") if p)
             name = f"part-{index:05d}-{staged.details['stage_id']}.snappy.parquet"
-            target = Path(staged.path) / rel_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-            moved.append(str(target))
-            relative = str(target.relative_to(staged.path))
-            stat = target.stat()
+            relative = posixpath.join(rel_dir, name) if rel_dir else name
+            target = posixpath.join(staged.path.rstrip("/"), relative)
+            size, mtime = files.move(source, target)
+            moved.append(target)
             actions.append(
                 self._dl.transaction.AddAction(
                     quote(relative, safe="/="),
-                    stat.st_size,
-                    partition_values(rel_dir.parts, staged.partition_by),
-                    int(stat.st_mtime * 1000),
+                    size,
+                    partition_values(folders, staged.partition_by),
+                    mtime,
                     True,
                     json.dumps({"numRecords": staged.details["file_rows"][source]}),
                 )
             )
-        staged.details["moved"] = moved
         return actions
+
+
+def _nothing(path: str) -> Any:
+    """A context holding no lease (a dry run commits nothing)."""
+    import contextlib
+
+    return contextlib.nullcontext(Lease(path))
+
+
+def _checkpoint_name(version: int) -> str:
+    return f"_delta_log/{version:020d}.checkpoint.parquet"
 
 
 def _maintenance_error(what: str, path: str, exc: Exception) -> TableError:
@@ -425,12 +522,6 @@ def _check_partitioning(staged: Staged, table: Any) -> None:
             f"Table {staged.path} is partitioned by {list(current)}, the write by "
             f"{list(staged.partition_by)}; write with the table's partitioning."
         )
-
-
-def _parquet_rows(path: str) -> int:
-    import pyarrow.parquet as pq
-
-    return int(pq.read_metadata(path).num_rows)
 
 
 def _filters(replace: Optional[Mapping[str, Sequence[str]]]) -> Optional[list[Any]]:

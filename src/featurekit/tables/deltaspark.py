@@ -14,8 +14,6 @@ partition replacement and ``mergeSchema`` only for allowed additions.
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Optional
@@ -23,6 +21,7 @@ from urllib.parse import unquote
 
 from featurekit.core.names import sql_name
 from featurekit.errors import ConcurrentCommitError, ConfigError, TableError, TableNotFoundError
+from featurekit.tables.commits import NO_GUARD, CommitGuard, Lease
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -36,6 +35,7 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    new_stage_id,
     partition_predicate,
 )
 from featurekit.tables.maintenance import (
@@ -92,8 +92,10 @@ class DeltaSparkEngine(TableEngine):
 
     name = "delta-spark"
 
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(self, spark: SparkSession, *, guard: Optional[CommitGuard] = None) -> None:
+        """``guard``: the commit lease every commit to a table on S3 holds (docs/s3.md)."""
         self.spark = spark
+        self.guard = guard or NO_GUARD
 
     def _delta_table(self, path: str) -> Any:
         try:
@@ -203,8 +205,15 @@ class DeltaSparkEngine(TableEngine):
                 return found
         return None
 
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
-        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
+        stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
         if partition_by:  # one file per partition value, not one per task and value
             df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
@@ -282,21 +291,37 @@ class DeltaSparkEngine(TableEngine):
         metadata: Optional[Mapping[str, str]] = None,
     ) -> CommitResult:
         check_commit_args(mode, replace, staged.partition_by)
+        try:
+            # Delta's S3SingleDriverLogStore keeps two writers apart inside one JVM only: on
+            # S3 every commit holds the table's commit lease (featurekit.tables.commits).
+            with self.guard.hold(staged.path) as lease:
+                result = self._commit_held(staged, mode, replace, txn, metadata, lease)
+        finally:
+            self.abort(staged)  # the staged copy is no longer needed, or never will be
+        return result
+
+    def _commit_held(
+        self,
+        staged: Staged,
+        mode: str,
+        replace: Optional[Mapping[str, Sequence[str]]],
+        txn: Optional[Txn],
+        metadata: Optional[Mapping[str, str]],
+        lease: Lease,
+    ) -> CommitResult:
         before = self.version(staged.path)
         if txn is not None and self._already_committed(staged.path, txn):
-            self.abort(staged)
             return CommitResult(version=None, skipped=True, rows=0, files=0)
         writer = self._writer(staged, mode, replace, txn, metadata)
+        lease.check()
         try:
             writer.save(staged.path)
         except Exception as exc:
-            self.abort(staged)
             if _lost_a_race(exc):
                 raise ConcurrentCommitError(
                     f"Another writer committed to {staged.path} first. Re-run the job."
                 ) from exc
             raise TableError(f"Delta commit to {staged.path} failed: {exc}") from exc
-        self.abort(staged)  # the staged copy is no longer needed
         after = self.version(staged.path)
         return CommitResult(
             version=after, skipped=after == before, rows=staged.rows, files=len(staged.files)
@@ -321,7 +346,11 @@ class DeltaSparkEngine(TableEngine):
             schema = self.spark.read.format("delta").load(path).schema
             builder = builder.where(sql_predicate(filters, schema))
         try:
-            row = builder.executeCompaction().first()
+            with self.guard.hold(path) as lease:
+                lease.check()
+                row = builder.executeCompaction().first()
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Compaction", path, exc) from exc
         metrics = row["metrics"] if row is not None else None
@@ -351,9 +380,13 @@ class DeltaSparkEngine(TableEngine):
         # Delta's own check repeats the one above; a forced vacuum lifts it for this call only.
         lifted = scoped_conf(self.spark, RETENTION_CHECK, "false") if force else nullcontext()
         before = set() if dry_run else self._data_files(path)
+        held = nullcontext(Lease(path)) if dry_run else self.guard.hold(path)
         try:
-            with lifted:
+            with lifted, held as lease:
+                lease.check()
                 listed = self.spark.sql(sql + (" DRY RUN" if dry_run else "")).collect()
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Vacuum", path, exc) from exc
         if dry_run:

@@ -38,6 +38,8 @@ MODES = ("append", "overwrite", "replace")
 # Both engines stage a write under TABLE/_featurekit_staging/<stage id>/ (Delta ignores
 # folders starting with "_"), in Hive-style col=value folders.
 STAGING = "_featurekit_staging"
+# A stage folder is named "<label>.<12 hex>", the label being the run id of the run that
+# staged it (see staging_label), so a dead run's leftovers are found by its record.
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
@@ -138,7 +140,16 @@ class TableEngine(ABC):
         """
 
     @abstractmethod
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged: ...
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
+        """Write ``df`` under ``path/_featurekit_staging/<stage id>`` (the id starting with
+        ``staging_label(label)`` when given)."""
 
     @abstractmethod
     def commit(
@@ -216,6 +227,20 @@ class TableEngine(ABC):
     def _already_committed(self, path: str, txn: Txn) -> bool:
         done = self.txn_version(path, txn.app_id) if self.exists(path) else None
         return done is not None and done >= txn.version
+
+
+def staging_label(run_id: str) -> str:
+    """The run id as the first part of a stage folder's name (only ``[A-Za-z0-9_-]``)."""
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in run_id)
+
+
+def new_stage_id(label: Optional[str]) -> str:
+    """A new stage folder's name: ``<label>.<12 hex>``, or ``<local time>-<12 hex>``."""
+    import time
+    import uuid
+
+    head = staging_label(label) if label else time.strftime("%Y%m%dT%H%M%S")
+    return f"{head}{'.' if label else '-'}{uuid.uuid4().hex[:12]}"
 
 
 def check_commit_args(

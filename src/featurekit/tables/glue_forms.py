@@ -174,6 +174,8 @@ def entry_of(db: str, table: dict[str, Any]) -> CatalogEntry:
     else:
         schema = columns_to_struct([*sd.get("Columns", []), *table.get("PartitionKeys", [])])
     options = json.loads(params.get("featurekit.options", "{}"))
+    if params.get("connectionName") and "featurekit.options" not in params:
+        options = {"connectionName": params["connectionName"]}  # a JDBC crawler's table
     if fmt == "csv" and "featurekit.options" not in params:
         delim = sd.get("SerdeInfo", {}).get("Parameters", {}).get("field.delim", ",")
         header = params.get("skip.header.line.count", "0") != "0"

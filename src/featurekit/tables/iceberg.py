@@ -21,21 +21,23 @@ A write is staged and committed as the Delta engines do, with Iceberg's own tool
 
 Versions are positions in ``main``'s lineage (see featurekit.tables.iceberg_java).
 Path tables commit by renaming metadata files, atomic on local and HDFS file systems but
-not on S3: there an Iceberg table needs a catalog with atomic commits (Glue's).
+not on S3: there every commit holds the table's commit lease (featurekit.tables.commits,
+as the Delta engines do), and with the Glue Data Catalog the table is kept in Iceberg's
+GlueCatalog by name (featurekit.tables.iceberg_catalog), which swaps the metadata pointer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import unquote
 
 from featurekit.core.names import sql_name
-from featurekit.errors import ConcurrentCommitError, ConfigError, TableError
+from featurekit.errors import ConcurrentCommitError, TableError
+from featurekit.tables.commits import NO_GUARD, CommitGuard
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -49,8 +51,10 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    new_stage_id,
     partition_predicate,
 )
+from featurekit.tables.iceberg_catalog import CatalogTables
 from featurekit.tables.iceberg_java import (
     META_PREFIX,
     TXN_PREFIX,
@@ -71,7 +75,7 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
 BRANCH_PREFIX = "featurekit-stage-"
-_S3 = ("s3://", "s3a://", "s3n://")
+Tables = Union[PathTables, CatalogTables]
 
 
 class IcebergEngine(IcebergMaintenance, TableEngine):
@@ -79,9 +83,19 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
 
     name = "iceberg"
 
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        *,
+        guard: Optional[CommitGuard] = None,
+        tables: Optional[Tables] = None,
+    ) -> None:
+        """``guard``: the commit lease every commit to a table on S3 holds (docs/s3.md),
+        the same one the Delta engines take. ``tables``: how a location names its table
+        (default: the folder itself; on S3, a catalog's name, see iceberg_catalog)."""
         self.spark = spark
-        self.tables = PathTables(spark)
+        self.tables: Tables = tables or PathTables(spark)
+        self.guard = guard or NO_GUARD
 
     def _load(self, path: str) -> Any:
         return self.tables.load(path)
@@ -114,7 +128,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
 
     def _scan(self, path: str, snapshot: SnapshotRef) -> DataFrame:
         reader = self.spark.read.format("iceberg").option("snapshot-id", snapshot.snapshot_id)
-        return reader.load(path)
+        return reader.load(self.tables.source(path))
 
     def read(
         self,
@@ -128,7 +142,8 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         table = self._load(path)
         snapshot = pick_snapshot(main_lineage(table), path, version, timestamp)
         # Pinned to a snapshot id even for the latest, so a cached plan never serves older rows.
-        frame = spark.read.format("iceberg").option("snapshot-id", snapshot.snapshot_id).load(path)
+        reader = spark.read.format("iceberg").option("snapshot-id", snapshot.snapshot_id)
+        frame = reader.load(self.tables.source(path))
         if not partitions:
             return frame
         # Iceberg prunes data files by these predicates (partition values in its manifests).
@@ -151,13 +166,15 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         return None
 
     # -- staging ------------------------------------------------------------------------
-    def stage(self, df: DataFrame, path: str, *, partition_by: Sequence[str] = ()) -> Staged:
-        if path.startswith(_S3):
-            raise ConfigError(
-                f"An Iceberg table at a bare S3 path ({path}) cannot commit atomically: S3 has "
-                "no atomic rename. Keep Iceberg tables on S3 in the Glue Data Catalog."
-            )
-        stage_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+    def stage(
+        self,
+        df: DataFrame,
+        path: str,
+        *,
+        partition_by: Sequence[str] = (),
+        label: Optional[str] = None,
+    ) -> Staged:
+        stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
         if partition_by:
             df = df.repartition(*map(sql_name, partition_by))
@@ -196,25 +213,30 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         metadata: Optional[Mapping[str, str]] = None,
     ) -> CommitResult:
         check_commit_args(mode, replace, staged.partition_by)
-        if txn is not None and self._already_committed(staged.path, txn):
-            self.abort(staged)
-            return CommitResult(version=None, skipped=True, rows=0, files=0)
         try:
-            if replace is not None:
-                check_inside(staged, replace)
-            created = not self.exists(staged.path)
-            table = self._prepared_table(staged)
-            try:
-                base = table.currentSnapshot()
-                files = self._write_branch(table, staged)
-                operation = _Publish(mode, replace, txn, metadata or {})
-                self._publish(table, files, base.snapshotId() if base else None, operation)
-            except BaseException:
-                if created:
-                    self.tables.tables.dropTable(staged.path, True)
-                raise
+            # Iceberg commits by swapping the table's metadata file; on S3 every commit
+            # also holds the table's commit lease, as the Delta engines' do.
+            with self.guard.hold(staged.path) as lease:
+                lease.check()
+                return self._commit_held(staged, _Publish(mode, replace, txn, metadata or {}))
         finally:
             self.abort(staged)
+
+    def _commit_held(self, staged: Staged, publish: _Publish) -> CommitResult:
+        if publish.txn is not None and self._already_committed(staged.path, publish.txn):
+            return CommitResult(version=None, skipped=True, rows=0, files=0)
+        if publish.replace is not None:
+            check_inside(staged, publish.replace)
+        created = not self.exists(staged.path)
+        table = self._prepared_table(staged)
+        try:
+            base = table.currentSnapshot()
+            files = self._write_branch(table, staged)
+            self._publish(table, files, base.snapshotId() if base else None, publish)
+        except BaseException:
+            if created:
+                self.tables.drop(staged.path)
+            raise
         return CommitResult(
             version=self.version(staged.path),
             skipped=False,
@@ -252,7 +274,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         table.manageSnapshots().createBranch(branch).commit()
         try:
             writer = staged.dataframe().write.format("iceberg").option("branch", branch)
-            writer.mode("append").save(staged.path)
+            writer.mode("append").save(self.tables.source(staged.path))
             table.refresh()
             head = table.snapshot(table.refs().get(branch).snapshotId())
             return list(java_list(head.addedDataFiles(table.io())))

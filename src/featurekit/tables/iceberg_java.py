@@ -77,6 +77,10 @@ class PathTables:
             spark._jsc.hadoopConfiguration()
         )
 
+    def source(self, path: str) -> str:
+        """What Spark's Iceberg source loads for the table at ``path``: the folder."""
+        return path
+
     def exists(self, path: str) -> bool:
         return bool(self.tables.exists(path))
 
@@ -92,9 +96,17 @@ class PathTables:
         for column in partition_by:
             builder = builder.identity(column)
         properties = self.jvm.java.util.HashMap()
-        properties.put("format-version", "2")
-        properties.put("write.parquet.compression-codec", "snappy")
+        for key, value in new_table_properties().items():
+            properties.put(key, value)
         return self.tables.create(ischema, builder.build(), properties, path)
+
+    def drop(self, path: str) -> None:
+        self.tables.dropTable(path, True)
+
+
+def new_table_properties() -> dict[str, str]:
+    """A new table's properties: format version 2, snappy parquet (as Delta writes)."""
+    return {"format-version": "2", "write.parquet.compression-codec": "snappy"}
 
 
 def iceberg_schema(spark: SparkSession, schema: StructType) -> Any:

@@ -41,6 +41,8 @@ from featurekit.tables.maintenance import (
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from featurekit.tables.commits import CommitGuard
+
 MAX_AGE_KEY = "history.expire.max-snapshot-age-ms"
 DEFAULT_MAX_AGE_MS = 5 * 24 * 3600 * 1000  # Iceberg's own default
 CHECKPOINT_KEY = "featurekit.checkpoint"
@@ -50,6 +52,7 @@ class IcebergMaintenance:
     """The maintenance half of the Iceberg engine (it supplies ``spark`` and ``_load``)."""
 
     spark: SparkSession
+    guard: CommitGuard  # maintenance commits hold the table's commit lease on S3, too
 
     def _load(self, path: str) -> Any:
         raise NotImplementedError
@@ -73,7 +76,11 @@ class IcebergMaintenance:
         if filters:
             action = action.filter(filter_expression(self.spark, table, filters))
         try:
-            result = action.execute()
+            with self.guard.hold(path) as lease:
+                lease.check()
+                result = action.execute()
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Compaction", path, exc) from exc
         lineage = main_lineage(self._load(path))
@@ -102,8 +109,13 @@ class IcebergMaintenance:
             doomed = self._would_delete(table, path, before, cutoff)
             return VacuumResult(tuple(sorted(doomed)), hours, dry_run=True, forced=force)
         try:
-            self._actions().expireSnapshots(table).expireOlderThan(cutoff).retainLast(1).execute()
-            self._actions().deleteOrphanFiles(table).olderThan(cutoff).execute()
+            with self.guard.hold(path) as lease:
+                lease.check()
+                expire = self._actions().expireSnapshots(table).expireOlderThan(cutoff)
+                expire.retainLast(1).execute()
+                self._actions().deleteOrphanFiles(table).olderThan(cutoff).execute()
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Vacuum", path, exc) from exc
         gone = set(before) - set(self._files_on_disk(path))
@@ -161,9 +173,12 @@ class IcebergMaintenance:
     def checkpoint(self, path: str) -> CheckpointResult:
         table = self._load(path)
         try:
-            self._actions().rewriteManifests(table).snapshotProperty(
-                CHECKPOINT_KEY, "true"
-            ).execute()
+            with self.guard.hold(path) as lease:
+                lease.check()
+                rewrite = self._actions().rewriteManifests(table)
+                rewrite.snapshotProperty(CHECKPOINT_KEY, "true").execute()
+        except TableError:
+            raise
         except Exception as exc:
             raise _maintenance_error("Manifest rewrite", path, exc) from exc
         table = self._load(path)

@@ -19,11 +19,12 @@ writers still running, may need.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.core.names import sql_name
 from featurekit.errors import ConfigError, RetentionError
@@ -159,15 +160,30 @@ def checkpoint_files(path: str, version: int) -> list[str]:
     return sorted(str(p) for p in Path(path, "_delta_log").glob(f"{version:020d}.checkpoint*"))
 
 
+_CONF_LOCK = threading.Lock()
+_CONF_HELD: dict[tuple[int, str], list[Any]] = {}  # (session, key) -> [holders, old value]
+
+
 @contextmanager
 def scoped_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
-    """Set a SQL conf for one operation and put the caller's value back afterwards."""
-    old = spark.conf.get(key, None)
-    spark.conf.set(key, value)
+    """Set a SQL conf for one operation and put the caller's value back afterwards.
+
+    Threads of one session (a parallel backfill) may overlap: the caller's value comes back
+    when the last of them is done, never while another still relies on ``value``.
+    """
+    slot = (id(spark), key)
+    with _CONF_LOCK:
+        held = _CONF_HELD.setdefault(slot, [0, spark.conf.get(key, None)])
+        held[0] += 1
+        spark.conf.set(key, value)
     try:
         yield
     finally:
-        if old is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, old)
+        with _CONF_LOCK:
+            held[0] -= 1
+            if held[0] == 0:
+                del _CONF_HELD[slot]
+                if held[1] is None:
+                    spark.conf.unset(key)
+                else:
+                    spark.conf.set(key, held[1])

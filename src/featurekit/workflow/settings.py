@@ -1,0 +1,226 @@
+"""A workflow's settings: the project's ``[tool.featurekit.workflow]`` table, the schedule
+and the dates each scheduled run processes.
+
+::
+
+    [tool.featurekit.workflow]
+    name = "acme-daily"
+    schedule = "cron(0 3 * * ? *)"      # EventBridge syntax; or "rate(1 day)"
+    artifacts = "s3://acme-artifacts/fk"
+    default_target = "glue"              # glue | glue-flex | emr | emr-serverless | auto
+    glue_role_arn = "arn:aws:iam::123456789012:role/acme-glue"
+    emr_cluster_id = "j-ABC"
+    serverless_application_id = "00f1"
+    serverless_role_arn = "arn:aws:iam::123456789012:role/acme-emr-serverless"
+
+    [tool.featurekit.workflow.targets]
+    user_events_daily = "glue-flex"
+    basket_training = "emr-serverless"
+
+A scheduled run processes the dates of the interval that just ended, as Airflow's data
+interval: the schedule's time minus ``interval_days`` up to the day before it (a daily
+03:00 run on 2026-12-06 builds 2026-12-05). Pure code: no AWS, no Spark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Optional
+
+from featurekit.errors import ConfigError, UnsupportedError
+
+TARGETS = ("glue", "glue-flex", "emr", "emr-serverless")
+ORCHESTRATORS = ("stepfunctions", "airflow", "glue")
+PLACEHOLDER_ACCOUNT = "123456789012"
+_RATE = re.compile(r"^rate\((\d+) (minutes?|hours?|days?)\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+_NAME = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge schedule expression and what each orchestrator makes of it.
+
+    Example::
+
+        Schedule.parse("cron(0 3 * * ? *)").airflow_cron   # '0 3 * * *'
+        Schedule.parse("rate(1 day)").interval_days        # 1
+    """
+
+    expression: str
+    interval_days: int
+    airflow_cron: Optional[str]  # None for a rate: Airflow takes a timedelta
+
+    @classmethod
+    def parse(cls, expression: str, interval_days: Optional[int] = None) -> Schedule:
+        rate = _RATE.match(expression.strip())
+        if rate:
+            count, unit = int(rate.group(1)), rate.group(2)
+            if not unit.startswith("day") or count < 1:
+                raise UnsupportedError(
+                    f"Schedule {expression!r}: featurekit jobs build whole dates, so a "
+                    "workflow runs every N days at most often: use rate(N days) or a cron."
+                )
+            return cls(expression.strip(), interval_days or count, None)
+        cron = _CRON.match(expression.strip())
+        if not cron:
+            raise ConfigError(
+                f"Schedule {expression!r}: use EventBridge's cron(MIN HOUR DOM MONTH DOW YEAR) "
+                "or rate(N days), e.g. cron(0 3 * * ? *)."
+            )
+        return cls(expression.strip(), *_cron_parts(expression, cron.group(1), interval_days))
+
+    @property
+    def glue_cron(self) -> str:
+        """The expression a Glue SCHEDULED trigger takes (cron only)."""
+        if self.airflow_cron is None:
+            raise UnsupportedError(
+                f"A Glue trigger takes a cron schedule, not {self.expression!r}; "
+                "write it as cron(MIN HOUR * * ? *)."
+            )
+        return self.expression
+
+
+def _cron_parts(expression: str, body: str, interval_days: Optional[int]) -> tuple[int, str]:
+    """(interval in days, the five-field cron Airflow takes) of EventBridge's six fields."""
+    parts = body.split()
+    if len(parts) != 6:
+        raise ConfigError(
+            f"Schedule {expression!r}: EventBridge's cron has six fields "
+            "(MIN HOUR DOM MONTH DOW YEAR), e.g. cron(0 3 * * ? *)."
+        )
+    minute, hour, dom, month, dow, year = parts
+    if year not in ("*", "?") or any(c in body for c in "LW#"):
+        raise UnsupportedError(
+            f"Schedule {expression!r}: years and the L, W and # forms are not translated "
+            "to Airflow; use a plain cron."
+        )
+    if re.search(r"\d", dow):
+        raise UnsupportedError(
+            f"Schedule {expression!r}: EventBridge numbers weekdays 1-7 from Sunday, cron "
+            "0-6; name the days (MON-FRI) so both read them alike."
+        )
+    if not (minute.isdigit() and hour.isdigit()):
+        raise UnsupportedError(
+            f"Schedule {expression!r}: a workflow runs at most once a day (whole dates): "
+            "give one minute and one hour."
+        )
+    daily = dom in ("*", "?") and dow in ("*", "?") and month in ("*", "?")
+    weekly = dom in ("*", "?") and month in ("*", "?") and re.fullmatch(r"[A-Za-z]{3}", dow)
+    derived = 1 if daily else 7 if weekly else None
+    days = interval_days or derived
+    if days is None:
+        raise ConfigError(
+            f"Schedule {expression!r}: say how many days each run covers with "
+            "interval_days in [tool.featurekit.workflow] (or --interval-days)."
+        )
+    cron = " ".join(p.replace("?", "*") for p in (minute, hour, dom, month, dow))
+    return days, cron
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a workflow's plan needs besides the jobs; validated at construction."""
+
+    artifacts: Optional[str] = None  # s3://BUCKET/PREFIX; plans need it, costs do not
+    name: str = "featurekit"
+    schedule: str = "cron(0 3 * * ? *)"
+    interval_days: Optional[int] = None
+    default_target: str = "glue"
+    targets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    retries: int = 2
+    retry_delay_seconds: int = 300
+    region: str = "us-east-1"
+    account: Optional[str] = None
+    warehouse: Optional[str] = None
+    catalog: str = "glue"
+    glue_role_arn: Optional[str] = None
+    glue_version: str = "5.1"
+    glue_worker_type: str = "G.1X"
+    glue_workers: int = 2
+    emr_cluster_id: Optional[str] = None
+    emr_release_label: str = "emr-7.12.0"
+    serverless_application_id: Optional[str] = None
+    serverless_role_arn: Optional[str] = None
+    serverless_release_label: str = "emr-7.12.0"
+    state_machine_role_arn: Optional[str] = None
+    scheduler_role_arn: Optional[str] = None
+    airflow_conn_id: str = "aws_default"
+    airflow_start_date: str = "2026-01-01"
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ConfigError(
+                f"Workflow name {self.name!r}: 1-64 letters, digits, '.', '-' or '_'."
+            )
+        for job, target in {"default_target": self.default_target, **self.targets}.items():
+            if target not in (*TARGETS, "auto"):
+                raise ConfigError(
+                    f"Target {target!r} of {job}: use one of {', '.join(TARGETS)} or auto."
+                )
+        if self.retries < 0 or self.retry_delay_seconds < 1:
+            raise ConfigError("retries must be >= 0 and retry_delay_seconds >= 1.")
+        if self.catalog not in ("glue", "local"):
+            raise ConfigError(f"catalog must be glue or local, got {self.catalog!r}.")
+        self.parsed_schedule()  # a bad schedule fails here, naming itself
+
+    def parsed_schedule(self) -> Schedule:
+        return Schedule.parse(self.schedule, self.interval_days)
+
+    def target_of(self, job: str) -> str:
+        """The job's target as configured: its own entry, else the default (maybe auto)."""
+        return self.targets.get(job, self.default_target)
+
+    @property
+    def account_id(self) -> str:
+        """The AWS account: as configured, else that of a role ARN, else a placeholder."""
+        if self.account:
+            return self.account
+        for arn in (self.state_machine_role_arn, self.glue_role_arn, self.serverless_role_arn):
+            parts = (arn or "").split(":")
+            if len(parts) > 4 and parts[4].isdigit():
+                return parts[4]
+        return PLACEHOLDER_ACCOUNT
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def read_settings(root: Path) -> dict[str, Any]:
+    """``[tool.featurekit.workflow]`` of ``root``'s pyproject.toml (empty when absent)."""
+    from featurekit.deploy.project import _load_toml
+
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    table = _load_toml(path).get("tool", {}).get("featurekit", {}).get("workflow", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.featurekit.workflow] must be a table.")
+    unknown = sorted(set(table) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: [tool.featurekit.workflow] has unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(SETTING_NAMES)}."
+        )
+    return dict(table)
+
+
+def settings_from(config: Mapping[str, Any], overrides: Mapping[str, Any]) -> Settings:
+    """Settings of the project's table, overridden by the command line's given values
+    (``None`` means not given); ``targets`` are merged job by job."""
+    given = {k: v for k, v in overrides.items() if v is not None and k != "targets"}
+    targets = {**dict(config.get("targets", {})), **dict(overrides.get("targets") or {})}
+    merged = {**config, **given, "targets": MappingProxyType(targets)}
+    try:
+        return Settings(**merged)
+    except TypeError as exc:  # a value of the wrong type in pyproject.toml
+        raise ConfigError(f"[tool.featurekit.workflow]: {exc}") from exc
+
+
+def with_targets(settings: Settings, targets: Mapping[str, str]) -> Settings:
+    """``settings`` with every job's target resolved (no ``auto`` left)."""
+    return replace(settings, targets=MappingProxyType(dict(targets)))

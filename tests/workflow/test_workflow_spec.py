@@ -1,0 +1,105 @@
+"""The workflow's pure parts: schedules and their dates, settings from pyproject.toml,
+levels and independent parts of a graph, target resolution, the Airflow file's source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from featurekit.errors import ConfigError, UnsupportedError
+from featurekit.graph import JobGraph, JobNode
+from featurekit.workflow.settings import Schedule, Settings, read_settings, settings_from
+from featurekit.workflow.spec import build_workflow
+
+# a -> c <- b, c -> d; e alone
+GRAPH = JobGraph(
+    [
+        JobNode("a", ("raw.x",), ("t.a",)),
+        JobNode("b", ("raw.y",), ("t.b",)),
+        JobNode("c", ("t.a", "t.b"), ("t.c",)),
+        JobNode("d", ("t.c",), ("t.d",)),
+        JobNode("e", ("raw.z",), ("t.e",)),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("expression", "days", "cron"),
+    [
+        ("cron(0 3 * * ? *)", 1, "0 3 * * *"),
+        ("cron(15 2 ? * MON *)", 7, "15 2 * * MON"),
+        ("rate(1 day)", 1, None),
+        ("rate(3 days)", 3, None),
+    ],
+)
+def test_schedules(expression: str, days: int, cron: object) -> None:
+    schedule = Schedule.parse(expression)
+    assert (schedule.interval_days, schedule.airflow_cron) == (days, cron)
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("rate(6 hours)", UnsupportedError),  # whole dates: at most daily
+        ("cron(0 3 * * 2 *)", UnsupportedError),  # weekday numbers differ from cron's
+        ("cron(0 */2 * * ? *)", UnsupportedError),
+        ("cron(0 3 1 * ? *)", ConfigError),  # monthly: say interval_days
+        ("0 3 * * *", ConfigError),
+    ],
+)
+def test_schedules_that_are_refused(expression: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        Schedule.parse(expression)
+
+
+def test_a_monthly_cron_with_its_interval() -> None:
+    assert Schedule.parse("cron(0 3 1 * ? *)", interval_days=30).airflow_cron == "0 3 1 * *"
+
+
+def test_a_rate_is_no_glue_trigger_schedule() -> None:
+    with pytest.raises(UnsupportedError, match="cron"):
+        _ = Schedule.parse("rate(1 day)").glue_cron
+
+
+def test_levels_and_independent_parts() -> None:
+    flow = build_workflow(GRAPH, GRAPH.order(), Settings(default_target="emr"))
+    assert flow.levels() == [["a", "b", "e"], ["c"], ["d"]]
+    assert sorted(map(sorted, flow.components())) == [["a", "b", "c", "d"], ["e"]]
+    assert flow.by_name["c"].upstream == ("a", "b")
+
+
+def test_a_selection_keeps_only_edges_inside_it() -> None:
+    flow = build_workflow(GRAPH, GRAPH.select(["c+"]), Settings())
+    assert [(j.name, j.upstream) for j in flow.jobs] == [("c", ()), ("d", ("c",))]
+
+
+def test_auto_targets_ask_the_cost_model_and_typos_are_refused() -> None:
+    settings = Settings(default_target="auto", targets={"a": "glue-flex"})
+    asked: list[str] = []
+
+    def auto(job: str) -> str:
+        asked.append(job)
+        return "emr-serverless"
+
+    flow = build_workflow(GRAPH, ["a", "b"], settings, auto)
+    assert [j.target for j in flow.jobs] == ["glue-flex", "emr-serverless"]
+    assert asked == ["b"]
+    with pytest.raises(ConfigError, match="zz"):
+        build_workflow(GRAPH, ["a"], Settings(targets={"zz": "glue"}))
+    with pytest.raises(ConfigError, match="glu"):
+        Settings(targets={"a": "glu"})
+
+
+def test_settings_from_pyproject_overridden_by_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.featurekit.workflow]\nname = "nightly"\nretries = 1\n'
+        '[tool.featurekit.workflow.targets]\na = "emr"\nb = "glue"\n'
+    )
+    config = read_settings(tmp_path)
+    settings = settings_from(config, {"name": None, "retries": 4, "targets": {"b": "emr"}})
+    assert (settings.name, settings.retries) == ("nightly", 4)
+    assert dict(settings.targets) == {"a": "emr", "b": "emr"}
+    (tmp_path / "pyproject.toml").write_text("[tool.featurekit.workflow]\nretry = 1\n")
+    with pytest.raises(ConfigError, match="retry"):
+        read_settings(tmp_path)

@@ -1,0 +1,197 @@
+"""The Airflow DAG files of the demo's and a user project's workflows, checked by Airflow
+itself: they import in a DagBag with no errors, their task graphs are featurekit's graphs,
+and ``dag.test()`` runs them against moto's server.
+
+Airflow has its own venv (``make test-airflow``: apache-airflow 3.3.2 and the Amazon
+provider 9.39.0, no Spark): featurekit makes the DAG files in its own venv
+(``FEATUREKIT_PYTHON``), deploying them on moto (artifacts uploaded, Glue jobs created).
+In featurekit's venv these tests are skipped because Airflow is not importable there.
+
+Against moto: GlueJobOperator starts and waits for the Glue run (moto ends it SUCCEEDED);
+EmrServerlessStartJobOperator starts and waits for the job run (moto ends it SUCCESS);
+EmrAddStepsOperator adds the step, but moto leaves steps RUNNING forever, so the test marks
+each new step COMPLETED in moto's backend (as EMR would when the step ends) before
+EmrStepSensor pokes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("airflow", reason="Airflow runs in its own venv: make test-airflow")
+
+pytestmark = pytest.mark.airflow
+ROOT = Path(__file__).resolve().parents[2]
+HELPER = ROOT / "tests" / "workflow" / "workflow_projects.py"
+LOGICAL = dt.datetime(2026, 12, 6, 3, tzinfo=dt.timezone.utc)  # builds 2026-12-05
+BUILT = "2026-12-05"
+GRAPHS = ("demo", "user")
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+    )
+    extra = {"endpoint_url": url, "region_name": "us-east-1"}
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps({"conn_type": "aws", "extra": extra})
+    yield url
+    server.stop()
+
+
+def client(url: str, service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1")
+
+
+@pytest.fixture(scope="module")
+def plans(moto: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """Both workflows deployed as Airflow DAGs by featurekit (its own venv) on moto."""
+    python = os.environ.get("FEATUREKIT_PYTHON")
+    if not python:
+        pytest.fail("Set FEATUREKIT_PYTHON to featurekit's venv python (make test-airflow does).")
+    client(moto, "s3").create_bucket(Bucket="acme-artifacts")
+    cluster = client(moto, "emr").run_job_flow(
+        Name="acme",
+        ReleaseLabel="emr-7.12.0",
+        Instances={
+            "MasterInstanceType": "m5.xlarge",
+            "SlaveInstanceType": "m5.xlarge",
+            "InstanceCount": 2,
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )["JobFlowId"]
+    app = client(moto, "emr-serverless").create_application(
+        name="acme", releaseLabel="emr-7.12.0", type="SPARK"
+    )["applicationId"]
+    out = tmp_path_factory.mktemp("plans")
+    ids = ["--emr-cluster-id", cluster, "--serverless-application-id", app]
+    done = subprocess.run(
+        [python, str(HELPER), str(out), "--endpoint-url", moto, *ids],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # dag.test() runs a DAG of the configured dags folder (the bundle Airflow syncs)
+    from airflow.configuration import conf
+
+    dags = Path(conf.get("core", "dags_folder"))
+    dags.mkdir(parents=True, exist_ok=True)
+    for graph in GRAPHS:
+        for dag_file in (out / graph).glob("*.py"):
+            shutil.copy(dag_file, dags / dag_file.name)
+    return out, cluster, app
+
+
+def dag_of(folder: Path) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.import_errors == {}
+    assert len(bag.dags) == 1
+    return next(iter(bag.dags.values()))
+
+
+def job_graph(dag: Any) -> dict[str, list[str]]:
+    """Each job's upstream jobs, an EMR step's sensor (JOB__wait) folded into its job."""
+
+    def job(task_id: str) -> str:
+        return task_id.removesuffix("__wait")
+
+    graph: dict[str, set[str]] = {}
+    for task in dag.tasks:
+        ups = {job(u) for u in task.upstream_task_ids} - {job(task.task_id)}
+        graph.setdefault(job(task.task_id), set()).update(ups)
+    return {name: sorted(ups) for name, ups in graph.items()}
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_the_dag_imports_and_its_tasks_are_the_job_graph(
+    plans: tuple[Path, str, str], graph: str
+) -> None:
+    folder = plans[0] / graph
+    dag = dag_of(folder)
+    expected = json.loads((folder / "graph.json").read_text())  # featurekit jobs --json
+    assert job_graph(dag) == {job: sorted(ups) for job, ups in expected.items()}
+    assert dag.default_args["retries"] == 0  # --retries=0 in the plans
+    assert len(dag.tasks) >= len(expected)
+
+
+def _finish_emr_steps(stop: threading.Event) -> None:
+    """Mark each step moto leaves RUNNING COMPLETED, as EMR does when the step ends."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.emr.models import emr_backends
+
+    backend = emr_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    while not stop.wait(0.2):
+        for cluster in list(backend.clusters.values()):
+            for step in cluster.steps:
+                if step.state in ("PENDING", "RUNNING"):
+                    step.state = "COMPLETED"
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_dag_test_runs_the_workflow_on_moto(plans: tuple[Path, str, str], graph: str) -> None:
+    folder, cluster, app = plans
+    dag = dag_of(folder / graph)
+    stop = threading.Event()
+    finisher = threading.Thread(target=_finish_emr_steps, args=(stop,), daemon=True)
+    finisher.start()
+    try:
+        run = dag.test(logical_date=LOGICAL)
+    finally:
+        stop.set()
+        finisher.join()
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert str(run.state) == "success", states
+    assert set(states.values()) == {"success"}
+    plan = json.loads((folder / graph / "plan.json").read_text())
+    moto = os.environ["AIRFLOW_CONN_AWS_DEFAULT"]
+    url = json.loads(moto)["extra"]["endpoint_url"]
+    for job, spec in plan["jobs"].items():
+        assert _dates_sent(url, job, spec["target"], cluster, app) == (BUILT, BUILT), job
+
+
+def _dates_sent(url: str, job: str, target: str, cluster: str, app: str) -> tuple[str, str]:
+    """The --start/--end the job's run on moto received."""
+    if target.startswith("glue"):
+        runs = client(url, "glue").get_job_runs(JobName=f"featurekit-{job}")["JobRuns"]
+        args = runs[0]["Arguments"]
+        return args["--featurekit_start"], args["--featurekit_end"]
+    if target == "emr":
+        emr = client(url, "emr")
+        steps = emr.list_steps(ClusterId=cluster)["Steps"]
+        argv = next(s for s in steps if s["Name"] == f"featurekit {job}")["Config"]["Args"]
+    else:
+        serverless = client(url, "emr-serverless")
+        runs = serverless.list_job_runs(applicationId=app)["jobRuns"]
+        run_id = next(r["id"] for r in runs if r["name"] == f"featurekit {job}")
+        run = serverless.get_job_run(applicationId=app, jobRunId=run_id)["jobRun"]
+        argv = run["jobDriver"]["sparkSubmit"]["entryPointArguments"]
+    return argv[argv.index("--start") + 1], argv[argv.index("--end") + 1]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
