@@ -116,22 +116,31 @@ conformance: $(STAMP)
 hadolint: $(STAMP)
 	$(BIN)/hadolint --failure-threshold error $(filter-out %.dockerignore,$(wildcard docker/Dockerfile.*))
 
-# Feature primitives vs the usual ways (long: ~5M events by default), point-in-time joins
+# Feature primitives vs the usual ways (long: ~5M events by default), windowed aggregates
+# against their floor with long and many windows, quality rulesets (keep, drop, quarantine)
+# against the same job without rules, point-in-time joins
 # vs the feature stores' algorithms (1M/3M/10M feature rows, labels 5%/50%, 10/1,000 rows
 # per key, with and without a 7-day max_age), then an incremental run vs a full recompute,
-# then a table's reads after 30 daily runs before/after optimize, then one daily feature
-# table written and read as Delta (delta-rs, delta-spark) and as Iceberg.
+# then a run's fixed cost on 1,000 events vs a plain script (with its Spark jobs), then a
+# table's reads after 30 daily runs before/after optimize, then one daily feature table
+# written and read as Delta (delta-rs, delta-spark) and as Iceberg.
 # Results go to benchmarks/results/*.json. Smaller runs, e.g.
 # make bench BENCH_INCREMENTAL_ARGS="--users 2000 --per-day 20000 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60" BENCH_PIT_ARGS="--rows 100000,300000" BENCH_MAINTENANCE_ARGS="--users 5000" BENCH_TABLES_ARGS="--rows 200000 --users 2000"
 BENCH_ARGS ?=
+BENCH_WINDOWS_ARGS ?=
+BENCH_QUALITY_ARGS ?=
 BENCH_PIT_ARGS ?=
 BENCH_INCREMENTAL_ARGS ?=
+BENCH_OVERHEAD_ARGS ?=
 BENCH_MAINTENANCE_ARGS ?=
 BENCH_TABLES_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_features $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_windows $(BENCH_WINDOWS_ARGS)
+	$(BIN)/python -m benchmarks.bench_quality $(BENCH_QUALITY_ARGS)
 	$(BIN)/python -m benchmarks.bench_pit $(BENCH_PIT_ARGS)
 	$(BIN)/python benchmarks/bench_incremental.py $(BENCH_INCREMENTAL_ARGS)
+	$(BIN)/python -m benchmarks.bench_overhead $(BENCH_OVERHEAD_ARGS)
 	$(BIN)/python -m benchmarks.bench_maintenance $(BENCH_MAINTENANCE_ARGS)
 	$(BIN)/python -m benchmarks.bench_tables $(BENCH_TABLES_ARGS)
 

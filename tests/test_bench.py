@@ -100,3 +100,23 @@ def test_maintenance_benchmark_reads_the_same_rows_before_and_after_optimize(
     assert (result["range_runs"], result["rows"]) == (3, 60)
     assert result["files"]["live_before"] == result["files"]["live_after"] == 3
     assert set(result["median_s"]) == {"before_optimize", "after_optimize"}
+
+
+def test_windows_benchmark_times_the_floor_and_featurekit_matches_sliding_frames(
+    tmp_path: Path,
+) -> None:
+    run(
+        "-m",
+        "benchmarks.bench_windows",
+        *("--events", "2000", "--users", "40", "--days", "10", "--repeats", "3"),
+        *("--sets", "1d/7d/30d,1d..365d (6)", "--partitions", "2", "--driver-memory", "1g"),
+        *("--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")),
+    )
+    report = only_report(tmp_path / "out", "bench_windows_*.json")
+    for label in ("1d/7d/30d", "1d..365d (6)"):
+        result = report[label]
+        assert result["output_rows"] > 0
+        assert result["rows_differing_from_sliding"] == 0
+        assert set(result["paired_ratio_vs_floor"]) == {
+            "featurekit", "floor", "scan_shuffle", "sliding"
+        }  # fmt: skip

@@ -17,6 +17,7 @@ from featurekit.features import (
     combine_windows,
     daily_partials,
     merge_partials,
+    windowed,
     windowed_aggregates,
 )
 from featurekit.features.windowed import FEATURE_DATE, FEW_DATES, PARTIAL_DATE
@@ -108,8 +109,10 @@ def assert_range_matches(spark, rows, windows, start, end, keys="user_id"):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
-def test_random_events_match_reference(spark, seed):
+@pytest.mark.parametrize(("seed", "running_from"), [(1, 31), (2, 1)])
+def test_random_events_match_reference(spark, seed, running_from, monkeypatch):
+    # seed 2: every window on running sums (by default only windows of 31 days or more)
+    monkeypatch.setattr(windowed, "RUNNING_FROM_DAYS", running_from)
     rows = random_events(seed)
     df = spark.createDataFrame(rows, SCHEMA)
     counters: dict[str, int] = {}
@@ -129,7 +132,8 @@ def test_random_events_match_reference(spark, seed):
 @pytest.mark.slow
 def test_date_range_matches_reference_and_reads_lookback(spark):
     start, end = dt.date(2026, 1, 8), dt.date(2026, 1, 25)  # end past the last event
-    assert_range_matches(spark, random_events(3, days=20), [2, 7], start, end, keys=["user_id"])
+    # 31d: running sums (and a lookback of 30 days before the first event)
+    assert_range_matches(spark, random_events(3, days=20), [2, 7, 31], start, end, keys=["user_id"])
 
 
 @pytest.mark.parametrize(

@@ -260,3 +260,48 @@ def test_quality_and_write_report_each_ruleset_and_what_they_stage(
     assert [line for line in lines if line in expected] == expected
     assert any(line.startswith("write: staging features.dq_reported (") for line in lines)
     assert any(line.startswith("write: staged 2 rows in ") for line in lines)
+
+
+class Quarantines(_Spend):
+    name = "dq_quarantines"
+    output = table(
+        "dq_quarantines",
+        Ruleset(
+            'Rules = [ ColumnValues "spend" >= 0 ]',
+            severity="warn",
+            on_failing_rows="quarantine",
+            name="copy",
+        ),
+    )
+
+
+class DropsNothing(_Spend):
+    name = "dq_drops_nothing"
+    output = table(
+        "dq_drops_nothing",
+        Ruleset('Rules = [ ColumnValues "spend" > -10 ]', on_failing_rows="drop", name="sane"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("job", "rows", "quarantined"), [(Quarantines, 4, 2), (DropsNothing, 4, 0), (Reported, 2, 2)]
+)
+def test_the_output_is_staged_once_unless_rows_are_dropped(
+    runtime: LocalRuntime, job: type[FeatureJob], rows: int, quarantined: int
+) -> None:
+    """Rules run on the staged output: only a drop that removed rows stages it again."""
+    lines: list[str] = []
+    runtime.report = lines.append
+    try:
+        record = job().run(runtime)
+    finally:
+        runtime.report = lambda _message: None
+    name = job.output.name
+    assert (
+        runtime.storage.engine.read(runtime.spark, runtime.storage.location(name)).count() == rows
+    )
+    assert record.quarantine is not None
+    assert record.quarantine["rows"] == quarantined
+    restaged = [line for line in lines if line.startswith("write: staging the kept rows")]
+    assert len(restaged) == (1 if rows < 4 else 0)
+    assert sum(line.startswith(f"write: staging {name} ") for line in lines) == 1

@@ -62,26 +62,6 @@ def aws(monkeypatch: pytest.MonkeyPatch, moto_endpoint: str) -> Callable[[str], 
     return client
 
 
-def emr_resources(client: Callable[[str], Any]) -> tuple[str, str]:
-    """An EMR cluster and an EMR Serverless application on moto: their ids."""
-    cluster = client("emr").run_job_flow(
-        Name="acme",
-        ReleaseLabel="emr-7.12.0",
-        Instances={
-            "MasterInstanceType": "m5.xlarge",
-            "SlaveInstanceType": "m5.xlarge",
-            "InstanceCount": 2,
-            "KeepJobFlowAliveWhenNoSteps": True,
-        },
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-    )["JobFlowId"]
-    app = client("emr-serverless").create_application(
-        name="acme", releaseLabel="emr-7.12.0", type="SPARK"
-    )["applicationId"]
-    return cluster, app
-
-
 @pytest.fixture(scope="session")
 def asl_validator() -> Path:
     """The asl-validator command of the npm package, installed under .cache on first use

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from workflow_projects import ROOT, cli, demo_args
+from workflow_projects import ROOT, cli, demo_args, emr_resources
 
-from conftest import ASL_VALIDATOR, emr_resources
+from conftest import ASL_VALIDATOR
 from featurekit.deploy.aws import Aws, AwsSettings
 from featurekit.workflow.aws import deploy_schedule, deploy_state_machine
 

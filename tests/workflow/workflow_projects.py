@@ -5,12 +5,12 @@ independent ones, then one reading both), each on its own target.
 Used in-process by the tests of featurekit's venv, and as a script by the Airflow lane
 (``make test-airflow``), whose venv has Airflow but neither Spark nor featurekit::
 
-    python tests/workflow/workflow_projects.py OUT --endpoint-url URL \\
-        --emr-cluster-id j-... --serverless-application-id 00f...
+    python tests/workflow/workflow_projects.py OUT --endpoint-url URL
 
-deploys both as Airflow DAGs on moto's server (artifacts uploaded, Glue jobs created) and
-writes ``OUT/{demo,user}/`` (the DAG file, plan.json, and graph.json: ``featurekit jobs
---json``'s upstream jobs).
+creates an EMR cluster and an EMR Serverless application on moto's server, deploys both
+graphs on them as Airflow DAGs (artifacts uploaded, Glue jobs created) and writes
+``OUT/emr.json`` (the two ids) and ``OUT/{demo,user}/`` (the DAG file, plan.json, and
+graph.json: ``featurekit jobs --json``'s upstream jobs).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = "s3://acme-artifacts/fk"
@@ -130,13 +130,42 @@ def graph_of(cwd: Path) -> dict[str, list[str]]:
     return {job["name"]: job["upstream"] for job in doc["jobs"]}
 
 
+def emr_resources(client: Callable[[str], Any]) -> tuple[str, str]:
+    """An EMR cluster and an EMR Serverless application on moto: their ids."""
+    cluster = client("emr").run_job_flow(
+        Name="acme",
+        ReleaseLabel="emr-7.12.0",
+        Instances={
+            "MasterInstanceType": "m5.xlarge",
+            "SlaveInstanceType": "m5.xlarge",
+            "InstanceCount": 2,
+            "KeepJobFlowAliveWhenNoSteps": True,
+        },
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+    )["JobFlowId"]
+    app = client("emr-serverless").create_application(
+        name="acme", releaseLabel="emr-7.12.0", type="SPARK"
+    )["applicationId"]
+    return cluster, app
+
+
 def _airflow_plans(args: argparse.Namespace) -> None:
     """Deploy both graphs as Airflow DAGs on moto (the Airflow lane's setup)."""
+    import boto3
+
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=args.endpoint_url, region_name="us-east-1")
+
+    cluster, app = emr_resources(client)
+    (out / "emr.json").write_text(json.dumps({"cluster": cluster, "app": app}))
     aws = [
         f"--endpoint-url={args.endpoint_url}",
-        f"--emr-cluster-id={args.emr_cluster_id}",
-        f"--serverless-application-id={args.serverless_application_id}",
+        f"--emr-cluster-id={cluster}",
+        f"--serverless-application-id={app}",
         "--orchestrator=airflow",
         "--retries=0",
     ]
@@ -172,6 +201,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--endpoint-url", required=True)
-    parser.add_argument("--emr-cluster-id", required=True)
-    parser.add_argument("--serverless-application-id", required=True)
     _airflow_plans(parser.parse_args())

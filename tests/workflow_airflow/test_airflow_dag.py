@@ -69,31 +69,16 @@ def plans(moto: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
     if not python:
         pytest.fail("Set FEATUREKIT_PYTHON to featurekit's venv python (make test-airflow does).")
     client(moto, "s3").create_bucket(Bucket="acme-artifacts")
-    cluster = client(moto, "emr").run_job_flow(
-        Name="acme",
-        ReleaseLabel="emr-7.12.0",
-        Instances={
-            "MasterInstanceType": "m5.xlarge",
-            "SlaveInstanceType": "m5.xlarge",
-            "InstanceCount": 2,
-            "KeepJobFlowAliveWhenNoSteps": True,
-        },
-        JobFlowRole="EMR_EC2_DefaultRole",
-        ServiceRole="EMR_DefaultRole",
-    )["JobFlowId"]
-    app = client(moto, "emr-serverless").create_application(
-        name="acme", releaseLabel="emr-7.12.0", type="SPARK"
-    )["applicationId"]
     out = tmp_path_factory.mktemp("plans")
-    ids = ["--emr-cluster-id", cluster, "--serverless-application-id", app]
     done = subprocess.run(
-        [python, str(HELPER), str(out), "--endpoint-url", moto, *ids],
+        [python, str(HELPER), str(out), "--endpoint-url", moto],
         capture_output=True,
         text=True,
         timeout=600,
         env={k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    emr = json.loads((out / "emr.json").read_text())  # made by the script on moto
     # dag.test() runs a DAG of the configured dags folder (the bundle Airflow syncs)
     from airflow.configuration import conf
 
@@ -102,7 +87,7 @@ def plans(moto: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
     for graph in GRAPHS:
         for dag_file in (out / graph).glob("*.py"):
             shutil.copy(dag_file, dags / dag_file.name)
-    return out, cluster, app
+    return out, emr["cluster"], emr["app"]
 
 
 def dag_of(folder: Path) -> Any:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 # How a combine expression is evaluated: ``.over(window)``, or as a groupBy aggregate.
 Over = Callable[["Column"], "Column"]
+# The sum of a per-row expression over the window of daily partial rows (null when the
+# window holds no non-null value): ``w(F.sum(e))``, or a difference of running sums.
+Total = Callable[["Column"], "Column"]
 
 # A filter: a Column, or a SQL expression string (usable at import time, before any session).
 Where = Union["Column", str]
@@ -177,12 +180,23 @@ class Agg:
 
     # -- stage 2: over a window of days --------------------------------------------------
     def combine(
-        self, window: Optional[WindowSpec], states: Optional[dict[str, str]] = None
+        self,
+        window: Optional[WindowSpec],
+        states: Optional[dict[str, str]] = None,
+        total: Optional[Total] = None,
     ) -> Column:
         """The feature value over ``window`` (a frame of daily partial rows), or, with
-        ``window=None``, as a groupBy aggregate; ``states`` renames the state columns."""
+        ``window=None``, as a groupBy aggregate; ``states`` renames the state columns.
+        ``total`` (additive kinds only: see :data:`ADDITIVE`) replaces the windowed
+        ``sum`` of an expression, e.g. by a difference of running sums."""
+        from pyspark.sql import functions as F
+
         names = states or {s: f"{self.name}__{s}" for s in STATES[self.kind]}
         over: Over = (lambda c: c.over(window)) if window is not None else (lambda c: c)
+        if total is None:
+            total = lambda e: over(F.sum(e))  # noqa: E731
+        if self.kind in ADDITIVE:
+            return _ADDITIVE_COMBINE[self.kind](names, total)
         return _COMBINE[self.kind](names, over)
 
 
@@ -217,10 +231,14 @@ def _hll(name: str) -> Callable[..., Column]:
     return fn  # type: ignore[no-any-return]
 
 
-def _combine_count(s: dict[str, str], w: Over) -> Column:
+def _combine_count(s: dict[str, str], total: Total) -> Column:
     from pyspark.sql import functions as F
 
-    return F.coalesce(w(F.sum(col(s["count"]))), F.lit(0)).cast("bigint")
+    return F.coalesce(total(col(s["count"])), F.lit(0)).cast("bigint")
+
+
+def _combine_sum(s: dict[str, str], total: Total) -> Column:
+    return total(col(s["sum"]))
 
 
 def _combine_simple(fn_name: str, state: str) -> Callable[[dict[str, str], Over], Column]:
@@ -233,29 +251,29 @@ def _combine_simple(fn_name: str, state: str) -> Callable[[dict[str, str], Over]
     return combine
 
 
-def _combine_mean(s: dict[str, str], w: Over) -> Column:
+def _combine_mean(s: dict[str, str], total: Total) -> Column:
     from pyspark.sql import functions as F
 
-    n = w(F.sum(col(s["n"])))
-    return F.when(n > 0, w(F.sum(col(s["sum"]))).cast("double") / n)
+    n = total(col(s["n"]))
+    return F.when(n > 0, total(col(s["sum"])).cast("double") / n)
 
 
-def _combine_variance(s: dict[str, str], w: Over) -> Column:
+def _combine_variance(s: dict[str, str], total: Total) -> Column:
     from pyspark.sql import functions as F
 
-    n, total = col(s["n"]), col(s["sum"])
-    big_n = w(F.sum(n))
-    big_s = w(F.sum(total))
+    n, day_sum = col(s["n"]), col(s["sum"])
+    big_n = total(n)
+    big_s = total(day_sum)
     # Sum of squares about 0, rebuilt from each day's exact within-day spread (m2).
-    squares = w(F.sum(F.when(n > 0, col(s["m2"]) + total * total / n)))
+    squares = total(F.when(n > 0, col(s["m2"]) + day_sum * day_sum / n))
     var = (squares - big_s * big_s / big_n) / (big_n - 1)
     return F.when(big_n > 1, F.greatest(var, F.lit(0.0)))
 
 
-def _combine_stddev(s: dict[str, str], w: Over) -> Column:
+def _combine_stddev(s: dict[str, str], total: Total) -> Column:
     from pyspark.sql import functions as F
 
-    return F.sqrt(_combine_variance(s, w))
+    return F.sqrt(_combine_variance(s, total))
 
 
 def _combine_pick(fn_name: str, state: str) -> Callable[[dict[str, str], Over], Column]:
@@ -282,14 +300,19 @@ def _combine_hll(s: dict[str, str], w: Over) -> Column:
     return F.coalesce(_hll("hll_sketch_estimate")(union), F.lit(0)).cast("bigint")
 
 
-_COMBINE: dict[str, Callable[[dict[str, str], Over], Column]] = {
+# Kinds whose value is a function of window sums only (of their states or expressions
+# of them): combinable from running sums, in one pass whatever the window's length.
+_ADDITIVE_COMBINE: dict[str, Callable[[dict[str, str], Total], Column]] = {
     "count": _combine_count,
-    "sum": _combine_simple("sum", "sum"),
+    "sum": _combine_sum,
     "mean": _combine_mean,
-    "min": _combine_simple("min", "min"),
-    "max": _combine_simple("max", "max"),
     "variance": _combine_variance,
     "stddev": _combine_stddev,
+}
+ADDITIVE = tuple(_ADDITIVE_COMBINE)
+_COMBINE: dict[str, Callable[[dict[str, str], Over], Column]] = {
+    "min": _combine_simple("min", "min"),
+    "max": _combine_simple("max", "max"),
     "first": _combine_pick("min", "first"),
     "last": _combine_pick("max", "last"),
     "count_distinct": _combine_distinct,

@@ -47,6 +47,11 @@ NULL_TIME_COUNTER = "null_time_rows"
 # is combined by one groupBy of the partials spread to the dates they reach: no sort,
 # each partial row used at most this many times. Longer ranges use one window spec.
 FEW_DATES = 4
+# Windows of at least this many days take running sums (additive kinds): their cost is
+# a few growing frames whatever the length. Shorter ones keep a sliding frame, which
+# re-reads at most this many daily rows per output row and measured cheaper (fewer
+# window functions to generate and run) up to 30 days.
+RUNNING_FROM_DAYS = 31
 
 
 def _check_aggs(aggregations: Sequence[Agg], keys: Sequence[str], what: str) -> list[Agg]:
@@ -293,18 +298,40 @@ def _window_values(
     aggs: Sequence[Agg],
     days: Sequence[int],
     first: Optional[dt.date],
+    *,
+    running: bool = True,
 ) -> DataFrame:
+    """Each aggregation over each window, on every row of the feature grid.
+
+    Additive kinds (count, sum, mean, variance, stddev) over windows of
+    ``RUNNING_FROM_DAYS`` or more take differences of running sums (growing frames,
+    each row added once: see ``_running``); the others, and shorter windows, a sliding
+    frame of N days, which re-reads the frame on each row. ``running`` False puts every
+    window on sliding frames (the method before running sums, kept for the benchmarks'
+    comparison).
+    """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
+    from pyspark.sql.types import IntegralType
+
+    from featurekit.features._running import MAX_DAYS, RunningSums
 
     quoted = list(map(sql_name, keys))
     by_key = Window.partitionBy(*quoted).orderBy("__d")
-    values = [
-        agg.combine(by_key.rangeBetween(-(n - 1), 0)).alias(f"{agg.name}_{window_label(n)}")
-        for agg in aggs
-        for n in days
+    wide = [
+        f"{a.name}__sum"
+        for a in aggs
+        if a.kind == "sum" and isinstance(rows.schema[f"{a.name}__sum"].dataType, IntegralType)
     ]
-    out = rows.select(*quoted, "__d", *values)
+    sums = RunningSums(rows, quoted, wide)
+    values = []
+    for agg in aggs:
+        for n in days:
+            sliding = by_key.rangeBetween(-(n - 1), 0)
+            long_window = RUNNING_FROM_DAYS <= n <= MAX_DAYS
+            total = sums.total(n, sliding) if running and long_window else None
+            values.append(agg.combine(sliding, total=total).alias(f"{agg.name}_{window_label(n)}"))
+    out = sums.columns().select(*quoted, "__d", *values)
     if first is not None:
         out = out.where(F.col("__d") >= unix_day(first))
     return _dated(out, keys)

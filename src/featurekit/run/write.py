@@ -59,31 +59,20 @@ def shape_output(out: DataFrame, table: FeatureTable) -> DataFrame:
 def write_output(out: DataFrame, target: Target, env: RunEnv, record: RunRecord) -> CommitResult:
     """Check quality, stage, check the staged rows, commit (idempotent on ``txn``), register.
 
-    Rulesets that keep every row are evaluated on the staged files before the commit,
-    after the row checks: the output is computed once, as without rules, Deequ reads
-    only the columns its rules name, and an ``IsPrimaryKey`` over the table's keys and
-    date column is answered by the row checks instead of a second grouping. When a
-    ruleset quarantines rows, the rows are cached once for Deequ's passes and both writes;
-    the quarantine is staged with the output and committed just before it.
+    Every ruleset is evaluated on the staged files before the commit, after the row
+    checks: the output is computed and written once, as without rules, Deequ reads only
+    the columns its rules name, and an ``IsPrimaryKey`` over the table's keys and date
+    column is answered by the row checks instead of a second grouping. A ruleset that
+    quarantines rows stages them from the staged files (their row-level outcomes
+    evaluated there); one that drops rows re-stages the passing rows from the staged files
+    only when a row was dropped. The quarantine is committed just before the output.
     """
     table = target.table
     # Proven on the job's own plan (a cached or filtered plan hides what Spark knows).
     proven = unique_on(out, [*table.keys, table.date_column])  # plan analysis, no Spark job
     if skipped(env, f"output {table.name}", len(table.quality), record):
         return _write_checked(out, target, env, record, proven=proven)
-    if not any(ruleset.quarantines for ruleset in table.quality):
-        return _write_checked(out, target, env, record, proven=proven, rules_on_staged=True)
-    cached = out.persist()
-    try:
-        with record.phase("quality", env.report):
-            checked = check_output_quality(
-                env.storage, cached, table, target.ctx, record, report=env.report
-            )
-        return _write_checked(
-            checked.output, target, env, record, proven=proven, quarantine=checked.quarantine
-        )
-    finally:
-        cached.unpersist()
+    return _write_checked(out, target, env, record, proven=proven, rules_on_staged=True)
 
 
 def _write_checked(
@@ -93,7 +82,6 @@ def _write_checked(
     record: RunRecord,
     *,
     proven: bool,
-    quarantine: Optional[DataFrame] = None,
     rules_on_staged: bool = False,
 ) -> CommitResult:
     table, storage = target.table, env.storage
@@ -101,7 +89,7 @@ def _write_checked(
     engine = storage.engine_for(table)
     record.output = OutputRecord(table.name, location, engine.name, target.mode)
     record.staging.append(location)  # stored when the write phase begins
-    if quarantine is not None:
+    if rules_on_staged and any(ruleset.quarantines for ruleset in table.quality):
         record.staging.append(quarantine_location(storage, table))
     observation = None
     if proven:  # keys unique by the plan: the other checks are counted during the write
@@ -110,13 +98,11 @@ def _write_checked(
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
         staged = engine.stage(out, location, partition_by=table.partitions, label=target.ctx.run_id)
         env.report(f"write: staged {_staged(staged)}")
-        if quarantine is not None:
-            env.report("write: staging the quarantined rows")
-        held = stage_quarantine(storage, table, quarantine, target.ctx.run_id)
+    held: Optional[Staged] = None
     try:
-        record.output.row_checks = _check_staged(
-            staged, target, env, record, observation, rules_on_staged
-        )
+        record.output.row_checks = _check_staged(staged, target, env, record, observation)
+        if rules_on_staged:  # after the row checks: rules they proved are not run again
+            staged, held = _rules_on_staged(staged, target, env, record)
         with record.phase("commit", env.report):
             result = _commit(staged, held, target, env, record)
     except BaseException:
@@ -130,6 +116,52 @@ def _write_checked(
     record.output.files = result.files
     record.output.skipped = result.skipped
     return result
+
+
+def _rules_on_staged(
+    staged: Staged, target: Target, env: RunEnv, record: RunRecord
+) -> tuple[Staged, Optional[Staged]]:
+    """Evaluate the output's rulesets on the staged rows; stage the quarantine and, when
+    a ruleset dropped rows, the kept rows (from the staged files: the job's plan is not
+    run again). Returns the output to commit and the staged quarantine (or None)."""
+    table, storage = target.table, env.storage
+    with record.phase("quality", env.report):
+        checked = check_output_quality(
+            storage, staged.dataframe(), table, target.ctx, record,
+            contract_checked=True, report=env.report,
+        )  # fmt: skip
+    if checked.quarantine is None:
+        return staged, None
+    with record.phase("write", env.report):
+        env.report("write: staging the quarantined rows")
+        held = stage_quarantine(storage, table, checked.quarantine, target.ctx.run_id)
+        if not _dropped_rows(record, table):
+            return staged, held
+        try:
+            env.report(f"write: staging the kept rows of {table.name}")
+            kept = storage.engine_for(table).stage(
+                checked.output, staged.path, partition_by=table.partitions, label=target.ctx.run_id
+            )
+        except BaseException:
+            if held is not None:
+                storage.engine_for(table).abort(held)
+            raise
+    storage.engine_for(table).abort(staged)
+    env.report(f"write: staged {_staged(kept)}")
+    return kept, held
+
+
+def _dropped_rows(record: RunRecord, table: FeatureTable) -> bool:
+    """True when a ruleset that drops rows found rows failing it (the output checks count
+    each quarantining ruleset's failing rows into its outcomes)."""
+    dropping = {
+        r.name or f"output#{i}" for i, r in enumerate(table.quality) if r.on_failing_rows == "drop"
+    }
+    return any(
+        int(o.get("failing_rows") or 0) > 0
+        for o in record.quality
+        if "failing_rows" in o and o.get("ruleset") in dropping
+    )
 
 
 def _layout(target: Target) -> str:
@@ -158,10 +190,8 @@ def _check_staged(
     env: RunEnv,
     record: RunRecord,
     observation: Optional[Observation],
-    rules_on_staged: bool,
 ) -> str:
-    """The row checks (observed during the write, or one read back), then the rules on
-    the staged rows; returns how the row checks ran."""
+    """The row checks (observed during the write, or one read back); returns how they ran."""
     ctx, table = target.ctx, target.table
     how = "observed"
     with record.phase("validate", env.report):
@@ -169,12 +199,6 @@ def _check_staged(
             # counts every check and names examples; raises when one fails
             check_rows(staged.dataframe(), table, start=ctx.start, end=ctx.end)
             how = "read back"
-    if rules_on_staged:  # after the row checks: rules they proved are not run again
-        with record.phase("quality", env.report):
-            check_output_quality(
-                env.storage, staged.dataframe(), table, ctx, record,
-                contract_checked=True, report=env.report,
-            )  # fmt: skip
     return how
 
 

@@ -127,7 +127,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         )
 
     def _scan(self, path: str, snapshot: SnapshotRef) -> DataFrame:
-        reader = self.spark.read.format("iceberg").option("snapshot-id", snapshot.snapshot_id)
+        reader = self.spark.read.format("iceberg").option("versionAsOf", snapshot.snapshot_id)
         return reader.load(self.tables.source(path))
 
     def read(
@@ -141,8 +141,9 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
     ) -> DataFrame:
         table = self._load(path)
         snapshot = pick_snapshot(main_lineage(table), path, version, timestamp)
-        # Pinned to a snapshot id even for the latest, so a cached plan never serves older rows.
-        reader = spark.read.format("iceberg").option("snapshot-id", snapshot.snapshot_id)
+        # Pinned to a snapshot id (Spark's versionAsOf) even for the latest, so a cached
+        # plan never serves older rows.
+        reader = spark.read.format("iceberg").option("versionAsOf", snapshot.snapshot_id)
         frame = reader.load(self.tables.source(path))
         if not partitions:
             return frame
