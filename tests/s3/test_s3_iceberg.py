@@ -130,7 +130,7 @@ def test_two_iceberg_writers_with_the_glue_catalog_both_land(
     writers = [
         subprocess.Popen(
             [*base, "--start", day, "--end", day],
-            env=s3.env(),
+            env={**s3.env(), "AWS_ENDPOINT_URL_DYNAMODB": s3.endpoint},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -131,7 +131,7 @@ def iceberg_catalog_confs(config: LocalConfig) -> dict[str, str]:
         region=(glue.region if glue else None) or "us-east-1",
         endpoint_url=glue.endpoint_url if glue else None,
         catalog_id=glue.catalog_id if glue else None,
-        dynamodb_endpoint=config.s3.endpoint if config.s3 is not None else None,
+        dynamodb_endpoint=config.s3.dynamodb_endpoint if config.s3 is not None else None,
         coordinator=CommitCoordinator.parse(config.commit_coordinator),
     )
 

@@ -59,6 +59,8 @@ def glue_catalog_confs(
         f"{CATALOG_CONF}.catalog-impl": GLUE_CATALOG_IMPL,
         f"{CATALOG_CONF}.io-impl": "org.apache.iceberg.hadoop.HadoopFileIO",
         f"{CATALOG_CONF}.warehouse": warehouse.rstrip("/"),
+        # no cached tables: each commit starts from the catalog's current metadata
+        f"{CATALOG_CONF}.cache-enabled": "false",
     }
     if region:
         confs[f"{CATALOG_CONF}.client.region"] = region
@@ -95,8 +97,8 @@ class CatalogTables:
         self.catalog = spark_util.loadIcebergCatalog(spark._jsparkSession, CATALOG)
 
     def _identifier(self, path: str) -> Any:
-        db, table = self.name_at(path).split(".")
-        return self.jvm.org.apache.iceberg.catalog.TableIdentifier.of(db, table)
+        # parse, not the varargs TableIdentifier.of, which py4j cannot call with strings
+        return self.jvm.org.apache.iceberg.catalog.TableIdentifier.parse(self.name_at(path))
 
     def source(self, path: str) -> str:
         """What Spark's Iceberg source loads for the table at ``path``."""
