@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import pytest
 from chispa import assert_df_equality
 
+import featurekit
 from featurekit.core import jars
 from featurekit.demo_run import write_source_table
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, build_artifacts, read_project
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+FEATUREKIT_SOURCE = Path(featurekit.__file__).resolve().parents[1]
 USER_PROJECT = ROOT / "tests" / "userproject"
 JOB = "customer_orders_daily"
 OUTPUT = ("features", "customer_orders_daily")
@@ -150,8 +152,10 @@ class Run:
 
 
 def _with_user_site(setup: Setup) -> Mapping[str, str]:
+    """The user's install on the path, then the featurekit under test (this checkout's
+    source, which may not be the one installed into the environment)."""
     env = {k: v for k, v in os.environ.items() if k != "FEATUREKIT_WAREHOUSE"}
-    env["PYTHONPATH"] = str(setup.user_site)
+    env["PYTHONPATH"] = os.pathsep.join([str(setup.user_site), str(FEATUREKIT_SOURCE)])
     return env
 
 
