@@ -11,6 +11,7 @@ from featurekit.deploy.common import ICEBERG_EXTENSIONS, JobCall, uses_iceberg
 from featurekit.deploy.emr_plan import add_step_request, cluster_configurations
 from featurekit.deploy.emr_serverless_plan import ICEBERG_JARS, start_job_run_request
 from featurekit.deploy.glue_plan import GluePlan, create_job_request
+from featurekit.tables.iceberg_catalog import CATALOG_CONF
 
 COLUMNS = {"id": "string", "d": "date"}
 
@@ -47,11 +48,11 @@ def test_glue_runs_an_iceberg_job_with_both_formats_and_the_glue_catalog() -> No
         "io.delta.sql.DeltaSparkSessionExtension",
         ICEBERG_EXTENSIONS,
     ]
-    assert confs["spark.sql.catalog.glue_catalog"] == "org.apache.iceberg.spark.SparkCatalog"
-    assert confs["spark.sql.catalog.glue_catalog.catalog-impl"] == (
-        "org.apache.iceberg.aws.glue.GlueCatalog"
-    )
-    assert confs["spark.sql.catalog.glue_catalog.warehouse"] == "s3://b/wh"
+    # Iceberg's GlueCatalog under the name the engine looks for (tables.iceberg_catalog)
+    assert confs[CATALOG_CONF] == "org.apache.iceberg.spark.SparkCatalog"
+    assert confs[f"{CATALOG_CONF}.catalog-impl"] == "org.apache.iceberg.aws.glue.GlueCatalog"
+    assert confs[f"{CATALOG_CONF}.warehouse"] == "s3://b/wh"
+    assert not [k for k in confs if k.startswith("spark.sql.catalog.glue_catalog")]
     default = create_job_request(
         GluePlan(job="writes_default", artifacts="s3://b/fk", table_format="iceberg"), WritesDefault
     )["DefaultArguments"]
@@ -60,6 +61,22 @@ def test_glue_runs_an_iceberg_job_with_both_formats_and_the_glue_catalog() -> No
     delta = create_job_request(GluePlan(job="writes_default", artifacts="s3://b/fk"), WritesDefault)
     assert delta["DefaultArguments"]["--datalake-formats"] == "delta"
     assert "--featurekit_table_format" not in delta["DefaultArguments"]
+
+
+def _glue_confs(plan: GluePlan) -> dict[str, str]:
+    request = create_job_request(plan, WritesIceberg)
+    validate_request("glue", "CreateJob", request)
+    value = request["DefaultArguments"]["--conf"]
+    return dict(item.split("=", 1) for item in value.split(" --conf "))
+
+
+def test_glue_registers_the_engines_iceberg_catalog_only_with_the_glue_catalog() -> None:
+    glue = _glue_confs(GluePlan(job="writes_iceberg", artifacts="s3://b/fk"))
+    assert glue[f"{CATALOG_CONF}.catalog-impl"] == "org.apache.iceberg.aws.glue.GlueCatalog"
+    assert f"{CATALOG_CONF}.warehouse" not in glue  # no S3 warehouse planned: tables say where
+    local = _glue_confs(GluePlan(job="writes_iceberg", artifacts="s3://b/fk", catalog="local"))
+    assert local["spark.sql.extensions"].endswith(ICEBERG_EXTENSIONS)
+    assert not [k for k in local if k.startswith(CATALOG_CONF)]  # tables kept by folder
 
 
 def test_emr_steps_and_clusters_carry_iceberg() -> None:
@@ -73,6 +90,15 @@ def test_emr_steps_and_clusters_carry_iceberg() -> None:
         in confs
     )
     assert args[-2:] == ["--table-format", "iceberg"]
+    assert f"{CATALOG_CONF}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog" in confs
+    assert f"{CATALOG_CONF}.io-impl=org.apache.iceberg.hadoop.HadoopFileIO" in confs
+    local = add_step_request(
+        JobCall("writes_iceberg", iceberg=True, catalog="local"),
+        cluster_id="j-1",
+        artifacts="s3://b/fk",
+    )
+    local_args = local["Steps"][0]["HadoopJarStep"]["Args"]
+    assert not [a for a in local_args if a.startswith(CATALOG_CONF)]
     configs = cluster_configurations(iceberg=True)
     assert {
         "Classification": "iceberg-defaults",
@@ -94,6 +120,9 @@ def test_emr_serverless_adds_the_iceberg_runtime_and_confs() -> None:
     assert ICEBERG_JARS[0] in submit
     (defaults,) = request["configurationOverrides"]["applicationConfiguration"]
     assert defaults["properties"]["spark.sql.extensions"].endswith(ICEBERG_EXTENSIONS)
+    assert defaults["properties"][f"{CATALOG_CONF}.catalog-impl"] == (
+        "org.apache.iceberg.aws.glue.GlueCatalog"
+    )
     plain = start_job_run_request(
         JobCall("writes_default"),
         application_id="00fabc",

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from featurekit.errors import ConfigError
 from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.iceberg_catalog import glue_catalog_confs
 
 # Delta Lake's session settings (Glue: with --datalake-formats delta; EMR: delta-defaults).
 DELTA_CONFS: Mapping[str, str] = MappingProxyType(
@@ -20,21 +21,14 @@ DELTA_CONFS: Mapping[str, str] = MappingProxyType(
     }
 )
 # Iceberg's session settings (Glue: with --datalake-formats iceberg; EMR: iceberg-defaults):
-# its SQL extensions beside Delta's, and the Glue Data Catalog as the Iceberg catalog
-# ``glue_catalog`` (Iceberg's GlueCatalog, S3FileIO), as AWS documents for Glue and EMR.
-# featurekit's Iceberg engine addresses its tables by folder; the named catalog serves SQL
-# on the tables Iceberg's GlueCatalog holds (``glue_catalog.db.table``).
+# its SQL extensions beside Delta's. With the Glue Data Catalog (featurekit's catalog on
+# AWS unless a plan says local), :func:`iceberg_confs` also registers Iceberg's GlueCatalog
+# under the name featurekit's Iceberg engine looks for, ``featurekit_iceberg``
+# (tables.iceberg_catalog): the engine then keeps its tables there by name and GlueCatalog
+# moves each entry's ``metadata_location`` under Glue's optimistic lock (``VersionId``).
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
-ICEBERG_CATALOG = "glue_catalog"
 ICEBERG_CONFS: Mapping[str, str] = MappingProxyType(
-    {
-        "spark.sql.extensions": f"{DELTA_CONFS['spark.sql.extensions']},{ICEBERG_EXTENSIONS}",
-        f"spark.sql.catalog.{ICEBERG_CATALOG}": "org.apache.iceberg.spark.SparkCatalog",
-        f"spark.sql.catalog.{ICEBERG_CATALOG}.catalog-impl": (
-            "org.apache.iceberg.aws.glue.GlueCatalog"
-        ),
-        f"spark.sql.catalog.{ICEBERG_CATALOG}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
-    }
+    {"spark.sql.extensions": f"{DELTA_CONFS['spark.sql.extensions']},{ICEBERG_EXTENSIONS}"}
 )
 GLUE_CATALOG_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
 GLUE_CATALOG_CONF = "spark.hadoop.hive.metastore.client.factory.class"
@@ -138,11 +132,20 @@ def uses_iceberg(job: Any, table_format: str = "delta") -> bool:
     return output is not None and (output.format or table_format) == "iceberg"
 
 
-def iceberg_confs(warehouse: Optional[str] = None) -> dict[str, str]:
-    """Iceberg's session settings, with the catalog's warehouse when one is given."""
+def iceberg_confs(warehouse: Optional[str] = None, catalog: Optional[str] = None) -> dict[str, str]:
+    """Iceberg's session settings; unless ``catalog`` is ``local`` (the warehouse's own),
+    Iceberg's GlueCatalog as ``featurekit_iceberg``, its warehouse the plan's S3 warehouse
+    when one is given.
+
+    Example::
+
+        iceberg_confs("s3://b/wh")["spark.sql.catalog.featurekit_iceberg.catalog-impl"]
+        # 'org.apache.iceberg.aws.glue.GlueCatalog'
+    """
     confs = dict(ICEBERG_CONFS)
-    if warehouse and warehouse.startswith("s3://"):
-        confs[f"spark.sql.catalog.{ICEBERG_CATALOG}.warehouse"] = warehouse
+    if catalog != "local":
+        s3 = warehouse if warehouse and warehouse.startswith("s3://") else None
+        confs.update(glue_catalog_confs(warehouse=s3))
     return confs
 
 
@@ -152,10 +155,12 @@ def spark_confs(
     extra: Mapping[str, str],
     iceberg: bool = False,
     warehouse: Optional[str] = None,
+    catalog: Optional[str] = None,
 ) -> dict[str, str]:
-    """The ``--conf`` settings of a featurekit run: Delta (and Iceberg's with ``iceberg``),
-    portability, Glue catalog, extras."""
-    confs = {**DELTA_CONFS, **(iceberg_confs(warehouse) if iceberg else {}), **PORTABLE_CONFS}
+    """The ``--conf`` settings of a featurekit run: Delta (and Iceberg's with ``iceberg``,
+    see :func:`iceberg_confs` for ``catalog``), portability, Glue catalog, extras."""
+    iceberg_part = iceberg_confs(warehouse, catalog) if iceberg else {}
+    confs = {**DELTA_CONFS, **iceberg_part, **PORTABLE_CONFS}
     if glue_catalog:
         confs[GLUE_CATALOG_CONF] = GLUE_CATALOG_FACTORY
     confs.update(extra)

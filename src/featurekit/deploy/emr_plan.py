@@ -44,7 +44,11 @@ def spark_submit_args(
     if deploy_mode not in DEPLOY_MODES:
         raise ConfigError(f"--deploy-mode must be cluster or client, got {deploy_mode!r}.")
     confs = spark_confs(
-        glue_catalog=glue_catalog, extra=conf or {}, iceberg=call.iceberg, warehouse=call.warehouse
+        glue_catalog=glue_catalog,
+        extra=conf or {},
+        iceberg=call.iceberg,
+        warehouse=call.warehouse,
+        catalog=call.catalog,
     )
     jar_args = ["--jars", ",".join(artifact_uri(artifacts, j) for j in jars)] if jars else []
     return [

@@ -110,6 +110,7 @@ def start_job_run_request(
                         extra=conf or {},
                         iceberg=call.iceberg,
                         warehouse=call.warehouse,
+                        catalog=call.catalog,
                     ),
                 }
             ],

@@ -88,10 +88,13 @@ class GluePlan:
         return self.artifacts.rstrip("/")
 
 
-def delta_conf_argument(iceberg: bool = False, warehouse: Optional[str] = None) -> str:
+def delta_conf_argument(
+    iceberg: bool = False, warehouse: Optional[str] = None, catalog: str = "glue"
+) -> str:
     """The ``--conf`` value carrying Delta's session confs, and Iceberg's with ``iceberg``
-    (Glue takes one --conf key: the rest chain as ``k=v --conf k=v``)."""
-    confs = {**DELTA_CONFS, **(iceberg_confs(warehouse) if iceberg else {})}
+    (its GlueCatalog unless ``catalog`` is local); Glue takes one --conf key: the rest
+    chain as ``k=v --conf k=v``."""
+    confs = {**DELTA_CONFS, **(iceberg_confs(warehouse, catalog) if iceberg else {})}
     return " --conf ".join(f"{k}={v}" for k, v in confs.items())
 
 
@@ -116,7 +119,7 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         "--job-language": "python",
         "--extra-py-files": f"{plan.prefix}/{CODE_ZIP}",
         "--datalake-formats": "delta,iceberg" if iceberg else "delta",
-        "--conf": delta_conf_argument(iceberg, plan.warehouse),
+        "--conf": delta_conf_argument(iceberg, plan.warehouse, plan.catalog),
         "--enable-glue-datacatalog": "true",
         "--job-bookmark-option": bookmark_option(plan, job),
         "--TempDir": f"{plan.prefix}/tmp/",

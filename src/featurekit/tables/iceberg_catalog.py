@@ -41,7 +41,7 @@ LOCK_TABLE_SUFFIX = "_iceberg_locks"
 
 def glue_catalog_confs(
     *,
-    warehouse: str,
+    warehouse: Optional[str] = None,
     region: Optional[str] = None,
     endpoint_url: Optional[str] = None,
     catalog_id: Optional[str] = None,
@@ -53,15 +53,17 @@ def glue_catalog_confs(
     Files go through Hadoop's file system (S3A locally, EMRFS on EMR, Glue's on Glue), so
     one S3 setting serves Delta and Iceberg. ``coordinator`` ``dynamodb:TABLE`` adds
     Iceberg's DynamoDB lock manager on ``TABLE_iceberg_locks`` (created by Iceberg when
-    missing: its key schema differs from Delta's LogStore table)."""
+    missing: its key schema differs from Delta's LogStore table). Without ``warehouse``
+    the catalog has no default location; featurekit's tables give theirs when created."""
     confs = {
         CATALOG_CONF: "org.apache.iceberg.spark.SparkCatalog",
         f"{CATALOG_CONF}.catalog-impl": GLUE_CATALOG_IMPL,
         f"{CATALOG_CONF}.io-impl": "org.apache.iceberg.hadoop.HadoopFileIO",
-        f"{CATALOG_CONF}.warehouse": warehouse.rstrip("/"),
         # no cached tables: each commit starts from the catalog's current metadata
         f"{CATALOG_CONF}.cache-enabled": "false",
     }
+    if warehouse:
+        confs[f"{CATALOG_CONF}.warehouse"] = warehouse.rstrip("/")
     if region:
         confs[f"{CATALOG_CONF}.client.region"] = region
     if endpoint_url:
