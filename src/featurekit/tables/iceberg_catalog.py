@@ -1,15 +1,16 @@
 """Iceberg tables kept in an Iceberg catalog of the Spark session (the Glue Data Catalog).
 
 On S3 an Iceberg commit must swap the table's metadata pointer atomically, which a bare
-S3 path cannot do. With the Glue Data Catalog, the runtime registers Iceberg's
+S3 path cannot do. With the Glue Data Catalog, the local runtime registers Iceberg's
 ``GlueCatalog`` in the session as the Spark catalog ``featurekit_iceberg``
-(:func:`glue_catalog_confs`), and the Iceberg engine addresses each table by its name
-there (``featurekit_iceberg.db.table``) instead of its folder: Iceberg's GlueCatalog
-creates the Glue entry (``table_type=ICEBERG``, ``metadata_location``) and moves its
-``metadata_location`` on every commit, checking Glue's table ``VersionId`` (an
-optimistic lock). Where the Glue API does not enforce that check (moto's emulation), a
-DynamoDB commit coordinator also configures Iceberg's ``DynamoDbLockManager`` on a
-table of its own (``<TABLE>_iceberg_locks``).
+(:func:`glue_catalog_confs`; on Glue and EMR the plans of ``featurekit plan|deploy`` set
+the same confs, featurekit.deploy.common.iceberg_confs), and the Iceberg engine
+addresses each table by its name there (``featurekit_iceberg.db.table``) instead of its
+folder: Iceberg's GlueCatalog creates the Glue entry (``table_type=ICEBERG``,
+``metadata_location``) and moves its ``metadata_location`` on every commit, checking
+Glue's table ``VersionId`` (an optimistic lock). Where the Glue API does not enforce that
+check (moto's emulation), a DynamoDB commit coordinator also configures Iceberg's
+``DynamoDbLockManager`` on a table of its own (``<TABLE>_iceberg_locks``).
 
 Example::
 
