@@ -36,12 +36,19 @@ where its warehouse lives (``place``, ``records``, ``table``: a local folder by 
   jar beside Delta's (as EMR's ``iceberg-defaults`` does); ``s3-iceberg`` writes through
   s3a to moto as the ``s3`` way does. The output is an Iceberg table, read back by
   pyiceberg (from the bucket for ``s3-iceberg``); it must equal the Delta reference.
+* ``emr-cluster-iceberg-glue``: that job's EMR step with the Spark confs ``featurekit plan
+  emr`` writes for it (Iceberg's GlueCatalog registered as ``featurekit_iceberg``), plus
+  moto's Glue endpoint, and ``--catalog glue``: ``shop.customers`` is read through moto's
+  Glue Data Catalog and the output committed through Iceberg's GlueCatalog (its
+  ``NNNNN-<uuid>.metadata.json`` files, no version hint); the table is read from the Glue
+  entry's ``metadata_location``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -281,6 +288,17 @@ WAYS = [
         table=lambda spark, wh: _iceberg_table(spark, wh),
     ),
     Way(
+        "emr-cluster-iceberg-glue",
+        "emr",
+        "iceberg",
+        lambda setup, wh, cluster: _emr_glue_iceberg(setup, wh, cluster),
+        lambda setup: _glue_env(setup),
+        cluster=True,
+        job=ICEBERG_JOB,
+        place=lambda setup, sources, base: _glue_place(setup, sources, base),
+        table=lambda spark, wh: _glue_iceberg_table(spark),
+    ),
+    Way(
         "s3-iceberg",
         "local",
         "iceberg",
@@ -362,6 +380,70 @@ def _s3_iceberg_table(spark: SparkSession, warehouse: str) -> DataFrame:
     location = f"{warehouse}/{'/'.join(OUTPUT)}"
     table = IcebergSnapshotReader.open(location, storage_options=access.storage_options())
     return spark.createDataFrame(table.to_arrow().to_pandas())
+
+
+# -- the EMR step with the deployed plan's Iceberg confs: the Glue Data Catalog on moto -----
+def _glue_place(setup: Setup, sources: Path, base: Path) -> str:
+    """The sources copied; shop.customers registered in moto's Glue Data Catalog."""
+    from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
+    from featurekit.testing.plugin import boto_client
+
+    warehouse = _copy(sources, base)
+    entry = json.loads(Path(warehouse, "_catalog", "shop.customers.json").read_text())
+    config = GlueCatalogConfig(region="us-east-1", endpoint_url=setup.s3_endpoint)
+    glue = GlueCatalog(config, client=boto_client(setup.s3_endpoint, "glue"))
+    # the local catalog's location: relative to the warehouse, or absolute in the sources
+    location = str(Path(warehouse, entry["location"].replace(str(sources), warehouse)))
+    glue.register("shop.customers", location, schema=entry["schema"])
+    return warehouse
+
+
+def _glue_env(setup: Setup) -> Mapping[str, str]:
+    env = {k: v for k, v in _bare_driver(setup).items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=setup.s3_endpoint, AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
+               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")  # fmt: skip
+    return env
+
+
+def _emr_glue_iceberg(
+    setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]
+) -> list[str]:
+    """The Iceberg job's EMR step with the Spark confs ``featurekit plan emr`` writes for it
+    (Iceberg's GlueCatalog as featurekit_iceberg), plus moto's Glue endpoint; the step's
+    featurekit catalog is the Glue Data Catalog."""
+    from featurekit.deploy.common import spark_confs
+    from featurekit.tables.iceberg_catalog import CATALOG_CONF
+
+    planned = spark_confs(glue_catalog=False, extra={}, iceberg=True, catalog="glue")
+    moto = {f"{CATALOG_CONF}.glue.endpoint": setup.s3_endpoint,
+            f"{CATALOG_CONF}.client.region": "us-east-1"}  # fmt: skip
+    args = _emr_cluster_iceberg(setup, warehouse, cluster)
+    at = args.index("--jars") + 1
+    args[at] = ",".join([args[at], *jars.resolve([jars.iceberg_aws_coordinate()])])
+    at = args.index("--py-files")
+    args[at:at] = _confs({**planned, **moto})
+    return [*args, "--catalog", "glue", "--catalog-region", "us-east-1"]
+
+
+def _glue_iceberg_table(spark: SparkSession) -> DataFrame:
+    """The table Glue's entry points at (an Iceberg entry: GlueCatalog wrote it), read by
+    pyiceberg from its metadata_location."""
+    from featurekit.tables.iceberg_reader import IcebergSnapshotReader
+    from featurekit.testing.plugin import boto_client
+
+    glue = boto_client(_S3_ENDPOINT[0], "glue")
+    table = glue.get_table(DatabaseName=OUTPUT[0], Name=OUTPUT[1])["Table"]
+    assert table["Parameters"]["table_type"] == "ICEBERG", table["Parameters"]
+    location, metadata = table["StorageDescriptor"]["Location"], table["Parameters"]
+    # Iceberg's GlueCatalog committed it (NNNNN-<uuid>.metadata.json, no version hint), not
+    # the folder-addressed tables (vN.metadata.json + metadata/version-hint.text)
+    assert re.fullmatch(
+        r"\d{5}-[0-9a-f-]{36}\.metadata\.json", Path(metadata["metadata_location"]).name
+    )
+    assert not Path(location.replace("file:", ""), "metadata", "version-hint.text").exists()
+    reader = IcebergSnapshotReader.open(location, metadata_location=metadata["metadata_location"])
+    return spark.createDataFrame(reader.to_arrow().to_pandas())
 
 
 _S3_ENDPOINT: list[str] = []  # set by the setup fixture: records/table get only the URI
