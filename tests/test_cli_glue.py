@@ -193,12 +193,21 @@ def test_special_parameters_resolve_to_local_paths(tmp_path: Path) -> None:
     assert params.session_confs()["spark.driver.extraClassPath"] == os.pathsep.join(params.jars)
 
 
+def test_datalake_formats_delta_and_iceberg_are_both_set_up(tmp_path: Path) -> None:
+    from featurekit.cli.glue_params import Locations, parse
+
+    both = parse(["--datalake-formats", "delta,iceberg"], Locations(tmp_path))
+    assert (both.delta, both.iceberg) == (True, True)
+    iceberg = parse(["--datalake-formats", "iceberg"], Locations(tmp_path))
+    assert (iceberg.delta, iceberg.iceberg) == (False, True)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--extra-jars", "s3://nowhere/x.jar"], "no file"),
         (["--conf", "spark.x"], "expected KEY=VALUE"),
-        (["--datalake-formats", "iceberg"], "Delta only"),
+        (["--datalake-formats", "hudi"], "Delta and Iceberg only"),
         (["--job-language", "scala"], "Python scripts only"),
         (["--extra-files", "s3://b/f.txt"], "not emulated"),
         (["--user-jars-first", "maybe"], "true or false"),

@@ -28,12 +28,27 @@ where its warehouse lives (``place``, ``records``, ``table``: a local folder by 
 * ``s3``: ``featurekit run --warehouse s3://shop-warehouse/wh`` against moto's server on
   127.0.0.1: the sources are uploaded to the bucket, the job writes through delta-spark and
   s3a, and its table is read back from the bucket by delta-rs.
+* the Iceberg ways, ``local-iceberg``, ``glue-iceberg``, ``emr-cluster-iceberg`` and
+  ``s3-iceberg``: the project's second job, ``customer_orders_daily_iceberg``, the same
+  features with its output declared ``FeatureTable(format="iceberg")``, so no format flag
+  is passed: ``featurekit run`` adds Iceberg's Spark runtime (Maven Central) for it, the
+  Glue job gets Glue's own ``--datalake-formats iceberg``, the EMR step Iceberg's runtime
+  jar beside Delta's (as EMR's ``iceberg-defaults`` does); ``s3-iceberg`` writes through
+  s3a to moto as the ``s3`` way does. The output is an Iceberg table, read back by
+  pyiceberg (from the bucket for ``s3-iceberg``); it must equal the Delta reference.
+* ``emr-cluster-iceberg-glue``: that job's EMR step with the Spark confs ``featurekit plan
+  emr`` writes for it (Iceberg's GlueCatalog registered as ``featurekit_iceberg``), plus
+  moto's Glue endpoint, and ``--catalog glue``: ``shop.customers`` is read through moto's
+  Glue Data Catalog and the output committed through Iceberg's GlueCatalog (its
+  ``NNNNN-<uuid>.metadata.json`` files, no version hint); the table is read from the Glue
+  entry's ``metadata_location``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +62,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import pytest
 from chispa import assert_df_equality
 
+import featurekit
 from featurekit.core import jars
 from featurekit.demo_run import write_source_table
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT, build_artifacts, read_project
@@ -61,8 +77,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+FEATUREKIT_SOURCE = Path(featurekit.__file__).resolve().parents[1]
 USER_PROJECT = ROOT / "tests" / "userproject"
 JOB = "customer_orders_daily"
+# The same job with its output declared an Iceberg table (FeatureTable(format="iceberg")).
+ICEBERG_JOB = "customer_orders_daily_iceberg"
 OUTPUT = ("features", "customer_orders_daily")
 PARAMS = ["--param", "min_amount=5"]
 DELTA_CONFS = {
@@ -107,10 +126,11 @@ class Way:
     command: Callable[[Setup, str, Optional[StandaloneCluster]], list[str]]
     env: Callable[[Setup], Mapping[str, str]]
     cluster: bool = False  # runs on the spark_cluster fixture
+    job: str = JOB  # the job its command runs (whose run record it leaves)
     # Where the way's warehouse lives: (sources, scratch folder) -> its location, filled
     # with the sources; then how to read its run records and its output table back.
     place: Callable[[Setup, Path, Path], str] = lambda setup, sources, base: _copy(sources, base)
-    records: Callable[[str], list[dict[str, Any]]] = lambda wh: _local_records(wh)
+    records: Callable[[str, str], list[dict[str, Any]]] = lambda wh, job: _local_records(wh, job)
     table: Callable[[SparkSession, str], DataFrame] = lambda spark, wh: _local_table(spark, wh)
 
 
@@ -119,12 +139,20 @@ def _copy(sources: Path, base: Path) -> str:
     return str(base / "warehouse")
 
 
-def _local_records(warehouse: str) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in Path(warehouse, "_runs", JOB).glob("*.json")]
+def _local_records(warehouse: str, job: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in Path(warehouse, "_runs", job).glob("*.json")]
 
 
 def _local_table(spark: SparkSession, warehouse: str) -> DataFrame:
     return DeltaRsEngine().read(spark, str(Path(warehouse).joinpath(*OUTPUT)))
+
+
+def _iceberg_table(spark: SparkSession, warehouse: str) -> DataFrame:
+    """The Iceberg output read back by pyiceberg, a reader other than the writer."""
+    from featurekit.tables.iceberg_reader import IcebergSnapshotReader
+
+    table = IcebergSnapshotReader.open(str(Path(warehouse).joinpath(*OUTPUT)))
+    return spark.createDataFrame(table.to_arrow().to_pandas())
 
 
 @dataclass
@@ -136,25 +164,46 @@ class Run:
 
 
 def _with_user_site(setup: Setup) -> Mapping[str, str]:
+    """The user's install on the path, then the featurekit under test (this checkout's
+    source, which may not be the one installed into the environment)."""
     env = {k: v for k, v in os.environ.items() if k != "FEATUREKIT_WAREHOUSE"}
-    env["PYTHONPATH"] = str(setup.user_site)
+    env["PYTHONPATH"] = os.pathsep.join([str(setup.user_site), str(FEATUREKIT_SOURCE)])
     return env
 
 
-def _featurekit_run(engine: str) -> Callable[[Setup, Path, Optional[StandaloneCluster]], list[str]]:
+Command = Callable[[Setup, str, Optional["StandaloneCluster"]], list[str]]
+
+
+def _featurekit_run(engine: str, job: str = JOB) -> Command:
     def command(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
-        return [sys.executable, "-m", "featurekit", "run", JOB, "--quiet", *PARAMS,
+        return [sys.executable, "-m", "featurekit", "run", job, "--quiet", *PARAMS,
                 "--engine", engine, "--warehouse", warehouse]  # fmt: skip
 
     return command
 
 
-def _glue(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
-    script = setup.dist / "entrypoints" / "glue_job.py"
-    return [sys.executable, "-m", "featurekit", "glue", "run", str(script), "--quiet",
-            "--warehouse", warehouse, "--", "--JOB_NAME", JOB, "--featurekit_job", JOB,
-            "--featurekit_params", "min_amount=5", "--featurekit_engine", "auto",
-            "--featurekit_warehouse", warehouse]  # fmt: skip
+def _glue_job(job: str, *platform: str) -> Command:
+    """The Glue job script run by the emulation; ``platform``: Glue's own job parameters."""
+
+    def command(setup: Setup, warehouse: str, _: Optional[StandaloneCluster]) -> list[str]:
+        script = setup.dist / "entrypoints" / "glue_job.py"
+        return [sys.executable, "-m", "featurekit", "glue", "run", str(script), "--quiet",
+                "--warehouse", warehouse, "--", "--JOB_NAME", job, "--featurekit_job", job,
+                "--featurekit_params", "min_amount=5", "--featurekit_engine", "auto",
+                "--featurekit_warehouse", warehouse, *platform]  # fmt: skip
+
+    return command
+
+
+def _emr_cluster_iceberg(
+    setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]
+) -> list[str]:
+    """The EMR step of the Iceberg job with Iceberg's runtime shipped beside Delta's jars
+    (what EMR's iceberg-defaults classification does on a cluster)."""
+    args = _emr_step(setup, warehouse, cluster, ICEBERG_JOB)
+    at = args.index("--jars") + 1
+    args[at] = ",".join([args[at], *jars.resolve([jars.iceberg_coordinate()])])
+    return args
 
 
 def _confs(confs: Mapping[str, str]) -> list[str]:
@@ -162,6 +211,12 @@ def _confs(confs: Mapping[str, str]) -> list[str]:
 
 
 def _emr_cluster(setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]) -> list[str]:
+    return _emr_step(setup, warehouse, cluster, JOB)
+
+
+def _emr_step(
+    setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster], job: str
+) -> list[str]:
     if cluster is None:
         raise TypeError("the emr-cluster way needs the spark_cluster fixture")
     submit = Path(sys.executable).parent / "spark-submit"
@@ -170,7 +225,7 @@ def _emr_cluster(setup: Setup, warehouse: str, cluster: Optional[StandaloneClust
     return [str(submit), "--master", cluster.master_url, "--deploy-mode", "client",
             *_confs({**CLUSTER_CONFS, **DELTA_CONFS}), "--jars", ",".join(setup.delta_jars),
             "--py-files", ",".join(py_files), str(setup.dist / EMR_SCRIPT),
-            "--job", JOB, *PARAMS, "--engine", "delta-spark",
+            "--job", job, *PARAMS, "--engine", "delta-spark",
             "--warehouse", warehouse]  # fmt: skip
 
 
@@ -191,7 +246,7 @@ LOCAL = Way("local", "local", "delta-rs", _featurekit_run("delta-rs"), _with_use
 LOCAL_DELTA_SPARK = _featurekit_run("delta-spark")
 WAYS = [
     Way("local-delta-spark", "local", "delta-spark", LOCAL_DELTA_SPARK, _with_user_site),
-    Way("glue", "glue", "delta-rs", _glue, _with_user_site),
+    Way("glue", "glue", "delta-rs", _glue_job(JOB), _with_user_site),
     Way("emr-cluster", "emr", "delta-spark", _emr_cluster, _bare_driver, cluster=True),
     Way(
         "s3",
@@ -200,8 +255,59 @@ WAYS = [
         LOCAL_DELTA_SPARK,
         lambda setup: _s3_env(setup),
         place=lambda setup, sources, base: _s3_place(setup, sources),
-        records=lambda wh: _s3_records(wh),
+        records=lambda wh, job: _s3_records(wh, job),
         table=lambda spark, wh: _s3_table(spark, wh),
+    ),
+    # The Iceberg ways run the job whose output declares format="iceberg": no format flag.
+    Way(
+        "local-iceberg",
+        "local",
+        "iceberg",
+        _featurekit_run("auto", ICEBERG_JOB),
+        _with_user_site,
+        job=ICEBERG_JOB,
+        table=lambda spark, wh: _iceberg_table(spark, wh),
+    ),
+    Way(
+        "glue-iceberg",
+        "glue",
+        "iceberg",
+        _glue_job(ICEBERG_JOB, "--datalake-formats", "iceberg"),  # Glue's own Iceberg switch
+        _with_user_site,
+        job=ICEBERG_JOB,
+        table=lambda spark, wh: _iceberg_table(spark, wh),
+    ),
+    Way(
+        "emr-cluster-iceberg",
+        "emr",
+        "iceberg",
+        _emr_cluster_iceberg,
+        _bare_driver,
+        cluster=True,
+        job=ICEBERG_JOB,
+        table=lambda spark, wh: _iceberg_table(spark, wh),
+    ),
+    Way(
+        "emr-cluster-iceberg-glue",
+        "emr",
+        "iceberg",
+        lambda setup, wh, cluster: _emr_glue_iceberg(setup, wh, cluster),
+        lambda setup: _glue_env(setup),
+        cluster=True,
+        job=ICEBERG_JOB,
+        place=lambda setup, sources, base: _glue_place(setup, sources, base),
+        table=lambda spark, wh: _glue_iceberg_table(spark),
+    ),
+    Way(
+        "s3-iceberg",
+        "local",
+        "iceberg",
+        _featurekit_run("auto", ICEBERG_JOB),
+        lambda setup: _s3_env(setup),
+        job=ICEBERG_JOB,
+        place=lambda setup, sources, base: _s3_place(setup, sources),
+        records=lambda wh, job: _s3_records(wh, job),
+        table=lambda spark, wh: _s3_iceberg_table(spark, wh),
     ),
 ]
 
@@ -247,9 +353,9 @@ def _s3_place(setup: Setup, sources: Path) -> str:
     return warehouse
 
 
-def _s3_records(warehouse: str) -> list[dict[str, Any]]:
+def _s3_records(warehouse: str, job: str) -> list[dict[str, Any]]:
     client = _s3(_S3_ENDPOINT[0])
-    listed = client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"wh/_runs/{JOB}/")
+    listed = client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"wh/_runs/{job}/")
     keys = [o["Key"] for o in listed.get("Contents", [])]
     return [json.loads(client.get_object(Bucket=S3_BUCKET, Key=k)["Body"].read()) for k in keys]
 
@@ -263,6 +369,81 @@ def _s3_table(spark: SparkSession, warehouse: str) -> DataFrame:
     access = S3Access(endpoint=_S3_ENDPOINT[0], **S3_KEYS)
     table = DeltaTable(f"{warehouse}/{'/'.join(OUTPUT)}", storage_options=access.storage_options())
     return spark.createDataFrame(table.to_pyarrow_table().to_pandas())
+
+
+def _s3_iceberg_table(spark: SparkSession, warehouse: str) -> DataFrame:
+    """The Iceberg output read back from the bucket by pyiceberg, a reader other than Spark."""
+    from featurekit.runtime.s3 import S3Access
+    from featurekit.tables.iceberg_reader import IcebergSnapshotReader
+
+    access = S3Access(endpoint=_S3_ENDPOINT[0], **S3_KEYS)
+    location = f"{warehouse}/{'/'.join(OUTPUT)}"
+    table = IcebergSnapshotReader.open(location, storage_options=access.storage_options())
+    return spark.createDataFrame(table.to_arrow().to_pandas())
+
+
+# -- the EMR step with the deployed plan's Iceberg confs: the Glue Data Catalog on moto -----
+def _glue_place(setup: Setup, sources: Path, base: Path) -> str:
+    """The sources copied; shop.customers registered in moto's Glue Data Catalog."""
+    from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
+    from featurekit.testing.plugin import boto_client
+
+    warehouse = _copy(sources, base)
+    entry = json.loads(Path(warehouse, "_catalog", "shop.customers.json").read_text())
+    config = GlueCatalogConfig(region="us-east-1", endpoint_url=setup.s3_endpoint)
+    glue = GlueCatalog(config, client=boto_client(setup.s3_endpoint, "glue"))
+    # the local catalog's location: relative to the warehouse, or absolute in the sources
+    location = str(Path(warehouse, entry["location"].replace(str(sources), warehouse)))
+    glue.register("shop.customers", location, schema=entry["schema"])
+    return warehouse
+
+
+def _glue_env(setup: Setup) -> Mapping[str, str]:
+    env = {k: v for k, v in _bare_driver(setup).items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=setup.s3_endpoint, AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
+               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")  # fmt: skip
+    return env
+
+
+def _emr_glue_iceberg(
+    setup: Setup, warehouse: str, cluster: Optional[StandaloneCluster]
+) -> list[str]:
+    """The Iceberg job's EMR step with the Spark confs ``featurekit plan emr`` writes for it
+    (Iceberg's GlueCatalog as featurekit_iceberg), plus moto's Glue endpoint; the step's
+    featurekit catalog is the Glue Data Catalog."""
+    from featurekit.deploy.common import spark_confs
+    from featurekit.tables.iceberg_catalog import CATALOG_CONF
+
+    planned = spark_confs(glue_catalog=False, extra={}, iceberg=True, catalog="glue")
+    moto = {f"{CATALOG_CONF}.glue.endpoint": setup.s3_endpoint,
+            f"{CATALOG_CONF}.client.region": "us-east-1"}  # fmt: skip
+    args = _emr_cluster_iceberg(setup, warehouse, cluster)
+    at = args.index("--jars") + 1
+    args[at] = ",".join([args[at], *jars.resolve([jars.iceberg_aws_coordinate()])])
+    at = args.index("--py-files")
+    args[at:at] = _confs({**planned, **moto})
+    return [*args, "--catalog", "glue", "--catalog-region", "us-east-1"]
+
+
+def _glue_iceberg_table(spark: SparkSession) -> DataFrame:
+    """The table Glue's entry points at (an Iceberg entry: GlueCatalog wrote it), read by
+    pyiceberg from its metadata_location."""
+    from featurekit.tables.iceberg_reader import IcebergSnapshotReader
+    from featurekit.testing.plugin import boto_client
+
+    glue = boto_client(_S3_ENDPOINT[0], "glue")
+    table = glue.get_table(DatabaseName=OUTPUT[0], Name=OUTPUT[1])["Table"]
+    assert table["Parameters"]["table_type"] == "ICEBERG", table["Parameters"]
+    location, metadata = table["StorageDescriptor"]["Location"], table["Parameters"]
+    # Iceberg's GlueCatalog committed it (NNNNN-<uuid>.metadata.json, no version hint), not
+    # the folder-addressed tables (vN.metadata.json + metadata/version-hint.text)
+    assert re.fullmatch(
+        r"\d{5}-[0-9a-f-]{36}\.metadata\.json", Path(metadata["metadata_location"]).name
+    )
+    assert not Path(location.replace("file:", ""), "metadata", "version-hint.text").exists()
+    reader = IcebergSnapshotReader.open(location, metadata_location=metadata["metadata_location"])
+    return spark.createDataFrame(reader.to_arrow().to_pandas())
 
 
 _S3_ENDPOINT: list[str] = []  # set by the setup fixture: records/table get only the URI
@@ -345,7 +526,7 @@ def run_way(way: Way, setup: Setup, sources: Path, base: Path, cluster: Any = No
     )
     printed = proc.stdout + proc.stderr  # spark-submit forwards the driver's stderr to stdout
     assert proc.returncode == 0, f"{way.name} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    (record,) = way.records(warehouse)
+    (record,) = way.records(warehouse, way.job)
     assert (record["status"], record["runtime"]) == ("succeeded", way.runtime)
     assert record["output"]["engine"] == way.engine
     run = Run(warehouse, printed)

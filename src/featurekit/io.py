@@ -26,6 +26,8 @@ from featurekit.errors import ConfigError, UnsupportedError
 from featurekit.rulesets import Ruleset, check_rulesets
 
 FILE_FORMATS = ("parquet", "csv", "json", "delta")
+# The formats a FeatureTable is written in (delta is the default).
+TABLE_FORMATS = ("delta", "iceberg")
 
 # Spark's simpleString() spellings, with the common aliases users write.
 _TYPE_ALIASES = {
@@ -206,9 +208,16 @@ class FeatureTable:
     maintenance: Optional[Maintenance] = None
     # DQDL rulesets checked on the output before its commit (featurekit.quality)
     quality: tuple[Ruleset, ...] = ()
+    # "delta" or "iceberg"; None: the project's default (RuntimeConfig.table_format)
+    format: Optional[str] = None
 
     def __post_init__(self) -> None:
         check_table_name(self.name)
+        if self.format is not None and self.format not in TABLE_FORMATS:
+            raise ConfigError(
+                f"FeatureTable {self.name!r}: format {self.format!r} is not one of "
+                f"{', '.join(TABLE_FORMATS)}."
+            )
         _set_quality(self, self.name, self.quality, output=True)
         if not self.keys:
             raise ConfigError(f"FeatureTable {self.name!r} needs at least one key column.")

@@ -58,7 +58,18 @@ def maintain_output(
         return
     record.maintenance = MaintenanceRecord()
     with record.phase("maintenance", report):
-        _run_steps(plan, storage.engine, out.location, written_partitions(table, ctx), record)
+        engine = storage.engine_at(out.location)
+        _run_steps(plan, engine, out.location, written_partitions(table, ctx), record)
+        if storage.format_of(table) == "iceberg":
+            # maintenance commits new Iceberg metadata: the catalog entry (Athena's
+            # metadata_location) follows it
+            try:
+                storage.register_output(table, out.location)
+            except Exception as exc:  # recorded, never raised: the output is committed
+                record.warnings.append(
+                    f"re-registering {table.name} after maintenance failed "
+                    f"({type(exc).__name__}: {exc}); the next run registers it again."
+                )
 
 
 def _run_steps(

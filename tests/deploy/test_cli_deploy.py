@@ -85,7 +85,7 @@ def test_a_job_outside_the_package_is_refused(
     assert main([*argv, "--dist", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "Job 'user_activity_daily' is not in the package" in err
-    assert "shop-features 0.3.0 holds customer_orders_daily" in err
+    assert "shop-features 0.3.0 holds customer_orders_daily, customer_orders_daily_iceberg" in err
 
 
 def test_serverless_runs_from_the_venv_archive_when_the_package_has_one(

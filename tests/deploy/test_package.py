@@ -72,7 +72,10 @@ def project(tmp_path: Path, dependencies: list[str], code: str) -> Path:
 def test_manifest_hashes_match_the_files(user_dist: Path) -> None:
     manifest = json.loads((user_dist / MANIFEST).read_text())
     assert (manifest["name"], manifest["version"]) == ("shop-features", "0.3.0")
-    assert manifest["jobs"] == {"customer_orders_daily": "shop_features.orders:CustomerOrdersDaily"}
+    assert manifest["jobs"] == {
+        "customer_orders_daily": "shop_features.orders:CustomerOrdersDaily",
+        "customer_orders_daily_iceberg": "shop_features.orders:CustomerOrdersDailyIceberg",
+    }
     assert manifest["distributions"] == {"featurekit": "0.1.0", "shop-features": "0.3.0"}
     assert set(manifest["artifacts"]) == {BUNDLE, FK_WHEEL, USER_WHEEL, EMR_SCRIPT, GLUE_SCRIPT}
     assert manifest["quality"] == {"jobs": [], "jars": []}  # no rulesets: no Deequ jars
@@ -105,7 +108,7 @@ def test_jobs_are_found_from_the_zip_alone(user_dist: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "['customer_orders_daily']"
+    assert out.stdout.strip() == "['customer_orders_daily', 'customer_orders_daily_iceberg']"
 
 
 def test_each_wheel_record_lists_every_file_with_its_hash(user_dist: Path) -> None:

@@ -265,3 +265,57 @@ def test_local_partitions_inside_the_warehouse_are_stored_relative(tmp_path: Pat
     stored = catalog.warehouse.read_json("_partitions/raw.orders.json")
     assert stored == [{"values": ["2026-03-01", "00"], "location": "landing/dt=2026-03-01/hour=00"}]
     assert catalog.partitions("raw.orders") == [inside]
+
+
+def test_an_iceberg_table_reads_back_with_its_metadata_location(catalog: Any, db: str) -> None:
+    first = "s3://bucket/wh/features/daily/metadata/00001-a.metadata.json"
+    second = "s3://bucket/wh/features/daily/metadata/00002-b.metadata.json"
+    name = f"{db}.daily"
+    common = {"schema": SCHEMA, "partition_columns": ("feature_date",), "format": "iceberg"}
+    catalog.register(name, "s3://bucket/wh/features/daily", metadata_location=first, **common)
+    catalog.register(name, "s3://bucket/wh/features/daily", metadata_location=second, **common)
+    entry = catalog.get(name)
+    assert (entry.format, entry.metadata_location) == ("iceberg", second)
+    assert (entry.schema, entry.partition_columns) == (SCHEMA, ("feature_date",))
+
+
+def test_glue_holds_an_iceberg_table_as_athena_reads_it(moto_endpoint: str, db: str) -> None:
+    """table_type=ICEBERG, metadata_location and previous_metadata_location, as Iceberg's
+    own GlueCatalog writes them; no serde and no Hive partition keys."""
+    from featurekit.deploy.aws import validate_request
+    from featurekit.tables.catalog import new_entry
+    from featurekit.tables.glue_forms import table_input
+
+    client = boto_client(moto_endpoint, "glue")
+    glue = GlueCatalog(GlueCatalogConfig(region="us-east-1", endpoint_url=moto_endpoint), client)
+    common = {"schema": SCHEMA, "partition_columns": ("feature_date",), "format": "iceberg"}
+    where = "s3://bucket/wh/features/daily"
+    glue.register(
+        f"{db}.daily", where, metadata_location=f"{where}/metadata/1.metadata.json", **common
+    )
+    glue.register(
+        f"{db}.daily", where, metadata_location=f"{where}/metadata/2.metadata.json", **common
+    )
+    table = client.get_table(DatabaseName=db, Name="daily")["Table"]
+    params = table["Parameters"]
+    assert params["table_type"] == "ICEBERG"
+    assert params["metadata_location"] == f"{where}/metadata/2.metadata.json"
+    assert params["previous_metadata_location"] == f"{where}/metadata/1.metadata.json"
+    assert table["TableType"] == "EXTERNAL_TABLE"
+    assert table.get("PartitionKeys", []) == []
+    sd = table["StorageDescriptor"]
+    assert sd["Location"] == where
+    assert [c["Name"] for c in sd["Columns"]] == [f["name"] for f in SCHEMA["fields"]]
+    assert "SerdeInfo" not in sd
+    assert "InputFormat" not in sd
+    entry = new_entry(f"{db}.daily", where, metadata_location="s3://m.metadata.json", **common)
+    validate_request("glue", "CreateTable", {"DatabaseName": db, "TableInput": table_input(entry)})
+
+
+def test_an_iceberg_entry_without_its_metadata_location_is_refused(
+    moto_endpoint: str, db: str
+) -> None:
+    client = boto_client(moto_endpoint, "glue")
+    glue = GlueCatalog(GlueCatalogConfig(region="us-east-1", endpoint_url=moto_endpoint), client)
+    with pytest.raises(ConfigError, match="metadata_location"):
+        glue.register(f"{db}.daily", "s3://b/wh/daily", schema=SCHEMA, format="iceberg")

@@ -1,7 +1,9 @@
-"""One contract for every Delta engine: the same tests run against both engines.
+"""One contract for every table engine: the same tests run against the two Delta engines
+and the Iceberg engine.
 
-The test session carries the Delta jars (resolved from Maven Central once by
-``make install``), so delta-spark runs here exactly as on Glue and EMR; nothing skips.
+The test session carries the Delta jars and Iceberg's Spark runtime (resolved from Maven
+Central once by ``make install``), so delta-spark and Iceberg run here exactly as on Glue
+and EMR; nothing skips.
 """
 
 from __future__ import annotations
@@ -15,19 +17,21 @@ from pyspark.sql import DataFrame, SparkSession
 
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError, TableNotFoundError
 from featurekit.quality.quarantine import commit_metadata
-from featurekit.tables import TableEngine, Txn, select_engine
+from featurekit.tables import TableEngine, Txn, iceberg_engine, select_engine
 from featurekit.tables.deltaspark import delta_spark_available
 
 SCHEMA = "k string, d date, ts timestamp, v bigint"
 
 
-@pytest.fixture(params=["delta-rs", "delta-spark"])
+@pytest.fixture(params=["delta-rs", "delta-spark", "iceberg"])
 def engine(request: pytest.FixtureRequest, spark: SparkSession) -> TableEngine:
     if request.param == "delta-spark" and not delta_spark_available(spark):
         pytest.fail(
             "The test session has no Delta jars: run `make install` (it resolves them from "
             "Maven Central) or set the pytest ini featurekit_engine = delta-spark."
         )
+    if request.param == "iceberg":
+        return iceberg_engine(spark)  # fails the test, not skips, without Iceberg's jar
     return select_engine(spark, request.param)
 
 
@@ -224,7 +228,7 @@ def test_missing_table_is_a_clear_error(
 ) -> None:
     assert not engine.exists(path)
     assert engine.version(path) is None
-    with pytest.raises(TableNotFoundError, match="No Delta table"):
+    with pytest.raises(TableNotFoundError, match=r"No (Delta|Iceberg) table"):
         engine.read(spark, path)
 
 

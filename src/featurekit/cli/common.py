@@ -80,6 +80,14 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
         help="Delta table engine (auto: delta-rs locally, delta-spark for an s3:// warehouse "
         "or with FEATUREKIT_DELTA_JARS; delta-spark resolves its jars from Maven Central)",
     )
+    parser.add_argument(
+        "--table-format",
+        choices=("delta", "iceberg"),
+        default=os.environ.get("FEATUREKIT_TABLE_FORMAT", "delta"),
+        help="the format of feature tables that declare none (FeatureTable(format=...)); "
+        "default: $FEATUREKIT_TABLE_FORMAT, else delta. iceberg puts Iceberg's Spark runtime "
+        "on the classpath (resolved from Maven Central once)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--no-quality",
@@ -175,9 +183,10 @@ def open_cli_warehouse(args: argparse.Namespace) -> Any:
     return open_warehouse(args.warehouse, s3_client=access.client() if access else None)
 
 
-def local_config(args: argparse.Namespace, *, quality: bool = False) -> Any:
+def local_config(args: argparse.Namespace, *, quality: bool = False, iceberg: bool = False) -> Any:
     """The LocalConfig of parsed CLI arguments; ``quality`` puts Deequ's DQDL engine on
-    the classpath (jobs with rulesets), unless --no-quality turned the checks off."""
+    the classpath (jobs with rulesets), unless --no-quality turned the checks off;
+    ``iceberg`` (or ``--table-format iceberg``) Iceberg's Spark runtime."""
     from featurekit.runtime.local import LocalConfig
     from featurekit.tables.commits import CommitCoordinator
     from featurekit.tables.conflicts import CommitRetry
@@ -196,13 +205,15 @@ def local_config(args: argparse.Namespace, *, quality: bool = False) -> Any:
         glue_catalog=glue_catalog_config(args),
         check_quality=not getattr(args, "no_quality", False),
         quality=quality and not getattr(args, "no_quality", False),
+        table_format=getattr(args, "table_format", "delta"),
+        iceberg=iceberg,
         commit_coordinator=str(CommitCoordinator.parse(args.commit_coordinator)),
         commit_attempts=CommitRetry(attempts=args.commit_attempts).attempts,  # checked here
     )
 
 
-def local_runtime(args: argparse.Namespace, *, quality: bool = False) -> Any:
+def local_runtime(args: argparse.Namespace, *, quality: bool = False, iceberg: bool = False) -> Any:
     """The local runtime for parsed CLI arguments (see :func:`local_config`)."""
     from featurekit.runtime.local import LocalRuntime
 
-    return LocalRuntime(local_config(args, quality=quality))
+    return LocalRuntime(local_config(args, quality=quality, iceberg=iceberg))

@@ -13,6 +13,20 @@ import sys
 from typing import Any, Callable
 
 
+def _has_iceberg_tables(args: argparse.Namespace) -> bool:
+    """True when a local path (or the warehouse folder an s3:// path maps into) holds an
+    Iceberg table's metadata: the session then needs Iceberg's runtime to read its schema.
+    A path in an S3 warehouse is not listed here (--table-format iceberg adds the runtime)."""
+    from pathlib import Path
+
+    from featurekit.warehouse import S3_SCHEMES, Warehouse
+
+    if args.warehouse.startswith(S3_SCHEMES):
+        return False
+    root = Path(Warehouse(args.warehouse).resolve(args.path))
+    return root.is_dir() and any(root.glob("**/metadata/*.metadata.json"))
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from featurekit.cli.common import local_runtime
     from featurekit.storage.crawl import crawl
@@ -24,7 +38,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    runtime = local_runtime(args)
+    runtime = local_runtime(args, iceberg=_has_iceberg_tables(args))
     plans = crawl(
         runtime.spark, runtime.storage, args.path, database=args.database,
         table_prefix=args.table_prefix, dry_run=args.dry_run, on_change=args.on_change,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -49,7 +50,26 @@ def _job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conf", action="append", metavar="KEY=VALUE", help="extra Spark conf")
     _no_quality_arg(p)
     add_catalog_option(p)
+    add_table_format_options(p)
     add_coordinator_option(p)
+
+
+def add_table_format_options(p: argparse.ArgumentParser) -> None:
+    """--table-format (the project default) and --iceberg (Iceberg inputs), for every plan."""
+    p.add_argument(
+        "--table-format",
+        choices=("delta", "iceberg"),
+        default=os.environ.get("FEATUREKIT_TABLE_FORMAT", "delta"),
+        help="the format of feature tables that declare none (default: "
+        "$FEATUREKIT_TABLE_FORMAT, else delta); an Iceberg output adds Iceberg's runtime "
+        "and confs to the plan (Glue --datalake-formats iceberg, EMR iceberg-defaults)",
+    )
+    p.add_argument(
+        "--iceberg",
+        action="store_true",
+        help="add Iceberg's runtime and confs even if the job writes no Iceberg table (it "
+        "reads one)",
+    )
 
 
 def add_coordinator_option(p: argparse.ArgumentParser) -> None:
@@ -141,7 +161,17 @@ def _call(args: argparse.Namespace) -> JobCall:
         commit_attempts=args.commit_attempts,
         # glue is every AWS target's default (the plans set it up); only local is passed on
         catalog=None if args.catalog == "glue" else args.catalog,
+        table_format=args.table_format,
+        iceberg=args.iceberg or _writes_iceberg(args),
     )
+
+
+def _writes_iceberg(args: argparse.Namespace) -> bool:
+    """True when the job (found in the installed jobs) writes an Iceberg table."""
+    from featurekit.deploy.common import uses_iceberg
+    from featurekit.registry import get_job
+
+    return uses_iceberg(get_job(args.job), args.table_format)
 
 
 def package_for(args: argparse.Namespace) -> Any:
@@ -203,6 +233,8 @@ def glue_plan_from(args: argparse.Namespace, package: Any) -> Any:
         execution_class=args.execution_class,
         jars=jars,
         check_quality=args.check_quality,
+        table_format=args.table_format,
+        iceberg=args.iceberg,
         commit_coordinator=args.commit_coordinator,
         commit_attempts=args.commit_attempts,
     )

@@ -346,7 +346,7 @@ def cmd_run(
     source = _source(script)
     # a script with Glue Studio's data-quality node needs Deequ's engine on the classpath
     # (Glue provides it); featurekit's rulesets get it from --extra-jars, as on Glue
-    config = local_config(args, quality="awsgluedq" in source)
+    config = local_config(args, quality="awsgluedq" in source, iceberg=params.iceberg)
     delta = (jars.delta_coordinate(),) if params.delta and not config.delta_jars else ()
     running = _running_session()
     config = replace(

@@ -7,6 +7,7 @@ before the local SparkSession is built:
     --extra-py-files A,B           the Python path (driver and workers)
     --conf "k=v --conf k2=v2"      session confs (Glue takes one --conf key; the value chains)
     --datalake-formats delta       Delta's jars and session confs
+    --datalake-formats iceberg     Iceberg's Spark runtime (``delta,iceberg``: both)
     --user-jars-first true         --extra-jars ahead of Spark's own jars on the classpath
     --additional-python-modules    checked: each must be installed here (never pip-installed)
     --TempDir s3://b/tmp/          its folder is created (under the warehouse's _s3 folder)
@@ -152,6 +153,7 @@ class GlueParameters:
     py_files: tuple[str, ...] = ()
     conf: Mapping[str, str] = field(default_factory=dict)
     delta: bool = False
+    iceberg: bool = False
     user_jars_first: bool = False
     glue_datacatalog: bool = False
     temp_dir: Optional[Path] = None
@@ -188,15 +190,15 @@ def _conf(value: Optional[str]) -> dict[str, str]:
     return confs
 
 
-def _formats(value: Optional[str]) -> bool:
+def _formats(value: Optional[str]) -> set[str]:
     formats = {f.strip().lower() for f in (value or "").split(",") if f.strip()}
-    other = sorted(formats - {"delta"})
+    other = sorted(formats - {"delta", "iceberg"})
     if other:
         raise UnsupportedError(
-            f"--datalake-formats {', '.join(other)}: glue run sets up Delta only "
-            "(--datalake-formats delta)."
+            f"--datalake-formats {', '.join(other)}: glue run sets up Delta and Iceberg only "
+            "(--datalake-formats delta,iceberg)."
         )
-    return "delta" in formats
+    return formats
 
 
 def _items(value: Optional[str]) -> list[str]:
@@ -235,7 +237,8 @@ def parse(args: Sequence[str], where: Locations) -> GlueParameters:
             for p in _items(found.get("--extra-py-files"))
         ),
         conf=confs,
-        delta=_formats(found.get("--datalake-formats")),
+        delta="delta" in _formats(found.get("--datalake-formats")),
+        iceberg="iceberg" in _formats(found.get("--datalake-formats")),
         user_jars_first=_flag("--user-jars-first", found["--user-jars-first"])
         if "--user-jars-first" in found
         else False,
@@ -323,6 +326,15 @@ def _held_jars(spark: Any, params: GlueParameters) -> list[str]:
         for key, value in DELTA_CONFS.items():
             _static(spark, key, value, "Delta (--datalake-formats delta)")
         held.append("--datalake-formats delta")
+    if params.iceberg:
+        from featurekit.tables.iceberg_java import iceberg_available
+
+        if not iceberg_available(spark):
+            raise ConfigError(
+                "The session is already running without Iceberg's Spark runtime "
+                "(--datalake-formats iceberg); run featurekit glue run in a fresh process."
+            )
+        held.append("--datalake-formats iceberg")
     if params.user_jars_first:
         for key, value in params.session_confs().items():
             if key.endswith("extraClassPath"):

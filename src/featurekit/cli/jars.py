@@ -20,6 +20,10 @@ def cmd_jars(args: argparse.Namespace) -> int:
     coordinates = [jars.delta_coordinate()]
     if args.s3:
         coordinates.append(jars.hadoop_aws_coordinate())
+    if args.iceberg:
+        coordinates.append(jars.iceberg_coordinate())
+        if args.s3:
+            coordinates.append(jars.iceberg_aws_coordinate())
     report = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     found = jars.resolve(
         coordinates,
@@ -50,6 +54,11 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
         help="resolve the Delta jars (and hadoop-aws with --s3) from Maven Central; print them",
     )
     p.add_argument("--s3", action="store_true", help="also hadoop-aws, for s3a:// warehouses")
+    p.add_argument(
+        "--iceberg",
+        action="store_true",
+        help="also Iceberg's Spark runtime (with --s3: its AWS bundle, for GlueCatalog)",
+    )
     p.add_argument(
         "--quality", action="store_true", help="also Deequ's DQDL engine (quality rulesets)"
     )

@@ -146,6 +146,22 @@ def has_rulesets(job: Any) -> bool:
     return declared(job)
 
 
+def uses_iceberg(job: Any, args: argparse.Namespace) -> bool:
+    """True when the job writes an Iceberg table (declared, or the --table-format default)
+    or reads one of the catalog's Iceberg tables: its session needs Iceberg's runtime."""
+    from featurekit.cli.common import open_cli_catalog
+    from featurekit.io import TableInput
+
+    output = getattr(job, "output", None)
+    if output is not None and (output.format or args.table_format) == "iceberg":
+        return True
+    names = [i.name for i in getattr(job, "inputs", {}).values() if isinstance(i, TableInput)]
+    if not names:
+        return False
+    catalog = open_cli_catalog(args)
+    return any(getattr(catalog.find(n), "format", None) == "iceberg" for n in names)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from featurekit.graph import Selector
     from featurekit.job import make_context
@@ -157,7 +173,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = _params_for(jobs, split_assignments(args.param or []))
     for job, job_params in zip(jobs, params):  # dates and params, before Spark starts
         make_context(job, "local", params=job_params, start=args.start, end=args.end)
-    runtime = local_runtime(args, quality=any(has_rulesets(j) for j in jobs))
+    runtime = local_runtime(
+        args,
+        quality=any(has_rulesets(j) for j in jobs),
+        iceberg=any(uses_iceberg(j, args) for j in jobs),
+    )
     if len(selectors) == 1 and Selector.parse(args.job).plain:
         record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
         if args.json:

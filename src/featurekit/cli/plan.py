@@ -20,6 +20,7 @@ from featurekit.cli.common import add_deprecated_option
 from featurekit.cli.deploy import (
     add_catalog_option,
     add_coordinator_option,
+    add_table_format_options,
     coordinator_note,
     package_for,
 )
@@ -82,6 +83,7 @@ def add_glue(psub: Any, add_runtime_args: AddRuntimeArgs) -> None:
         "--warehouse", help="featurekit's warehouse the Glue job uses, e.g. s3://BUCKET/wh"
     )
     add_catalog_option(p)
+    add_table_format_options(p)
     add_coordinator_option(p)
     add_deprecated_option(p, "--role", new="--role-arn", dest="role_arn")
     add_deprecated_option(p, "--featurekit-warehouse", new="--warehouse", dest="warehouse")

@@ -1,12 +1,14 @@
 """``featurekit table list|show|history|optimize|vacuum|checkpoint``.
 
-Delta tables are read through deltalake (delta-rs), so these commands start in a
-second and work on tables written by either engine. ``show`` of a files table (csv,
+Delta tables are read through deltalake (delta-rs) and Iceberg tables through pyiceberg,
+so these commands start in a second, without Spark, and work on tables written by any
+engine. ``show`` of a files table (csv,
 json, parquet: what ``featurekit crawl`` registers) starts Spark and reads it as a run
 does (``read_files_table``: the registered schema, options and partitions). The maintenance commands
 (optimize, vacuum, checkpoint, in :mod:`featurekit.cli.table_maintenance`) use
 delta-rs too, unless ``--engine delta-spark`` asks for Delta's own Spark
-implementation. Every command prints JSON with ``--json``.
+implementation; on an Iceberg table they start Spark with Iceberg's runtime. Every
+command prints JSON with ``--json``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ import argparse
 import datetime as dt
 import json
 import sys
+from dataclasses import asdict
 from typing import Any, Callable, Optional
 
 from featurekit.errors import ConfigError, TableError, TableNotFoundError, UnsupportedError
 from featurekit.tables.catalog import CatalogEntry
+
+# Table formats with versions (time travel, history); others are files tables.
+VERSIONED = ("delta", "iceberg")
 
 
 def catalog_of(args: argparse.Namespace) -> Any:
@@ -66,6 +72,25 @@ def _open(args: argparse.Namespace, entry: CatalogEntry, version: Optional[int] 
     return table
 
 
+def _open_iceberg(args: argparse.Namespace, entry: CatalogEntry) -> Any:
+    """The Iceberg table through pyiceberg (no Spark)."""
+    from featurekit.cli.common import s3_access
+    from featurekit.tables.iceberg_reader import IcebergSnapshotReader
+
+    access = s3_access(args)
+    try:
+        return IcebergSnapshotReader.open(
+            entry.location,
+            metadata_location=entry.metadata_location,
+            storage_options=access.storage_options() if access is not None else None,
+        )
+    except TableNotFoundError as exc:
+        raise TableNotFoundError(
+            f"Table {entry.name} is in the catalog at {entry.location}, but no Iceberg table "
+            f"is there ({exc}). Run the job that writes it again, or check --warehouse."
+        ) from exc
+
+
 def _dump(doc: Any) -> None:
     print(json.dumps(doc, indent=2, default=str))
 
@@ -76,8 +101,10 @@ def _listing(args: argparse.Namespace, entry: CatalogEntry) -> dict[str, Any]:
     try:
         if entry.format == "delta":
             version = _open(args, entry).version()
+        elif entry.format == "iceberg":
+            version = _open_iceberg(args, entry).version()
     except TableNotFoundError:
-        missing = "no Delta table at this location"
+        missing = f"no {entry.format.capitalize()} table at this location"
     return {
         "name": entry.name,
         "format": entry.format,
@@ -97,7 +124,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"No tables in {args.warehouse}. Try 'featurekit demo'.")
     for row in rows:
         version = f"v{row['version']:<4d}" if row["version"] is not None else "v-   "
-        version = version if row["format"] == "delta" else f"{row['format']:6s}"
+        version = version if row["format"] in VERSIONED else f"{row['format']:6s}"
         note = f"  (missing: {row['missing']})" if row["missing"] else ""
         print(f"{row['name']:40s} {version} {row['location']}  {row['description']}{note}")
     return 0
@@ -105,16 +132,21 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _show_doc(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
     entry = catalog_of(args).get(args.table)
-    if entry.format != "delta":
+    if entry.format not in VERSIONED:
         return _show_files(args, entry)
-    table = _open(args, entry, args.version)
-    data = table.to_pyarrow_table()
+    if entry.format == "iceberg":
+        iceberg = _open_iceberg(args, entry)
+        data = iceberg.to_arrow(args.version)
+        version = iceberg.version() if args.version is None else args.version
+    else:
+        table = _open(args, entry, args.version)
+        data, version = table.to_pyarrow_table(), table.version()
     sort = [(c, "ascending") for c in (entry.date_column, *entry.keys) if c in data.column_names]
     head = data.sort_by(sort).slice(0, args.limit) if sort else data.slice(0, args.limit)
     doc = {
         "table": entry.name,
         "format": entry.format,
-        "version": table.version(),
+        "version": version,
         "location": entry.location,
         "description": entry.description,
         "keys": list(entry.keys),
@@ -171,7 +203,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _dump({**doc, "head": head.to_pylist()})
         return 0
-    stamp = f"version {doc['version']}" if doc["format"] == "delta" else f"{doc['format']} files"
+    stamp = f"{doc['format']} files"
+    if doc["format"] in VERSIONED:  # "version 3" (Delta), "iceberg version 3"
+        kind = "" if doc["format"] == "delta" else f"{doc['format']} "
+        stamp = f"{kind}version {doc['version']}"
     print(f"{doc['table']}  {stamp}  {doc['location']}")
     if doc["description"]:
         print(f"  {doc['description']}")
@@ -201,7 +236,10 @@ def _commit(item: dict[str, Any]) -> dict[str, Any]:
 
 def cmd_history(args: argparse.Namespace) -> int:
     entry = catalog_of(args).get(args.table)
-    commits = [_commit(item) for item in _open(args, entry).history(args.limit)]
+    if entry.format == "iceberg":
+        commits = [asdict(c) for c in _open_iceberg(args, entry).history(args.limit)]
+    else:
+        commits = [_commit(item) for item in _open(args, entry).history(args.limit)]
     if args.json:
         _dump(commits)
         return 0
@@ -239,8 +277,10 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     )
     p.add_argument("table", metavar="DB.TABLE")
     p.add_argument("--limit", type=int, default=10, help="rows to print (default 10)")
-    p.add_argument("--version", type=int, help="show this version (time travel; Delta tables)")
-    p = parser("history", "the table's Delta commits", cmd_history)
+    p.add_argument(
+        "--version", type=int, help="show this version (time travel; Delta and Iceberg tables)"
+    )
+    p = parser("history", "the table's commits (Delta) or snapshots (Iceberg)", cmd_history)
     p.add_argument("table", metavar="DB.TABLE")
     p.add_argument("--limit", type=int, default=None)
 

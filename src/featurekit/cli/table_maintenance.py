@@ -1,7 +1,10 @@
 """``featurekit table optimize|vacuum|checkpoint``: table maintenance from the command line.
 
 delta-rs by default (no Spark session); ``--engine delta-spark`` uses Delta's own Spark
-implementation. Each prints its result, or with ``--json`` the result as JSON.
+implementation. An Iceberg table is maintained by the Iceberg engine (a Spark session
+with Iceberg's runtime): optimize is ``rewrite_data_files``, vacuum ``expire_snapshots``
+then ``remove_orphan_files`` (``--dry-run`` lists what they would delete), checkpoint
+``rewrite_manifests``. Each prints its result, or with ``--json`` the result as JSON.
 """
 
 from __future__ import annotations
@@ -14,19 +17,31 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable
 
 from featurekit.cli.common import open_cli_catalog
-from featurekit.errors import ConfigError
+from featurekit.errors import ConfigError, UnsupportedError
 
 if TYPE_CHECKING:
+    from featurekit.tables.catalog import CatalogEntry
     from featurekit.tables.engine import PartitionFilter, TableEngine
 
 
-def _maintenance_engine(args: argparse.Namespace) -> TableEngine:
-    """delta-rs (no Spark session needed) unless ``--engine delta-spark`` asks for Delta's own."""
+def _maintenance_engine(args: argparse.Namespace, entry: CatalogEntry) -> TableEngine:
+    """The engine of ``entry``'s format: for Delta, delta-rs (no Spark session needed)
+    unless ``--engine delta-spark`` asks for Delta's own; for Iceberg, Iceberg's (Spark)."""
+    if entry.format == "iceberg":
+        from featurekit.cli.common import local_runtime
+
+        engine: TableEngine = local_runtime(args, iceberg=True).storage.engine_of("iceberg")
+        return engine
+    if entry.format != "delta":
+        raise UnsupportedError(
+            f"Table {entry.name} is a {entry.format} files table: only Delta and Iceberg "
+            "tables have maintenance."
+        )
     if args.engine == "delta-spark":
         from featurekit.cli.common import local_runtime
 
-        engine: TableEngine = local_runtime(args).storage.engine
-        return engine
+        delta: TableEngine = local_runtime(args).storage.engine
+        return delta
     from featurekit.tables.deltars import DeltaRsEngine
 
     return DeltaRsEngine()
@@ -66,7 +81,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     entry = open_cli_catalog(args).get(args.table)
     filters = _date_filters(args, entry)
     began = time.perf_counter()
-    engine = _maintenance_engine(args)
+    engine = _maintenance_engine(args, entry)
     where = " and ".join(f"{c} {op} {v}" for c, op, v in filters) or "all partitions"
     _progress(args, f"optimize {entry.name} ({where}) with {engine.name} ...")
     result = engine.optimize(entry.location, partitions=filters)
@@ -81,7 +96,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 def cmd_vacuum(args: argparse.Namespace) -> int:
     entry = open_cli_catalog(args).get(args.table)
     began = time.perf_counter()
-    engine = _maintenance_engine(args)
+    engine = _maintenance_engine(args, entry)
     retain = "the table's retention" if args.retain_hours is None else f"{args.retain_hours}h"
     mode = " (dry run)" if args.dry_run else ""
     _progress(args, f"vacuum {entry.name}, keeping {retain}{mode}, with {engine.name} ...")
@@ -135,7 +150,7 @@ def _stem(name: str) -> str:
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     entry = open_cli_catalog(args).get(args.table)
     began = time.perf_counter()
-    engine = _maintenance_engine(args)
+    engine = _maintenance_engine(args, entry)
     _progress(args, f"checkpoint {entry.name} with {engine.name} ...")
     result = engine.checkpoint(entry.location)
     doc = {"table": entry.name, "engine": engine.name, **asdict(result)}
@@ -170,7 +185,8 @@ def add_maintenance_commands(
         type=int,
         default=None,
         help="keep files removed less than this many hours ago (default: the table's "
-        "delta.deletedFileRetentionDuration, 7 days); less than that needs --force",
+        "delta.deletedFileRetentionDuration, 7 days; Iceberg: "
+        "history.expire.max-snapshot-age-ms, 5 days); less than that needs --force",
     )
     p.add_argument(
         "--dry-run",
@@ -192,4 +208,8 @@ def add_maintenance_commands(
         help="allow a retention under the table's: time travel to older versions, and "
         "writers still running, lose their files",
     )
-    parser("checkpoint", "write a Delta checkpoint of the latest version", cmd_checkpoint)
+    parser(
+        "checkpoint",
+        "write a Delta checkpoint of the latest version (Iceberg: rewrite the manifests)",
+        cmd_checkpoint,
+    )

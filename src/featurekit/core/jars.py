@@ -10,9 +10,11 @@ download lines and later runs start from the cache without touching the network:
   next to Ivy's cache (``~/.ivy2`` or ``FEATUREKIT_IVY``);
 * a later call finds the manifest, checks every jar is still there, and returns it.
 
-The coordinates follow the installed pyspark: Delta 3.3.2 for Spark 3.5 (as Glue 5.1
-and EMR 7.12 ship), Delta 4.0.1 for Spark 4.0 (EMR 8), Delta 4.3.1 for Spark 4.1. Glue 6.0
-ships Delta 4.2.0 with Spark 4.1.1, but 4.2.0 (and 4.1.0) fail on pyspark 4.1.4 with
+Iceberg's Spark runtime (``iceberg_coordinate``) is resolved the same way for sessions
+that write Iceberg tables. The coordinates follow the installed pyspark: Delta 3.3.2 for
+Spark 3.5 (as Glue 5.1 and EMR 7.12 ship), Delta 4.0.1 for Spark 4.0 (EMR 8), Delta 4.3.1
+for Spark 4.1. Glue 6.0 ships Delta 4.2.0 with Spark 4.1.1, but 4.2.0 (and 4.1.0) fail on
+pyspark 4.1.4 with
 ``NoClassDefFoundError: org/apache/spark/sql/catalyst/plans/logical/IgnoreCachedData``;
 4.3.1 runs. hadoop-aws comes at the Hadoop version bundled inside pyspark.
 """
@@ -38,6 +40,15 @@ DELTA_BY_SPARK = {
     "3.5": "io.delta:delta-spark_2.12:3.3.2",
     "4.0": "io.delta:delta-spark_2.13:4.0.1",
     "4.1": "io.delta:delta-spark_2.13:4.3.1",  # 4.2.0 fails on pyspark 4.1.4 (below)
+}
+# Iceberg's Spark runtime per Spark line: 1.10.0 for Spark 3.5 (the release Glue 5.1 and
+# EMR 7.12 pair with it), 1.10.0 for Spark 4.0 (the first with a 4.0 runtime), 1.11.0 for
+# Spark 4.1 (Maven Central serves no 4.1 runtime of 1.10.x). The AWS bundle (GlueCatalog,
+# S3FileIO) is version-matched.
+ICEBERG_BY_SPARK = {
+    "3.5": "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0",
+    "4.0": "org.apache.iceberg:iceberg-spark-runtime-4.0_2.13:1.10.0",
+    "4.1": "org.apache.iceberg:iceberg-spark-runtime-4.1_2.13:1.11.0",
 }
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"
 _RESOLVE_SCRIPT = (
@@ -89,6 +100,25 @@ def delta_coordinate(line: Optional[str] = None) -> str:
             f"featurekit has no Delta release paired with Spark {line} (known: "
             f"{', '.join(sorted(DELTA_BY_SPARK))}); set FEATUREKIT_DELTA_JARS to the jars."
         ) from None
+
+
+def iceberg_coordinate(line: Optional[str] = None) -> str:
+    """The iceberg-spark-runtime coordinate for a Spark line (default: the installed pyspark)."""
+    line = line or spark_line()
+    try:
+        return ICEBERG_BY_SPARK[line]
+    except KeyError:
+        raise ConfigError(
+            f"featurekit has no Iceberg release paired with Spark {line} (known: "
+            f"{', '.join(sorted(ICEBERG_BY_SPARK))})."
+        ) from None
+
+
+def iceberg_aws_coordinate(line: Optional[str] = None) -> str:
+    """``org.apache.iceberg:iceberg-aws-bundle`` at the runtime's version (GlueCatalog and
+    S3FileIO)."""
+    version = iceberg_coordinate(line).rsplit(":", 1)[1]
+    return f"org.apache.iceberg:iceberg-aws-bundle:{version}"
 
 
 def hadoop_version() -> str:

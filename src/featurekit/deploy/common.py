@@ -1,4 +1,5 @@
-"""What every plan shares: the job's command line, artifact URIs and the Delta/Glue confs."""
+"""What every plan shares: the job's command line, artifact URIs and the Delta, Iceberg and
+Glue confs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Optional
+from typing import Any, Optional
 
 from featurekit.errors import ConfigError
 from featurekit.tables.commits import CommitCoordinator
 from featurekit.tables.conflicts import DEFAULT_ATTEMPTS, CommitRetry
+from featurekit.tables.iceberg_catalog import glue_catalog_confs
 
 # Delta Lake's session settings (Glue: with --datalake-formats delta; EMR: delta-defaults).
 DELTA_CONFS: Mapping[str, str] = MappingProxyType(
@@ -18,6 +20,16 @@ DELTA_CONFS: Mapping[str, str] = MappingProxyType(
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     }
+)
+# Iceberg's session settings (Glue: with --datalake-formats iceberg; EMR: iceberg-defaults):
+# its SQL extensions beside Delta's. With the Glue Data Catalog (featurekit's catalog on
+# AWS unless a plan says local), :func:`iceberg_confs` also registers Iceberg's GlueCatalog
+# under the name featurekit's Iceberg engine looks for, ``featurekit_iceberg``
+# (tables.iceberg_catalog): the engine then keeps its tables there by name and GlueCatalog
+# moves each entry's ``metadata_location`` under Glue's optimistic lock (``VersionId``).
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+ICEBERG_CONFS: Mapping[str, str] = MappingProxyType(
+    {"spark.sql.extensions": f"{DELTA_CONFS['spark.sql.extensions']},{ICEBERG_EXTENSIONS}"}
 )
 GLUE_CATALOG_FACTORY = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
 GLUE_CATALOG_CONF = "spark.hadoop.hive.metastore.client.factory.class"
@@ -45,6 +57,10 @@ class JobCall:
     engine: str = "auto"
     check_quality: bool = True  # False: --no-quality, the job's rulesets are not evaluated
     catalog: Optional[str] = None  # local | glue; None: the target's default (glue on AWS)
+    # the format of feature tables that declare none (--table-format); "delta" is not passed
+    table_format: str = "delta"
+    # the job writes or reads Iceberg tables: the plans add Iceberg's runtime and confs
+    iceberg: bool = False
     # how concurrent writers of one table on S3 take turns (featurekit.tables.commits)
     commit_coordinator: str = "none"
     # attempts of a conflicting commit, retried when safe (featurekit.tables.conflicts)
@@ -61,6 +77,10 @@ class JobCall:
             raise ConfigError(f"--start {self.start} is after --end {self.end}.")
         if self.catalog not in (None, "local", "glue"):
             raise ConfigError(f"--catalog must be glue or local, got {self.catalog!r}.")
+        if self.table_format not in ("delta", "iceberg"):
+            raise ConfigError(
+                f"--table-format must be delta or iceberg, got {self.table_format!r}."
+            )
 
     def arguments(self) -> list[str]:
         args = ["--job", self.job]
@@ -76,6 +96,8 @@ class JobCall:
             args += ["--catalog", self.catalog]
         if not self.check_quality:
             args.append("--no-quality")
+        if self.table_format != "delta":
+            args += ["--table-format", self.table_format]
         if self.commit_coordinator != "none":
             args += ["--commit-coordinator", self.commit_coordinator]
         if self.commit_attempts != DEFAULT_ATTEMPTS:
@@ -109,9 +131,42 @@ def artifact_uri(artifacts: str, name: str) -> str:
     return f"{check_s3_prefix(artifacts)}/{name}"
 
 
-def spark_confs(*, glue_catalog: bool, extra: Mapping[str, str]) -> dict[str, str]:
-    """The ``--conf`` settings of a featurekit run: Delta, portability, Glue catalog, extras."""
-    confs = {**DELTA_CONFS, **PORTABLE_CONFS}
+def uses_iceberg(job: Any, table_format: str = "delta") -> bool:
+    """True when ``job`` writes an Iceberg table: declared, or the default ``table_format``
+    its tables take."""
+    output = getattr(job, "output", None)
+    return output is not None and (output.format or table_format) == "iceberg"
+
+
+def iceberg_confs(warehouse: Optional[str] = None, catalog: Optional[str] = None) -> dict[str, str]:
+    """Iceberg's session settings; unless ``catalog`` is ``local`` (the warehouse's own),
+    Iceberg's GlueCatalog as ``featurekit_iceberg``, its warehouse the plan's S3 warehouse
+    when one is given.
+
+    Example::
+
+        iceberg_confs("s3://b/wh")["spark.sql.catalog.featurekit_iceberg.catalog-impl"]
+        # 'org.apache.iceberg.aws.glue.GlueCatalog'
+    """
+    confs = dict(ICEBERG_CONFS)
+    if catalog != "local":
+        s3 = warehouse if warehouse and warehouse.startswith("s3://") else None
+        confs.update(glue_catalog_confs(warehouse=s3))
+    return confs
+
+
+def spark_confs(
+    *,
+    glue_catalog: bool,
+    extra: Mapping[str, str],
+    iceberg: bool = False,
+    warehouse: Optional[str] = None,
+    catalog: Optional[str] = None,
+) -> dict[str, str]:
+    """The ``--conf`` settings of a featurekit run: Delta (and Iceberg's with ``iceberg``,
+    see :func:`iceberg_confs` for ``catalog``), portability, Glue catalog, extras."""
+    iceberg_part = iceberg_confs(warehouse, catalog) if iceberg else {}
+    confs = {**DELTA_CONFS, **iceberg_part, **PORTABLE_CONFS}
     if glue_catalog:
         confs[GLUE_CATALOG_CONF] = GLUE_CATALOG_FACTORY
     confs.update(extra)

@@ -43,7 +43,13 @@ def spark_submit_args(
     ``--jars``, Deequ's for a job with rulesets)."""
     if deploy_mode not in DEPLOY_MODES:
         raise ConfigError(f"--deploy-mode must be cluster or client, got {deploy_mode!r}.")
-    confs = spark_confs(glue_catalog=glue_catalog, extra=conf or {})
+    confs = spark_confs(
+        glue_catalog=glue_catalog,
+        extra=conf or {},
+        iceberg=call.iceberg,
+        warehouse=call.warehouse,
+        catalog=call.catalog,
+    )
     jar_args = ["--jars", ",".join(artifact_uri(artifacts, j) for j in jars)] if jars else []
     return [
         "spark-submit",
@@ -94,11 +100,18 @@ def add_step_request(
     return {"JobFlowId": cluster_id, "Steps": [step]}
 
 
-def cluster_configurations(*, glue_catalog: bool = True) -> list[dict[str, Any]]:
-    """The EMR cluster classifications featurekit needs: Delta, and the Glue catalog."""
+def cluster_configurations(
+    *, glue_catalog: bool = True, iceberg: bool = False
+) -> list[dict[str, Any]]:
+    """The EMR cluster classifications featurekit needs: Delta, Iceberg (``iceberg``: jobs
+    with Iceberg tables), and the Glue catalog."""
     configs: list[dict[str, Any]] = [
         {"Classification": "delta-defaults", "Properties": {"delta.enabled": "true"}}
     ]
+    if iceberg:
+        configs.append(
+            {"Classification": "iceberg-defaults", "Properties": {"iceberg.enabled": "true"}}
+        )
     if glue_catalog:
         configs.append(
             {

@@ -25,6 +25,8 @@ DELTA_JARS = (
     "/usr/share/aws/delta/lib/delta-spark.jar",
     "/usr/share/aws/delta/lib/delta-storage.jar",
 )
+# Iceberg's Spark runtime as EMR Serverless images carry it (EMR 6.6 and later).
+ICEBERG_JARS = ("/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar",)
 
 
 def spark_submit_parameters(
@@ -91,14 +93,25 @@ def start_job_run_request(
             "sparkSubmit": {
                 "entryPoint": artifact_uri(artifacts, EMR_SCRIPT),
                 "entryPointArguments": call.arguments(),
-                "sparkSubmitParameters": spark_submit_parameters(artifacts, venv=venv, jars=jars),
+                "sparkSubmitParameters": spark_submit_parameters(
+                    artifacts,
+                    delta_jars=(*DELTA_JARS, *(ICEBERG_JARS if call.iceberg else ())),
+                    venv=venv,
+                    jars=jars,
+                ),
             }
         },
         "configurationOverrides": {
             "applicationConfiguration": [
                 {
                     "classification": "spark-defaults",
-                    "properties": spark_confs(glue_catalog=glue_catalog, extra=conf or {}),
+                    "properties": spark_confs(
+                        glue_catalog=glue_catalog,
+                        extra=conf or {},
+                        iceberg=call.iceberg,
+                        warehouse=call.warehouse,
+                        catalog=call.catalog,
+                    ),
                 }
             ],
             "monitoringConfiguration": {"s3MonitoringConfiguration": {"logUri": logs}},

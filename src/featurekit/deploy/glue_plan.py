@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
+from featurekit.deploy.common import iceberg_confs, uses_iceberg
 from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import DeltaInput, FilesInput, TableInput
 from featurekit.runtime.local import DELTA_CONFS
@@ -55,6 +56,10 @@ class GluePlan:
     jars: tuple[str, ...] = ()  # artifact names for --extra-jars (Deequ's, for rulesets)
     check_quality: bool = True  # False: --featurekit_quality off (--no-quality)
     catalog: str = "glue"  # --featurekit_catalog: the Glue Data Catalog, or local (warehouse's)
+    # --featurekit_table_format: the format of feature tables that declare none
+    table_format: str = "delta"
+    # the job reads Iceberg tables it does not write (writing one is seen from the job)
+    iceberg: bool = False
     # --featurekit_commit_coordinator: how concurrent writers of a table on S3 take turns
     commit_coordinator: str = "none"
     # --featurekit_commit_attempts: attempts of a conflicting commit (tables.conflicts)
@@ -77,6 +82,8 @@ class GluePlan:
             raise ConfigError(f"--execution-class must be one of {', '.join(EXECUTION_CLASSES)}.")
         if self.catalog not in CATALOGS:
             raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
+        if self.table_format not in ("delta", "iceberg"):
+            raise ConfigError("--table-format must be delta or iceberg.")
         CommitCoordinator.parse(self.commit_coordinator)  # a clear error when malformed
         CommitRetry(attempts=self.commit_attempts)  # at least 1
 
@@ -85,9 +92,14 @@ class GluePlan:
         return self.artifacts.rstrip("/")
 
 
-def delta_conf_argument() -> str:
-    """The ``--conf`` value carrying Delta's session confs (Glue takes one --conf key)."""
-    return " --conf ".join(f"{k}={v}" for k, v in DELTA_CONFS.items())
+def delta_conf_argument(
+    iceberg: bool = False, warehouse: Optional[str] = None, catalog: str = "glue"
+) -> str:
+    """The ``--conf`` value carrying Delta's session confs, and Iceberg's with ``iceberg``
+    (its GlueCatalog unless ``catalog`` is local); Glue takes one --conf key: the rest
+    chain as ``k=v --conf k=v``."""
+    confs = {**DELTA_CONFS, **(iceberg_confs(warehouse, catalog) if iceberg else {})}
+    return " --conf ".join(f"{k}={v}" for k, v in confs.items())
 
 
 def bookmark_option(plan: GluePlan, job: type[FeatureJob]) -> str:
@@ -106,11 +118,12 @@ def bookmark_option(plan: GluePlan, job: type[FeatureJob]) -> str:
 
 def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
     """The job's DefaultArguments (Glue passes them to every run)."""
+    iceberg = plan.iceberg or uses_iceberg(job, plan.table_format)
     args = {
         "--job-language": "python",
         "--extra-py-files": f"{plan.prefix}/{CODE_ZIP}",
-        "--datalake-formats": "delta",
-        "--conf": delta_conf_argument(),
+        "--datalake-formats": "delta,iceberg" if iceberg else "delta",
+        "--conf": delta_conf_argument(iceberg, plan.warehouse, plan.catalog),
         "--enable-glue-datacatalog": "true",
         "--job-bookmark-option": bookmark_option(plan, job),
         "--TempDir": f"{plan.prefix}/tmp/",
@@ -124,6 +137,8 @@ def default_arguments(plan: GluePlan, job: type[FeatureJob]) -> dict[str, str]:
         args["--extra-jars"] = ",".join(f"{plan.prefix}/{name}" for name in plan.jars)
     if not plan.check_quality:
         args["--featurekit_quality"] = "off"
+    if plan.table_format != "delta":
+        args["--featurekit_table_format"] = plan.table_format
     if plan.commit_coordinator != "none":
         args["--featurekit_commit_coordinator"] = plan.commit_coordinator
     if plan.commit_attempts != DEFAULT_ATTEMPTS:

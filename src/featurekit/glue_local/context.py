@@ -63,8 +63,9 @@ CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
 def _storage(spark: Any, root: Optional[str], s3_client: Any) -> Storage:
     """The scripts' storage: under ``featurekit glue run`` the runtime's warehouse and
     catalog (a ``warehouse=`` option keeps the catalog, in another warehouse), else the
-    warehouse's own local catalog; the engine is chosen by the classpath, as Glue's."""
-    from featurekit.tables import select_engine
+    warehouse's own local catalog; the engine is chosen by the classpath, as Glue's (and
+    Iceberg tables are read and written by the Iceberg engine)."""
+    from featurekit.tables import iceberg_engine, select_engine
 
     shared = SETTINGS.storage
     where = root or SETTINGS.warehouse
@@ -73,7 +74,14 @@ def _storage(spark: Any, root: Optional[str], s3_client: Any) -> Storage:
     else:
         warehouse = open_warehouse(where, s3_client=s3_client)
     catalog = shared.catalog if shared is not None else LocalCatalog(warehouse)
-    return Storage(warehouse, catalog, lambda: select_engine(spark))
+    table_format = shared.table_format if shared is not None else "delta"
+    return Storage(
+        warehouse,
+        catalog,
+        lambda: select_engine(spark),
+        table_format=table_format,
+        iceberg=lambda: iceberg_engine(spark),  # Iceberg tables in the catalog
+    )
 
 
 class GlueContext:
@@ -277,15 +285,17 @@ class GlueContext:
         if connectors.is_connection_table(entry):
             return connectors.read_catalog_table(self.spark_session, self.warehouse, entry), {}
         location = self.warehouse.resolve(entry.location)
-        if entry.format == "delta":
+        if entry.format in ("delta", "iceberg"):
             bookmarked = ctx and self.session is not None and self.session.active
+            kind = entry.format.capitalize()
             if bookmarked:
                 unsupported(
-                    f"Job bookmarks on Delta table {entry.name} (transformation_ctx={ctx!r})",
+                    f"Job bookmarks on {kind} table {entry.name} (transformation_ctx={ctx!r})",
                     "bookmarks on S3 files, and on catalog tables with additional_options="
-                    "{'jobBookmarkKeys': [...]} (Glue does not bookmark Delta tables)",
+                    "{'jobBookmarkKeys': [...]} (Glue does not bookmark Delta or Iceberg "
+                    "tables)",
                 )
-            df: DataFrame = self.engine.read(self.spark_session, location)
+            df: DataFrame = self.storage.engine_at(location).read(self.spark_session, location)
             return df, {}
         found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
         chosen = self._new_objects(ctx or "", found)

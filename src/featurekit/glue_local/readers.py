@@ -146,11 +146,13 @@ class Writer:
             return frame
         df = frame._writable(entry.format)
         keys = list(options.get("partitionKeys") or entry.partition_columns)
-        if entry.format == "delta":
+        if entry.format in ("delta", "iceberg"):
             if df.columns:
-                self._ctx.engine.write(
-                    df, self._ctx.warehouse.resolve(entry.location), mode="append"
-                )
+                location = self._ctx.warehouse.resolve(entry.location)
+                engine = self._ctx.storage.engine_at(location)
+                # an Iceberg commit checks the write's partitioning against the table's
+                parts = entry.partition_columns if entry.format == "iceberg" else ()
+                engine.write(df, location, mode="append", partition_by=parts)
             return frame
         write_s3(self._ctx, df, entry.location, entry.format, partition_keys=keys)
         if flag(options.get("enableUpdateCatalog", False)):

@@ -41,13 +41,16 @@ def quarantine_name(table_name: str) -> str:
 
 def register(storage: Storage, table: FeatureTable, location: str) -> None:
     """Put the quarantine table in the catalog next to its output."""
-    schema = storage.engine.schema(location)
+    table_format = storage.format_of(table)
+    schema = storage.engine_for(table).schema(location)
     storage.catalog.register(
         quarantine_name(table.name),
         location,
         schema=schema.jsonValue() if schema is not None else {},
         partition_columns=table.partitions,
         description=f"Rows of {table.name} that failed row-level data quality rules.",
+        format=table_format,
+        metadata_location=storage.metadata_location(table_format, location),
     )
 
 
@@ -79,10 +82,11 @@ def read_quarantine(spark: SparkSession, storage: Storage, table_name: str) -> D
     a run whose output commit never happened are not part of it.
     """
     location = storage.location(quarantine_name(table_name))
-    version = paired_version(storage.engine, storage.location(table_name))
+    output = storage.location(table_name)
+    version = paired_version(storage.engine_at(output), output)
     if version is None:
         raise TableNotFoundError(
             f"{table_name} has no committed quarantine: no run of its job has quarantined "
             "rows yet (rulesets with on_failing_rows='quarantine' or 'drop' write it)."
         )
-    return storage.engine.read(spark, location, version=version)
+    return storage.engine_at(location).read(spark, location, version=version)

@@ -70,7 +70,7 @@ def run_stateful(
 
 
 def _txn(env: RunEnv, location: str, job: str) -> int:
-    found = env.storage.engine.txn_version(location, app_id(job))
+    found = env.storage.engine_at(location).txn_version(location, app_id(job))
     return -1 if found is None else found
 
 

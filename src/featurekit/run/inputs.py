@@ -30,7 +30,8 @@ def read_input(
     """Read one declared input (pruned to the run's dates) and describe what was read."""
     if isinstance(inp, TableInput):
         entry = storage.catalog.get(inp.name)
-        if entry.format != "delta":  # files a crawler or `table register` described
+        # files a crawler or `table register` described
+        if entry.format not in ("delta", "iceberg"):
             df = read_files_table(
                 spark, storage.warehouse, storage.catalog, name, entry,
                 window=date_window(inp, ctx),
@@ -39,15 +40,16 @@ def read_input(
             return prune_dates(df, inp, ctx), record
     if isinstance(inp, (TableInput, DeltaInput)):
         if isinstance(inp, TableInput):
-            location = storage.warehouse.resolve(storage.catalog.get(inp.name).location)
-            kind = "table"
+            entry = storage.catalog.get(inp.name)
+            location = storage.warehouse.resolve(entry.location)
+            engine, kind = storage.engine_of(entry.format), "table"
         else:
             location = storage.warehouse.resolve(inp.path)
-            if not storage.engine.exists(location):
+            engine, kind = storage.engine_at(location), "delta"  # or an Iceberg table there
+            if not engine.exists(location):
                 raise TableNotFoundError(f"Input {name!r}: no Delta table at {inp.path}.")
-            kind = "delta"
-        info = storage.engine.describe(location)
-        df = storage.engine.read(
+        info = engine.describe(location)
+        df = engine.read(
             spark, location, version=info.version, partitions=date_partitions(inp, ctx, info)
         )
         version: Optional[int] = info.version

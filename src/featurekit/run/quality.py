@@ -136,7 +136,9 @@ def stage_quarantine(
     if checked.failing:
         observation = Observation(f"featurekit_failing_rows_{uuid.uuid4().hex[:12]}")
         rows = rows.observe(observation, *failing_row_counts(checked.failing))
-    staged = storage.engine.stage(rows, location, partition_by=table.partitions, label=label)
+    # the quarantine table is kept in its output's format
+    engine = storage.engine_for(table)
+    staged = engine.stage(rows, location, partition_by=table.partitions, label=label)
     if staged.rows == 0:  # no row failed (and Spark may have run no query to observe)
         return staged, {}
     got = observed_metrics(observation) if observation is not None else {}
@@ -170,11 +172,12 @@ def commit_quarantine(
 
     if staged is None:
         return {}
-    if staged.rows == 0 and not storage.engine.exists(staged.path):
-        storage.engine.abort(staged)  # nothing quarantined, nothing to replace
+    engine = storage.engine_for(table)
+    if staged.rows == 0 and not engine.exists(staged.path):
+        engine.abort(staged)  # nothing quarantined, nothing to replace
         record.quarantine = {"table": quarantine_name(table.name), "rows": 0, "version": None}
         return {}
-    result = storage.engine.commit(
+    result = engine.commit(
         staged,
         mode=mode,
         replace=replace,
@@ -189,5 +192,5 @@ def commit_quarantine(
         "version": result.version,
         "commit_conflicts": result.conflicts,
     }
-    version = result.version if result.version is not None else storage.engine.version(staged.path)
+    version = result.version if result.version is not None else engine.version(staged.path)
     return {VERSION_KEY: str(version)}

@@ -87,7 +87,8 @@ def _write_checked(
 ) -> CommitResult:
     table, storage = target.table, env.storage
     location = storage.output_location(table)
-    record.output = OutputRecord(table.name, location, storage.engine.name, target.mode)
+    engine = storage.engine_for(table)
+    record.output = OutputRecord(table.name, location, engine.name, target.mode)
     record.staging.append(location)  # stored when the write phase begins
     if rules_on_staged and any(ruleset.quarantines for ruleset in table.quality):
         record.staging.append(quarantine_location(storage, table))
@@ -96,9 +97,7 @@ def _write_checked(
         out, observation = observe_rows(out, table)
     with record.phase("write", env.report):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
-        staged = storage.engine.stage(
-            out, location, partition_by=table.partitions, label=target.ctx.run_id
-        )
+        staged = engine.stage(out, location, partition_by=table.partitions, label=target.ctx.run_id)
         env.report(f"write: staged {_staged(staged)}")
     held: Optional[Staged] = None
     try:
@@ -108,9 +107,9 @@ def _write_checked(
         with record.phase("commit", env.report):
             result = _commit(staged, held, target, env, record)
     except BaseException:
-        storage.engine.abort(staged)
+        engine.abort(staged)
         if held is not None:
-            storage.engine.abort(held)
+            engine.abort(held)
         raise
     storage.register_output(table, location)
     record.output.version = result.version
@@ -150,14 +149,14 @@ def _rules_on_staged(
             if not _dropped_rows(record, table):
                 return staged, held
             env.report(f"write: staging the kept rows of {table.name}")
-            kept = storage.engine.stage(
+            kept = storage.engine_for(table).stage(
                 checked.output, staged.path, partition_by=table.partitions, label=target.ctx.run_id
             )
     except BaseException:
         if held is not None:
-            storage.engine.abort(held)
+            storage.engine_for(table).abort(held)
         raise
-    storage.engine.abort(staged)
+    storage.engine_for(table).abort(staged)
     env.report(f"write: staged {_staged(kept)}")
     return kept, held
 
@@ -217,7 +216,7 @@ def _commit(
     staged: Staged, held: Optional[Staged], target: Target, env: RunEnv, record: RunRecord
 ) -> CommitResult:
     """The quarantine first, then the output naming it in its metadata."""
-    engine = env.storage.engine
+    engine = env.storage.engine_for(target.table)
     paired = commit_quarantine(
         env.storage, target.table, held, record,
         mode=target.mode, replace=target.replace, txn=target.txn,

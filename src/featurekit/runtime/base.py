@@ -55,6 +55,9 @@ class RuntimeConfig:
     # False: declared quality rulesets are not evaluated (e.g. on a Spark line Deequ has no
     # build for); every run then records a warning naming the rulesets it did not check.
     check_quality: bool = True
+    # The format of feature tables that declare none (FeatureTable.format): "delta" or
+    # "iceberg" (a project's [tool.featurekit] table_format).
+    table_format: str = "delta"
     # How concurrent writers of one table on S3 take turns: "none" (a second writer is
     # refused), "s3-conditional" or "dynamodb:TABLE" (featurekit.tables.commits).
     commit_coordinator: str = "none"
@@ -117,7 +120,8 @@ class Runtime:
         self.storage = storage or open_storage(
             spark, warehouse=config.warehouse, catalog=config.catalog,
             glue_catalog=config.glue_catalog, engine=config.engine, s3_client=client,
-            state=config.state, commits=commit_settings(config),
+            state=config.state, table_format=config.table_format,
+            commits=commit_settings(config),
         )  # fmt: skip
         self.report: Callable[[str], None] = Reporter(quiet=config.quiet)
 

@@ -117,6 +117,12 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument("--engine", choices=ENGINES, default="auto", help="Delta table engine")
     p.add_argument("--state", help="incremental state store (default: WAREHOUSE/_state)")
     p.add_argument(
+        "--table-format",
+        choices=("delta", "iceberg"),
+        default="delta",
+        help="the format of feature tables that declare none (default delta)",
+    )
+    p.add_argument(
         "--commit-coordinator",
         default="none",
         help="how concurrent writers of one table on S3 take turns: none, s3-conditional "
@@ -176,6 +182,7 @@ def parse_step_args(argv: Sequence[str], *, default_warehouse: str = DEFAULT_WAR
         glue_catalog=glue,
         check_quality=ns.check_quality,
         log_level=ns.log_level,
+        table_format=ns.table_format,
         commit_coordinator=str(CommitCoordinator.parse(ns.commit_coordinator)),
         commit_attempts=CommitRetry(attempts=ns.commit_attempts).attempts,  # checked here
     )

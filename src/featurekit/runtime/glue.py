@@ -55,6 +55,7 @@ OPTIONAL = (
     "featurekit_state",
     "featurekit_catalog",
     "featurekit_quality",
+    "featurekit_table_format",
     "featurekit_commit_coordinator",
     "featurekit_commit_attempts",
 )
@@ -91,6 +92,8 @@ class GlueArgs:
     run_id: Optional[str] = None
     catalog: Optional[str] = None  # local | glue; default: glue on Glue, glue run's locally
     check_quality: bool = True  # --featurekit_quality off: rulesets not evaluated
+    # --featurekit_table_format: the format of feature tables that declare none
+    table_format: str = "delta"
     commit_coordinator: str = "none"  # --featurekit_commit_coordinator (docs/s3.md)
     commit_attempts: int = 5  # --featurekit_commit_attempts (docs/s3.md)
     resolved: Mapping[str, Any] = field(default_factory=dict)
@@ -131,6 +134,18 @@ def _parse_attempts(text: Optional[str]) -> int:
     return CommitRetry(attempts=int(text)).attempts  # at least 1
 
 
+def _parse_format(text: Optional[str]) -> str:
+    from featurekit.io import TABLE_FORMATS
+
+    if text is None:
+        return "delta"
+    if text not in TABLE_FORMATS:
+        raise ConfigError(
+            f"--featurekit_table_format takes {' or '.join(TABLE_FORMATS)}, got {text!r}."
+        )
+    return text
+
+
 def resolve_args(argv: Sequence[str]) -> GlueArgs:
     """Parse a Glue run's ``sys.argv`` with the real getResolvedOptions."""
     from featurekit.glue_local.install import real_utils
@@ -154,6 +169,7 @@ def resolve_args(argv: Sequence[str]) -> GlueArgs:
         state=resolved.get("featurekit_state"),
         catalog=resolved.get("featurekit_catalog"),
         check_quality=_parse_quality(resolved.get("featurekit_quality")),
+        table_format=_parse_format(resolved.get("featurekit_table_format")),
         commit_coordinator=str(
             CommitCoordinator.parse(resolved.get("featurekit_commit_coordinator"))
         ),
@@ -286,6 +302,7 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
         job_name=args.job_name,
         args=args.resolved,
         check_quality=args.check_quality,
+        table_format=args.table_format,
         commit_coordinator=args.commit_coordinator,
         commit_attempts=args.commit_attempts,
         # featurekit glue run's S3 endpoint and credentials; on Glue, the default chain
@@ -297,6 +314,8 @@ def build_runtime(args: GlueArgs, glue_context: Any, *, quiet: bool = False) -> 
     shared = emulated and not (args.warehouse or args.engine or args.catalog)
     shared = shared and not glue_context.warehouse.remote
     runtime = GlueRuntime(glue_context, config, glue_context.storage if shared else None)
+    if shared:  # the run's default table format, on the emulation's storage
+        runtime.storage.table_format = args.table_format
     if shared and args.state:  # the shared storage keeps its warehouse; the state is elsewhere
         from featurekit.storage import open_state_store
 

@@ -76,6 +76,14 @@ class LocalConfig(RuntimeConfig):
     app_name: str = "featurekit"
     # Put Deequ's DQDL engine on the classpath (jobs with quality rulesets need it).
     quality: bool = False
+    # Put Iceberg's Spark runtime on the classpath (jobs writing or reading Iceberg tables;
+    # implied by table_format="iceberg").
+    iceberg: bool = False
+
+    @property
+    def uses_iceberg(self) -> bool:
+        """True when Iceberg's runtime goes on the classpath."""
+        return self.iceberg or self.table_format == "iceberg"
 
     def table_engine(self) -> str:
         """The engine ``auto`` stands for locally: delta-rs (measured faster on one machine,
@@ -106,6 +114,28 @@ class LocalConfig(RuntimeConfig):
         return local_s3_conf(Path(self.warehouse).expanduser().resolve())
 
 
+def iceberg_catalog_confs(config: LocalConfig) -> dict[str, str]:
+    """Iceberg's GlueCatalog as the session's ``featurekit_iceberg`` catalog, when Iceberg
+    tables are kept in the Glue Data Catalog (catalog ``glue``); else nothing."""
+    if not config.uses_iceberg or config.catalog != "glue":
+        return {}
+    from featurekit.tables.commits import CommitCoordinator
+    from featurekit.tables.iceberg_catalog import glue_catalog_confs
+
+    glue = config.glue_catalog
+    warehouse = config.warehouse
+    if not warehouse.startswith(("s3://", "s3a://", "s3n://")):
+        warehouse = Path(warehouse).expanduser().resolve().as_uri()
+    return glue_catalog_confs(
+        warehouse=warehouse,
+        region=(glue.region if glue else None) or "us-east-1",
+        endpoint_url=glue.endpoint_url if glue else None,
+        catalog_id=glue.catalog_id if glue else None,
+        dynamodb_endpoint=config.s3.dynamodb_endpoint if config.s3 is not None else None,
+        coordinator=CommitCoordinator.parse(config.commit_coordinator),
+    )
+
+
 def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str]:
     """The jars a session of ``config`` needs: Delta's for the delta-spark engine, plus
     ``config.packages`` and Deequ's with ``config.quality``, then ``config.jars``.
@@ -117,6 +147,10 @@ def session_jars(config: LocalConfig, report: Callable[[str], None]) -> list[str
     needs_delta = not delta and config.table_engine() == "delta-spark"
     if needs_delta and jars.delta_coordinate() not in coordinates:
         coordinates.insert(0, jars.delta_coordinate())
+    if config.uses_iceberg and jars.iceberg_coordinate() not in coordinates:
+        coordinates.append(jars.iceberg_coordinate())
+    if iceberg_catalog_confs(config) and jars.iceberg_aws_coordinate() not in coordinates:
+        coordinates.append(jars.iceberg_aws_coordinate())  # GlueCatalog's AWS SDK
     found = list(delta)
     if coordinates:
         found += jars.resolve(
@@ -154,6 +188,7 @@ def build_session(
         confs["spark.submit.pyFiles"] = ",".join(py_files)
     if any("delta-spark" in Path(j).name for j in jars):
         confs.update(DELTA_CONFS)
+    confs.update(iceberg_catalog_confs(config))
     confs.update(config.spark_conf)
     for key, value in confs.items():
         builder = builder.config(key, value)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.errors import ConfigError, InputError, StateError
+from featurekit.errors import ConfigError, InputError, StateError, UnsupportedError
 from featurekit.io import (
     FilesInput,
     Input,
@@ -130,6 +130,13 @@ def _delta_location(storage: Storage, name: str, inp: Input) -> str:
     if not isinstance(inp, TableInput):
         return _input_location(storage, inp)
     entry = storage.catalog.get(inp.name)
+    if entry.format == "iceberg":
+        raise UnsupportedError(
+            f"Input {name!r}: TableInput({inp.name!r}, incremental=True) is an Iceberg table; "
+            "featurekit increments over Delta tables' commits and over files, not yet over "
+            "Iceberg snapshots. Drop incremental=True to read the whole table (pruned to the "
+            "run's dates) every run."
+        )
     if entry.format != "delta":
         options = f", options={dict(entry.options)!r}" if entry.options else ""
         raise ConfigError(

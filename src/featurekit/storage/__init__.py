@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from featurekit.errors import ConfigError
 from featurekit.storage.run_lease import LEASE_SECONDS
 from featurekit.storage.s3_state import S3StateStore
 from featurekit.storage.state_store import LocalStateStore, StateStore
@@ -52,7 +53,18 @@ class Storage:
         *,
         state: Optional[str] = None,
         s3_client: Any = None,
+        table_format: str = "delta",
+        iceberg: Optional[Callable[[], TableEngine]] = None,
     ) -> None:
+        from featurekit.tables import FORMATS
+
+        if table_format not in FORMATS:
+            raise ConfigError(
+                f"Unknown table format {table_format!r}; use one of {', '.join(FORMATS)}."
+            )
+        self.table_format = table_format
+        self._make_iceberg = iceberg
+        self._iceberg: Optional[TableEngine] = None
         self.warehouse = warehouse
         self.catalog = catalog
         self._make_engine = engine
@@ -72,6 +84,37 @@ class Storage:
             self._engine = self._make_engine()
         return self._engine
 
+    def format_of(self, table: FeatureTable) -> str:
+        """The format ``table`` is written in: its own, else the storage's default."""
+        return table.format or self.table_format
+
+    def engine_for(self, table: FeatureTable) -> TableEngine:
+        """The engine of ``table``'s format (Delta: ``engine``; Iceberg: Iceberg's)."""
+        return self.engine_of(self.format_of(table))
+
+    def engine_at(self, location: str) -> TableEngine:
+        """The engine of the table at ``location``: Iceberg when an Iceberg table is there,
+        else the Delta engine."""
+        found = is_iceberg_table(location, s3_client=self._table_client())
+        return self.engine_of("iceberg" if found else "delta")
+
+    def _table_client(self) -> Any:
+        from featurekit.warehouse import S3Warehouse
+
+        if isinstance(self.warehouse, S3Warehouse):
+            return self.warehouse.client
+        return self._s3_client
+
+    def engine_of(self, table_format: str) -> TableEngine:
+        """The engine of a table format (``delta``: ``engine``; ``iceberg``: Iceberg's)."""
+        if table_format != "iceberg":
+            return self.engine
+        if self._iceberg is None:
+            if self._make_iceberg is None:
+                raise ConfigError("This storage was opened without an Iceberg engine.")
+            self._iceberg = self._make_iceberg()
+        return self._iceberg
+
     def location(self, name: str) -> str:
         """Where table ``db.table`` is: its catalog entry, else the warehouse's default."""
         entry = self.catalog.find(name)
@@ -85,9 +128,38 @@ class Storage:
             return self.warehouse.resolve(table.path)
         return self.location(table.name)
 
+    def table_name_at(self, location: str) -> str:
+        """The table (``db.table``) at ``location``: ``WAREHOUSE/db/table``, else the
+        catalog entry there."""
+        relative = self.warehouse.relative_location(location).strip("/")
+        parts = relative.split("/")
+        if relative != location and len(parts) == 2 and all(parts):
+            return ".".join(parts)
+        wanted = self.warehouse.resolve(location).rstrip("/")
+        for entry in self.catalog.list():
+            if self.warehouse.resolve(entry.location).rstrip("/") == wanted:
+                return entry.name
+        raise ConfigError(
+            f"No table is registered at {location}: an Iceberg table in a catalog lives at "
+            "WAREHOUSE/DATABASE/TABLE or is registered in the catalog first."
+        )
+
     def register_output(self, table: FeatureTable, location: str) -> None:
-        """Register (or update) ``table`` at ``location`` in the catalog, with its schema."""
-        schema = self.engine.schema(location)
+        """Register (or update) ``table`` at ``location`` in the catalog, with its schema.
+        An Iceberg table's entry names its current metadata file, so it is updated under
+        the table's commit lease (no other featurekit commit moves it meanwhile)."""
+        table_format = self.format_of(table)
+        engine = self.engine_of(table_format)
+        guard = getattr(engine, "guard", None) if table_format == "iceberg" else None
+        if guard is None:
+            self._register(table, location, table_format)
+            return
+        with guard.hold(location) as lease:
+            lease.check()
+            self._register(table, location, table_format)
+
+    def _register(self, table: FeatureTable, location: str, table_format: str) -> None:
+        schema = self.engine_of(table_format).schema(location)
         self.catalog.register(
             table.name,
             location,
@@ -96,7 +168,19 @@ class Storage:
             description=table.description,
             keys=table.keys,
             date_column=table.date_column,
+            format=table_format,
+            metadata_location=self.metadata_location(table_format, location),
         )
+
+    def metadata_location(self, table_format: str, location: str) -> Optional[str]:
+        """An Iceberg table's current metadata file (None for Delta): the catalog entry
+        names it, as Athena and Iceberg's GlueCatalog expect."""
+        if table_format != "iceberg":
+            return None
+        from featurekit.tables.iceberg import IcebergEngine
+
+        engine = self.engine_of("iceberg")
+        return engine.metadata_location(location) if isinstance(engine, IcebergEngine) else None
 
     @property
     def state_store(self) -> StateStore:
@@ -146,6 +230,7 @@ def open_storage(
     engine: str = "auto",
     s3_client: Any = None,
     state: Optional[str] = None,
+    table_format: str = "delta",
     commits: Optional[Commits] = None,
 ) -> Storage:
     """The storage of a warehouse folder or ``s3://`` prefix, the catalog ``catalog`` names
@@ -156,12 +241,73 @@ def open_storage(
 
     where = open_warehouse(warehouse, s3_client=s3_client)
     settings = commits or Commits()
-    return Storage(
+    made = Storage(
         where,
         open_catalog(catalog, where, glue_catalog),
         lambda: table_engine(spark, engine, where, settings),
         state=state,
         s3_client=s3_client,
+        table_format=table_format,
+        iceberg=lambda: iceberg_engine(spark, where, settings, name_at=made.table_name_at),
+    )
+    return made
+
+
+def is_iceberg_table(location: str, *, s3_client: Any = None) -> bool:
+    """True when ``location`` holds an Iceberg table (``metadata/*.metadata.json``) and no
+    Delta log; on S3 it asks ``s3_client`` (False without one)."""
+    from pathlib import Path
+
+    if location.startswith(("s3://", "s3a://", "s3n://")):
+        return s3_client is not None and _iceberg_on_s3(location, s3_client)
+    root = Path(location)
+    metadata = root / "metadata"
+    return (
+        not (root / "_delta_log").is_dir()
+        and metadata.is_dir()
+        and any(metadata.glob("*.metadata.json"))
+    )
+
+
+def _iceberg_on_s3(location: str, client: Any) -> bool:
+    bucket, _, prefix = location.split("://", 1)[1].partition("/")
+    prefix = prefix.strip("/")
+
+    def keys(folder: str) -> list[str]:
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/{folder}/", MaxKeys=50)
+        return [str(o["Key"]) for o in listed.get("Contents", [])]
+
+    if keys("_delta_log"):
+        return False
+    return any(k.endswith(".metadata.json") for k in keys("metadata"))
+
+
+def iceberg_engine(
+    spark: SparkSession,
+    warehouse: Warehouse,
+    commits: Optional[Commits] = None,
+    *,
+    name_at: Optional[Callable[[str], str]] = None,
+) -> TableEngine:
+    """The Iceberg engine on ``spark``, its commits to tables on S3 under the same commit
+    lease as the Delta engines' (``commits.coordinator``). When the session has Iceberg's
+    GlueCatalog registered (``featurekit_iceberg``, see tables.iceberg_catalog), tables are
+    addressed by name there (``name_at``: the table at a location), else by folder."""
+    from featurekit.tables import iceberg_engine as make
+
+    return make(spark, guard=commit_guard(warehouse, commits or Commits()), name_at=name_at)
+
+
+def commit_guard(warehouse: Warehouse, commits: Commits) -> CommitGuard:
+    """The commit lease every engine of this storage takes around a commit on S3."""
+    from featurekit.warehouse import S3Warehouse
+
+    s3_client = warehouse.client if isinstance(warehouse, S3Warehouse) else None
+    return CommitGuard(
+        commits.coordinator,
+        s3_client=(lambda: s3_client) if s3_client is not None else None,
+        dynamodb_client=commits.dynamodb_client,
+        retry=commits.retry,
     )
 
 
@@ -188,12 +334,7 @@ def table_engine(
 
     commits = commits or Commits()
     s3_client = warehouse.client if isinstance(warehouse, S3Warehouse) else None
-    guard = CommitGuard(
-        commits.coordinator,
-        s3_client=(lambda: s3_client) if s3_client is not None else None,
-        dynamodb_client=commits.dynamodb_client,
-        retry=commits.retry,
-    )
+    guard = commit_guard(warehouse, commits)
     return select_engine(
         spark, name, guard=guard, storage_options=commits.storage_options, s3_client=s3_client
     )

@@ -4,8 +4,10 @@ Under ``PATH`` every folder is one dataset (``PATH`` itself when it holds data f
 only partition folders: ``dt=...`` or values such as ``2026``).
 For each dataset:
 
-* **format**: a Delta table when it has a ``_delta_log`` (schema from the log), else the
-  files' extension: ``.csv``, ``.tsv``, ``.json``/``.jsonl``, ``.parquet`` (``.gz``
+* **format**: a Delta table when it has a ``_delta_log`` (schema from the log), an
+  Iceberg table when it has ``metadata/*.metadata.json`` (schema from its current
+  metadata; registered with ``metadata_location``, as Athena reads it), else the files'
+  extension: ``.csv``, ``.tsv``, ``.json``/``.jsonl``, ``.parquet`` (``.gz``
   allowed); a folder mixing formats is reported and skipped;
 * **partitions**: Hive-style folders (``dt=2026-03-01``) are named by their key; unnamed
   folders (``2026/03/01``) become ``partition_0``, ``partition_1``, ... (strings); every
@@ -67,7 +69,14 @@ class Dataset:
     partitions: list[str] = field(default_factory=list)
     formats: set[str] = field(default_factory=set)
     delta: bool = False
+    iceberg: bool = False
     folders: set[tuple[str, ...]] = field(default_factory=set)  # those holding data files
+
+    @property
+    def table_format(self) -> Optional[str]:
+        """``delta`` or ``iceberg`` for a table format's folder (which keeps its own schema
+        and partitioning), None for plain files."""
+        return "delta" if self.delta else ("iceberg" if self.iceberg else None)
 
     def partition_list(self) -> list[Partition]:
         """The partitions: folders with data files at the depth of every partition key,
@@ -116,7 +125,18 @@ def _format_of(name: str) -> Optional[str]:
     return None
 
 
+def _is_iceberg(fs: HadoopFs, location: str) -> bool:
+    """True when ``location`` holds an Iceberg table: ``metadata/*.metadata.json``."""
+    metadata = f"{location.rstrip('/')}/metadata"
+    if ("metadata", True) not in fs.children(location):
+        return False
+    return any(n.endswith(".metadata.json") and not f for n, f in fs.children(metadata))
+
+
 def _scan(fs: HadoopFs, location: str, dataset: Dataset, folders: tuple[str, ...] = ()) -> None:
+    if not folders and _is_iceberg(fs, location):
+        dataset.iceberg = True  # its data files are listed by its metadata, not its folders
+        return
     for name, folder in fs.children(location):
         child = f"{location.rstrip('/')}/{name}"
         if name == "_delta_log":
@@ -147,14 +167,15 @@ def datasets(spark: SparkSession, storage: Storage, path: str) -> Iterator[tuple
     root = storage.warehouse.resolve(path)
     entries = fs.children(root)
     partition_like = entries and all("=" in n or _VALUE.match(n) for n, _ in entries)
-    if partition_like or any(not folder or name == "_delta_log" for name, folder in entries):
+    table_root = any(not folder or name == "_delta_log" for name, folder in entries)
+    if partition_like or table_root or _is_iceberg(fs, root):
         folders = [(path.rstrip("/").rsplit("/", 1)[-1], path, root)]
     else:
         folders = [(n, f"{path.rstrip('/')}/{n}", f"{root.rstrip('/')}/{n}") for n, _ in entries]
     for name, given, local in folders:
         dataset = Dataset(location=given)
         _scan(fs, local, dataset)
-        if dataset.delta or dataset.files:
+        if dataset.table_format or dataset.files:
             yield re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_"), dataset
 
 
@@ -195,9 +216,9 @@ def _schema(
     """(format, Spark schema with the partition columns, reader options) of a dataset."""
     from pyspark.sql.types import StringType, StructField, StructType
 
-    if dataset.delta:
+    if dataset.table_format:
         location = storage.warehouse.resolve(dataset.location)
-        return "delta", storage.engine.schema(location), {}
+        return dataset.table_format, storage.engine_of(dataset.table_format).schema(location), {}
     fmt = next(iter(dataset.formats))
     schema, options = _files_schema(spark, fmt, _sample(dataset.files, sample_files))
     names = set(schema.fieldNames())
@@ -239,7 +260,7 @@ def crawl(
     plans = []
     for name, dataset in datasets(spark, storage, path):
         table = f"{database}.{table_prefix}{name}"
-        if len(dataset.formats) > 1 and not dataset.delta:
+        if len(dataset.formats) > 1 and not dataset.table_format:
             kinds = ", ".join(sorted(dataset.formats))
             why = f"files of several formats ({kinds}): one table per format"
             plans.append(TablePlan(table, dataset.location, "mixed", [], [], "skipped", [why]))
@@ -258,7 +279,7 @@ def _plan_one(
     sample: int,
 ) -> TablePlan:
     fmt, schema, options = _schema(spark, storage, dataset, sample)
-    partitions = [] if dataset.delta else list(dataset.partitions)
+    partitions = [] if dataset.table_format else list(dataset.partitions)
     columns = [(f.name, f.dataType.simpleString()) for f in schema.fields]
     existing = storage.catalog.find(table)
     plan = TablePlan(table, dataset.location, fmt, partitions, columns, "create")
@@ -274,9 +295,11 @@ def _plan_one(
     plan.new_partitions = _partitions_to_add(storage, plan, dataset, keys, existing is not None)
     if not dry_run and plan.action in ("create", "update"):
         merged = schema.jsonValue() if existing is None else _merged(existing, schema, keys)
+        metadata = storage.metadata_location(fmt, storage.warehouse.resolve(dataset.location))
         storage.catalog.register(
             table, dataset.location, schema=merged, partition_columns=keys, format=fmt,
             options=options, description=f"crawled from {dataset.location}",
+            metadata_location=metadata,
         )  # fmt: skip
     if not dry_run and plan.new_partitions:
         storage.catalog.add_partitions(table, plan.new_partitions)
@@ -288,7 +311,7 @@ def _partitions_to_add(
 ) -> list[Partition]:
     """The dataset's partitions the catalog lacks, when its folders have the table's keys
     (a crawler adds new partitions whatever the schema change policy)."""
-    if dataset.delta or not dataset.partitions:
+    if dataset.table_format or not dataset.partitions:
         return []
     if keys != dataset.partitions:
         plan.changes.append(

@@ -1,15 +1,18 @@
-"""Delta tables: the engine port, its two engines, and the local catalog.
+"""Feature tables: the engine port, its engines (two for Delta, one for Iceberg), and
+the local catalog.
 
 ``select_engine(spark)`` picks delta-spark when Delta's classes are on the
 session's classpath and delta-rs (deltalake) otherwise; ``engine=`` forces one.
+``iceberg_engine(spark)`` is the engine of Iceberg tables (Iceberg's Spark runtime).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.errors import ConfigError
+from featurekit.io import TABLE_FORMATS
 from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
 from featurekit.tables.engine import (
     CommitResult,
@@ -26,9 +29,12 @@ if TYPE_CHECKING:
     from featurekit.tables.commits import CommitGuard
 
 ENGINES = ("auto", "delta-spark", "delta-rs")
+# Table formats a feature table is declared in; delta is the default.
+FORMATS = TABLE_FORMATS
 
 __all__ = [
     "ENGINES",
+    "FORMATS",
     "CatalogEntry",
     "CommitResult",
     "HistoryEntry",
@@ -38,6 +44,7 @@ __all__ = [
     "Staged",
     "TableEngine",
     "Txn",
+    "iceberg_engine",
     "select_engine",
 ]
 
@@ -74,3 +81,27 @@ def select_engine(
     options = dict(storage_options or {})
     files = S3Files(s3_client, options) if s3_client is not None else None
     return DeltaRsEngine(storage_options=options, s3_files=files, guard=guard)
+
+
+def iceberg_engine(
+    spark: SparkSession,
+    *,
+    guard: Optional[CommitGuard] = None,
+    name_at: Optional[Callable[[str], str]] = None,
+) -> TableEngine:
+    """The Iceberg engine on ``spark``; a clear error when Iceberg's jar is missing. With
+    Iceberg's GlueCatalog registered in the session (tables.iceberg_catalog) and
+    ``name_at`` given, tables are kept there by name, else at their folder."""
+    from featurekit.tables.iceberg import IcebergEngine
+    from featurekit.tables.iceberg_catalog import CatalogTables, session_catalog
+    from featurekit.tables.iceberg_java import iceberg_available
+
+    if not iceberg_available(spark):
+        raise ConfigError(
+            "Iceberg tables need Iceberg's Spark runtime on the Spark classpath (Glue: "
+            "--datalake-formats iceberg; EMR: iceberg-defaults; locally: "
+            "LocalConfig(iceberg=True), or `featurekit jars --iceberg`)."
+        )
+    if name_at is not None and session_catalog(spark) is not None:
+        return IcebergEngine(spark, guard=guard, tables=CatalogTables(spark, name_at))
+    return IcebergEngine(spark, guard=guard)

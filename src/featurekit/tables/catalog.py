@@ -36,6 +36,8 @@ class CatalogEntry:
     updated_at: str = ""
     # reader options of a files table (csv: header, sep; json: multiLine)
     options: dict[str, str] = field(default_factory=dict)
+    # an Iceberg table's current metadata file (what Athena and Iceberg's GlueCatalog read)
+    metadata_location: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -112,6 +114,7 @@ def new_entry(
     date_column: Optional[str] = None,
     format: str = "delta",
     options: Optional[dict[str, str]] = None,
+    metadata_location: Optional[str] = None,
 ) -> CatalogEntry:
     """The entry ``register`` writes, stamped with the time (both catalogs use it)."""
     return CatalogEntry(
@@ -125,6 +128,7 @@ def new_entry(
         date_column=date_column,
         updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         options=dict(options or {}),
+        metadata_location=metadata_location,
     )
 
 
@@ -193,12 +197,13 @@ class LocalCatalog:
         date_column: Optional[str] = None,
         format: str = "delta",
         options: Optional[dict[str, str]] = None,
+        metadata_location: Optional[str] = None,
     ) -> CatalogEntry:
         """Create or update the entry for ``name``."""
         entry = new_entry(
             name, location, schema=schema, partition_columns=partition_columns,
             description=description, keys=keys, date_column=date_column, format=format,
-            options=options,
+            options=options, metadata_location=metadata_location,
         )  # fmt: skip
         stored = replace(entry, location=self.warehouse.relative_location(location))
         self.warehouse.write_json(self._file(name), stored.to_json())

@@ -40,6 +40,7 @@ class Catalog(Protocol):
         date_column: Optional[str] = None,
         format: str = "delta",
         options: Optional[dict[str, str]] = None,
+        metadata_location: Optional[str] = None,
     ) -> CatalogEntry: ...
 
     def find(self, name: str) -> Optional[CatalogEntry]: ...

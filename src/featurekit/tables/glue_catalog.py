@@ -32,7 +32,6 @@ from featurekit.tables.catalog import (
 )
 from featurekit.tables.glue_forms import (
     FORMATS,
-    SERDES,
     entry_of,
     partition_input,
     split_name,
@@ -108,21 +107,24 @@ class GlueCatalog:
         date_column: Optional[str] = None,
         format: str = "delta",
         options: Optional[dict[str, str]] = None,
+        metadata_location: Optional[str] = None,
     ) -> CatalogEntry:
         """Create or update the table ``name`` (and its database)."""
-        if format not in SERDES:
+        if format not in FORMATS:
             raise ConfigError(f"Format {format!r} is not one of {', '.join(FORMATS)}.")
         db, table = split_name(name)
         entry = new_entry(
             f"{db}.{table}", location, schema=schema, partition_columns=partition_columns,
             description=description, keys=keys, date_column=date_column, format=format,
-            options=options,
+            options=options, metadata_location=metadata_location,
         )  # fmt: skip
         self.ensure_database(db)
-        request = table_input(entry)
-        if self.exists(name):
+        existing = self.find(name)
+        if existing is not None:
+            request = table_input(entry, previous=existing.metadata_location)
             self._call(f"Updating {name}", "update_table", DatabaseName=db, TableInput=request)
         else:
+            request = table_input(entry)
             self._call(f"Creating {name}", "create_table", DatabaseName=db, TableInput=request)
         return entry
 

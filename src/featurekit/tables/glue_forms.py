@@ -8,6 +8,11 @@ How a table is written, so that every reader finds it:
   Glue, with the Glue catalog as its metastore, then resolves it as a Delta table),
   ``classification=delta``; ``Columns`` carry the schema for the console and for tools
   that list columns, and no ``PartitionKeys`` (Delta keeps its partitioning in its log).
+* **Iceberg**: the shape Iceberg's own ``GlueCatalog`` writes and Athena reads: an
+  ``EXTERNAL_TABLE`` with ``table_type=ICEBERG`` and ``metadata_location`` (the table's
+  current ``metadata/*.metadata.json``; ``previous_metadata_location`` after an update),
+  the table folder as ``Location`` and the columns for display, no serde, input or output
+  format and no ``PartitionKeys`` (the metadata file is the truth, partitioning included).
 * **csv / json / parquet** (files a crawler or ``table register`` found): Hive's serde,
   input and output formats for the format, ``classification``, the partition columns as
   ``PartitionKeys``, and for csv the delimiter and ``skip.header.line.count``.
@@ -27,7 +32,7 @@ Example::
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Optional
 
 from featurekit.errors import ConfigError
 from featurekit.tables.catalog import CatalogEntry, Partition
@@ -46,7 +51,7 @@ SERDES = {  # format -> (serde, input format, output format)
     "csv": ("org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe", _TEXT_IN, _TEXT_OUT),
     "json": ("org.openx.data.jsonserde.JsonSerDe", _TEXT_IN, _TEXT_OUT),
 }
-FORMATS = tuple(SERDES)
+FORMATS = (*SERDES, "iceberg")  # an Iceberg entry has no serde (table_input)
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -57,13 +62,19 @@ def split_name(name: str) -> tuple[str, str]:
     return db.lower(), table.lower()
 
 
-def _parameters(entry: CatalogEntry) -> dict[str, str]:
+# Table formats that keep their partitioning (and schema) in their own metadata.
+_OPEN_FORMATS = ("delta", "iceberg")
+
+
+def _parameters(entry: CatalogEntry, previous: Optional[str] = None) -> dict[str, str]:
     params = {"EXTERNAL": "TRUE", "classification": entry.format}
     if entry.format == "delta":
         params.update({"table_type": "DELTA", "spark.sql.sources.provider": "delta"})
+    if entry.format == "iceberg":
+        params.update(_iceberg_parameters(entry, previous))
     if entry.format == "csv" and entry.options.get("header", "false").lower() == "true":
         params["skip.header.line.count"] = "1"
-    if entry.format == "delta" and entry.partition_columns:  # Delta's own, not Hive's
+    if entry.format in _OPEN_FORMATS and entry.partition_columns:  # theirs, not Hive's
         params["featurekit.partitions"] = ",".join(entry.partition_columns)
     if entry.keys:
         params["featurekit.keys"] = ",".join(entry.keys)
@@ -75,9 +86,24 @@ def _parameters(entry: CatalogEntry) -> dict[str, str]:
     return params
 
 
-def table_input(entry: CatalogEntry) -> dict[str, Any]:
-    """The Glue ``TableInput`` of a catalog entry."""
+def _iceberg_parameters(entry: CatalogEntry, previous: Optional[str]) -> dict[str, str]:
+    if not entry.metadata_location:
+        raise ConfigError(
+            f"Iceberg table {entry.name}: a Glue entry needs the table's metadata_location "
+            "(its current metadata/*.metadata.json), which Athena reads."
+        )
+    params = {"table_type": "ICEBERG", "metadata_location": entry.metadata_location}
+    if previous and previous != entry.metadata_location:
+        params["previous_metadata_location"] = previous
+    return params
+
+
+def table_input(entry: CatalogEntry, *, previous: Optional[str] = None) -> dict[str, Any]:
+    """The Glue ``TableInput`` of a catalog entry (``previous``: an Iceberg table's
+    metadata location the entry pointed at before this update)."""
     _, table = split_name(entry.name)
+    if entry.format == "iceberg":
+        return _iceberg_input(table, entry, previous)
     serde, input_format, output_format = SERDES[entry.format]
     delta = entry.format == "delta"
     partitions = () if delta else entry.partition_columns
@@ -104,6 +130,19 @@ def table_input(entry: CatalogEntry) -> dict[str, Any]:
     }
 
 
+def _iceberg_input(table: str, entry: CatalogEntry, previous: Optional[str]) -> dict[str, Any]:
+    return {
+        "Name": table,
+        "Description": entry.description,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": _parameters(entry, previous),
+        "StorageDescriptor": {
+            "Location": entry.location,
+            "Columns": struct_to_columns(entry.schema),
+        },
+    }
+
+
 def partition_input(sd: dict[str, Any], partition: Partition) -> dict[str, Any]:
     """The Glue ``PartitionInput`` of a partition: the table's columns, serde and formats,
     at the partition's folder, as a crawler writes it."""
@@ -125,6 +164,8 @@ def entry_of(db: str, table: dict[str, Any]) -> CatalogEntry:
         or params.get("spark.sql.sources.provider", "").lower() == "delta"
     ):
         fmt = "delta"
+    if params.get("table_type", "").upper() == "ICEBERG":
+        fmt = "iceberg"
     partition_columns = tuple(c["Name"] for c in table.get("PartitionKeys", [])) or tuple(
         p for p in params.get("featurekit.partitions", "").split(",") if p
     )
@@ -151,4 +192,5 @@ def entry_of(db: str, table: dict[str, Any]) -> CatalogEntry:
         date_column=params.get("featurekit.date_column") or None,
         updated_at=updated.isoformat(timespec="seconds") if updated else "",
         options=options,
+        metadata_location=params.get("metadata_location") if fmt == "iceberg" else None,
     )

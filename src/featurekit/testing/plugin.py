@@ -43,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
     )
     parser.addini(
+        "featurekit_iceberg",
+        "true: put Iceberg's Spark runtime on the spark fixture's classpath (the Iceberg "
+        "engine; resolved once from Maven Central and cached)",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
         "featurekit_quality",
         "true: put Deequ's DQDL engine on the spark fixture's classpath (jobs with "
         "quality rulesets; resolved once from Maven Central and cached)",
@@ -73,6 +80,7 @@ def spark(
         packages=packages,
         # Deequ has builds for Spark 3.5 only: elsewhere the quality tests check the error.
         quality=bool(pytestconfig.getini("featurekit_quality")) and quality_engine.available(),
+        iceberg=bool(pytestconfig.getini("featurekit_iceberg")),
     )
     session = build_session(config, report=print)
     yield session

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -52,3 +54,11 @@ class CustomerOrdersDaily(FeatureJob):
         daily = orders.transform(daily_orders, min_amount=ctx.params["min_amount"])
         segments = customers.select("customer_id", "segment")
         return daily.join(segments, "customer_id", "left").fillna({"segment": "unknown"})
+
+
+class CustomerOrdersDailyIceberg(CustomerOrdersDaily):
+    """The same features, the output declared an Apache Iceberg table."""
+
+    name = "customer_orders_daily_iceberg"
+    description = "customer_orders_daily written as an Iceberg table (its declared format)."
+    output = dataclasses.replace(CustomerOrdersDaily.output, format="iceberg")

@@ -1,0 +1,135 @@
+"""The run above the engine on an Iceberg output: a windowed incremental job and a
+quarantine ruleset give what they give on Delta (tests/run/test_incremental.py and
+test_quality.py are the Delta versions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+
+from featurekit import FeatureJob, FeatureTable, JobContext
+from featurekit.quality import Ruleset
+from featurekit.quality.engine import available
+from featurekit.quality.quarantine import quarantine_name, read_quarantine
+from featurekit.runtime.local import LocalRuntime
+from featurekit.state.session import app_id
+from featurekit.storage import is_iceberg_table
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "state"))
+from sample_jobs import EVENTS_PATH, EVENTS_SCHEMA, SUMS_TABLE, WindowSums, events
+
+
+class IcebergWindowSums(WindowSums):
+    name = "iceberg_window_sums"
+    output = FeatureTable(
+        "features.iceberg_window_sums",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns=SUMS_TABLE,
+        format="iceberg",
+    )
+
+
+def add_files(runtime: LocalRuntime, rows: list[tuple]) -> None:
+    df = runtime.spark.createDataFrame(rows, EVENTS_SCHEMA).coalesce(1)
+    df.write.mode("append").parquet(runtime.storage.warehouse.resolve(EVENTS_PATH))
+
+
+def output(runtime: LocalRuntime, job: type[FeatureJob]) -> DataFrame:
+    location = runtime.storage.output_location(job.output)
+    engine = runtime.storage.engine_at(location)
+    cols = ["user_id", "feature_date", "events_3d", "amount_3d"]
+    return engine.read(runtime.spark, location).select(*cols)
+
+
+@pytest.mark.slow  # two jobs, each run twice on Spark
+def test_a_windowed_incremental_job_writes_the_same_iceberg_table_as_delta(
+    local_runtime: LocalRuntime,
+) -> None:
+    add_files(local_runtime, [r for d in range(1, 5) for r in events(d)])
+    for job in (WindowSums, IcebergWindowSums):
+        job().run(local_runtime)
+    # a new day and a late event for day 2: the window's dates are replaced, once
+    add_files(local_runtime, [*events(5), *events(2, users=1, per_user=1, amount=50.0)])
+    records = [job().run(local_runtime) for job in (WindowSums, IcebergWindowSums)]
+
+    delta, iceberg = records
+    assert iceberg.output is not None
+    assert iceberg.output.engine == "iceberg"
+    assert iceberg.counters["new_units.events"] == delta.counters["new_units.events"] == 1
+    assert iceberg.counters["affected_dates"] == delta.counters["affected_dates"]
+    location = local_runtime.storage.output_location(IcebergWindowSums.output)
+    assert is_iceberg_table(location)
+    assert_approx_df_equality(
+        output(local_runtime, IcebergWindowSums),
+        output(local_runtime, WindowSums),
+        1e-9,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    engine = local_runtime.storage.engine_at(location)
+    latest = engine.history(location, limit=1)[0]
+    assert latest.operation == "overwrite"  # the window's dates replaced in one snapshot
+    assert engine.txn_version(location, app_id("iceberg_window_sums")) is not None
+
+
+D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+RULE = 'ColumnValues "spend" >= 0'
+
+
+class QuarantinesNegative(FeatureJob):
+    name = "iceberg_quarantines"
+    output = FeatureTable(
+        "features.iceberg_spend",
+        keys=("user_id",),
+        date_column="feature_date",
+        columns={"user_id": "string", "feature_date": "date", "spend": "double"},
+        quality=(
+            Ruleset(
+                f"Rules = [ {RULE} ]",
+                on_failing_rows="quarantine",
+                severity="warn",
+                name="positive",
+            ),
+        ),
+        format="iceberg",
+    )
+
+    def transform(self, ctx: JobContext) -> DataFrame:
+        spark = SparkSession.getActiveSession()
+        assert spark is not None
+        rows = [("u1", D1, 5.0), ("u2", D1, -3.0), ("u3", D2, -1.0)]
+        return spark.createDataFrame(rows, "user_id string, feature_date date, spend double")
+
+
+@pytest.mark.skipif(not available(), reason="Deequ has no build for this Spark line")
+def test_a_quarantine_ruleset_on_an_iceberg_output_keeps_its_quarantine_in_iceberg(
+    spark: SparkSession, local_runtime: LocalRuntime
+) -> None:
+    record = QuarantinesNegative().run(local_runtime)
+    storage = local_runtime.storage
+    name = quarantine_name("features.iceberg_spend")
+    assert storage.catalog.get(name).format == "iceberg"
+    assert is_iceberg_table(storage.location(name))
+    assert record.quarantine is not None
+    assert record.quarantine["rows"] == 2
+    got = read_quarantine(spark, storage, "features.iceberg_spend").select(
+        "user_id", "feature_date", "spend", "quarantine_rules"
+    )
+    want = spark.createDataFrame(
+        [("u2", D1, -3.0, [RULE]), ("u3", D2, -1.0, [RULE])],
+        "user_id string, feature_date date, spend double, quarantine_rules array<string>",
+    )
+    assert_df_equality(got, want, ignore_row_order=True, ignore_nullable=True)
+    # quarantine mode keeps every row in the output, the failing ones flagged in the quarantine
+    assert output_rows(local_runtime) == 3
+
+
+def output_rows(runtime: LocalRuntime) -> int:
+    location = runtime.storage.location("features.iceberg_spend")
+    return runtime.storage.engine_at(location).read(runtime.spark, location).count()

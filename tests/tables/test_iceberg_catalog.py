@@ -1,0 +1,67 @@
+"""Iceberg's GlueCatalog as the session's catalog: the confs a runtime sets, and which
+table a location names (the S3 round trips are in tests/s3/test_s3_iceberg.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from featurekit.errors import ConfigError
+from featurekit.runtime.local import LocalConfig, iceberg_catalog_confs
+from featurekit.storage import Storage
+from featurekit.tables.catalog import LocalCatalog
+from featurekit.tables.commits import CommitCoordinator
+from featurekit.tables.glue_catalog import GlueCatalogConfig
+from featurekit.tables.iceberg_catalog import CATALOG_CONF, glue_catalog_confs
+from featurekit.warehouse import Warehouse
+
+
+def test_glue_catalog_confs_name_the_catalog_and_the_lock_manager_for_dynamodb() -> None:
+    confs = glue_catalog_confs(
+        warehouse="s3://b/wh/",
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:5000",
+        dynamodb_endpoint="http://127.0.0.1:5000",
+        coordinator=CommitCoordinator.parse("dynamodb:commits"),
+    )
+    assert confs[CATALOG_CONF] == "org.apache.iceberg.spark.SparkCatalog"
+    assert confs[f"{CATALOG_CONF}.catalog-impl"] == "org.apache.iceberg.aws.glue.GlueCatalog"
+    assert confs[f"{CATALOG_CONF}.warehouse"] == "s3://b/wh"
+    assert confs[f"{CATALOG_CONF}.client.region"] == "eu-west-1"
+    assert confs[f"{CATALOG_CONF}.glue.endpoint"] == "http://127.0.0.1:5000"
+    assert confs[f"{CATALOG_CONF}.lock-impl"].endswith("DynamoDbLockManager")
+    assert confs[f"{CATALOG_CONF}.lock.table"] == "commits_iceberg_locks"
+
+
+@pytest.mark.parametrize("coordinator", ["none", "s3-conditional"])
+def test_other_coordinators_add_no_lock_manager(coordinator: str) -> None:
+    confs = glue_catalog_confs(
+        warehouse="s3://b/wh", coordinator=CommitCoordinator.parse(coordinator)
+    )
+    assert not any("lock" in key for key in confs)
+
+
+def test_a_local_runtime_registers_the_glue_catalog_only_for_iceberg_on_glue() -> None:
+    glue = GlueCatalogConfig(region="us-east-1", endpoint_url="http://127.0.0.1:1")
+    on_glue = LocalConfig(
+        warehouse="s3://b/wh", catalog="glue", glue_catalog=glue, table_format="iceberg"
+    )
+    assert iceberg_catalog_confs(on_glue)[f"{CATALOG_CONF}.glue.endpoint"] == glue.endpoint_url
+    assert iceberg_catalog_confs(LocalConfig(warehouse="s3://b/wh", table_format="iceberg")) == {}
+    delta = LocalConfig(warehouse="s3://b/wh", catalog="glue", glue_catalog=glue)
+    assert iceberg_catalog_confs(delta) == {}
+
+
+def test_a_location_names_its_table_by_the_warehouse_layout_or_the_catalog(
+    tmp_path: Path,
+) -> None:
+    where = Warehouse(tmp_path)
+    catalog = LocalCatalog(where)
+    storage = Storage(where, catalog, lambda: None)  # type: ignore[arg-type,return-value]
+    assert storage.table_name_at(str(tmp_path / "features" / "daily")) == "features.daily"
+    elsewhere = str(tmp_path / "custom" / "place" / "t")
+    with pytest.raises(ConfigError, match="No table is registered"):
+        storage.table_name_at(elsewhere)
+    catalog.register("features.custom", elsewhere, schema={"type": "struct", "fields": []})
+    assert storage.table_name_at(elsewhere) == "features.custom"
