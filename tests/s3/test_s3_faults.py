@@ -328,7 +328,10 @@ def test_kill_9_of_a_quarantining_run_at_every_phase(
     assert not s3.keys(f"{output}/_delta_log/")  # nothing of the output before its commit
     assert bool(s3.keys(f"{held}/_delta_log/")) == (phase == "quarantine_committed")
     assert paired(s3, output) is None  # so no reader sees the quarantined rows
-    if phase in ("validate", "commit"):  # both staged in full, then the kill
+    if phase == "validate":  # the output staged; its rulesets run on it after the row checks
+        assert staged(s3, output)
+        assert not staged(s3, held)
+    if phase == "commit":  # both staged in full, then the kill
         assert staged(s3, output)
         assert staged(s3, held)
     if phase == "quarantine_committed":  # the output still staged, the quarantine's moved in
