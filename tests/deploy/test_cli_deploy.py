@@ -242,3 +242,48 @@ def test_the_docs_spell_every_plan_and_deploy_flag_as_the_cli_does() -> None:
     assert ("glue.md", "plan", "glue", "--role-arn") in found  # the scan sees the docs
     unknown = [f for f in found if f[3] not in _visible_flags(f[1], f[2])]
     assert unknown == []
+
+
+def test_a_projects_table_format_default_travels_with_the_step(
+    capsys: pytest.CaptureFixture[str],
+    dist: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """[tool.featurekit] table_format in the project's pyproject.toml (found from a
+    subfolder) is the default --table-format; the environment and the flag override it."""
+    monkeypatch.delenv("FEATUREKIT_TABLE_FORMAT", raising=False)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "acme"\n\n[tool.featurekit]\ntable_format = "iceberg"\n'
+    )
+    (tmp_path / "jobs").mkdir()
+    monkeypatch.chdir(tmp_path / "jobs")
+    argv = ["plan", "emr", "user_activity_daily", "--cluster-id", "j-1", "--artifacts", "s3://b/a"]
+    argv += ["--dist", str(dist)]
+
+    def step_args(*extra: str) -> list[str]:
+        assert main([*argv, *extra]) == 0
+        request = printed_json(capsys)
+        validate_request("emr", "AddJobFlowSteps", request)
+        return list(request["Steps"][0]["HadoopJarStep"]["Args"])
+
+    args = step_args()
+    assert args[args.index("--table-format") + 1] == "iceberg"
+    assert "--table-format" not in step_args("--table-format", "delta")
+    monkeypatch.setenv("FEATUREKIT_TABLE_FORMAT", "delta")
+    assert "--table-format" not in step_args()
+
+
+def test_a_bad_table_format_in_the_project_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEATUREKIT_TABLE_FORMAT", raising=False)
+    (tmp_path / "pyproject.toml").write_text('[tool.featurekit]\ntable_format = "hudi"\n')
+    monkeypatch.chdir(tmp_path)
+    argv = ["plan", "emr", "user_activity_daily", "--cluster-id", "j-1", "--artifacts", "s3://b/a"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    where = tmp_path.resolve() / "pyproject.toml"
+    assert err == [
+        f"featurekit: error: table_format in {where} must be one of delta, iceberg, got 'hudi'."
+    ]

@@ -73,6 +73,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
+        if getattr(args, "table_format", "") is None:  # the option's project default
+            from featurekit.cli.common import default_table_format
+
+            args.table_format = default_table_format()
         return handler(args)
     except FeatureKitError as exc:
         print(f"featurekit: error: {exc}", file=sys.stderr)

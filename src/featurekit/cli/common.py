@@ -7,8 +7,10 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
+from featurekit.errors import ConfigError
 from featurekit.warehouse import DEFAULT_WAREHOUSE
 
 Handler = Callable[[argparse.Namespace], int]
@@ -83,10 +85,11 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--table-format",
         choices=("delta", "iceberg"),
-        default=os.environ.get("FEATUREKIT_TABLE_FORMAT", "delta"),
+        default=None,
         help="the format of feature tables that declare none (FeatureTable(format=...)); "
-        "default: $FEATUREKIT_TABLE_FORMAT, else delta. iceberg puts Iceberg's Spark runtime "
-        "on the classpath (resolved from Maven Central once)",
+        "default: $FEATUREKIT_TABLE_FORMAT, else table_format in [tool.featurekit] of the "
+        "nearest pyproject.toml, else delta. iceberg puts Iceberg's Spark runtime on the "
+        "classpath (resolved from Maven Central once)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
@@ -183,6 +186,30 @@ def open_cli_warehouse(args: argparse.Namespace) -> Any:
     return open_warehouse(args.warehouse, s3_client=access.client() if access else None)
 
 
+def default_table_format(start: Optional[Path] = None) -> str:
+    """The project default of ``--table-format``: ``$FEATUREKIT_TABLE_FORMAT``, else
+    ``table_format`` in ``[tool.featurekit]`` of the nearest ``pyproject.toml`` (from
+    ``start``, the working directory, up), else ``delta``."""
+    from featurekit.io import TABLE_FORMATS
+
+    found, where = os.environ.get("FEATUREKIT_TABLE_FORMAT"), "FEATUREKIT_TABLE_FORMAT"
+    if not found:
+        here = (start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            pyproject = folder / "pyproject.toml"
+            if pyproject.is_file():
+                from featurekit.deploy.project import load_toml
+
+                tool = load_toml(pyproject).get("tool", {}).get("featurekit", {})
+                found, where = tool.get("table_format"), f"table_format in {pyproject}"
+                break
+    if found is None:
+        return "delta"
+    if found not in TABLE_FORMATS:
+        raise ConfigError(f"{where} must be one of {', '.join(TABLE_FORMATS)}, got {found!r}.")
+    return str(found)
+
+
 def local_config(args: argparse.Namespace, *, quality: bool = False, iceberg: bool = False) -> Any:
     """The LocalConfig of parsed CLI arguments; ``quality`` puts Deequ's DQDL engine on
     the classpath (jobs with rulesets), unless --no-quality turned the checks off;
@@ -205,7 +232,7 @@ def local_config(args: argparse.Namespace, *, quality: bool = False, iceberg: bo
         glue_catalog=glue_catalog_config(args),
         check_quality=not getattr(args, "no_quality", False),
         quality=quality and not getattr(args, "no_quality", False),
-        table_format=getattr(args, "table_format", "delta"),
+        table_format=getattr(args, "table_format", None) or default_table_format(),
         iceberg=iceberg,
         commit_coordinator=str(CommitCoordinator.parse(args.commit_coordinator)),
         commit_attempts=CommitRetry(attempts=args.commit_attempts).attempts,  # checked here

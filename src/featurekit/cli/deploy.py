@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -59,9 +58,10 @@ def add_table_format_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--table-format",
         choices=("delta", "iceberg"),
-        default=os.environ.get("FEATUREKIT_TABLE_FORMAT", "delta"),
+        default=None,
         help="the format of feature tables that declare none (default: "
-        "$FEATUREKIT_TABLE_FORMAT, else delta); an Iceberg output adds Iceberg's runtime "
+        "$FEATUREKIT_TABLE_FORMAT, else table_format in [tool.featurekit] of the nearest "
+        "pyproject.toml, else delta); an Iceberg output adds Iceberg's runtime "
         "and confs to the plan (Glue --datalake-formats iceberg, EMR iceberg-defaults)",
     )
     p.add_argument(

@@ -37,7 +37,7 @@ class Project:
         return f"{self.dist_name}-{self.version}-py3-none-any.whl"
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def load_toml(path: Path) -> dict[str, Any]:
     import importlib
 
     try:
@@ -71,7 +71,7 @@ def read_project(root: Path) -> Project:
         raise ConfigError(
             f"No pyproject.toml in {root}: run 'featurekit package' in the source tree."
         )
-    doc = _load_toml(pyproject)
+    doc = load_toml(pyproject)
     meta = doc.get("project", {})
     name = meta.get("name", "")
     hatch = doc.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {})

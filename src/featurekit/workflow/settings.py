@@ -192,12 +192,12 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 def read_settings(root: Path) -> dict[str, Any]:
     """``[tool.featurekit.workflow]`` of ``root``'s pyproject.toml (empty when absent)."""
-    from featurekit.deploy.project import _load_toml
+    from featurekit.deploy.project import load_toml
 
     path = root / "pyproject.toml"
     if not path.is_file():
         return {}
-    table = _load_toml(path).get("tool", {}).get("featurekit", {}).get("workflow", {})
+    table = load_toml(path).get("tool", {}).get("featurekit", {}).get("workflow", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.featurekit.workflow] must be a table.")
     unknown = sorted(set(table) - set(SETTING_NAMES))
