@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-from featurekit import FeatureJob, FeatureTable, JobContext
+from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit.features import point_in_time_join
 from featurekit.quality import Ruleset
 from featurekit.quality.engine import available
 from featurekit.quality.quarantine import quarantine_name, read_quarantine
+from featurekit.run.backfill import backfill
 from featurekit.runtime.local import LocalRuntime
 from featurekit.state.session import app_id
 from featurekit.storage import is_iceberg_table
@@ -79,6 +82,12 @@ def test_a_windowed_incremental_job_writes_the_same_iceberg_table_as_delta(
 
 
 D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 1, 2)
+
+
+def day(n: int) -> dt.date:
+    return dt.date(2024, 1, n)
+
+
 RULE = 'ColumnValues "spend" >= 0'
 
 
@@ -133,3 +142,96 @@ def test_a_quarantine_ruleset_on_an_iceberg_output_keeps_its_quarantine_in_icebe
 def output_rows(runtime: LocalRuntime) -> int:
     location = runtime.storage.location("features.iceberg_spend")
     return runtime.storage.engine_at(location).read(runtime.spark, location).count()
+
+
+JOINED = {
+    "user_id": "string",
+    "label_date": "date",
+    "label_time": "timestamp",
+    "feature_date": "date",
+    "events_3d": "bigint",
+    "amount_3d": "double",
+}
+
+
+class JoinsDeltaSums(FeatureJob):
+    """Labels joined point-in-time to a feature table read by name from the catalog."""
+
+    name = "joins_delta_sums"
+    inputs = {"sums": TableInput(WindowSums.output.name)}
+    output = FeatureTable(
+        "features.joined_delta", keys=("user_id",), date_column="label_date", columns=JOINED
+    )
+
+    def transform(self, ctx: JobContext, sums: DataFrame) -> DataFrame:
+        spark = SparkSession.getActiveSession()
+        assert spark is not None
+        labels = [  # u2's label comes before any feature day ended: no features
+            ("u0", dt.date(2024, 1, 3), dt.datetime(2024, 1, 3, 12)),
+            ("u1", dt.date(2024, 1, 5), dt.datetime(2024, 1, 5, 6)),
+            ("u2", dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 8)),
+        ]
+        spine = spark.createDataFrame(
+            labels, "user_id string, label_date date, label_time timestamp"
+        )
+        # a day's features are known when the day ends
+        known = sums.withColumn("feature_ts", F.to_timestamp(F.date_add("feature_date", 1)))
+        joined = point_in_time_join(
+            spine, known, keys="user_id", spine_time="label_time", feature_time="feature_ts"
+        )
+        return joined.drop("feature_ts")
+
+
+class JoinsIcebergSums(JoinsDeltaSums):
+    name = "joins_iceberg_sums"
+    inputs = {"sums": TableInput(IcebergWindowSums.output.name)}
+    output = FeatureTable(
+        "features.joined_iceberg",
+        keys=("user_id",),
+        date_column="label_date",
+        columns=JOINED,
+        format="iceberg",
+    )
+
+
+def table_rows(runtime: LocalRuntime, table: FeatureTable) -> DataFrame:
+    location = runtime.storage.output_location(table)
+    return runtime.storage.engine_at(location).read(runtime.spark, location).select(*JOINED)
+
+
+@pytest.mark.slow  # two backfills and two joins on Spark
+def test_backfills_and_point_in_time_joins_give_the_same_rows_on_iceberg_as_on_delta(
+    local_runtime: LocalRuntime,
+) -> None:
+    add_files(local_runtime, [r for d in range(1, 7) for r in events(d)])
+    for job in (WindowSums(), IcebergWindowSums()):
+        done = backfill(job, local_runtime, start=day(1), end=day(6), chunk_days=2, progress=None)
+        assert len(done.chunks) == 3
+    assert_approx_df_equality(
+        output(local_runtime, IcebergWindowSums),
+        output(local_runtime, WindowSums),
+        1e-9,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    location = local_runtime.storage.output_location(IcebergWindowSums.output)
+    assert len(local_runtime.storage.engine_at(location).history(location)) >= 3  # a chunk each
+
+    delta, iceberg = (job().run(local_runtime) for job in (JoinsDeltaSums, JoinsIcebergSums))
+    [read] = iceberg.inputs
+    assert read.kind == "table"
+    assert read.version is not None  # the snapshot it read
+    assert delta.inputs[0].kind == "table"
+    got = table_rows(local_runtime, JoinsIcebergSums.output)
+    assert is_iceberg_table(local_runtime.storage.output_location(JoinsIcebergSums.output))
+    assert_approx_df_equality(
+        got,
+        table_rows(local_runtime, JoinsDeltaSums.output),
+        1e-9,
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )
+    by_user = {r["user_id"]: r for r in got.collect()}
+    assert by_user["u0"]["feature_date"] == dt.date(2024, 1, 2)  # the last day ended before
+    assert by_user["u1"]["feature_date"] == dt.date(2024, 1, 4)
+    assert by_user["u2"]["feature_date"] is None
