@@ -26,6 +26,18 @@ PROJECT = Path(__file__).parent / "project"
 SOURCE = Path(__file__).resolve().parents[2] / "src"  # this checkout's featurekit
 ORDERS = "user_id string, ordered_at timestamp, amount double"
 SPEND = "user_id string, day date, orders bigint, spend double"
+# The orders the S3 tests seed, and the spend_daily rows (SPEND) a run over them writes.
+ORDER_ROWS = [
+    ("ann", "2026-01-01 09:00:00", 10.0),
+    ("ann", "2026-01-01 18:00:00", 5.0),
+    ("bob", "2026-01-02 12:00:00", 7.5),
+    ("ann", "2026-01-03 08:00:00", 1.0),
+]
+FIRST = [
+    ("ann", "2026-01-01", 2, 15.0),
+    ("bob", "2026-01-02", 1, 7.5),
+    ("ann", "2026-01-03", 1, 1.0),
+]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
-from s3_helpers import S3Setup, featurekit
+from s3_helpers import FIRST, ORDER_ROWS, S3Setup, featurekit
 
 from featurekit.errors import StorageUnavailableError
 from featurekit.runtime.s3 import S3Access
@@ -25,17 +25,6 @@ from featurekit.warehouse import S3Warehouse
 pytestmark = pytest.mark.integration
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-ORDERS = [
-    ("ann", "2026-01-01 09:00:00", 10.0),
-    ("ann", "2026-01-01 18:00:00", 5.0),
-    ("bob", "2026-01-02 12:00:00", 7.5),
-    ("ann", "2026-01-03 08:00:00", 1.0),
-]
-FIRST = [
-    ("ann", "2026-01-01", 2, 15.0),
-    ("bob", "2026-01-02", 1, 7.5),
-    ("ann", "2026-01-03", 1, 1.0),
-]
 SLOW_DOWN = (
     b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
     b"<Message>Please reduce your request rate.</Message></Error>"
@@ -144,7 +133,7 @@ def test_the_endpoint_vanishing_mid_write_is_one_error_and_the_next_run_cleans_u
 ) -> None:
     from moto.server import ThreadedMotoServer
 
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     # a second server on the same in-process backend: stopping it is S3 going away
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
@@ -200,7 +189,7 @@ INCREMENTAL = ["pending", "partials_committed", "output_committed"]
 def landing(s3: S3Setup) -> Any:
     """``s3://shop-landing/orders/`` (fixed in spend_totals' declaration) with two files."""
     s3.client.create_bucket(Bucket="shop-landing")
-    for name, rows in (("a.json", ORDERS[:2]), ("b.json", ORDERS[2:])):
+    for name, rows in (("a.json", ORDER_ROWS[:2]), ("b.json", ORDER_ROWS[2:])):
         body = "\n".join(
             json.dumps({"user_id": u, "ordered_at": t.replace(" ", "T") + "Z", "amount": a})
             for u, t, a in rows
@@ -240,7 +229,7 @@ def test_kill_9_at_every_phase_leaves_everything_consistent(
     if incremental:
         request.getfixturevalue("landing")
     else:
-        s3.seed_orders(spark, ORDERS)
+        s3.seed_orders(spark, ORDER_ROWS)
     folder = f"wh/shop/{table.split('.')[1]}"
     args = ["run", job, "--warehouse", s3.warehouse, "--quiet"]
     kill_at(phase, args, s3.env(), tmp_path / "reached")
@@ -315,7 +304,7 @@ def quarantine_rows(s3: S3Setup, location: str, version: int) -> list[Any]:
 def test_kill_9_of_a_quarantining_run_at_every_phase(
     phase: str, s3: S3Setup, spark: SparkSession, tmp_path: Path
 ) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     quarantine = s3.s3_warehouse().table_location("shop.checked_spend__quarantine")
     output, held = "wh/shop/checked_spend", "wh/shop/checked_spend__quarantine"
     args = ["run", "checked_spend", "--warehouse", s3.warehouse, "--engine", "delta-rs",
@@ -394,7 +383,7 @@ def run_twice_at_once(
 def test_a_retry_beside_a_running_run_commits_once_on_s3(
     s3: S3Setup, spark: SparkSession, tmp_path: Path
 ) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     args = ["run", "daily_spend", "--warehouse", s3.warehouse, "--start", "2026-01-01",
             "--end", "2026-01-03", "--json"]  # fmt: skip
     one, two, said = run_twice_at_once(args, s3.env(), tmp_path)

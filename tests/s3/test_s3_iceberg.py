@@ -16,24 +16,12 @@ from typing import Any
 import pytest
 from chispa import assert_approx_df_equality
 from pyspark.sql import DataFrame, SparkSession
-from s3_helpers import ORDERS, SPEND, S3Setup, featurekit
+from s3_helpers import FIRST, ORDER_ROWS, ORDERS, SPEND, S3Setup, featurekit
 
 from featurekit.tables.glue_catalog import GlueCatalog, GlueCatalogConfig
 from featurekit.testing.plugin import boto_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
-ROWS = [
-    ("ann", "2026-01-01 09:00:00", 10.0),
-    ("ann", "2026-01-01 18:00:00", 5.0),
-    ("bob", "2026-01-02 12:00:00", 7.5),
-    ("ann", "2026-01-03 08:00:00", 1.0),
-]
-FIRST = [
-    ("ann", "2026-01-01", 2, 15.0),
-    ("bob", "2026-01-02", 1, 7.5),
-    ("ann", "2026-01-03", 1, 1.0),
-]
 
 
 def spend(spark: SparkSession, rows: list[tuple[str, str, int, float]]) -> DataFrame:
@@ -75,7 +63,7 @@ def assert_rows(actual: DataFrame, expected: DataFrame) -> None:
 
 
 def test_iceberg_output_on_s3_reruns_and_replaces_dates(s3: S3Setup, spark: SparkSession) -> None:
-    s3.seed_orders(spark, ROWS)
+    s3.seed_orders(spark, ORDER_ROWS)
     args = ["run", "daily_spend", "--warehouse", s3.warehouse, "--table-format", "iceberg"]
     first = featurekit([*args, "--start", "2026-01-01", "--end", "2026-01-03"], s3.env())
     assert first.returncode == 0, first.stderr[-3000:]
@@ -84,7 +72,7 @@ def test_iceberg_output_on_s3_reruns_and_replaces_dates(s3: S3Setup, spark: Spar
     assert_rows(table, spend(spark, FIRST))
 
     # a late order for 2026-01-02: the re-run replaces exactly that date
-    s3.seed_orders(spark, [*ROWS, ("cy", "2026-01-02 20:00:00", 2.0)])
+    s3.seed_orders(spark, [*ORDER_ROWS, ("cy", "2026-01-02 20:00:00", 2.0)])
     again = featurekit([*args, "--start", "2026-01-02", "--end", "2026-01-02"], s3.env())
     assert again.returncode == 0, again.stderr[-3000:]
     table = read_iceberg(s3, spark, latest_metadata(s3, "shop.daily_spend"))
@@ -96,7 +84,7 @@ def test_iceberg_output_on_s3_reruns_and_replaces_dates(s3: S3Setup, spark: Spar
 
 def glue_setup(s3: S3Setup, spark: SparkSession) -> GlueCatalog:
     """raw.orders in moto's Glue (the input), and the DynamoDB table of the coordinator."""
-    s3.seed_orders(spark, ROWS)  # the Delta table on S3 (its local-catalog entry is unused)
+    s3.seed_orders(spark, ORDER_ROWS)  # the Delta table on S3 (its local-catalog entry is unused)
     config = GlueCatalogConfig(region="us-east-1", endpoint_url=s3.endpoint)
     glue = GlueCatalog(config, client=boto_client(s3.endpoint, "glue"))
     schema = spark.createDataFrame([], ORDERS).schema.jsonValue()

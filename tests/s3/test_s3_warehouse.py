@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 from pyspark.sql import SparkSession
-from s3_helpers import PROJECT, SPEND, S3Setup, clean_env, featurekit
+from s3_helpers import FIRST, ORDER_ROWS, PROJECT, SPEND, S3Setup, clean_env, featurekit
 
 from featurekit.core import jars
 from featurekit.runtime.local import DELTA_CONFS
@@ -23,12 +23,6 @@ from featurekit.runtime.local import DELTA_CONFS
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDERS = [
-    ("ann", "2026-01-01 09:00:00", 10.0),
-    ("ann", "2026-01-01 18:00:00", 5.0),
-    ("bob", "2026-01-02 12:00:00", 7.5),
-    ("ann", "2026-01-03 08:00:00", 1.0),
-]
 RANGE = ["--start", "2026-01-01", "--end", "2026-01-03"]
 
 
@@ -49,15 +43,8 @@ def assert_spend(s3: S3Setup, spark: SparkSession, table: str, rows: list) -> No
     )
 
 
-FIRST = [
-    ("ann", "2026-01-01", 2, 15.0),
-    ("bob", "2026-01-02", 1, 7.5),
-    ("ann", "2026-01-03", 1, 1.0),
-]
-
-
 def test_run_twice_on_s3_is_idempotent(s3: S3Setup, spark: SparkSession) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     args = ["run", "daily_spend", "--warehouse", s3.warehouse, *RANGE, "--json"]
     first = featurekit(args, s3.env())
     assert first.returncode == 0, first.stderr
@@ -81,11 +68,11 @@ def test_run_twice_on_s3_is_idempotent(s3: S3Setup, spark: SparkSession) -> None
 def test_sigkill_mid_write_on_s3_keeps_the_previous_version(
     s3: S3Setup, spark: SparkSession, tmp_path: Path
 ) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     args = ["run", "daily_spend", "--warehouse", s3.warehouse, "--quiet"]
     assert featurekit(args, s3.env()).returncode == 0
     before = s3.table(spark, "shop.daily_spend")
-    s3.seed_orders(spark, [("cy", "2026-01-05 10:00:00", 3.0), *ORDERS])
+    s3.seed_orders(spark, [("cy", "2026-01-05 10:00:00", 3.0), *ORDER_ROWS])
 
     marker = tmp_path / "writing"
     victim = subprocess.Popen(
@@ -124,12 +111,12 @@ def test_incremental_state_lives_on_s3(s3: S3Setup, spark: SparkSession) -> None
     # the job reads s3://shop-landing/orders/ (fixed in its declaration): a fresh bucket
     s3.client.create_bucket(Bucket="shop-landing")
     try:
-        put_orders(s3, "a.json", ORDERS[:2])
+        put_orders(s3, "a.json", ORDER_ROWS[:2])
         args = ["run", "spend_totals", "--warehouse", s3.warehouse, "--quiet"]
         first = featurekit(args, s3.env())
         assert first.returncode == 0, first.stderr
         assert any(k.startswith("wh/_state/") for k in s3.keys("wh/_state/"))
-        put_orders(s3, "b.json", ORDERS[2:])
+        put_orders(s3, "b.json", ORDER_ROWS[2:])
         second = featurekit(args, s3.env())
         assert second.returncode == 0, second.stderr
         assert_spend(s3, spark, "shop.spend_totals", FIRST)
@@ -141,7 +128,7 @@ def test_incremental_state_lives_on_s3(s3: S3Setup, spark: SparkSession) -> None
 
 
 def test_glue_run_with_an_s3_warehouse(s3: S3Setup, spark: SparkSession) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     script = ROOT / "entrypoints" / "glue_job.py"
     glue_args = ["--featurekit_job", "daily_spend", "--featurekit_start", "2026-01-01",
                  "--featurekit_end", "2026-01-03"]  # fmt: skip
@@ -155,7 +142,7 @@ def test_glue_run_with_an_s3_warehouse(s3: S3Setup, spark: SparkSession) -> None
 
 
 def test_emr_step_spark_submit_with_an_s3_warehouse(s3: S3Setup, spark: SparkSession) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     classpath = jars.resolve([jars.delta_coordinate(), jars.hadoop_aws_coordinate()])
     confs = {
         "spark.ui.enabled": "false",
