@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
-from s3_helpers import S3Setup, featurekit
-from test_s3_faults import FIRST, ORDERS, assert_rows, error_lines, records, staged
+from s3_helpers import FIRST, ORDER_ROWS, S3Setup, featurekit
+from test_s3_faults import assert_rows, error_lines, records, staged
 from throttle_proxy import ThrottleProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -41,7 +41,7 @@ def hits(proxy: ThrottleProxy, fragment: str) -> int:
 def test_throttling_of_every_client_is_retried_and_the_run_succeeds(
     s3: S3Setup, spark: SparkSession, proxy: ThrottleProxy
 ) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     proxy.throttle("PUT", "/wh/_runs/", times=2)  # boto3: the run's record
     proxy.throttle("PUT", "_featurekit_staging", times=2)  # S3A: the staged parquet
     proxy.throttle("*", "_delta_log", times=2)  # delta-rs: reading and writing the log
@@ -62,7 +62,7 @@ def test_throttling_of_every_client_is_retried_and_the_run_succeeds(
 def test_throttling_that_does_not_end_is_one_error_with_nothing_half_written(
     s3: S3Setup, spark: SparkSession, proxy: ThrottleProxy
 ) -> None:
-    s3.seed_orders(spark, ORDERS)
+    s3.seed_orders(spark, ORDER_ROWS)
     proxy.throttle("PUT", "_delta_log/0")  # every attempt of the commit itself
 
     code, _out, err = run_through(proxy, s3)
