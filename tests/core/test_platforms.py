@@ -70,8 +70,8 @@ def test_the_makefile_venvs_take_the_extras_of_their_spark() -> None:
     makefile = (ROOT / "Makefile").read_text()
     installs = re.findall(r"pip install --quiet -e '\.\[([a-z0-9,]+)\]' '([^']+)'", makefile)
     assert installs == [
-        ("local,aws,dev,glue", "$(SPARK35)"),
-        ("spark4,aws,dev,glue", "pyspark==$(SPARK4)"),
+        ("local,aws,dev,glue,iceberg", "$(SPARK35)"),
+        ("spark4,aws,dev,glue,iceberg", "pyspark==$(SPARK4)"),
     ]
     assert "SPARK35 := pyspark>=3.5.3,<3.6" in makefile
 
