@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,48 @@ def test_a_resolution_is_reused_while_its_jars_exist(tmp_path: Path) -> None:
     assert jars.resolve(["g:a:1"], ivy_dir=str(tmp_path)) == [str(jar)]  # no Ivy run
     jar.unlink()
     assert jars.cached(packages) is None
+
+
+def test_resolutions_at_once_take_turns_and_the_second_reuses_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first runs at once: one runs Ivy, the other waits for it and reads its manifest."""
+    jar = tmp_path / "jars" / "g_a-1.jar"
+    inside, most_inside, ivy_runs = [0], [0], []
+    lock, other_waits = threading.Lock(), threading.Event()
+
+    def slow_ivy(packages: jars.Packages, settings: object) -> list[str]:
+        with lock:
+            inside[0] += 1
+            most_inside[0] = max(most_inside[0], inside[0])
+            ivy_runs.append(packages.coordinates)
+        assert other_waits.wait(timeout=60), "the second resolution did not wait"
+        jar.parent.mkdir(exist_ok=True)
+        jar.write_bytes(b"jar")
+        with lock:
+            inside[0] -= 1
+        return [str(jar)]
+
+    monkeypatch.setattr(jars, "_run_ivy", slow_ivy)
+    lines: list[str] = []
+    results: list[list[str]] = []
+
+    def report(line: str) -> None:
+        lines.append(line)
+        if line.startswith("waiting for another process resolving jars"):
+            other_waits.set()
+
+    def resolve() -> None:
+        results.append(jars.resolve(["g:a:1"], ivy_dir=str(tmp_path), report=report))
+
+    threads = [threading.Thread(target=resolve) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [[str(jar)], [str(jar)]]
+    assert (len(ivy_runs), most_inside[0]) == (1, 1)
+    assert any(line.startswith("waiting for another process resolving jars") for line in lines)
 
 
 @pytest.mark.integration

@@ -21,6 +21,7 @@ pyspark 4.1.4 with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -173,17 +174,46 @@ def resolve(
     jars = cached(packages)
     if jars is not None:
         return jars
-    report(
-        f"Resolving {', '.join(packages.coordinates)} from Maven Central into "
-        f"{packages.ivy_dir} (first run only; Ivy's download lines follow)"
-    )
-    jars = _run_ivy(packages, ivy_settings)
-    packages.manifest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = packages.manifest.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"coordinates": packages.coordinates, "jars": jars}, indent=2))
-    tmp.replace(packages.manifest)
+    # Two first runs at once (a parallel backfill's processes, two jobs started together)
+    # would download the same files into Ivy's cache side by side and one would fail: the
+    # resolution takes turns, and the second finds the first's manifest.
+    with _resolving(packages, report):
+        jars = cached(packages)
+        if jars is not None:
+            return jars
+        report(
+            f"Resolving {', '.join(packages.coordinates)} from Maven Central into "
+            f"{packages.ivy_dir} (first run only; Ivy's download lines follow)"
+        )
+        jars = _run_ivy(packages, ivy_settings)
+        tmp = packages.manifest.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"coordinates": packages.coordinates, "jars": jars}, indent=2))
+        tmp.replace(packages.manifest)
     report(f"Resolved {len(jars)} jars; later runs reuse them")
     return jars
+
+
+@contextlib.contextmanager
+def _resolving(packages: Packages, report: Callable[[str], None]) -> Iterator[None]:
+    """Held while resolving into ``packages.ivy_dir``: an exclusive lock on a file beside
+    the manifests, so one process at a time resolves into the cache (where ``fcntl`` is
+    missing, as on Windows, no lock)."""
+    packages.manifest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    with open(packages.manifest.parent / "resolve.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report(f"waiting for another process resolving jars into {packages.ivy_dir}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _spark_submit() -> str:
