@@ -17,6 +17,7 @@ import argparse
 import json
 from typing import Any, Callable
 
+from featurekit.core.unreadable import unreadable
 from featurekit.errors import ConfigError
 from featurekit.params import split_assignments
 
@@ -41,6 +42,11 @@ def _schema(args: argparse.Namespace, runtime: Any, location: str, options: dict
         raise ConfigError(f"--schema {args.schema!r} is not a Spark DDL schema: {exc}") from exc
     except AnalysisException as exc:
         raise ConfigError(f"Cannot read a schema from {args.location}: {exc}") from exc
+    except Exception as exc:  # a Spark job inferring the schema failed: the files?
+        error = unreadable(exc, f"{args.location} ({args.format})")
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _add_partitions(runtime: Any, args: argparse.Namespace, keys: list[str]) -> list[Any]:

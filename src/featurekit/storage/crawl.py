@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from featurekit.core.unreadable import unreadable
 from featurekit.errors import ConfigError
 from featurekit.tables.catalog import Partition, new_partitions
 from featurekit.tables.files import HadoopFs
@@ -199,7 +200,13 @@ def _has_header(spark: SparkSession, file: str, sep: str) -> bool:
 def _files_schema(spark: SparkSession, fmt: str, files: list[str]) -> tuple[Any, dict[str, str]]:
     reader = spark.read
     if fmt == "parquet":
-        return reader.option("mergeSchema", "true").parquet(*files).schema, {}
+        try:
+            return reader.option("mergeSchema", "true").parquet(*files).schema, {}
+        except Exception as exc:  # the Spark job merging the files' schemas failed
+            error = unreadable(exc, f"{files[0].rsplit('/', 1)[0]} (parquet)")
+            if error is None:
+                raise
+            raise error from exc
     if fmt == "json":
         return reader.json(files).schema, {}
     sep = "\t" if fmt == "tsv" else ","

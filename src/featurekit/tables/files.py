@@ -20,6 +20,7 @@ import datetime as dt
 from functools import reduce
 from typing import TYPE_CHECKING, Any, Optional
 
+from featurekit.core.unreadable import unreadable
 from featurekit.errors import ConfigError, InputError
 from featurekit.tables.catalog import CatalogEntry, Partition
 
@@ -147,3 +148,8 @@ def _load(spark: SparkSession, name: str, entry: CatalogEntry, location: str) ->
         return reader.load(location)
     except AnalysisException as exc:
         raise InputError(f"Input {name!r}: cannot read {location}: {exc}") from exc
+    except Exception as exc:  # parquet: the Spark job reading the files' schema failed
+        error = unreadable(exc, f"Input {name!r} ({location})")
+        if error is None:
+            raise
+        raise error from exc

@@ -1,0 +1,50 @@
+"""Data Spark cannot read, as one featurekit error that says what to fix.
+
+Spark reports a file it cannot read in two ways: an ``AnalysisException`` when the reader
+is set up, or, when the schema is inferred by a Spark job (parquet footers), a failed
+task whose Java trace carries the cause. Either becomes :class:`~featurekit.errors.InputError`
+naming the data and the cause; the commonest cause gets its fix: parquet written by
+pandas or pyarrow with nanosecond timestamps, which Spark (and Glue, EMR) do not read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from featurekit.errors import InputError
+
+ILLEGAL_PARQUET = re.compile(r"Illegal Parquet type: ([^\n.]+?)\.?(?:\n|$)")
+NANOS_FIX = (
+    "Spark reads parquet timestamps in microseconds or milliseconds, not nanoseconds "
+    "(pandas and pyarrow write nanoseconds by default): write them as microseconds, "
+    "e.g. df.to_parquet(path, coerce_timestamps='us', allow_truncated_timestamps=True) "
+    "or pyarrow.parquet.write_table(table, path, coerce_timestamps='us', "
+    "allow_truncated_timestamps=True)."
+)
+
+
+def unreadable(exc: BaseException, what: str) -> Optional[InputError]:
+    """An InputError for ``exc`` when it says Spark cannot read the data of ``what``
+    (a parquet type Spark does not read, or an ``AnalysisException``), else None."""
+    text = _text(exc)
+    illegal = ILLEGAL_PARQUET.search(text)
+    if illegal:
+        found = illegal.group(1).strip()
+        fix = NANOS_FIX if "NANOS" in found else "Write that column with a type Spark reads."
+        return InputError(f"{what}: Spark cannot read it: a parquet column of type {found}. {fix}")
+    if type(exc).__name__ == "AnalysisException":
+        first = str(exc).strip().splitlines()
+        return InputError(f"{what}: Spark cannot read it: {first[0] if first else exc}")
+    return None
+
+
+def _text(exc: BaseException) -> str:
+    """The exception's message with its Java cause, when it came through py4j."""
+    java = getattr(exc, "java_exception", None)
+    if java is None:
+        return str(exc)
+    try:
+        return f"{exc}\n{java.toString()}\n{java.getCause().toString() if java.getCause() else ''}"
+    except Exception:  # the JVM is gone: the Python side's text is what there is
+        return str(exc)

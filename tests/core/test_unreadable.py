@@ -1,0 +1,104 @@
+"""Data Spark cannot read: one featurekit error naming the data and the fix, exit 2.
+
+The files are the ones a user writes with pandas (nanosecond timestamps, pyarrow's
+default), registered, crawled and read by a job as featurekit users do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit.cli import main
+from featurekit.core.unreadable import unreadable
+from featurekit.errors import InputError
+from featurekit.runtime.local import LocalConfig, LocalRuntime
+
+NANOS = "a parquet column of type INT64 (TIMESTAMP(NANOS,false))"
+
+
+def nanosecond_events(folder: Path) -> Path:
+    """Events as pandas writes them: event_time in nanoseconds."""
+    folder.mkdir(parents=True)
+    times = pa.array([dt.datetime(2026, 11, 1, 8), dt.datetime(2026, 11, 2, 9)], pa.timestamp("ns"))
+    table = pa.table({"user_id": ["u1", "u2"], "event_time": times})
+    pq.write_table(table, folder / "part-0.parquet")
+    return folder
+
+
+def test_the_spark_messages_become_one_error_with_the_fix() -> None:
+    trace = (
+        "An error occurred while calling o42.load.\n: org.apache.spark.SparkException: Job "
+        "aborted\nCaused by: org.apache.spark.sql.AnalysisException: Illegal Parquet type: "
+        "INT64 (TIMESTAMP(NANOS,false)).\n\tat org.apache.spark..."
+    )
+    error = unreadable(RuntimeError(trace), "landing/events (parquet)")
+    assert isinstance(error, InputError)
+    assert str(error).startswith(f"landing/events (parquet): Spark cannot read it: {NANOS}.")
+    assert "coerce_timestamps='us'" in str(error)
+    other = unreadable(RuntimeError("Illegal Parquet type: FIXED_LEN_BYTE_ARRAY (UUID)"), "x")
+    assert other is not None
+    assert "UUID" in str(other)
+    assert "coerce" not in str(other)
+    assert unreadable(RuntimeError("Connection refused"), "x") is None  # not the data's fault
+
+
+def test_registering_nanosecond_parquet_names_the_fix(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = nanosecond_events(tmp_path / "landing" / "events")
+    args = ["table", "register", "raw.events", "--location", str(events), "--format", "parquet"]
+    assert main([*args, "--warehouse", str(tmp_path / "wh"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"featurekit: error: {events} (parquet): Spark cannot read it: {NANOS}" in err
+    assert "Traceback" not in err
+
+
+def test_crawling_nanosecond_parquet_names_the_fix(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = tmp_path / "landing"
+    nanosecond_events(landing / "events")
+    args = ["crawl", str(landing), "--database", "raw", "--warehouse", str(tmp_path / "wh")]
+    assert main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert NANOS in err
+    assert "coerce_timestamps='us'" in err
+    assert "Traceback" not in err
+
+
+class DailyEvents(FeatureJob):
+    name = "daily_events"
+    inputs = {"events": TableInput("raw.events")}
+    output = FeatureTable(
+        "features.daily_events",
+        keys=("user_id",),
+        date_column="event_date",
+        columns={"user_id": "string", "event_date": "date", "events": "bigint"},
+    )
+
+    def transform(self, ctx: JobContext, events: DataFrame) -> DataFrame:
+        day = F.to_date("event_time").alias("event_date")
+        return events.groupBy("user_id", day).agg(F.count(F.lit(1)).alias("events"))
+
+
+def test_a_job_reading_nanosecond_parquet_fails_with_the_fix_and_commits_nothing(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    events = nanosecond_events(tmp_path / "landing" / "events")
+    runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)
+    schema = {"type": "struct", "fields": [
+        {"name": "user_id", "type": "string", "nullable": True, "metadata": {}},
+        {"name": "event_time", "type": "timestamp", "nullable": True, "metadata": {}},
+    ]}  # fmt: skip
+    runtime.storage.catalog.register("raw.events", str(events), schema=schema, format="parquet")
+    with pytest.raises(InputError, match=r"Input 'events' .*: Spark cannot read it: a parquet"):
+        DailyEvents().run(runtime)
+    output = runtime.storage.location("features.daily_events")
+    assert not runtime.storage.engine.exists(output)
