@@ -267,3 +267,31 @@ def test_crawl_registers_an_iceberg_table_and_the_glue_emulation_reads_it(
     assert entry.metadata_location == engine.metadata_location(str(landing / "daily"))
     frame = glue.create_dynamic_frame.from_catalog(database="raw", table_name="daily")
     assert_df_equality(frame.toDF(), data, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_without_pyiceberg_the_cli_lists_every_table_and_names_the_extra(
+    local_runtime: LocalRuntime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project with only the local extra: runs write Iceberg tables (Spark), and the
+    Spark-free commands say which extra reads them instead of a traceback."""
+    import json
+    import sys
+
+    from featurekit.cli import main
+
+    DailyIceberg().run(local_runtime)
+    ReadsIceberg().run(local_runtime)  # a Delta table beside it
+    for name in [m for m in sys.modules if m == "pyiceberg" or m.startswith("pyiceberg.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pyiceberg", None)  # import pyiceberg: ImportError
+    wh = ["--warehouse", str(local_runtime.storage.warehouse.root), "--quiet"]
+    assert main(["table", "list", "--json", *wh]) == 0
+    listed = {t["name"]: t for t in json.loads(capsys.readouterr().out)}
+    assert listed["features.daily_ice"]["version"] is None
+    assert "iceberg extra" in listed["features.daily_ice"]["unread"]
+    doubled = listed["features.doubled"]
+    assert (doubled["version"], doubled["unread"]) == (0, None)
+    assert main(["table", "show", "features.daily_ice", *wh]) == 2
+    err = capsys.readouterr().err
+    assert "needs the 'pyiceberg' package, from featurekit's 'iceberg' extra" in err
+    assert "Traceback" not in err

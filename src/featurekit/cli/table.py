@@ -20,7 +20,13 @@ import sys
 from dataclasses import asdict
 from typing import Any, Callable, Optional
 
-from featurekit.errors import ConfigError, TableError, TableNotFoundError, UnsupportedError
+from featurekit.errors import (
+    ConfigError,
+    MissingDependencyError,
+    TableError,
+    TableNotFoundError,
+    UnsupportedError,
+)
 from featurekit.tables.catalog import CatalogEntry
 
 # Table formats with versions (time travel, history); others are files tables.
@@ -97,7 +103,7 @@ def _dump(doc: Any) -> None:
 
 def _listing(args: argparse.Namespace, entry: CatalogEntry) -> dict[str, Any]:
     version: Optional[int] = None
-    missing = None
+    missing = unread = None
     try:
         if entry.format == "delta":
             version = _open(args, entry).version()
@@ -105,6 +111,8 @@ def _listing(args: argparse.Namespace, entry: CatalogEntry) -> dict[str, Any]:
             version = _open_iceberg(args, entry).version()
     except TableNotFoundError:
         missing = f"no {entry.format.capitalize()} table at this location"
+    except MissingDependencyError:  # one table's reader missing: the others still listed
+        unread = "version not read: pyiceberg is not installed (featurekit's iceberg extra)"
     return {
         "name": entry.name,
         "format": entry.format,
@@ -112,6 +120,7 @@ def _listing(args: argparse.Namespace, entry: CatalogEntry) -> dict[str, Any]:
         "location": entry.location,
         "description": entry.description,
         "missing": missing,
+        "unread": unread,
     }
 
 
@@ -126,6 +135,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         version = f"v{row['version']:<4d}" if row["version"] is not None else "v-   "
         version = version if row["format"] in VERSIONED else f"{row['format']:6s}"
         note = f"  (missing: {row['missing']})" if row["missing"] else ""
+        note += f"  ({row['unread']})" if row["unread"] else ""
         print(f"{row['name']:40s} {version} {row['location']}  {row['description']}{note}")
     return 0
 

@@ -90,9 +90,9 @@ class IcebergSnapshotReader:
         metadata_location: Optional[str] = None,
         storage_options: Optional[Mapping[str, str]] = None,
     ) -> IcebergSnapshotReader:
+        static = _static_table()  # a clear error without pyiceberg
         from pyiceberg.io import load_file_io
 
-        static = _static_table()
         properties = io_properties(storage_options)
         io = load_file_io(properties, location)
         found = metadata_file(location, metadata_location, io)
