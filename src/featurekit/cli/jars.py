@@ -51,7 +51,10 @@ def cmd_jars(args: argparse.Namespace) -> int:
 def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser(
         "jars",
-        help="resolve the Delta jars (and hadoop-aws with --s3) from Maven Central; print them",
+        help=(
+            "resolve the Delta jars (and hadoop-aws, Iceberg, Deequ: --s3, --iceberg, --quality) "
+            "from Maven Central; print them"
+        ),
     )
     p.add_argument("--s3", action="store_true", help="also hadoop-aws, for s3a:// warehouses")
     p.add_argument(
