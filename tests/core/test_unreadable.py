@@ -42,6 +42,13 @@ def test_the_spark_messages_become_one_error_with_the_fix() -> None:
     assert isinstance(error, InputError)
     assert str(error).startswith(f"landing/events (parquet): Spark cannot read it: {NANOS}.")
     assert "coerce_timestamps='us'" in str(error)
+    spark4 = (  # Spark 4 raises it as an AnalysisException, the error class first
+        "[PARQUET_TYPE_ILLEGAL] Illegal Parquet type: INT64 (TIMESTAMP(NANOS,false)). "
+        "SQLSTATE: 42846"
+    )
+    assert str(unreadable(RuntimeError(spark4), "x")).startswith(
+        f"x: Spark cannot read it: {NANOS}."
+    )
     other = unreadable(RuntimeError("Illegal Parquet type: FIXED_LEN_BYTE_ARRAY (UUID)"), "x")
     assert other is not None
     assert "UUID" in str(other)

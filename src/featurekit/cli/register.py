@@ -17,7 +17,7 @@ import argparse
 import json
 from typing import Any, Callable
 
-from featurekit.core.unreadable import unreadable
+from featurekit.core.unreadable import illegal_parquet, unreadable
 from featurekit.errors import ConfigError
 from featurekit.params import split_assignments
 
@@ -40,7 +40,10 @@ def _schema(args: argparse.Namespace, runtime: Any, location: str, options: dict
         return reader.load(location).schema
     except ParseException as exc:
         raise ConfigError(f"--schema {args.schema!r} is not a Spark DDL schema: {exc}") from exc
-    except AnalysisException as exc:
+    except AnalysisException as exc:  # Spark 4 names an illegal parquet type here
+        found = illegal_parquet(exc, f"{args.location} ({args.format})")
+        if found is not None:
+            raise found from exc
         raise ConfigError(f"Cannot read a schema from {args.location}: {exc}") from exc
     except Exception as exc:  # a Spark job inferring the schema failed: the files?
         error = unreadable(exc, f"{args.location} ({args.format})")

@@ -14,7 +14,9 @@ from typing import Optional
 
 from featurekit.errors import InputError
 
-ILLEGAL_PARQUET = re.compile(r"Illegal Parquet type: ([^\n.]+?)\.?(?:\n|$)")
+# Spark 3.5: "... Illegal Parquet type: INT64 (TIMESTAMP(NANOS,false)).\n\tat ..." inside a
+# failed task's trace; Spark 4: "[PARQUET_TYPE_ILLEGAL] Illegal Parquet type: ... SQLSTATE: 42846".
+ILLEGAL_PARQUET = re.compile(r"Illegal Parquet type: ([^\n]+?)\.?(?=\s+SQLSTATE|\s*\n|\s*$)")
 NANOS_FIX = (
     "Spark reads parquet timestamps in microseconds or milliseconds, not nanoseconds "
     "(pandas and pyarrow write nanoseconds by default): write them as microseconds, "
@@ -24,15 +26,23 @@ NANOS_FIX = (
 )
 
 
+def illegal_parquet(exc: BaseException, what: str) -> Optional[InputError]:
+    """An InputError when ``exc`` says the data of ``what`` holds a parquet type Spark does
+    not read (with the fix for pandas' nanosecond timestamps), else None."""
+    illegal = ILLEGAL_PARQUET.search(_text(exc))
+    if not illegal:
+        return None
+    found = illegal.group(1).strip()
+    fix = NANOS_FIX if "NANOS" in found else "Write that column with a type Spark reads."
+    return InputError(f"{what}: Spark cannot read it: a parquet column of type {found}. {fix}")
+
+
 def unreadable(exc: BaseException, what: str) -> Optional[InputError]:
     """An InputError for ``exc`` when it says Spark cannot read the data of ``what``
     (a parquet type Spark does not read, or an ``AnalysisException``), else None."""
-    text = _text(exc)
-    illegal = ILLEGAL_PARQUET.search(text)
-    if illegal:
-        found = illegal.group(1).strip()
-        fix = NANOS_FIX if "NANOS" in found else "Write that column with a type Spark reads."
-        return InputError(f"{what}: Spark cannot read it: a parquet column of type {found}. {fix}")
+    found = illegal_parquet(exc, what)
+    if found is not None:
+        return found
     if type(exc).__name__ == "AnalysisException":
         first = str(exc).strip().splitlines()
         return InputError(f"{what}: Spark cannot read it: {first[0] if first else exc}")

@@ -20,7 +20,7 @@ import datetime as dt
 from functools import reduce
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.core.unreadable import unreadable
+from featurekit.core.unreadable import illegal_parquet, unreadable
 from featurekit.errors import ConfigError, InputError
 from featurekit.tables.catalog import CatalogEntry, Partition
 
@@ -146,7 +146,10 @@ def _load(spark: SparkSession, name: str, entry: CatalogEntry, location: str) ->
         reader = reader.schema(StructType.fromJson({"type": "struct", "fields": fields}))
     try:
         return reader.load(location)
-    except AnalysisException as exc:
+    except AnalysisException as exc:  # Spark 4 names an illegal parquet type here
+        found = illegal_parquet(exc, f"Input {name!r} ({location})")
+        if found is not None:
+            raise found from exc
         raise InputError(f"Input {name!r}: cannot read {location}: {exc}") from exc
     except Exception as exc:  # parquet: the Spark job reading the files' schema failed
         error = unreadable(exc, f"Input {name!r} ({location})")
