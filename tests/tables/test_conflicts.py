@@ -171,6 +171,20 @@ def engine_for(spark: SparkSession, name: str, attempts: int) -> TableEngine:
     return select_engine(spark, name, guard=guard)
 
 
+def raced_replace(
+    spark: SparkSession, name: str, tmp_path: Path, *, attempts: int
+) -> tuple[TableEngine, Any, str]:
+    """A table holding ("a", DAY, 1), a stage replacing DAY with ("b", DAY, 2), and another
+    writer that appends to DAY after the commit read the table (see :func:`race`)."""
+    engine = engine_for(spark, name, attempts=attempts)
+    path = str(tmp_path / "t")
+    day = dt.date.fromisoformat(DAY)
+    engine.write(spark.createDataFrame([("a", day, 1)], SCHEMA), path, partition_by=["d"])
+    staged = engine.stage(spark.createDataFrame([("b", day, 2)], SCHEMA), path, partition_by=["d"])
+    race(engine, staged, path, tmp_path / "raced")
+    return engine, staged, path
+
+
 def values(engine: TableEngine, spark: SparkSession, path: str) -> list[tuple[str, int]]:
     return sorted((r["k"], r["v"]) for r in engine.read(spark, path).collect())
 
@@ -179,12 +193,7 @@ def values(engine: TableEngine, spark: SparkSession, path: str) -> list[tuple[st
 def test_a_replacing_commit_that_loses_a_race_is_retried(
     name: str, spark: SparkSession, tmp_path: Path
 ) -> None:
-    engine = engine_for(spark, name, attempts=3)
-    path = str(tmp_path / "t")
-    day = dt.date.fromisoformat(DAY)
-    engine.write(spark.createDataFrame([("a", day, 1)], SCHEMA), path, partition_by=["d"])
-    staged = engine.stage(spark.createDataFrame([("b", day, 2)], SCHEMA), path, partition_by=["d"])
-    race(engine, staged, path, tmp_path / "raced")
+    engine, staged, path = raced_replace(spark, name, tmp_path, attempts=3)
 
     result = engine.commit(staged, mode="replace", replace={"d": [DAY]})
 
@@ -194,7 +203,7 @@ def test_a_replacing_commit_that_loses_a_race_is_retried(
     # in serial order: the other writer's row, then this commit replacing DAY
     assert_df_equality(
         engine.read(spark, path),
-        spark.createDataFrame([("b", day, 2)], SCHEMA),
+        spark.createDataFrame([("b", dt.date.fromisoformat(DAY), 2)], SCHEMA),
         ignore_nullable=True,
     )
     assert not list((Path(path) / STAGING).glob("*/*"))
@@ -204,12 +213,7 @@ def test_a_replacing_commit_that_loses_a_race_is_retried(
 def test_a_conflict_past_the_attempts_is_one_error_with_nothing_written(
     name: str, spark: SparkSession, tmp_path: Path
 ) -> None:
-    engine = engine_for(spark, name, attempts=1)
-    path = str(tmp_path / "t")
-    day = dt.date.fromisoformat(DAY)
-    engine.write(spark.createDataFrame([("a", day, 1)], SCHEMA), path, partition_by=["d"])
-    staged = engine.stage(spark.createDataFrame([("b", day, 2)], SCHEMA), path, partition_by=["d"])
-    race(engine, staged, path, tmp_path / "raced")
+    engine, staged, path = raced_replace(spark, name, tmp_path, attempts=1)
 
     with pytest.raises(ConcurrentCommitError, match="conflicted with other writers 1 time"):
         engine.commit(staged, mode="replace", replace={"d": [DAY]})
