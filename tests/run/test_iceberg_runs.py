@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,18 +25,12 @@ from featurekit.state.session import app_id
 from featurekit.storage import is_iceberg_table
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "state"))
-from sample_jobs import EVENTS_PATH, EVENTS_SCHEMA, SUMS_TABLE, WindowSums, events
+from sample_jobs import EVENTS_PATH, EVENTS_SCHEMA, WindowSums, events
 
 
 class IcebergWindowSums(WindowSums):
     name = "iceberg_window_sums"
-    output = FeatureTable(
-        "features.iceberg_window_sums",
-        keys=("user_id",),
-        date_column="feature_date",
-        columns=SUMS_TABLE,
-        format="iceberg",
-    )
+    output = replace(WindowSums.output, name="features.iceberg_window_sums", format="iceberg")
 
 
 def add_files(runtime: LocalRuntime, rows: list[tuple]) -> None:
@@ -185,13 +180,7 @@ class JoinsDeltaSums(FeatureJob):
 class JoinsIcebergSums(JoinsDeltaSums):
     name = "joins_iceberg_sums"
     inputs = {"sums": TableInput(IcebergWindowSums.output.name)}
-    output = FeatureTable(
-        "features.joined_iceberg",
-        keys=("user_id",),
-        date_column="label_date",
-        columns=JOINED,
-        format="iceberg",
-    )
+    output = replace(JoinsDeltaSums.output, name="features.joined_iceberg", format="iceberg")
 
 
 def table_rows(runtime: LocalRuntime, table: FeatureTable) -> DataFrame:
