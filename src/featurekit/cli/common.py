@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from featurekit.errors import ConfigError
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS
 from featurekit.warehouse import DEFAULT_WAREHOUSE
 
 Handler = Callable[[argparse.Namespace], int]
@@ -124,7 +125,7 @@ def add_commit_args(parser: argparse.ArgumentParser) -> None:
         "--commit-attempts",
         metavar="N",
         type=int,
-        default=os.environ.get("FEATUREKIT_COMMIT_ATTEMPTS", "5"),
+        default=os.environ.get("FEATUREKIT_COMMIT_ATTEMPTS", str(DEFAULT_ATTEMPTS)),
         help="attempts of a commit that conflicts with another writer, retried with "
         "jittered exponential backoff when it replaces dates or carries a batch's "
         "transaction id (default 5; 1: never retried); docs/s3.md",

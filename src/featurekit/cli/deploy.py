@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from featurekit.deploy.common import JobCall
 from featurekit.params import split_assignments
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS
 
 STATE_EXIT = {"succeeded": 0, "failed": 1, "pending": 0, "timeout": 1}
 
@@ -84,7 +85,7 @@ def add_coordinator_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--commit-attempts",
         type=int,
-        default=5,
+        default=DEFAULT_ATTEMPTS,
         metavar="N",
         help="attempts of a commit that conflicts with another writer, retried with backoff "
         "when safe to repeat (default 5; 1: never retried; docs/s3.md)",

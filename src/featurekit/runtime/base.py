@@ -25,7 +25,7 @@ from featurekit.run.inputs import date_partitions, date_window, prune_dates
 from featurekit.runtime.s3 import S3Access
 from featurekit.storage import Commits, Storage, open_storage
 from featurekit.tables.commits import CommitCoordinator
-from featurekit.tables.conflicts import CommitRetry
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS, CommitRetry
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class RuntimeConfig:
     commit_coordinator: str = "none"
     # Attempts of a commit that conflicts with another writer, retried with backoff when
     # safe to repeat (featurekit.tables.conflicts); 1: never retried.
-    commit_attempts: int = 5
+    commit_attempts: int = DEFAULT_ATTEMPTS
 
     @property
     def on_s3(self) -> bool:

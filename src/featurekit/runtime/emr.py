@@ -40,7 +40,7 @@ from featurekit.params import split_assignments
 from featurekit.runtime.base import Runtime, RuntimeConfig
 from featurekit.tables.catalogs import glue_metastore_enabled
 from featurekit.tables.commits import CommitCoordinator
-from featurekit.tables.conflicts import CommitRetry
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS, CommitRetry
 from featurekit.tables.glue_catalog import GlueCatalogConfig
 from featurekit.warehouse import DEFAULT_WAREHOUSE, S3_SCHEMES
 
@@ -131,7 +131,7 @@ def build_parser(default_warehouse: str = DEFAULT_WAREHOUSE) -> argparse.Argumen
     p.add_argument(
         "--commit-attempts",
         type=int,
-        default=5,
+        default=DEFAULT_ATTEMPTS,
         help="attempts of a commit that conflicts with another writer, retried with "
         "backoff when safe to repeat (default 5; docs/s3.md)",
     )

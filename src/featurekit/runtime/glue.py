@@ -38,7 +38,7 @@ from featurekit.run.inputs import prune_dates
 from featurekit.runs import InputRecord
 from featurekit.runtime.base import Runtime, RuntimeConfig
 from featurekit.tables.commits import CommitCoordinator
-from featurekit.tables.conflicts import CommitRetry
+from featurekit.tables.conflicts import DEFAULT_ATTEMPTS, CommitRetry
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -95,7 +95,7 @@ class GlueArgs:
     # --featurekit_table_format: the format of feature tables that declare none
     table_format: str = "delta"
     commit_coordinator: str = "none"  # --featurekit_commit_coordinator (docs/s3.md)
-    commit_attempts: int = 5  # --featurekit_commit_attempts (docs/s3.md)
+    commit_attempts: int = DEFAULT_ATTEMPTS  # --featurekit_commit_attempts (docs/s3.md)
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
