@@ -273,7 +273,7 @@ def _check_rulesets(cls: type[FeatureJob], where: str) -> None:
                 raise ConfigError(f"{where}: {target} quality holds {ruleset!r}, not a Ruleset.")
             problems = dqdl_problems(ruleset.dqdl)
             if problems:
-                label = ruleset.name or f"{target}#{index}"
+                label = ruleset.label(target, index)
                 raise ConfigError(f"{where}: ruleset {label!r}: {'; '.join(problems)}")
 
 

@@ -124,6 +124,11 @@ class Ruleset:
     def quarantines(self) -> bool:
         return self.on_failing_rows != "keep"
 
+    def label(self, target: str, index: int) -> str:
+        """How outcomes and errors name this ruleset: its name, else ``target#index``
+        (its place among ``target``'s rulesets, e.g. ``output#0``)."""
+        return self.name or f"{target}#{index}"
+
 
 def check_rulesets(owner: str, rulesets: object, *, output: bool) -> tuple[Ruleset, ...]:
     """``rulesets`` as a tuple of Ruleset; a bare Ruleset or DQDL string is accepted."""

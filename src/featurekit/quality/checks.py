@@ -95,7 +95,7 @@ def _outcome(
     """A rule's outcome record as the run record keeps it (a pass until told otherwise)."""
     return {
         "target": target,
-        "ruleset": ruleset.name or f"{target}#{index}",
+        "ruleset": ruleset.label(target, index),
         "rule": rule,
         "evaluated_rule": rule,
         "outcome": "Passed",
@@ -255,7 +255,7 @@ def check_output(
 def row_level_rules(outcomes: Sequence[dict[str, Any]], rulesets: Sequence[Ruleset]) -> list[str]:
     """The evaluated texts of the rules whose failing rows are counted (those of the
     rulesets that quarantine or drop rows), each once, in order."""
-    by_name = {r.name or f"output#{i}": r for i, r in enumerate(rulesets)}
+    by_name = {r.label("output", i): r for i, r in enumerate(rulesets)}
     rules = [o["evaluated_rule"] for o in outcomes if by_name[o["ruleset"]].quarantines]
     return list(dict.fromkeys(rules))
 
@@ -289,7 +289,7 @@ def record_failing_rows(
     """Each row-level rule's failing rows (``counts``: evaluated rule text -> rows) into
     its outcome; rules of dropping rulesets whose failures are all in dropped rows are
     marked handled."""
-    by_name = {r.name or f"output#{i}": r for i, r in enumerate(rulesets)}
+    by_name = {r.label("output", i): r for i, r in enumerate(rulesets)}
     for outcome in outcomes:
         ruleset = by_name[outcome["ruleset"]]
         if not ruleset.quarantines:

@@ -165,7 +165,7 @@ def _dropped_rows(record: RunRecord, table: FeatureTable) -> bool:
     """True when a ruleset that drops rows found rows failing it (the output checks count
     each quarantining ruleset's failing rows into its outcomes)."""
     dropping = {
-        r.name or f"output#{i}" for i, r in enumerate(table.quality) if r.on_failing_rows == "drop"
+        r.label("output", i) for i, r in enumerate(table.quality) if r.on_failing_rows == "drop"
     }
     return any(
         int(o.get("failing_rows") or 0) > 0
