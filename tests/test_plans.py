@@ -17,7 +17,7 @@ from featurekit.features import (
     merge_partials,
     windowed_aggregates,
 )
-from featurekit.plans import count_rows, mark_unique, unique_on
+from featurekit.plans import count_rows, estimated_bytes, mark_unique, unique_on
 
 KEYS = ["user_id", "feature_date"]
 
@@ -139,3 +139,12 @@ def test_count_rows_counts_as_count_does_in_one_job(
         assert count_rows(df) == df.count(), name
     assert count_rows(frames["pruned"]) == 2
     assert _jobs_of(spark, lambda: count_rows(files)) == 1
+
+
+def test_estimated_bytes_is_the_optimizers_estimate_without_a_spark_job(
+    spark: SparkSession,
+) -> None:
+    ids = spark.range(1000)  # a range's estimate: 8 bytes a row
+    assert estimated_bytes(ids) == 8000
+    assert estimated_bytes(ids.where("id > 10")) == 8000  # filters are not estimated
+    assert estimated_bytes(ids.crossJoin(ids)) == 8000 * 8000

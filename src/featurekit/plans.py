@@ -15,14 +15,15 @@ False means "not proven", never "has duplicates": callers then count. Any failur
 to read a plan (a Spark Connect session, a Spark that names its nodes differently)
 is also False, so the worst case is the check featurekit would run anyway.
 
-``count_rows(df)`` counts the rows of ``df`` in one Spark job (``count`` takes two).
+``count_rows(df)`` counts the rows of ``df`` in one Spark job (``count`` takes two);
+``estimated_bytes(df)`` is the optimizer's size estimate of ``df`` (no Spark job).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -160,3 +161,19 @@ def count_rows(df: DataFrame) -> int:
     except AttributeError:  # no JVM plan (Spark Connect)
         return df.count()
     return int(plan.toRdd().count())
+
+
+def estimated_bytes(df: DataFrame) -> Optional[int]:
+    """The optimizer's estimate of the size of ``df``'s rows in bytes, without a Spark job;
+    None where the plan cannot be reached (Spark Connect).
+
+    It is what Spark decides broadcasts with: from the input files' sizes (compressed on
+    disk) through the plan's operators. Joins tend to overestimate (a product of their
+    sides) and ``explode`` to underestimate (its input's size), so it is a hint for a
+    layout, never a row count.
+    """
+    try:
+        size = df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()
+        return int(str(size))  # a Scala BigInt, or an int when py4j converted it
+    except Exception:  # no JVM plan (Spark Connect), or no statistics
+        return None

@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError, TableNotFoundError
 from featurekit.quality.quarantine import commit_metadata
 from featurekit.tables import TableEngine, Txn, iceberg_engine, select_engine
+from featurekit.tables import engine as table_engine
 from featurekit.tables.deltaspark import delta_spark_available
 
 SCHEMA = "k string, d date, ts timestamp, v bigint"
@@ -182,6 +183,28 @@ def test_staged_data_is_invisible_until_commit(
     engine.abort(staged)
     assert engine.read(spark, path).count() == 1
     assert engine.version(path) == 0
+
+
+@pytest.mark.parametrize("one_task_bytes", [1 << 20, 0], ids=["small-one-task", "shuffled"])
+def test_a_stage_writes_one_file_per_partition_value(
+    engine: TableEngine,
+    spark: SparkSession,
+    path: str,
+    one_task_bytes: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows of every date spread over four tasks: one file per date either way, whether
+    the output is small enough for one task or shuffled by date first."""
+    monkeypatch.setattr(table_engine, "ONE_TASK_BYTES", one_task_bytes)
+    days = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    spread = rows(spark, *((f"k{i}", days[i % 3], i) for i in range(24))).repartition(4)
+    staged = engine.stage(spread, path, partition_by=["d"])
+    try:
+        folders = [f.rsplit("/", 1)[0] for f in staged.files]
+        assert len(folders) == len(set(folders)) == 3
+        assert staged.rows == 24
+    finally:
+        engine.abort(staged)
 
 
 def test_new_nullable_column_is_added(engine: TableEngine, spark: SparkSession, path: str) -> None:

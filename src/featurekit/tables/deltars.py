@@ -47,6 +47,7 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     new_stage_id,
+    one_file_per_value,
     partition_predicate,
     partition_values,
 )
@@ -304,8 +305,7 @@ class DeltaRsEngine(TableEngine):
         spark = df.sparkSession
         stage_id = new_stage_id(label)
         staging_dir = posixpath.join(path.rstrip("/"), STAGING, stage_id)
-        if partition_by:  # one file per partition value, not one per task and value
-            df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
+        df = one_file_per_value(df, partition_by)  # not one per task and value
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)

@@ -36,6 +36,7 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     new_stage_id,
+    one_file_per_value,
     partition_predicate,
 )
 from featurekit.tables.maintenance import (
@@ -215,8 +216,7 @@ class DeltaSparkEngine(TableEngine):
     ) -> Staged:
         stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
-        if partition_by:  # one file per partition value, not one per task and value
-            df = df.repartition(*map(sql_name, partition_by))  # names, never parsed
+        df = one_file_per_value(df, partition_by)  # not one per task and value
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.core.names import col as named
 from featurekit.core.names import sql_name
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
+from featurekit.plans import estimated_bytes
 from featurekit.tables.filters import FILTER_OPS
 from featurekit.tables.filters import PartitionFilter as PartitionFilter  # re-exported
 from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
@@ -228,6 +229,26 @@ class TableEngine(ABC):
     def _already_committed(self, path: str, txn: Txn) -> bool:
         done = self.txn_version(path, txn.app_id) if self.exists(path) else None
         return done is not None and done >= txn.version
+
+
+#: Outputs the optimizer estimates at most this size are written by one task instead of
+#: being shuffled by partition value first: one file per value either way. It is Spark's
+#: own least partition after adaptive coalescing (1 MiB), at which the shuffle's rows
+#: would come back to one task anyway.
+ONE_TASK_BYTES = 1 << 20
+
+
+def one_file_per_value(df: DataFrame, partition_by: Sequence[str]) -> DataFrame:
+    """``df`` laid out so a write partitioned by ``partition_by`` makes one file per value:
+    repartitioned by the values (a shuffle), or, when the optimizer estimates the rows at
+    most :data:`ONE_TASK_BYTES`, coalesced into one task (no shuffle, no Spark job of its
+    own; a wrong estimate costs time in that task, never a file or a row)."""
+    if not partition_by:
+        return df
+    size = estimated_bytes(df)
+    if size is not None and size <= ONE_TASK_BYTES:
+        return df.coalesce(1)
+    return df.repartition(*map(sql_name, partition_by))  # names, never parsed
 
 
 def staging_label(run_id: str) -> str:

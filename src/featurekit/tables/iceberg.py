@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import unquote
 
-from featurekit.core.names import sql_name
 from featurekit.errors import ConcurrentCommitError, TableError
 from featurekit.tables.commits import NO_GUARD, CommitGuard
 from featurekit.tables.engine import (
@@ -52,6 +51,7 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     new_stage_id,
+    one_file_per_value,
     partition_predicate,
 )
 from featurekit.tables.iceberg_catalog import CatalogTables
@@ -177,8 +177,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
     ) -> Staged:
         stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
-        if partition_by:
-            df = df.repartition(*map(sql_name, partition_by))
+        df = one_file_per_value(df, partition_by)  # not one per task and value
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
