@@ -231,7 +231,7 @@ class TableEngine(ABC):
         return done is not None and done >= txn.version
 
 
-#: Outputs the optimizer estimates at most this size are written by one task instead of
+#: Outputs Spark estimates at most this size are written by one task instead of
 #: being shuffled by partition value first: one file per value either way. It is Spark's
 #: own least partition after adaptive coalescing (1 MiB), at which the shuffle's rows
 #: would come back to one task anyway.
@@ -240,9 +240,10 @@ ONE_TASK_BYTES = 1 << 20
 
 def one_file_per_value(df: DataFrame, partition_by: Sequence[str]) -> DataFrame:
     """``df`` laid out so a write partitioned by ``partition_by`` makes one file per value:
-    repartitioned by the values (a shuffle), or, when the optimizer estimates the rows at
-    most :data:`ONE_TASK_BYTES`, coalesced into one task (no shuffle, no Spark job of its
-    own; a wrong estimate costs time in that task, never a file or a row)."""
+    repartitioned by the values (a shuffle), or, when Spark estimates the rows at most
+    :data:`ONE_TASK_BYTES` (:func:`featurekit.plans.estimated_bytes`), coalesced into one
+    task (no shuffle, no Spark job of its own; a wrong estimate costs time in that task,
+    never a file or a row)."""
     if not partition_by:
         return df
     size = estimated_bytes(df)
