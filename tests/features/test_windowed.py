@@ -136,6 +136,44 @@ def test_date_range_matches_reference_and_reads_lookback(spark):
     assert_range_matches(spark, random_events(3, days=20), [2, 7, 31], start, end, keys=["user_id"])
 
 
+def dense_grids(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The ``dense`` flag of every combine from now on (lag vs range-bounded frames)."""
+    seen: list[bool] = []
+    window_values = windowed._window_values
+
+    def spy(*args, dense=False, **kwargs):
+        seen.append(dense)
+        return window_values(*args, dense=dense, **kwargs)
+
+    monkeypatch.setattr(windowed, "_window_values", spy)
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("running_from", [31, 1])
+def test_date_range_on_a_dense_grid_matches_reference(spark, running_from, monkeypatch):
+    # 35 dates, longest 31d: the 30 lookback days before start are kept as rows, so the
+    # sums N days back are read N rows back; "gap" has an event 59 days before its last
+    # (a gap longer than the longest window), u* keys have events before start
+    monkeypatch.setattr(windowed, "RUNNING_FROM_DAYS", running_from)
+    dense = dense_grids(monkeypatch)
+    start, end = dt.date(2026, 1, 26), dt.date(2026, 3, 1)
+    assert_range_matches(spark, random_events(6, days=60, n=400), [1, 7, 31], start, end)
+    assert dense == [True]
+
+
+@pytest.mark.slow
+def test_short_range_of_long_windows_keeps_lookback_sparse(spark, monkeypatch):
+    # 10 dates, longest 31d: the lookback would outnumber the dates, so only its event
+    # days are rows and the sums N days back take range-bounded frames; every window on
+    # running sums, so the doubles' rounding errors are read N days back too
+    monkeypatch.setattr(windowed, "RUNNING_FROM_DAYS", 1)
+    dense = dense_grids(monkeypatch)
+    start, end = dt.date(2026, 2, 10), dt.date(2026, 2, 19)
+    assert_range_matches(spark, random_events(7, days=60, n=400), [1, 7, 31], start, end)
+    assert dense == [False]
+
+
 @pytest.mark.parametrize(
     ("start", "end"),
     [

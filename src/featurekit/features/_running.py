@@ -19,12 +19,20 @@ Exactness:
   last bit. NaN and infinities are counted apart (as IEEE addition would give them), so
   one infinite value does not spoil every later window;
 * any other type (decimal states): the sliding frame, as before.
+
+On a *dense* grid (a row for every day of a key from its first row on, save the days
+after a gap longer than the longest window, over which no state changes) the running
+sum N days back is the one N rows back: a ``lag``, which copies one value per row, in
+the second Window operator over the same sort (the one adding the doubles' rounding
+errors). Otherwise (days left out before a date range's start) it is a growing frame
+bounded N days back by range, which compares day numbers on every row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, WindowSpec
@@ -47,6 +55,7 @@ class RunningSums:
         wide: Sequence[str] = (),
         *,
         doubles_from: int | None = None,
+        dense: bool = False,
     ) -> None:
         """``rows``: keys, ``__d`` and states, one row per key and day; ``wide``: the
         integral ``sum`` states: their running sums are kept as ``decimal(38,0)`` (a
@@ -55,13 +64,15 @@ class RunningSums:
         combine reads them as no rows (``coalesce``, ``n > 0``). Integral sums take
         running sums over any window (exact); double sums only over windows of
         ``doubles_from`` days or more (None: never), and up to ``MAX_DAYS``; the others
-        a sliding frame."""
+        a sliding frame. ``dense``: ``rows`` is a dense grid (module docstring), so a sum
+        N days back is read N rows back."""
         from featurekit.features._checks import col
 
         self._rows = rows
         self._keys = list(keys)
         self._wide = {str(col(c)) for c in wide}
         self._doubles_from = doubles_from
+        self._dense = dense
         self._kinds: dict[str, str] = {}
         self._exprs: dict[str, tuple[int, Column, str]] = {}
         self._lags: set[tuple[int, int]] = set()
@@ -132,7 +143,7 @@ class RunningSums:
         base = self._rows.select("*", *[e.alias(x[i]) for i, e, _ in self._exprs.values()])
         first, second = self._running_columns()
         staged = base.select("*", *first, *framed)
-        if second:  # the doubles' rounding errors: a second pass, over the same sort
+        if second:  # rounding errors, lags: a second pass, over the same sort
             staged = staged.select("*", *second)
         kept = [*_quoted(self._rows), *names]
         # the window's count code and finite sum once each, then the values read them
@@ -147,7 +158,8 @@ class RunningSums:
         return staged.select(*kept, *values)
 
     def _running_columns(self) -> tuple[list[Column], list[Column]]:
-        """The running sums (one pass) and the doubles' running rounding errors (a second)."""
+        """The running sums (one pass), then the doubles' running rounding errors and, on
+        a dense grid, the sums N days back as ``lag`` (a second pass, over the same sort)."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
@@ -157,20 +169,29 @@ class RunningSums:
         before = by_key.rowsBetween(Window.unboundedPreceding, -1)
 
         def upto(days: int) -> WindowSpec:
+            if self._dense:  # N days back is N rows back
+                return by_key.rowsBetween(Window.unboundedPreceding, -days)
             return by_key.rangeBetween(Window.unboundedPreceding, -days)
 
         first: list[Column] = []
         second: list[Column] = []
+
+        def running(total: Column, name: str, then: Callable[[int], str], lags: list[int]) -> None:
+            """``total`` over the running frame as ``name``, and its values N days back."""
+            first.append(total.over(rows_run).alias(name))
+            if self._dense:
+                second.extend(F.lag(F.col(name), n).over(by_key).alias(then(n)) for n in lags)
+            else:
+                first.extend(total.over(upto(n)).alias(then(n)) for n in lags)
+
         for i, _, kind in self._exprs.values():
             lags = sorted(n for j, n in self._lags if j == i)
             value = F.col(_x(i))
             if kind != "double":
                 wide = value.cast("decimal(38,0)") if kind == "wide" else value
-                first.append(F.sum(wide).over(rows_run).alias(_hi(i)))
-                first += [F.sum(wide).over(upto(n)).alias(_hi(i, n)) for n in lags]
+                running(F.sum(wide), _hi(i), partial(_hi, i), lags)
                 if kind == "wide":
-                    first.append(F.count(value).over(rows_run).alias(_code(i)))
-                    first += [F.count(value).over(upto(n)).alias(_code(i, n)) for n in lags]
+                    running(F.count(value), _code(i), partial(_code, i), lags)
                 continue
             finite = F.when(value - value == 0, value.cast("double"))
             nan, inf = F.isnan(value), value.isNotNull() & (value - value != 0)
@@ -182,14 +203,9 @@ class RunningSums:
                 .otherwise(F.lit(1))
                 .cast("bigint")
             )
-            first += [
-                F.sum(finite).over(rows_run).alias(_hi(i)),
-                F.sum(finite).over(before).alias(_prev(i)),
-                F.sum(code).over(rows_run).alias(_code(i)),
-            ]
-            for n in lags:
-                first.append(F.sum(finite).over(upto(n)).alias(_hi(i, n)))
-                first.append(F.sum(code).over(upto(n)).alias(_code(i, n)))
+            running(F.sum(finite), _hi(i), partial(_hi, i), lags)
+            running(F.sum(code), _code(i), partial(_code, i), lags)
+            first.append(F.sum(finite).over(before).alias(_prev(i)))
             # the rounding error of hi = prev + finite, exactly (two-sum)
             a, b, s = F.coalesce(F.col(_prev(i)), F.lit(0.0)), finite, F.col(_hi(i))
             bb = s - a

@@ -53,6 +53,12 @@ FEW_DATES = 4
 # last bit. Integral sums (counts, sums of integers) take running sums over any window:
 # exact, so equal to the sliding frame's.
 RUNNING_FROM_DAYS = 31
+# A date range's windows read their sums N days back N rows back (``lag``) over a grid
+# with a row for every day, the lookback days before ``start`` included, when those
+# days (up to longest - 1 per key) are at most this many times the range's own dates;
+# otherwise the lookback keeps only its event days and the sums N days back take
+# growing frames bounded by range (a few times dearer than ``lag``).
+DENSE_LOOKBACK = 1
 
 
 def _check_aggs(aggregations: Sequence[Agg], keys: Sequence[str], what: str) -> list[Agg]:
@@ -207,8 +213,11 @@ def combine_windows(
     first, last = as_date(start, "start"), as_date(end, "end")
     if first is not None and last is not None and 0 <= (last - first).days < FEW_DATES:
         return _grouped_values(partials, keys, date_column, aggs, days, first, last)
-    rows = _feature_grid(partials, keys, date_column, states, max(days), first, last)
-    out = _window_values(rows, keys, aggs, days, first)
+    dense = first is None or (
+        last is not None and max(days) - 1 <= DENSE_LOOKBACK * ((last - first).days + 1)
+    )
+    rows = _feature_grid(partials, keys, date_column, states, max(days), first, last, dense=dense)
+    out = _window_values(rows, keys, aggs, days, first, dense=dense)
     if unique_on(partials, [*keys, date_column]):
         # each partial row spreads to the dates up to its key's next partial day, so
         # unique partials give unique feature rows (Spark cannot see it past the explode)
@@ -259,11 +268,16 @@ def _feature_grid(
     longest: int,
     first: Optional[dt.date],
     last: Optional[dt.date],
+    *,
+    dense: bool = False,
 ) -> DataFrame:
     """Rows (keys, __d, states) for every date a key needs, states only on its event days.
 
     Each partial day d covers the dates d .. min(next event day - 1, d + longest - 1),
-    so the dates are generated once each, with no distinct and no join.
+    so the dates are generated once each, with no distinct and no join. Dates before
+    ``first`` are kept only where they carry states, unless ``dense``: then every key
+    has a row for every day from its first partial day on, except the days past a gap
+    longer than ``longest``, after its last state (so a sum N days back is N rows back).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -288,7 +302,7 @@ def _feature_grid(
         F.explode(F.sequence("__day", "__upto")).alias("__d"),
     )
     own = F.col("__d") == F.col("__day")
-    if first is not None:  # dates before start only matter where they carry states
+    if first is not None and not dense:  # dates before start, only where they carry states
         spread = spread.where(own | (F.col("__d") >= unix_day(first)))
     return spread.select(*quoted, "__d", *[F.when(own, col(s)).alias(s) for s in states])
 
@@ -301,6 +315,7 @@ def _window_values(
     first: Optional[dt.date],
     *,
     running: bool = True,
+    dense: bool = False,
 ) -> DataFrame:
     """Each aggregation over each window, on every row of the feature grid.
 
@@ -312,7 +327,9 @@ def _window_values(
     the frame on each row. Every window column
     comes from one Window operator (plus a second, over the same sort, for the doubles'
     rounding errors). ``running`` False puts every window on sliding frames (the method
-    before running sums, kept for the benchmarks' comparison).
+    before running sums, kept for the benchmarks' comparison). ``dense``: ``rows`` has a
+    row for every day (:func:`_feature_grid`), so N days are N rows: the sums N days
+    back are ``lag`` in the second operator, the sliding frames are bounded by rows.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -327,11 +344,13 @@ def _window_values(
         for a in aggs
         if a.kind == "sum" and isinstance(rows.schema[f"{a.name}__sum"].dataType, IntegralType)
     ]
-    sums = RunningSums(rows, quoted, wide, doubles_from=RUNNING_FROM_DAYS)
+    sums = RunningSums(rows, quoted, wide, doubles_from=RUNNING_FROM_DAYS, dense=dense)
     values = []
     for agg in aggs:
         for n in days:
-            sliding = by_key.rangeBetween(-(n - 1), 0)
+            # the rows a dense grid adds in a window carry no state: the same values, in
+            # the same order
+            sliding = (by_key.rowsBetween if dense else by_key.rangeBetween)(-(n - 1), 0)
             if running:
                 total, over = sums.total(n, sliding), sums.over(n, sliding)
                 value = agg.combine(sliding, total=total, over=over)
