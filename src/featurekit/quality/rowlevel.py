@@ -53,7 +53,10 @@ def prepare(schema: StructType, dqdl: str, spark: Any) -> Optional[RowRules]:
     """Deequ's row-level projections of ``dqdl`` for rows of ``schema`` (None: the
     ruleset's row-level outcomes are not a plain projection, or the row is refused)."""
     try:
-        sample = spark.createDataFrame([_row(schema)], schema)
+        # nullable, as the written rows read back are (and Spark's code generation fails
+        # on some of Deequ's aggregations over a column that cannot be null)
+        nullable = _nullable(schema)
+        sample = spark.createDataFrame([_row(nullable)], nullable)
         row_level = evaluate(sample, dqdl, row_level=True).row_level
         chain, leaf = _chain(row_level)
     except Exception:  # the evaluation on the written rows decides, and names any error
@@ -65,13 +68,13 @@ def prepare(schema: StructType, dqdl: str, spark: Any) -> Optional[RowRules]:
 
 
 def signature(row_level: DataFrame) -> Optional[tuple[str, ...]]:
-    """The projections of a row-level frame Deequ returned, as comparable text (None:
-    not a plain chain of projections)."""
+    """The projections on top of a row-level frame Deequ returned, as comparable text
+    (None: they are not Deequ's row-level columns)."""
     try:
-        chain, leaf = _chain(row_level)
+        chain, _leaf = _chain(row_level)
     except Exception:
         return None
-    return (_signature_of(chain) or None) if leaf is not None else None
+    return _signature_of(chain) or None
 
 
 def attach(rules: RowRules, df: DataFrame) -> DataFrame:
@@ -154,6 +157,20 @@ def _signature_of(chain: tuple[Any, ...]) -> tuple[str, ...]:
 def _list(seq: Any) -> list[Any]:
     """A Scala Seq as a Python list."""
     return [seq.apply(i) for i in range(seq.size())]
+
+
+def _nullable(data_type: Any) -> Any:
+    """``data_type`` with every field, element and value nullable."""
+    from pyspark.sql import types as T
+
+    if isinstance(data_type, T.StructType):
+        fields = [T.StructField(f.name, _nullable(f.dataType), True) for f in data_type.fields]
+        return T.StructType(fields)
+    if isinstance(data_type, T.ArrayType):
+        return T.ArrayType(_nullable(data_type.elementType), True)
+    if isinstance(data_type, T.MapType):
+        return T.MapType(_nullable(data_type.keyType), _nullable(data_type.valueType), True)
+    return data_type
 
 
 def _row(schema: StructType) -> tuple[Any, ...]:
