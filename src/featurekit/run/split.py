@@ -92,11 +92,12 @@ def written(staged: Staged, split: Split) -> tuple[Staged, Staged, Staged]:
         staged, schema=schema, partition_by=partitions, details=dict(staged.details)
     )
     kept, failing = (_part(whole, value) for value in (PASS, FAIL))
-    got = observed_metrics(split.observation)
     if "file_rows" in staged.details:  # counted from the files' footers already
         kept.rows = sum(staged.details["file_rows"][f] for f in kept.files)
         failing.rows = whole.rows - kept.rows
-    elif len(got) == 2 and int(got["rows"]) == whole.rows:
+    elif whole.rows == 0:  # nothing to count (and Spark may have run no query to observe)
+        pass
+    elif len(got := observed_metrics(split.observation)) == 2 and int(got["rows"]) == whole.rows:
         failing.rows = int(got["failed"])
         kept.rows = whole.rows - failing.rows
     else:  # Spark did not deliver the counts: read them
