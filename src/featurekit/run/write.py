@@ -239,9 +239,12 @@ def _layout(target: Target) -> str:
 def _staged(staged: Staged) -> str:
     """``1200 rows in 31 files, 30 partitions``: what Spark wrote into staging."""
     text = f"{staged.rows} rows in {len(staged.files)} files"
-    if staged.partition_by:
-        folders = {f.rsplit("/", 1)[0] for f in staged.files}
-        text += f", {len(folders)} partitions"
+    if staged.partition_by:  # the table's partition values (not a split's own folders)
+        values = {
+            tuple(p for p in f.split("/") if p.partition("=")[0] in staged.partition_by)
+            for f in staged.files
+        }
+        text += f", {len(values)} partitions"
     return text
 
 
