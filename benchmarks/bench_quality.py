@@ -6,7 +6,9 @@ budget for each is at most 15% over the job without rules (medians, and the medi
 each round's ratio). The dropping and
 quarantining rulesets are the ones a new user writes (``ColumnValues "spend_30d" >= 0``,
 ``IsComplete``, ``RowCount``); about 1% of rows fail them (negative spend planted by a
-wrapped transform). The report keeps the load average and each variant's lifecycle phases.
+wrapped transform, which also gives a user without purchases a spend of 0; with
+``--null-spend`` it stays null and fails the rule too: about half the rows). The report
+keeps the load average and each variant's lifecycle phases.
 
     python -m benchmarks.bench_quality --events 200000 --users 5000 --days 40 --repeats 3
 """
