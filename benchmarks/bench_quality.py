@@ -6,7 +6,9 @@ budget for each is at most 15% over the job without rules (medians, and the medi
 each round's ratio). The dropping and
 quarantining rulesets are the ones a new user writes (``ColumnValues "spend_30d" >= 0``,
 ``IsComplete``, ``RowCount``); about 1% of rows fail them (negative spend planted by a
-wrapped transform). The report keeps the load average and each variant's lifecycle phases.
+wrapped transform, which also gives a user without purchases a spend of 0; with
+``--null-spend`` it stays null and fails the rule too: about half the rows). The report
+keeps the load average and each variant's lifecycle phases.
 
     python -m benchmarks.bench_quality --events 200000 --users 5000 --days 40 --repeats 3
 """
@@ -64,14 +66,19 @@ def with_rules(
     )
 
 
-def with_negative_spend(plain: type[FeatureJob]) -> type[FeatureJob]:
-    """``plain`` whose output has spend_30d negated on about 1% of rows (rows to drop)."""
+def with_negative_spend(plain: type[FeatureJob], *, nulls: bool = False) -> type[FeatureJob]:
+    """``plain`` whose output has spend_30d negated on about 1% of rows (rows to drop).
+
+    A user without purchases in 30 days has a null ``spend_30d``, which fails
+    ``ColumnValues "spend_30d" >= 0`` as well; it is 0 here unless ``nulls`` (then about
+    half the rows of the benchmark's data fail)."""
     from pyspark.sql import functions as F
 
     def transform(self: Any, ctx: Any, events: Any) -> Any:
         out = plain.transform(self, ctx, events)
+        spend = F.col("spend_30d") if nulls else F.coalesce(F.col("spend_30d"), F.lit(0.0))
         bad = F.abs(F.xxhash64("user_id", "feature_date")) % 100 == 0
-        return out.withColumn("spend_30d", F.when(bad, -F.lit(1.0)).otherwise(F.col("spend_30d")))
+        return out.withColumn("spend_30d", F.when(bad, -F.lit(1.0)).otherwise(spend))
 
     return type("BenchActivityNeg", (plain,), {"transform": transform})
 
@@ -85,6 +92,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--warmup", type=int, default=1, help="untimed rounds first (the first run compiles)"
     )
+    p.add_argument(
+        "--null-spend",
+        action="store_true",
+        help="keep null spend_30d (no purchase in 30 days), which fails the row rule: "
+        "about half the rows fail instead of 1%%",
+    )
     p.add_argument("--driver-memory", default="6g")
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--data-dir", default=str(ROOT / ".data"))
@@ -95,10 +108,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_comparison(spark: Any, events_path: Path, repeats: int, warmup: int = 1) -> dict[str, Any]:
+def run_comparison(
+    spark: Any, events_path: Path, repeats: int, warmup: int = 1, *, nulls: bool = False
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="fk-bench-dq-"))
     runtime = LocalRuntime(LocalConfig(warehouse=str(work / "warehouse"), quiet=True), spark=spark)
-    plain = with_negative_spend(jobrun.make_job(events_path))
+    plain = with_negative_spend(jobrun.make_job(events_path), nulls=nulls)
     jobs = {"job_without_rules": plain}
     for i, (name, ruleset) in enumerate(VARIANTS.items()):
         jobs[name] = with_rules(plain, ruleset, f"dq{i}")
@@ -155,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
     )
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "rules": RULES}
-    report["quality"] = run_comparison(spark, events_path, args.repeats, args.warmup)
+    report["quality"] = run_comparison(
+        spark, events_path, args.repeats, args.warmup, nulls=args.null_spend
+    )
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = Path(args.out) / f"bench_quality_{stamp}.json"
     write_report(report, path)

@@ -64,6 +64,8 @@ class Checked:
     warnings: list[str] = field(default_factory=list)
     # the evaluated texts of the row-level rules whose failing rows are counted
     failing: list[str] = field(default_factory=list)
+    # each quarantining ruleset's row-level frame as Deequ returned it, by ruleset index
+    row_levels: dict[int, DataFrame] = field(default_factory=dict)
 
 
 def rule_outcomes(
@@ -216,6 +218,7 @@ def check_output(
     columns = list(df.columns)
     frame, fail_columns, drop_columns = df, [], []
     outcomes: list[dict[str, Any]] = []
+    row_levels: dict[int, DataFrame] = {}
     for index, ruleset in enumerate(rulesets):
         announce(report, index, rulesets, "output")
         if not ruleset.quarantines and settled:
@@ -226,13 +229,14 @@ def check_output(
         rows = evaluation.rule_outcomes.collect()
         outcomes += rule_outcomes(rows, ruleset, "output", index, resolved)
         if ruleset.quarantines:
+            row_levels[index] = evaluation.row_level
             column = f"{_FAIL_PREFIX}{index}"
             others = [c for c in ROW_COLUMNS if c != ROW_FAIL]
             frame = evaluation.row_level.drop(*others).withColumnRenamed(ROW_FAIL, column)
             fail_columns.append(column)
             if ruleset.on_failing_rows == "drop":
                 drop_columns.append(column)
-    checked = Checked(output=df, outcomes=outcomes)
+    checked = Checked(output=df, outcomes=outcomes, row_levels=row_levels)
     if not fail_columns:
         return checked
     failed = F.concat(*[F.col(c) for c in fail_columns])
@@ -240,16 +244,26 @@ def check_output(
     if count_failing:
         report("quality: counting the rows that fail each row-level rule")
         _count_failing_rows(frame, failed, outcomes, rulesets)
-    checked.quarantine = frame.where(F.size(failed) > 0).select(
+    checked.quarantine = quarantine_rows(frame, failed, columns, run_id, run_date)
+    if drop_columns:
+        dropped = F.concat(*[F.col(c) for c in drop_columns])
+        checked.output = frame.where(F.size(dropped) == 0).select(*map(sql_name, columns))
+    return checked
+
+
+def quarantine_rows(
+    frame: DataFrame, failed: Any, columns: Sequence[str], run_id: str, run_date: str
+) -> DataFrame:
+    """The rows of ``frame`` whose ``failed`` rules (an array column) are not empty, as
+    the quarantine table keeps them: the output's ``columns``, the failed rules, the run."""
+    from pyspark.sql import functions as F
+
+    return frame.where(F.size(failed) > 0).select(
         *map(sql_name, columns),
         failed.alias(RULES_COLUMN),
         F.lit(run_id).alias(RUN_COLUMN),
         F.lit(run_date).cast("date").alias(DATE_COLUMN),
     )
-    if drop_columns:
-        dropped = F.concat(*[F.col(c) for c in drop_columns])
-        checked.output = frame.where(F.size(dropped) == 0).select(*map(sql_name, columns))
-    return checked
 
 
 def row_level_rules(outcomes: Sequence[dict[str, Any]], rulesets: Sequence[Ruleset]) -> list[str]:

@@ -9,11 +9,14 @@ quarantine, when a ruleset keeps failing rows, committed just before it). A comm
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.names import sql_name
 from featurekit.plans import unique_on
+from featurekit.quality.checks import quarantine_rows
+from featurekit.quality.engine import ROW_FAIL
+from featurekit.run import split
 from featurekit.run.quality import (
     check_output_quality,
     commit_quarantine,
@@ -95,22 +98,37 @@ def _write_checked(
     observation = None
     if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
+    planned = split.plan(out, table, env, record) if rules_on_staged else None
     with record.phase("write", env.report):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
-        staged = engine.stage(out, location, partition_by=table.partitions, label=target.ctx.run_id)
+        if planned is None:
+            staged = engine.stage(
+                out, location, partition_by=table.partitions, label=target.ctx.run_id
+            )
+            parts = None
+        else:  # passing and failing rows in folders of their own (featurekit.run.split)
+            raw = engine.stage(
+                planned[0], location, partition_by=(split.FLAG, *table.partitions),
+                label=target.ctx.run_id,
+            )  # fmt: skip
+            staged, *rest = split.written(raw, planned[1])
+            parts = (planned[1], rest[0], rest[1])
         env.report(f"write: staged {_staged(staged)}")
-    held: Optional[Staged] = None
+    output, held = staged, None
     try:
         record.output.row_checks = _check_staged(staged, target, env, record, observation)
         if rules_on_staged:  # after the row checks: rules they proved are not run again
-            staged, held = _rules_on_staged(staged, target, env, record)
+            output, held = _rules_on_staged(staged, parts, target, env, record)
         with record.phase("commit", env.report):
-            result = _commit(staged, held, target, env, record)
+            result = _commit(output, held, target, env, record)
     except BaseException:
-        engine.abort(staged)
+        engine.abort(output)
         if held is not None:
             engine.abort(held)
         raise
+    finally:
+        if output is not staged:  # what is left of the staged write (a split's folders)
+            engine.abort(staged)
     storage.register_output(table, location)
     record.output.version = result.version
     record.output.rows_written = result.rows
@@ -126,12 +144,17 @@ def _write_checked(
 
 
 def _rules_on_staged(
-    staged: Staged, target: Target, env: RunEnv, record: RunRecord
+    staged: Staged,
+    parts: Optional[tuple[split.Split, Staged, Staged]],  # the split, kept and failing rows
+    target: Target,
+    env: RunEnv,
+    record: RunRecord,
 ) -> tuple[Staged, Optional[Staged]]:
     """Evaluate the output's rulesets on the staged rows; stage the quarantine (counting
     the rows failing each row-level rule as they are written) and, when a ruleset dropped
-    rows, the kept rows (from the staged files: the job's plan is not run again). Returns
-    the output to commit and the staged quarantine (or None)."""
+    rows, the kept rows: the passing rows as written when the write split them by the
+    ruleset's own row-level rules, else from the staged files (the job's plan is not run
+    again). Returns the output to commit and the staged quarantine (or None)."""
     table, storage = target.table, env.storage
     with record.phase("quality", env.report):
         checked = check_output_quality(
@@ -140,7 +163,36 @@ def _rules_on_staged(
         )  # fmt: skip
     if checked.quarantine is None:
         return staged, None
-    held: Optional[Staged] = None
+    from pyspark.sql import functions as F
+
+    engine = storage.engine_for(table)
+    if parts is not None and split.matches(parts[0], checked.row_levels.get(parts[0].index)):
+        how, kept, failing = parts
+        rows = split.failing_rows(how, failing)
+        checked = replace(
+            checked,
+            quarantine=quarantine_rows(
+                rows, F.col(ROW_FAIL), staged.schema.fieldNames(), target.ctx.run_id,
+                record.started_at[:10],
+            ),
+        )  # fmt: skip
+        with record.phase("write", env.report):
+            env.report("write: staging the quarantined rows, counting the rows failing each rule")
+            held, counts = stage_quarantine(storage, table, checked, target.ctx.run_id)
+        try:
+            enforce_output_quality(table, checked, record, counts)
+        except BaseException:
+            if held is not None:
+                engine.abort(held)
+            raise
+        if table.quality[how.index].on_failing_rows != "drop":
+            return staged, held
+        env.report(
+            f"write: keeping the {kept.rows} passing rows of {staged.rows} as staged "
+            f"({failing.rows} failing)"
+        )
+        return kept, held
+    held = None
     try:
         with record.phase("write", env.report):
             env.report("write: staging the quarantined rows, counting the rows failing each rule")
@@ -149,14 +201,13 @@ def _rules_on_staged(
             if not _dropped_rows(record, table):
                 return staged, held
             env.report(f"write: staging the kept rows of {table.name}")
-            kept = storage.engine_for(table).stage(
+            kept = engine.stage(
                 checked.output, staged.path, partition_by=table.partitions, label=target.ctx.run_id
             )
     except BaseException:
         if held is not None:
-            storage.engine_for(table).abort(held)
+            engine.abort(held)
         raise
-    storage.engine_for(table).abort(staged)
     env.report(f"write: staged {_staged(kept)}")
     return kept, held
 
@@ -188,9 +239,12 @@ def _layout(target: Target) -> str:
 def _staged(staged: Staged) -> str:
     """``1200 rows in 31 files, 30 partitions``: what Spark wrote into staging."""
     text = f"{staged.rows} rows in {len(staged.files)} files"
-    if staged.partition_by:
-        folders = {f.rsplit("/", 1)[0] for f in staged.files}
-        text += f", {len(folders)} partitions"
+    if staged.partition_by:  # the table's partition values (not a split's own folders)
+        values = {
+            tuple(p for p in f.split("/") if p.partition("=")[0] in staged.partition_by)
+            for f in staged.files
+        }
+        text += f", {len(values)} partitions"
     return text
 
 

@@ -475,8 +475,13 @@ class DeltaRsEngine(TableEngine):
         staging = staged.staging_dir.rstrip("/")
         staged.details["moved"] = moved
         for index, source in enumerate(staged.files):
-            rel_dir = posixpath.dirname(source)[len(staging) :].strip("/")
-            folders = tuple(p for p in rel_dir.split("/") if p)
+            # the table's partition folders only (a staged write may add its own above them)
+            folders = tuple(
+                p
+                for p in posixpath.dirname(source)[len(staging) :].split("/")
+                if p and unquote(p.partition("=")[0]) in staged.partition_by
+            )
+            rel_dir = "/".join(folders)
             name = f"part-{index:05d}-{staged.details['stage_id']}.snappy.parquet"
             relative = posixpath.join(rel_dir, name) if rel_dir else name
             target = posixpath.join(staged.path.rstrip("/"), relative)
