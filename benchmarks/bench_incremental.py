@@ -35,6 +35,7 @@ from featurekit.job import IncrementalFeatureJob
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
 START = dt.date(2026, 1, 1)
+TARGET = 0.05  # an incremental day at most 5% of a full recompute
 WINDOW = 30
 SCHEMA = "user_id string, ts timestamp, amount double"
 
@@ -165,7 +166,7 @@ def main(argv: list[str]) -> int:
             "full_median_s": round(full, 3),
             "incremental_median_s": round(incremental, 3),
             "ratio": round(incremental / full, 4),
-            "target_ratio": 0.10,
+            "target_ratio": TARGET,
             "output_rows": rows_out,
             "rows_differing": differ,
         }
@@ -176,7 +177,10 @@ def main(argv: list[str]) -> int:
         print(f"history run ({args.days} days, not in the ratio): {setup:.2f} s")
         print(f"full recompute, median of {args.repeats}:  {full:.2f} s")
         print(f"incremental (+1 day), median of {args.repeats}: {incremental:.2f} s")
-        print(f"ratio of medians incremental / full: {incremental / full:.1%} (target <= 5%)")
+        print(
+            f"ratio of medians incremental / full: {incremental / full:.1%} "
+            f"(target <= {TARGET:.0%})"
+        )
         print(f"output rows: {rows_out}, rows differing after the first round: {differ}")
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2))
