@@ -4,12 +4,14 @@ table a location names (the S3 round trips are in tests/s3/test_s3_iceberg.py)."
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from featurekit.errors import ConfigError
 from featurekit.runtime.local import LocalConfig, iceberg_catalog_confs
 from featurekit.storage import Storage
+from featurekit.tables import iceberg_catalog
 from featurekit.tables.catalog import LocalCatalog
 from featurekit.tables.commits import CommitCoordinator
 from featurekit.tables.glue_catalog import GlueCatalogConfig
@@ -65,3 +67,53 @@ def test_a_location_names_its_table_by_the_warehouse_layout_or_the_catalog(
         storage.table_name_at(elsewhere)
     catalog.register("features.custom", elsewhere, schema={"type": "struct", "fields": []})
     assert storage.table_name_at(elsewhere) == "features.custom"
+
+
+class _Util:
+    """Spark3Util whose first loads fail as a second process's lock-table create does."""
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    def loadIcebergCatalog(self, _session: object, name: str) -> str:
+        self.calls += 1
+        if self.failures:
+            raise RuntimeError(self.failures.pop(0))
+        return f"catalog {name}"
+
+
+def _java(util: _Util) -> SimpleNamespace:
+    return SimpleNamespace(
+        org=SimpleNamespace(
+            apache=SimpleNamespace(iceberg=SimpleNamespace(spark=SimpleNamespace(Spark3Util=util)))
+        )
+    )
+
+
+LOST_CREATE = (
+    "ResourceInUseException: Table already exists: commits_iceberg_locks\n"
+    "\tat org.apache.iceberg.aws.dynamodb.DynamoDbLockManager.ensureLockTableExistsOrCreate"
+)
+
+
+def test_a_lock_table_created_by_another_process_meanwhile_is_loaded_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(iceberg_catalog.time, "sleep", lambda _s: None)
+    util = _Util([LOST_CREATE])
+    spark = SimpleNamespace(_jsparkSession=object())
+    assert iceberg_catalog._load_catalog(spark, _java(util)) == "catalog featurekit_iceberg"
+    assert util.calls == 2
+
+
+def test_other_catalog_failures_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(iceberg_catalog.time, "sleep", lambda _s: None)
+    util = _Util(["AccessDeniedException: glue:GetDatabase"])
+    with pytest.raises(RuntimeError, match="AccessDenied"):
+        iceberg_catalog._load_catalog(SimpleNamespace(_jsparkSession=object()), _java(util))
+    assert util.calls == 1
+    util = _Util([LOST_CREATE] * 4)
+    with pytest.raises(RuntimeError, match="ResourceInUse"):
+        iceberg_catalog._load_catalog(SimpleNamespace(_jsparkSession=object()), _java(util))
+    assert util.calls == 4

@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -88,6 +89,21 @@ def session_catalog(spark: SparkSession) -> Optional[str]:
     return CATALOG if configured else None
 
 
+def _load_catalog(spark: SparkSession, java: Any, attempts: int = 4) -> Any:
+    """The session's ``featurekit_iceberg`` catalog. Its DynamoDB lock manager creates
+    the lock table on first use; two processes starting at once both try, and the
+    second's create fails (the table is being created): loading again finds it."""
+    spark_util = java.org.apache.iceberg.spark.Spark3Util
+    for attempt in range(attempts):
+        try:
+            return spark_util.loadIcebergCatalog(spark._jsparkSession, CATALOG)
+        except Exception as exc:  # py4j's error carries the Java stack
+            if attempt == attempts - 1 or "DynamoDbLockManager" not in str(exc):
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 class CatalogTables:
     """Iceberg tables by name in the session's ``featurekit_iceberg`` catalog; ``name_at``
     says which table (``db.table``) lives at a location."""
@@ -96,8 +112,7 @@ class CatalogTables:
         self.spark = spark
         self.jvm = jvm(spark)
         self.name_at = name_at
-        spark_util = self.jvm.org.apache.iceberg.spark.Spark3Util
-        self.catalog = spark_util.loadIcebergCatalog(spark._jsparkSession, CATALOG)
+        self.catalog = _load_catalog(spark, self.jvm)
 
     def _identifier(self, path: str) -> Any:
         # parse, not the varargs TableIdentifier.of, which py4j cannot call with strings
