@@ -26,6 +26,7 @@ from featurekit.run.quality import (
     stage_quarantine,
 )
 from featurekit.runs import OutputRecord
+from featurekit.tables.engine import partition_folders
 from featurekit.validate import check_columns, check_rows, observe_rows, observed_problems
 
 if TYPE_CHECKING:
@@ -240,10 +241,7 @@ def _staged(staged: Staged) -> str:
     """``1200 rows in 31 files, 30 partitions``: what Spark wrote into staging."""
     text = f"{staged.rows} rows in {len(staged.files)} files"
     if staged.partition_by:  # the table's partition values (not a split's own folders)
-        values = {
-            tuple(p for p in f.split("/") if p.partition("=")[0] in staged.partition_by)
-            for f in staged.files
-        }
+        values = {partition_folders(f, staged.partition_by) for f in staged.files}
         text += f", {len(values)} partitions"
     return text
 

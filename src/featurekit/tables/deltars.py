@@ -48,6 +48,7 @@ from featurekit.tables.engine import (
     evolve_schema,
     new_stage_id,
     one_file_per_value,
+    partition_folders,
     partition_predicate,
     partition_values,
 )
@@ -475,11 +476,9 @@ class DeltaRsEngine(TableEngine):
         staging = staged.staging_dir.rstrip("/")
         staged.details["moved"] = moved
         for index, source in enumerate(staged.files):
-            # the table's partition folders only (a staged write may add its own above them)
-            folders = tuple(
-                p
-                for p in posixpath.dirname(source)[len(staging) :].split("/")
-                if p and unquote(p.partition("=")[0]) in staged.partition_by
+            # the table's own partition folders (a staged write may add its own above them)
+            folders = partition_folders(
+                posixpath.dirname(source)[len(staging) :], staged.partition_by
             )
             rel_dir = "/".join(folders)
             name = f"part-{index:05d}-{staged.details['stage_id']}.snappy.parquet"

@@ -370,6 +370,14 @@ def evolve_schema(current: Optional[StructType], new: StructType, *, table: str)
     return StructType([*current.fields, *added])
 
 
+def partition_folders(path: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """The Hive-style ``col=value`` folders of ``path`` that name one of ``columns``, in
+    order: a staged write may put folders of its own among a table's partitions."""
+    from urllib.parse import unquote
+
+    return tuple(p for p in path.split("/") if p and unquote(p.partition("=")[0]) in columns)
+
+
 def partition_values(folders: Sequence[str], columns: Sequence[str]) -> dict[str, Optional[str]]:
     """``{column: value}`` of Hive-style ``col=value`` folders (None for Hive's null)."""
     from urllib.parse import unquote
