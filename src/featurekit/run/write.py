@@ -112,8 +112,8 @@ def _write_checked(
                 planned[0], location, partition_by=(split.FLAG, *table.partitions),
                 label=target.ctx.run_id,
             )  # fmt: skip
-            staged, *rest = split.written(raw, planned[1])
-            parts = (planned[1], rest[0], rest[1])
+            staged, kept, failing = split.written(raw, planned[1])
+            parts = (planned[1], kept, failing)
         env.report(f"write: staged {_staged(staged)}")
     output, held = staged, None
     try:
@@ -167,9 +167,10 @@ def _rules_on_staged(
     from pyspark.sql import functions as F
 
     engine = storage.engine_for(table)
-    if parts is not None and split.matches(parts[0], checked.row_levels.get(parts[0].index)):
-        how, kept, failing = parts
-        rows = split.failing_rows(how, failing)
+    if parts is not None and not split.matches(parts[0], checked.row_levels.get(parts[0].index)):
+        parts = None  # Deequ's rules on the staged rows are not the ones the write split by
+    if parts is not None:  # the quarantine from the failing files alone
+        rows = split.failing_rows(parts[0], parts[2])
         checked = replace(
             checked,
             quarantine=quarantine_rows(
@@ -177,22 +178,6 @@ def _rules_on_staged(
                 record.started_at[:10],
             ),
         )  # fmt: skip
-        with record.phase("write", env.report):
-            env.report("write: staging the quarantined rows, counting the rows failing each rule")
-            held, counts = stage_quarantine(storage, table, checked, target.ctx.run_id)
-        try:
-            enforce_output_quality(table, checked, record, counts)
-        except BaseException:
-            if held is not None:
-                engine.abort(held)
-            raise
-        if table.quality[how.index].on_failing_rows != "drop":
-            return staged, held
-        env.report(
-            f"write: keeping the {kept.rows} passing rows of {staged.rows} as staged "
-            f"({failing.rows} failing)"
-        )
-        return kept, held
     held = None
     try:
         with record.phase("write", env.report):
@@ -201,6 +186,13 @@ def _rules_on_staged(
             enforce_output_quality(table, checked, record, counts)  # severities, as before
             if not _dropped_rows(record, table):
                 return staged, held
+            if parts is not None:
+                _how, kept, failing = parts
+                env.report(
+                    f"write: keeping the {kept.rows} passing rows of {staged.rows} as staged "
+                    f"({failing.rows} failing)"
+                )
+                return kept, held
             env.report(f"write: staging the kept rows of {table.name}")
             kept = engine.stage(
                 checked.output, staged.path, partition_by=table.partitions, label=target.ctx.run_id
