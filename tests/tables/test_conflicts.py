@@ -1,15 +1,16 @@
 """Commit conflicts: retried with backoff when the commit is safe to repeat, else one error.
 
-The rule and the backoff on a scripted attempt; then a real conflict on both engines:
-another writer (delta-rs, straight to the Delta log) appends to the very dates a commit
-replaces, after the commit read the table and before it wrote its log entry.
+The rule and the backoff on a scripted attempt; then a real conflict on each engine:
+another writer (delta-rs, straight to the Delta log; for Iceberg a second engine) appends
+to the very dates a commit replaces, after the commit read the table and before it wrote
+its log entry (Iceberg: published its snapshot).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pytest
 from chispa import assert_df_equality
@@ -23,6 +24,7 @@ from featurekit.tables.commits import CommitCoordinator, CommitGuard
 from featurekit.tables.conflicts import CommitRetry, commit_with_retries, retry_is_safe
 from featurekit.tables.deltaspark import delta_spark_available
 from featurekit.tables.engine import STAGING, CommitResult, TableEngine, Txn
+from featurekit.tables.iceberg import IcebergEngine
 
 SCHEMA = "k string, d date, v bigint"
 # delta-spark's commits take 15-45 s on a busy 2-core machine: the slow lane
@@ -225,3 +227,149 @@ def test_a_conflict_past_the_attempts_is_one_error_with_nothing_written(
         named = {Path(f).name for f in engine.read(spark, path).inputFiles()}
         on_disk = {f.name for f in Path(path).rglob("*.parquet") if STAGING not in str(f)}
         assert on_disk == named
+
+
+# -- a real conflict on Iceberg --------------------------------------------------------
+def other_writer(spark: SparkSession, path: str, *items: tuple[str, int], **commit: Any) -> None:
+    """Another writer of the Iceberg table: its own engine, its own snapshot on ``main``."""
+    day = dt.date.fromisoformat(DAY)
+    frame = spark.createDataFrame([(k, day, v) for k, v in items], SCHEMA)
+    IcebergEngine(spark).write(frame, path, partition_by=["d"], **commit)
+
+
+def raced_iceberg(
+    spark: SparkSession,
+    tmp_path: Path,
+    *,
+    attempts: int,
+    race: Callable[[int], None],
+) -> tuple[IcebergEngine, Any, str, list[list[str]]]:
+    """A table holding ("a", DAY, 1), a stage of ("b", DAY, 2), and ``race(n)`` run as the
+    n-th attempt publishes, after it read its base snapshot; with the files each attempt
+    published."""
+    guard = CommitGuard(CommitCoordinator(), retry=CommitRetry(attempts=attempts, first_wait=0))
+    engine = IcebergEngine(spark, guard=guard)
+    path = str(tmp_path / "t")
+    day = dt.date.fromisoformat(DAY)
+    engine.write(spark.createDataFrame([("a", day, 1)], SCHEMA), path, partition_by=["d"])
+    staged = engine.stage(spark.createDataFrame([("b", day, 2)], SCHEMA), path, partition_by=["d"])
+    publish = engine._publish
+    published: list[list[str]] = []
+
+    def raced(table: Any, files: Any, base: Optional[int], what: Any) -> None:
+        published.append(sorted(str(f.location()) for f in files))
+        race(len(published))
+        publish(table, files, base, what)
+
+    engine._publish = raced  # type: ignore[method-assign]
+    return engine, staged, path, published
+
+
+def data_files(path: str) -> int:
+    """Data files in the table's folder, on ``main`` or not (nothing removes them here)."""
+    return sum(1 for f in Path(path).rglob("*.parquet") if STAGING not in str(f))
+
+
+def only_main(engine: IcebergEngine, path: str) -> bool:
+    """True when no staging branch or staged file is left."""
+    refs = sorted(str(name) for name in dict(engine.tables.load(path).refs()))
+    return refs == ["main"] and not list((Path(path) / STAGING).glob("*/*"))
+
+
+def test_an_iceberg_replace_that_loses_a_race_is_retried_without_writing_again(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    def race(attempt: int) -> None:
+        if attempt == 1:
+            other_writer(spark, str(tmp_path / "t"), ("other", 99))
+
+    engine, staged, path, published = raced_iceberg(spark, tmp_path, attempts=3, race=race)
+
+    result = engine.commit(staged, mode="replace", replace={"d": [DAY]})
+
+    assert result.conflicts == 1
+    assert result.version == 2  # after the other writer's version 1
+    assert values(engine, spark, path) == [("b", 2)]
+    assert published == [published[0]] * 2  # the same files again
+    assert data_files(path) == 3  # a, other, b: Spark wrote the rows once
+    assert only_main(engine, path)
+
+
+def test_an_iceberg_append_is_rebased_by_iceberg_past_another_append(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    def race(attempt: int) -> None:
+        other_writer(spark, str(tmp_path / "t"), ("other", 99))
+
+    engine, staged, path, published = raced_iceberg(spark, tmp_path, attempts=3, race=race)
+
+    result = engine.commit(staged, mode="append")
+
+    # Iceberg applies the append to the newer snapshot itself: nothing overlaps, no conflict
+    assert (result.conflicts, result.version) == (0, 2)
+    assert values(engine, spark, path) == [("a", 1), ("b", 2), ("other", 99)]
+    assert len(published) == 1
+
+
+def test_an_iceberg_blind_append_that_conflicts_is_not_retried(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    def race(attempt: int) -> None:
+        other_writer(spark, str(tmp_path / "t"), ("other", 99))
+        # what the publish raises when Iceberg's own commit retries ran out
+        raise ConcurrentCommitError("Another writer committed first.")
+
+    engine, staged, path, published = raced_iceberg(spark, tmp_path, attempts=3, race=race)
+
+    with pytest.raises(ConcurrentCommitError, match="without a transaction id"):
+        engine.commit(staged, mode="append")
+
+    assert len(published) == 1
+    assert engine.version(path) == 1  # the other writer's commit, none of this one
+    assert values(engine, spark, path) == [("a", 1), ("other", 99)]
+    assert only_main(engine, path)
+
+
+def test_an_iceberg_conflict_past_the_attempts_is_one_error_with_nothing_on_main(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    def race(attempt: int) -> None:
+        other_writer(spark, str(tmp_path / "t"), ("other", 100 - attempt))
+
+    engine, staged, path, published = raced_iceberg(spark, tmp_path, attempts=2, race=race)
+
+    with pytest.raises(ConcurrentCommitError, match="conflicted with other writers 2 time") as got:
+        engine.commit(staged, mode="replace", replace={"d": [DAY]})
+
+    assert "--commit-attempts" in str(got.value)
+    assert published == [published[0]] * 2
+    assert engine.version(path) == 2  # the other writer's two commits, none of this one
+    assert values(engine, spark, path) == [("a", 1), ("other", 98), ("other", 99)]
+    assert only_main(engine, path)
+
+
+def test_an_iceberg_retry_skips_a_batch_another_writer_committed_meanwhile(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    batch = Txn("job", 1)
+
+    def race(attempt: int) -> None:
+        if attempt == 1:  # another run of the same batch, committed first
+            other_writer(
+                spark,
+                str(tmp_path / "t"),
+                ("b", 2),
+                mode="replace",
+                replace={"d": [DAY]},
+                txn=batch,
+            )
+
+    engine, staged, path, published = raced_iceberg(spark, tmp_path, attempts=3, race=race)
+
+    result = engine.commit(staged, mode="replace", replace={"d": [DAY]}, txn=batch)
+
+    assert (result.skipped, result.conflicts) == (True, 1)
+    assert len(published) == 1  # the retry found the batch committed: nothing published
+    assert values(engine, spark, path) == [("b", 2)]  # once
+    assert engine.version(path) == 1
+    assert only_main(engine, path)

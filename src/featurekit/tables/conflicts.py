@@ -1,10 +1,11 @@
 """Commit conflicts retried with jittered exponential backoff, where a retry is safe.
 
-Delta's optimistic concurrency makes a commit fail when another writer committed to the
-table first in a way that overlaps it (delta-spark's ``ConcurrentAppendException`` and
-its siblings, delta-rs's ``CommitFailedError``, a conditional put's precondition
-failure); both engines raise :class:`~featurekit.errors.ConcurrentCommitError` then,
-and nothing of the failed attempt is in the table. Such a commit is attempted again, up
+Delta's and Iceberg's optimistic concurrency make a commit fail when another writer
+committed to the table first in a way that overlaps it (delta-spark's
+``ConcurrentAppendException`` and its siblings, delta-rs's ``CommitFailedError``, a
+conditional put's precondition failure, Iceberg's ``ValidationException``); the engines
+raise :class:`~featurekit.errors.ConcurrentCommitError` then, and nothing of the failed
+attempt is in the table. Such a commit is attempted again, up
 to :attr:`CommitRetry.attempts` times in all, waiting a jittered, doubling time between
 attempts (outside the table's commit lease, so other writers get their turn), when
 repeating it cannot write anything twice:
@@ -18,7 +19,8 @@ A blind append without a transaction id is never retried: it ends in one
 ``ConcurrentCommitError`` saying so. A writer refused by the commit lease
 (:class:`~featurekit.errors.ConcurrentWriterError`, coordinator ``none``) is not a
 conflict and is not retried either. Failed attempts leave nothing visible: the engines
-remove what the attempt wrote, and files Delta's log does not name are not in the table.
+remove what the attempt wrote, and files Delta's log or Iceberg's ``main`` do not name
+are not in the table.
 
 Example::
 

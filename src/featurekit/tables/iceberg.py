@@ -16,8 +16,11 @@ A write is staged and committed as the Delta engines do, with Iceberg's own tool
   (``overwriteByRowFilter``). The snapshot's summary carries the run's markers
   (``featurekit.txn.<app id>`` = batch version, ``featurekit.meta.<key>``). A commit
   validates against the snapshot it started from: another writer's data in the replaced
-  partitions meanwhile raises ConcurrentCommitError;
-* the branch is dropped after the commit, and on any failure with the data it wrote.
+  partitions meanwhile is a conflict, retried with backoff as the Delta engines' are when
+  the commit is safe to repeat (featurekit.tables.conflicts). A retry publishes the same
+  data files again on the table's new current snapshot: the rows are written once;
+* the branch is dropped once its files are written, and on any failure with the data it
+  wrote.
 
 Versions are positions in ``main``'s lineage (see featurekit.tables.iceberg_java).
 Path tables commit by renaming metadata files, atomic on local and HDFS file systems but
@@ -36,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import unquote
 
 from featurekit.errors import ConcurrentCommitError, TableError
-from featurekit.tables.commits import NO_GUARD, CommitGuard
+from featurekit.tables.commits import NO_GUARD, CommitGuard, Lease
 from featurekit.tables.engine import (
     STAGING,
     CommitResult,
@@ -213,29 +216,44 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         metadata: Optional[Mapping[str, str]] = None,
     ) -> CommitResult:
         check_commit_args(mode, replace, staged.partition_by)
+        if replace is not None:
+            check_inside(staged, replace)
+        publish = _Publish(mode, replace, txn, metadata or {})
         try:
-            # Iceberg commits by swapping the table's metadata file; on S3 every commit
-            # also holds the table's commit lease, as the Delta engines' do.
-            with self.guard.hold(staged.path) as lease:
-                lease.check()
-                return self._commit_held(staged, _Publish(mode, replace, txn, metadata or {}))
+            # Iceberg commits by swapping the table's metadata file; on S3 every attempt
+            # also holds the table's commit lease, as the Delta engines' do. A conflict is
+            # retried with backoff when the commit is safe to repeat.
+            return self.guard.commit(
+                staged.path,
+                lambda lease: self._commit_held(staged, publish, lease),
+                mode=mode,
+                txn=txn,
+            )
         finally:
             self.abort(staged)
 
-    def _commit_held(self, staged: Staged, publish: _Publish) -> CommitResult:
+    def _commit_held(self, staged: Staged, publish: _Publish, lease: Lease) -> CommitResult:
+        """One attempt of a commit: the table read afresh, the rows written to a branch
+        by the first attempt only, their files published on ``main``'s current snapshot."""
+        lease.check()
         if publish.txn is not None and self._already_committed(staged.path, publish.txn):
             return CommitResult(version=None, skipped=True, rows=0, files=0)
-        if publish.replace is not None:
-            check_inside(staged, publish.replace)
         created = not self.exists(staged.path)
         table = self._prepared_table(staged)
         try:
             base = table.currentSnapshot()
+            first = "data_files" not in staged.details  # this attempt writes the branch
             files = self._write_branch(table, staged)
+            # Iceberg rebases an append over newer snapshots by itself, so a txn is checked
+            # again: another run of the batch may have committed while Spark wrote.
+            txn = publish.txn
+            if first and txn is not None and self._already_committed(staged.path, txn):
+                return CommitResult(version=None, skipped=True, rows=0, files=0)
+            lease.check()
             self._publish(table, files, base.snapshotId() if base else None, publish)
         except BaseException:
             if created:
-                self.tables.drop(staged.path)
+                self._drop_created(staged)
             raise
         return CommitResult(
             version=self.version(staged.path),
@@ -243,6 +261,14 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             rows=staged.rows,
             files=len(staged.files),
         )
+
+    def _drop_created(self, staged: Staged) -> None:
+        """Drop the table a failed attempt created, with the files it wrote, unless another
+        writer has committed to it since: then it is theirs, and a retry publishes there."""
+        if self.exists(staged.path) and self._load(staged.path).currentSnapshot() is not None:
+            return
+        staged.details.pop("data_files", None)
+        self.tables.drop(staged.path)
 
     def _prepared_table(self, staged: Staged) -> Any:
         """The table to commit to: created with the staged schema, or checked (same
@@ -267,7 +293,10 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
 
     def _write_branch(self, table: Any, staged: Staged) -> list[Any]:
         """Spark writes the staged rows as Iceberg data files on a private branch; the
-        files it added, which no reader of ``main`` sees."""
+        files it added, which no reader of ``main`` sees. Written once per commit: a retry
+        gets the same files."""
+        if "data_files" in staged.details:  # written by an earlier attempt of this commit
+            return list(staged.details["data_files"])
         if staged.rows == 0:
             return []
         branch = BRANCH_PREFIX + str(staged.details.get("stage_id", uuid.uuid4().hex))
@@ -277,7 +306,9 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             writer.mode("append").save(self.tables.source(staged.path))
             table.refresh()
             head = table.snapshot(table.refs().get(branch).snapshotId())
-            return list(java_list(head.addedDataFiles(table.io())))
+            files = list(java_list(head.addedDataFiles(table.io())))
+            staged.details["data_files"] = files
+            return files
         finally:
             table.refresh()
             table.manageSnapshots().removeBranch(branch).commit()
