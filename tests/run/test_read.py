@@ -34,7 +34,7 @@ TRANSFORMING = threading.Event()
 
 class Spend(FeatureJob):
     name = "spend_read"
-    inputs = {"events": TableInput("raw.events", time_column="event_time")}  # noqa: RUF012
+    inputs = {"events": TableInput("raw.events", time_column="event_time")}
     output = FeatureTable(
         "features.spend_read",
         keys=("user_id",),
