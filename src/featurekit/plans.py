@@ -93,7 +93,8 @@ def unique_on(df: DataFrame, columns: Sequence[str]) -> bool:
     """Whether ``df``'s plan proves at most one row per value of ``columns``."""
     try:
         qe = df._jdf.queryExecution()
-        return _spark_proves(qe.optimizedPlan(), columns) or _marked_below(qe.analyzed(), columns)
+        # a mark is found on the analyzed plan; Spark's proof needs an optimizer pass
+        return _marked_below(qe.analyzed(), columns) or _spark_proves(qe.optimizedPlan(), columns)
     except Exception:
         return False
 

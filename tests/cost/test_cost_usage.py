@@ -141,8 +141,8 @@ def test_reading_the_store_as_json_gives_what_reading_each_field_gives(spark: An
     store = status_store(spark)
     baseline = _newest_job_id(store)
     spark.range(2000).selectExpr("id % 7 AS k").groupBy("k").count().collect()  # a shuffle
-    as_dict = json_reader(spark)
-    assert as_dict is not None
-    by_json, by_field = measure(store, baseline, as_dict), measure(store, baseline)
+    as_dicts = json_reader(spark)
+    assert as_dicts is not None
+    by_json, by_field = measure(store, baseline, as_dicts), measure(store, baseline)
     assert by_json == by_field
     assert min(by_json.jobs, by_json.stages, by_json.tasks) >= 1

@@ -188,8 +188,8 @@ def _run_plain(
     job: FeatureJob, env: RunEnv, ctx: JobContext, record: RunRecord, plan: RunPlan
 ) -> None:
     with record.phase("read", env.report):
-        frames = read_inputs(job, env, ctx, record)
-    with record.phase("transform", env.report):
+        reading = read_inputs(job, env, ctx, record)
+    with record.phase("transform", env.report), reading as frames:
         out = shape_output(job.transform(ctx, **frames), job.output)
     write_output(out, Target(job.output, ctx, plan.mode, plan.replace), env, record)
 

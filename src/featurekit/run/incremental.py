@@ -27,7 +27,7 @@ from featurekit.core.names import col, sql_name
 from featurekit.errors import StateError
 from featurekit.run.inputs import prune_dates
 from featurekit.run.plan import windowed_job, write_plan
-from featurekit.run.read import Source, read_inputs
+from featurekit.run.read import ReadInputs, Source, read_inputs
 from featurekit.run.write import Target, shape_output, write_output
 from featurekit.runs import InputRecord
 from featurekit.state.partials import (
@@ -143,12 +143,6 @@ def _run_batch(
     if plans and not any(p.new for p in plans.values()):
         env.report("no new units in any incremental input: nothing to do")
         return
-    with record.phase("read", env.report):
-        frames = read_inputs(job, env, ctx, record, _new_units(job, plans, record))
-    batch = _next_batch(job, env, ctx, state)
-    record.counters["batch"] = batch
-    bookmarks = {**state.inputs, **{n: p.bookmark for n, p in plans.items()}}
-    new_state = replace(state, batch=batch, inputs=bookmarks)
     fresh = all(p.fresh for p in plans.values())
     windowed = windowed_job(job)
     if windowed and not fresh and any(p.fresh for p in plans.values()):
@@ -158,10 +152,16 @@ def _run_batch(
             "full would count their rows twice in the stored partials. Reset the whole state "
             f"(featurekit state reset {ctx.job}) to rebuild."
         )
+    batch = _next_batch(job, env, ctx, state)
+    record.counters["batch"] = batch
+    bookmarks = {**state.inputs, **{n: p.bookmark for n, p in plans.items()}}
+    new_state = replace(state, batch=batch, inputs=bookmarks)
+    with record.phase("read", env.report):  # counted while the next phase builds on it
+        reading = read_inputs(job, env, ctx, record, _new_units(job, plans, record))
     if windowed:
-        _batch_windowed(windowed, env, ctx, record, session, frames, new_state, fresh)
+        _batch_windowed(windowed, env, ctx, record, session, reading, new_state, fresh)
     else:
-        with record.phase("transform", env.report):
+        with record.phase("transform", env.report), reading as frames:
             out = shape_output(job.transform(ctx, **frames), job.output)
         session.write_pending(new_state, {"affected": None})
         env.on_phase(ctx, "pending")
@@ -184,13 +184,13 @@ def _batch_windowed(
     ctx: JobContext,
     record: RunRecord,
     session: StateSession,
-    frames: Mapping[str, DataFrame],
+    reading: ReadInputs,
     new_state: JobState,
     fresh: bool,
 ) -> None:
     """Merge the new rows' partials into the stored ones, then recompute affected dates."""
     column = job.output.date_column
-    with record.phase("partials", env.report):
+    with record.phase("partials", env.report), reading as frames:
         parts = shape_partials(job.merge_partials(ctx, job.partials(ctx, **frames)), job)
         parts = parts.cache()
         days = _partial_dates(parts, column)
@@ -261,10 +261,10 @@ def run_range(
     mode, replace_days = write_plan(job.output, ctx)
     with record.phase("read", env.report):
         sources = _processed_units(job, env, ctx, {**pinned, **state.inputs})
-        frames = read_inputs(job, env, ctx, record, sources)
+        reading = read_inputs(job, env, ctx, record, sources)
     windowed = windowed_job(job)
     if windowed is None:
-        with record.phase("transform", env.report):
+        with record.phase("transform", env.report), reading as frames:
             out = shape_output(job.transform(ctx, **frames), job.output)
         write_output(out, Target(job.output, ctx, mode, replace_days), env, record)
         return
@@ -273,7 +273,7 @@ def run_range(
     column = job.output.date_column
     from pyspark.sql import functions as F
 
-    with record.phase("partials", env.report):
+    with record.phase("partials", env.report), reading as frames:
         parts = windowed.merge_partials(ctx, windowed.partials(ctx, **frames))
         parts = shape_partials(parts, windowed).where(
             col(column).between(F.lit(ctx.start), F.lit(ctx.end))
