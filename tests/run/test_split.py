@@ -69,7 +69,10 @@ def job(name: str, action: str, dqdl: str = RULES, table_format: str = "delta") 
     return type(f"Job_{name}", (_Rows,), {"name": name, "output": output})
 
 
-@pytest.fixture(params=[("delta-rs", "delta"), ("delta-spark", "delta"), ("delta-rs", "iceberg")])
+@pytest.fixture(
+    params=[("delta-rs", "delta"), ("delta-spark", "delta"), ("delta-rs", "iceberg")],
+    ids=["delta-rs", "delta-spark", "iceberg"],
+)
 def setup(
     request: pytest.FixtureRequest, spark: SparkSession, tmp_path: Path
 ) -> tuple[LocalRuntime, str, Path]:

@@ -8,19 +8,25 @@ extension or catalog setting is needed: tables are addressed by their folder.
 A write is staged and committed as the Delta engines do, with Iceberg's own tools:
 
 * ``stage`` writes plain parquet under ``TABLE/_featurekit_staging/<id>/`` (Iceberg reads
-  only the files its metadata lists, so these are never part of the table);
-* ``commit`` has Spark write the rows as Iceberg data files onto a private branch
-  ``featurekit-stage-<id>`` (never read by readers of the table, which read ``main``),
-  then publishes exactly those files on ``main`` in ONE snapshot: an append, an overwrite
-  of every row, or an overwrite of the rows whose partition values are replaced
-  (``overwriteByRowFilter``). The snapshot's summary carries the run's markers
+  only the files its metadata lists, so these are never part of the table), timestamps as
+  TIMESTAMP_MICROS as Iceberg's own writer stores them;
+* ``commit`` imports those files as the table's data files, as Iceberg's ``add_files``
+  does, without writing the rows again: each is moved into the table's data folder (the
+  location Iceberg gives a file of its partition; on S3 a copy and a delete) and described
+  by its size, its partition values (from its staged ``col=value`` folders) and its column
+  metrics read from its parquet footer. Spark's files carry no Iceberg field ids, so the
+  table has a name mapping (``schema.name-mapping.default``) by which readers resolve
+  their columns; files written with ids (by Spark's Iceberg writer, before) are read by
+  their ids. Then it publishes exactly those files on ``main`` in ONE snapshot: an append,
+  an overwrite of every row, or an overwrite of the rows whose partition values are
+  replaced (``overwriteByRowFilter``). The snapshot's summary carries the run's markers
   (``featurekit.txn.<app id>`` = batch version, ``featurekit.meta.<key>``). A commit
   validates against the snapshot it started from: another writer's data in the replaced
   partitions meanwhile is a conflict, retried with backoff as the Delta engines' are when
   the commit is safe to repeat (featurekit.tables.conflicts). A retry publishes the same
-  data files again on the table's new current snapshot: the rows are written once;
-* the branch is dropped once its files are written, and on any failure with the data it
-  wrote.
+  data files again on the table's new current snapshot: the files are moved once;
+* the moved files of a commit that publishes nothing (failed, or a batch already
+  committed) are deleted with the staging folder.
 
 Versions are positions in ``main``'s lineage (see featurekit.tables.iceberg_java).
 Path tables commit by renaming metadata files, atomic on local and HDFS file systems but
@@ -32,11 +38,12 @@ GlueCatalog by name (featurekit.tables.iceberg_catalog), which swaps the metadat
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 from featurekit.errors import ConcurrentCommitError, TableError
 from featurekit.tables.commits import NO_GUARD, CommitGuard, Lease
@@ -55,7 +62,9 @@ from featurekit.tables.engine import (
     evolve_schema,
     new_stage_id,
     one_file_per_value,
+    partition_folders,
     partition_predicate,
+    partition_values,
 )
 from featurekit.tables.iceberg_catalog import CatalogTables
 from featurekit.tables.iceberg_java import (
@@ -64,7 +73,6 @@ from featurekit.tables.iceberg_java import (
     PathTables,
     SnapshotRef,
     iceberg_schema,
-    java_list,
     main_lineage,
     partition_columns,
     pick_snapshot,
@@ -72,12 +80,14 @@ from featurekit.tables.iceberg_java import (
     typed_filter,
 )
 from featurekit.tables.iceberg_maintenance import IcebergMaintenance
+from featurekit.tables.maintenance import scoped_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-BRANCH_PREFIX = "featurekit-stage-"
+NAME_MAPPING = "schema.name-mapping.default"
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 Tables = Union[PathTables, CatalogTables]
 
 
@@ -184,7 +194,9 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         writer = df.write.mode("errorifexists")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
-        writer.parquet(staging_dir)
+        # Iceberg stores timestamps as microseconds (Spark's default is INT96).
+        with scoped_conf(self.spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
+            writer.parquet(staging_dir)
         listed = self.spark.read.schema(df.schema).option("basePath", staging_dir)
         files = sorted(unquote(f) for f in listed.parquet(staging_dir).inputFiles())
         staged = Staged(
@@ -201,9 +213,23 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         return staged
 
     def abort(self, staged: Staged) -> None:
-        jvm = self.tables.jvm
-        hpath = jvm.org.apache.hadoop.fs.Path(staged.staging_dir)
-        hpath.getFileSystem(self.spark._jsc.hadoopConfiguration()).delete(hpath, True)
+        """Delete the staging folder, and the files a commit moved into the table's data
+        folder unless a snapshot of ``main`` lists them (or may: an unknown commit state)."""
+        fs, folder = self._fs(staged.staging_dir)
+        fs.delete(folder, True)
+        if staged.details.get("committed") or staged.details.get("uncertain"):
+            return
+        self._remove_moved(staged)
+
+    def _remove_moved(self, staged: Staged) -> None:
+        for target in staged.details.pop("moved", []):
+            fs, file = self._fs(target)
+            fs.delete(file, False)
+
+    def _fs(self, path: str) -> tuple[Any, Any]:
+        """Hadoop's file system of ``path``, and the path as a Hadoop ``Path``."""
+        hpath = self.tables.jvm.org.apache.hadoop.fs.Path(path)
+        return hpath.getFileSystem(self.spark._jsc.hadoopConfiguration()), hpath
 
     # -- commit -------------------------------------------------------------------------
     def commit(
@@ -233,8 +259,8 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             self.abort(staged)
 
     def _commit_held(self, staged: Staged, publish: _Publish, lease: Lease) -> CommitResult:
-        """One attempt of a commit: the table read afresh, the rows written to a branch
-        by the first attempt only, their files published on ``main``'s current snapshot."""
+        """One attempt of a commit: the table read afresh, the staged files imported as its
+        data files by the first attempt only, published on ``main``'s current snapshot."""
         lease.check()
         if publish.txn is not None and self._already_committed(staged.path, publish.txn):
             return CommitResult(version=None, skipped=True, rows=0, files=0)
@@ -242,15 +268,21 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         table = self._prepared_table(staged)
         try:
             base = table.currentSnapshot()
-            first = "data_files" not in staged.details  # this attempt writes the branch
-            files = self._write_branch(table, staged)
+            first = "data_files" not in staged.details  # this attempt moves the files
+            files = self._import_staged(table, staged)
             # Iceberg rebases an append over newer snapshots by itself, so a txn is checked
-            # again: another run of the batch may have committed while Spark wrote.
+            # again: another run of the batch may have committed while the files moved.
             txn = publish.txn
             if first and txn is not None and self._already_committed(staged.path, txn):
                 return CommitResult(version=None, skipped=True, rows=0, files=0)
             lease.check()
-            self._publish(table, files, base.snapshotId() if base else None, publish)
+            try:
+                self._publish(table, files, base.snapshotId() if base else None, publish)
+            except Exception as exc:
+                if "CommitStateUnknown" in f"{exc} {exc.__cause__}":  # maybe on main
+                    staged.details["uncertain"] = True  # its files stay
+                raise
+            staged.details["committed"] = True  # the table's files now: abort keeps them
         except BaseException:
             if created:
                 self._drop_created(staged)
@@ -268,6 +300,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         if self.exists(staged.path) and self._load(staged.path).currentSnapshot() is not None:
             return
         staged.details.pop("data_files", None)
+        self._remove_moved(staged)
         self.tables.drop(staged.path)
 
     def _prepared_table(self, staged: Staged) -> Any:
@@ -291,27 +324,141 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             table.refresh()
         return table
 
-    def _write_branch(self, table: Any, staged: Staged) -> list[Any]:
-        """Spark writes the staged rows as Iceberg data files on a private branch; the
-        files it added, which no reader of ``main`` sees. Written once per commit: a retry
-        gets the same files."""
-        if "data_files" in staged.details:  # written by an earlier attempt of this commit
+    def _import_staged(self, table: Any, staged: Staged) -> list[Any]:
+        """The staged parquet files as data files of ``table``: each moved into the
+        table's data folder and described by its size, partition values and the column
+        metrics of its footer (Spark wrote the rows once, in ``stage``). Moved once per
+        commit: a retry gets the same files."""
+        if "data_files" in staged.details:  # moved by an earlier attempt of this commit
             return list(staged.details["data_files"])
         if staged.rows == 0:
             return []
-        branch = BRANCH_PREFIX + str(staged.details.get("stage_id", uuid.uuid4().hex))
-        table.manageSnapshots().createBranch(branch).commit()
+        iceberg = self.tables.jvm.org.apache.iceberg
+        mapping = iceberg.mapping.NameMappingParser.fromJson(self._name_mapping(table))
+        metrics_config = iceberg.MetricsConfig.forTable(table)
+        spec, io, locations = table.spec(), table.io(), table.locationProvider()
+        moved: list[str] = staged.details.setdefault("moved", [])
+        files = []
+        for index, source in enumerate(staged.files):
+            staged_file = io.newInputFile(source)
+            described = (
+                iceberg.DataFiles.builder(spec)
+                .withPath(source)
+                .withFormat("parquet")
+                .withFileSizeInBytes(staged_file.getLength())
+                .withMetrics(self._metrics(source, mapping, metrics_config))
+            )
+            partition = None
+            if staged.partition_by:
+                described = described.withPartitionValues(self._partition_strings(staged, source))
+                partition = self._partition(staged, source, described.build().partition())
+                described = described.withPartition(partition)
+            name = f"{staged.details['stage_id']}-{index:05d}.parquet"
+            target = (
+                locations.newDataLocation(spec, partition, name)
+                if partition is not None
+                else locations.newDataLocation(name)
+            )
+            self._move(source, target)
+            moved.append(target)
+            copied = iceberg.DataFiles.builder(spec).copy(described.build())
+            files.append(copied.withPath(target).build())
+        staged.details["data_files"] = files
+        return files
+
+    def _metrics(self, source: str, mapping: Any, config: Any) -> Any:
+        """Row count and column metrics (sizes, value and null counts, bounds) of a staged
+        file's footer, its columns given the table's field ids by ``mapping``. Iceberg
+        1.10's ``ParquetUtil.fileMetrics`` maps the names but then reads the metrics of
+        the unmapped columns (none: they have no ids), so the footer is given the mapped
+        schema first."""
+        jvm = self.tables.jvm
+        parquet = jvm.org.apache.iceberg.shaded.org.apache.parquet  # Iceberg's own copy
+        hadoop_file = parquet.hadoop.util.HadoopInputFile.fromPath(
+            jvm.org.apache.hadoop.fs.Path(source), self.spark._jsc.hadoopConfiguration()
+        )
+        reader = parquet.hadoop.ParquetFileReader.open(hadoop_file)
         try:
-            writer = staged.dataframe().write.format("iceberg").option("branch", branch)
-            writer.mode("append").save(self.tables.source(staged.path))
-            table.refresh()
-            head = table.snapshot(table.refs().get(branch).snapshotId())
-            files = list(java_list(head.addedDataFiles(table.io())))
-            staged.details["data_files"] = files
-            return files
+            footer = reader.getFooter()
         finally:
-            table.refresh()
-            table.manageSnapshots().removeBranch(branch).commit()
+            reader.close()
+        meta = footer.getFileMetaData()
+        schema_util = jvm.org.apache.iceberg.parquet.ParquetSchemaUtil
+        mapped = schema_util.applyNameMapping(meta.getSchema(), mapping)
+        with_ids = parquet.hadoop.metadata.ParquetMetadata(
+            parquet.hadoop.metadata.FileMetaData(
+                mapped, meta.getKeyValueMetaData(), meta.getCreatedBy()
+            ),
+            footer.getBlocks(),
+        )
+        fields = jvm.java.util.stream.Stream.empty()
+        return jvm.org.apache.iceberg.parquet.ParquetUtil.footerMetrics(
+            with_ids, fields, config, mapping
+        )
+
+    def _name_mapping(self, table: Any) -> str:
+        """The table's name mapping (JSON), set from its schema when it has none. Iceberg
+        updates it with every schema change after that (added columns are mapped)."""
+        current = table.properties().get(NAME_MAPPING)
+        if current is not None:
+            return str(current)
+        iceberg = self.tables.jvm.org.apache.iceberg
+        mapping = iceberg.mapping.NameMappingParser.toJson(
+            iceberg.mapping.MappingUtil.create(table.schema())
+        )
+        table.updateProperties().set(NAME_MAPPING, mapping).commit()  # no snapshot
+        return str(mapping)
+
+    def _folders(self, staged: Staged, source: str) -> dict[str, Optional[str]]:
+        """The table's partition values of a staged file, from its ``col=value`` folders
+        (a split write's own folder among them is not one of the table's)."""
+        tail = source.partition(f"/{STAGING}/")[2]
+        folders = partition_folders(posixpath.dirname(tail), staged.partition_by)
+        return partition_values(folders, staged.partition_by)
+
+    def _partition_strings(self, staged: Staged, source: str) -> Any:
+        """The partition values as Iceberg parses them from strings (Hive's null for a
+        null; timestamps, which it cannot parse, are set by ``_partition``)."""
+        values = self._folders(staged, source)
+        texts = self.tables.jvm.java.util.ArrayList()
+        for column in staged.partition_by:
+            value = values[column]
+            kind = staged.schema[column].dataType.typeName()
+            texts.add(_HIVE_NULL if value is None or kind.startswith("timestamp") else value)
+        return texts
+
+    def _partition(self, staged: Staged, source: str, partition: Any) -> Any:
+        """``partition`` with its timestamp values set: microseconds since the epoch, of
+        the folder's text in the session's time zone (as Spark wrote it) or as local
+        time (``timestamp_ntz``)."""
+        values = self._folders(staged, source)
+        for position, column in enumerate(staged.partition_by):
+            kind = staged.schema[column].dataType.typeName()
+            text = values[column]
+            if not kind.startswith("timestamp") or text is None:
+                continue
+            stamp = dt.datetime.fromisoformat(text)
+            if kind == "timestamp":
+                zone = ZoneInfo(str(self.spark.conf.get("spark.sql.session.timeZone")))
+                micros = (stamp.replace(tzinfo=zone) - _EPOCH) // dt.timedelta(microseconds=1)
+            else:
+                naive = _EPOCH.replace(tzinfo=None)
+                micros = (stamp - naive) // dt.timedelta(microseconds=1)
+            if -(2**31) <= micros < 2**31:  # py4j would pass a Java int, not a long
+                raise TableError(
+                    f"Cannot commit {source} to Iceberg table {staged.path}: its partition "
+                    f"value {column}={text} is within 36 minutes of 1970-01-01."
+                )
+            partition.set(position, micros)
+        return partition
+
+    def _move(self, source: str, target: str) -> None:
+        """Move a staged file to ``target`` (Hadoop's rename; on S3 a copy and a delete)."""
+        fs, moving = self._fs(source)
+        _target_fs, into = self._fs(target)
+        fs.mkdirs(into.getParent())
+        if not fs.rename(moving, into):
+            raise TableError(f"Cannot move staged file {source} to {target}.")
 
     def _publish(
         self, table: Any, files: Sequence[Any], base: Optional[int], publish: _Publish
@@ -356,6 +503,9 @@ class _Publish:
     replace: Optional[Mapping[str, Sequence[str]]]
     txn: Optional[Txn]
     metadata: Mapping[str, str]
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _lost_a_race(exc: Exception) -> bool:
