@@ -21,6 +21,7 @@ from featurekit.features import (
     windowed_aggregates,
 )
 from featurekit.features.windowed import FEATURE_DATE, FEW_DATES, PARTIAL_DATE
+from featurekit.plans import unique_on
 
 SCHEMA = "user_id string, ts timestamp, kind string, amount double, item string"
 COLUMNS = ["user_id", "ts", "kind", "amount", "item"]
@@ -185,6 +186,30 @@ def test_short_range_of_long_windows_keeps_lookback_sparse(spark, monkeypatch):
 def test_few_dates_grouped_path_matches_reference(spark, start, end):
     assert (end - start).days < FEW_DATES  # combined by one groupBy, not the window spec
     assert_range_matches(spark, random_events(4, days=20, n=200), [1, 3, 7], start, end)
+
+
+def test_few_dates_are_proven_one_row_per_key_and_date_even_from_unproven_partials(spark):
+    """Stored partials read back prove nothing; the grouped path's rows are unique by its
+    groupBy, so a run checks them during the write instead of reading them back."""
+    events = spark.createDataFrame(random_events(4, days=20, n=200), SCHEMA)
+    parts = daily_partials(events, keys="user_id", timestamp="ts", aggregations=AGGS)
+    unproven = spark.createDataFrame(parts.collect(), parts.schema)
+    assert not unique_on(unproven, ["user_id", PARTIAL_DATE])
+    day = dt.date(2026, 1, 12)
+    out = combine_windows(
+        unproven, keys="user_id", aggregations=AGGS, windows=["1d", "7d"], start=day, end=day
+    )
+    assert unique_on(out.where(F.col(FEATURE_DATE) == F.lit(day)), ["user_id", FEATURE_DATE])
+    assert out.groupBy("user_id", FEATURE_DATE).count().where("count > 1").count() == 0
+    spread = combine_windows(
+        unproven,
+        keys="user_id",
+        aggregations=AGGS,
+        windows=["1d", "7d"],
+        start=dt.date(2026, 1, 1),
+        end=dt.date(2026, 1, 20),
+    )
+    assert not unique_on(spread, ["user_id", FEATURE_DATE])  # window spec: not proven
 
 
 def test_midnight_belongs_to_its_own_day(spark):

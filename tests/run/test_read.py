@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
 from featurekit.plans import count_rows
 from featurekit.runtime.local import LocalRuntime
+from featurekit.testing import write_table
 
 WAIT_S = 60
 
@@ -21,11 +22,7 @@ WAIT_S = 60
 def runtime(local_runtime: LocalRuntime, spark: SparkSession) -> LocalRuntime:
     rows = [("u1", dt.datetime(2024, 1, 1, 8), 1.0), ("u2", dt.datetime(2024, 1, 2, 9), 2.0)]
     df = spark.createDataFrame(rows, "user_id string, event_time timestamp, amount double")
-    location = local_runtime.storage.location("raw.events")
-    local_runtime.storage.engine.write(df, location, mode="overwrite")
-    schema = local_runtime.storage.engine.schema(location)
-    assert schema is not None
-    local_runtime.storage.catalog.register("raw.events", location, schema=schema.jsonValue())
+    write_table(local_runtime, "raw.events", df)
     return local_runtime
 
 

@@ -257,7 +257,9 @@ def _grouped_values(
     spread = p.select("*", F.explode(reach).alias("__d"))
     quoted = [*map(sql_name, keys), "__d"]
     out = spread.select(*quoted, *masked).groupBy(*quoted).agg(*values)
-    return _dated(out, keys)
+    # one row per key and day number, whatever the partials: the date made of the day
+    # number keeps it so (Spark proves the grouping keys, not a function of them)
+    return mark_unique(_dated(out, keys), [*keys, FEATURE_DATE])
 
 
 def _feature_grid(
