@@ -47,10 +47,10 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     new_stage_id,
-    one_file_per_value,
     partition_folders,
     partition_predicate,
     partition_values,
+    write_stage,
 )
 from featurekit.tables.maintenance import (
     CheckpointResult,
@@ -58,7 +58,6 @@ from featurekit.tables.maintenance import (
     VacuumResult,
     check_retention,
     checkpoint_files,
-    scoped_conf,
     table_retention_hours,
 )
 from featurekit.tables.objects import S3Files, files_for
@@ -306,12 +305,7 @@ class DeltaRsEngine(TableEngine):
         spark = df.sparkSession
         stage_id = new_stage_id(label)
         staging_dir = posixpath.join(path.rstrip("/"), STAGING, stage_id)
-        df = one_file_per_value(df, partition_by)  # not one per task and value
-        writer = df.write.mode("errorifexists")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
-        with scoped_conf(spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
-            writer.parquet(staging_dir)
+        write_stage(df, staging_dir, partition_by, micros=True)
         where = files_for(path, self._s3_files)
         files = where.list_parquet(staging_dir)
         file_rows = {f: where.parquet_rows(f) for f in files}  # footers, read once

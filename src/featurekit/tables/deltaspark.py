@@ -36,8 +36,8 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     new_stage_id,
-    one_file_per_value,
     partition_predicate,
+    write_stage,
 )
 from featurekit.tables.maintenance import (
     CheckpointResult,
@@ -216,11 +216,7 @@ class DeltaSparkEngine(TableEngine):
     ) -> Staged:
         stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
-        df = one_file_per_value(df, partition_by)  # not one per task and value
-        writer = df.write.mode("errorifexists")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
-        writer.parquet(staging_dir)
+        write_stage(df, staging_dir, partition_by)
         staged_df = self.spark.read.schema(df.schema).option("basePath", staging_dir)
         # inputFiles() gives URIs; Spark's readers take Hadoop paths (one level of escaping)
         files = sorted(unquote(f) for f in staged_df.parquet(staging_dir).inputFiles())

@@ -29,7 +29,12 @@ from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
 from featurekit.plans import estimated_bytes
 from featurekit.tables.filters import FILTER_OPS
 from featurekit.tables.filters import PartitionFilter as PartitionFilter  # re-exported
-from featurekit.tables.maintenance import CheckpointResult, OptimizeResult, VacuumResult
+from featurekit.tables.maintenance import (
+    CheckpointResult,
+    OptimizeResult,
+    VacuumResult,
+    scoped_conf,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -250,6 +255,23 @@ def one_file_per_value(df: DataFrame, partition_by: Sequence[str]) -> DataFrame:
     if size is not None and size <= ONE_TASK_BYTES:
         return df.coalesce(1)
     return df.repartition(*map(sql_name, partition_by))  # names, never parsed
+
+
+def write_stage(
+    df: DataFrame, staging_dir: str, partition_by: Sequence[str], *, micros: bool = False
+) -> None:
+    """Spark writes ``df`` as parquet into the new folder ``staging_dir``, partitioned by
+    ``partition_by`` with one file per value (:func:`one_file_per_value`). ``micros``:
+    timestamps as TIMESTAMP_MICROS, which delta-rs and Iceberg store (Spark's default is
+    INT96)."""
+    writer = one_file_per_value(df, partition_by).write.mode("errorifexists")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    if not micros:
+        writer.parquet(staging_dir)
+        return
+    with scoped_conf(df.sparkSession, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
+        writer.parquet(staging_dir)
 
 
 def staging_label(run_id: str) -> str:

@@ -61,10 +61,10 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     new_stage_id,
-    one_file_per_value,
     partition_folders,
     partition_predicate,
     partition_values,
+    write_stage,
 )
 from featurekit.tables.iceberg_catalog import CatalogTables
 from featurekit.tables.iceberg_java import (
@@ -80,7 +80,6 @@ from featurekit.tables.iceberg_java import (
     typed_filter,
 )
 from featurekit.tables.iceberg_maintenance import IcebergMaintenance
-from featurekit.tables.maintenance import scoped_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -190,13 +189,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
     ) -> Staged:
         stage_id = new_stage_id(label)
         staging_dir = f"{path.rstrip('/')}/{STAGING}/{stage_id}"
-        df = one_file_per_value(df, partition_by)  # not one per task and value
-        writer = df.write.mode("errorifexists")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
-        # Iceberg stores timestamps as microseconds (Spark's default is INT96).
-        with scoped_conf(self.spark, "spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"):
-            writer.parquet(staging_dir)
+        write_stage(df, staging_dir, partition_by, micros=True)  # as Iceberg stores them
         listed = self.spark.read.schema(df.schema).option("basePath", staging_dir)
         files = sorted(unquote(f) for f in listed.parquet(staging_dir).inputFiles())
         staged = Staged(
@@ -350,8 +343,9 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             )
             partition = None
             if staged.partition_by:
-                described = described.withPartitionValues(self._partition_strings(staged, source))
-                partition = self._partition(staged, source, described.build().partition())
+                values = self._folders(staged, source)
+                described = described.withPartitionValues(self._partition_strings(staged, values))
+                partition = self._partition(staged, source, values, described.build().partition())
                 described = described.withPartition(partition)
             name = f"{staged.details['stage_id']}-{index:05d}.parquet"
             target = (
@@ -416,10 +410,9 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         folders = partition_folders(posixpath.dirname(tail), staged.partition_by)
         return partition_values(folders, staged.partition_by)
 
-    def _partition_strings(self, staged: Staged, source: str) -> Any:
+    def _partition_strings(self, staged: Staged, values: Mapping[str, Optional[str]]) -> Any:
         """The partition values as Iceberg parses them from strings (Hive's null for a
         null; timestamps, which it cannot parse, are set by ``_partition``)."""
-        values = self._folders(staged, source)
         texts = self.tables.jvm.java.util.ArrayList()
         for column in staged.partition_by:
             value = values[column]
@@ -427,11 +420,12 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             texts.add(_HIVE_NULL if value is None or kind.startswith("timestamp") else value)
         return texts
 
-    def _partition(self, staged: Staged, source: str, partition: Any) -> Any:
-        """``partition`` with its timestamp values set: microseconds since the epoch, of
-        the folder's text in the session's time zone (as Spark wrote it) or as local
-        time (``timestamp_ntz``)."""
-        values = self._folders(staged, source)
+    def _partition(
+        self, staged: Staged, source: str, values: Mapping[str, Optional[str]], partition: Any
+    ) -> Any:
+        """``partition`` with its timestamp values (of ``values``) set: microseconds since
+        the epoch, of the folder's text in the session's time zone (as Spark wrote it) or as
+        local time (``timestamp_ntz``)."""
         for position, column in enumerate(staged.partition_by):
             kind = staged.schema[column].dataType.typeName()
             text = values[column]
