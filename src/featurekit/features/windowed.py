@@ -235,26 +235,31 @@ def _grouped_values(
     last: dt.date,
 ) -> DataFrame:
     """Feature rows of the few dates first..last: each partial day d is spread to the
-    dates it reaches, d .. d + longest - 1 within the range, then one groupBy per key
-    and date; window N keeps the states of days with date - d < N."""
+    dates it reaches, d .. d + longest - 1 within the range (one date: no spread), then
+    one groupBy per key and date; window N keeps the states of days with date - d < N."""
     from pyspark.sql import functions as F
 
     lo, hi, longest = unix_day(first), unix_day(last), max(days)
     p = partials.withColumn("__day", F.unix_date(col(date_column)))
     p = p.where((F.col("__day") >= lo - longest + 1) & (F.col("__day") <= hi))
-    reach = F.sequence(
-        F.greatest(F.col("__day"), F.lit(lo)), F.least(F.col("__day") + (longest - 1), F.lit(hi))
-    )
+    if lo == hi:  # one date (the nightly case): every day kept reaches it, nothing to spread
+        spread = p.select("*", F.lit(lo).alias("__d"))
+    else:
+        reach = F.sequence(
+            F.greatest(F.col("__day"), F.lit(lo)),
+            F.least(F.col("__day") + (longest - 1), F.lit(hi)),
+        )
+        spread = p.select("*", F.explode(reach).alias("__d"))
     age = F.col("__d") - F.col("__day")
     masked, values = [], []
     for agg in aggs:
         for n in days:
             names = {s: f"{agg.name}__{s}__{n}" for s in STATES[agg.kind]}
-            masked += [
-                F.when(age < n, col(f"{agg.name}__{s}")).alias(name) for s, name in names.items()
-            ]
+            for s, name in names.items():
+                state = col(f"{agg.name}__{s}")
+                # every day reaches only dates less than `longest` days on: no mask there
+                masked.append((state if n == longest else F.when(age < n, state)).alias(name))
             values.append(agg.combine(None, names).alias(f"{agg.name}_{window_label(n)}"))
-    spread = p.select("*", F.explode(reach).alias("__d"))
     quoted = [*map(sql_name, keys), "__d"]
     out = spread.select(*quoted, *masked).groupBy(*quoted).agg(*values)
     # one row per key and day number, whatever the partials: the date made of the day
