@@ -50,8 +50,11 @@ FEW_DATES = 4
 # Double sums over windows of at least this many days take running sums (two-sum
 # compensated): their cost is a few growing frames whatever the length. Shorter ones
 # keep a sliding frame, whose left-to-right sum they would not always match to the
-# last bit. Integral sums (counts, sums of integers) take running sums over any window:
-# exact, so equal to the sliding frame's.
+# last bit, unless a window this long is asked too: its running sums and their second
+# pass are paid for then, and a shorter window reads them for a few lags or frames
+# (measured cheaper than its sliding frame, docs/features.md). Integral sums (counts,
+# sums of integers) take running sums over any window: exact, so equal to the sliding
+# frame's.
 RUNNING_FROM_DAYS = 31
 # A date range's windows read their sums N days back N rows back (``lag``) over a grid
 # with a row for every day, the lookback days before ``start`` included, when those
@@ -329,9 +332,10 @@ def _window_values(
     Additive kinds (count, sum, mean, variance, stddev) take differences of running
     sums (growing frames, each row added once: see ``_running``) for their integral
     sums over any window (exact) and for their double sums over windows of
-    ``RUNNING_FROM_DAYS`` or more; a window of one day is the day's own row; the
-    others, and shorter windows of doubles, a sliding frame of N days, which re-reads
-    the frame on each row. Every window column
+    ``RUNNING_FROM_DAYS`` or more (and over every window of 2+ days when one such is
+    asked); a window of one day is the day's own row; the others, and shorter windows
+    of doubles, a sliding frame of N days, which re-reads the frame on each row. Every
+    window column
     comes from one Window operator (plus a second, over the same sort, for the doubles'
     rounding errors). ``running`` False puts every window on sliding frames (the method
     before running sums, kept for the benchmarks' comparison). ``dense``: ``rows`` has a
@@ -351,7 +355,9 @@ def _window_values(
         for a in aggs
         if a.kind == "sum" and isinstance(rows.schema[f"{a.name}__sum"].dataType, IntegralType)
     ]
-    sums = RunningSums(rows, quoted, wide, doubles_from=RUNNING_FROM_DAYS, dense=dense)
+    # with a long window, every double window of 2+ days shares its running sums
+    doubles_from = 2 if max(days) >= RUNNING_FROM_DAYS else RUNNING_FROM_DAYS
+    sums = RunningSums(rows, quoted, wide, doubles_from=doubles_from, dense=dense)
     values = []
     for agg in aggs:
         for n in days:
