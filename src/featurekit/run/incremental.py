@@ -339,11 +339,10 @@ def commit_partials(
     mode = "overwrite" if replace_days is None else "replace"
     txn = None if batch is None else Txn(app_id(ctx.job), batch)
     metadata = {"job": ctx.job, "run_id": ctx.run_id}
+    table = partials_table(job, parts.schema)
     if isinstance(parts, Staged):
-        table = partials_table(job, parts.schema)
         storage.engine.commit(parts, mode=mode, replace=replace_days, txn=txn, metadata=metadata)
     else:
-        table = partials_table(job, parts.schema)
         storage.engine.write(
             parts, location, mode=mode, partition_by=table.partitions, replace=replace_days,
             txn=txn, metadata=metadata,
