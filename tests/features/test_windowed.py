@@ -130,6 +130,21 @@ def test_random_events_match_reference(spark, seed, running_from, monkeypatch):
     assert counters == {"null_key_rows": 1, "null_time_rows": 1}
 
 
+@pytest.mark.parametrize(
+    ("windows", "sliding"), [(["1d", "7d", "30d"], True), (["7d", "31d"], False)]
+)
+def test_short_double_windows_read_the_running_sums_of_a_long_one(spark, windows, sliding):
+    # without a window of 31 days or more a 7-day double sum keeps its sliding frame (the
+    # same bits as before); with one, it reads that window's running sums N rows back
+    df = spark.createDataFrame(random_events(1), SCHEMA)
+    out = windowed_aggregates(
+        df, keys="user_id", timestamp="ts", aggregations=[Agg.sum("s", "amount")], windows=windows
+    )
+    plan = out._jdf.queryExecution().analyzed().toString()
+    assert ("RowFrame, -6, currentrow$()" in plan) == sliding
+    assert ("RowFrame, -7, -7" in plan) != sliding  # lag 7
+
+
 @pytest.mark.slow
 def test_date_range_matches_reference_and_reads_lookback(spark):
     start, end = dt.date(2026, 1, 8), dt.date(2026, 1, 25)  # end past the last event

@@ -16,6 +16,9 @@ from featurekit import FeatureTable, JobContext
 from featurekit.errors import LockedError
 from featurekit.io import FilesInput
 from featurekit.runtime.local import LocalConfig, LocalRuntime
+from featurekit.state.partials import partials_location
+from featurekit.storage.leftovers import staging_folders
+from featurekit.tables.engine import staging_label
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "state"))
 from sample_jobs import (
@@ -110,6 +113,26 @@ def test_two_file_runs_read_only_new_files_and_equal_a_full_run(
     add_files(full, first + later)
     WindowSums().run(full)
     assert_same(table(local_runtime, WindowSums), table(full, WindowSums))
+
+
+def test_new_days_commit_their_partials_as_the_run_staged_them(
+    local_runtime: LocalRuntime,
+) -> None:
+    add_files(local_runtime, [r for d in range(1, 6) for r in events(d)])
+    WindowSums().run(local_runtime)
+    add_files(local_runtime, events(6))
+    record = WindowSums().run(local_runtime)
+
+    storage = local_runtime.storage
+    location = partials_location(storage, WindowSums())
+    log = sorted(Path(location, "_delta_log").glob("*.json"))[-1]
+    actions = [json.loads(line) for line in log.read_text().splitlines()]
+    added = [a["add"] for a in actions if "add" in a]
+    # the new day's partials, staged once under the run's name and committed as written
+    assert [a["partitionValues"]["feature_date"] for a in added] == ["2024-01-06"]
+    assert all(staging_label(record.run_id) in a["path"] for a in added)
+    assert record.counters["affected_dates"] == 1
+    assert staging_folders(storage.warehouse, location) == []
 
 
 def test_late_event_updates_exactly_the_affected_dates(local_runtime: LocalRuntime) -> None:

@@ -21,6 +21,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from featurekit.runtime.local import LocalRuntime
+from featurekit.state.partials import partials_location
+from featurekit.storage.leftovers import staging_folders
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -94,6 +96,13 @@ def test_windowed_job_killed_at_phase_then_rerun(
         table(local_runtime, WindowSums), reference(local_runtime.spark, rows + batch + more)
     )
     assert no_pending(local_runtime, "window_sums")
+    # what the killed run staged (its partials, before "pending") is gone too
+    storage = local_runtime.storage
+    for location in (
+        partials_location(storage, WindowSums()),
+        storage.output_location(WindowSums.output),
+    ):
+        assert staging_folders(storage.warehouse, location) == []
     assert WindowSums().run(local_runtime).output is None  # every file is processed
 
 

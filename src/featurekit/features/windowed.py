@@ -50,8 +50,11 @@ FEW_DATES = 4
 # Double sums over windows of at least this many days take running sums (two-sum
 # compensated): their cost is a few growing frames whatever the length. Shorter ones
 # keep a sliding frame, whose left-to-right sum they would not always match to the
-# last bit. Integral sums (counts, sums of integers) take running sums over any window:
-# exact, so equal to the sliding frame's.
+# last bit, unless a window this long is asked too: its running sums and their second
+# pass are paid for then, and a shorter window reads them for a few lags or frames
+# (measured cheaper than its sliding frame, docs/features.md). Integral sums (counts,
+# sums of integers) take running sums over any window: exact, so equal to the sliding
+# frame's.
 RUNNING_FROM_DAYS = 31
 # A date range's windows read their sums N days back N rows back (``lag``) over a grid
 # with a row for every day, the lookback days before ``start`` included, when those
@@ -235,26 +238,31 @@ def _grouped_values(
     last: dt.date,
 ) -> DataFrame:
     """Feature rows of the few dates first..last: each partial day d is spread to the
-    dates it reaches, d .. d + longest - 1 within the range, then one groupBy per key
-    and date; window N keeps the states of days with date - d < N."""
+    dates it reaches, d .. d + longest - 1 within the range (one date: no spread), then
+    one groupBy per key and date; window N keeps the states of days with date - d < N."""
     from pyspark.sql import functions as F
 
     lo, hi, longest = unix_day(first), unix_day(last), max(days)
     p = partials.withColumn("__day", F.unix_date(col(date_column)))
     p = p.where((F.col("__day") >= lo - longest + 1) & (F.col("__day") <= hi))
-    reach = F.sequence(
-        F.greatest(F.col("__day"), F.lit(lo)), F.least(F.col("__day") + (longest - 1), F.lit(hi))
-    )
+    if lo == hi:  # one date (the nightly case): every day kept reaches it, nothing to spread
+        spread = p.select("*", F.lit(lo).alias("__d"))
+    else:
+        reach = F.sequence(
+            F.greatest(F.col("__day"), F.lit(lo)),
+            F.least(F.col("__day") + (longest - 1), F.lit(hi)),
+        )
+        spread = p.select("*", F.explode(reach).alias("__d"))
     age = F.col("__d") - F.col("__day")
     masked, values = [], []
     for agg in aggs:
         for n in days:
             names = {s: f"{agg.name}__{s}__{n}" for s in STATES[agg.kind]}
-            masked += [
-                F.when(age < n, col(f"{agg.name}__{s}")).alias(name) for s, name in names.items()
-            ]
+            for s, name in names.items():
+                state = col(f"{agg.name}__{s}")
+                # every day reaches only dates less than `longest` days on: no mask there
+                masked.append((state if n == longest else F.when(age < n, state)).alias(name))
             values.append(agg.combine(None, names).alias(f"{agg.name}_{window_label(n)}"))
-    spread = p.select("*", F.explode(reach).alias("__d"))
     quoted = [*map(sql_name, keys), "__d"]
     out = spread.select(*quoted, *masked).groupBy(*quoted).agg(*values)
     # one row per key and day number, whatever the partials: the date made of the day
@@ -324,9 +332,10 @@ def _window_values(
     Additive kinds (count, sum, mean, variance, stddev) take differences of running
     sums (growing frames, each row added once: see ``_running``) for their integral
     sums over any window (exact) and for their double sums over windows of
-    ``RUNNING_FROM_DAYS`` or more; a window of one day is the day's own row; the
-    others, and shorter windows of doubles, a sliding frame of N days, which re-reads
-    the frame on each row. Every window column
+    ``RUNNING_FROM_DAYS`` or more (and over every window of 2+ days when one such is
+    asked); a window of one day is the day's own row; the others, and shorter windows
+    of doubles, a sliding frame of N days, which re-reads the frame on each row. Every
+    window column
     comes from one Window operator (plus a second, over the same sort, for the doubles'
     rounding errors). ``running`` False puts every window on sliding frames (the method
     before running sums, kept for the benchmarks' comparison). ``dense``: ``rows`` has a
@@ -346,7 +355,9 @@ def _window_values(
         for a in aggs
         if a.kind == "sum" and isinstance(rows.schema[f"{a.name}__sum"].dataType, IntegralType)
     ]
-    sums = RunningSums(rows, quoted, wide, doubles_from=RUNNING_FROM_DAYS, dense=dense)
+    # with a long window, every double window of 2+ days shares its running sums
+    doubles_from = 2 if max(days) >= RUNNING_FROM_DAYS else RUNNING_FROM_DAYS
+    sums = RunningSums(rows, quoted, wide, doubles_from=doubles_from, dense=dense)
     values = []
     for agg in aggs:
         for n in days:

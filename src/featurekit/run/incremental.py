@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.core.names import col, sql_name
+from featurekit.core.names import col
 from featurekit.errors import StateError
 from featurekit.run.inputs import prune_dates
 from featurekit.run.plan import windowed_job, write_plan
@@ -41,7 +41,7 @@ from featurekit.state.partials import (
 )
 from featurekit.state.session import JobState, StateSession, app_id
 from featurekit.state.units import UnitPlan, plan_input, read_processed
-from featurekit.tables.engine import Txn
+from featurekit.tables.engine import Staged, Txn, file_partition_values
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -173,9 +173,10 @@ def _run_batch(
     env.on_phase(ctx, "state_committed")
 
 
-def _partial_dates(parts: DataFrame, column: str) -> list[dt.date]:
-    dates = parts.select(sql_name(column)).distinct().collect()
-    return sorted(r[0] for r in dates if r[0] is not None)
+def _staged_dates(staged: Staged, column: str) -> list[dt.date]:
+    """The days of staged partials, from their files' partition folders (no Spark job)."""
+    values = {file_partition_values(staged, f)[column] for f in staged.files}
+    return sorted(as_day(v) for v in values if v is not None)
 
 
 def _batch_windowed(
@@ -188,12 +189,40 @@ def _batch_windowed(
     new_state: JobState,
     fresh: bool,
 ) -> None:
-    """Merge the new rows' partials into the stored ones, then recompute affected dates."""
+    """Merge the new rows' partials into the stored ones, then recompute affected dates.
+
+    The new rows' partials are staged (written once, not committed) before anything
+    else, and their days read from the staged files' partition folders: a batch of new
+    days (the nightly case) commits those files as they are; days seen before are merged
+    with their stored partials and staged again."""
     column = job.output.date_column
+    engine, location = env.storage.engine, partials_location(env.storage, job)
+    record.staging.append(location)  # stored when the partials phase begins
     with record.phase("partials", env.report), reading as frames:
         parts = shape_partials(job.merge_partials(ctx, job.partials(ctx, **frames)), job)
-        parts = parts.cache()
-        days = _partial_dates(parts, column)
+        staged = engine.stage(
+            parts, location, partition_by=partials_table(job, parts.schema).partitions,
+            label=ctx.run_id,
+        )  # fmt: skip
+    try:
+        days = _staged_dates(staged, column)
+        _commit_batch(job, env, ctx, record, session, staged, days, new_state, fresh)
+    finally:
+        engine.abort(staged)  # committed files have left the stage folder
+
+
+def _commit_batch(
+    job: IncrementalFeatureJob,
+    env: RunEnv,
+    ctx: JobContext,
+    record: RunRecord,
+    session: StateSession,
+    staged: Staged,
+    days: list[dt.date],
+    new_state: JobState,
+    fresh: bool,
+) -> None:
+    column = job.output.date_column
     old_horizon = None if fresh or not new_state.horizon else as_day(new_state.horizon)
     horizon = max([*days, *([old_horizon] if old_horizon else [])], default=None)
     affected = (
@@ -206,22 +235,23 @@ def _batch_windowed(
     )
     env.on_phase(ctx, "pending")
     if days:
-        merged = parts
-        # Only days up to the old horizon can have stored partials to merge with; a
-        # batch of new days (the nightly case) is written as it is.
-        seen = [d for d in days if old_horizon is not None and d <= old_horizon]
-        if seen:
-            old = stored_partials_where(
-                env.spark, env.storage, job, [(column, "in", seen)], like=parts
-            )
-            merged = shape_partials(job.merge_partials(ctx, old.unionByName(parts)), job)
         replace_days = None if fresh else {column: [d.isoformat() for d in days]}
+        # Only days up to the old horizon can have stored partials to merge with; a
+        # batch of new days (the nightly case) is committed as staged.
+        seen = [d for d in days if old_horizon is not None and d <= old_horizon]
         with record.phase("partials_commit", env.report):
-            commit_partials(job, env, ctx, merged, replace_days, new_state.batch)
+            if seen:
+                parts = staged.dataframe()
+                old = stored_partials_where(
+                    env.spark, env.storage, job, [(column, "in", seen)], like=parts
+                )
+                merged = shape_partials(job.merge_partials(ctx, old.unionByName(parts)), job)
+                commit_partials(job, env, ctx, merged, replace_days, new_state.batch)
+            else:
+                commit_partials(job, env, ctx, staged, replace_days, new_state.batch)
     env.on_phase(ctx, "partials_committed")
     commit_features(job, env, ctx, record, affected, fresh, new_state.batch)
     env.on_phase(ctx, "output_committed")
-    parts.unpersist()
 
 
 # -- range rebuilds ----------------------------------------------------------------
@@ -294,26 +324,29 @@ def commit_partials(
     job: IncrementalFeatureJob,
     env: RunEnv,
     ctx: JobContext,
-    parts: DataFrame,
+    parts: DataFrame | Staged,
     replace_days: Optional[Mapping[str, Any]],
     batch: Optional[int],
 ) -> None:
     """Write the partials table: overwrite, or replace ``replace_days``; Txn when ``batch``.
+    ``parts``: the partials, or partials staged in the table's folder (committed as they
+    are, and left to the caller to abort on failure).
 
     Example: ``commit_partials(job, env, ctx, parts, {"feature_date": ["2026-01-31"]}, 7)``
     """
-    table = partials_table(job, parts)
     storage = env.storage
     location = partials_location(storage, job)
-    storage.engine.write(
-        parts,
-        location,
-        mode="overwrite" if replace_days is None else "replace",
-        partition_by=table.partitions,
-        replace=replace_days,
-        txn=None if batch is None else Txn(app_id(ctx.job), batch),
-        metadata={"job": ctx.job, "run_id": ctx.run_id},
-    )
+    mode = "overwrite" if replace_days is None else "replace"
+    txn = None if batch is None else Txn(app_id(ctx.job), batch)
+    metadata = {"job": ctx.job, "run_id": ctx.run_id}
+    table = partials_table(job, parts.schema)
+    if isinstance(parts, Staged):
+        storage.engine.commit(parts, mode=mode, replace=replace_days, txn=txn, metadata=metadata)
+    else:
+        storage.engine.write(
+            parts, location, mode=mode, partition_by=table.partitions, replace=replace_days,
+            txn=txn, metadata=metadata,
+        )  # fmt: skip
     storage.register_output(table, location)
 
 

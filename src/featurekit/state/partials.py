@@ -18,6 +18,7 @@ from featurekit.io import FeatureTable
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
     from featurekit.job import IncrementalFeatureJob
     from featurekit.storage import Storage
@@ -80,14 +81,14 @@ def shape_partials(parts: DataFrame, job: IncrementalFeatureJob) -> DataFrame:
     return parts.select(*map(sql_name, ordered))
 
 
-def partials_table(job: IncrementalFeatureJob, parts: DataFrame) -> FeatureTable:
+def partials_table(job: IncrementalFeatureJob, schema: StructType) -> FeatureTable:
     """The FeatureTable declaration of the partials table, from the partials' schema."""
     out = job.output
     return FeatureTable(
         partials_name(job),
         keys=out.keys,
         date_column=out.date_column,
-        columns={f.name: f.dataType.simpleString() for f in parts.schema.fields},
+        columns={f.name: f.dataType.simpleString() for f in schema.fields},
         description=f"Daily partial aggregates behind {out.name} (featurekit incremental).",
         path=out.path.rstrip("/") + "__partials" if out.path else None,
         strict_columns=False,

@@ -18,6 +18,7 @@ records that application at that version or later, nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -415,14 +416,20 @@ def partition_values(folders: Sequence[str], columns: Sequence[str]) -> dict[str
     return {c: values[c] for c in columns}
 
 
+def file_partition_values(staged: Staged, file: str) -> dict[str, Optional[str]]:
+    """The table's partition values of one staged file, from its ``col=value`` folders
+    (a split write's own folder among them is not one of the table's)."""
+    tail = file.partition(f"/{STAGING}/")[2]
+    folders = partition_folders(posixpath.dirname(tail), staged.partition_by)
+    return partition_values(folders, staged.partition_by)
+
+
 def check_inside(staged: Staged, replace: Mapping[str, Sequence[str]]) -> None:
     """Every staged file's partition values must be among the values being replaced, so a
     replace never touches, or leaves rows in, a partition it was not asked to."""
     allowed = {c: {str(v) for v in values} for c, values in replace.items()}
     for file in staged.files:
-        _head, _, tail = file.partition(f"/{STAGING}/")
-        folders = tail.split("/")[1:-1]  # drop the stage id and the file name
-        values = partition_values(folders, staged.partition_by)
+        values = file_partition_values(staged, file)
         for column, ok in allowed.items():
             if values[column] not in ok:
                 raise TableError(

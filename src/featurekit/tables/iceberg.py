@@ -38,7 +38,6 @@ GlueCatalog by name (featurekit.tables.iceberg_catalog), which swaps the metadat
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -60,10 +59,9 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    file_partition_values,
     new_stage_id,
-    partition_folders,
     partition_predicate,
-    partition_values,
     write_stage,
 )
 from featurekit.tables.iceberg_catalog import CatalogTables
@@ -343,7 +341,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
             )
             partition = None
             if staged.partition_by:
-                values = self._folders(staged, source)
+                values = file_partition_values(staged, source)
                 described = described.withPartitionValues(self._partition_strings(staged, values))
                 partition = self._partition(staged, source, values, described.build().partition())
                 described = described.withPartition(partition)
@@ -402,13 +400,6 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
         )
         table.updateProperties().set(NAME_MAPPING, mapping).commit()  # no snapshot
         return str(mapping)
-
-    def _folders(self, staged: Staged, source: str) -> dict[str, Optional[str]]:
-        """The table's partition values of a staged file, from its ``col=value`` folders
-        (a split write's own folder among them is not one of the table's)."""
-        tail = source.partition(f"/{STAGING}/")[2]
-        folders = partition_folders(posixpath.dirname(tail), staged.partition_by)
-        return partition_values(folders, staged.partition_by)
 
     def _partition_strings(self, staged: Staged, values: Mapping[str, Optional[str]]) -> Any:
         """The partition values as Iceberg parses them from strings (Hive's null for a
