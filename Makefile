@@ -31,7 +31,7 @@ endef
 # Python source folders that exist in this checkout.
 PY_DIRS := $(wildcard src entrypoints tests benchmarks tools)
 
-.PHONY: install demo test test-slow test-all test-spark4 test-airflow asl-validator lint format bench bench-commits bench-pit-floor conformance hadolint clean
+.PHONY: install demo test test-slow test-slow-share test-slow-rest test-all test-spark4 test-airflow asl-validator lint format bench bench-commits bench-pit-floor conformance hadolint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,15 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow
+
+# CI runs the slow tests in two parts, one per lane of .ci/run (balanced by their measured
+# time): these files after make test-spark4 and make test-airflow, the rest beside them.
+SLOW_SHARE := tests/test_conformance.py tests/test_bench.py tests/scaffold/test_whole_path.py
+test-slow-share: $(STAMP)
+	$(BIN)/pytest -m slow $(SLOW_SHARE)
+
+test-slow-rest: $(STAMP)
+	$(BIN)/pytest -m slow $(addprefix --ignore=,$(SLOW_SHARE))
 
 test-all: $(STAMP)
 	$(BIN)/pytest

@@ -1,8 +1,10 @@
 """Many writers, one Delta table on S3: does any commit get lost? (delta-rs #3736's test)
 
 N writer processes each make M one-row append commits to one table on a local S3 (moto's
-server on 127.0.0.1, with DynamoDB), all starting at the same instant. Afterwards the table
-must hold N x M rows, every (writer, sequence) exactly once, in versions 0..N x M - 1.
+server on 127.0.0.1, with DynamoDB), all starting at the same instant: each writer sets up
+(a Spark application takes seconds), says it is ready, and waits for the others' go.
+Afterwards the table must hold N x M rows, every (writer, sequence) exactly once, in
+versions 0..N x M - 1.
 
 Writers (``--engine``):
   * ``delta-rs``     featurekit's delta-rs engine: the commit lease + S3 conditional puts.
@@ -27,8 +29,10 @@ import argparse
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -89,12 +93,27 @@ def _row(writer: str, seq: int) -> Any:
     return pa.table({"writer": pa.array([writer]), "seq": pa.array([seq], pa.int64())})
 
 
-def _wait_until(start_at: float) -> None:
-    time.sleep(max(0.0, start_at - time.time()))
+def ready_then_wait(barrier: Path, writer: str) -> None:
+    """Say ``writer`` is ready in ``barrier`` (a folder), then wait for the race's go."""
+    (barrier / f"ready-{writer}").touch()
+    go = barrier / "go"
+    while not go.exists():
+        time.sleep(0.005)
+
+
+def start_together(barrier: Path, procs: list[subprocess.Popen[str]], timeout: float) -> None:
+    """Wait until every writer is ready (or one has ended: its error is collected after),
+    then give the go."""
+    deadline = time.monotonic() + timeout
+    while len(list(barrier.glob("ready-*"))) < len(procs):
+        if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    (barrier / "go").touch()
 
 
 def delta_rs_writer(
-    endpoint: str, table: str, writer: str, commits: int, coordinator: str, start_at: float
+    endpoint: str, table: str, writer: str, commits: int, coordinator: str, barrier: Path
 ) -> int:
     """M commits through featurekit's delta-rs engine (no Spark: the staged file is put on
     S3 by hand, as Spark would have written it). Returns the commits made."""
@@ -117,7 +136,7 @@ def delta_rs_writer(
     schema = StructType(
         [StructField("writer", StringType(), True), StructField("seq", LongType(), True)]
     )
-    _wait_until(start_at)
+    ready_then_wait(barrier, writer)
     for seq in range(commits):
         stage_id = f"{writer}-{seq}-{uuid.uuid4().hex[:8]}"
         staging = f"{table}/{STAGING}/{stage_id}"
@@ -140,7 +159,7 @@ def delta_rs_writer(
 
 
 def delta_spark_writer(
-    endpoint: str, table: str, writer: str, commits: int, coordinator: str, start_at: float
+    endpoint: str, table: str, writer: str, commits: int, coordinator: str, barrier: Path
 ) -> int:
     """M commits through featurekit's delta-spark engine, in this process's own Spark."""
     from featurekit.runtime.local import LocalConfig, build_session
@@ -166,7 +185,7 @@ def delta_spark_writer(
     )
     engine = DeltaSparkEngine(spark, guard=guard)
     frames = [spark.createDataFrame([(writer, seq)], SCHEMA) for seq in range(commits)]
-    _wait_until(start_at)
+    ready_then_wait(barrier, writer)
     for seq, frame in enumerate(frames):
         engine.write(frame, table, mode="append", metadata={"writer": writer, "seq": str(seq)})
     spark.stop()
@@ -198,13 +217,13 @@ def raw_writer(endpoint: str, table: str, writer: str, commits: int, conditional
 def run_writer(args: argparse.Namespace) -> int:
     if args.engine == "delta-rs":
         return delta_rs_writer(
-            args.endpoint, args.table, args.writer, args.commits, args.coordinator, args.start_at
+            args.endpoint, args.table, args.writer, args.commits, args.coordinator, args.barrier
         )
     if args.engine == "delta-spark":
         return delta_spark_writer(
-            args.endpoint, args.table, args.writer, args.commits, args.coordinator, args.start_at
+            args.endpoint, args.table, args.writer, args.commits, args.coordinator, args.barrier
         )
-    _wait_until(args.start_at)
+    ready_then_wait(args.barrier, args.writer)
     return raw_writer(
         args.endpoint, args.table, args.writer, args.commits, args.engine == "raw-conditional"
     )
@@ -267,20 +286,19 @@ def race(
     commits: int,
     engine: str,
     coordinator: str,
-    start_delay: Optional[float] = None,
+    setup_timeout: float = 1200.0,
 ) -> dict[str, Any]:
-    """Start ``writers`` processes at once; wait; check the table. Returns the figures."""
+    """Start ``writers`` processes; once all are set up, let them commit at once; wait;
+    check the table. Returns the figures (``seconds``: from the go to the last writer's end)."""
     table = f"s3://{bucket}/race-{uuid.uuid4().hex[:8]}"
-    spark_writers = sum(1 for i in range(writers) if writer_engine(engine, i) == "delta-spark")
-    delay = start_delay if start_delay is not None else 3.0 + 40.0 * spark_writers
-    start_at = time.time() + delay
+    barrier = Path(tempfile.mkdtemp(prefix="commit-race-"))
     procs = []
     for index in range(writers):
         command = [
             sys.executable, "-m", "benchmarks.commit_race", "writer",
             "--endpoint", endpoint, "--table", table, "--writer", f"w{index}",
             "--commits", str(commits), "--engine", writer_engine(engine, index),
-            "--coordinator", coordinator, "--start-at", str(start_at),
+            "--coordinator", coordinator, "--barrier", str(barrier),
         ]  # fmt: skip
         procs.append(
             subprocess.Popen(
@@ -293,6 +311,8 @@ def race(
         )
     failures = []
     try:
+        start_together(barrier, procs, setup_timeout)
+        start_at = time.time()
         for proc in procs:
             _out, err = proc.communicate()
             if proc.returncode != 0:
@@ -301,6 +321,7 @@ def race(
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
+        shutil.rmtree(barrier, ignore_errors=True)
     seconds = time.time() - start_at
     figures = check_table(endpoint, table, writers, commits)
     figures.update(
@@ -334,7 +355,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     for name in ("--endpoint", "--table", "--writer", "--engine", "--coordinator"):
         one.add_argument(name, required=True)
     one.add_argument("--commits", type=int, required=True)
-    one.add_argument("--start-at", type=float, default=0.0)
+    one.add_argument("--barrier", type=Path, required=True, help="the race's ready/go folder")
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--engine", choices=ENGINES, default="delta-rs")
