@@ -68,3 +68,17 @@ def test_a_phase_is_told_to_listeners_and_kept_as_last_phase() -> None:
     assert seen == ["read", "output_committed"]
     assert record.to_json()["last_phase"] == "output_committed"
     assert "_listeners" not in record.to_json()
+
+
+def test_a_phase_that_comes_back_adds_its_time(monkeypatch: Any) -> None:
+    """A quarantining run writes twice (the output staged, then its quarantine): the
+    record's write phase is both."""
+    clock = iter([10.0, 12.5, 20.0, 21.0, 30.0, 30.25])
+    monkeypatch.setattr("featurekit.runs.time.perf_counter", lambda: next(clock))
+    record = RunRecord(job="daily", run_id="r1", runtime="local", params={})
+    lines: list[str] = []
+    for name in ("write", "quality", "write"):
+        with record.phase(name, lines.append):
+            pass
+    assert record.phases == {"write": 2.75, "quality": 1.0}
+    assert lines[-1] == "write done in 0.2s"  # each line tells its own part

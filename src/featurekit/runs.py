@@ -161,7 +161,8 @@ class RunRecord:
 
     @contextmanager
     def phase(self, name: str, report: Optional[Callable[[str], None]] = None) -> Iterator[None]:
-        """Time a phase into ``phases[name]`` (seconds), reporting start and end."""
+        """Time a phase into ``phases[name]`` (seconds, added up when the phase comes back:
+        a quarantine's write after the output's), reporting start and end."""
         self.begin(name)
         if report:
             report(f"{name} ...")
@@ -169,9 +170,10 @@ class RunRecord:
         try:
             yield
         finally:
-            self.phases[name] = round(time.perf_counter() - began, 3)
+            took = time.perf_counter() - began
+            self.phases[name] = round(self.phases.get(name, 0.0) + took, 3)
             if report:
-                report(f"{name} done in {self.phases[name]:.1f}s")
+                report(f"{name} done in {took:.1f}s")
 
     def summary(self) -> str:
         """One short paragraph for the end of a run."""
