@@ -120,3 +120,19 @@ def test_windows_benchmark_times_the_floor_and_featurekit_matches_sliding_frames
         assert set(result["paired_ratio_vs_floor"]) == {
             "featurekit", "floor", "scan_shuffle", "sliding"
         }  # fmt: skip
+
+
+def test_split_write_benchmark_counts_the_failing_rows_files(tmp_path: Path) -> None:
+    run(
+        "-m",
+        "benchmarks.split_write",
+        *("--events", "20000", "--users", "200", "--days", "8", "--repeats", "3"),
+        *("--partitions", "2", "--driver-memory", "1g"),
+        *("--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")),
+    )
+    report = only_report(tmp_path / "out", "split_write_*.json")
+    files = report["files"]
+    assert files["parquet_outcomes"] == files["parquet"]  # a column more, the same files
+    assert files["parquet_split"] > files["parquet"]  # the failing rows' own files
+    assert files["parquet_more_files"] > files["parquet"]
+    assert all(len(runs) == 3 for runs in report["runs"].values())
