@@ -167,6 +167,22 @@ def ensure_parquet(spark: SparkSession, path: Path, build: Callable[[], DataFram
     return path
 
 
+def events_table(spark: SparkSession, args: argparse.Namespace) -> Path:
+    """The synthetic events of ``--events --users --days`` as parquet under ``--data-dir``
+    (built on first use, then reused by every benchmark of that size)."""
+    return ensure_parquet(
+        spark,
+        Path(args.data_dir) / f"events_{args.events}_u{args.users}_d{args.days}",
+        lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
+    )
+
+
+def report_path(args: argparse.Namespace, name: str) -> Path:
+    """Where a benchmark writes its report: ``<--out>/<name>_<UTC time>.json``."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return Path(args.out) / f"{name}_{stamp}.json"
+
+
 def windowed_comparison(
     spark: SparkSession, args: argparse.Namespace, path: Path
 ) -> dict[str, Any]:
@@ -227,15 +243,9 @@ def pit_inputs(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
-    base = Path(args.data_dir)
-    events_path = ensure_parquet(
-        spark,
-        base / f"events_{args.events}_u{args.users}_d{args.days}",
-        lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
-    )
+    events_path = events_table(spark, args)
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version}
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"bench_features_{stamp}.json"
+    path = report_path(args, "bench_features")
     only = set(args.only.split(","))
     steps: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
         ("a", "a_windowed", lambda: windowed_comparison(spark, args, events_path)),

@@ -27,7 +27,13 @@ from typing import Any, Callable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from benchmarks.bench_features import checksum, parse_session_args, session, write_report
+from benchmarks.bench_features import (
+    checksum,
+    parse_session_args,
+    report_path,
+    session,
+    write_report,
+)
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.tables.maintenance import data_files_on_disk
@@ -142,8 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
     root = Path(tempfile.mkdtemp(prefix="fk-bench-maint-"))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"bench_maintenance_{stamp}.json"
+    path = report_path(args, "bench_maintenance")
     try:
         result = run(spark, args, root)
     finally:

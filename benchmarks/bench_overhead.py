@@ -16,7 +16,6 @@ script.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import re
 import shutil
@@ -26,11 +25,12 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks import data, jobrun
+from benchmarks import jobrun
 from benchmarks.bench_features import (
     checksum,
-    ensure_parquet,
+    events_table,
     parse_session_args,
+    report_path,
     session,
     write_report,
 )
@@ -99,11 +99,7 @@ def timed_with_jobs(spark: Any, name: str, fn: Callable[[], Any]) -> tuple[float
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
-    events = ensure_parquet(
-        spark,
-        Path(args.data_dir) / f"events_{args.events}_u{args.users}_d{args.days}",
-        lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
-    )
+    events = events_table(spark, args)
     work = Path(tempfile.mkdtemp(prefix="fk-bench-overhead-"))
     runtime = LocalRuntime(LocalConfig(warehouse=str(work / "warehouse"), quiet=True), spark=spark)
     phase_jobs = PhaseJobs(spark)
@@ -157,8 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg": loads,
         "budget": BUDGET,
     }
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"bench_overhead_{stamp}.json"
+    path = report_path(args, "bench_overhead")
     write_report(report, path)
     print(
         f"\nfixed cost at {args.events:,} events: featurekit job {medians['featurekit_job']:.2f} s"

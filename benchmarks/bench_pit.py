@@ -48,7 +48,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from benchmarks import data
-from benchmarks.bench_features import checksum, ensure_parquet, parse_session_args, session
+from benchmarks.bench_features import (
+    checksum,
+    ensure_parquet,
+    parse_session_args,
+    report_path,
+    session,
+)
 from benchmarks.pit_baselines import BASELINES
 from benchmarks.pit_floor import discard, matched
 from featurekit.features import point_in_time_join
@@ -353,8 +359,7 @@ def _times(ratio: Optional[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"bench_pit_{stamp}.json"
+    path = report_path(args, "bench_pit")
     path.parent.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "cases": []}
     for i, case in enumerate(cases(args)):

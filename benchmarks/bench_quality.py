@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -25,8 +24,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import data, jobrun
-from benchmarks.bench_features import checksum, compare, ensure_parquet, write_report
+from benchmarks import jobrun
+from benchmarks.bench_features import (
+    checksum,
+    compare,
+    events_table,
+    report_path,
+    write_report,
+)
 from featurekit import FeatureJob
 from featurekit.quality import Ruleset
 from featurekit.runtime.local import LocalConfig, LocalRuntime, build_session
@@ -164,17 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     spark = build_session(
         LocalConfig(driver_memory=args.driver_memory, spark_conf=conf, quality=True)
     )
-    events_path = ensure_parquet(
-        spark,
-        Path(args.data_dir) / f"events_{args.events}_u{args.users}_d{args.days}",
-        lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
-    )
+    events_path = events_table(spark, args)
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "rules": RULES}
     report["quality"] = run_comparison(
         spark, events_path, args.repeats, args.warmup, nulls=args.null_spend
     )
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"bench_quality_{stamp}.json"
+    path = report_path(args, "bench_quality")
     write_report(report, path)
     q = report["quality"]
     for name in VARIANTS:

@@ -15,7 +15,6 @@ ratio to each Delta engine; every read must agree with the others.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -27,7 +26,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from benchmarks.bench_features import checksum, parse_session_args, write_report
+from benchmarks.bench_features import checksum, parse_session_args, report_path, write_report
 from benchmarks.data import daily_features
 from featurekit.runtime.local import LocalConfig, build_session
 from featurekit.tables import TableEngine, iceberg_engine, select_engine
@@ -117,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
     root = Path(tempfile.mkdtemp(prefix="fk-bench-tables-"))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"bench_tables_{stamp}.json"
+    path = report_path(args, "bench_tables")
     try:
         result = run(spark, args, root)
     finally:

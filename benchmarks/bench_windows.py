@@ -36,7 +36,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from benchmarks import data
-from benchmarks.bench_features import ensure_parquet, measure, parse_session_args, session
+from benchmarks.bench_features import (
+    events_table,
+    measure,
+    parse_session_args,
+    report_path,
+    session,
+)
 from benchmarks.bench_features import write_report as write_json
 from featurekit.features import Agg, daily_partials, windowed_aggregates
 from featurekit.features.windowed import _feature_grid, _window_values, plan_windows
@@ -203,14 +209,9 @@ def run_set(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
-    path = ensure_parquet(
-        spark,
-        Path(args.data_dir) / f"events_{args.events}_u{args.users}_d{args.days}",
-        lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
-    )
+    path = events_table(spark, args)
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "budget": BUDGET}
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    out = Path(args.out) / f"bench_windows_{stamp}.json"
+    out = report_path(args, "bench_windows")
     for label in args.sets.split(","):
         report[label] = run_set(spark, args, path, label, WINDOW_SETS[label])
         write_json(report, out)

@@ -21,7 +21,6 @@ assembles the spine's rows.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -36,6 +35,7 @@ from benchmarks.bench_features import (
     compare,
     parse_session_args,
     pit_inputs,
+    report_path,
     session,
 )
 from featurekit.features import point_in_time_join
@@ -125,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     for m, t in medians.items():
         print(f"| {m} | {t:.2f} | {result['baseline_over'][m]:.2f}x |")
     print(f"\nfeaturekit and the baseline agree: {result['joins_agree']}")
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"pit_floor_{stamp}.json"
+    path = report_path(args, "pit_floor")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"config": vars(args), **result}, indent=2, default=str))
     print(f"written: {path}")

@@ -19,7 +19,6 @@ order alternating between rounds, after an untimed warm-up round:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -30,8 +29,14 @@ from typing import Any, Callable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from benchmarks import data, jobrun
-from benchmarks.bench_features import ensure_parquet, measure, parse_session_args, write_report
+from benchmarks import jobrun
+from benchmarks.bench_features import (
+    events_table,
+    measure,
+    parse_session_args,
+    report_path,
+    write_report,
+)
 from benchmarks.bench_quality import ROW_RULES, with_negative_spend
 from featurekit.core.names import sql_name
 from featurekit.quality import rowlevel
@@ -50,11 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = build_session(
         LocalConfig(driver_memory=args.driver_memory, spark_conf=conf, quality=True)
     )
-    events = ensure_parquet(
-        spark,
-        Path(args.data_dir) / f"events_{args.events}_u{args.users}_d{args.days}",
-        lambda: data.events(spark, n=args.events, users=args.users, days=args.days),
-    )
+    events = events_table(spark, args)
     job = with_negative_spend(jobrun.make_job(events))()
     work = Path(tempfile.mkdtemp(prefix="fk-split-write-"))
 
@@ -123,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "files": files,
         "load_average": load,
     }
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(args.out) / f"split_write_{stamp}.json"
+    path = report_path(args, "split_write")
     write_report(report, path)
     for name in methods:
         count = f", {files[name]} files" if isinstance(files[name], int) else ""
