@@ -5,11 +5,14 @@ order alternating between rounds, after an untimed warm-up round:
 * ``noop``: computed, written nowhere (the job's own cost);
 * ``noop_outcomes``: the same with Deequ's row-level outcomes of ``bench_quality``'s
   dropping ruleset attached (:mod:`featurekit.quality.rowlevel`), as the split write has;
-* ``parquet``: written as parquet partitioned by date (what a run without rules stages);
+* ``parquet``: written as parquet partitioned by date, laid out as a run stages its
+  output (:func:`featurekit.tables.engine.one_file_per_value`: shuffled by the partition
+  values first, one file per value);
 * ``parquet_outcomes``: the same with the pass/fail flag as a column (the outcomes'
   cost in a real write, the files unchanged);
-* ``parquet_split``: partitioned by the flag, then the date (what a dropping run stages,
-  :mod:`featurekit.run.split`: the failing rows get files of their own per task and date);
+* ``parquet_split``: partitioned by the flag, then the date, laid out the same way (what
+  a dropping run stages, :mod:`featurekit.run.split`: the failing rows of each date get a
+  file of their own);
 * ``parquet_more_files``: ``parquet`` with each file cut in two (``maxRecordsPerFile``):
   what a file costs, apart from its rows.
 
@@ -43,6 +46,7 @@ from featurekit.quality import rowlevel
 from featurekit.quality.engine import ROW_FAIL
 from featurekit.run.split import FAIL, FLAG, PASS
 from featurekit.runtime.local import LocalConfig, build_session
+from featurekit.tables.engine import one_file_per_value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def parquet(df: DataFrame, name: str, *partitions: str) -> int:
         folder = work / name
-        df.write.mode("overwrite").partitionBy(*partitions).parquet(str(folder))
+        laid_out = one_file_per_value(df, partitions)
+        laid_out.write.mode("overwrite").partitionBy(*partitions).parquet(str(folder))
         return sum(1 for _ in folder.rglob("*.parquet"))
 
     def more_files() -> int:
@@ -83,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         files = sum(1 for _ in plain.rglob("*.parquet"))
         half = max(1, spark.read.parquet(str(plain)).count() // (2 * files))
         folder = work / "more_files"
-        out = output().write.mode("overwrite").option("maxRecordsPerFile", half)
+        laid_out = one_file_per_value(output(), ["feature_date"])
+        out = laid_out.write.mode("overwrite").option("maxRecordsPerFile", half)
         out.partitionBy("feature_date").parquet(str(folder))
         return sum(1 for _ in folder.rglob("*.parquet"))
 
