@@ -1,5 +1,5 @@
 """Where a dropping ruleset's write time goes: the feature benchmark's output (with
-``bench_quality``'s planted failing rows) written five ways in one Spark session, the
+``bench_quality``'s planted failing rows) written six ways in one Spark session, the
 order alternating between rounds, after an untimed warm-up round:
 
 * ``noop``: computed, written nowhere (the job's own cost);
