@@ -5,9 +5,9 @@ order alternating between rounds, after an untimed warm-up round:
 * ``noop``: computed, written nowhere (the job's own cost);
 * ``noop_outcomes``: the same with Deequ's row-level outcomes of ``bench_quality``'s
   dropping ruleset attached (:mod:`featurekit.quality.rowlevel`), as the split write has;
-* ``parquet``: written as parquet partitioned by date, laid out as a run stages its
-  output (:func:`featurekit.tables.engine.one_file_per_value`: shuffled by the partition
-  values first, one file per value);
+* ``parquet``: staged as parquet partitioned by date, as a run stages its output
+  (:func:`featurekit.tables.engine.write_stage`: shuffled by the partition values first,
+  one file per value);
 * ``parquet_outcomes``: the same with the pass/fail flag as a column (the outcomes'
   cost in a real write, the files unchanged);
 * ``parquet_split``: partitioned by the flag, then the date, laid out the same way (what
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from benchmarks import jobrun
 from benchmarks.bench_features import (
@@ -41,12 +40,11 @@ from benchmarks.bench_features import (
     write_report,
 )
 from benchmarks.bench_quality import ROW_RULES, with_negative_spend
-from featurekit.core.names import sql_name
 from featurekit.quality import rowlevel
-from featurekit.quality.engine import ROW_FAIL
-from featurekit.run.split import FAIL, FLAG, PASS
+from featurekit.run import split
 from featurekit.runtime.local import LocalConfig, build_session
-from featurekit.tables.engine import one_file_per_value
+from featurekit.tables.engine import write_stage
+from featurekit.tables.maintenance import scoped_conf
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,15 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         rules = rowlevel.prepare(out.schema, ROW_RULES, spark)
         if rules is None:
             raise SystemExit("Deequ's row-level outcomes of the ruleset are not a projection")
-        failed = F.size(F.col(ROW_FAIL)) > 0
-        return rowlevel.attach(rules, out).select(
-            *map(sql_name, out.columns), F.when(failed, FAIL).otherwise(PASS).alias(FLAG)
-        )
+        return split.flagged(rules, out)
 
     def parquet(df: DataFrame, name: str, *partitions: str) -> int:
+        """``df`` staged as a run stages its output (``write_stage``), into ``name``."""
         folder = work / name
-        laid_out = one_file_per_value(df, partitions)
-        laid_out.write.mode("overwrite").partitionBy(*partitions).parquet(str(folder))
+        shutil.rmtree(folder, ignore_errors=True)  # the previous round's
+        write_stage(df, str(folder), partitions)
         return sum(1 for _ in folder.rglob("*.parquet"))
 
     def more_files() -> int:
@@ -87,18 +83,15 @@ def main(argv: list[str] | None = None) -> int:
         plain = work / "plain"  # written earlier in the round, or in the previous one
         files = sum(1 for _ in plain.rglob("*.parquet"))
         half = max(1, spark.read.parquet(str(plain)).count() // (2 * files))
-        folder = work / "more_files"
-        laid_out = one_file_per_value(output(), ["feature_date"])
-        out = laid_out.write.mode("overwrite").option("maxRecordsPerFile", half)
-        out.partitionBy("feature_date").parquet(str(folder))
-        return sum(1 for _ in folder.rglob("*.parquet"))
+        with scoped_conf(spark, "spark.sql.files.maxRecordsPerFile", str(half)):
+            return parquet(output(), "more_files", "feature_date")
 
     methods: dict[str, Callable[[], Any]] = {
         "noop": lambda: output().write.format("noop").mode("overwrite").save(),
         "noop_outcomes": lambda: flagged().write.format("noop").mode("overwrite").save(),
         "parquet": lambda: parquet(output(), "plain", "feature_date"),
         "parquet_outcomes": lambda: parquet(flagged(), "outcomes", "feature_date"),
-        "parquet_split": lambda: parquet(flagged(), "split", FLAG, "feature_date"),
+        "parquet_split": lambda: parquet(flagged(), "split", split.FLAG, "feature_date"),
         "parquet_more_files": more_files,  # after parquet in the first round
     }
     runs: dict[str, list[float]] = {m: [] for m in methods}

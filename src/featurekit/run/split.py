@@ -75,19 +75,27 @@ def plan(
         rules = rowlevel.prepare(out.schema, dqdl, out.sparkSession)
         if rules is None:
             return None
-        outcomes = rowlevel.attach(rules, out)
+        rows = flagged(rules, out)
     except Exception:  # the evaluation on the written rows names what is wrong
         return None
-    failed = F.size(F.col(ROW_FAIL)) > 0
     observation = Observation(f"featurekit_split_{uuid.uuid4().hex[:12]}")
-    frame = outcomes.select(
-        *map(sql_name, out.columns), F.when(failed, FAIL).otherwise(PASS).alias(FLAG)
-    ).observe(
+    frame = rows.observe(
         observation,
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum(F.when(F.col(FLAG) == FAIL, 1)), F.lit(0)).alias("failed"),
     )
     return frame, Split(index, rules, observation)
+
+
+def flagged(rules: rowlevel.RowRules, out: DataFrame) -> DataFrame:
+    """``out``'s columns and ``featurekit_rows``: ``fail`` where a row-level rule of
+    ``rules`` fails, else ``pass``."""
+    from pyspark.sql import functions as F
+
+    failed = F.size(F.col(ROW_FAIL)) > 0
+    return rowlevel.attach(rules, out).select(
+        *map(sql_name, out.columns), F.when(failed, FAIL).otherwise(PASS).alias(FLAG)
+    )
 
 
 def written(staged: Staged, split: Split) -> tuple[Staged, Staged, Staged]:
