@@ -13,6 +13,9 @@ On one events table (default: 2M events, 30k users, 120 days) and one Spark sess
 * ``sliding``: the same rows by sliding frames (the combine before running sums),
   written to ``noop``.
 
+``--history N`` adds N days of events (as many per day) before the feature dates, so
+that the long windows' lookback holds data, as it does for a job with a year of history.
+
 Each window set (1d/7d/30d; + 90d; 1d..365d in six windows) runs the methods
 interleaved, the order alternating between rounds; medians and per-round ratios to the
 floor, in wall seconds and in the Spark JVM's CPU seconds (user + system, from
@@ -66,6 +69,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=2_000_000)
     p.add_argument("--users", type=int, default=30_000)
     p.add_argument("--days", type=int, default=120)
+    p.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="days of events before the feature dates (as many events per day): the long "
+        "windows' lookback then holds data",
+    )
     p.add_argument("--sets", default=",".join(WINDOW_SETS), help="window sets to run")
     return parse_session_args(p, argv)
 
@@ -164,7 +174,7 @@ def differing_rows(a: DataFrame, b: DataFrame) -> int:
 def run_set(
     spark: SparkSession, args: argparse.Namespace, path: Path, label: str, windows: list[int]
 ) -> dict[str, Any]:
-    start = data.START
+    start = data.START + dt.timedelta(days=args.history)
     end = start + dt.timedelta(days=args.days - 1)
     timed, featurekit, sliding = methods(spark, path, windows, start, end)
     runs: dict[str, list[float]] = {m: [] for m in timed}
@@ -209,7 +219,14 @@ def run_set(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spark = session(args)
-    path = events_table(spark, args)
+    # the events of --history days before the --days feature dates, as dense per day
+    span = args.days + args.history
+    path = events_table(
+        spark,
+        argparse.Namespace(
+            **{**vars(args), "events": args.events * span // args.days, "days": span}
+        ),
+    )
     report: dict[str, Any] = {"config": vars(args), "spark": spark.version, "budget": BUDGET}
     out = report_path(args, "bench_windows")
     for label in args.sets.split(","):

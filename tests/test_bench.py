@@ -108,8 +108,9 @@ def test_windows_benchmark_times_the_floor_and_featurekit_matches_sliding_frames
     run(
         "-m",
         "benchmarks.bench_windows",
-        *("--events", "2000", "--users", "40", "--days", "10", "--repeats", "3"),
-        *("--sets", "1d/7d/30d,1d..365d (6)", "--partitions", "2", "--driver-memory", "1g"),
+        *("--events", "2000", "--users", "40", "--days", "10", "--history", "20"),
+        *("--repeats", "3", "--sets", "1d/7d/30d,1d..365d (6)", "--partitions", "2"),
+        *("--driver-memory", "1g"),
         *("--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")),
     )
     report = only_report(tmp_path / "out", "bench_windows_*.json")

@@ -180,12 +180,13 @@ def test_date_range_on_a_dense_grid_matches_reference(spark, running_from, monke
 
 @pytest.mark.slow
 def test_short_range_of_long_windows_keeps_lookback_sparse(spark, monkeypatch):
-    # 10 dates, longest 31d: the lookback would outnumber the dates, so only its event
-    # days are rows and the sums N days back take range-bounded frames; every window on
-    # running sums, so the doubles' rounding errors are read N days back too
+    # 6 dates, longest 31d: the lookback would outnumber the dates more than
+    # DENSE_LOOKBACK times, so only its event days are rows and the sums N days back take
+    # range-bounded frames; every window on running sums, so the doubles' rounding errors
+    # are read N days back too
     monkeypatch.setattr(windowed, "RUNNING_FROM_DAYS", 1)
     dense = dense_grids(monkeypatch)
-    start, end = dt.date(2026, 2, 10), dt.date(2026, 2, 19)
+    start, end = dt.date(2026, 2, 10), dt.date(2026, 2, 15)
     assert_range_matches(spark, random_events(7, days=60, n=400), [1, 7, 31], start, end)
     assert dense == [False]
 
