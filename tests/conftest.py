@@ -48,7 +48,11 @@ def _class_archive() -> Path | None:
     except ImportError:
         return None
     java = os.environ.get("JAVA_HOME") or shutil.which("java") or ""
-    key = hashlib.sha256(f"{sys.prefix}|{pyspark.__version__}|{java}".encode()).hexdigest()[:16]
+    # a reinstalled pyspark (new jar times) would make the JVM refuse the old archive
+    jars = Path(pyspark.__file__).parent / "jars"
+    stamp = jars.stat().st_mtime_ns if jars.is_dir() else 0
+    key = f"{sys.prefix}|{pyspark.__version__}|{java}|{stamp}"
+    key = hashlib.sha256(key.encode()).hexdigest()[:16]
     folder = ROOT / ".cache" / "jvm"
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / f"spark-{pyspark.__version__}-{key}.jsa"
