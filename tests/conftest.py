@@ -33,8 +33,8 @@ def _class_archive() -> Path | None:
     """This venv's class-data sharing archive of a test session's Spark JVM, written once
     by tests/scripts/jvm_archive.py (~30 s) into .cache/jvm and reused after. The JVM
     classes it holds are mapped instead of loaded and verified: the slow tests, a JVM or
-    two each, measured 20-24% faster (tests/state/test_crash_recovery.py, 7 runs). A JVM
-    whose JDK or class path differs from the archive's ignores it, silently
+    two each, measured 20-24% faster (tests/state/test_crash_recovery.py's 7, two paired
+    runs). A JVM whose JDK or class path differs from the archive's ignores it, silently
     (``-Xlog:cds*=off``). None when the archive cannot be made (a JDK before 13)."""
     import hashlib
     import shutil
