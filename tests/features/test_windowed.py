@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 
 import pandas as pd
 import pytest
@@ -226,6 +227,30 @@ def test_few_dates_are_proven_one_row_per_key_and_date_even_from_unproven_partia
         end=dt.date(2026, 1, 20),
     )
     assert not unique_on(spread, ["user_id", FEATURE_DATE])  # window spec: not proven
+
+
+def test_one_date_groups_by_the_keys_alone(spark):
+    """The nightly case: the date is added after the grouping, so the partial aggregation
+    (its generated code) is the same from one night to the next, and its key is the keys
+    alone."""
+    events = spark.createDataFrame(random_events(4, days=20, n=200), SCHEMA)
+    parts = daily_partials(events, keys="user_id", timestamp="ts", aggregations=AGGS)
+
+    def partial_aggregation(day: dt.date) -> str:
+        out = combine_windows(
+            parts, keys="user_id", aggregations=AGGS, windows=["7d"], start=day, end=day
+        )
+        plan = out._jdf.queryExecution().executedPlan().toString()
+        lines = [line for line in plan.splitlines() if "partial_sum(n__count__7" in line]
+        assert len(lines) == 1, plan
+        return re.sub(r"#\d+L?", "", lines[0])
+
+    first, second = (
+        partial_aggregation(dt.date(2026, 1, 12)),
+        partial_aggregation(dt.date(2026, 1, 13)),
+    )
+    assert first == second
+    assert re.search(r"keys=\[user_id\]", first), first
 
 
 def test_midnight_belongs_to_its_own_day(spark):

@@ -413,3 +413,28 @@ def test_the_write_phase_reports_what_it_stages(runtime: LocalRuntime) -> None:
     assert staged[0].startswith("write: staged 2 rows in ")
     assert staged[0].endswith(", 2 partitions")
     assert lines.index("write ...") < lines.index(staging) < lines.index(staged[0])
+
+
+def test_a_one_date_replace_is_written_by_the_task_that_groups_it(
+    runtime: LocalRuntime, spark: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One date's rows go to one file whatever the layout: they are written by the task
+    that finishes their grouping, with no shuffle of the output rows, unless larger than
+    ONE_VALUE_BYTES (then shuffled by date first, as any output)."""
+    import featurekit.tables.engine as table_engine
+
+    monkeypatch.setattr(table_engine, "ONE_TASK_BYTES", 0)  # not the small-output path
+    day = dt.date(2024, 1, 1)
+    usage = {}
+    for limit in (0, table_engine.ONE_VALUE_BYTES):
+        monkeypatch.setattr(table_engine, "ONE_VALUE_BYTES", limit)
+        record = DailySpend().run(runtime, start=day, end=day)
+        assert record.usage is not None, record.usage_missing
+        usage[limit] = record.usage
+        assert_df_equality(
+            read_output(runtime), spend_table(spark, ("u1", "2024-01-01", 3.0)),
+            ignore_nullable=True,
+        )  # fmt: skip
+    shuffled, one_task = usage[0], usage[table_engine.ONE_VALUE_BYTES]
+    assert one_task.stages < shuffled.stages
+    assert one_task.shuffle_write_bytes < shuffled.shuffle_write_bytes

@@ -207,6 +207,34 @@ def test_a_stage_writes_one_file_per_partition_value(
         engine.abort(staged)
 
 
+@pytest.mark.parametrize("limit", [1 << 20, 0], ids=["one-task", "over-the-limit"])
+def test_one_value_is_coalesced_into_one_task_up_to_its_limit(
+    engine: TableEngine,
+    spark: SparkSession,
+    path: str,
+    limit: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows of one date: coalesced into one task when small enough, and then staged as
+    they are (no shuffle by date on top); one file either way."""
+    monkeypatch.setattr(table_engine, "ONE_TASK_BYTES", 0)
+    monkeypatch.setattr(table_engine, "ONE_VALUE_BYTES", limit)
+    # from spark.range, which Spark knows the size of (a local list it does not)
+    spread = spark.range(8, numPartitions=4).selectExpr(
+        "concat('k', id) AS k", "DATE'2024-01-01' AS d", "TIMESTAMP'2024-01-01 12:00:00' AS ts",
+        "id AS v",
+    )  # fmt: skip
+    laid_out = table_engine.one_task_for_one_value(spread)
+    assert (laid_out is not spread) == (limit > 0)
+    assert (table_engine.one_file_per_value(laid_out, ["d"]) is laid_out) == (limit > 0)
+    staged = engine.stage(laid_out, path, partition_by=["d"])
+    try:
+        assert len(staged.files) == 1
+        assert staged.rows == 8
+    finally:
+        engine.abort(staged)
+
+
 def test_new_nullable_column_is_added(engine: TableEngine, spark: SparkSession, path: str) -> None:
     engine.write(rows(spark, ("a", "2024-01-01", 1)), path)
     wider = rows(spark, ("b", "2024-01-02", 2)).selectExpr("*", "CAST(v * 2 AS double) AS extra")

@@ -26,7 +26,7 @@ from featurekit.run.quality import (
     stage_quarantine,
 )
 from featurekit.runs import OutputRecord
-from featurekit.tables.engine import partition_folders
+from featurekit.tables.engine import one_task_for_one_value, partition_folders
 from featurekit.validate import check_columns, check_rows, observe_rows, observed_problems
 
 if TYPE_CHECKING:
@@ -100,6 +100,8 @@ def _write_checked(
     if proven:  # keys unique by the plan: the other checks are counted during the write
         out, observation = observe_rows(out, table)
     planned = split.plan(out, table, env, record) if rules_on_staged else None
+    if planned is None and _one_value(target):
+        out = one_task_for_one_value(out)
     with record.phase("write", env.report):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
         if planned is None:
@@ -203,6 +205,13 @@ def _rules_on_staged(
         raise
     env.report(f"write: staged {_staged(kept)}")
     return kept, held
+
+
+def _one_value(target: Target) -> bool:
+    """Whether every row written has one partition value: a replace of one value of the
+    table's only partition column (the commit refuses rows outside it)."""
+    parts, replace = target.table.partitions, target.replace
+    return replace is not None and len(parts) == 1 and len(replace.get(parts[0], ())) == 1
 
 
 def _dropped_rows(record: RunRecord, table: FeatureTable) -> bool:

@@ -244,18 +244,51 @@ class TableEngine(ABC):
 ONE_TASK_BYTES = 1 << 20
 
 
+#: Outputs of one partition value (a nightly run's one date) Spark estimates at most this
+#: size are finished by one task too. One task writes them either way (one file); a
+#: shuffle first only spreads the work before the write over more tasks, which adaptive
+#: execution would not do below its advisory partition size (64 MiB) either. An
+#: incremental day's combine then runs its final aggregation in the writing task, with no
+#: shuffle of the output rows and no Spark job of its own (0.9x of the day's time at the
+#: incremental benchmark's size).
+ONE_VALUE_BYTES = 64 << 20
+
+
 def one_file_per_value(df: DataFrame, partition_by: Sequence[str]) -> DataFrame:
     """``df`` laid out so a write partitioned by ``partition_by`` makes one file per value:
     repartitioned by the values (a shuffle), or, when Spark estimates the rows at most
     :data:`ONE_TASK_BYTES` (:func:`featurekit.plans.estimated_bytes`), coalesced into one
     task (no shuffle, no Spark job of its own; a wrong estimate costs time in that task,
-    never a file or a row)."""
-    if not partition_by:
+    never a file or a row). A ``df`` already coalesced into one task
+    (:func:`one_task_for_one_value`) is written as it is."""
+    if not partition_by or _coalesced_to_one(df):
         return df
     size = estimated_bytes(df)
     if size is not None and size <= ONE_TASK_BYTES:
         return df.coalesce(1)
     return df.repartition(*map(sql_name, partition_by))  # names, never parsed
+
+
+def one_task_for_one_value(df: DataFrame) -> DataFrame:
+    """``df``, whose rows all have one partition value, coalesced into one task when Spark
+    estimates it at most :data:`ONE_VALUE_BYTES`; otherwise unchanged (then shuffled by
+    the value before its write, as any output). Rows of another value, if the caller was
+    wrong, are still written to files of their own: it costs time, never a file or a row."""
+    size = estimated_bytes(df)
+    return df.coalesce(1) if size is not None and size <= ONE_VALUE_BYTES else df
+
+
+def _coalesced_to_one(df: DataFrame) -> bool:
+    """Whether ``df``'s plan ends in ``coalesce(1)`` (False when it cannot be read)."""
+    try:
+        plan = df._jdf.queryExecution().analyzed()
+        return (
+            str(plan.getClass().getSimpleName()) == "Repartition"
+            and int(plan.numPartitions()) == 1
+            and not bool(plan.shuffle())
+        )
+    except Exception:  # no JVM plan (Spark Connect)
+        return False
 
 
 def write_stage(
