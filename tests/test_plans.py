@@ -17,7 +17,7 @@ from featurekit.features import (
     merge_partials,
     windowed_aggregates,
 )
-from featurekit.plans import count_rows, estimated_bytes, mark_unique, unique_on
+from featurekit.plans import coalesced_to_one, count_rows, estimated_bytes, mark_unique, unique_on
 
 KEYS = ["user_id", "feature_date"]
 
@@ -108,6 +108,20 @@ def test_a_dataframe_without_a_jvm_plan_is_not_proven() -> None:
         pass
 
     assert not unique_on(Remote(), ["k"])  # type: ignore[arg-type]
+
+
+def test_coalesced_to_one_is_a_coalesce_into_one_task_at_the_root(spark: SparkSession) -> None:
+    df = spark.range(8, numPartitions=4)
+    assert coalesced_to_one(df.coalesce(1))
+    assert not coalesced_to_one(df)
+    assert not coalesced_to_one(df.coalesce(2))
+    assert not coalesced_to_one(df.repartition(1))  # a shuffle
+    assert not coalesced_to_one(df.coalesce(1).select("id"))  # not at the root
+
+    class Remote:  # no JVM plan (Spark Connect)
+        pass
+
+    assert not coalesced_to_one(Remote())  # type: ignore[arg-type]
 
 
 def _jobs_of(spark: SparkSession, fn: object) -> int:

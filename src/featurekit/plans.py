@@ -16,7 +16,8 @@ to read a plan (a Spark Connect session, a Spark that names its nodes differentl
 is also False, so the worst case is the check featurekit would run anyway.
 
 ``count_rows(df)`` counts the rows of ``df`` in one Spark job (``count`` takes two);
-``estimated_bytes(df)`` is Spark's size estimate of ``df`` (no Spark job).
+``estimated_bytes(df)`` is Spark's size estimate of ``df`` (no Spark job);
+``coalesced_to_one(df)`` whether ``df`` ends in ``coalesce(1)``.
 """
 
 from __future__ import annotations
@@ -180,3 +181,17 @@ def estimated_bytes(df: DataFrame) -> Optional[int]:
         return int(str(size))  # a Scala BigInt, or an int when py4j converted it
     except Exception:  # no JVM plan (Spark Connect), or no statistics
         return None
+
+
+def coalesced_to_one(df: DataFrame) -> bool:
+    """Whether ``df``'s plan ends in ``coalesce(1)`` (one task, no shuffle); False when the
+    plan cannot be read (Spark Connect)."""
+    try:
+        plan = df._jdf.queryExecution().analyzed()
+        return (
+            _kind(plan) == "Repartition"
+            and int(plan.numPartitions()) == 1
+            and not bool(plan.shuffle())
+        )
+    except Exception:
+        return False

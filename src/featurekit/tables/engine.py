@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from featurekit.core.names import col as named
 from featurekit.core.names import sql_name
 from featurekit.errors import ConfigError, SchemaEvolutionError, TableError
-from featurekit.plans import estimated_bytes
+from featurekit.plans import coalesced_to_one, estimated_bytes
 from featurekit.tables.filters import FILTER_OPS
 from featurekit.tables.filters import PartitionFilter as PartitionFilter  # re-exported
 from featurekit.tables.maintenance import (
@@ -261,7 +261,7 @@ def one_file_per_value(df: DataFrame, partition_by: Sequence[str]) -> DataFrame:
     task (no shuffle, no Spark job of its own; a wrong estimate costs time in that task,
     never a file or a row). A ``df`` already coalesced into one task
     (:func:`one_task_for_one_value`) is written as it is."""
-    if not partition_by or _coalesced_to_one(df):
+    if not partition_by or coalesced_to_one(df):
         return df
     size = estimated_bytes(df)
     if size is not None and size <= ONE_TASK_BYTES:
@@ -276,19 +276,6 @@ def one_task_for_one_value(df: DataFrame) -> DataFrame:
     wrong, are still written to files of their own: it costs time, never a file or a row."""
     size = estimated_bytes(df)
     return df.coalesce(1) if size is not None and size <= ONE_VALUE_BYTES else df
-
-
-def _coalesced_to_one(df: DataFrame) -> bool:
-    """Whether ``df``'s plan ends in ``coalesce(1)`` (False when it cannot be read)."""
-    try:
-        plan = df._jdf.queryExecution().analyzed()
-        return (
-            str(plan.getClass().getSimpleName()) == "Repartition"
-            and int(plan.numPartitions()) == 1
-            and not bool(plan.shuffle())
-        )
-    except Exception:  # no JVM plan (Spark Connect)
-        return False
 
 
 def write_stage(
