@@ -142,6 +142,23 @@ class OutputContractError(FeatureKitError):
     """The DataFrame returned by ``transform`` breaks the declared FeatureTable."""
 
 
+#: How a primitive's check inside a Spark plan names a broken output contract: the rows
+#: fail a task with this text and the message after it (``assert_true``), and the run
+#: raises :class:`OutputContractError` with that message (:func:`contract_breach`).
+CONTRACT_MARK = "featurekit output contract: "
+
+
+def contract_breach(exc: BaseException) -> str | None:
+    """The message of a contract check that failed a Spark task (None: another error)."""
+    text = str(exc)
+    at = text.find(CONTRACT_MARK)
+    if at < 0:
+        return None
+    message = text[at + len(CONTRACT_MARK) :].splitlines()[0]
+    # Spark 4 appends the SQL state of its USER_RAISED_EXCEPTION class
+    return message.split(" SQLSTATE:")[0].strip()
+
+
 class LeakageError(OutputContractError):
     """A point-in-time joined training set uses feature data from after its spine time."""
 

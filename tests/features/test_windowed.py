@@ -12,7 +12,7 @@ from chispa import assert_approx_df_equality, assert_df_equality
 from features_reference import windowed_reference
 from pyspark.sql import functions as F
 
-from featurekit.errors import ConfigError
+from featurekit.errors import ConfigError, contract_breach
 from featurekit.features import (
     Agg,
     combine_windows,
@@ -226,7 +226,28 @@ def test_few_dates_are_proven_one_row_per_key_and_date_even_from_unproven_partia
         start=dt.date(2026, 1, 1),
         end=dt.date(2026, 1, 20),
     )
-    assert not unique_on(spread, ["user_id", FEATURE_DATE])  # window spec: not proven
+    # the window spec's grid: one row per key and date by construction (it refuses
+    # duplicate partials: below)
+    assert unique_on(spread, ["user_id", FEATURE_DATE])
+    assert spread.groupBy("user_id", FEATURE_DATE).count().where("count > 1").count() == 0
+
+
+def test_the_grid_refuses_two_partial_rows_of_one_key_and_day(spark):
+    events = spark.createDataFrame(random_events(4, days=20, n=200), SCHEMA)
+    parts = daily_partials(events, keys="user_id", timestamp="ts", aggregations=AGGS)
+    day = parts.where(F.col("user_id") == "u1").agg(F.min(PARTIAL_DATE)).first()[0]
+    twice = parts.unionByName(
+        parts.where((F.col("user_id") == "u1") & (F.col(PARTIAL_DATE) == F.lit(day)))
+    )
+    out = combine_windows(twice, keys="user_id", aggregations=AGGS, windows=["1d", "7d"])
+    with pytest.raises(Exception, match="featurekit output contract") as failed:
+        out.collect()
+    assert contract_breach(failed.value) == (
+        'the partials hold more than one row for one key and day, e.g. {"user_id":"u1",'
+        f'"event_date":"{day.isoformat()}"}}; merge them into one (merge_partials) before '
+        "the windows"
+    )
+    assert combine_windows(parts, keys="user_id", aggregations=AGGS, windows=["7d"]).count() > 0
 
 
 def test_one_date_groups_by_the_keys_alone(spark):

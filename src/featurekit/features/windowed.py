@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import MutableMapping, Sequence
 from typing import TYPE_CHECKING, Callable, Optional
 
-from featurekit.errors import ConfigError
+from featurekit.errors import CONTRACT_MARK, ConfigError
 from featurekit.features._checks import (
     as_tuple,
     col,
@@ -34,7 +34,7 @@ from featurekit.features._checks import (
 )
 from featurekit.features.aggs import NUMERIC_KINDS, STATES, Agg, parse_window, window_label
 from featurekit.features.dates import DateLike, as_date, unix_day
-from featurekit.plans import mark_unique, unique_on
+from featurekit.plans import mark_unique
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -224,11 +224,11 @@ def combine_windows(
     )
     rows = _feature_grid(partials, keys, date_column, states, max(days), first, last, dense=dense)
     out = _window_values(rows, keys, aggs, days, first, dense=dense)
-    if unique_on(partials, [*keys, date_column]):
-        # each partial row spreads to the dates up to its key's next partial day, so
-        # unique partials give unique feature rows (Spark cannot see it past the explode)
-        mark_unique(out, [*keys, FEATURE_DATE])
-    return out
+    # each partial row spreads to the dates before its key's next partial day, and the
+    # grid refuses two partial rows of one key and day: one row per key and date (Spark
+    # cannot see it past the explode), so the run counts its row checks while it writes
+    # instead of reading the rows back (partials read from their table prove nothing)
+    return mark_unique(out, [*keys, FEATURE_DATE])
 
 
 def _grouped_values(
@@ -315,6 +315,15 @@ def _feature_grid(
     nxt = F.lead("__day").over(Window.partitionBy(*quoted).orderBy("__day"))
     reach = F.col("__day") + (longest - 1)
     upto = F.least(reach, F.coalesce(nxt - 1, reach), end_day)
+    # two partial rows of one key and day would spread to the same dates: the task fails
+    # naming them (CONTRACT_MARK: the run reports it as a broken output contract)
+    one_per_day = nxt.isNull() | F.col("__day").isNull() | (nxt > F.col("__day"))
+    duplicate = F.concat(
+        F.lit(f"{CONTRACT_MARK}the partials hold more than one row for one key and day, e.g. "),
+        F.to_json(F.struct(*quoted, col(date_column))),
+        F.lit("; merge them into one (merge_partials) before the windows"),
+    )
+    upto = F.coalesce(F.assert_true(one_per_day, duplicate), upto)
     spread = p.withColumn("__upto", upto).select(
         *quoted,
         "__day",

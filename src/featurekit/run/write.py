@@ -8,11 +8,13 @@ quarantine, when a ruleset keeps failing rows, committed just before it). A comm
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.names import sql_name
+from featurekit.errors import OutputContractError, contract_breach
 from featurekit.plans import unique_on
 from featurekit.quality.checks import quarantine_rows
 from featurekit.quality.engine import ROW_FAIL
@@ -102,7 +104,7 @@ def _write_checked(
     planned = split.plan(out, table, env, record) if rules_on_staged else None
     if planned is None and _one_value(target):
         out = one_task_for_one_value(out)
-    with record.phase("write", env.report):
+    with record.phase("write", env.report), _contract_checked(table):
         env.report(f"write: staging {table.name}{_layout(target)} at {location}")
         if planned is None:
             staged = engine.stage(
@@ -225,6 +227,21 @@ def _dropped_rows(record: RunRecord, table: FeatureTable) -> bool:
         for o in record.quality
         if "failing_rows" in o and o.get("ruleset") in dropping
     )
+
+
+@contextmanager
+def _contract_checked(table: FeatureTable) -> Iterator[None]:
+    """A contract check inside the plan that failed the write (``CONTRACT_MARK``) becomes
+    the run's :class:`OutputContractError`; nothing was staged for a commit."""
+    try:
+        yield
+    except Exception as exc:
+        breach = contract_breach(exc)
+        if breach is None:
+            raise
+        raise OutputContractError(
+            f"Output of {table.name} breaks its declaration: {breach}. Nothing was committed."
+        ) from exc
 
 
 def _layout(target: Target) -> str:

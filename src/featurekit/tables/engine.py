@@ -357,28 +357,33 @@ def _as_text(value: Any) -> str:
 
 def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) -> Any:
     """The ANDed filters as a Spark Column (values cast to each column's type)."""
+    import operator
+
     from pyspark.sql import functions as F
 
-    def typed(column: str, value: str) -> Any:
-        return F.lit(value).cast(schema[column].dataType)
+    compare = {
+        "=": operator.eq,
+        "!=": operator.ne,
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+    }
 
-    predicate = F.lit(True)
+    def typed(column: str, value: str) -> Any:
+        # the type by name: one call into Spark, where a DataType object takes a dozen
+        return F.lit(value).cast(schema[column].dataType.simpleString())
+
+    predicate = None
     for column, op, value in filters:
         col = named(column)
         if op in ("in", "not in"):
             cond = col.isin([typed(column, v) for v in value])
             cond = ~cond if op == "not in" else cond
         else:
-            cond = {
-                "=": col == typed(column, value),
-                "!=": col != typed(column, value),
-                "<": col < typed(column, value),
-                "<=": col <= typed(column, value),
-                ">": col > typed(column, value),
-                ">=": col >= typed(column, value),
-            }[op]
-        predicate = predicate & cond
-    return predicate
+            cond = compare[op](col, typed(column, value))
+        predicate = cond if predicate is None else predicate & cond
+    return F.lit(True) if predicate is None else predicate
 
 
 def evolve_schema(current: Optional[StructType], new: StructType, *, table: str) -> StructType:
