@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -15,7 +16,6 @@ from pyspark.sql import functions as F
 from featurekit import FeatureTable, JobContext
 from featurekit.errors import LockedError, OutputContractError
 from featurekit.io import FilesInput
-from featurekit.job import IncrementalFeatureJob
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 from featurekit.state.partials import partials_location
 from featurekit.storage.leftovers import staging_folders
@@ -32,6 +32,7 @@ from sample_jobs import (
     WindowSums,
     events,
 )
+from windowed_api_job import WindowedApiJob
 
 # Each test runs the job two or three times on Spark (several seconds each).
 pytestmark = pytest.mark.slow
@@ -263,8 +264,6 @@ def test_a_windowed_run_of_many_dates_checks_its_rows_during_the_write(
     """Partials read back from their table prove nothing to Spark; the window grid is one
     row per key and date by construction, so the first run's (and any rebuild's) rows
     are checked while they are written, not read back."""
-    from windowed_api_job import WindowedApiJob
-
     add_files(local_runtime, [r for d in range(1, 7) for r in events(d)])
     record = WindowedApiJob().run(local_runtime)
     assert record.output is not None
@@ -272,45 +271,15 @@ def test_a_windowed_run_of_many_dates_checks_its_rows_during_the_write(
     assert (record.status, record.output.row_checks) == ("succeeded", "observed")
 
 
-class DoubledPartials(IncrementalFeatureJob):
+class DoubledPartials(WindowedApiJob):
     """A merge_partials that forgets to merge: one key's day appears twice."""
 
     name = "doubled_partials"
-    window_days = 3
-    inputs = {
-        "events": FilesInput(EVENTS_PATH, schema=EVENTS_SCHEMA, time_column="ts", incremental=True)
-    }
-    output = FeatureTable(
-        "features.doubled_partials",
-        keys=("user_id",),
-        date_column="feature_date",
-        columns={"user_id": "string", "feature_date": "date", "events_1d": "bigint"},
-    )
-
-    def partials(self, ctx: JobContext, events: DataFrame) -> DataFrame:
-        from featurekit.features import Agg, daily_partials
-
-        parts = daily_partials(
-            events, keys="user_id", timestamp="ts", aggregations=[Agg.count("events")]
-        )
-        return parts.withColumnRenamed("event_date", "feature_date")
+    output = dataclasses.replace(WindowedApiJob.output, name="features.doubled_partials")
 
     def merge_partials(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
-        first = partials.where(F.col("feature_date") == F.lit(dt.date(2024, 1, 2)))
-        return partials.unionByName(first.where(F.col("user_id") == "u1"))
-
-    def combine(self, ctx: JobContext, partials: DataFrame) -> DataFrame:
-        from featurekit.features import Agg, combine_windows
-
-        return combine_windows(
-            partials,
-            keys="user_id",
-            aggregations=[Agg.count("events")],
-            windows=["1d"],
-            start=ctx.start,
-            end=ctx.end,
-            date_column="feature_date",
-        )
+        day = (F.col("user_id") == "u1") & (F.col("feature_date") == F.lit(dt.date(2024, 1, 2)))
+        return partials.unionByName(partials.where(day))
 
 
 def test_duplicate_partials_fail_the_run_and_commit_no_output(
