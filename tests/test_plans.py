@@ -10,6 +10,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from featurekit.errors import CONTRACT_MARK, contract_breach
 from featurekit.features import (
     Agg,
     combine_windows,
@@ -73,15 +74,20 @@ def test_windowed_aggregates_are_marked_unique(events: DataFrame) -> None:
     assert not unique_on(out.unionByName(out), KEYS)
 
 
-def test_combine_windows_marks_only_unique_partials(events: DataFrame) -> None:
+def test_combine_windows_marks_its_rows_unique_and_refuses_repeated_partials(
+    events: DataFrame,
+) -> None:
     kwargs = {"keys": "user_id", "aggregations": [Agg.count("n")]}
     partials = daily_partials(events, timestamp="ts", **kwargs)
     assert unique_on(combine_windows(partials, windows=["1d", "3d"], **kwargs), KEYS)
-    # stored partials unioned across runs can repeat a (key, day): no claim then
+    # stored partials unioned across runs can repeat a (key, day): the grid refuses them,
+    # so its rows are still one per key and date (or there are none)
     twice = partials.unionByName(partials)
     out = combine_windows(twice, windows=["1d", "3d"], **kwargs)
-    assert out.groupBy(*KEYS).count().where("count > 1").count() > 0
-    assert not unique_on(out, KEYS)
+    assert unique_on(out, KEYS)
+    with pytest.raises(Exception, match=CONTRACT_MARK) as failed:
+        out.count()
+    assert "more than one row for one key and day" in (contract_breach(failed.value) or "")
     # merged again, one row per key and day: proven
     merged = merge_partials(twice, **kwargs)
     assert unique_on(combine_windows(merged, windows=["1d", "3d"], **kwargs), KEYS)
