@@ -243,9 +243,8 @@ def test_the_grid_refuses_two_partial_rows_of_one_key_and_day(spark):
     with pytest.raises(Exception, match="featurekit output contract") as failed:
         out.collect()
     assert contract_breach(failed.value) == (
-        'the partials hold more than one row for one key and day, e.g. {"user_id":"u1",'
-        f'"event_date":"{day.isoformat()}"}}; merge them into one (merge_partials) before '
-        "the windows"
+        "the partials hold more than one row for one key and day, e.g. user_id=u1, "
+        f"event_date={day.isoformat()}; merge them into one (merge_partials) before the windows"
     )
     assert combine_windows(parts, keys="user_id", aggregations=AGGS, windows=["7d"]).count() > 0
 

@@ -290,7 +290,7 @@ def test_duplicate_partials_fail_the_run_and_commit_no_output(
         DoubledPartials().run(local_runtime)
     assert str(failed.value) == (
         "Output of features.doubled_partials breaks its declaration: the partials hold more "
-        'than one row for one key and day, e.g. {"user_id":"u1","feature_date":"2024-01-02"}; '
+        "than one row for one key and day, e.g. user_id=u1, feature_date=2024-01-02; "
         "merge them into one (merge_partials) before the windows. Nothing was committed."
     )
     storage = local_runtime.storage
