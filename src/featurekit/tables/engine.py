@@ -374,7 +374,7 @@ def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) 
         # the type by name: one call into Spark, where a DataType object takes a dozen
         return F.lit(value).cast(schema[column].dataType.simpleString())
 
-    predicate = None
+    predicate = F.lit(True)
     for column, op, value in filters:
         col = named(column)
         if op in ("in", "not in"):
@@ -382,8 +382,8 @@ def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) 
             cond = ~cond if op == "not in" else cond
         else:
             cond = compare[op](col, typed(column, value))
-        predicate = cond if predicate is None else predicate & cond
-    return F.lit(True) if predicate is None else predicate
+        predicate = predicate & cond
+    return predicate
 
 
 def evolve_schema(current: Optional[StructType], new: StructType, *, table: str) -> StructType:
