@@ -6,6 +6,8 @@ import datetime as dt
 import subprocess
 from typing import Any
 
+import pytest
+
 from featurekit.runs import RunRecord, holder_alive, is_dead, judge, this_holder
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -82,3 +84,14 @@ def test_a_phase_that_comes_back_adds_its_time(monkeypatch: Any) -> None:
             pass
     assert record.phases == {"write": 2.75, "quality": 1.0}
     assert lines[-1] == "write done in 0.2s"  # each line tells its own part
+
+
+def test_a_phase_that_raises_says_it_failed(monkeypatch: Any) -> None:
+    clock = iter([5.0, 5.8])
+    monkeypatch.setattr("featurekit.runs.time.perf_counter", lambda: next(clock))
+    record = RunRecord(job="daily", run_id="r1", runtime="local", params={})
+    lines: list[str] = []
+    with pytest.raises(RuntimeError), record.phase("write", lines.append):
+        raise RuntimeError("the write failed")
+    assert lines == ["write ...", "write failed after 0.8s"]
+    assert record.phases == {"write": 0.8}

@@ -166,14 +166,15 @@ class RunRecord:
         self.begin(name)
         if report:
             report(f"{name} ...")
-        began = time.perf_counter()
+        began, ended = time.perf_counter(), "failed after"
         try:
             yield
+            ended = "done in"
         finally:
             took = time.perf_counter() - began
             self.phases[name] = round(self.phases.get(name, 0.0) + took, 3)
             if report:
-                report(f"{name} done in {took:.1f}s")
+                report(f"{name} {ended} {took:.1f}s")
 
     def summary(self) -> str:
         """One short paragraph for the end of a run."""

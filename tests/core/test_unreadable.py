@@ -5,7 +5,9 @@ default), registered, crawled and read by a job as featurekit users do."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,9 +16,9 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
+from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, TableInput
 from featurekit.cli import main
-from featurekit.core.unreadable import unreadable
+from featurekit.core.unreadable import parquet_mismatch, unreadable
 from featurekit.errors import InputError
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
@@ -109,3 +111,65 @@ def test_a_job_reading_nanosecond_parquet_fails_with_the_fix_and_commits_nothing
         DailyEvents().run(runtime)
     output = runtime.storage.location("features.daily_events")
     assert not runtime.storage.engine.exists(output)
+
+
+def test_a_column_of_another_type_names_the_file_and_column() -> None:
+    spark35 = (
+        "Job aborted due to stage failure: ... org.apache.spark.SparkException: Parquet column "
+        "cannot be converted in file file:///lake/events/part-0.parquet. Column: [event_time], "
+        "Expected: timestamp, Found: INT64.\n\tat org.apache..."
+    )
+    spark4 = (
+        "[FAILED_READ_FILE.PARQUET_COLUMN_DATA_TYPE_MISMATCH] Encountered error while reading "
+        "file file:///lake/events/part-0.parquet. Data type mismatches when reading Parquet "
+        "column [event_time]. Expected Spark type timestamp, actual Parquet type INT64. "
+        "SQLSTATE: KD001"
+    )
+    for text in (spark35, spark4):
+        error = parquet_mismatch(RuntimeError(text), "Run daily (r1)")
+        assert isinstance(error, InputError)
+        assert str(error).startswith(
+            "Run daily (r1): Spark cannot read file:///lake/events/part-0.parquet: its parquet "
+            "column 'event_time' holds INT64 where timestamp is expected. If pandas or pyarrow "
+            "wrote it, its timestamps are nanoseconds."
+        )
+        assert "coerce_timestamps='us'" in str(error)
+    other = parquet_mismatch(
+        RuntimeError(spark35.replace("Expected: timestamp", "Expected: double")), "x"
+    )
+    assert other is not None
+    assert "holds INT64 where double is expected. Declare the type the files hold" in str(other)
+    assert parquet_mismatch(RuntimeError("Connection refused"), "x") is None
+
+
+class NanosecondFiles(DailyEvents):
+    name = "nanosecond_files"
+    inputs = {
+        "events": FilesInput("s3://landing/events", schema="user_id string, event_time timestamp")
+    }
+    output = dataclasses.replace(DailyEvents.output, name="features.nanosecond_files")
+
+
+class InferredNanosecondFiles(NanosecondFiles):
+    inputs = {"events": FilesInput("s3://landing/events")}
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["schema declared", "schema inferred"])
+def test_a_run_over_nanosecond_files_fails_with_the_fix_and_leaves_nothing(
+    spark: SparkSession, tmp_path: Path, declared: bool
+) -> None:
+    runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)
+    nanosecond_events(Path(runtime.storage.warehouse.resolve("s3://landing/events")))
+    job = NanosecondFiles() if declared else InferredNanosecondFiles()
+    with pytest.raises(InputError) as failed:
+        job.run(runtime)
+    message = str(failed.value)
+    assert re.match(r"Run nanosecond_files \([^)]+\): Spark cannot read ", message), message
+    if declared:  # read by the run's first Spark job: the file and column are named
+        assert "part-0.parquet: its parquet column 'event_time' holds INT64" in message
+    else:  # the schema's inference fails first
+        assert NANOS in message
+    assert "coerce_timestamps='us'" in message
+    output = Path(runtime.storage.location("features.nanosecond_files"))
+    assert not runtime.storage.engine.exists(str(output))
+    assert not (output / "_featurekit_staging").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -294,7 +295,10 @@ def test_duplicate_partials_fail_the_run_and_commit_no_output(
         "merge them into one (merge_partials) before the windows. Nothing was committed."
     )
     storage = local_runtime.storage
-    assert not storage.engine.exists(storage.output_location(DoubledPartials.output))
+    location = storage.output_location(DoubledPartials.output)
+    assert not storage.engine.exists(location)
+    # the failed write's stage folder is gone too, and the staging folder it was in
+    assert not os.path.exists(os.path.join(location, "_featurekit_staging"))
 
 
 class TwoInputSums(WindowSums):

@@ -5,6 +5,11 @@ is set up, or, when the schema is inferred by a Spark job (parquet footers), a f
 task whose Java trace carries the cause. Either becomes :class:`~featurekit.errors.InputError`
 naming the data and the cause; the commonest cause gets its fix: parquet written by
 pandas or pyarrow with nanosecond timestamps, which Spark (and Glue, EMR) do not read.
+
+A file whose column does not have the type the read expects (a declared schema, or the
+schema of another file) fails later, in whatever Spark job reads it first (a count, the
+write): :func:`parquet_mismatch` finds that in any failed job's error, and a run ends
+with it as one InputError naming the file and column instead of Java traces.
 """
 
 from __future__ import annotations
@@ -25,6 +30,22 @@ NANOS_FIX = (
     "allow_truncated_timestamps=True)."
 )
 
+# Spark 3.5: "Parquet column cannot be converted in file F. Column: [ts], Expected:
+# timestamp, Found: INT64."; Spark 4: "[FAILED_READ_FILE.PARQUET_COLUMN_DATA_TYPE_MISMATCH]
+# ... reading file F. Data type mismatches when reading Parquet column [ts]. Expected
+# Spark type timestamp, actual Parquet type INT64."
+MISMATCH = (
+    re.compile(
+        r"Parquet column cannot be converted in file (?P<file>\S+?)\. "
+        r"Column: \[(?P<column>[^\]]*)\], Expected: (?P<expected>[^,]+), Found: (?P<found>[^.\s]+)"
+    ),
+    re.compile(
+        r"reading file (?P<file>\S+?)\. Data type mismatches when reading Parquet column "
+        r"\[(?P<column>[^\]]*)\]\. Expected Spark type (?P<expected>.+?), actual Parquet type "
+        r"(?P<found>[^.\s]+)"
+    ),
+)
+
 
 def illegal_parquet(exc: BaseException, what: str) -> Optional[InputError]:
     """An InputError when ``exc`` says the data of ``what`` holds a parquet type Spark does
@@ -37,10 +58,37 @@ def illegal_parquet(exc: BaseException, what: str) -> Optional[InputError]:
     return InputError(f"{what}: Spark cannot read it: a parquet column of type {found}. {fix}")
 
 
+def parquet_mismatch(exc: BaseException, what: str) -> Optional[InputError]:
+    """An InputError when ``exc`` (any failed Spark job) says a parquet file has a column
+    of another type than the read expects, or a type Spark does not read; else None."""
+    found = illegal_parquet(exc, what)
+    if found is not None:
+        return found
+    text = _text(exc)
+    match = next((m for m in (p.search(text) for p in MISMATCH) if m), None)
+    if match is None:
+        return None
+    file, column = match["file"], match["column"]
+    expected, stored = match["expected"].strip(), match["found"].strip()
+    head = (
+        f"{what}: Spark cannot read {file}: its parquet column {column!r} holds {stored} "
+        f"where {expected} is expected."
+    )
+    if stored == "INT64" and expected.lower().startswith("timestamp"):
+        fix = f"If pandas or pyarrow wrote it, its timestamps are nanoseconds. {NANOS_FIX}"
+    else:
+        fix = (
+            "Declare the type the files hold (FilesInput(schema=...), or the table's "
+            "registered schema), or rewrite the files with the declared type."
+        )
+    return InputError(f"{head} {fix}")
+
+
 def unreadable(exc: BaseException, what: str) -> Optional[InputError]:
     """An InputError for ``exc`` when it says Spark cannot read the data of ``what``
-    (a parquet type Spark does not read, or an ``AnalysisException``), else None."""
-    found = illegal_parquet(exc, what)
+    (a parquet type Spark does not read or not expected, or an ``AnalysisException``),
+    else None."""
+    found = parquet_mismatch(exc, what)
     if found is not None:
         return found
     if type(exc).__name__ == "AnalysisException":

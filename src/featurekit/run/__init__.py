@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.faults import storage_unavailable
+from featurekit.core.unreadable import parquet_mismatch
 from featurekit.cost.usage import UsageProbe
 from featurekit.errors import FeatureKitError
 from featurekit.maintain import maintain_output
@@ -98,8 +99,8 @@ def execute(
         if record.duplicate_of is None:
             maintain_output(job.output, env.storage, ctx, record, env.report)  # never raises
     except BaseException as exc:
-        translated = storage_unavailable(exc, f"Run {ctx.job} ({ctx.run_id})")
-        _failed(record, translated or exc, env)  # an outage: its one line, not a Java trace
+        translated = _translated(exc, f"Run {ctx.job} ({ctx.run_id})")
+        _failed(record, translated or exc, env)  # its one line, not a Java trace
         if translated is not None and translated is not exc:
             raise translated from exc
         raise
@@ -113,6 +114,15 @@ def execute(
         _store_final(keeper, env, failing=not succeeded)
         env.report(record.summary())
     return record
+
+
+def _translated(exc: BaseException, label: str) -> Optional[FeatureKitError]:
+    """What a failure of Spark or storage means for the user: an outage, or input files
+    Spark cannot read (a failed task of whichever job read them first); else None."""
+    translated: Optional[FeatureKitError] = storage_unavailable(exc, label)
+    if translated is None and not isinstance(exc, FeatureKitError):
+        translated = parquet_mismatch(exc, label)
+    return translated
 
 
 def _lease(job: FeatureJob, env: RunEnv, ctx: JobContext) -> RunLease:

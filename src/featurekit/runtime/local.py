@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.core.java import ensure_java
 from featurekit.errors import MissingDependencyError
@@ -194,7 +194,27 @@ def build_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    _quiet_task_failures(spark)
     return spark
+
+
+# A failed task's Java trace, which these log at ERROR before the job fails: the run's
+# error carries it (featurekit's own error for a cause it knows, else the whole trace).
+_TASK_FAILURE_LOGGERS = (
+    "org.apache.spark.executor.Executor",
+    "org.apache.spark.scheduler.TaskSetManager",
+)
+
+
+def _quiet_task_failures(spark: SparkSession) -> None:
+    """No log lines for a failed task in a local session: its error says it once."""
+    try:
+        jvm: Any = spark.sparkContext._jvm
+        off = jvm.org.apache.logging.log4j.Level.OFF
+        for name in _TASK_FAILURE_LOGGERS:
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, off)
+    except Exception:  # another logging backend: its lines stay
+        pass
 
 
 class LocalRuntime(Runtime):
