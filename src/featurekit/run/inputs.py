@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.names import col as named
+from featurekit.core.unreadable import illegal_parquet
 from featurekit.errors import InputError, TableNotFoundError
 from featurekit.io import DeltaInput, FilesInput, Input, TableInput
 from featurekit.runs import InputRecord
@@ -70,8 +71,13 @@ def read_files(spark: SparkSession, storage: Storage, name: str, inp: FilesInput
         reader = reader.schema(inp.schema)
     try:
         return reader.load(storage.warehouse.resolve(inp.path))
-    except AnalysisException as exc:
-        raise InputError(f"Input {name!r}: cannot read {inp.path}: {exc}") from exc
+    except Exception as exc:  # an illegal parquet type: Spark 4 at once, 3.5 in a job
+        found = illegal_parquet(exc, f"Input {name!r} ({inp.path})")
+        if found is not None:
+            raise found from exc
+        if isinstance(exc, AnalysisException):
+            raise InputError(f"Input {name!r}: cannot read {inp.path}: {exc}") from exc
+        raise
 
 
 def date_window(inp: Input, ctx: JobContext) -> Optional[DateWindow]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from featurekit.core.unreadable import illegal_parquet
 from featurekit.errors import ConfigError, InputError, StateError, UnsupportedError
 from featurekit.io import (
     FilesInput,
@@ -113,8 +114,13 @@ def read_files(spark: SparkSession, name: str, inp: FilesInput, root: str, rels:
         reader = reader.option("basePath", root)
     try:
         return reader.load([_join(root, r) for r in sorted(rels)])
-    except AnalysisException as exc:
-        raise InputError(f"Input {name!r}: cannot read new files of {inp.path}: {exc}") from exc
+    except Exception as exc:  # an illegal parquet type: Spark 4 at once, 3.5 in a job
+        found = illegal_parquet(exc, f"Input {name!r} ({inp.path})")
+        if found is not None:
+            raise found from exc
+        if isinstance(exc, AnalysisException):
+            raise InputError(f"Input {name!r}: cannot read new files of {inp.path}: {exc}") from exc
+        raise
 
 
 # -- strategies ----------------------------------------------------------------------
