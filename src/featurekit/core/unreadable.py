@@ -84,6 +84,20 @@ def parquet_mismatch(exc: BaseException, what: str) -> Optional[InputError]:
     return InputError(f"{head} {fix}")
 
 
+def input_unreadable(
+    exc: BaseException, name: str, path: str, what: str = ""
+) -> Optional[InputError]:
+    """The InputError of input ``name`` whose files at ``path`` Spark's reader refused
+    (an illegal parquet type: Spark 4 when the reader is set up, 3.5 in the job inferring
+    the schema; or an ``AnalysisException``), else None. ``what``: e.g. ``"new files of "``."""
+    found = illegal_parquet(exc, f"Input {name!r} ({path})")
+    if found is not None:
+        return found
+    if type(exc).__name__ == "AnalysisException":
+        return InputError(f"Input {name!r}: cannot read {what}{path}: {exc}")
+    return None
+
+
 def unreadable(exc: BaseException, what: str) -> Optional[InputError]:
     """An InputError for ``exc`` when it says Spark cannot read the data of ``what``
     (a parquet type Spark does not read or not expected, or an ``AnalysisException``),

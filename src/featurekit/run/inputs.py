@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.names import col as named
-from featurekit.core.unreadable import illegal_parquet
+from featurekit.core.unreadable import input_unreadable
 from featurekit.errors import InputError, TableNotFoundError
 from featurekit.io import DeltaInput, FilesInput, Input, TableInput
 from featurekit.runs import InputRecord
@@ -62,8 +62,6 @@ def read_input(
 
 def read_files(spark: SparkSession, storage: Storage, name: str, inp: FilesInput) -> DataFrame:
     """A FilesInput's rows: a Delta folder through the engine, else Spark's reader."""
-    from pyspark.errors import AnalysisException
-
     if inp.format == "delta":
         return storage.engine.read(spark, storage.warehouse.resolve(inp.path))
     reader = spark.read.format(inp.format).options(**dict(inp.options))
@@ -71,13 +69,11 @@ def read_files(spark: SparkSession, storage: Storage, name: str, inp: FilesInput
         reader = reader.schema(inp.schema)
     try:
         return reader.load(storage.warehouse.resolve(inp.path))
-    except Exception as exc:  # an illegal parquet type: Spark 4 at once, 3.5 in a job
-        found = illegal_parquet(exc, f"Input {name!r} ({inp.path})")
-        if found is not None:
-            raise found from exc
-        if isinstance(exc, AnalysisException):
-            raise InputError(f"Input {name!r}: cannot read {inp.path}: {exc}") from exc
-        raise
+    except Exception as exc:
+        error = input_unreadable(exc, name, inp.path)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def date_window(inp: Input, ctx: JobContext) -> Optional[DateWindow]:

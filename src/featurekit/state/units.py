@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from featurekit.core.unreadable import illegal_parquet
+from featurekit.core.unreadable import input_unreadable
 from featurekit.errors import ConfigError, InputError, StateError, UnsupportedError
 from featurekit.io import (
     FilesInput,
@@ -98,8 +98,6 @@ def _join(root: str, rel: str) -> str:
 
 def read_files(spark: SparkSession, name: str, inp: FilesInput, root: str, rels: list[str]) -> Any:
     """Read the given files of a file input, keeping partition columns of the folders."""
-    from pyspark.errors import AnalysisException
-
     reader = spark.read.format(inp.format).options(**dict(inp.options))
     if inp.schema:
         reader = reader.schema(inp.schema)
@@ -114,13 +112,11 @@ def read_files(spark: SparkSession, name: str, inp: FilesInput, root: str, rels:
         reader = reader.option("basePath", root)
     try:
         return reader.load([_join(root, r) for r in sorted(rels)])
-    except Exception as exc:  # an illegal parquet type: Spark 4 at once, 3.5 in a job
-        found = illegal_parquet(exc, f"Input {name!r} ({inp.path})")
-        if found is not None:
-            raise found from exc
-        if isinstance(exc, AnalysisException):
-            raise InputError(f"Input {name!r}: cannot read new files of {inp.path}: {exc}") from exc
-        raise
+    except Exception as exc:
+        error = input_unreadable(exc, name, inp.path, "new files of ")
+        if error is None:
+            raise
+        raise error from exc
 
 
 # -- strategies ----------------------------------------------------------------------
