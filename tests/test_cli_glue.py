@@ -43,6 +43,77 @@ def test_run_arguments_split_at_double_dash(tmp_path: Path) -> None:
     assert (args.warehouse, script_args) == (str(tmp_path), ["--JOB_NAME", "x"])
 
 
+def test_featurekit_options_after_the_script_without_double_dash_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without '--' they would be the script's arguments and the run would use another
+    warehouse, whose buckets a Glue read finds empty."""
+    script = tmp_path / "s.py"
+    script.write_text("raise SystemExit('the script must not run')\n")
+    assert cli.main(["glue", "run", str(script), "--warehouse", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "featurekit: error: --warehouse comes after the script with no '--'" in err
+    assert f"featurekit glue run {script} --warehouse ... -- [SCRIPT ARGUMENTS]" in err
+    assert cli.main(["glue", "run", str(script), "--quiet=1"]) == 2  # --opt=value too
+    assert "--quiet comes after the script" in capsys.readouterr().err
+
+
+STUDIO_SCRIPT = ROOT / "tests" / "glue_local" / "scripts" / "studio_s3_parquet_job.py"
+
+
+def _studio(tmp_path: Path, unit: str, buckets: tuple[str, ...]) -> tuple[Path, Path]:
+    """A Glue Studio script (S3 parquet -> Change Schema -> S3) and a warehouse with the
+    bucket folders ``buckets``, events written by pyarrow with timestamps in ``unit``."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    script = tmp_path / "studio_job.py"
+    script.write_text(STUDIO_SCRIPT.read_text())
+    wh = tmp_path / "wh"
+    for bucket in buckets:
+        (wh / "_s3" / bucket).mkdir(parents=True)
+    if "landing" in buckets:
+        (wh / "_s3" / "landing" / "events").mkdir()
+        times = pa.array(
+            [dt.datetime(2026, 11, 1, 8), dt.datetime(2026, 11, 2, 9)], pa.timestamp(unit)
+        )
+        table = pa.table({"user_id": ["u1", "u2"], "event_time": times})
+        pq.write_table(table, wh / "_s3" / "landing" / "events" / "part-0.parquet")
+    return script, wh
+
+
+def test_a_studio_script_reading_a_bucket_the_warehouse_lacks_names_the_folder(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As Glue fails to read a bucket that does not exist (not an empty read, which would
+    let the script write nothing and succeed)."""
+    script, wh = _studio(tmp_path, "us", ("out",))
+    assert cli.main(["glue", "run", str(script), "--warehouse", str(wh), "--quiet", "--"]) == 2
+    err = capsys.readouterr().err
+    assert "is in bucket 'landing', which the local warehouse does not have" in err
+    assert f"Create {wh / '_s3' / 'landing'} (as you would create the bucket)" in err
+    assert not any((wh / "_s3" / "out").iterdir())
+
+
+def test_a_studio_script_over_nanosecond_parquet_names_the_fix(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script, wh = _studio(tmp_path, "ns", ("landing", "out"))
+    assert cli.main(["glue", "run", "--warehouse", str(wh), "--quiet", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert "featurekit: error: An input of the Glue script studio_job.py: Spark cannot read" in err
+    assert "coerce_timestamps='us'" in err
+    assert "Traceback" not in err
+    assert not any((wh / "_s3" / "out").iterdir())
+    script, wh = _studio(tmp_path / "us", "us", ("landing", "out"))  # and written as it says
+    assert cli.main(["glue", "run", "--warehouse", str(wh), "--quiet", str(script)]) == 0
+    written = spark.read.parquet(str(wh / "_s3" / "out" / "events"))
+    assert sorted(r.user_id for r in written.collect()) == ["u1", "u2"]
+
+
 def test_bookmark_show_and_reset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = BookmarkStore(Warehouse(tmp_path))
     store.save("j", "r1", {"ctx": {"kind": "s3", "files": {"s3://b/a": 1.0}}}, expected_version=0)

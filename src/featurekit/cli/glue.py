@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from featurekit.cli.glue_version import GLUE_VERSIONS
-from featurekit.errors import ConfigError
+from featurekit.core.unreadable import parquet_mismatch
+from featurekit.errors import ConfigError, FeatureKitError
 from featurekit.glue_local.connections import DEFAULT_FILE as DEFAULT_CONNECTIONS
 from featurekit.warehouse import Warehouse
 
@@ -81,7 +82,10 @@ def run_script(
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except Exception as exc:
-        mapped = unmapped_bucket(exc, runtime.storage.warehouse.uri)
+        # what the script cannot fix by itself: a bucket, or files Spark cannot read
+        mapped: Optional[FeatureKitError] = unmapped_bucket(exc, runtime.storage.warehouse.uri)
+        if mapped is None and not isinstance(exc, FeatureKitError):
+            mapped = parquet_mismatch(exc, f"An input of the Glue script {path.name}")
         if mapped is None:
             raise
         raise mapped from exc
@@ -191,14 +195,27 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 def split_run_args(
     args: argparse.Namespace, add_runtime_args: Callable[[argparse.ArgumentParser], None]
 ) -> tuple[argparse.Namespace, list[str]]:
-    """Options before ``--`` are featurekit's (``--warehouse``...), the rest the script's."""
+    """Options before ``--`` are featurekit's (``--warehouse``...), the rest the script's.
+    Without ``--`` every argument is the script's, and one named as featurekit's options
+    are is refused: it would silently not apply (another warehouse read as empty)."""
     rest = list(args.script_args)
-    if "--" not in rest:
-        return args, rest
-    cut = rest.index("--")
     own = argparse.ArgumentParser(prog="featurekit glue run SCRIPT", add_help=False)
     add_runtime_args(own)
     add_run_options(own)
+    if "--" not in rest:
+        flags = {f for action in own._actions for f in action.option_strings}
+        misplaced = next((a for a in rest if a.split("=", 1)[0] in flags), None)
+        if misplaced is not None:
+            name = misplaced.split("=", 1)[0]
+            raise ConfigError(
+                f"{name} comes after the script with no '--', so it would be the script's "
+                "own argument (as Glue passes job arguments), not featurekit's. Put "
+                f"featurekit's options before the script or before '--': featurekit glue run "
+                f"{args.script} {name} ... -- [SCRIPT ARGUMENTS]; if the script itself takes "
+                f"{name}, pass it after '--'."
+            )
+        return args, rest
+    cut = rest.index("--")
     own.parse_args(rest[:cut], namespace=args)
     return args, rest[cut + 1 :]
 

@@ -251,6 +251,9 @@ class GlueContext:
             df, kinds = sources.read_records(spark, chosen, fmt, format_options)
         else:
             df, kinds = sources.read_files(spark, chosen, fmt, format_options), {}
+        if not found:  # the format and its options were checked: now the buckets
+            for uri in paths:
+                sources.check_bucket(self.warehouse, uri)
         return (df.where(predicate) if predicate and df.columns else df), kinds
 
     def _new_objects(self, ctx: str, found: Mapping[str, tuple[str, float]]) -> list[str]:

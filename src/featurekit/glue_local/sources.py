@@ -7,15 +7,15 @@ are listed with their modification time so job bookmarks can tell new from seen.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import featurekit.glue_local.choices as choices
 import featurekit.glue_local.formats as formats
-from featurekit.errors import InputError
+from featurekit.errors import ConfigError, InputError
 from featurekit.glue_local._support import flag, unsupported
-from featurekit.warehouse import Warehouse
+from featurekit.warehouse import S3_SCHEMES, Warehouse
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -74,12 +74,29 @@ def table_objects(
     return found
 
 
+def check_bucket(warehouse: Warehouse, uri: str) -> None:
+    """A ConfigError when ``uri`` is in a bucket the local warehouse has no folder for:
+    Glue fails to read a bucket that does not exist (an empty prefix of one that does
+    reads as no rows), so the emulation does not read it as empty."""
+    if warehouse.remote or not uri.startswith(S3_SCHEMES):
+        return
+    bucket = uri.split("://", 1)[1].split("/", 1)[0]
+    folder = Path(warehouse.resolve(f"s3://{bucket}"))
+    if bucket and not folder.is_dir():
+        raise ConfigError(
+            f"{uri} is in bucket {bucket!r}, which the local warehouse does not have: s3:// "
+            f"paths map to {warehouse.root}/_s3/BUCKET. Create {folder} (as you would create "
+            "the bucket) and put the input files there, or pass the warehouse that has it "
+            "(--warehouse DIR, before the script or before '--')."
+        )
+
+
 def _list_s3(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tuple[str, float]]:
     bucket, _, prefix = warehouse.resolve(uri)[len("s3://") :].partition("/")
     client: Any = getattr(warehouse, "client")  # noqa: B009 (S3Warehouse only)
     found: dict[str, tuple[str, float]] = {}
     start = prefix.rstrip("/") + "/" if prefix and not prefix.endswith("/") else prefix
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    for page in _pages(client, bucket, prefix, uri):
         for item in page.get("Contents", []):
             key: str = item["Key"]
             rest = key[len(start) :] if key != prefix else key.rsplit("/", 1)[-1]
@@ -90,6 +107,21 @@ def _list_s3(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, tupl
             uri = f"s3://{bucket}/{key}"
             found[uri] = (uri, item["LastModified"].timestamp())
     return found
+
+
+def _pages(client: Any, bucket: str, prefix: str, uri: str) -> Iterator[dict[str, Any]]:
+    """The listing's pages; a ConfigError when the bucket does not exist."""
+    from botocore.exceptions import ClientError
+
+    try:
+        yield from client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+        raise ConfigError(
+            f"{uri} is in bucket {bucket!r}, which does not exist on the warehouse's S3 "
+            "endpoint: create it, or fix the path."
+        ) from exc
 
 
 def empty_frame(spark: SparkSession) -> DataFrame:
