@@ -74,6 +74,17 @@ class DropsNegative(_Spend):
     )
 
 
+class DropsOnATypo(_Spend):
+    name = "dq_drops_on_a_typo"
+    output = table(
+        "dq_typo",
+        Ruleset(
+            'Rules = [ ColumnValues "spendd" >= 0, ColumnLength "spend" > 2 ]',
+            on_failing_rows="drop",
+        ),
+    )
+
+
 class Drifting(_Spend):
     name = "dq_drifting"
     inputs = {"spend": TableInput("raw.spend")}  # only the output's dynamic rule is tested
@@ -144,6 +155,25 @@ def test_duplicate_keys_fail_the_row_checks_before_any_rule_passes(runtime: Loca
     record = runtime.storage.warehouse.read_json(name)
     assert record["status"] == "failed"
     assert not [q for q in record["quality"] if q["outcome"] == "Passed"]
+
+
+def test_a_dropping_rule_that_cannot_be_evaluated_fails_the_run_and_drops_nothing(
+    runtime: LocalRuntime,
+) -> None:
+    """A misspelt column (or one of a type the rule does not take) fails every row in
+    Deequ: without this check the run dropped all of them and succeeded."""
+    with pytest.raises(QualityError) as failed:
+        DropsOnATypo().run(runtime)
+    assert str(failed.value) == (
+        "[output#0] cannot evaluate 2 rule(s) on the output's columns: "
+        'ColumnValues "spendd" >= 0: Input data does not include column spendd!; '
+        'ColumnLength "spend" > 2: Expected type of column spend to be StringType, but found '
+        "DoubleType instead! Every row would fail them and be dropped. Fix the rule's column "
+        "name or type. Nothing was committed."
+    )
+    assert not runtime.storage.engine.exists(runtime.storage.location("features.dq_typo"))
+    quarantine = runtime.storage.location(quarantine_name("features.dq_typo"))
+    assert not runtime.storage.engine.exists(quarantine)
 
 
 def test_dropped_rows_go_to_quarantine_and_outcomes_to_the_record(

@@ -227,8 +227,10 @@ def check_output(
         resolved = resolve(ruleset.dqdl, "output", history)
         evaluation = evaluate(frame, resolved.dqdl, row_level=ruleset.quarantines)
         rows = evaluation.rule_outcomes.collect()
-        outcomes += rule_outcomes(rows, ruleset, "output", index, resolved)
+        evaluated = rule_outcomes(rows, ruleset, "output", index, resolved)
+        outcomes += evaluated
         if ruleset.quarantines:
+            refuse_unevaluable(evaluated, ruleset)
             row_levels[index] = evaluation.row_level
             column = f"{_FAIL_PREFIX}{index}"
             others = [c for c in ROW_COLUMNS if c != ROW_FAIL]
@@ -249,6 +251,27 @@ def check_output(
         dropped = F.concat(*[F.col(c) for c in drop_columns])
         checked.output = frame.where(F.size(dropped) == 0).select(*map(sql_name, columns))
     return checked
+
+
+# Deequ's reasons for a rule it could not evaluate on these columns (its analyzers'
+# preconditions): every row fails such a rule, whatever its values.
+_UNEVALUABLE = re.compile(r"Input data does not include column |Expected type of column ")
+
+
+def refuse_unevaluable(outcomes: Sequence[dict[str, Any]], ruleset: Ruleset) -> None:
+    """A QualityError when a rule of ``ruleset`` (one that drops or quarantines failing
+    rows) could not be evaluated on the output's columns: a name or type the output does
+    not have would otherwise fail, and drop or quarantine, every row."""
+    broken = [o for o in outcomes if _UNEVALUABLE.match(o["failure_reason"] or "")]
+    if not broken:
+        return
+    listing = "; ".join(f"{o['rule']}: {o['failure_reason'].splitlines()[0]}" for o in broken)
+    action = "dropped" if ruleset.on_failing_rows == "drop" else "quarantined"
+    raise QualityError(
+        f"[{broken[0]['ruleset']}] cannot evaluate {len(broken)} rule(s) on the output's "
+        f"columns: {listing} Every row would fail them and be {action}. Fix the rule's "
+        "column name or type. Nothing was committed."
+    )
 
 
 def quarantine_rows(
