@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from featurekit.errors import ConfigError, UnsupportedError
+from featurekit.errors import ConfigError, StateError, UnsupportedError
 from featurekit.io import DeltaInput, FilesInput
 from featurekit.runtime.local import LocalRuntime
 from featurekit.state.delta_log import added_files
@@ -40,14 +40,12 @@ def test_files_new_changed_and_hidden(local_runtime: LocalRuntime, tmp_path: Pat
     first = plan_input(local_runtime.spark, local_runtime.storage, "in", inp, "files", None)
     assert (first.new, first.fresh) == (["a.csv"], True)
 
-    changed = write_csv(root, "a.csv", "1,x\n2,y\n")
-    os.utime(changed, (1_000_000, 1_000_000))
     write_csv(root / "sub", "c.csv", "3,w\n")
     second = plan_input(
         local_runtime.spark, local_runtime.storage, "in", inp, "files", first.bookmark
     )
-    assert second.new == ["a.csv", "sub/c.csv"]
-    assert sorted(r.id for r in second.read().collect()) == [1, 2, 3]
+    assert second.new == ["sub/c.csv"]
+    assert sorted(r.id for r in second.read().collect()) == [3]
     third = plan_input(
         local_runtime.spark, local_runtime.storage, "in", inp, "files", second.bookmark
     )
@@ -56,7 +54,34 @@ def test_files_new_changed_and_hidden(local_runtime: LocalRuntime, tmp_path: Pat
         read_processed(
             local_runtime.spark, local_runtime.storage, "in", inp, second.bookmark
         ).count()
-        == 3
+        == 2
+    )
+
+
+@pytest.mark.parametrize("change", ["rows added", "time only"])
+def test_a_file_read_before_that_changed_is_refused(
+    local_runtime: LocalRuntime, tmp_path: Path, change: str
+) -> None:
+    """Its rows were counted: reading it again would count them twice (a copy that reset
+    its modification time is refused too: the state cannot tell it from an edit)."""
+    root = tmp_path / "in"
+    first_file = write_csv(root, "a.csv", "1,x\n")
+    inp = FilesInput(str(root), format="csv", schema=SCHEMA, incremental=True)
+    first = plan_input(local_runtime.spark, local_runtime.storage, "in", inp, "files", None)
+    if change == "rows added":
+        write_csv(root, "a.csv", "1,x\n2,y\n")
+    os.utime(first_file, (1_000_000, 1_000_000))
+    write_csv(root, "b.csv", "3,w\n")
+    with pytest.raises(StateError) as refused:
+        plan_input(
+            local_runtime.spark, local_runtime.storage, "in", inp, "files", first.bookmark, "daily"
+        )
+    assert str(refused.value) == (
+        f"Input 'in' ({root}): 1 file(s) read by an earlier run have changed since (size or "
+        "modification time): a.csv. Their rows are in the output already, and featurekit "
+        "cannot take them back, so reading the files again would count them twice. Restore "
+        "the files, put new rows in new files, or rebuild from every file: featurekit state "
+        "reset daily, then run."
     )
 
 

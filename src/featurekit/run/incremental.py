@@ -128,7 +128,13 @@ def _new_units(
 def _plan_units(job: FeatureJob, env: RunEnv, state: JobState) -> dict[str, UnitPlan]:
     return {
         name: plan_input(
-            env.spark, env.storage, name, job.inputs[name], strategy, state.inputs.get(name)
+            env.spark,
+            env.storage,
+            name,
+            job.inputs[name],
+            strategy,
+            state.inputs.get(name),
+            job.name,
         )
         for name, strategy in job.incremental_inputs().items()
     }

@@ -3,7 +3,9 @@
 Three strategies, one bookmark document each:
 
 * ``files``: every file under the input's path with its size and modification
-  time; a file is new when its path is unseen or its size/mtime changed.
+  time; a file is new when its path is unseen. A file read before whose size or mtime
+  changed raises StateError: its rows were counted, and reading it again would count
+  them twice (a copy that reset the time included: reset the state to rebuild).
 * ``delta``: the last processed table version; the new rows are the files added
   (``dataChange``) by the commits after it, read from the ``_delta_log``.
   Incremental Delta inputs must be append-only: a commit that removes data
@@ -159,11 +161,15 @@ def plan_files(
     name: str,
     inp: FilesInput,
     bookmark: Optional[Mapping[str, Any]],
+    job: str = "JOB",
 ) -> UnitPlan:
     root = _input_location(storage, inp)
     now = list_files(spark, root)
     seen = dict((bookmark or {}).get("files", {}))
-    new = sorted(r for r, (size, mtime) in now.items() if seen.get(r) != [size, mtime])
+    changed = sorted(r for r, unit in now.items() if r in seen and seen[r] != list(unit))
+    if changed:
+        raise StateError(_changed_files(name, inp, changed, job))
+    new = sorted(r for r in now if r not in seen)
     after = {**seen, **{r: list(now[r]) for r in new}}
     return UnitPlan(
         name,
@@ -172,6 +178,17 @@ def plan_files(
         {"kind": "files", "files": after},
         bookmark is None,
         lambda: read_files(spark, name, inp, root, new),
+    )
+
+
+def _changed_files(name: str, inp: FilesInput, changed: list[str], job: str) -> str:
+    shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+    return (
+        f"Input {name!r} ({inp.path}): {len(changed)} file(s) read by an earlier run have "
+        f"changed since (size or modification time): {shown}. Their rows are in the output "
+        "already, and featurekit cannot take them back, so reading the files again would "
+        "count them twice. Restore the files, put new rows in new files, or rebuild from "
+        f"every file: featurekit state reset {job}, then run."
     )
 
 
@@ -243,8 +260,10 @@ def plan_input(
     inp: Input,
     strategy: str,
     bookmark: Optional[Mapping[str, Any]],
+    job: str = "JOB",
 ) -> UnitPlan:
-    """The plan of one incremental input against its bookmark (None: never processed)."""
+    """The plan of one incremental input of ``job`` against its bookmark (None: never
+    processed)."""
     check_strategy(name, inp, strategy)
     if bookmark is not None and bookmark.get("kind") != strategy:
         raise StateError(
@@ -257,7 +276,7 @@ def plan_input(
         raise TypeError(f"Input {name!r} is not a FilesInput")
     if strategy == "dates":
         return plan_dates(spark, storage, name, inp, bookmark)
-    return plan_files(spark, storage, name, inp, bookmark)
+    return plan_files(spark, storage, name, inp, bookmark, job)
 
 
 def read_processed(
