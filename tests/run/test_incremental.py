@@ -228,6 +228,25 @@ def test_range_run_rebuilds_dates_from_processed_units(local_runtime: LocalRunti
     assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, rows + late))
 
 
+def test_a_range_past_the_data_keeps_the_horizon_at_the_last_day_with_events(
+    local_runtime: LocalRuntime,
+) -> None:
+    """A range beyond the last event day writes nothing there and leaves the horizon, so
+    the next batch computes the dates a full recompute would (none past its last day)."""
+    first = [r for d in (1, 2) for r in events(d)]
+    add_files(local_runtime, first)
+    WindowSums().run(local_runtime)
+    ranged = WindowSums().run(local_runtime, start=dt.date(2024, 1, 20), end=dt.date(2024, 1, 20))
+    assert ranged.output is None  # no dates to compute: nothing written
+    assert_same(table(local_runtime, WindowSums), reference(local_runtime.spark, first))
+    later = events(3)
+    add_files(local_runtime, later)
+    WindowSums().run(local_runtime)
+    out = table(local_runtime, WindowSums)
+    assert max(r.feature_date for r in out.collect()) == dt.date(2024, 1, 3)
+    assert_same(out, reference(local_runtime.spark, first + later))
+
+
 def test_windowed_features_api_incremental_equals_full_recompute(
     local_runtime: LocalRuntime,
 ) -> None:

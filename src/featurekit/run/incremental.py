@@ -309,14 +309,28 @@ def run_range(
     column = job.output.date_column
     from pyspark.sql import functions as F
 
+    engine, location = env.storage.engine, partials_location(env.storage, windowed)
+    record.staging.append(location)  # stored when the partials phase begins
     with record.phase("partials", env.report), reading as frames:
         parts = windowed.merge_partials(ctx, windowed.partials(ctx, **frames))
         parts = shape_partials(parts, windowed).where(
             col(column).between(F.lit(ctx.start), F.lit(ctx.end))
         )
-    with record.phase("partials_commit", env.report):
-        commit_partials(windowed, env, ctx, parts, replace_days, None)
-    horizon = max([ctx.end, *([as_day(state.horizon)] if state.horizon else [])])
+        staged = engine.stage(
+            parts, location, partition_by=partials_table(windowed, parts.schema).partitions,
+            label=ctx.run_id,
+        )  # fmt: skip
+    try:
+        days = _staged_dates(staged, column)  # the range's days with rows
+        with record.phase("partials_commit", env.report):
+            commit_partials(windowed, env, ctx, staged, replace_days, None)
+    finally:
+        engine.abort(staged)  # committed files have left the stage folder
+    # the last day with partials, as a full recompute's: never a day of the range past it
+    old = [as_day(state.horizon)] if state.horizon else []
+    horizon = max([*days, *old], default=None)
+    if horizon is None:
+        return
     last = min(ctx.end + dt.timedelta(days=windowed.window_days - 1), horizon)
     dates = [ctx.start + dt.timedelta(days=i) for i in range((last - ctx.start).days + 1)]
     commit_features(windowed, env, ctx, record, dates, False, None)
