@@ -146,9 +146,33 @@ def test_a_table_whose_folder_is_gone_is_listed_as_missing(
     assert "no Delta table is there" in capsys.readouterr().err
 
 
-def test_state_reset_prints_json(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["state", "reset", "some_job", "--json", "--warehouse", str(warehouse)]) == 0
-    assert json.loads(capsys.readouterr().out) == {"job": "some_job", "reset": [], "batch": 0}
+def test_state_reset_prints_json_and_refuses_a_job_without_state(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from featurekit.state import StateSession, open_state_store
+
+    store = open_state_store(None, Warehouse(warehouse))
+    with StateSession(store, "some_job", run_id="r1") as session:
+        state = session.state
+        state.inputs["events"] = {"kind": "files", "files": {}}
+        session.save(state)
+    wh = ["--warehouse", str(warehouse)]
+    assert main(["state", "reset", "some_jbo", *wh]) == 2  # a typo: refused, nothing written
+    assert capsys.readouterr().err == (
+        f"featurekit: error: No incremental state for 'some_jbo' in {store.where}. Did you "
+        "mean 'some_job'? Nothing to reset.\n"
+    )
+    assert not store.keys("some_jbo")
+    assert main(["state", "show", "other", *wh]) == 0  # a question, answered
+    assert f"No incremental state for 'other' in {store.where}. Jobs with state there: " in (
+        capsys.readouterr().out
+    )
+    assert main(["state", "reset", "some_job", "--json", *wh]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "job": "some_job",
+        "reset": ["events"],
+        "batch": 0,
+    }
 
 
 def test_a_files_table_is_listed_by_format_and_has_no_delta_history(

@@ -39,6 +39,26 @@ def _describe(name: str, bookmark: dict[str, Any]) -> str:
     return f"{name}: Delta version {bookmark.get('version')} processed"
 
 
+def _no_state(store: Any, job: str) -> str:
+    """``No incremental state for JOB in STORE.`` and the jobs it has, the closest first."""
+    import difflib
+
+    jobs = sorted({k.split("/", 1)[0] for k in store.keys("") if k.endswith("/state")})
+    close = difflib.get_close_matches(job, jobs, n=3)
+    hint = (
+        f" Did you mean {' or '.join(map(repr, close))}?"
+        if close
+        else f" Jobs with state there: {', '.join(jobs) if jobs else 'none'}."
+    )
+    return f"No incremental state for {job!r} in {store.where}.{hint}"
+
+
+def _has_state(store: Any, job: str) -> bool:
+    return any(
+        (store.get(f"{job}/state"), store.get(f"{job}/pending"), store.keys(f"{job}/backfill"))
+    )
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     store = _store(args)
     got = store.get(f"{args.job}/state")
@@ -46,7 +66,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(got.doc if got else None, indent=2, sort_keys=True))
         return 0
     if got is None:
-        print(f"No incremental state for {args.job!r} in {store.where}.")
+        print(_no_state(store, args.job))
     else:
         state = JobState.from_doc(got.doc)
         print(f"{args.job}: batch {state.batch}, last run {state.run_id} at {state.updated_at}")
@@ -66,6 +86,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     store = _store(args)
+    if not _has_state(store, args.job):  # a typo: nothing to reset, and nothing written
+        raise ConfigError(f"{_no_state(store, args.job)} Nothing to reset.")
     with StateSession(store, args.job, run_id="featurekit-state-reset") as session:
         state = session.state
         if args.input is not None and args.input not in state.inputs:
