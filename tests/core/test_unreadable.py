@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, FilesInput, JobContext, TableInput
 from featurekit.cli import main
-from featurekit.core.unreadable import parquet_mismatch, unreadable
+from featurekit.core.unreadable import malformed_record, parquet_mismatch, unreadable
 from featurekit.errors import InputError
 from featurekit.runtime.local import LocalConfig, LocalRuntime
 
@@ -175,3 +175,52 @@ def test_a_run_over_nanosecond_files_fails_with_the_fix_and_leaves_nothing(
     output = Path(runtime.storage.location("features.nanosecond_files"))
     assert not runtime.storage.engine.exists(str(output))
     assert not (output / "_featurekit_staging").exists()
+
+
+def test_a_record_a_failfast_read_cannot_parse_is_named() -> None:
+    trace = (
+        "An error occurred while calling o51.save.\n: org.apache.spark.SparkException: Job "
+        "aborted due to stage failure: ... org.apache.spark.SparkException: "
+        "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:///lake/a.csv.  "
+        "SQLSTATE: KD001\n\tat org.apache...\nCaused by: org.apache.spark.SparkException: "
+        "[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in "
+        "record parsing: [u1,null]. Parse Mode: FAILFAST.\n\tat org...\nCaused by: "
+        'java.lang.NumberFormatException: For input string: "abc"\n\tat java...'
+    )
+    error = malformed_record(RuntimeError(trace), "Run daily (r1)")
+    assert str(error) == (
+        "Run daily (r1): Spark cannot parse a record of file:///lake/a.csv (mode FAILFAST): "
+        '[u1,null] (For input string: "abc"). Fix the record, declare the column with the '
+        "type its values have, or read with mode PERMISSIVE (values that do not parse become "
+        "nulls) or DROPMALFORMED (their rows are dropped)."
+    )
+    assert malformed_record(RuntimeError("Connection refused"), "x") is None
+
+
+class FailFastCsv(DailyEvents):
+    name = "failfast_csv"
+    inputs = {
+        "events": FilesInput(
+            "s3://landing/csv",
+            format="csv",
+            schema="user_id string, event_time timestamp",
+            options={"header": "true", "mode": "FAILFAST"},
+        )
+    }
+    output = dataclasses.replace(DailyEvents.output, name="features.failfast_csv")
+
+
+def test_a_failfast_csv_read_of_a_bad_value_ends_with_one_input_error(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)
+    folder = Path(runtime.storage.warehouse.resolve("s3://landing/csv"))
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_text("user_id,event_time\nu1,2026-11-01 08:00:00\nu2,yesterday\n")
+    with pytest.raises(InputError) as failed:
+        FailFastCsv().run(runtime)
+    message = str(failed.value)
+    assert re.match(r"Run failfast_csv \([^)]+\): Spark cannot parse a record", message)
+    assert "(mode FAILFAST): [u2,null] (The value 'yesterday' of the type" in message
+    assert "read with mode PERMISSIVE" in message
+    assert not runtime.storage.engine.exists(runtime.storage.location("features.failfast_csv"))

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from featurekit.cli.glue_version import GLUE_VERSIONS
-from featurekit.core.unreadable import parquet_mismatch
+from featurekit.core.unreadable import data_unreadable
 from featurekit.errors import ConfigError, FeatureKitError
 from featurekit.glue_local.connections import DEFAULT_FILE as DEFAULT_CONNECTIONS
 from featurekit.warehouse import Warehouse
@@ -85,7 +85,7 @@ def run_script(
         # what the script cannot fix by itself: a bucket, or files Spark cannot read
         mapped: Optional[FeatureKitError] = unmapped_bucket(exc, runtime.storage.warehouse.uri)
         if mapped is None and not isinstance(exc, FeatureKitError):
-            mapped = parquet_mismatch(exc, f"An input of the Glue script {path.name}")
+            mapped = data_unreadable(exc, f"An input of the Glue script {path.name}")
         if mapped is None:
             raise
         raise mapped from exc

@@ -84,6 +84,46 @@ def parquet_mismatch(exc: BaseException, what: str) -> Optional[InputError]:
     return InputError(f"{head} {fix}")
 
 
+# A csv or json record a FAILFAST read cannot parse (Spark 3.5 and 4 alike), and the file
+# it was reading then; the root cause (a NumberFormatException...) is the last "Caused by".
+MALFORMED = re.compile(r"Malformed records are detected in record parsing(?:: (\[[^\n]*?\]))?\.")
+READING_FILE = re.compile(r"Encountered error while reading file (\S+?)\.(?:\s|$)")
+CAUSED_BY = re.compile(r"Caused by: [\w.$]+(?:Exception|Error): ([^\n]+)")
+
+
+def malformed_record(exc: BaseException, what: str) -> Optional[InputError]:
+    """An InputError when ``exc`` (any failed Spark job) says a csv or json record could
+    not be parsed in FAILFAST mode, naming the file, the record and the cause; else None."""
+    text = _text(exc)
+    found = MALFORMED.search(text)
+    if found is None:
+        return None
+    file = READING_FILE.search(text)
+    causes = CAUSED_BY.findall(text)
+    where = f" of {file.group(1)}" if file else ""
+    record = f" {found.group(1)}" if found.group(1) else ""
+    cause = f" ({_sentence(causes[-1])})" if causes else ""
+    return InputError(
+        f"{what}: Spark cannot parse a record{where} (mode FAILFAST):{record}{cause}. Fix the "
+        "record, declare the column with the type its values have, or read with mode "
+        "PERMISSIVE (values that do not parse become nulls) or DROPMALFORMED (their rows are "
+        "dropped)."
+    )
+
+
+def _sentence(message: str) -> str:
+    """A Java message's first sentence, without Spark's ``[ERROR_CLASS]`` in front."""
+    text = re.sub(r"^\[[A-Z_.]+\]\s*", "", message.strip())
+    head, dot, _rest = text.partition(". ")
+    return head + dot.strip() if dot else text
+
+
+def data_unreadable(exc: BaseException, what: str) -> Optional[InputError]:
+    """What any failed Spark job says of data it could not read (:func:`parquet_mismatch`,
+    :func:`malformed_record`) as one InputError, else None."""
+    return parquet_mismatch(exc, what) or malformed_record(exc, what)
+
+
 def input_unreadable(
     exc: BaseException, name: str, path: str, what: str = ""
 ) -> Optional[InputError]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.faults import storage_unavailable
-from featurekit.core.unreadable import parquet_mismatch
+from featurekit.core.unreadable import data_unreadable
 from featurekit.cost.usage import UsageProbe
 from featurekit.errors import FeatureKitError
 from featurekit.maintain import maintain_output
@@ -121,7 +121,7 @@ def _translated(exc: BaseException, label: str) -> Optional[FeatureKitError]:
     Spark cannot read (a failed task of whichever job read them first); else None."""
     translated: Optional[FeatureKitError] = storage_unavailable(exc, label)
     if translated is None and not isinstance(exc, FeatureKitError):
-        translated = parquet_mismatch(exc, label)
+        translated = data_unreadable(exc, label)
     return translated
 
 
