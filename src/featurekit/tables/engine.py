@@ -285,7 +285,7 @@ def write_stage(
     ``partition_by`` with one file per value (:func:`one_file_per_value`). ``micros``:
     timestamps as TIMESTAMP_MICROS, which delta-rs and Iceberg store (Spark's default is
     INT96). A write that fails leaves nothing: Spark aborts its job's files, and the
-    folder it made (and the staging folder above it, when that is then empty) goes too."""
+    folder it made goes too."""
     writer = one_file_per_value(df, partition_by).write.mode("errorifexists")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
@@ -303,16 +303,14 @@ def write_stage(
 
 
 def _remove_failed_stage(spark: SparkSession, staging_dir: str) -> None:
-    """Remove what a failed write left of ``staging_dir``, then its parent when empty.
-    Best effort: the write's own error is the one the caller gets."""
+    """Remove what a failed write left of ``staging_dir`` (the staging folder above it
+    stays, as after a commit: another run may be staging there). Best effort: the write's
+    own error is the one the caller gets."""
     try:
         jvm: Any = spark.sparkContext._jvm
         folder = jvm.org.apache.hadoop.fs.Path(staging_dir)
         fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
         fs.delete(folder, True)
-        parent = folder.getParent()
-        if fs.exists(parent) and not fs.listStatus(parent):
-            fs.delete(parent, False)
     except Exception:  # then `featurekit table vacuum` removes it (a failed run's stage)
         pass
 
