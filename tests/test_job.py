@@ -35,6 +35,28 @@ def test_output_must_be_declared() -> None:
                 raise AssertionError("never called")
 
 
+def test_a_base_class_without_a_name_is_told_to_declare_itself_abstract() -> None:
+    with pytest.raises(ConfigError, match=r"got None \(a base class other jobs extend"):
+
+        class Shared(FeatureJob):
+            output = OUT
+
+            def transform(self, ctx: JobContext) -> DataFrame:
+                raise AssertionError("never called")
+
+    class SharedBase(FeatureJob):
+        abstract = True
+        output = OUT
+
+        def transform(self, ctx: JobContext) -> DataFrame:
+            raise AssertionError("never called")
+
+    class Concrete(SharedBase):
+        name = "concrete"
+
+    assert Concrete.name == "concrete"
+
+
 def test_name_must_be_an_identifier() -> None:
     with pytest.raises(ConfigError, match="valid identifier"):
 

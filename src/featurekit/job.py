@@ -239,10 +239,12 @@ def _check_incremental(cls: type[FeatureJob], where: str) -> None:
 def _check_declaration(cls: type[FeatureJob]) -> None:
     where = f"Job class {cls.__name__}"
     name = getattr(cls, "name", None)
+    base = " (a base class other jobs extend declares 'abstract = True' instead)"
     if not isinstance(name, str) or not name.isidentifier():
-        raise ConfigError(f"{where} needs a 'name' that is a valid identifier, got {name!r}.")
+        hint = base if name is None else ""
+        raise ConfigError(f"{where} needs a 'name' that is a valid identifier, got {name!r}{hint}.")
     if not isinstance(getattr(cls, "output", None), FeatureTable):
-        raise ConfigError(f"{where} must declare 'output = FeatureTable(...)'.")
+        raise ConfigError(f"{where} must declare 'output = FeatureTable(...)'{base}.")
     for key, value in cls.params.items():
         if not isinstance(value, Param):
             raise ConfigError(f"{where}: params[{key!r}] must be a Param, got {value!r}.")
