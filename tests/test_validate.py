@@ -75,7 +75,15 @@ def test_names_with_dots_spaces_and_backticks(spark: SparkSession, tmp_path: Pat
     with pytest.raises(OutputContractError) as found:
         check_rows(rows, table, start=D2, end=D2)
     assert "1 rows have a null in ['user.id `x`', 'feature date']" in str(found.value)
-    assert "e.g. [{'user.id `x`': 'b', 'feature date': datetime.date(2024, 1, 2)}]" in str(
-        found.value
-    )
+    assert "e.g. user.id `x`=b, feature date=2024-01-02;" in str(found.value)
     assert "feature date spans 2024-01-01..2024-01-02" in str(found.value)
+
+
+def test_repeated_keys_are_named_as_their_values(spark: SparkSession) -> None:
+    rows = frame(spark, ("a", D1, 1), ("a", D1, 2), ("b", D2, 3))
+    with pytest.raises(OutputContractError) as broken:
+        check_rows(rows, TABLE)
+    assert str(broken.value) == (
+        "Output of f.t breaks its declaration: 1 key/date combinations appear more than once, "
+        "e.g. user_id=a, feature_date=2024-01-01. Nothing was committed."
+    )

@@ -46,7 +46,8 @@ def check_columns(schema: StructType, table: FeatureTable) -> None:
         raise OutputContractError(
             f"Output of {table.name} does not match its declaration: "
             + "; ".join(problems)
-            + ". Fix transform() or the FeatureTable columns (cast with .cast('type'))."
+            + ". Fix transform() or the FeatureTable columns (a column of another type: "
+            "F.col(name).cast('type'))."
         )
 
 
@@ -77,10 +78,10 @@ def check_rows(
     if stats["null_rows"]:
         problems.append(f"{stats['null_rows']} rows have a null in {group}")
     if stats["dup_groups"]:
-        examples = [
-            {c: r[c] for c in group}
+        examples = "; ".join(
+            ", ".join(f"{c}={r[c]}" for c in group)
             for r in per_key.where(F.col("_n") > 1).select(*map(sql_name, group)).limit(3).collect()
-        ]
+        )
         problems.append(
             f"{stats['dup_groups']} key/date combinations appear more than once, e.g. {examples}"
         )
