@@ -311,7 +311,9 @@ def test_duplicate_partials_fail_the_run_and_commit_no_output(
     assert str(failed.value) == (
         "Output of features.doubled_partials breaks its declaration: the partials hold more "
         "than one row for one key and day, e.g. user_id=u1, feature_date=2024-01-02; "
-        "merge them into one (merge_partials) before the windows. Nothing was committed."
+        "merge them into one (merge_partials) before the windows. The output was not "
+        "committed; the batch's partials were, and the next run finishes the batch from them "
+        "once the job or its data is fixed."
     )
     storage = local_runtime.storage
     location = storage.output_location(DoubledPartials.output)

@@ -75,7 +75,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         for name, bookmark in sorted(state.inputs.items()):
             print(f"  {_describe(name, bookmark)}")
     if store.get(f"{args.job}/pending") is not None:
-        print("  a batch is pending (a run died mid-commit); the next run finishes or drops it")
+        print(
+            "  a batch is pending (a run died or failed between its commits); the next run "
+            "finishes or drops it"
+        )
     for key in store.keys(f"{args.job}/backfill"):
         doc = store.get(key)
         done = len(doc.doc.get("done", [])) if doc else 0

@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
 from featurekit.core.names import col
-from featurekit.errors import StateError
+from featurekit.errors import OutputContractError, StateError
 from featurekit.run.inputs import prune_dates
 from featurekit.run.plan import windowed_job, write_plan
 from featurekit.run.read import ReadInputs, Source, read_inputs
@@ -256,8 +256,24 @@ def _commit_batch(
             else:
                 commit_partials(job, env, ctx, staged, replace_days, new_state.batch)
     env.on_phase(ctx, "partials_committed")
-    commit_features(job, env, ctx, record, affected, fresh, new_state.batch)
+    try:
+        commit_features(job, env, ctx, record, affected, fresh, new_state.batch)
+    except OutputContractError as exc:
+        if not days:
+            raise
+        raise type(exc)(_partials_kept(str(exc))) from exc
     env.on_phase(ctx, "output_committed")
+
+
+def _partials_kept(message: str) -> str:
+    """An output error's message, told that the batch's partials were committed."""
+    kept = (
+        "The output was not committed; the batch's partials were, and the next run finishes "
+        "the batch from them once the job or its data is fixed."
+    )
+    if message.endswith("Nothing was committed."):
+        return message[: -len("Nothing was committed.")] + kept
+    return f"{message} {kept}"
 
 
 # -- range rebuilds ----------------------------------------------------------------
