@@ -182,8 +182,10 @@ def test_jobs_check_reports_a_dqdl_typo_without_spark(
     assert "rulesets.py" not in err
     assert main(["jobs", "--check", "--json"]) == 2
     doc = json.loads(capsys.readouterr().out)
-    assert f"{typo_project.prefix}_good" in doc["jobs"]
+    assert doc["jobs"] == [f"{typo_project.prefix}_good"]  # the project's, not the demo's
     assert len(doc["problems"]) == 1
+    assert main(["jobs", "--check", "--json", "--examples"]) == 2
+    assert "user_activity_daily" in json.loads(capsys.readouterr().out)["jobs"]
 
 
 def test_jobs_check_passes_the_examples(no_spark: None, capsys: pytest.CaptureFixture[str]) -> None:

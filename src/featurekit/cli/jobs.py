@@ -88,21 +88,23 @@ def _check(args: argparse.Namespace, found: Any) -> int:
     from featurekit.graph import JobGraph
     from featurekit.job import declaration_problems
 
+    # the jobs `featurekit jobs` lists: a project's own, without the demo's unless asked
+    checked = found.listed(True if args.examples else None)
     problems = [f"BROKEN {broken.line()}" for broken in found.broken]
-    for name, job in sorted(found.jobs.items()):
+    for name, job in sorted(checked.items()):
         problems += [f"{name}: {problem}" for problem in declaration_problems(job)]
     try:
         JobGraph.from_jobs(found.jobs)
     except ConfigError as exc:
         problems.append(str(exc))
     if args.json:
-        print(json.dumps({"jobs": sorted(found.jobs), "problems": problems}, indent=2))
+        print(json.dumps({"jobs": sorted(checked), "problems": problems}, indent=2))
     elif problems:
         print(f"featurekit: {len(problems)} problem(s):", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
     else:
-        print(f"{len(found.jobs)} jobs checked: no problems.")
+        print(f"{len(checked)} jobs checked: no problems.")
     return 2 if problems else 0
 
 
