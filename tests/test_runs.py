@@ -45,7 +45,10 @@ def test_a_dead_process_on_this_machine_is_dead_before_its_lease_ends() -> None:
         "last_phase": "write",
         "age_seconds": 100,
     }
-    assert "died during phase 'write', 100 s after it started" in marked["error"]
+    assert marked["error"] == (
+        "the run died during phase 'write' (killed, or its machine lost); marked by a later "
+        "run 100 s after it started"
+    )
 
 
 def test_another_machine_is_judged_by_its_lease() -> None:

@@ -276,8 +276,8 @@ def judge(doc: dict[str, Any], by: str, now: Optional[dt.datetime] = None) -> di
         "error_type": "Abandoned",
         "error": (
             f"the run died during phase {phase!r}"
-            + (f", {age} s after it started" if age is not None else "")
             + " (killed, or its machine lost); marked by a later run"
+            + (f" {age} s after it started" if age is not None else "")
         ),
         "abandoned": {
             "marked_at": when.isoformat(timespec="seconds"),

@@ -37,8 +37,9 @@ def render(record: dict[str, Any]) -> list[str]:
     if record.get("abandoned"):
         info = record["abandoned"]
         lines.append(
-            f"  abandoned: died during phase {info['last_phase']!r}, {info['age_seconds']} s "
-            "after its start; rules it had not reached were never evaluated"
+            f"  abandoned: died during phase {info['last_phase']!r} (found dead "
+            f"{info['age_seconds']} s after its start); rules it had not reached were never "
+            "evaluated"
         )
     outcomes = record.get("quality") or []
     if not outcomes:

@@ -51,8 +51,9 @@ def _measured(doc: dict[str, Any]) -> dict[str, Any]:
         info = doc["abandoned"]
         raise ConfigError(
             f"Run {doc['run_id']} of {doc['job']} was abandoned: it died during phase "
-            f"{info['last_phase']!r}, {info['age_seconds']} s after its start, so its resource "
-            f"usage was never measured; price a finished run (featurekit runs {doc['job']})."
+            f"{info['last_phase']!r} (found dead {info['age_seconds']} s after its start), so "
+            "its resource usage was never measured; price a finished run "
+            f"(featurekit runs {doc['job']})."
         )
     return doc
 

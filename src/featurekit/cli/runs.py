@@ -37,7 +37,10 @@ def line(doc: dict[str, Any]) -> str:
     )
     if doc["status"] == "abandoned":
         info = doc.get("abandoned") or {}
-        text += f"  died in {info.get('last_phase')!r}, {info.get('age_seconds')} s after start"
+        text += (
+            f"  died in {info.get('last_phase')!r}; found dead {info.get('age_seconds')} s "
+            "after its start"
+        )
     elif doc["status"] == "running":
         text += f"  in {doc.get('last_phase') or 'start'!r}"
     elif doc.get("duplicate_of"):

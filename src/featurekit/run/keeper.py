@@ -125,7 +125,7 @@ def abandon_dead_runs(storage: Storage, record: RunRecord) -> list[str]:
         info = marked["abandoned"]
         lines.append(
             f"run {doc['run_id']} died during {info['last_phase']!r} "
-            f"({info['age_seconds']} s after its start): marked abandoned, "
+            f"(found dead {info['age_seconds']} s after its start): marked abandoned, "
             f"{removed} stage folder(s) removed"
         )
     return lines
