@@ -3,6 +3,7 @@ levels and independent parts of a graph, target resolution, the Airflow file's s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ GRAPH = JobGraph(
     [
         ("cron(0 3 * * ? *)", 1, "0 3 * * *"),
         ("cron(15 2 ? * MON *)", 7, "15 2 * * MON"),
+        ("cron(0 3 ? * WED *)", 7, "0 3 * * WED"),  # the W of a day's name is no W form
         ("rate(1 day)", 1, None),
         ("rate(3 days)", 3, None),
     ],
@@ -45,6 +47,9 @@ def test_schedules(expression: str, days: int, cron: object) -> None:
         ("cron(0 3 * * 2 *)", UnsupportedError),  # weekday numbers differ from cron's
         ("cron(0 */2 * * ? *)", UnsupportedError),
         ("cron(0 3 1 * ? *)", ConfigError),  # monthly: say interval_days
+        ("cron(0 3 L * ? *)", UnsupportedError),  # the last day of the month
+        ("cron(0 3 15W * ? *)", UnsupportedError),  # the weekday nearest the 15th
+        ("cron(0 3 ? * MON#2 *)", UnsupportedError),  # the second Monday
         ("0 3 * * *", ConfigError),
     ],
 )
@@ -53,8 +58,31 @@ def test_schedules_that_are_refused(expression: str, error: type[Exception]) -> 
         Schedule.parse(expression)
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"glue_workers": "many"}, "glue_workers must be a whole number, got 'many'"),
+        ({"interval_days": "3"}, "interval_days must be a whole number, got '3'"),
+        ({"retries": 2.5}, "retries must be a whole number, got 2.5"),
+        ({"retries": True}, "retries must be a whole number, got True"),
+        ({"account": 123456789012}, "account must be text, got 123456789012"),
+        ({"interval_days": -2}, "interval_days must be a whole number of days, at least 1"),
+        ({"interval_days": 0}, "interval_days must be a whole number of days, at least 1"),
+        ({"airflow_start_date": "yesterday"}, "airflow_start_date must be a date YYYY-MM-DD"),
+    ],
+)
+def test_settings_of_the_wrong_type_or_range_are_refused(
+    given: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings(**given)  # type: ignore[arg-type]
+
+
 def test_a_monthly_cron_with_its_interval() -> None:
     assert Schedule.parse("cron(0 3 1 * ? *)", interval_days=30).airflow_cron == "0 3 1 * *"
+    # the L of a month's name is no L form
+    july = Schedule.parse("cron(0 3 ? JUL WED *)", interval_days=7)
+    assert july.airflow_cron == "0 3 * JUL WED"
 
 
 def test_a_rate_is_no_glue_trigger_schedule() -> None:

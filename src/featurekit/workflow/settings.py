@@ -24,6 +24,7 @@ interval: the schedule's time minus ``interval_days`` up to the day before it (a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -94,7 +95,10 @@ def _cron_parts(expression: str, body: str, interval_days: Optional[int]) -> tup
             "(MIN HOUR DOM MONTH DOW YEAR), e.g. cron(0 3 * * ? *)."
         )
     minute, hour, dom, month, dow, year = parts
-    if year not in ("*", "?") or any(c in body for c in "LW#"):
+    # L and W are forms of the day of the month, # and a trailing L of the weekday; the
+    # letters of day and month names (WED, JUL) are not
+    special = re.search(r"[LW]", dom) or "#" in dow or re.fullmatch(r"\d*L", dow)
+    if year not in ("*", "?") or special:
         raise UnsupportedError(
             f"Schedule {expression!r}: years and the L, W and # forms are not translated "
             "to Airflow; use a plain cron."
@@ -153,6 +157,20 @@ class Settings:
     airflow_start_date: str = "2026-01-01"
 
     def __post_init__(self) -> None:
+        _check_types(self)
+        if self.interval_days is not None and self.interval_days < 1:
+            raise ConfigError(
+                f"interval_days must be a whole number of days, at least 1; got "
+                f"{self.interval_days}."
+            )
+        if self.glue_workers < 1:
+            raise ConfigError(f"glue_workers must be at least 1, got {self.glue_workers}.")
+        try:
+            dt.date.fromisoformat(self.airflow_start_date)
+        except ValueError as exc:
+            raise ConfigError(
+                f"airflow_start_date must be a date YYYY-MM-DD, got {self.airflow_start_date!r}."
+            ) from exc
         if not _NAME.match(self.name):
             raise ConfigError(
                 f"Workflow name {self.name!r}: 1-64 letters, digits, '.', '-' or '_'."
@@ -188,6 +206,24 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
+# The settings that are whole numbers (interval_days may also be None); every other one
+# but targets is text (some may be None).
+_WHOLE = ("interval_days", "retries", "retry_delay_seconds", "glue_workers")
+
+
+def _check_types(settings: Settings) -> None:
+    """A ConfigError naming a setting of the wrong type (pyproject.toml takes any)."""
+    for name in SETTING_NAMES:
+        value = getattr(settings, name)
+        if name == "targets" or value is None:
+            continue
+        whole = name in _WHOLE
+        if whole and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(
+                f"[tool.featurekit.workflow] {name} must be a whole number, got {value!r}."
+            )
+        if not whole and not isinstance(value, str):
+            raise ConfigError(f"[tool.featurekit.workflow] {name} must be text, got {value!r}.")
 
 
 def read_settings(root: Path) -> dict[str, Any]:
