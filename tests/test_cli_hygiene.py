@@ -189,3 +189,35 @@ def test_a_files_table_is_listed_by_format_and_has_no_delta_history(
     assert "is a csv files table" in capsys.readouterr().err
     assert main(["table", "show", "raw.orders", "--version", "0", *wh]) == 2  # before Spark
     assert "has no versions" in capsys.readouterr().err
+
+
+def test_a_pyproject_that_is_not_toml_is_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nx = [\n')
+    assert main(["package", "--source", str(tmp_path), "--out", str(tmp_path / "dist")]) == 2
+    err = capsys.readouterr().err
+    assert f"featurekit: error: {tmp_path / 'pyproject.toml'} is not valid TOML: " in err
+    assert not (tmp_path / "dist").exists()
+    assert main(["plan", "workflow", "some_job", "--project", str(tmp_path)]) == 2
+    assert "is not valid TOML" in capsys.readouterr().err
+
+
+def test_cost_scales_that_are_no_positive_number_are_refused() -> None:
+    from featurekit.cli.records import scenario_of
+    from featurekit.errors import ConfigError
+
+    for scale in (float("nan"), float("inf"), 0.0):
+        args = argparse.Namespace(data_scale=scale, runs_per_day=1.0, deadline=None)
+        with pytest.raises(ConfigError, match="must be positive numbers"):
+            scenario_of(args)
+
+
+def test_plan_auto_target_args_with_an_unclosed_quote_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["plan", "auto", "some_job", "--warehouse", str(tmp_path)]
+    assert main([*args, "--target-args", '--artifacts "s3://b/fk']) == 2
+    assert capsys.readouterr().err == (
+        "featurekit: error: --target-args '--artifacts \"s3://b/fk': No closing quotation.\n"
+    )

@@ -82,3 +82,14 @@ def test_a_mixed_graph_is_no_glue_workflow(
     err = capsys.readouterr().err
     assert "training_set (emr-serverless)" in err
     assert "Glue jobs only" in err
+
+
+def test_an_out_that_is_a_file_is_refused_and_left_as_it_is(
+    demo_dist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "pyproject.toml"
+    target.write_text("[project]\n")
+    args = [*demo_args(), "--serverless-application-id=00f1", f"--dist={demo_dist}"]
+    assert main(["plan", "workflow", *args, f"--out={target}"]) == 2
+    assert f"--out {target} is a file; give a folder" in capsys.readouterr().err
+    assert target.read_text() == "[project]\n"

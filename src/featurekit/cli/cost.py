@@ -204,12 +204,15 @@ def cmd_plan_auto(args: argparse.Namespace) -> int:
     from featurekit.cost.prices import load_prices
     from featurekit.cost.recommend import plan_arguments, plan_target, recommend
 
+    try:  # the command line's own mistakes first, before any record is read
+        rest = shlex.split(args.target_args or "")
+    except ValueError as exc:  # an unclosed quote
+        raise ConfigError(f"--target-args {args.target_args!r}: {exc}.") from exc
     docs, note = find_records(open_cli_warehouse(args), args.job)
     if note:
         print(f"featurekit: plan auto: {note}", file=sys.stderr)
     w, _doc = workload_of(docs)
     rec = recommend(w, scenario_of(args), load_prices(args.region, path=args.prices))
-    rest = shlex.split(args.target_args or "")
     argv = ["plan", plan_target(rec.best), args.job, *plan_arguments(rec.best), *rest]
     print(f"featurekit: plan auto: {rec.reasons[0]}", file=sys.stderr)
     print(f"featurekit: plan auto: featurekit {' '.join(argv)}", file=sys.stderr)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any, Optional
 
 from featurekit.errors import ConfigError
@@ -124,7 +125,10 @@ def scenario_of(args: argparse.Namespace) -> Any:
     runs = getattr(args, "runs_per_day_given", None)
     runs = args.runs_per_day if runs is None and hasattr(args, "runs_per_day") else runs
     runs = 1.0 if runs is None else runs
-    if args.data_scale <= 0 or runs <= 0:
-        raise ConfigError("--data-scale and --runs-per-day must be positive.")
+    if not (0 < args.data_scale < math.inf and 0 < runs < math.inf):  # nan compares false
+        raise ConfigError(
+            "--data-scale and --runs-per-day must be positive numbers, got "
+            f"{args.data_scale:g} and {runs:g}."
+        )
     deadline = parse_duration(args.deadline) if args.deadline else None
     return Scenario(scale=args.data_scale, runs_per_day=runs, deadline_seconds=deadline)

@@ -151,6 +151,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
 
 def _write(doc: dict[str, Any], out: str) -> list[Path]:
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder for the plan's files.")
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "plan.json"]
     written[0].write_text(json.dumps(doc, indent=2) + "\n")

@@ -48,7 +48,10 @@ def load_toml(path: Path) -> dict[str, Any]:
         except ImportError as exc:
             raise MissingDependencyError("tomli", "dev", "Packaging on Python < 3.11") from exc
     with path.open("rb") as handle:
-        doc: dict[str, Any] = toml.load(handle)
+        try:
+            doc: dict[str, Any] = toml.load(handle)
+        except ValueError as exc:  # TOMLDecodeError: line and column in its message
+            raise ConfigError(f"{path} is not valid TOML: {exc}. Fix it and run again.") from exc
     return doc
 
 
