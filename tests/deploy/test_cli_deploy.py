@@ -51,6 +51,23 @@ def test_plan_emr_serverless_prints_a_valid_request(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [("min_events=abc", "min_events"), ("nope=1", "nope")],
+    ids=["malformed", "unknown"],
+)
+def test_plan_refuses_parameters_the_run_would_refuse(
+    capsys: pytest.CaptureFixture[str], dist: Path, param: str, message: str
+) -> None:
+    """As `featurekit run` does: on the cluster the step would fail instead."""
+    argv = ["plan", "emr", "user_activity_daily", "--cluster-id", "j-1", "--artifacts", "s3://b/a"]
+    assert main([*argv, "--dist", str(dist), "--param", param]) == 2
+    printed = capsys.readouterr()
+    assert printed.err.startswith("featurekit: error: ")
+    assert message in printed.err
+    assert not printed.out  # no request printed
+
+
 def test_plan_with_a_bad_prefix_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["plan", "emr", "user_activity_daily", "--cluster-id", "j-1", "--artifacts", "b/a"]
     assert main(argv) == 2

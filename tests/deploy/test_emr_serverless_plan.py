@@ -55,6 +55,9 @@ def test_client_token_is_kept_or_fresh() -> None:
         ({"role_arn": "featurekit"}, "--role-arn"),
         ({"application_id": ""}, "--application-id"),
         ({"artifacts": "s3://"}, "S3 prefix"),
+        ({"role_arn": "arn:aws:iam::12:role/fk"}, "--role-arn must be an IAM role ARN"),
+        ({"log_uri": "/tmp/logs"}, "--log-uri must be an S3 prefix"),
+        ({"log_uri": "s3://"}, "--log-uri must be an S3 prefix"),
     ],
 )
 def test_bad_options_fail_with_the_option_named(kwargs: dict, message: str) -> None:

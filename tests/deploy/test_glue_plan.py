@@ -89,10 +89,13 @@ def test_botocore_rejects_a_broken_request_and_so_does_validate_request() -> Non
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"artifacts": "bucket/prefix"}, "s3://BUCKET/PREFIX"),
+        ({"artifacts": "bucket/prefix"}, "--artifacts must be an S3 prefix like s3://bucket/"),
+        ({"artifacts": "s3:///prefix"}, "--artifacts must be an S3 prefix"),  # no bucket
         ({"glue_version": "3.0"}, "--glue-version"),
         ({"worker_type": "G.3X"}, "--worker-type"),
         ({"workers": 1}, "at least 2"),
+        ({"role": "notanarn"}, "--role-arn must be an IAM role ARN like arn:aws:iam::"),
+        ({"execution_class": "FLEX", "worker_type": "G.4X"}, "FLEX runs on G.1X or G.2X"),
     ],
 )
 def test_bad_plans_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:

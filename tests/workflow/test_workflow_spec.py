@@ -69,6 +69,8 @@ def test_schedules_that_are_refused(expression: str, error: type[Exception]) -> 
         ({"interval_days": -2}, "interval_days must be a whole number of days, at least 1"),
         ({"interval_days": 0}, "interval_days must be a whole number of days, at least 1"),
         ({"airflow_start_date": "yesterday"}, "airflow_start_date must be a date YYYY-MM-DD"),
+        ({"serverless_role_arn": "notarn"}, "--serverless-role-arn must be an IAM role ARN"),
+        ({"artifacts": "s3:///fk"}, "--artifacts must be an S3 prefix like s3://bucket/"),
     ],
 )
 def test_settings_of_the_wrong_type_or_range_are_refused(

@@ -150,9 +150,16 @@ def _serverless_args(p: argparse.ArgumentParser) -> None:
 
 
 def _call(args: argparse.Namespace) -> JobCall:
+    """The job's call, its parameters and dates checked as ``featurekit run`` checks them
+    (an unknown or malformed parameter would only fail on the cluster)."""
+    from featurekit.job import make_context
+    from featurekit.registry import get_job
+
+    params = split_assignments(args.param or [])
+    make_context(get_job(args.job), "plan", params=params, start=args.start, end=args.end)
     return JobCall(
         args.job,
-        params=split_assignments(args.param or []),
+        params=params,
         start=args.start,
         end=args.end,
         warehouse=args.warehouse,

@@ -4,6 +4,7 @@ Glue confs."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -117,13 +118,32 @@ def coordinator_note(spec: str) -> Optional[str]:
     )
 
 
-def check_s3_prefix(artifacts: str) -> str:
-    """The artifacts prefix without its trailing slash; it must be ``s3://bucket[/key]``."""
-    if not artifacts.startswith("s3://") or not artifacts[len("s3://") :].strip("/"):
+# a bucket name: letters, digits, dots, hyphens (and the underscores of old buckets);
+# S3 checks the rest (length, lower case) when the plan is applied
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# an IAM role's ARN in any partition (aws, aws-cn, aws-us-gov)
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+def check_s3_prefix(artifacts: str, option: str = "--artifacts") -> str:
+    """The prefix without its trailing slash; it must be ``s3://bucket[/key]`` with a
+    valid bucket name (``option`` names it in the error)."""
+    bucket = artifacts[len("s3://") :].split("/", 1)[0] if artifacts.startswith("s3://") else ""
+    if not _BUCKET.fullmatch(bucket):
         raise ConfigError(
-            f"--artifacts must be an S3 prefix like s3://bucket/featurekit, got {artifacts!r}."
+            f"{option} must be an S3 prefix like s3://bucket/featurekit, got {artifacts!r}."
         )
     return artifacts.rstrip("/")
+
+
+def check_role_arn(arn: str, option: str = "--role-arn") -> str:
+    """``arn`` when it is an IAM role's ARN; a ConfigError naming ``option`` otherwise."""
+    if not _ROLE_ARN.fullmatch(arn):
+        raise ConfigError(
+            f"{option} must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME, "
+            f"got {arn!r}."
+        )
+    return arn
 
 
 def artifact_uri(artifacts: str, name: str) -> str:

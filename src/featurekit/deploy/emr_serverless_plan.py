@@ -16,7 +16,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
-from featurekit.deploy.common import JobCall, artifact_uri, check_s3_prefix, spark_confs
+from featurekit.deploy.common import (
+    JobCall,
+    artifact_uri,
+    check_role_arn,
+    check_s3_prefix,
+    spark_confs,
+)
 from featurekit.deploy.package import BUNDLE, EMR_SCRIPT
 from featurekit.errors import ConfigError
 
@@ -79,11 +85,10 @@ def start_job_run_request(
     """
     if not application_id:
         raise ConfigError("--application-id is required (the EMR Serverless application id).")
-    if not role_arn.startswith("arn:"):
-        raise ConfigError(
-            f"--role-arn must be an IAM role ARN (arn:aws:iam::...), got {role_arn!r}."
-        )
+    check_role_arn(role_arn)
     logs = log_uri or f"{check_s3_prefix(artifacts)}/logs/"
+    if log_uri:
+        check_s3_prefix(log_uri, "--log-uri")
     return {
         "applicationId": application_id,
         "executionRoleArn": role_arn,

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
-from featurekit.deploy.common import iceberg_confs, uses_iceberg
+from featurekit.deploy.common import check_role_arn, check_s3_prefix, iceberg_confs, uses_iceberg
 from featurekit.errors import ConfigError, MissingDependencyError
 from featurekit.io import DeltaInput, FilesInput, TableInput
 from featurekit.runtime.local import DELTA_CONFS
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 GLUE_VERSIONS = ("4.0", "5.0", "5.1", "6.0")
 WORKER_DPUS: Mapping[str, int] = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
+FLEX_WORKERS = ("G.1X", "G.2X")  # Glue's Flex execution class takes these only
 CATALOGS = ("glue", "local")
 PLACEHOLDER_ROLE = "arn:aws:iam::123456789012:role/REPLACE-WITH-GLUE-JOB-ROLE"
 ENTRY_SCRIPT = "entrypoints/glue_job.py"
@@ -66,8 +67,9 @@ class GluePlan:
     commit_attempts: int = DEFAULT_ATTEMPTS
 
     def __post_init__(self) -> None:
-        if not self.artifacts.startswith("s3://") or not self.artifacts[5:].strip("/"):
-            raise ConfigError(f"--artifacts must be s3://BUCKET/PREFIX, got {self.artifacts!r}.")
+        check_s3_prefix(self.artifacts)
+        if self.role is not None:
+            check_role_arn(self.role)
         if self.glue_version not in GLUE_VERSIONS:
             raise ConfigError(f"--glue-version must be one of {', '.join(GLUE_VERSIONS)}.")
         if self.worker_type not in WORKER_DPUS:
@@ -80,6 +82,11 @@ class GluePlan:
             raise ConfigError("--bookmarks must be enable, disable or pause.")
         if self.execution_class not in EXECUTION_CLASSES:
             raise ConfigError(f"--execution-class must be one of {', '.join(EXECUTION_CLASSES)}.")
+        if self.execution_class == "FLEX" and self.worker_type not in FLEX_WORKERS:
+            raise ConfigError(
+                f"--execution-class FLEX runs on {' or '.join(FLEX_WORKERS)} workers only, "
+                f"not {self.worker_type}."
+            )
         if self.catalog not in CATALOGS:
             raise ConfigError(f"--catalog must be one of {', '.join(CATALOGS)}.")
         if self.table_format not in ("delta", "iceberg"):

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
 
+from featurekit.deploy.common import check_role_arn, check_s3_prefix
 from featurekit.errors import ConfigError, UnsupportedError
 
 TARGETS = ("glue", "glue-flex", "emr", "emr-serverless")
@@ -158,19 +159,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        if self.interval_days is not None and self.interval_days < 1:
-            raise ConfigError(
-                f"interval_days must be a whole number of days, at least 1; got "
-                f"{self.interval_days}."
-            )
-        if self.glue_workers < 1:
-            raise ConfigError(f"glue_workers must be at least 1, got {self.glue_workers}.")
-        try:
-            dt.date.fromisoformat(self.airflow_start_date)
-        except ValueError as exc:
-            raise ConfigError(
-                f"airflow_start_date must be a date YYYY-MM-DD, got {self.airflow_start_date!r}."
-            ) from exc
+        _check_values(self)
         if not _NAME.match(self.name):
             raise ConfigError(
                 f"Workflow name {self.name!r}: 1-64 letters, digits, '.', '-' or '_'."
@@ -206,9 +195,34 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
+ROLE_SETTINGS = (
+    "glue_role_arn", "serverless_role_arn", "state_machine_role_arn", "scheduler_role_arn",
+)  # fmt: skip
 # The settings that are whole numbers (interval_days may also be None); every other one
 # but targets is text (some may be None).
 _WHOLE = ("interval_days", "retries", "retry_delay_seconds", "glue_workers")
+
+
+def _check_values(settings: Settings) -> None:
+    """ConfigErrors for values of the right type that AWS or Airflow would refuse."""
+    if settings.interval_days is not None and settings.interval_days < 1:
+        raise ConfigError(
+            f"interval_days must be a whole number of days, at least 1; got "
+            f"{settings.interval_days}."
+        )
+    for role in ROLE_SETTINGS:
+        if getattr(settings, role) is not None:  # named as the command line names it
+            check_role_arn(getattr(settings, role), f"--{role.replace('_', '-')}")
+    if settings.artifacts is not None:
+        check_s3_prefix(settings.artifacts)
+    if settings.glue_workers < 1:
+        raise ConfigError(f"glue_workers must be at least 1, got {settings.glue_workers}.")
+    try:
+        dt.date.fromisoformat(settings.airflow_start_date)
+    except ValueError as exc:
+        raise ConfigError(
+            f"airflow_start_date must be a date YYYY-MM-DD, got {settings.airflow_start_date!r}."
+        ) from exc
 
 
 def _check_types(settings: Settings) -> None:
