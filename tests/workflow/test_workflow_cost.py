@@ -163,6 +163,10 @@ def test_cost_of_the_demo_workflow_per_scheduled_run(
     text = capsys.readouterr().out
     assert "as planned:" in text
     assert "cheapest:" in text
+    # one job's chart and types have no workflow counterpart: refused, not ignored
+    assert main([*args, *targets, f"--chart={measured / 'c.png'}", "--by-type"]) == 2
+    assert "--chart and --by-type price one job" in capsys.readouterr().err
+    assert not (measured / "c.png").exists()
 
 
 def test_plan_auto_targets_come_from_the_measured_runs(

@@ -114,6 +114,12 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if args.workflow:
         from featurekit.cli.workflow import cmd_cost_workflow
 
+        given = [flag for flag, on in (("--chart", args.chart), ("--by-type", args.by_type)) if on]
+        if given:  # they draw or list one job's options, which a workflow's price has not
+            raise ConfigError(
+                f"{' and '.join(given)} price one job; with --workflow leave them out (price a "
+                "job of the workflow alone to see them)."
+            )
         return cmd_cost_workflow(args)
     if args.more:
         raise ConfigError("Several jobs are priced together with --workflow.")
