@@ -156,6 +156,15 @@ def test_no_pyproject_is_a_config_error(tmp_path: Path) -> None:
         build_artifacts(tmp_path, tmp_path / "dist")
 
 
+@pytest.mark.parametrize("python", ["abc", "2.7", "3"])
+def test_a_serverless_python_that_is_no_python_3_version_is_refused(
+    tmp_path: Path, python: str
+) -> None:
+    with pytest.raises(ConfigError, match="--serverless-python must be the image's Python"):
+        build_artifacts(tmp_path, tmp_path / "dist", serverless_python=python)
+    assert not (tmp_path / "dist").exists()
+
+
 def test_an_undeclared_import_is_refused_by_file_and_line(tmp_path: Path) -> None:
     root = project(tmp_path, [], "import json\nfrom pyspark.sql import functions\nimport six\n")
     with pytest.raises(ConfigError, match=r"src/tp/__init__\.py:3 imports 'six'") as info:

@@ -47,6 +47,8 @@ def test_schedules(expression: str, days: int, cron: object) -> None:
         ("cron(0 3 * * 2 *)", UnsupportedError),  # weekday numbers differ from cron's
         ("cron(0 */2 * * ? *)", UnsupportedError),
         ("cron(0 3 1 * ? *)", ConfigError),  # monthly: say interval_days
+        ("cron(0 25 * * ? *)", ConfigError),  # no hour 25
+        ("cron(60 3 * * ? *)", ConfigError),  # no minute 60
         ("cron(0 3 L * ? *)", UnsupportedError),  # the last day of the month
         ("cron(0 3 15W * ? *)", UnsupportedError),  # the weekday nearest the 15th
         ("cron(0 3 ? * MON#2 *)", UnsupportedError),  # the second Monday

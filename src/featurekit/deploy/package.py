@@ -43,6 +43,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
@@ -189,6 +190,11 @@ def build_artifacts(
     rulesets; their plans then need ``--no-quality`` too. All or nothing: on any error
     ``out`` is left exactly as it was (see the module docstring).
     """
+    if not re.fullmatch(r"3\.\d{1,2}", serverless_python):
+        raise ConfigError(
+            f"--serverless-python must be the image's Python as MAJOR.MINOR, e.g. 3.9; "
+            f"got {serverless_python!r}."
+        )
     project = read_project(root)
     _check_out(out)
     with _staged(out) as staging:

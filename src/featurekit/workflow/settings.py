@@ -114,6 +114,8 @@ def _cron_parts(expression: str, body: str, interval_days: Optional[int]) -> tup
             f"Schedule {expression!r}: a workflow runs at most once a day (whole dates): "
             "give one minute and one hour."
         )
+    if int(minute) > 59 or int(hour) > 23:
+        raise ConfigError(f"Schedule {expression!r}: the minute is 0-59 and the hour 0-23 (UTC).")
     daily = dom in ("*", "?") and dow in ("*", "?") and month in ("*", "?")
     weekly = dom in ("*", "?") and month in ("*", "?") and re.fullmatch(r"[A-Za-z]{3}", dow)
     derived = 1 if daily else 7 if weekly else None
