@@ -35,6 +35,7 @@ from featurekit.tables.engine import (
     check_inside,
     check_partition_filters,
     evolve_schema,
+    hadoop_fs,
     new_stage_id,
     partition_predicate,
     write_stage,
@@ -109,9 +110,7 @@ class DeltaSparkEngine(TableEngine):
         return DeltaTable.forPath(self.spark, path)
 
     def _hadoop_fs(self, path: str) -> tuple[Any, Any]:
-        jvm = _jvm(self.spark)
-        hpath = jvm.org.apache.hadoop.fs.Path(path)
-        return hpath.getFileSystem(self.spark._jsc.hadoopConfiguration()), hpath
+        return hadoop_fs(self.spark, path)
 
     def exists(self, path: str) -> bool:
         from delta.tables import DeltaTable

@@ -302,14 +302,20 @@ def write_stage(
         raise
 
 
+def hadoop_fs(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """Hadoop's file system of ``path`` in ``spark``'s JVM, and the path as a Hadoop
+    ``Path`` (local, s3a, viewfs-mapped s3://: whatever the session's configuration maps)."""
+    jvm: Any = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
 def _remove_failed_stage(spark: SparkSession, staging_dir: str) -> None:
     """Remove what a failed write left of ``staging_dir`` (the staging folder above it
     stays, as after a commit: another run may be staging there). Best effort: the write's
     own error is the one the caller gets."""
     try:
-        jvm: Any = spark.sparkContext._jvm
-        folder = jvm.org.apache.hadoop.fs.Path(staging_dir)
-        fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        fs, folder = hadoop_fs(spark, staging_dir)
         fs.delete(folder, True)
     except Exception:  # then `featurekit table vacuum` removes it (a failed run's stage)
         pass

@@ -60,6 +60,7 @@ from featurekit.tables.engine import (
     check_partition_filters,
     evolve_schema,
     file_partition_values,
+    hadoop_fs,
     new_stage_id,
     partition_predicate,
     write_stage,
@@ -219,8 +220,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
 
     def _fs(self, path: str) -> tuple[Any, Any]:
         """Hadoop's file system of ``path``, and the path as a Hadoop ``Path``."""
-        hpath = self.tables.jvm.org.apache.hadoop.fs.Path(path)
-        return hpath.getFileSystem(self.spark._jsc.hadoopConfiguration()), hpath
+        return hadoop_fs(self.spark, path)
 
     # -- commit -------------------------------------------------------------------------
     def commit(
