@@ -19,7 +19,8 @@ exactly once. Bookmarks do not move; a windowed job's horizon may.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -201,20 +202,40 @@ def _batch_windowed(
     else, and their days read from the staged files' partition folders: a batch of new
     days (the nightly case) commits those files as they are; days seen before are merged
     with their stored partials and staged again."""
+    with _staged_partials(job, env, ctx, record, reading) as (staged, days):
+        _commit_batch(job, env, ctx, record, session, staged, days, new_state, fresh)
+
+
+@contextmanager
+def _staged_partials(
+    job: IncrementalFeatureJob,
+    env: RunEnv,
+    ctx: JobContext,
+    record: RunRecord,
+    reading: ReadInputs,
+    within: Optional[tuple[dt.date, dt.date]] = None,
+) -> Iterator[tuple[Staged, list[dt.date]]]:
+    """The partials of the rows read (their days in ``within`` only, when given), staged in
+    the partials table's folder (written once, not committed), and their days, read from
+    the staged files' partition folders (no Spark job). The stage folder is removed after
+    the block: files it committed have left it."""
+    from pyspark.sql import functions as F
+
     column = job.output.date_column
     engine, location = env.storage.engine, partials_location(env.storage, job)
     record.staging.append(location)  # stored when the partials phase begins
     with record.phase("partials", env.report), reading as frames:
         parts = shape_partials(job.merge_partials(ctx, job.partials(ctx, **frames)), job)
+        if within is not None:
+            parts = parts.where(col(column).between(F.lit(within[0]), F.lit(within[1])))
         staged = engine.stage(
             parts, location, partition_by=partials_table(job, parts.schema).partitions,
             label=ctx.run_id,
         )  # fmt: skip
     try:
-        days = _staged_dates(staged, column)
-        _commit_batch(job, env, ctx, record, session, staged, days, new_state, fresh)
+        yield staged, _staged_dates(staged, column)
     finally:
-        engine.abort(staged)  # committed files have left the stage folder
+        engine.abort(staged)
 
 
 def _commit_batch(
@@ -322,26 +343,12 @@ def run_range(
         return
     if ctx.start is None or ctx.end is None:  # write_plan guarantees a range; for mypy
         raise ValueError("a range run needs start and end")
-    column = job.output.date_column
-    from pyspark.sql import functions as F
-
-    engine, location = env.storage.engine, partials_location(env.storage, windowed)
-    record.staging.append(location)  # stored when the partials phase begins
-    with record.phase("partials", env.report), reading as frames:
-        parts = windowed.merge_partials(ctx, windowed.partials(ctx, **frames))
-        parts = shape_partials(parts, windowed).where(
-            col(column).between(F.lit(ctx.start), F.lit(ctx.end))
-        )
-        staged = engine.stage(
-            parts, location, partition_by=partials_table(windowed, parts.schema).partitions,
-            label=ctx.run_id,
-        )  # fmt: skip
-    try:
-        days = _staged_dates(staged, column)  # the range's days with rows
-        with record.phase("partials_commit", env.report):
-            commit_partials(windowed, env, ctx, staged, replace_days, None)
-    finally:
-        engine.abort(staged)  # committed files have left the stage folder
+    within = (ctx.start, ctx.end)
+    with (
+        _staged_partials(windowed, env, ctx, record, reading, within) as (staged, days),
+        record.phase("partials_commit", env.report),
+    ):
+        commit_partials(windowed, env, ctx, staged, replace_days, None)
     # the last day with partials, as a full recompute's: never a day of the range past it
     old = [as_day(state.horizon)] if state.horizon else []
     horizon = max([*days, *old], default=None)
