@@ -197,12 +197,12 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
-ROLE_SETTINGS = (
-    "glue_role_arn", "serverless_role_arn", "state_machine_role_arn", "scheduler_role_arn",
-)  # fmt: skip
-# The settings that are whole numbers (interval_days may also be None); every other one
-# but targets is text (some may be None).
-_WHOLE = ("interval_days", "retries", "retry_delay_seconds", "glue_workers")
+ROLE_SETTINGS = tuple(n for n in SETTING_NAMES if n.endswith("_role_arn"))
+# each setting's kind, read from its declared type (a string: annotations are postponed)
+_WHOLE = tuple(f.name for f in fields(Settings) if f.type in ("int", "Optional[int]"))
+_TEXT = tuple(f.name for f in fields(Settings) if f.type in ("str", "Optional[str]"))
+# a setting of another type needs its own check in _check_types
+assert set(SETTING_NAMES) - {*_WHOLE, *_TEXT} == {"targets"}
 
 
 def _check_values(settings: Settings) -> None:
@@ -229,16 +229,15 @@ def _check_values(settings: Settings) -> None:
 
 def _check_types(settings: Settings) -> None:
     """A ConfigError naming a setting of the wrong type (pyproject.toml takes any)."""
-    for name in SETTING_NAMES:
+    for name in _WHOLE:
         value = getattr(settings, name)
-        if name == "targets" or value is None:
-            continue
-        whole = name in _WHOLE
-        if whole and (isinstance(value, bool) or not isinstance(value, int)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(
                 f"[tool.featurekit.workflow] {name} must be a whole number, got {value!r}."
             )
-        if not whole and not isinstance(value, str):
+    for name in _TEXT:
+        value = getattr(settings, name)
+        if value is not None and not isinstance(value, str):
             raise ConfigError(f"[tool.featurekit.workflow] {name} must be text, got {value!r}.")
 
 
