@@ -11,7 +11,7 @@ import pytest
 from featurekit.cli import main
 from featurekit.cost.model import Workload
 from featurekit.cost.prices import load_prices
-from featurekit.cost.targets import Scenario
+from featurekit.cost.targets import Scenario, emr_ec2_options
 from featurekit.graph import JobGraph, JobNode
 from featurekit.workflow.cost import (
     COST_TARGET,
@@ -58,6 +58,22 @@ WORKLOADS = {"a": workload("a", 60), "b": workload("b", 3600), "c": workload("c"
 
 def test_every_workflow_target_has_a_price() -> None:
     assert set(COST_TARGET) == set(TARGETS)
+
+
+def test_an_emr_step_is_priced_as_on_the_running_cluster_without_start_up() -> None:
+    # `featurekit cost` prices the running cluster (emr-ec2-long-running) with no start-up
+    running = {
+        o.shape: o
+        for o in emr_ec2_options(WORKLOADS["c"], Scenario(), TABLE, spot=False, long_running=True)
+    }
+    steps = [c for c in job_choices("c", WORKLOADS["c"], Scenario(), TABLE) if c.target == "emr"]
+    assert steps
+    for step in steps:
+        same = running[step.shape]
+        assert step.seconds == same.duration_seconds == same.run_seconds
+        # the cluster's price per hour, for the step's seconds only (no start-up, shutdown)
+        cluster_hour = same.cost_per_day / 24
+        assert step.cost_per_run == pytest.approx(cluster_hour * step.seconds / 3600, rel=0.02)
 
 
 def test_the_critical_path_is_the_longest_chain() -> None:

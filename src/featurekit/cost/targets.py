@@ -12,7 +12,9 @@ Each section's ``startup_billed`` says whether the platform's start-up time is b
 * EMR on EC2: each instance's EC2 price plus the EMR uplift, per second, 1-minute
   minimum, from launch (cluster start-up) to termination. One on-demand primary
   node; core nodes run the executors; spot lowers the EC2 part of core nodes only.
-  A long-running cluster costs 24 hours a day, shared by the day's runs.
+  A long-running cluster costs 24 hours a day, shared by the day's runs; a step on it
+  has no start-up. :func:`emr_step_options` prices one step on such a running cluster
+  (a workflow's ``emr`` target): its nodes for the step's seconds only.
 * EMR Serverless: every worker's vCPU-hours and GB-hours, per second, 1-minute
   minimum per worker; one worker is the driver. Pre-initialised capacity starts
   in seconds but is billed while the application is up: each run plus the idle
@@ -22,7 +24,7 @@ Each section's ``startup_billed`` says whether the platform's start-up time is b
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Optional
 
@@ -41,6 +43,8 @@ TARGETS = (
     "emr-serverless",
     "emr-serverless-preinit",
 )
+# a step on a running cluster (a workflow's emr target), priced by emr_step_options only
+STEP_TARGET = "emr-ec2-step"
 
 
 @dataclass(frozen=True)
@@ -164,29 +168,46 @@ def _long_running(
     )
 
 
-def emr_ec2_options(
-    w: Workload, sc: Scenario, table: PriceTable, *, spot: bool, long_running: bool
-) -> list[Option]:
+def _emr_clusters(
+    w: Workload, sc: Scenario, table: PriceTable, *, spot: bool
+) -> Iterator[tuple[str, int, float, float]]:
+    """(shape, core nodes, run seconds, the cluster's price per hour) of every EMR size."""
     emr = table.section("emr_ec2")
     instances = emr["instances"]
     primary = ec2_node_hour(instances[emr["primary_instance"]])
     discount = float(emr["spot_discount"]) if spot else 0.0
-    target = "emr-ec2" + ("-long-running" if long_running else "") + ("-spot" if spot else "")
-    up = float(emr["startup_seconds"])
-    options = []
     for name, kind in instances.items():
         hour = ec2_node_hour(kind, spot_discount=discount)
         for k in WORKER_COUNTS:
             run = predict_seconds(w, scale=sc.scale, cores=k * kind["vcpus"], nodes=k)
-            cluster_hour = primary + k * hour
-            shape = f"{name} x 1+{k}"
-            if long_running:
-                options.append(_long_running(target, shape, k + 1, run, 24 * cluster_hour, sc))
-                continue
-            up_seconds = up + run + float(emr["shutdown_seconds"])
-            cost = emr_ec2_cost(cluster_hour, up_seconds, minimum=emr["minimum_seconds"])
-            options.append(_transient(target, shape, k + 1, run, up, cost, sc))
+            yield f"{name} x 1+{k}", k, run, primary + k * hour
+
+
+def emr_ec2_options(
+    w: Workload, sc: Scenario, table: PriceTable, *, spot: bool, long_running: bool
+) -> list[Option]:
+    emr = table.section("emr_ec2")
+    target = "emr-ec2" + ("-long-running" if long_running else "") + ("-spot" if spot else "")
+    up = float(emr["startup_seconds"])
+    options = []
+    for shape, k, run, cluster_hour in _emr_clusters(w, sc, table, spot=spot):
+        if long_running:
+            options.append(_long_running(target, shape, k + 1, run, 24 * cluster_hour, sc))
+            continue
+        up_seconds = up + run + float(emr["shutdown_seconds"])
+        cost = emr_ec2_cost(cluster_hour, up_seconds, minimum=emr["minimum_seconds"])
+        options.append(_transient(target, shape, k + 1, run, up, cost, sc))
     return options
+
+
+def emr_step_options(w: Workload, sc: Scenario, table: PriceTable) -> list[Option]:
+    """One step on an EMR cluster that is already running (on-demand nodes): no start-up
+    nor shutdown, as on the long-running cluster, and billed only for the step's seconds
+    (no minimum: the cluster is up anyway; its idle time is not counted)."""
+    return [
+        _transient(STEP_TARGET, shape, k + 1, run, 0.0, emr_ec2_cost(hour, run, minimum=0), sc)
+        for shape, k, run, hour in _emr_clusters(w, sc, table, spot=False)
+    ]
 
 
 def preinit_day_cost(

@@ -4,8 +4,9 @@ the cheapest assignment, with the critical path checked against a deadline.
 Each job is priced by :mod:`featurekit.cost` from its measured runs, at every size of
 every target a workflow deploys to: ``glue`` and ``glue-flex`` (Glue's prices, start-up
 included), ``emr-serverless`` (cold start included) and ``emr`` (a step on the workflow's
-running cluster: the cluster's time for the step at EC2 + EMR prices, no start-up; the
-cluster's idle time is not counted).
+running cluster: the cluster's time for the step at EC2 + EMR prices, no start-up nor
+shutdown, as :func:`featurekit.cost.targets.emr_step_options` prices it; the cluster's
+idle time is not counted).
 
 The workflow lasts as long as its critical path: the longest chain of jobs, each waiting
 for the jobs it reads. With a deadline, sizes (and, for the cheapest assignment, targets)
@@ -21,14 +22,14 @@ from typing import Any, Optional
 
 from featurekit.cost.model import Workload
 from featurekit.cost.prices import PriceTable
-from featurekit.cost.targets import Scenario, all_options
+from featurekit.cost.targets import STEP_TARGET, Scenario, all_options, emr_step_options
 from featurekit.workflow.spec import Workflow
 
-# The cost model's target pricing each workflow target, and whether start-up counts.
+# The cost model's target pricing each workflow target (its start-up as that target's).
 COST_TARGET = {
     "glue": "glue",
     "glue-flex": "glue-flex",
-    "emr": "emr-ec2",
+    "emr": STEP_TARGET,
     "emr-serverless": "emr-serverless",
 }
 
@@ -90,12 +91,13 @@ def job_choices(job: str, w: Workload, sc: Scenario, table: PriceTable) -> list[
     cheaper than every other size of their target (the Pareto front)."""
     by_target = {cost: name for name, cost in COST_TARGET.items()}
     found: list[Choice] = []
-    for option in all_options(w, replace(sc, deadline_seconds=None), table):
+    sc = replace(sc, deadline_seconds=None)
+    for option in all_options(w, sc, table) + emr_step_options(w, sc, table):
         target = by_target.get(option.target)
-        if target is None:
-            continue
-        seconds = option.run_seconds if target == "emr" else option.duration_seconds
-        found.append(Choice(job, target, option.shape, seconds, option.cost_per_run))
+        if target is not None:
+            found.append(
+                Choice(job, target, option.shape, option.duration_seconds, option.cost_per_run)
+            )
     found.sort(key=lambda c: (c.target, c.cost_per_run, c.seconds))
     front: list[Choice] = []
     for choice in found:  # cheapest first per target: keep each one faster than all before
