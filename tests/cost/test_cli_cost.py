@@ -92,11 +92,32 @@ def test_cost_json_has_the_recommendation_and_the_chart_data(
     assert doc["prices"]["region"] == "us-east-1"
 
 
-def test_cost_of_an_unknown_run_says_what_to_do(
+def test_cost_of_an_unknown_job_names_the_close_ones(
     runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert main(["cost", "user_activty_daily", "--warehouse", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown job 'user_activty_daily'" in err
+    assert "Did you mean 'user_activity_daily'?" in err
+    assert "featurekit run" not in err
+    assert "Traceback" not in err
+    # nothing close: the known jobs, installed or with runs in the warehouse
+    other = runs / "_runs" / "other_team_job"
+    other.mkdir()
+    (other / "r.json").write_text("{}")
     assert main(["cost", "nightly", "--warehouse", str(runs)]) == 2
-    assert "run it first (featurekit run nightly)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Unknown job 'nightly'" in err
+    known = err.split("Known jobs: ")[1]
+    assert "other_team_job" in known
+    assert "user_activity_daily" in known
+
+
+def test_cost_of_a_job_never_measured_says_to_run_it(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cost", "training_set", "--warehouse", str(runs)]) == 2
+    assert "run it first (featurekit run training_set)" in capsys.readouterr().err
 
 
 def test_plan_auto_plans_the_recommended_target(

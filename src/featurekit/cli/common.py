@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
@@ -15,6 +15,18 @@ from featurekit.tables.conflicts import DEFAULT_ATTEMPTS
 from featurekit.warehouse import DEFAULT_WAREHOUSE
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def did_you_mean(name: str, names: Iterable[str], listing: str) -> str:
+    """A hint for a mistyped ``name``: `` Did you mean 'a' or 'b'?`` naming the closest of
+    ``names``, else all of them after ``listing`` (`` Jobs with state there: a, b.``)."""
+    import difflib
+
+    known = sorted(set(names))
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        return f" Did you mean {' or '.join(map(repr, close))}?"
+    return f" {listing}: {', '.join(known) if known else 'none'}."
 
 
 def parse_date(text: str) -> dt.date:

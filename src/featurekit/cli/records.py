@@ -29,6 +29,8 @@ def find_records(
         return [_measured(judge(dict(warehouse.read_json(exact[0])), by="featurekit cost"))], None
     measured, abandoned = [], []
     mine = [n for n in names if n.startswith(f"_runs/{ref}/")][-SCANNED_RUNS:]
+    if not mine:
+        _check_known(warehouse, ref, names)
     for name in reversed(mine):  # newest first
         doc = judge(dict(warehouse.read_json(name)), by="featurekit cost")
         if doc.get("status") == "succeeded" and doc.get("usage"):
@@ -44,6 +46,23 @@ def find_records(
         )
         note = f"{note}; {dead}" if note else dead
     return chosen, note
+
+
+def _check_known(warehouse: Any, ref: str, names: list[str]) -> None:
+    """A ConfigError when ``ref`` is no run id, no installed job and no job with run records
+    (a typo), naming the closest jobs; a known job without runs is left to :func:`_chosen`."""
+    from featurekit.cli.common import did_you_mean
+    from featurekit.registry import discover_all
+
+    found = discover_all()
+    if ref in found.jobs:
+        return
+    recorded = {n.split("/")[1] for n in names if n.count("/") >= 2}
+    hint = did_you_mean(ref, {*found.listed(), *recorded}, "Known jobs")
+    raise ConfigError(
+        f"Unknown job {ref!r}: no job of that name is installed or has runs in {warehouse.uri}, "
+        f"and no run has that id.{hint}"
+    )
 
 
 def _measured(doc: dict[str, Any]) -> dict[str, Any]:

@@ -41,15 +41,10 @@ def _describe(name: str, bookmark: dict[str, Any]) -> str:
 
 def _no_state(store: Any, job: str) -> str:
     """``No incremental state for JOB in STORE.`` and the jobs it has, the closest first."""
-    import difflib
+    from featurekit.cli.common import did_you_mean
 
-    jobs = sorted({k.split("/", 1)[0] for k in store.keys("") if k.endswith("/state")})
-    close = difflib.get_close_matches(job, jobs, n=3)
-    hint = (
-        f" Did you mean {' or '.join(map(repr, close))}?"
-        if close
-        else f" Jobs with state there: {', '.join(jobs) if jobs else 'none'}."
-    )
+    jobs = {k.split("/", 1)[0] for k in store.keys("") if k.endswith("/state")}
+    hint = did_you_mean(job, jobs, "Jobs with state there")
     return f"No incremental state for {job!r} in {store.where}.{hint}"
 
 
