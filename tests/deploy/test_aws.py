@@ -119,6 +119,17 @@ def test_deploy_emr_serverless_starts_the_run_and_waits(
     assert bucket_keys(boto) == planned("featurekit.zip", "entrypoints/emr_step.py")
 
 
+def test_a_region_that_is_none_is_refused_before_anything_is_sent(
+    aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto("s3").create_bucket(Bucket="fk-art")
+    assert deploy("emr", aws_env, dist, "--cluster-id", "j-1", "--region", "eu-west") == 2
+    err = capsys.readouterr().err
+    assert "--region: 'eu-west' is not a region name like us-east-1" in err
+    assert "Traceback" not in err
+    assert bucket_keys(boto) == set()
+
+
 def test_deploy_glue_creates_then_updates_the_job(
     aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

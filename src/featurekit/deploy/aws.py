@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from featurekit.deploy.common import check_region
 from featurekit.deploy.package import MANIFEST, verify
 from featurekit.errors import ConfigError, DeployError, MissingDependencyError
 
@@ -36,6 +37,10 @@ class AwsSettings:
     endpoint_url: Optional[str] = None
     poll_seconds: float = 10.0
     timeout_seconds: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.region is not None:  # a misspelt region would only fail at the first call
+            check_region(self.region)
 
 
 @dataclass(frozen=True)

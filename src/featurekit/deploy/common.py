@@ -121,8 +121,12 @@ def coordinator_note(spec: str) -> Optional[str]:
 # a bucket name: letters, digits, dots, hyphens (and the underscores of old buckets);
 # S3 checks the rest (length, lower case) when the plan is applied
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-# an IAM role's ARN in any partition (aws, aws-cn, aws-us-gov)
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+# a region's name: us-east-1, ap-southeast-5, us-gov-west-1, cn-north-1
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+# an IAM role's path (printable ASCII between slashes) and name (IAM's characters, 1-64)
+_ROLE = re.compile(r"role/(?:[!-~]+/)?[A-Za-z0-9_+=,.@-]{1,64}")
 
 
 def check_s3_prefix(artifacts: str, option: str = "--artifacts") -> str:
@@ -136,12 +140,72 @@ def check_s3_prefix(artifacts: str, option: str = "--artifacts") -> str:
     return artifacts.rstrip("/")
 
 
+def _partition_of(region: str) -> str:
+    """The partition of a region: aws-cn for China's, aws-us-gov for GovCloud's, else aws."""
+    for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov")):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def region_problem(region: str) -> Optional[str]:
+    """What is wrong with ``region`` as an AWS region's name (None: nothing)."""
+    if not _REGION.fullmatch(region):
+        return f"{region!r} is not a region name like us-east-1 or eu-west-2"
+    return None
+
+
+def check_region(region: str, option: str = "--region") -> str:
+    """``region`` when it looks like an AWS region's name; a ConfigError naming ``option``."""
+    problem = region_problem(region)
+    if problem:
+        raise ConfigError(f"{option}: {problem}.")
+    return region
+
+
+def check_account(account: str, option: str = "--account") -> str:
+    """``account`` when it is an AWS account id (12 digits); a ConfigError otherwise."""
+    if not _ACCOUNT.fullmatch(account):
+        raise ConfigError(f"{option}: an AWS account id is 12 digits, got {account!r}.")
+    return account
+
+
+def arn_problem(arn: str, service: str, *, regional: bool) -> Optional[str]:
+    """What is wrong with ``arn`` as an ARN of ``service`` (None: nothing): its form,
+    partition, service, region (empty unless ``regional``, as IAM's) and account."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return "it is not of the form arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE"
+    _, partition, named, region, account, _resource = parts
+    if partition not in PARTITIONS:
+        return f"its partition {partition!r} is none of {', '.join(PARTITIONS)}"
+    if named != service:
+        return f"its service is {named!r}, not {service}"
+    if not regional and region:
+        return (
+            f"{service} ARNs have no region: leave {region!r} out (arn:{partition}:{service}::...)"
+        )
+    if regional:
+        problem = region_problem(region)
+        if problem:
+            return f"its region {problem}"
+        if _partition_of(region) != partition:
+            return f"its region {region} is in partition {_partition_of(region)}, not {partition}"
+    if not _ACCOUNT.fullmatch(account):
+        return f"its account {account!r} is not 12 digits"
+    return None
+
+
 def check_role_arn(arn: str, option: str = "--role-arn") -> str:
-    """``arn`` when it is an IAM role's ARN; a ConfigError naming ``option`` otherwise."""
-    if not _ROLE_ARN.fullmatch(arn):
+    """``arn`` when it is an IAM role's ARN; a ConfigError naming ``option`` and what is
+    wrong otherwise."""
+    problem = arn_problem(arn, "iam", regional=False)
+    if problem is None and not _ROLE.fullmatch(arn.split(":", 5)[5]):
+        problem = "its resource is not role/NAME (or role/PATH/NAME)"
+    if problem:
         raise ConfigError(
-            f"{option} must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME, "
-            f"got {arn!r}."
+            f"{option} must be an IAM role ARN like arn:aws:iam::123456789012:role/NAME; "
+            f"got {arn!r}: {problem}."
         )
     return arn
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
 
-from featurekit.deploy.common import check_role_arn, check_s3_prefix
+from featurekit.deploy.common import check_account, check_region, check_role_arn, check_s3_prefix
 from featurekit.errors import ConfigError, UnsupportedError
 
 TARGETS = ("glue", "glue-flex", "emr", "emr-serverless")
@@ -215,6 +215,9 @@ def _check_values(settings: Settings) -> None:
     for role in ROLE_SETTINGS:
         if getattr(settings, role) is not None:  # named as the command line names it
             check_role_arn(getattr(settings, role), f"--{role.replace('_', '-')}")
+    check_region(settings.region)  # the region and account of the ARNs the plan builds
+    if settings.account is not None:
+        check_account(settings.account)
     if settings.artifacts is not None:
         check_s3_prefix(settings.artifacts)
     if settings.glue_workers < 1:
