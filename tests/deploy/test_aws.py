@@ -130,6 +130,20 @@ def test_a_region_that_is_none_is_refused_before_anything_is_sent(
     assert bucket_keys(boto) == set()
 
 
+def test_a_client_token_too_long_is_refused_before_anything_is_sent(
+    aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto("s3").create_bucket(Bucket="fk-art")
+    client = boto("emr-serverless")
+    app = client.create_application(name="fk", releaseLabel="emr-7.12.0", type="SPARK")
+    args = ["--application-id", app["applicationId"], "--role-arn", ROLE]
+    assert deploy("emr-serverless", aws_env, dist, *args, "--client-token", "t" * 65) == 2
+    err = capsys.readouterr().err
+    assert "--client-token must be 1-64 letters" in err
+    assert "it has 65 characters" in err
+    assert bucket_keys(boto) == set()  # nothing uploaded, so no run started either
+
+
 def test_deploy_glue_creates_then_updates_the_job(
     aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -47,6 +47,25 @@ def test_overrides_set_delta_glue_catalog_and_logs() -> None:
 def test_client_token_is_kept_or_fresh() -> None:
     assert plan(client_token="t-1")["clientToken"] == "t-1"
     assert plan()["clientToken"] != plan()["clientToken"]
+    longest = "A1._-" * 12 + "abcd"  # 64 characters, all of those AWS takes
+    assert plan(client_token=longest)["clientToken"] == longest
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("t" * 65, "it has 65 characters"),
+        ("nightly run/2026-01-01", "it has characters AWS refuses: ' ', '/'"),
+        ("run:1", "it has characters AWS refuses: ':'"),
+        ("", "it is empty"),
+    ],
+)
+def test_a_client_token_aws_would_refuse_is_refused_first(token: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan(client_token=token)
+    message = str(caught.value)
+    assert message.startswith("--client-token must be 1-64 letters, digits, '.', '_' or '-'")
+    assert message.endswith(f": {problem}.")
 
 
 @pytest.mark.parametrize(

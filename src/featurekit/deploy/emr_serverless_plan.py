@@ -12,6 +12,7 @@ Deequ's from the package for a job with quality rulesets);
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
@@ -33,6 +34,28 @@ DELTA_JARS = (
 )
 # Iceberg's Spark runtime as EMR Serverless images carry it (EMR 6.6 and later).
 ICEBERG_JARS = ("/usr/share/aws/iceberg/lib/iceberg-spark3-runtime.jar",)
+# StartJobRun's clientToken (botocore's model: 1-64 of these; AWS refuses others)
+CLIENT_TOKEN_MAX = 64
+_CLIENT_TOKEN = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def check_client_token(token: str, option: str = "--client-token") -> str:
+    """``token`` when EMR Serverless takes it as an idempotency token; a ConfigError
+    saying what is wrong otherwise."""
+    bad = sorted(set(_CLIENT_TOKEN.sub("", token)))
+    problem = None
+    if not token:
+        problem = "it is empty"
+    elif len(token) > CLIENT_TOKEN_MAX:
+        problem = f"it has {len(token)} characters"
+    elif bad:
+        problem = f"it has characters AWS refuses: {', '.join(map(repr, bad))}"
+    if problem:
+        raise ConfigError(
+            f"{option} must be 1-{CLIENT_TOKEN_MAX} letters, digits, '.', '_' or '-' "
+            f"(EMR Serverless's idempotency token), got {token[:80]!r}: {problem}."
+        )
+    return token
 
 
 def spark_submit_parameters(
@@ -86,13 +109,15 @@ def start_job_run_request(
     if not application_id:
         raise ConfigError("--application-id is required (the EMR Serverless application id).")
     check_role_arn(role_arn)
+    if client_token is not None:
+        check_client_token(client_token)
     logs = log_uri or f"{check_s3_prefix(artifacts)}/logs/"
     if log_uri:
         check_s3_prefix(log_uri, "--log-uri")
     return {
         "applicationId": application_id,
         "executionRoleArn": role_arn,
-        "clientToken": client_token or str(uuid.uuid4()),
+        "clientToken": str(uuid.uuid4()) if client_token is None else client_token,
         "name": name or f"featurekit {call.job}",
         "jobDriver": {
             "sparkSubmit": {
