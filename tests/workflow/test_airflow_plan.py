@@ -1,6 +1,7 @@
 """The Airflow DAG file as featurekit writes it (Airflow itself checks it in the Airflow
 lane: tests/workflow_airflow, make test-airflow): Python that compiles, imports only
-Airflow, one operator per job (two for an EMR step), the data interval's dates."""
+Airflow, one operator per job (each waits for its run, so a retry runs the job again),
+the data interval's dates."""
 
 from __future__ import annotations
 
@@ -23,22 +24,67 @@ def test_the_user_graph_as_a_dag_file(user_project: Path, tmp_path: Path) -> Non
     tree = ast.parse(source)
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert {m.split(".")[0] for m in modules if m} == {"__future__", "airflow"}
-    calls = {
-        kw.value.value: node.func.id
+    tasks = {
+        kw.value.value: node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         for kw in node.keywords
         if kw.arg == "task_id" and isinstance(kw.value, ast.Constant)
     }
-    assert calls == {
+    assert {task: ast.unparse(call.func) for task, call in tasks.items()} == {
         "user_events_daily": "GlueJobOperator",
         "item_daily": "EmrServerlessStartJobOperator",
         "basket_training": "EmrAddStepsOperator",
-        "basket_training__wait": "EmrStepSensor",
     }
+    # each task waits for its job's run: a retry of the task starts the job again
+    for call in tasks.values():
+        waits = [kw.value for kw in call.keywords if kw.arg == "wait_for_completion"]
+        assert [w.value for w in waits if isinstance(w, ast.Constant)] == [True]
+    # as long as a sensor's default timeout (7 days), not the provider's 25-30 minutes after
+    # which the task fails with the run still going
+    for job in ("item_daily", "basket_training"):
+        polls = {
+            kw.arg: ast.literal_eval(kw.value)
+            for kw in tasks[job].keywords
+            if kw.arg in ("waiter_delay", "waiter_max_attempts")
+        }
+        assert polls["waiter_delay"] * polls["waiter_max_attempts"] == 7 * 24 * 3600, job
     assert "task_user_events_daily >> task_basket_training" in source
     assert "task_item_daily >> task_basket_training" in source
-    assert "task_basket_training >> task_basket_training__wait" in source
     assert "data_interval_start.strftime('%Y-%m-%d')" in source
     assert "1999-" not in source  # no stand-in date left
-    assert """schedule=CronDataIntervalTimetable('0 3 * * *', timezone="UTC")""" in source
+    timetable = (
+        """CronTriggerTimetable('0 3 * * *', timezone="UTC", interval=dt.timedelta(days=1))"""
+    )
+    assert f"schedule={timetable}" in source
+
+
+@pytest.mark.parametrize(
+    ("schedule", "days", "timetable"),
+    [
+        (
+            "cron(0 3 * * ? *)",
+            3,
+            """CronTriggerTimetable('0 3 * * *', timezone="UTC", interval=dt.timedelta(days=3))""",
+        ),
+        (
+            "rate(2 days)",
+            None,
+            "DeltaTriggerTimetable(dt.timedelta(days=2), interval=dt.timedelta(days=2))",
+        ),
+        (
+            "rate(1 day)",
+            3,
+            "DeltaTriggerTimetable(dt.timedelta(days=1), interval=dt.timedelta(days=3))",
+        ),
+    ],
+)
+def test_runs_start_on_the_schedule_and_build_interval_days(
+    user_project: Path, schedule: str, days: int | None, timetable: str
+) -> None:
+    """The schedule's times start the runs (EventBridge's), ``interval_days`` is each run's
+    interval, as in the state machine (the Airflow lane runs these timetables)."""
+    args = ["plan", "workflow", "+basket_training", "--orchestrator=airflow", *IDS]
+    more = [f"--interval-days={days}"] if days else []
+    doc = json.loads(cli([*args, f"--schedule={schedule}", *more], user_project))
+    assert f"schedule={timetable}," in doc["airflow"]["dag_file"]

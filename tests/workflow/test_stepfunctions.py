@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from workflow_projects import ROOT, cli, demo_args, emr_resources
+from workflow_projects import (
+    ROOT,
+    SCHEDULED_RUNS,
+    ScheduledRun,
+    cli,
+    demo_args,
+    emr_resources,
+)
 
 from conftest import ASL_VALIDATOR
 from featurekit.deploy.aws import Aws, AwsSettings
@@ -91,6 +98,8 @@ def test_independent_jobs_run_side_by_side_and_a_failure_names_its_job(
     } == set(SYNC.values())
     task = states["basket_training"]
     assert task["Arguments"]["ClusterId"] == "j-ACME"
+    # the retried state is the one adding the step (.sync): a retry adds the step again
+    assert task["Resource"] == SYNC["emr"]
     throttling, failed = task["Retry"]
     assert "ElasticMapReduce.ThrottlingException" in throttling["ErrorEquals"]
     assert throttling["BackoffRate"] == 2.0
@@ -150,21 +159,18 @@ def _jsonata(expression: str, scheduled_time: str) -> str:
     return str(json.loads(done.stdout))
 
 
-@pytest.mark.parametrize(
-    ("schedule", "time", "start", "end"),
-    [
-        ("cron(0 3 * * ? *)", "2026-12-06T03:00:00Z", "2026-12-05", "2026-12-05"),
-        ("cron(30 1 ? * MON *)", "2026-12-07T01:30:00Z", "2026-11-30", "2026-12-06"),
-        ("rate(2 days)", "2026-03-01T00:10:00Z", "2026-02-27", "2026-02-28"),
-    ],
-)
+@pytest.mark.parametrize("run", SCHEDULED_RUNS, ids=lambda r: f"{r.schedule}/{r.interval_days}")
 def test_a_scheduled_run_builds_the_interval_that_ended(
-    demo_dist: Path, asl_validator: Path, schedule: str, time: str, start: str, end: str
+    demo_dist: Path, asl_validator: Path, run: ScheduledRun
 ) -> None:
+    """The dates the Airflow lane checks Airflow's runs build for the same settings."""
     args = [*demo_args(), "--serverless-application-id=00fdemo", f"--dist={demo_dist}"]
-    doc = json.loads(cli(["plan", "workflow", *args, f"--schedule={schedule}"], ROOT))
+    days = [f"--interval-days={run.interval_days}"] if run.interval_days else []
+    doc = json.loads(cli(["plan", "workflow", *args, f"--schedule={run.schedule}", *days], ROOT))
     dates = doc["stepfunctions"]["definition"]["States"]["Scheduled dates"]["Assign"]
-    assert (_jsonata(dates["start"], time), _jsonata(dates["end"], time)) == (start, end)
+    built = (_jsonata(dates["start"], run.time), _jsonata(dates["end"], run.time))
+    assert built == (run.start, run.end)
+    assert doc["stepfunctions"]["create_schedule"]["ScheduleExpression"] == run.schedule
     schedule_input = json.loads(doc["stepfunctions"]["create_schedule"]["Target"]["Input"])
     assert schedule_input == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
 

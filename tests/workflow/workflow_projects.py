@@ -9,8 +9,9 @@ Used in-process by the tests of featurekit's venv, and as a script by the Airflo
 
 creates an EMR cluster and an EMR Serverless application on moto's server, deploys both
 graphs on them as Airflow DAGs (artifacts uploaded, Glue jobs created) and writes
-``OUT/emr.json`` (the two ids) and ``OUT/{demo,user}/`` (the DAG file, plan.json, and
-graph.json: ``featurekit jobs --json``'s upstream jobs).
+``OUT/emr.json`` (the two ids), ``OUT/{demo,user}/`` (the DAG file, plan.json, and
+graph.json: ``featurekit jobs --json``'s upstream jobs) and ``OUT/schedules/I/``: the demo's
+DAG file planned with the schedule of ``SCHEDULED_RUNS[I]``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = "s3://acme-artifacts/fk"
@@ -44,6 +45,69 @@ user_events_daily = "glue-flex"
 item_daily = "emr-serverless"
 basket_training = "emr"
 """
+
+
+class ScheduledRun(NamedTuple):
+    """A scheduled run's dates, the same whichever orchestrator runs the schedule: Step
+    Functions' JSONata (test_stepfunctions) and Airflow's timetable (the Airflow lane)."""
+
+    schedule: str
+    interval_days: Optional[int]  # None: the schedule's period
+    time: str  # a time the schedule starts a run
+    start: str  # the first date that run builds
+    end: str  # its last date
+    next_time: str  # the schedule's next run
+
+
+# The rates' times fall on their Airflow runs from airflow_start_date (2026-01-01), as with
+# catchup: Airflow lays a rate's runs from a start, EventBridge from the schedule's creation.
+SCHEDULED_RUNS = [
+    ScheduledRun(
+        "cron(0 3 * * ? *)",
+        None,
+        "2026-12-06T03:00:00Z",
+        "2026-12-05",
+        "2026-12-05",
+        "2026-12-07T03:00:00Z",
+    ),
+    ScheduledRun(
+        "cron(30 1 ? * MON *)",
+        None,
+        "2026-12-07T01:30:00Z",
+        "2026-11-30",
+        "2026-12-06",
+        "2026-12-14T01:30:00Z",
+    ),
+    ScheduledRun(
+        "rate(2 days)",
+        None,
+        "2026-03-02T00:00:00Z",
+        "2026-02-28",
+        "2026-03-01",
+        "2026-03-04T00:00:00Z",
+    ),
+    # every day, the three days before it (a window that takes in late data)
+    ScheduledRun(
+        "cron(0 3 * * ? *)",
+        3,
+        "2026-12-06T03:00:00Z",
+        "2026-12-03",
+        "2026-12-05",
+        "2026-12-07T03:00:00Z",
+    ),
+    ScheduledRun(
+        "rate(1 day)", 3, "2026-03-02T00:00:00Z", "2026-02-27", "2026-03-01", "2026-03-03T00:00:00Z"
+    ),
+    # on weekdays, one day each: Monday's run builds Sunday
+    ScheduledRun(
+        "cron(0 3 ? * MON-FRI *)",
+        1,
+        "2026-12-07T03:00:00Z",
+        "2026-12-06",
+        "2026-12-06",
+        "2026-12-08T03:00:00Z",
+    ),
+]
 
 
 def make_user_project(base: Path) -> Path:
@@ -162,7 +226,7 @@ def _airflow_plans(args: argparse.Namespace) -> None:
 
     cluster, app = emr_resources(client)
     (out / "emr.json").write_text(json.dumps({"cluster": cluster, "app": app}))
-    aws = [
+    aws = [  # deploy's options (plan's but the first)
         f"--endpoint-url={args.endpoint_url}",
         f"--emr-cluster-id={cluster}",
         f"--serverless-application-id={app}",
@@ -178,6 +242,10 @@ def _airflow_plans(args: argparse.Namespace) -> None:
         ROOT,
     )
     (out / "demo" / "graph.json").write_text(json.dumps(_subgraph(graph_of(ROOT), DEMO_JOBS)))
+    for i, run in enumerate(SCHEDULED_RUNS):  # the demo's DAG file of each schedule
+        days = [f"--interval-days={run.interval_days}"] if run.interval_days else []
+        plan = ["plan", "workflow", *demo_args(), *aws[1:], f"--schedule={run.schedule}", *days]
+        cli([*plan, f"--dist={demo_dist}", f"--out={out / 'schedules' / str(i)}"], ROOT)
     root = make_user_project(out / "user-project")
     sys.path.insert(0, str(root / "src"))
     dist = build_dist(root)

@@ -1,11 +1,15 @@
 """The Airflow (MWAA) DAG file of a workflow, written with the Amazon provider's operators.
 
-One task per job (``GlueJobOperator``, ``EmrServerlessStartJobOperator``), or two for an
-EMR step (``EmrAddStepsOperator`` named after the job, then ``EmrStepSensor`` named
-``JOB__wait``); a job's tasks follow the last task of every job it reads. Each run builds
-the dates of its data interval: ``data_interval_start`` to the day before
-``data_interval_end`` (the same dates a scheduled Step Functions execution builds). The
-schedule is a data-interval timetable, so an interval is a whole number of days.
+One task per job, named after it (``GlueJobOperator``, ``EmrAddStepsOperator``,
+``EmrServerlessStartJobOperator``), each starting its run and waiting for it: a retry of
+the task starts the job again (a retried sensor of a separate "add step" task would only
+watch the failed step again). A job's task follows the task of every job it reads.
+
+The schedule is a trigger timetable: runs start at the schedule's times (EventBridge's),
+and each run's data interval is the ``interval_days`` before its start. Each run builds
+``data_interval_start`` to the day before ``data_interval_end``: the same dates a
+scheduled Step Functions execution builds (its scheduled time minus ``interval_days`` to
+the day before it), whatever the schedule's period.
 
 The file imports Airflow and the provider only: featurekit is not needed on the workers.
 """
@@ -21,7 +25,12 @@ from featurekit.workflow.spec import Workflow
 
 START = "{{ data_interval_start.strftime('%Y-%m-%d') }}"
 END = "{{ (data_interval_end - macros.timedelta(days=1)).strftime('%Y-%m-%d') }}"
-WAIT = "__wait"
+# How long a task waits for its run: 7 days, an Airflow sensor's default timeout. The
+# provider's defaults give up after 30 min (EMR steps) and 25 min (EMR Serverless job runs)
+# and fail the task with the run still going: its retry would start a second run.
+WAIT_SECONDS = 7 * 24 * 3600
+STEP_POLL_SECONDS = 30  # EMR's own step waiter's delay
+JOB_RUN_POLL_SECONDS = 60  # the provider's EMR Serverless delay
 
 _HEADER = '''\
 """featurekit workflow {name}: {jobs}.
@@ -39,9 +48,8 @@ from airflow.providers.amazon.aws.operators.emr import (
     EmrServerlessStartJobOperator,
 )
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
-from airflow.providers.amazon.aws.sensors.emr import EmrStepSensor
 from airflow.sdk import DAG
-from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
+from airflow.timetables.trigger import CronTriggerTimetable, DeltaTriggerTimetable
 
 AWS_CONN_ID = {conn!r}
 
@@ -79,10 +87,14 @@ def _literal(value: Any, indent: int) -> str:
 
 
 def _schedule(flow: Workflow) -> str:
+    """Runs at the schedule's times, each over the ``interval_days`` before it. (A
+    data-interval timetable would make the interval the schedule's period and ignore
+    ``interval_days``, and run a rate every ``interval_days`` rather than every N days.)"""
     schedule = flow.settings.parsed_schedule()
+    interval = f"interval=dt.timedelta(days={schedule.interval_days})"
     if schedule.airflow_cron is None:
-        return f"DeltaDataIntervalTimetable(dt.timedelta(days={schedule.interval_days}))"
-    return f'CronDataIntervalTimetable({schedule.airflow_cron!r}, timezone="UTC")'
+        return f"DeltaTriggerTimetable(dt.timedelta(days={schedule.rate_days}), {interval})"
+    return f'CronTriggerTimetable({schedule.airflow_cron!r}, timezone="UTC", {interval})'
 
 
 def _var(task_id: str) -> str:
@@ -112,14 +124,16 @@ def job_tasks(req: JobRequests) -> list[str]:
         }
         return [_task(_var(req.job), "GlueJobOperator", args)]
     if req.service == "emr":
-        add = {"task_id": req.job, "job_flow_id": run["JobFlowId"], "steps": run["Steps"]}
-        step_id = f"{{{{ task_instance.xcom_pull(task_ids={req.job!r})[0] }}}}"
-        wait = {"task_id": req.job + WAIT, "job_flow_id": run["JobFlowId"], "step_id": step_id}
-        return [
-            _task(_var(req.job), "EmrAddStepsOperator", add),
-            _task(_var(req.job + WAIT), "EmrStepSensor", wait),
-            f"    {_var(req.job)} >> {_var(req.job + WAIT)}",
-        ]
+        # adds the step and waits for it in one task, so that a retry adds it again
+        args = {
+            "task_id": req.job,
+            "job_flow_id": run["JobFlowId"],
+            "steps": run["Steps"],
+            "wait_for_completion": True,
+            "waiter_delay": STEP_POLL_SECONDS,
+            "waiter_max_attempts": WAIT_SECONDS // STEP_POLL_SECONDS,
+        }
+        return [_task(_var(req.job), "EmrAddStepsOperator", args)]
     args = {
         "task_id": req.job,
         "application_id": run["applicationId"],
@@ -128,13 +142,10 @@ def job_tasks(req: JobRequests) -> list[str]:
         "job_driver": run["jobDriver"],
         "configuration_overrides": run["configurationOverrides"],
         "wait_for_completion": True,
+        "waiter_delay": JOB_RUN_POLL_SECONDS,
+        "waiter_max_attempts": WAIT_SECONDS // JOB_RUN_POLL_SECONDS,
     }
     return [_task(_var(req.job), "EmrServerlessStartJobOperator", args)]
-
-
-def last_task(req: JobRequests) -> str:
-    """The task id that ends the job (its sensor for an EMR step)."""
-    return req.job + WAIT if req.service == "emr" else req.job
 
 
 def dag_source(flow: Workflow, requests: Mapping[str, JobRequests]) -> str:
@@ -155,5 +166,5 @@ def dag_source(flow: Workflow, requests: Mapping[str, JobRequests]) -> str:
         body += job_tasks(requests[job.name])
     for job in flow.jobs:
         for up in job.upstream:
-            body.append(f"    {_var(last_task(requests[up]))} >> {_var(job.name)}")
+            body.append(f"    {_var(up)} >> {_var(job.name)}")
     return head + "\n".join(body) + "\n"

@@ -17,9 +17,10 @@ and the dates each scheduled run processes.
     user_events_daily = "glue-flex"
     basket_training = "emr-serverless"
 
-A scheduled run processes the dates of the interval that just ended, as Airflow's data
-interval: the schedule's time minus ``interval_days`` up to the day before it (a daily
-03:00 run on 2026-12-06 builds 2026-12-05). Pure code: no AWS, no Spark.
+A scheduled run processes the dates of the interval that just ended: the schedule's time
+minus ``interval_days`` up to the day before it (a daily 03:00 run on 2026-12-06 builds
+2026-12-05), on every orchestrator. The schedule says when runs start, ``interval_days``
+how many days each builds (by default the schedule's period). Pure code: no AWS, no Spark.
 """
 
 from __future__ import annotations
@@ -51,11 +52,13 @@ class Schedule:
 
         Schedule.parse("cron(0 3 * * ? *)").airflow_cron   # '0 3 * * *'
         Schedule.parse("rate(1 day)").interval_days        # 1
+        Schedule.parse("rate(1 day)", 3).rate_days          # 1: daily runs, 3 days each
     """
 
     expression: str
-    interval_days: int
+    interval_days: int  # the days each run builds, ending the day before the run
     airflow_cron: Optional[str]  # None for a rate: Airflow takes a timedelta
+    rate_days: Optional[int] = None  # a rate's days between runs (None for a cron)
 
     @classmethod
     def parse(cls, expression: str, interval_days: Optional[int] = None) -> Schedule:
@@ -67,7 +70,7 @@ class Schedule:
                     f"Schedule {expression!r}: featurekit jobs build whole dates, so a "
                     "workflow runs every N days at most often: use rate(N days) or a cron."
                 )
-            return cls(expression.strip(), interval_days or count, None)
+            return cls(expression.strip(), interval_days or count, None, count)
         cron = _CRON.match(expression.strip())
         if not cron:
             raise ConfigError(
