@@ -135,3 +135,68 @@ def test_settings_from_pyproject_overridden_by_the_command_line(tmp_path: Path) 
     (tmp_path / "pyproject.toml").write_text("[tool.featurekit.workflow]\nretry = 1\n")
     with pytest.raises(ConfigError, match="retry"):
         read_settings(tmp_path)
+
+
+def test_the_state_machine_s_arns_are_in_the_region_s_partition() -> None:
+    from featurekit.workflow.requests import JobRequests
+    from featurekit.workflow.stepfunctions import (
+        create_state_machine_request,
+        definition,
+        schedule_request,
+        state_machine_arn,
+        state_machine_policy,
+    )
+
+    graph = JobGraph([JobNode("a", ("raw.x",), ("t.a",)), JobNode("b", ("t.a",), ("t.b",))])
+    role = "arn:aws-cn:iam::123456789012:role/acme-emr-serverless"
+    settings = Settings(
+        region="cn-north-1",
+        default_target="emr",
+        targets={"b": "emr-serverless"},
+        emr_cluster_id="j-1",
+        serverless_application_id="00f1",
+        serverless_role_arn=role,
+    )
+    flow = build_workflow(graph, graph.order(), settings)
+    requests = {
+        "a": JobRequests("a", "emr", "emr", "AddJobFlowSteps", {"JobFlowId": "j-1", "Steps": [{}]}),
+        "b": JobRequests(
+            "b",
+            "emr-serverless",
+            "emr-serverless",
+            "StartJobRun",
+            {
+                "applicationId": "00f1",
+                "executionRoleArn": role,
+                "name": "b",
+                "clientToken": "t",
+                "jobDriver": {
+                    "sparkSubmit": {
+                        "entryPoint": "s3://b/fk/run.py",
+                        "entryPointArguments": ["b"],
+                        "sparkSubmitParameters": "",
+                    }
+                },
+                "configurationOverrides": {
+                    "applicationConfiguration": [],
+                    "monitoringConfiguration": {
+                        "s3MonitoringConfiguration": {"logUri": "s3://b/fk/logs/"}
+                    },
+                },
+            },
+        ),
+    }
+    machine = state_machine_arn(flow)
+    documents = [
+        definition(flow, requests),
+        create_state_machine_request(flow, {}),
+        schedule_request(flow, machine),
+        state_machine_policy(flow, requests),
+    ]
+    arns = re.findall(r"arn:[a-z-]*:", "\n".join(map(str, documents)))
+    assert len(arns) >= 8
+    assert set(arns) == {"arn:aws-cn:"}
+    assert machine.startswith("arn:aws-cn:states:cn-north-1:123456789012:stateMachine:")
+    # a role of another partition than the region's is refused, naming both
+    with pytest.raises(ConfigError, match="partition aws, but the workflow's region cn-north"):
+        Settings(region="cn-north-1", glue_role_arn="arn:aws:iam::123456789012:role/g")

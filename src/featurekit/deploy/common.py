@@ -140,7 +140,7 @@ def check_s3_prefix(artifacts: str, option: str = "--artifacts") -> str:
     return artifacts.rstrip("/")
 
 
-def _partition_of(region: str) -> str:
+def partition_of(region: str) -> str:
     """The partition of a region: aws-cn for China's, aws-us-gov for GovCloud's, else aws."""
     for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov")):
         if region.startswith(prefix):
@@ -189,8 +189,8 @@ def arn_problem(arn: str, service: str, *, regional: bool) -> Optional[str]:
         problem = region_problem(region)
         if problem:
             return f"its region {problem}"
-        if _partition_of(region) != partition:
-            return f"its region {region} is in partition {_partition_of(region)}, not {partition}"
+        if partition_of(region) != partition:
+            return f"its region {region} is in partition {partition_of(region)}, not {partition}"
     if not _ACCOUNT.fullmatch(account):
         return f"its account {account!r} is not 12 digits"
     return None

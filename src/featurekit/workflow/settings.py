@@ -33,7 +33,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Optional
 
-from featurekit.deploy.common import check_account, check_region, check_role_arn, check_s3_prefix
+from featurekit.deploy.common import (
+    check_account,
+    check_region,
+    check_role_arn,
+    check_s3_prefix,
+    partition_of,
+)
 from featurekit.errors import ConfigError, UnsupportedError
 
 TARGETS = ("glue", "glue-flex", "emr", "emr-serverless")
@@ -188,6 +194,11 @@ class Settings:
         return self.targets.get(job, self.default_target)
 
     @property
+    def partition(self) -> str:
+        """The AWS partition of ``region``, the first part of every ARN the plan builds."""
+        return partition_of(self.region)
+
+    @property
     def account_id(self) -> str:
         """The AWS account: as configured, else that of a role ARN, else a placeholder."""
         if self.account:
@@ -215,10 +226,19 @@ def _check_values(settings: Settings) -> None:
             f"interval_days must be a whole number of days, at least 1; got "
             f"{settings.interval_days}."
         )
-    for role in ROLE_SETTINGS:
-        if getattr(settings, role) is not None:  # named as the command line names it
-            check_role_arn(getattr(settings, role), f"--{role.replace('_', '-')}")
     check_region(settings.region)  # the region and account of the ARNs the plan builds
+    for role in ROLE_SETTINGS:
+        arn = getattr(settings, role)
+        if arn is None:
+            continue
+        option = f"--{role.replace('_', '-')}"  # named as the command line names it
+        check_role_arn(arn, option)
+        if arn.split(":")[1] != settings.partition:
+            raise ConfigError(
+                f"{option} {arn!r} is in partition {arn.split(':')[1]}, but the workflow's "
+                f"region {settings.region} is in {settings.partition}: a role is used in its "
+                "own partition only. Use the role of that partition, or set region."
+            )
     if settings.account is not None:
         check_account(settings.account)
     if settings.artifacts is not None:

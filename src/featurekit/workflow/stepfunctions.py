@@ -28,10 +28,12 @@ from featurekit.workflow.requests import JobRequests, with_dates
 from featurekit.workflow.spec import Workflow
 
 DAY_MS = 86_400_000
+# each service's optimized integration, as an ARN of the region's partition
+# (arn:aws:..., arn:aws-cn:..., arn:aws-us-gov:...)
 RESOURCES = {
-    "glue": "arn:aws:states:::glue:startJobRun.sync",
-    "emr": "arn:aws:states:::elasticmapreduce:addStep.sync",
-    "emr-serverless": "arn:aws:states:::emr-serverless:startJobRun.sync",
+    "glue": "arn:{partition}:states:::glue:startJobRun.sync",
+    "emr": "arn:{partition}:states:::elasticmapreduce:addStep.sync",
+    "emr-serverless": "arn:{partition}:states:::emr-serverless:startJobRun.sync",
 }
 # Errors of the service calls themselves (not of the job): throttling, limits, outages.
 TRANSIENT_ERRORS = {
@@ -105,8 +107,11 @@ def task_arguments(req: JobRequests) -> dict[str, Any]:
     return out
 
 
-def job_states(req: JobRequests, *, retries: int, retry_delay: int) -> dict[str, Any]:
-    """The job's Task state (named after the job) and its Fail state."""
+def job_states(
+    req: JobRequests, *, retries: int, retry_delay: int, partition: str = "aws"
+) -> dict[str, Any]:
+    """The job's Task state (named after the job) and its Fail state; ``partition``: the
+    AWS partition of the workflow's region (aws, aws-cn, aws-us-gov)."""
     failed = f"{req.job} failed"
     if len(failed) > 80:  # Step Functions' limit on state names
         raise ConfigError(f"Job name {req.job!r} is too long for a state name (73 at most).")
@@ -132,7 +137,7 @@ def job_states(req: JobRequests, *, retries: int, retry_delay: int) -> dict[str,
     task = {
         "Type": "Task",
         "Comment": f"featurekit job {req.job} on {req.target}",
-        "Resource": RESOURCES[req.service],
+        "Resource": RESOURCES[req.service].format(partition=partition),
         "Arguments": task_arguments(req),
         "Retry": retry,
         "Catch": [
@@ -155,14 +160,22 @@ def job_states(req: JobRequests, *, retries: int, retry_delay: int) -> dict[str,
 class _Builder:
     """Names Parallel states uniquely across the machine."""
 
-    def __init__(self, requests: Mapping[str, JobRequests], retries: int, delay: int) -> None:
+    def __init__(
+        self, requests: Mapping[str, JobRequests], retries: int, delay: int, partition: str
+    ) -> None:
         self.requests = requests
         self.retries = retries
         self.delay = delay
+        self.partition = partition
         self.parallels = 0
 
     def job(self, name: str) -> tuple[str, dict[str, Any]]:
-        states = job_states(self.requests[name], retries=self.retries, retry_delay=self.delay)
+        states = job_states(
+            self.requests[name],
+            retries=self.retries,
+            retry_delay=self.delay,
+            partition=self.partition,
+        )
         return name, states
 
     def parallel(
@@ -199,7 +212,7 @@ class _Builder:
 def definition(flow: Workflow, requests: Mapping[str, JobRequests]) -> dict[str, Any]:
     """The state machine's ASL definition (JSONata)."""
     settings = flow.settings
-    build = _Builder(requests, settings.retries, settings.retry_delay_seconds)
+    build = _Builder(requests, settings.retries, settings.retry_delay_seconds, settings.partition)
     parts = [build.component(flow, names) for names in flow.components()]
     start, jobs = parts[0] if len(parts) == 1 else build.parallel(parts)
     dates = date_expressions(settings.parsed_schedule().interval_days)
@@ -240,13 +253,15 @@ def definition(flow: Workflow, requests: Mapping[str, JobRequests]) -> dict[str,
 
 def state_machine_arn(flow: Workflow) -> str:
     s = flow.settings
-    return f"arn:aws:states:{s.region}:{s.account_id}:stateMachine:{flow.name}"
+    return f"arn:{s.partition}:states:{s.region}:{s.account_id}:stateMachine:{flow.name}"
 
 
 def create_state_machine_request(flow: Workflow, asl: Mapping[str, Any]) -> dict[str, Any]:
     """The ``stepfunctions.create_state_machine`` request."""
     s = flow.settings
-    role = s.state_machine_role_arn or f"arn:aws:iam::{s.account_id}:role/{flow.name}-states"
+    role = (
+        s.state_machine_role_arn or f"arn:{s.partition}:iam::{s.account_id}:role/{flow.name}-states"
+    )
     return {
         "name": flow.name,
         "definition": json.dumps(asl, indent=2),
@@ -259,7 +274,9 @@ def create_state_machine_request(flow: Workflow, asl: Mapping[str, Any]) -> dict
 def schedule_request(flow: Workflow, machine_arn: str) -> dict[str, Any]:
     """The ``scheduler.create_schedule`` request starting the machine on the schedule."""
     s = flow.settings
-    role = s.scheduler_role_arn or f"arn:aws:iam::{s.account_id}:role/{flow.name}-scheduler"
+    role = (
+        s.scheduler_role_arn or f"arn:{s.partition}:iam::{s.account_id}:role/{flow.name}-scheduler"
+    )
     return {
         "Name": flow.name,
         "ScheduleExpression": s.parsed_schedule().expression,
@@ -281,7 +298,7 @@ def _statement(actions: Sequence[str], resources: Sequence[str], **more: Any) ->
 
 
 def _events_rule(s: Any, rule: str) -> dict[str, Any]:
-    arn = f"arn:aws:events:{s.region}:{s.account_id}:rule/{rule}"
+    arn = f"arn:{s.partition}:events:{s.region}:{s.account_id}:rule/{rule}"
     return _statement(["events:PutTargets", "events:PutRule", "events:DescribeRule"], [arn])
 
 
@@ -293,12 +310,14 @@ def state_machine_policy(flow: Workflow, requests: Mapping[str, JobRequests]) ->
     out: list[dict[str, Any]] = []
     if "glue" in services:
         jobs = [
-            f"arn:aws:glue:{where}:job/{r.glue_job_name}" for r in requests.values() if r.definition
+            f"arn:{s.partition}:glue:{where}:job/{r.glue_job_name}"
+            for r in requests.values()
+            if r.definition
         ]
         actions = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
         out.append(_statement(actions, jobs))
     if "emr" in services:
-        cluster = f"arn:aws:elasticmapreduce:{where}:cluster/{s.emr_cluster_id}"
+        cluster = f"arn:{s.partition}:elasticmapreduce:{where}:cluster/{s.emr_cluster_id}"
         actions = [
             f"elasticmapreduce:{a}" for a in ("AddJobFlowSteps", "DescribeStep", "CancelSteps")
         ]
@@ -307,7 +326,9 @@ def state_machine_policy(flow: Workflow, requests: Mapping[str, JobRequests]) ->
             _events_rule(s, "StepFunctionsGetEventForEMRAddJobFlowStepsRule"),
         ]
     if "emr-serverless" in services:
-        app = f"arn:aws:emr-serverless:{where}:/applications/{s.serverless_application_id}"
+        app = (
+            f"arn:{s.partition}:emr-serverless:{where}:/applications/{s.serverless_application_id}"
+        )
         actions = [f"emr-serverless:{a}" for a in ("StartJobRun", "GetJobRun", "CancelJobRun")]
         out += [
             _statement(actions, [app, f"{app}/jobruns/*"]),
