@@ -175,6 +175,10 @@ def test_cost_of_the_demo_workflow_per_scheduled_run(
     assert planned["critical_path"] == ["user_activity_daily", "training_set"]
     assert planned["cost_per_day"] == pytest.approx(planned["cost_per_run"] / 2, rel=1e-3)
     assert doc["cheapest"]["cost_per_run"] <= planned["cost_per_run"]
+    # runs a day follow the schedule's times, not the days each run builds
+    weekdays = ["--schedule=cron(0 3 ? * MON-FRI *)", "--interval-days=3", "--json"]
+    assert main([*args, *targets, *weekdays]) == 0
+    assert json.loads(capsys.readouterr().out)["runs_per_day"] == pytest.approx(5 / 7, abs=1e-3)
     assert main([*args, *targets]) == 0
     text = capsys.readouterr().out
     assert "as planned:" in text

@@ -82,6 +82,40 @@ def test_settings_of_the_wrong_type_or_range_are_refused(
         Settings(**given)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("expression", "interval", "per_day"),
+    [
+        ("cron(0 3 * * ? *)", None, 1.0),
+        ("rate(1 day)", 3, 1.0),  # daily runs, each building three days
+        ("rate(3 days)", None, 1 / 3),
+        ("cron(0 3 ? * MON-FRI *)", 1, 5 / 7),
+        ("cron(0 3 ? * MON *)", None, 1 / 7),
+        ("cron(0 3 1,15 JAN-JUN/2 ? *)", 14, 6 / 365.25),  # JAN, MAR, MAY
+        ("cron(0 3 29 FEB ? *)", 1, 1 / (4 * 365.25)),
+    ],
+)
+def test_runs_a_day_follow_the_schedule_s_times(
+    expression: str, interval: int, per_day: float
+) -> None:
+    assert Schedule.parse(expression, interval).runs_per_day == pytest.approx(per_day, rel=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("cron(0 3 40 * ? *)", "the day-of-month field '40': '40' is not a day-of-month (1-31)"),
+        ("cron(0 3 ? FOO MON *)", "'FOO' is not a month (JAN, FEB"),
+        ("cron(0 3 ? * MON-FOO *)", "'FOO' is not a day-of-week (SUN, MON"),
+        ("cron(0 3 5-2 * ? *)", "the range 5-2 runs backwards"),
+        ("cron(0 3 1/0 * ? *)", "a step is a whole number from 1"),
+        ("cron(0 3 31 FEB ? *)", "selects no day: it would never run"),
+    ],
+)
+def test_cron_fields_that_select_no_day_are_refused(expression: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Schedule.parse(expression, 1)
+
+
 def test_a_monthly_cron_with_its_interval() -> None:
     assert Schedule.parse("cron(0 3 1 * ? *)", interval_days=30).airflow_cron == "0 3 1 * *"
     # the L of a month's name is no L form

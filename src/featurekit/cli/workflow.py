@@ -97,7 +97,7 @@ def _settings(args: argparse.Namespace, keys: tuple[str, ...] = OVERRIDES) -> An
     return settings_from(config, overrides)
 
 
-def _auto(records: Callable[[], Any], interval_days: int) -> Callable[[str], str]:
+def _auto(records: Callable[[], Any], runs_per_day: float) -> Callable[[str], str]:
     """The cost model's choice for a job: its cheapest target and size per scheduled run."""
     from featurekit.cli.records import find_records, workload_of
     from featurekit.cost.prices import load_prices
@@ -105,7 +105,7 @@ def _auto(records: Callable[[], Any], interval_days: int) -> Callable[[str], str
     from featurekit.workflow.cost import job_choices
 
     table = load_prices()
-    scenario = Scenario(runs_per_day=1.0 / interval_days)
+    scenario = Scenario(runs_per_day=runs_per_day)
 
     def choose(job: str) -> str:
         docs, _note = find_records(records(), job)
@@ -137,7 +137,7 @@ def build(
     auto = None
     if records is not None:
         where = records
-        auto = _auto(lambda: open_warehouse(where), settings.parsed_schedule().interval_days)
+        auto = _auto(lambda: open_warehouse(where), settings.parsed_schedule().runs_per_day)
     return jobs, build_workflow(graph, list(jobs), settings, auto)
 
 

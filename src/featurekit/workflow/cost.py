@@ -179,5 +179,6 @@ def workflow_cost(
 
 
 def runs_per_day(flow: Workflow) -> float:
-    """Scheduled runs a day: one per interval."""
-    return 1.0 / flow.settings.parsed_schedule().interval_days
+    """Scheduled runs a day, from the schedule's times (not ``interval_days``, the days
+    each run builds)."""
+    return flow.settings.parsed_schedule().runs_per_day

@@ -86,6 +86,15 @@ class Schedule:
         return cls(expression.strip(), *_cron_parts(expression, cron.group(1), interval_days))
 
     @property
+    def runs_per_day(self) -> float:
+        """Scheduled runs a day on average: 1/N for rate(N days); for a cron (one time a
+        day at most), its days among those of four years (a leap year's included)."""
+        if self.rate_days is not None:
+            return 1.0 / self.rate_days
+        assert self.airflow_cron is not None
+        return len(_run_days(self.airflow_cron)) / _SPAN
+
+    @property
     def glue_cron(self) -> str:
         """The expression a Glue SCHEDULED trigger takes (cron only)."""
         if self.airflow_cron is None:
@@ -94,6 +103,54 @@ class Schedule:
                 "write it as cron(MIN HOUR * * ? *)."
             )
         return self.expression
+
+
+_START, _SPAN = dt.date(2027, 1, 1), 4 * 365 + 1  # 2027-2030: 2028 is a leap year
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    )
+}
+_WEEKDAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+
+
+def _expand(field_: str, low: int, high: int, names: Mapping[str, int], what: str) -> set[int]:
+    """The values a cron field (``*``, ``a``, ``a-b``, each with ``/step``, comma lists;
+    numbers or names) selects among ``low``..``high``; a ConfigError naming ``what``."""
+
+    def value(text: str) -> int:
+        number = names.get(text, int(text) if text.isdigit() else -1)
+        if not low <= number <= high:
+            known = ", ".join(names) if names else f"{low}-{high}"
+            raise ConfigError(f"the {what} field {field_!r}: {text!r} is not a {what} ({known})")
+        return number
+
+    values: set[int] = set()
+    for item in field_.upper().split(","):
+        span, _, step = item.partition("/")
+        if step and not (step.isdigit() and int(step) > 0):
+            raise ConfigError(f"the {what} field {field_!r}: a step is a whole number from 1")
+        start, _, end = span.partition("-")
+        if span == "*":
+            first, last = low, high
+        else:
+            first = value(start)
+            last = value(end) if end else high if step else first
+        if last < first:
+            raise ConfigError(f"the {what} field {field_!r}: the range {span} runs backwards")
+        values.update(range(first, last + 1, int(step) if step else 1))
+    return values
+
+
+def _run_days(cron: str) -> list[dt.date]:
+    """The days of four years a five-field cron (one time a day) runs on."""
+    _minute, _hour, dom, month, dow = cron.split()
+    doms = _expand(dom, 1, 31, {}, "day-of-month")
+    months = _expand(month, 1, 12, _MONTHS, "month")
+    dows = _expand(dow, 0, 6, _WEEKDAYS, "day-of-week")
+    days = (_START + dt.timedelta(days=i) for i in range(_SPAN))
+    return [d for d in days if d.day in doms and d.month in months and d.isoweekday() % 7 in dows]
 
 
 def _cron_parts(expression: str, body: str, interval_days: Optional[int]) -> tuple[int, str]:
@@ -135,6 +192,12 @@ def _cron_parts(expression: str, body: str, interval_days: Optional[int]) -> tup
             "interval_days in [tool.featurekit.workflow] (or --interval-days)."
         )
     cron = " ".join(p.replace("?", "*") for p in (minute, hour, dom, month, dow))
+    try:
+        found = _run_days(cron)
+    except ConfigError as exc:
+        raise ConfigError(f"Schedule {expression!r}: {exc}.") from None
+    if not found:
+        raise ConfigError(f"Schedule {expression!r} selects no day: it would never run.")
     return days, cron
 
 
