@@ -100,17 +100,23 @@ def test_deploy_emr_timeout_is_a_failure(
     assert "still RUNNING" in captured.err
 
 
-def test_deploy_emr_serverless_starts_the_run_and_waits(
-    aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def serverless_application(boto: Boto) -> tuple[Any, str]:
+    """The artifacts' bucket, and an EMR Serverless client and the id of a new application."""
     boto("s3").create_bucket(Bucket="fk-art")
     client = boto("emr-serverless")
     app = client.create_application(name="fk", releaseLabel="emr-7.12.0", type="SPARK")
-    args = ["--application-id", app["applicationId"], "--role-arn", ROLE, "--client-token", "t1"]
+    return client, str(app["applicationId"])
+
+
+def test_deploy_emr_serverless_starts_the_run_and_waits(
+    aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client, app = serverless_application(boto)
+    args = ["--application-id", app, "--role-arn", ROLE, "--client-token", "t1"]
     code = deploy("emr-serverless", aws_env, dist, *args)
     doc = last_json(capsys.readouterr().out)
     assert (code, doc["outcome"], doc["state"]) == (0, "succeeded", "SUCCESS")
-    run = client.get_job_run(applicationId=app["applicationId"], jobRunId=doc["id"])["jobRun"]
+    run = client.get_job_run(applicationId=app, jobRunId=doc["id"])["jobRun"]
     driver = run["jobDriver"]["sparkSubmit"]
     assert driver["entryPoint"] == "s3://fk-art/v1/entrypoints/emr_step.py"
     assert driver["entryPointArguments"] == ["--job", "user_activity_daily"]
@@ -133,10 +139,8 @@ def test_a_region_that_is_none_is_refused_before_anything_is_sent(
 def test_a_client_token_too_long_is_refused_before_anything_is_sent(
     aws_env: str, boto: Boto, dist: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    boto("s3").create_bucket(Bucket="fk-art")
-    client = boto("emr-serverless")
-    app = client.create_application(name="fk", releaseLabel="emr-7.12.0", type="SPARK")
-    args = ["--application-id", app["applicationId"], "--role-arn", ROLE]
+    _client, app = serverless_application(boto)
+    args = ["--application-id", app, "--role-arn", ROLE]
     assert deploy("emr-serverless", aws_env, dist, *args, "--client-token", "t" * 65) == 2
     err = capsys.readouterr().err
     assert "--client-token must be 1-64 letters" in err
