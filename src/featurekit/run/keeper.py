@@ -4,7 +4,7 @@
 when each phase begins; a background thread renews the record's ``lease_until`` and the
 run lease (:class:`~featurekit.storage.run_lease.RunLease`) every third of the lease. A
 second run of the same job, table and dates waits for the first (:meth:`RunKeeper.claim`)
-and, when the first succeeded, writes nothing; a run over overlapping but different dates
+and, when the first succeeded with the same parameters, writes nothing; a run over overlapping but different dates
 waits for it too, then runs its own. :func:`abandon_dead_runs` marks the records
 of the job's dead runs ``abandoned`` and removes their stage folders.
 """
@@ -70,7 +70,12 @@ class RunKeeper:
         if waited_for is None or not same:
             return None
         first = self.storage.run_record(self.record.job, waited_for)
-        return waited_for if first is not None and first.get("status") == "succeeded" else None
+        if first is None or first.get("status") != "succeeded":
+            return None
+        # Other parameters are other rows: this run writes its own, after the first.
+        if (first.get("params") or {}) != self.record.params:
+            return None
+        return waited_for
 
     def save(self) -> None:
         """Store the record as it is now (called on the run's own thread)."""
