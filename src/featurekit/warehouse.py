@@ -269,6 +269,13 @@ def _s3_faults(what: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code == "NoSuchBucket":
+            bucket = getattr(exc, "response", {}).get("Error", {}).get("BucketName") or ""
+            raise ConfigError(
+                f"{what} failed: the bucket {bucket + ' ' if bucket else ''}does not exist"
+                " (NoSuchBucket). Create it, or check --warehouse and the S3 endpoint."
+            ) from exc
         translated = storage_unavailable(exc, what)
         if translated is None:
             raise
