@@ -129,8 +129,11 @@ def test_vacuum_expires_old_snapshots_and_keeps_the_latest(
     assert len(result.files) == 1
     assert result.files[0].startswith("data/d=2024-01-01/")
     assert [r.k for r in engine.read(spark, path).collect()] == ["b"]
-    with pytest.raises(RetentionError, match="Refusing to vacuum"):
+    with pytest.raises(RetentionError, match="Refusing to vacuum") as refused:
         engine.vacuum(path, retention_hours=0)
+    # the Iceberg table's own retention setting, not Delta's
+    assert "history.expire.max-snapshot-age-ms" in str(refused.value)
+    assert "delta." not in str(refused.value)
 
 
 DAILY = FeatureTable(

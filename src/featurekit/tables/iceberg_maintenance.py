@@ -102,7 +102,9 @@ class IcebergMaintenance:
     ) -> VacuumResult:
         table = self._load(path)
         table_ms = int(dict(table.properties()).get(MAX_AGE_KEY, DEFAULT_MAX_AGE_MS))
-        hours = check_retention(path, retention_hours, table_ms / 3_600_000, force=force)
+        hours = check_retention(
+            path, retention_hours, table_ms / 3_600_000, force=force, setting=MAX_AGE_KEY
+        )
         cutoff = int(time.time() * 1000 - hours * 3_600_000)
         before = self._files_on_disk(path)
         if dry_run:

@@ -109,9 +109,15 @@ def table_retention_hours(properties: Mapping[str, str]) -> float:
 
 
 def check_retention(
-    path: str, requested: Optional[float], table_hours: float, *, force: bool
+    path: str,
+    requested: Optional[float],
+    table_hours: float,
+    *,
+    force: bool,
+    setting: str = RETENTION_KEY,
 ) -> float:
-    """The retention a vacuum uses; RetentionError when under the table's and not forced."""
+    """The retention a vacuum uses; RetentionError when under the table's and not forced.
+    ``setting`` names the table property the table's retention comes from."""
     if requested is None:
         return table_hours
     if requested < 0:
@@ -119,7 +125,7 @@ def check_retention(
     if requested < table_hours and not force:
         raise RetentionError(
             f"Refusing to vacuum {path} with {requested:g} hours of retention: the table keeps "
-            f"removed files for {table_hours:g} hours ({RETENTION_KEY}). A shorter one deletes "
+            f"removed files for {table_hours:g} hours ({setting}). A shorter one deletes "
             "files that time travel to older versions, and writers still running, need. Keep "
             "the default, or force it (--force) when no reader or writer needs older versions."
         )
