@@ -113,6 +113,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from featurekit.cli.common import local_runtime
+    from featurekit.cli.jobs import has_rulesets, uses_iceberg
     from featurekit.job import make_context
     from featurekit.registry import get_job
     from featurekit.run.backfill import backfill, check_parallel
@@ -124,7 +125,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     make_context(job, "local", params=params, start=args.start, end=args.end)
     plan_chunks(args.start, args.end, args.chunk_days)
     check_parallel(job(), args.parallel)
-    runtime = local_runtime(args)
+    # as `featurekit run` does: Deequ's jars for rulesets, Iceberg's runtime for its tables
+    runtime = local_runtime(args, quality=has_rulesets(job), iceberg=uses_iceberg(job, args))
     if args.state is not None:
         runtime.storage.state_store = _store(args)
     result = backfill(
