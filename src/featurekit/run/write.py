@@ -93,6 +93,7 @@ def _write_checked(
 ) -> CommitResult:
     table, storage = target.table, env.storage
     location = storage.output_location(table)
+    storage.check_output_format(table, location)
     engine = storage.engine_for(table)
     record.output = OutputRecord(table.name, location, engine.name, target.mode)
     record.staging.append(location)  # stored when the write phase begins

@@ -92,6 +92,34 @@ class Storage:
         """The engine of ``table``'s format (Delta: ``engine``; Iceberg: Iceberg's)."""
         return self.engine_of(self.format_of(table))
 
+    def check_output_format(self, table: FeatureTable, location: str) -> None:
+        """Refuse to write ``table`` in a format other than the one of the table already
+        registered at ``location``: a write would start a second table of the other
+        format in the same folder, holding only the run's rows, and the catalog entry
+        would then point to it (the older table's rows out of sight)."""
+        wanted = self.format_of(table)
+        entry = self.catalog.find(table.name)
+        if entry is None or (entry.format or "delta") == wanted:
+            return
+        if entry.format not in ("delta", "iceberg"):  # a files table (csv, parquet...)
+            return
+        if self.warehouse.resolve(entry.location).rstrip("/") != location.rstrip("/"):
+            return
+        if entry.format == "iceberg":  # no Iceberg runtime needed to look
+            there = is_iceberg_table(location, s3_client=self._table_client())
+        else:
+            there = self.engine.exists(location)
+        if not there:
+            return
+        raise ConfigError(
+            f"{table.name} at {location} is a{'n' if entry.format == 'iceberg' else ''} "
+            f"{entry.format.capitalize()} table, but this run writes it as {wanted} (the "
+            "table's format=, else --table-format, FEATUREKIT_TABLE_FORMAT or table_format "
+            "in pyproject.toml). featurekit does not convert a table: declare "
+            f"FeatureTable(..., format={entry.format!r}) to keep writing it, or write the "
+            f"{wanted} table under another name. Nothing was written."
+        )
+
     def engine_at(self, location: str) -> TableEngine:
         """The engine of the table at ``location``: Iceberg when an Iceberg table is there,
         else the Delta engine."""
