@@ -150,7 +150,18 @@ def _show_doc(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
         version = iceberg.version() if args.version is None else args.version
     else:
         table = _open(args, entry, args.version)
-        data, version = table.to_pyarrow_table(), table.version()
+        try:
+            data = table.to_pyarrow_table()
+        except FileNotFoundError as exc:  # the version's files were vacuumed
+            from featurekit.errors import TableError
+
+            at = "its latest version" if args.version is None else f"version {args.version}"
+            raise TableError(
+                f"Cannot read {entry.name} at {at}: a data file it lists is gone "
+                f"({str(exc).splitlines()[0]}). Files removed by 'featurekit table vacuum' "
+                "are gone for good: read a version younger than the vacuum's retention."
+            ) from exc
+        version = table.version()
     sort = [(c, "ascending") for c in (entry.date_column, *entry.keys) if c in data.column_names]
     head = data.sort_by(sort).slice(0, args.limit) if sort else data.slice(0, args.limit)
     doc = {
