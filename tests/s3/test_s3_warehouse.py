@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
@@ -18,7 +19,9 @@ from pyspark.sql import SparkSession
 from s3_helpers import FIRST, ORDER_ROWS, PROJECT, SPEND, S3Setup, clean_env, featurekit
 
 from featurekit.core import jars
+from featurekit.errors import ConfigError
 from featurekit.runtime.local import DELTA_CONFS
+from featurekit.warehouse import S3Warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -189,3 +192,20 @@ def test_missing_credentials_or_endpoint_is_one_line(given: dict[str, str], name
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("featurekit: error: The warehouse s3://bucket/wh is on S3; set ")
     assert names in lines[0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda wh: wh.read_json("_catalog/raw/events.json"),
+        lambda wh: wh.list_json("_catalog"),
+        lambda wh: wh.write_json("_runs/j/r.json", {}),
+    ],
+    ids=["read", "list", "write"],
+)
+def test_a_warehouse_in_a_missing_bucket_is_a_config_error_naming_it(
+    s3: S3Setup, call: Callable[[S3Warehouse], object]
+) -> None:
+    warehouse = S3Warehouse(f"s3://{s3.bucket}-gone/wh", client=s3.client)
+    with pytest.raises(ConfigError, match=f"{s3.bucket}-gone does not exist"):
+        call(warehouse)

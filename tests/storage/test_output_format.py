@@ -29,7 +29,10 @@ class DeltaThere:
 def storage_with_a_delta_table(tmp_path: Path, table_format: str) -> tuple[Storage, str]:
     warehouse = Warehouse(tmp_path)
     storage = Storage(
-        warehouse, LocalCatalog(warehouse), DeltaThere, table_format=table_format  # type: ignore[arg-type]
+        warehouse,
+        LocalCatalog(warehouse),
+        DeltaThere,
+        table_format=table_format,  # type: ignore[arg-type]
     )
     location = storage.output_location(TABLE)
     storage.catalog.register("features.t", location, schema={}, format="delta")

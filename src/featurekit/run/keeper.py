@@ -4,8 +4,9 @@
 when each phase begins; a background thread renews the record's ``lease_until`` and the
 run lease (:class:`~featurekit.storage.run_lease.RunLease`) every third of the lease. A
 second run of the same job, table and dates waits for the first (:meth:`RunKeeper.claim`)
-and, when the first succeeded with the same parameters, writes nothing; a run over overlapping but different dates
-waits for it too, then runs its own. :func:`abandon_dead_runs` marks the records
+and, when the first succeeded with the same parameters, writes nothing; a run over
+overlapping but different dates, or with other parameters, waits for it too, then runs
+its own. :func:`abandon_dead_runs` marks the records
 of the job's dead runs ``abandoned`` and removes their stage folders.
 """
 
