@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from featurekit import FeatureJob, FeatureTable, JobContext, TableInput
-from featurekit.errors import ConcurrentCommitError, ConfigError, RetentionError
+from featurekit.errors import ConcurrentCommitError, ConfigError, RetentionError, TableError
 from featurekit.runtime.local import LocalRuntime
 from featurekit.tables import Txn, iceberg_engine
 from featurekit.tables.engine import STAGING
@@ -134,6 +134,22 @@ def test_vacuum_expires_old_snapshots_and_keeps_the_latest(
     # the Iceberg table's own retention setting, not Delta's
     assert "history.expire.max-snapshot-age-ms" in str(refused.value)
     assert "delta." not in str(refused.value)
+
+
+def test_versions_keep_their_numbers_when_older_snapshots_expire(
+    engine: IcebergEngine, spark: SparkSession, path: str
+) -> None:
+    for value in (1, 2, 3):
+        engine.write(rows(spark, ("a", "2024-01-01", value)), path, mode="overwrite")
+    assert [s.version for s in engine.history(path)] == [2, 1, 0]
+    engine.vacuum(path, retention_hours=0, force=True)  # only the latest snapshot is kept
+    assert engine.version(path) == 2
+    assert [r.v for r in engine.read(spark, path, version=2).collect()] == [3]
+    with pytest.raises(TableError, match=r"there is no 0 \(versions before 2 have"):
+        engine.read(spark, path, version=0)
+    engine.write(rows(spark, ("a", "2024-01-01", 4)), path, mode="overwrite")
+    assert [s.version for s in engine.history(path)] == [3, 2]
+    assert [r.v for r in engine.read(spark, path, version=2).collect()] == [3]
 
 
 DAILY = FeatureTable(

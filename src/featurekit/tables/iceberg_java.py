@@ -140,7 +140,10 @@ def partition_columns(table: Any) -> tuple[str, ...]:
 
 
 def main_lineage(table: Any) -> list[SnapshotRef]:
-    """The main branch's snapshots, oldest first, numbered from 0."""
+    """The main branch's snapshots, oldest first, each numbered by its sequence number
+    less one (the table's commits count from 0, as Delta's versions do). The numbers stay
+    when older snapshots expire (``table vacuum``), so version N is always the same
+    snapshot; a format-1 table has no sequence numbers and is numbered by position."""
     chain = []
     snapshot = table.currentSnapshot()
     while snapshot is not None:
@@ -148,15 +151,18 @@ def main_lineage(table: Any) -> list[SnapshotRef]:
         parent = snapshot.parentId()
         snapshot = table.snapshot(parent) if parent is not None else None
     chain.reverse()
+    numbers = [int(s.sequenceNumber()) - 1 for s in chain]
+    if any(n < 0 for n in numbers):  # format 1: no sequence numbers
+        numbers = list(range(len(chain)))
     return [
         SnapshotRef(
-            version=i,
+            version=n,
             snapshot_id=int(s.snapshotId()),
             timestamp_ms=int(s.timestampMillis()),
             operation=str(s.operation()),
             summary={str(k): str(v) for k, v in dict(s.summary()).items()},
         )
-        for i, s in enumerate(chain)
+        for n, s in zip(numbers, chain)
     ]
 
 
@@ -178,11 +184,14 @@ def pick_snapshot(
         return older[-1]
     if version is None:
         return lineage[-1]
-    if not 0 <= version < len(lineage):
+    found = [s for s in lineage if s.version == version]
+    if not found:
+        first, last = lineage[0].version, lineage[-1].version
+        gone = f" (versions before {first} have expired)" if 0 <= version < first else ""
         raise TableError(
-            f"Iceberg table {path} has versions 0 to {len(lineage) - 1}; there is no {version}."
+            f"Iceberg table {path} has versions {first} to {last}; there is no {version}{gone}."
         )
-    return lineage[version]
+    return found[0]
 
 
 def typed_filter(
