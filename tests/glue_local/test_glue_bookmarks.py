@@ -134,3 +134,16 @@ def test_key_bookmarks_remember_the_last_key_and_pause_reads_a_range(store: Book
     nothing_new.commit()
     assert store.show("job")["current"]["tbl"]["max"] == ["20"]
     assert BookmarkSession.open(store, "job", "d", DISABLE).key_bounds("tbl") == (None, None)
+
+
+def test_jobs_whose_names_differ_in_unsafe_characters_keep_their_own_bookmarks(
+    store: BookmarkStore,
+) -> None:
+    for job in ("orders etl", "orders_etl", "orders/etl"):
+        session = BookmarkSession.open(store, job, f"r-{job}", ENABLE)
+        assert session.new_files("src", {"s3://b/a": 1.0}) == ["s3://b/a"], job
+        session.commit()
+    assert [r["run_id"] for r in store.show("orders etl")["runs"]] == ["r-orders etl"]
+    assert [r["run_id"] for r in store.show("orders_etl")["runs"]] == ["r-orders_etl"]
+    store.reset("orders etl")
+    assert store.show("orders_etl")["version"] == 1

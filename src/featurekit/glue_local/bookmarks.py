@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -38,6 +39,17 @@ ENABLE, PAUSE, DISABLE = "job-bookmark-enable", "job-bookmark-pause", "job-bookm
 OPTIONS = (ENABLE, PAUSE, DISABLE)
 FOLDER = "_glue_bookmarks"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _file_name(job: str) -> str:
+    """The bookmark file's name for ``job``: the name itself when it is safe as a file name,
+    else the name made safe plus a digest of the real name, so that two Glue jobs whose
+    names differ only in unsafe characters (``orders etl``, ``orders_etl``) never share
+    a bookmark."""
+    safe = _SAFE.sub("_", job)
+    if safe == job:
+        return job
+    return f"{safe}-{hashlib.sha256(job.encode()).hexdigest()[:12]}"
 
 
 def _empty(job: str) -> dict[str, Any]:
@@ -65,7 +77,7 @@ class BookmarkStore:
     def _relative(self, job: str) -> str:
         if not job:
             raise ConfigError("A job bookmark needs a job name (Job.init(JOB_NAME, args)).")
-        return f"{FOLDER}/{_SAFE.sub('_', job)}.json"
+        return f"{FOLDER}/{_file_name(job)}.json"
 
     def show(self, job: str) -> dict[str, Any]:
         """The stored document for ``job`` (an empty state when it never committed)."""
