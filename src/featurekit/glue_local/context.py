@@ -31,7 +31,7 @@ from featurekit.glue_local.dynamicframe import DynamicFrame
 from featurekit.glue_local.readers import Reader, Writer
 from featurekit.glue_local.sinks import DataSink
 from featurekit.storage import Storage
-from featurekit.tables.catalog import CatalogEntry, LocalCatalog
+from featurekit.tables.catalog import CatalogEntry, LocalCatalog, Partition
 from featurekit.warehouse import Warehouse, open_warehouse
 
 if TYPE_CHECKING:
@@ -275,15 +275,15 @@ class GlueContext:
         entry = self.glue_catalog.table(db, table)
         keys = list(additional.get("jobBookmarkKeys", []))
         if keys:
-            df, kinds = self._table_frame(entry, None, dynamic)
+            df, kinds = self._table_frame(entry, None, dynamic, predicate)
             df = df.where(predicate) if predicate else df
             order = str(additional.get("jobBookmarkKeysSortOrder", "asc"))
             return self._read_keys(df, ctx, keys, order), kinds
-        df, kinds = self._table_frame(entry, ctx, dynamic)
+        df, kinds = self._table_frame(entry, ctx, dynamic, predicate)
         return (df.where(predicate) if predicate and df.columns else df), kinds
 
     def _table_frame(
-        self, entry: CatalogEntry, ctx: Optional[str], dynamic: bool
+        self, entry: CatalogEntry, ctx: Optional[str], dynamic: bool, predicate: str = ""
     ) -> tuple[DataFrame, Choices]:
         if connectors.is_connection_table(entry):
             return connectors.read_catalog_table(self.spark_session, self.warehouse, entry), {}
@@ -300,7 +300,14 @@ class GlueContext:
                 )
             df: DataFrame = self.storage.engine_at(location).read(self.spark_session, location)
             return df, {}
-        found = sources.table_objects(self.warehouse, self.storage.catalog, entry)
+        prune = None
+        if predicate and entry.partition_columns:  # as Glue: partitions pruned before listing
+            spark_ = self.spark_session
+
+            def prune(parts: list[Partition]) -> list[Partition]:
+                return sources.prune_partitions(spark_, entry, parts, predicate)
+
+        found = sources.table_objects(self.warehouse, self.storage.catalog, entry, prune)
         chosen = self._new_objects(ctx or "", found)
         options = _reader_options(entry)
         schema = _data_schema(entry) if entry.format in ("csv", "json") else None

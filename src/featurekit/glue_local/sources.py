@@ -7,7 +7,7 @@ are listed with their modification time so job bookmarks can tell new from seen.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -20,7 +20,7 @@ from featurekit.warehouse import S3_SCHEMES, Warehouse
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from featurekit.tables.catalog import CatalogEntry
+    from featurekit.tables.catalog import CatalogEntry, Partition
     from featurekit.tables.catalogs import Catalog
 
 CORRUPT = "_corrupt_record"  # Spark's column of malformed json records
@@ -57,21 +57,58 @@ def list_objects(warehouse: Warehouse, uri: str, *, recurse: bool) -> dict[str, 
 
 
 def table_objects(
-    warehouse: Warehouse, catalog: Catalog, entry: CatalogEntry
+    warehouse: Warehouse,
+    catalog: Catalog,
+    entry: CatalogEntry,
+    prune: Optional[Callable[[list[Partition]], list[Partition]]] = None,
 ) -> dict[str, tuple[str, float]]:
     """The objects of a catalog files table, as Glue reads it: under its folder, or, when
-    it has partition keys, under the folders of its registered partitions only."""
+    it has partition keys, under the folders of its registered partitions only (those
+    ``prune`` keeps: a ``push_down_predicate``'s, so a bookmark never records the files of
+    partitions the read left out)."""
     if not entry.partition_columns:
         return list_objects(warehouse, entry.location, recurse=True)
     from featurekit.tables.files import missing_partition, registered_partitions
 
     found: dict[str, tuple[str, float]] = {}
-    for partition in registered_partitions(catalog, entry, "from_catalog: "):
+    partitions = registered_partitions(catalog, entry, "from_catalog: ")
+    for partition in prune(partitions) if prune is not None else partitions:
         objects = list_objects(warehouse, partition.location, recurse=True)
         if not objects and not Path(warehouse.resolve(partition.location)).is_dir():
             raise missing_partition(entry, partition, "from_catalog: ")
         found.update(objects)
     return found
+
+
+def prune_partitions(
+    spark: SparkSession, entry: CatalogEntry, partitions: list[Partition], predicate: str
+) -> list[Partition]:
+    """The partitions of ``entry`` whose values satisfy ``predicate`` (a push_down_predicate,
+    on the partition columns typed as the table declares them). A predicate naming other
+    columns keeps every partition (the rows are filtered after reading)."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    declared = (
+        {f.name: f.dataType for f in StructType.fromJson(entry.schema).fields}
+        if (entry.schema.get("fields"))
+        else {}
+    )
+    index = "__featurekit_partition"
+    keys = list(entry.partition_columns)
+    raw = StructType(
+        [StructField(index, LongType())] + [StructField(k, StringType()) for k in keys]
+    )
+    rows = [(i, *p.values) for i, p in enumerate(partitions)]
+    typed = spark.createDataFrame(rows, raw).select(
+        index, *[F.col(_sql(k)).cast(declared.get(k, StringType())).alias(k) for k in keys]
+    )
+    try:
+        kept = {row[0] for row in typed.where(predicate).select(index).collect()}
+    except AnalysisException:
+        return partitions
+    return [p for i, p in enumerate(partitions) if i in kept]
 
 
 def check_bucket(warehouse: Warehouse, uri: str) -> None:
