@@ -132,6 +132,16 @@ def test_bookmark_show_and_reset(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert store.show("j")["runs"] == []
 
 
+def test_bookmark_commands_refuse_an_s3_warehouse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for action in (["show", "j"], ["reset", "j"]):
+        assert cli.main(["glue", "bookmark", *action, "--warehouse", "s3://bucket/wh"]) == 2
+        assert "keeps job bookmarks in a local warehouse folder" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no local folder named s3:
+
+
 def featurekit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "featurekit", *args],

@@ -36,7 +36,7 @@ from featurekit.cli.glue_version import GLUE_VERSIONS
 from featurekit.core.unreadable import data_unreadable
 from featurekit.errors import ConfigError, FeatureKitError
 from featurekit.glue_local.connections import DEFAULT_FILE as DEFAULT_CONNECTIONS
-from featurekit.warehouse import Warehouse
+from featurekit.warehouse import open_warehouse
 
 # A script naming a JDBC engine gets H2's driver on the session's classpath from the start,
 # so its own spark.read.jdbc(...) finds the embedded database's driver as Glue's would.
@@ -391,10 +391,19 @@ def cmd_run(
         return run_script(script, script_args, runtime, with_endpoint(connections, services))
 
 
-def cmd_bookmark_show(args: argparse.Namespace) -> int:
+def _bookmark_store(where: str) -> Any:
+    """The bookmarks of the warehouse ``where``; an UnsupportedError for an S3 warehouse,
+    which keeps none (``glue run`` refuses bookmarks there), rather than a local folder
+    named ``s3:``."""
     from featurekit.glue_local.bookmarks import BookmarkStore
 
-    doc = BookmarkStore(Warehouse(args.warehouse)).show(args.job)
+    store = BookmarkStore(open_warehouse(where))
+    store.check_local()
+    return store
+
+
+def cmd_bookmark_show(args: argparse.Namespace) -> int:
+    doc = _bookmark_store(args.warehouse).show(args.job)
     if args.json:
         print(json.dumps(doc, indent=2, sort_keys=True))
         return 0
@@ -407,9 +416,7 @@ def cmd_bookmark_show(args: argparse.Namespace) -> int:
 
 
 def cmd_bookmark_reset(args: argparse.Namespace) -> int:
-    from featurekit.glue_local.bookmarks import BookmarkStore
-
-    doc = BookmarkStore(Warehouse(args.warehouse)).reset(args.job, args.run_id)
+    doc = _bookmark_store(args.warehouse).reset(args.job, args.run_id)
     if args.json:
         print(json.dumps({"job": args.job, "run_id": args.run_id, "runs_kept": len(doc["runs"])}))
         return 0
