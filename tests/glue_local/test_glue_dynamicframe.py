@@ -84,6 +84,22 @@ def test_drop_null_fields_drops_fields_null_in_every_record(people: DynamicFrame
     assert T.DropNullFields.apply(people).toDF().columns == ["id", "name", "age"]
 
 
+def test_drop_null_fields_walks_into_structs(spark: SparkSession, glue: GlueContext) -> None:
+    rows = [
+        ("1", ("a@x", None), (None, None), None),
+        ("2", (None, None), None, None),
+    ]
+    schema = (
+        "id string, owner struct<email:string, phone:string>, "
+        "meta struct<a:string, b:string>, tag struct<c:string>"
+    )
+    frame = DynamicFrame.fromDF(spark.createDataFrame(rows, schema), glue, "f")
+    out = T.DropNullFields.apply(frame).toDF()
+    # owner.phone and the structs whose every field is null (meta) or that are null (tag)
+    assert out.schema.simpleString() == "struct<id:string,owner:struct<email:string>>"
+    assert [r.owner.email for r in out.orderBy("id").collect()] == ["a@x", None]
+
+
 def test_join_keeps_fields_of_both_frames_and_names_frame2_clashes_with_a_dot(
     spark: SparkSession, glue: GlueContext, people: DynamicFrame
 ) -> None:

@@ -12,11 +12,14 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from featurekit.glue_local._support import unsupported
 from featurekit.glue_local.collection import DynamicFrameCollection
 from featurekit.glue_local.dynamicframe import DynamicFrame, Paths
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 Frame = DynamicFrame
 Collection = DynamicFrameCollection
@@ -192,7 +195,9 @@ class ResolveChoice(GlueTransform):
 
 
 class DropNullFields(GlueTransform):
-    """Drop fields that are null in every record (Glue's schema types them NullType)."""
+    """Drop fields that are null in every record (Glue's schema types them NullType), in
+    structs too (``owner.email``), as Glue walks into them; a struct whose fields are all
+    dropped goes with them."""
 
     def __call__(
         self,
@@ -202,14 +207,40 @@ class DropNullFields(GlueTransform):
         stageThreshold: int = 0,
         totalThreshold: int = 0,
     ) -> Frame:
-        from pyspark.sql import functions as F
-
         df = frame.toDF()
         if not df.columns:
             return frame
-        counts = df.select(*[F.count(F.col(f"`{c}`")).alias(c) for c in df.columns]).first()
-        nulls = [f"`{c}`" for c in df.columns if counts is None or counts[c] == 0]
-        return frame.drop_fields(nulls, transformation_ctx, info)
+        return frame.drop_fields(null_paths(df), transformation_ctx, info)
+
+
+def null_paths(df: DataFrame) -> list[str]:
+    """The outermost fields of ``df`` (``a``, ``a.b`` inside struct ``a``: names quoted in
+    backticks) that are null in every row, a struct counting as null when all its fields
+    are: one aggregation over every field at every depth."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
+    fields: list[tuple[str, ...]] = []
+
+    def walk(schema: StructType, path: tuple[str, ...]) -> None:
+        for field in schema.fields:
+            fields.append((*path, field.name))
+            if isinstance(field.dataType, StructType):
+                walk(field.dataType, (*path, field.name))
+
+    walk(df.schema, ())
+
+    def column(path: tuple[str, ...]) -> Any:
+        return F.col(".".join(f"`{name}`" for name in path))
+
+    counts = df.select(*[F.count(column(p)).alias(f"c{i}") for i, p in enumerate(fields)]).first()
+    null = {p for i, p in enumerate(fields) if counts is None or counts[f"c{i}"] == 0}
+    for path in sorted(fields, key=len, reverse=True):  # structs after their fields
+        children = [p for p in fields if len(p) == len(path) + 1 and p[:-1] == path]
+        if children and all(c in null for c in children):
+            null.add(path)
+    outermost = [p for p in null if not any(p[:n] in null for n in range(1, len(p)))]
+    return [".".join(f"`{name}`" for name in p) for p in sorted(outermost)]
 
 
 class UnnestFrame(GlueTransform):
