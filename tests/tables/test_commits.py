@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -23,8 +24,11 @@ from typing import Any
 import pytest
 
 from featurekit.errors import CommitCoordinatorError, ConcurrentWriterError, ConfigError
+from featurekit.runs import this_holder
 from featurekit.tables.commits import (
+    LEASE_FILE_NAME,
     LEASE_OBJECT,
+    LEASE_PATH_PREFIX,
     CommitCoordinator,
     CommitGuard,
 )
@@ -162,6 +166,49 @@ def test_expired_lease_of_a_dead_writer_is_taken_over(s3: tuple[Any, str]) -> No
             client.get_object(Bucket=bucket, Key=f"t/{LEASE_OBJECT}")["Body"].read()
         )
         assert holder["owner"] != "dead"
+
+
+def _dead_process() -> int:
+    """The id of a process of this machine that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_live_lease_of_a_dead_process_here_is_taken_over_at_once(
+    s3: tuple[Any, str], ddb: Any
+) -> None:
+    """A writer killed mid-commit on this machine: its lease is not waited out."""
+    client, bucket = s3
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+    here = {k: str(v) for k, v in this_holder().items()}
+    dead = {**here, "owner": "dead", "pid": str(_dead_process())}
+    key = f"t/{LEASE_OBJECT}"
+    body = {**dead, "expires_at": later.isoformat()}
+    client.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
+    with guard("none", client).hold(f"s3://{bucket}/t"):
+        holder = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert holder["owner"] != "dead"
+    # a live process of this machine (this one, under another owner id) keeps its lease
+    alive = {**here, "owner": "alive", "expires_at": later.isoformat()}
+    client.put_object(Bucket=bucket, Key=key, Body=json.dumps(alive).encode())
+    with (
+        pytest.raises(ConcurrentWriterError, match=f"pid {os.getpid()}"),
+        guard("none", client).hold(f"s3://{bucket}/t"),
+    ):
+        pass
+    # the same with the lease in DynamoDB
+    table = f"s3://{bucket}/d"
+    item = {
+        "tablePath": {"S": LEASE_PATH_PREFIX + table},
+        "fileName": {"S": LEASE_FILE_NAME},
+        "expireTime": {"N": str(int(later.timestamp()))},
+        **{k: {"S": v} for k, v in dead.items()},
+    }
+    ddb.put_item(TableName=DDB_TABLE, Item=item)
+    with guard(f"dynamodb:{DDB_TABLE}", client, ddb, wait_seconds=0.3).hold(table):
+        got = ddb.get_item(TableName=DDB_TABLE, Key={k: item[k] for k in ("tablePath", "fileName")})
+        assert got["Item"]["owner"]["S"] != "dead"
 
 
 def test_wait_gives_up_with_a_clear_error(s3: tuple[Any, str]) -> None:

@@ -35,9 +35,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import random
-import socket
 import threading
 import time
 import uuid
@@ -46,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from featurekit.errors import CommitCoordinatorError, ConcurrentWriterError, ConfigError
+from featurekit.runs import process_gone, this_holder
 from featurekit.tables.conflicts import CommitRetry, commit_with_retries, retry_is_safe
 from featurekit.tables.engine import CommitResult, Txn
 
@@ -224,11 +223,8 @@ class CommitGuard:
             return
         table = normal_uri(path)
         backend = self._lease_backend()
-        owner = {
-            "owner": uuid.uuid4().hex,
-            "host": socket.gethostname(),
-            "pid": str(os.getpid()),
-        }
+        me = this_holder()  # host, boot and process: a dead holder here is seen at once
+        owner = {"owner": uuid.uuid4().hex, **{k: str(v) for k, v in me.items()}}
         self._acquire(backend, table, owner)
         stop = threading.Event()
         beat = threading.Thread(
@@ -360,7 +356,7 @@ class S3Leases(_Backend):
             return "taken and released by others while this writer asked"
         holder = json.loads(got["Body"].read().decode())
         expires = dt.datetime.fromisoformat(str(holder.get("expires_at")))
-        if expires > dt.datetime.now(dt.timezone.utc):
+        if expires > dt.datetime.now(dt.timezone.utc) and not _gone(holder):
             return _holder_text(holder, expires)
         if self._put(table, body, IfMatch=str(got["ETag"])):  # its holder died: take it over
             return None
@@ -427,20 +423,36 @@ class DynamoDbLeases(_Backend):
         except Exception as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise self._fail(table, exc) from exc
-            return self._holder(table)
+            return self._holder(table, item)
         return None
 
-    def _holder(self, table: str) -> str:
+    def _holder(self, table: str, item: Mapping[str, Any]) -> Optional[str]:
+        """Who holds the lease; None when its holder died on this machine and ``item``
+        (this writer's lease) replaced it."""
         try:
             got = self.client.get_item(TableName=self.table_name, Key=self._key(table))
         except Exception as exc:
             raise self._fail(table, exc) from exc
-        item = got.get("Item")
-        if not item:
+        found = got.get("Item")
+        if not found:
             return _RELEASED
-        holder = {k: v.get("S", v.get("N")) for k, v in item.items()}
+        holder = {k: v.get("S", v.get("N")) for k, v in found.items()}
         expires = dt.datetime.fromtimestamp(float(holder["expireTime"]), dt.timezone.utc)
-        return _holder_text(holder, expires)
+        if not _gone(holder):
+            return _holder_text(holder, expires)
+        try:  # its holder died: take it over, unless another writer did first
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=dict(item),
+                ConditionExpression="#owner = :theirs",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":theirs": {"S": str(holder.get("owner"))}},
+            )
+        except Exception as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise self._fail(table, exc) from exc
+            return _RELEASED  # changed hands meanwhile: ask again
+        return None
 
     def renew(self, table: str, owner: Mapping[str, str], lease_seconds: float) -> bool:
         try:
@@ -470,6 +482,13 @@ class DynamoDbLeases(_Backend):
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":me": {"S": owner["owner"]}},
             )
+
+
+def _gone(holder: Mapping[str, Any]) -> bool:
+    """True when a lease's holder ran on this machine (same host and boot) and its process
+    is gone (killed mid-commit): its lease is taken over at once, not when it expires."""
+    pid = str(holder.get("pid", ""))
+    return pid.isdigit() and process_gone({**holder, "pid": int(pid)})
 
 
 def _holder_text(holder: Mapping[str, Any], expires: dt.datetime) -> str:
