@@ -131,11 +131,19 @@ def test_a_failed_selection_says_what_it_skipped(
     assert main([*args, "--json"]) == 2
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
-    assert (doc["runs"], doc["failed"], doc["skipped"]) == (
-        [],
-        "user_activity_daily",
-        ["training_set"],
-    )
+    assert (doc["failed"], doc["skipped"]) == ("user_activity_daily", ["training_set"])
+    [failed] = doc["runs"]  # the failed run's record, as stored
+    assert (failed["job"], failed["status"]) == ("user_activity_daily", "failed")
+    assert "raw.events" in failed["error"]
+    stored = warehouse / "_runs" / "user_activity_daily" / f"{failed['run_id']}.json"
+    assert json.loads(stored.read_text())["status"] == "failed"
+    assert "raw.events" in captured.err
+    # one job: its failed record on stdout, for scripts; the error on stderr, exit 2
+    one = ["run", "user_activity_daily", *args[2:]]
+    assert main([*one, "--json"]) == 2
+    captured = capsys.readouterr()
+    record = json.loads(captured.out)
+    assert (record["status"], record["error_type"]) == ("failed", failed["error_type"])
     assert "raw.events" in captured.err
     assert main(args) == 2
     assert "user_activity_daily failed; skipped: training_set" in capsys.readouterr().err

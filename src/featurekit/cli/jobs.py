@@ -181,7 +181,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         iceberg=any(uses_iceberg(j, args) for j in jobs),
     )
     if len(selectors) == 1 and Selector.parse(args.job).plain:
-        record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
+        try:
+            record = jobs[0]().run(runtime, params=params[0], start=args.start, end=args.end)
+        except BaseException as exc:
+            from featurekit.run import failed_record
+
+            failed = failed_record(exc)
+            if args.json and failed is not None:  # for scripts: the failed run's record
+                print(json.dumps(failed.to_json(), indent=2, default=str))
+            raise
         if args.json:
             print(json.dumps(record.to_json(), indent=2, default=str))
         else:
@@ -210,7 +218,12 @@ def _run_all(
             print(f"featurekit: run {i + 1}/{len(jobs)}: {job.name}", file=sys.stderr, flush=True)
         try:
             record = job().run(runtime, params=job_params, start=args.start, end=args.end)
-        except BaseException:
+        except BaseException as exc:
+            from featurekit.run import failed_record
+
+            failed = failed_record(exc)
+            if failed is not None:
+                records.append(failed.to_json())
             skipped = [j.name for j in jobs[i + 1 :]]
             _report(args, records, job.name, skipped)
             raise
@@ -305,8 +318,8 @@ def add_commands(sub: Any, _add_runtime_args: Callable[[argparse.ArgumentParser]
     p.add_argument(
         "--json",
         action="store_true",
-        help="print the run record as JSON (a selection of several jobs: "
-        '{"runs": [records], "failed": JOB or null, "skipped": [jobs]})',
+        help="print the run record as JSON, a failed run's too (a selection of several "
+        'jobs: {"runs": [records], "failed": JOB or null, "skipped": [jobs]})',
     )
     add_runtime_args(p)
     p.set_defaults(handler=cmd_run)

@@ -17,6 +17,7 @@ and a :class:`~featurekit.storage.Storage` through it, never the runtime.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Optional
 
 from featurekit.core.faults import storage_unavailable
@@ -101,6 +102,7 @@ def execute(
     except BaseException as exc:
         translated = _translated(exc, f"Run {ctx.job} ({ctx.run_id})")
         _failed(record, translated or exc, env)  # its one line, not a Java trace
+        _carry(translated or exc, record)
         if translated is not None and translated is not exc:
             raise translated from exc
         raise
@@ -114,6 +116,23 @@ def execute(
         _store_final(keeper, env, failing=not succeeded)
         env.report(record.summary())
     return record
+
+
+_RECORD = "featurekit_run_record"
+
+
+def _carry(exc: BaseException, record: RunRecord) -> None:
+    """``record`` on the error the run raises (:func:`failed_record`); stored as it is
+    when the run ends."""
+    with contextlib.suppress(Exception):  # an exception type that takes no attribute
+        setattr(exc, _RECORD, record)
+
+
+def failed_record(exc: BaseException) -> Optional[RunRecord]:
+    """The record of the run that raised ``exc`` (status ``failed``), or None when ``exc``
+    did not come out of a run (e.g. a bad option refused before it)."""
+    found = getattr(exc, _RECORD, None)
+    return found if isinstance(found, RunRecord) else None
 
 
 def _translated(exc: BaseException, label: str) -> Optional[FeatureKitError]:
