@@ -264,18 +264,14 @@ class S3Warehouse(Warehouse):
 @contextlib.contextmanager
 def _s3_faults(what: str) -> Iterator[None]:
     """An S3 outage (after botocore's retries) raised as one StorageUnavailableError."""
-    from featurekit.core.faults import storage_unavailable
+    from featurekit.core.faults import missing_bucket, storage_unavailable
 
     try:
         yield
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "NoSuchBucket":
-            bucket = getattr(exc, "response", {}).get("Error", {}).get("BucketName") or ""
-            raise ConfigError(
-                f"{what} failed: the bucket {bucket + ' ' if bucket else ''}does not exist"
-                " (NoSuchBucket). Create it, or check --warehouse and the S3 endpoint."
-            ) from exc
+        missing = missing_bucket(exc, what)
+        if missing is not None:
+            raise missing from exc
         translated = storage_unavailable(exc, what)
         if translated is None:
             raise

@@ -56,3 +56,14 @@ def test_crawl_a_bucket_into_the_glue_catalog(s3: S3Setup) -> None:
     clicks = client.get_table(DatabaseName="landing", Name="clicks")["Table"]
     assert [k["Name"] for k in clicks["PartitionKeys"]] == ["partition_0"]
     assert clicks["Parameters"]["classification"] == "json"
+
+
+@pytest.mark.parametrize("fmt", ["delta", "parquet"])
+def test_register_in_a_missing_bucket_is_one_error_line(s3: S3Setup, fmt: str) -> None:
+    location = f"s3://{s3.bucket}-gone/landing/orders/"
+    args = ["table", "register", "raw.orders", "--location", location, "--format", fmt]
+    done = featurekit([*args, "--warehouse", s3.warehouse], s3.env())
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "NoSuchBucket" in done.stderr
+    assert "Create the bucket" in done.stderr
+    assert "Traceback" not in done.stderr and "\tat " not in done.stderr

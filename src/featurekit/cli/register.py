@@ -17,6 +17,7 @@ import argparse
 import json
 from typing import Any, Callable
 
+from featurekit.core.faults import missing_bucket
 from featurekit.core.unreadable import illegal_parquet, unreadable
 from featurekit.errors import ConfigError
 from featurekit.params import split_assignments
@@ -46,7 +47,8 @@ def _schema(args: argparse.Namespace, runtime: Any, location: str, options: dict
             raise found from exc
         raise ConfigError(f"Cannot read a schema from {args.location}: {exc}") from exc
     except Exception as exc:  # a Spark job inferring the schema failed: the files?
-        error = unreadable(exc, f"{args.location} ({args.format})")
+        what = f"{args.location} ({args.format})"
+        error = unreadable(exc, what) or missing_bucket(exc, f"Reading {what}")
         if error is None:
             raise
         raise error from exc

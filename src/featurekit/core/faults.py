@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from featurekit.errors import StorageUnavailableError
+from featurekit.errors import ConfigError, StorageUnavailableError
 
 #: boto3 attempts per call (the first try included), in botocore's "standard" mode
 BOTO_ATTEMPTS = 5
@@ -170,4 +170,34 @@ def storage_unavailable(exc: BaseException, what: str) -> Optional[StorageUnavai
         f"{what} failed: S3 is unavailable after retrying with backoff ({cause}). "
         "Nothing was committed by the failed step; check the endpoint, the network or "
         "the bucket's request rate, and run again."
+    )
+
+
+# what S3A (the AWS Java SDK 1 and 2) and delta-rs say of a bucket that does not exist
+_NO_BUCKET = ("NoSuchBucket", "UnknownStoreException", "The specified bucket does not exist")
+
+
+def missing_bucket(exc: BaseException, what: str) -> Optional[ConfigError]:
+    """A ConfigError naming the bucket when ``exc`` (or an exception it came from) says
+    an S3 bucket does not exist (boto3's ``NoSuchBucket``, S3A's ``UnknownStoreException``,
+    delta-rs's object store); else None."""
+    for item in _chain(exc):
+        if isinstance(item, ConfigError):
+            return None
+        error = getattr(item, "response", None)
+        if isinstance(error, dict) and error.get("Error", {}).get("Code") == "NoSuchBucket":
+            bucket = error["Error"].get("BucketName") or ""
+            return _no_bucket(what, f"the bucket {bucket} does not exist" if bucket else "")
+        text = str(item)
+        if any(marker in text for marker in _NO_BUCKET):
+            line = next(line for line in text.splitlines() if any(m in line for m in _NO_BUCKET))
+            return _no_bucket(what, " ".join(line.split())[:300])
+    return None
+
+
+def _no_bucket(what: str, detail: str) -> ConfigError:
+    said = detail or "its bucket does not exist"
+    return ConfigError(
+        f"{what} failed: {said} (NoSuchBucket). Create the bucket, or check the location, "
+        "--warehouse and the S3 endpoint."
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Optional
 
-from featurekit.core.faults import storage_unavailable
+from featurekit.core.faults import missing_bucket, storage_unavailable
 from featurekit.core.unreadable import data_unreadable
 from featurekit.cost.usage import UsageProbe
 from featurekit.errors import FeatureKitError
@@ -136,11 +136,12 @@ def failed_record(exc: BaseException) -> Optional[RunRecord]:
 
 
 def _translated(exc: BaseException, label: str) -> Optional[FeatureKitError]:
-    """What a failure of Spark or storage means for the user: an outage, or input files
-    Spark cannot read (a failed task of whichever job read them first); else None."""
+    """What a failure of Spark or storage means for the user: an outage, input files
+    Spark cannot read (a failed task of whichever job read them first), or a bucket that
+    does not exist; else None."""
     translated: Optional[FeatureKitError] = storage_unavailable(exc, label)
     if translated is None and not isinstance(exc, FeatureKitError):
-        translated = data_unreadable(exc, label)
+        translated = data_unreadable(exc, label) or missing_bucket(exc, label)
     return translated
 
 
