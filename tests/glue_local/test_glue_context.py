@@ -47,6 +47,22 @@ def test_csv_without_header_names_columns_like_glue_and_json_reads(
     check(df, spark.createDataFrame([("x", 1)], "k string, v bigint"))
 
 
+def test_file_grouping_options_of_console_scripts_read_the_same_rows(
+    spark: SparkSession, glue: GlueContext, warehouse: Path
+) -> None:
+    for i in range(3):
+        put(warehouse, f"b/small/{i}.json", f'{{"k": "x{i}"}}\n')
+    grouped = {"paths": ["s3://b/small/"], "groupFiles": "inPartition", "groupSize": "1048576"}
+    dyf = glue.create_dynamic_frame.from_options("s3", grouped, "json")
+    check(dyf.toDF(), spark.createDataFrame([("x0",), ("x1",), ("x2",)], "k string"))
+    with pytest.raises(ValueError, match="'inPartition' or 'none', got 'yes'"):
+        glue.create_dynamic_frame.from_options("s3", {**grouped, "groupFiles": "yes"}, "json")
+    with pytest.raises(ValueError, match="a number of bytes"):
+        glue.create_dynamic_frame.from_options("s3", {**grouped, "groupSize": "1MB"}, "json")
+    with pytest.raises(UnsupportedError, match="'exclusions'"):  # this one changes the rows
+        glue.create_dynamic_frame.from_options("s3", {**grouped, "exclusions": "[]"}, "json")
+
+
 def test_csv_options_glue_documents_read_and_write_in_any_case(
     spark: SparkSession, glue: GlueContext, warehouse: Path
 ) -> None:

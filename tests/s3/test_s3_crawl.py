@@ -66,4 +66,5 @@ def test_register_in_a_missing_bucket_is_one_error_line(s3: S3Setup, fmt: str) -
     assert done.returncode == 2, done.stderr[-3000:]
     assert "NoSuchBucket" in done.stderr
     assert "Create the bucket" in done.stderr
-    assert "Traceback" not in done.stderr and "\tat " not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "\tat " not in done.stderr

@@ -56,8 +56,25 @@ SUPPORTED = (
     "extract_jdbc_conf",
     "write_dynamic_frame_from_jdbc_conf / write_from_jdbc_conf",
 )
-S3_READ_OPTIONS = ("paths", "recurse")
+# groupFiles/groupSize tell Glue how to pack small files into tasks: no row depends on
+# them, and locally Spark packs files itself (spark.sql.files.maxPartitionBytes)
+S3_READ_OPTIONS = ("paths", "recurse", "groupFiles", "groupSize")
+GROUP_FILES = ("inPartition", "none")
 CATALOG_OPTIONS = ("jobBookmarkKeys", "jobBookmarkKeysSortOrder")
+
+
+def _check_grouping(options: Mapping[str, Any]) -> None:
+    """A ValueError for a groupFiles or groupSize Glue would refuse (they change no row)."""
+    grouping = options.get("groupFiles")
+    if grouping is not None and grouping not in GROUP_FILES:
+        raise ValueError(
+            f"connection_options['groupFiles'] is 'inPartition' or 'none', got {grouping!r}."
+        )
+    size = options.get("groupSize")
+    if size is not None and not (str(size).isdigit() and int(size) > 0):
+        raise ValueError(
+            f"connection_options['groupSize'] is a number of bytes, e.g. '1048576', got {size!r}."
+        )
 
 
 def _storage(spark: Any, root: Optional[str], s3_client: Any) -> Storage:
@@ -235,6 +252,7 @@ class GlueContext:
             df = connectors.read(self.spark_session, self.warehouse, connection_type, options)
             return (df.where(predicate) if predicate and df.columns else df), {}
         check_keys("connection_options", options, S3_READ_OPTIONS)
+        _check_grouping(options)
         paths = options.get("paths")
         if not paths or isinstance(paths, str):
             raise ValueError("connection_options['paths'] must be a non-empty list of s3:// paths.")
