@@ -186,3 +186,24 @@ def test_asking_for_a_kind_of_run_the_job_lacks_is_a_clear_error(
     err = capsys.readouterr().err
     assert "has no succeeded, measured range run" in err
     assert "(1 full)" in err
+
+
+def test_plan_auto_takes_the_kind_of_runs_its_note_names(
+    runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = runs / "_runs" / JOB
+    doc = json.loads((folder / f"{RUN}.json").read_text())  # a full run (no --start/--end)
+    ranged = {**doc, "run_id": "20261128T000000Z-range000", "start": "2026-01-01"}
+    ranged["end"] = "2026-01-01"
+    (folder / f"{ranged['run_id']}.json").write_text(json.dumps(ranged))
+    from featurekit.deploy.package import build_artifacts
+
+    build_artifacts(Path(__file__).resolve().parents[2], tmp_path / "dist")  # plans need it
+    target_args = f"--artifacts s3://b/fk --dist {tmp_path / 'dist'}"
+    argv = ["plan", "auto", JOB, "--warehouse", str(runs), "--target-args", target_args]
+    assert main(argv) == 0  # the latest run is a range run: the full one is left out
+    assert "1 full run(s) left out: --runs full" in capsys.readouterr().err
+    assert main([*argv, "--runs", "full"]) == 0  # which plan auto takes, as cost does
+    err = capsys.readouterr().err
+    assert "estimated from full runs only (1)" in err
+    assert "plan auto: glue-flex (G.1X x 2) is the cheapest" in err

@@ -156,6 +156,18 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_runs_option(p: argparse.ArgumentParser) -> None:
+    """``--runs``, shared by ``cost`` and ``plan auto`` (whose notes name it)."""
+    p.add_argument(
+        "--runs",
+        choices=("auto", "full", "range", "all"),
+        default="auto",
+        help="a job's runs to calibrate from: full runs (no --start/--end), range runs, or "
+        "all together; auto (the default): those of the kind of its latest run, saying so "
+        "when runs of the other kind are left out",
+    )
+
+
 def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser(
         "cost",
@@ -186,14 +198,7 @@ def add_commands(sub: Any, add_runtime_args: Callable[[argparse.ArgumentParser],
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--prices", help="another price table of prices.json's shape")
     p.add_argument("--by-type", action="store_true", help="also each worker / instance type")
-    p.add_argument(
-        "--runs",
-        choices=("auto", "full", "range", "all"),
-        default="auto",
-        help="a job's runs to calibrate from: full runs (no --start/--end), range runs, or "
-        "all together; auto (the default): those of the kind of its latest run, saying so "
-        "when runs of the other kind are left out",
-    )
+    _add_runs_option(p)
     p.add_argument("--json", action="store_true", help="the estimates and chart data as JSON")
     p.add_argument("--chart", metavar="PATH", help="write the cost chart (.png or .svg)")
     add_runtime_args(p)
@@ -214,7 +219,7 @@ def cmd_plan_auto(args: argparse.Namespace) -> int:
         rest = shlex.split(args.target_args or "")
     except ValueError as exc:  # an unclosed quote
         raise ConfigError(f"--target-args {args.target_args!r}: {exc}.") from exc
-    docs, note = find_records(open_cli_warehouse(args), args.job)
+    docs, note = find_records(open_cli_warehouse(args), args.job, args.runs)
     if note:
         print(f"featurekit: plan auto: {note}", file=sys.stderr)
     w, _doc = workload_of(docs)
@@ -237,6 +242,7 @@ def add_auto_plan(psub: Any, add_runtime_args: Callable[[argparse.ArgumentParser
     p.add_argument("--deadline")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--prices")
+    _add_runs_option(p)
     add_runtime_args(p)
     p.add_argument(
         "--target-args",
