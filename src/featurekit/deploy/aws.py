@@ -69,8 +69,13 @@ def validate_request(service: str, operation: str, request: Mapping[str, Any]) -
 
         validate_request("emr", "AddJobFlowSteps", add_step_request(...))
     """
-    import botocore.session
-    from botocore.validate import ParamValidator
+    try:
+        import botocore.session
+        from botocore.validate import ParamValidator
+    except ImportError as exc:  # a clear error (exit 2), not a traceback; plans without boto3
+        raise MissingDependencyError(
+            "boto3", "aws", f"Validating the {service} {operation} request"
+        ) from exc
 
     model = botocore.session.get_session().get_service_model(service)
     shape = model.operation_model(operation).input_shape
