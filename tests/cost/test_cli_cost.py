@@ -207,3 +207,18 @@ def test_plan_auto_takes_the_kind_of_runs_its_note_names(
     err = capsys.readouterr().err
     assert "estimated from full runs only (1)" in err
     assert "plan auto: glue-flex (G.1X x 2) is the cheapest" in err
+
+
+def test_a_run_that_started_no_spark_job_is_left_out(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = runs / "_runs" / JOB
+    doc = json.loads((folder / f"{RUN}.json").read_text())
+    idle = {**doc, "run_id": "20261127T000000Z-nothing0", "phases": {"plan": 0.0}}
+    idle["usage"] = {**doc["usage"], "jobs": 0, "stages": 0, "tasks": 0, "spark_seconds": 0.0}
+    idle["usage"].update(executor_run_seconds=0.0, executor_cpu_seconds=0.0, input_bytes=0)
+    (folder / f"{idle['run_id']}.json").write_text(json.dumps(idle))  # nothing new to process
+    assert main(["cost", JOB, "--warehouse", str(runs)]) == 0
+    captured = capsys.readouterr()
+    assert f"{JOB} run {RUN} on local" in captured.out
+    assert "1 run(s) that started no Spark job left out" in captured.err

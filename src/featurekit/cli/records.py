@@ -27,17 +27,23 @@ def find_records(
     exact = [n for n in names if n.endswith(f"/{ref}.json")]
     if exact:
         return [_measured(judge(dict(warehouse.read_json(exact[0])), by="featurekit cost"))], None
-    measured, abandoned = [], []
+    measured, abandoned, idle = [], [], 0
     mine = [n for n in names if n.startswith(f"_runs/{ref}/")][-SCANNED_RUNS:]
     if not mine:
         _check_known(warehouse, ref, names)
     for name in reversed(mine):  # newest first
         doc = judge(dict(warehouse.read_json(name)), by="featurekit cost")
         if doc.get("status") == "succeeded" and doc.get("usage"):
-            measured.append(doc)
+            if doc["usage"].get("jobs") == 0:  # an incremental run with nothing new: no work
+                idle += 1
+            else:
+                measured.append(doc)
         elif doc.get("status") == "abandoned":
             abandoned.append(doc)
     chosen, note = _chosen(warehouse, ref, runs, measured)
+    if idle:
+        none = f"{idle} run(s) that started no Spark job left out (nothing new to process)"
+        note = f"{note}; {none}" if note else none
     if abandoned:
         dead = (
             f"{len(abandoned)} abandoned run(s) left out (they died before finishing; "
