@@ -42,9 +42,31 @@ def _maintenance_engine(args: argparse.Namespace, entry: CatalogEntry) -> TableE
 
         delta: TableEngine = local_runtime(args).storage.engine
         return delta
+    return _delta_rs(args)
+
+
+def _delta_rs(args: argparse.Namespace) -> TableEngine:
+    """delta-rs, reaching a warehouse on S3 as a run does: its endpoint and credentials
+    (``--s3-endpoint``, boto3's chain) and the table's commit lease (``--commit-coordinator``)
+    around each commit (docs/s3.md)."""
+    from featurekit.cli.common import open_cli_warehouse, s3_access
+    from featurekit.storage import Commits, table_engine
+    from featurekit.tables.commits import CommitCoordinator
+    from featurekit.tables.conflicts import CommitRetry
     from featurekit.tables.deltars import DeltaRsEngine
 
-    return DeltaRsEngine()
+    access = s3_access(args)
+    if access is None:
+        return DeltaRsEngine()
+    commits = Commits(
+        coordinator=CommitCoordinator.parse(args.commit_coordinator),
+        retry=CommitRetry(attempts=args.commit_attempts),
+        storage_options=access.storage_options(),
+        dynamodb_client=lambda: access.client("dynamodb"),
+    )
+    # no Spark session: table_engine asks the session only for "auto" and "delta-spark"
+    no_spark: Any = None
+    return table_engine(no_spark, "delta-rs", open_cli_warehouse(args), commits)
 
 
 def _progress(args: argparse.Namespace, message: str) -> None:
