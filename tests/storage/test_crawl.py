@@ -172,17 +172,24 @@ def test_crawling_nothing_is_a_clear_error(
 
 
 def test_register_finds_partitions_and_tables_read_only_the_registered_ones(
-    landing: Path, spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    landing: Path,
+    spark: SparkSession,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     orders = tmp_path / "orders"
     shutil.copytree(landing / "orders", orders)
-    args = ["table", "register", "raw.orders", "--location", str(orders), "--format", "csv",
+    monkeypatch.chdir(tmp_path)  # a location relative to the working folder
+    args = ["table", "register", "raw.orders", "--location", "./orders", "--format", "csv",
             "--option", "header=true", "--warehouse", str(tmp_path / "wh"), "--quiet",
             "--json"]  # fmt: skip
     assert main([*args, "--partition-columns", "day"]) == 2
     assert "partitioned by dt" in capsys.readouterr().err
     assert main([*args, "--partition-columns", "dt"]) == 0
-    added = json.loads(capsys.readouterr().out)["new_partitions"]
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["location"] == str(orders)  # the entry as stored: its location resolved
+    added = doc["new_partitions"]
     assert [p["values"] for p in added] == [["2026-03-01"], ["2026-03-02"]]
 
     runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)

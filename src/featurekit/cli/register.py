@@ -91,6 +91,7 @@ def cmd_register(args: argparse.Namespace) -> int:
         description=args.description, format=fmt, options=options,
     )  # fmt: skip
     added = _add_partitions(runtime, args, partitions) if partitions and fmt != "delta" else []
+    entry = runtime.storage.catalog.get(args.table)  # as stored (its location resolved)
     if args.json:
         doc = {**entry.to_json(), "new_partitions": [p.to_json() for p in added]}
         print(json.dumps(doc, indent=2, sort_keys=True))

@@ -131,7 +131,8 @@ def daily_events(events: DataFrame, *, min_events: int) -> DataFrame:
 class $job_class(FeatureJob):
     name = "$job"
     description = "Events and distinct items per user and day."
-    inputs = {"events": TableInput("raw.events")}
+    # time_column: a run over --start/--end reads those days' events only
+    inputs = {"events": TableInput("raw.events", time_column="event_time")}
     output = FeatureTable(
         "features.$job",
         keys=("user_id",),
@@ -198,6 +199,15 @@ def test_the_job_writes_its_feature_table(
     expected = spark.createDataFrame([("u1", dt.date(2026, 1, 1), 2, 2)], OUTPUT)
     actual = read_table(local_runtime, "features.$job").select(*expected.columns)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    # a range run rebuilds its dates only, from their events (time_column)
+    day = dt.date(2026, 1, 2)
+    record = $job_class().run(local_runtime, start=day, end=day)
+    assert record.status == "succeeded", record.error
+    expected = spark.createDataFrame(
+        [("u1", dt.date(2026, 1, 1), 2, 2), ("u1", day, 1, 1)], OUTPUT
+    )
+    actual = read_table(local_runtime, "features.$job").select(*expected.columns)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 ''')
 
 NEW_JOB = Template('''\
@@ -221,7 +231,8 @@ def $job(source: DataFrame) -> DataFrame:
 class $job_class(FeatureJob):
     name = "$job"
     description = "TODO: one line on what this job computes."
-    inputs = {"source": TableInput("raw.source")}  # TODO: the job's real inputs
+    # TODO: the job's real inputs (time_column: a --start/--end run reads those days only)
+    inputs = {"source": TableInput("raw.source", time_column="event_time")}
     output = FeatureTable(
         "features.$job",
         keys=("id",),
