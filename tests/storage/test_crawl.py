@@ -254,3 +254,27 @@ def test_a_dry_run_prints_each_tables_columns_and_says_spark_starts(
     assert not LocalCatalog(Warehouse(tmp_path / "wh")).list()  # a dry run registers nothing
     assert main([*args, "--dry-run", "--quiet"]) == 0
     assert "starting Spark" not in capsys.readouterr().err
+
+
+def test_csv_delimiters_are_found_as_glue_finds_them(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = tmp_path / "landing"
+    files = {
+        "semicolons": 'id;name;price\n1;"a;b";2.5\n2;c;3\n',  # a quoted delimiter
+        "pipes": "id|name|price\n1|a,b|2.5\n2|c|3\n",  # commas in a value
+        "commas": "id,name,price\n1,a,2.5\n",
+    }
+    for name, text in files.items():
+        (landing / name).mkdir(parents=True)
+        (landing / name / "part-0.csv").write_text(text)
+    wh = ["--warehouse", str(tmp_path / "wh"), "--quiet"]
+    assert main(["crawl", str(landing), "--database", "raw", *wh]) == 0
+    capsys.readouterr()
+    runtime = LocalRuntime(LocalConfig(warehouse=str(tmp_path / "wh"), quiet=True), spark=spark)
+    for name, sep in (("semicolons", ";"), ("pipes", "|"), ("commas", ",")):
+        entry = runtime.storage.catalog.get(f"raw.{name}")
+        assert entry.options["sep"] == sep
+        rows = read_table(runtime, name, entry).orderBy("id").collect()
+        assert [f["name"] for f in entry.schema["fields"]] == ["id", "name", "price"]
+        assert rows[0].name == {"semicolons": "a;b", "pipes": "a,b", "commas": "a"}[name]

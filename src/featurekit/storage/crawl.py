@@ -15,7 +15,8 @@ For each dataset:
   (values and folder) unless it is there already;
 * **schema**: Spark reads a sample of the files (up to ``sample_files``, spread over the
   partitions) and merges their columns; csv and tsv detect a header line as Glue does (a
-  first line of names over a body that is not all names);
+  first line of names over a body that is not all names), and csv its delimiter (the
+  first of Glue's ``,`` ``|`` tab ``;`` Ctrl-A that splits the first lines alike);
 * **re-crawl**: a table already in the catalog is compared: new columns or partitions are
   a change, applied under ``on_change="update"`` (Glue's ``UPDATE_IN_DATABASE``) or only
   reported under ``"log"`` (Glue's ``LOG``); columns that vanished are never dropped; new
@@ -189,9 +190,28 @@ def _looks_like_names(fields: list[str]) -> bool:
     return bool(fields) and all(_NAME.match(f.strip().strip('"')) for f in fields)
 
 
-def _has_header(spark: SparkSession, file: str, sep: str) -> bool:
+# the delimiters Glue's built-in csv classifier tries, in its order
+DELIMITERS = (",", "|", "\t", ";", "\x01")
+
+
+def _first_lines(spark: SparkSession, file: str, n: int = 5) -> list[str]:
+    return [r.value for r in spark.read.text(file).limit(n).collect()]
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The first of Glue's delimiters that splits every line into the same number (2 or
+    more) of fields (quotes respected); a comma when none does."""
+    import csv
+
+    for sep in DELIMITERS:
+        widths = {len(row) for row in csv.reader(lines, delimiter=sep) if row}
+        if len(widths) == 1 and widths.pop() > 1:
+            return sep
+    return ","
+
+
+def _has_header(lines: list[str], sep: str) -> bool:
     """Glue's rule: a first line of names over a second line that is not all names."""
-    lines = [r.value for r in spark.read.text(file).limit(2).collect()]
     if not lines or not _looks_like_names(lines[0].split(sep)):
         return False
     return len(lines) < 2 or not _looks_like_names(lines[1].split(sep))
@@ -209,8 +229,9 @@ def _files_schema(spark: SparkSession, fmt: str, files: list[str]) -> tuple[Any,
             raise error from exc
     if fmt == "json":
         return reader.json(files).schema, {}
-    sep = "\t" if fmt == "tsv" else ","
-    header = _has_header(spark, files[0], sep)
+    lines = _first_lines(spark, files[0])
+    sep = "\t" if fmt == "tsv" else _delimiter(lines)
+    header = _has_header(lines[:2], sep)
     df = reader.csv(files, sep=sep, header=header, inferSchema=True)
     if not header:  # Glue names headerless columns col0, col1, ...
         df = df.toDF(*[f"col{i}" for i in range(len(df.columns))])
