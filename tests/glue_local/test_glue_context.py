@@ -171,9 +171,9 @@ def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> 
         glue.create_dynamic_frame.from_options("jdbc", {"paths": ["x"]})
     with pytest.raises(UnsupportedError, match=r"GlueContext\.forEachBatch.*purge_s3_path"):
         glue.forEachBatch(None, None)
-    with pytest.raises(UnsupportedError, match="'groupFiles'"):
+    with pytest.raises(UnsupportedError, match="'exclusions'"):
         glue.create_dynamic_frame.from_options(
-            "s3", {"paths": ["s3://b/x"], "groupFiles": "inPartition"}
+            "s3", {"paths": ["s3://b/x"], "exclusions": '["**.tmp"]'}
         )
     with pytest.raises(UnsupportedError, match="format='ion'"):
         glue.create_dynamic_frame_from_options("s3", {"paths": ["s3://b/x"]}, format="ion")
