@@ -412,11 +412,27 @@ def partition_predicate(filters: Sequence[PartitionFilter], schema: StructType) 
     return predicate
 
 
+def _loose(data_type: Any) -> Any:
+    """``data_type`` with every nested field, element and value nullable: Spark derives
+    those flags from the plan (a table read back, a merge of partials), not from the data,
+    so the same column can come with either; the table keeps its own."""
+    from pyspark.sql import types as T
+
+    if isinstance(data_type, T.StructType):
+        return T.StructType([T.StructField(f.name, _loose(f.dataType)) for f in data_type])
+    if isinstance(data_type, T.ArrayType):
+        return T.ArrayType(_loose(data_type.elementType), True)
+    if isinstance(data_type, T.MapType):
+        return T.MapType(_loose(data_type.keyType), _loose(data_type.valueType), True)
+    return data_type
+
+
 def evolve_schema(current: Optional[StructType], new: StructType, *, table: str) -> StructType:
     """The schema a table has after writing ``new``: equal, or ``current`` plus nullable columns.
 
     Anything else (a type change, a dropped column, a new non-nullable column) is
-    rejected with SchemaEvolutionError naming each offending column.
+    rejected with SchemaEvolutionError naming each offending column. Nullability inside
+    nested types is not compared (:func:`_loose`).
     """
     if current is None:
         return new
@@ -428,7 +444,7 @@ def evolve_schema(current: Optional[StructType], new: StructType, *, table: str)
         got = new_fields.get(old.name)
         if got is None:
             problems.append(f"column {old.name!r} ({old.dataType.simpleString()}) is missing")
-        elif got.dataType != old.dataType:
+        elif _loose(got.dataType) != _loose(old.dataType):
             problems.append(
                 f"column {old.name!r} changes type "
                 f"{old.dataType.simpleString()} -> {got.dataType.simpleString()}"
