@@ -293,6 +293,31 @@ def test_midnight_belongs_to_its_own_day(spark):
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+@pytest.mark.parametrize(("start", "end"), [(None, None), ("2026-01-02", "2026-01-06")])
+def test_means_of_big_longs_under_ansi_mode(spark, start, end):
+    """A key's running total of longs passes a long's range; its windows do not. Under
+    ANSI mode (Spark 4's default) a long running sum would fail the job."""
+    big = 2 * 10**18
+    rows = [("a", dt.datetime(2026, 1, d, 12), big) for d in range(1, 7)]
+    rows.append(("a", dt.datetime(2026, 1, 4, 13), None))  # a day with a null value too
+    df = spark.createDataFrame(rows, "user_id string, ts timestamp, v bigint")
+    aggs = [Agg.mean("m", "v"), Agg.sum("s", "v"), Agg.variance("var", "v")]
+    ansi = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    try:
+        out = windowed_aggregates(
+            df, keys="user_id", timestamp="ts", windows=["3d"], aggregations=aggs,
+            start=start, end=end,
+        ).collect()  # fmt: skip
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", ansi)
+    assert len(out) == (6 if start is None else 5)
+    for row in out:
+        days = min(row.feature_date.day, 3)
+        variance = None if days == 1 else 0.0  # one value: no sample variance
+        assert (row.m_3d, row.s_3d, row.var_3d) == (float(big), days * big, variance)
+
+
 def test_empty_input_gives_empty_output_with_schema(spark):
     df = spark.createDataFrame([], SCHEMA)
     out = windowed_aggregates(

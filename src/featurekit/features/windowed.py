@@ -375,10 +375,14 @@ def _window_values(
 
     quoted = list(map(sql_name, keys))
     by_key = Window.partitionBy(*quoted).orderBy("__d")
+    # integral sums of values (sum, mean, variance, stddev) run as decimal(38,0): a key's
+    # running total of longs can pass a long's range where its windows do not (an error
+    # under ANSI mode, Spark 4's default)
     wide = [
         f"{a.name}__sum"
         for a in aggs
-        if a.kind == "sum" and isinstance(rows.schema[f"{a.name}__sum"].dataType, IntegralType)
+        if "sum" in STATES[a.kind]
+        and isinstance(rows.schema[f"{a.name}__sum"].dataType, IntegralType)
     ]
     # with a long window, every double window of 2+ days shares its running sums
     doubles_from = 2 if max(days) >= RUNNING_FROM_DAYS else RUNNING_FROM_DAYS
