@@ -305,7 +305,7 @@ WAYS = [
         _featurekit_run("auto", ICEBERG_JOB),
         lambda setup: _s3_env(setup),
         job=ICEBERG_JOB,
-        place=lambda setup, sources, base: _s3_place(setup, sources),
+        place=lambda setup, sources, base: _s3_place(setup, sources, "wh-iceberg"),
         records=lambda wh, job: _s3_records(wh, job),
         table=lambda spark, wh: _s3_iceberg_table(spark, wh),
     ),
@@ -331,13 +331,15 @@ def _s3_env(setup: Setup) -> Mapping[str, str]:
     return env
 
 
-def _s3_place(setup: Setup, sources: Path) -> str:
+def _s3_place(setup: Setup, sources: Path, prefix: str = "wh") -> str:
     """The sources uploaded: orders to s3://shop-landing/orders/, the warehouse (its Delta
-    table and catalog, locations rewritten to S3) under s3://shop-warehouse/wh."""
+    table and catalog, locations rewritten to S3) under s3://shop-warehouse/PREFIX (a
+    prefix of each way's own: one bucket holds them all)."""
     client = _s3(setup.s3_endpoint)
     for bucket in (S3_BUCKET, "shop-landing"):
-        client.create_bucket(Bucket=bucket)
-    warehouse = f"s3://{S3_BUCKET}/wh"
+        if bucket not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+            client.create_bucket(Bucket=bucket)
+    warehouse = f"s3://{S3_BUCKET}/{prefix}"
     for path in sorted(p for p in sources.rglob("*") if p.is_file()):
         relative = path.relative_to(sources).as_posix()
         if relative.startswith("_s3/"):
@@ -349,13 +351,14 @@ def _s3_place(setup: Setup, sources: Path) -> str:
             entry = json.loads(body)
             entry["location"] = entry["location"].replace(str(sources), warehouse)
             body = json.dumps(entry).encode()
-        client.put_object(Bucket=S3_BUCKET, Key=f"wh/{relative}", Body=body)
+        client.put_object(Bucket=S3_BUCKET, Key=f"{prefix}/{relative}", Body=body)
     return warehouse
 
 
 def _s3_records(warehouse: str, job: str) -> list[dict[str, Any]]:
     client = _s3(_S3_ENDPOINT[0])
-    listed = client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"wh/_runs/{job}/")
+    prefix = warehouse.split(f"s3://{S3_BUCKET}/", 1)[1]
+    listed = client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"{prefix}/_runs/{job}/")
     keys = [o["Key"] for o in listed.get("Contents", [])]
     return [json.loads(client.get_object(Bucket=S3_BUCKET, Key=k)["Body"].read()) for k in keys]
 
