@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from chispa import assert_df_equality
@@ -184,18 +185,27 @@ def test_unsupported_calls_raise_naming_what_is_supported(glue: GlueContext) -> 
     glue.get_logger().info("logger works")
 
 
+def partitioned_csv(
+    glue: GlueContext, warehouse: Path, table: str, prefix: str, dt_type: str
+) -> Any:
+    """``raw.TABLE``: csv files under s3://b/TABLE/dt=1 and dt=2 (rows ``PREFIX1``,
+    ``PREFIX2``), registered with no partitions yet; returns the catalog."""
+    for day in ("1", "2"):
+        put(warehouse, f"b/{table}/dt={day}/a.csv", f"id,amount\n{prefix}{day},{day}.5\n")
+    schema = {"type": "struct", "fields": [
+        {"name": n, "type": t, "nullable": True, "metadata": {}}
+        for n, t in (("id", "string"), ("amount", "double"), ("dt", dt_type))
+    ]}  # fmt: skip
+    catalog = glue.storage.catalog
+    catalog.register(f"raw.{table}", f"s3://b/{table}", schema=schema, format="csv",
+                     partition_columns=("dt",), options={"header": "true"})  # fmt: skip
+    return catalog
+
+
 def test_a_partitioned_catalog_table_reads_its_registered_partitions_only(
     spark: SparkSession, glue: GlueContext, warehouse: Path
 ) -> None:
-    for day in ("1", "2"):
-        put(warehouse, f"b/orders/dt={day}/a.csv", f"id,amount\no{day},{day}.5\n")
-    schema = {"type": "struct", "fields": [
-        {"name": n, "type": t, "nullable": True, "metadata": {}}
-        for n, t in (("id", "string"), ("amount", "double"), ("dt", "string"))
-    ]}  # fmt: skip
-    catalog = glue.storage.catalog
-    catalog.register("raw.orders", "s3://b/orders", schema=schema, format="csv",
-                     partition_columns=("dt",), options={"header": "true"})  # fmt: skip
+    catalog = partitioned_csv(glue, warehouse, "orders", "o", "string")
     with pytest.raises(InputError, match="no partitions registered"):
         glue.create_dynamic_frame.from_catalog(database="raw", table_name="orders")
     catalog.add_partitions("raw.orders", [Partition(("1",), "s3://b/orders/dt=1")])
@@ -209,15 +219,7 @@ def test_a_partitioned_catalog_table_reads_its_registered_partitions_only(
 def test_a_push_down_predicate_keeps_left_out_partitions_out_of_the_bookmark(
     spark: SparkSession, glue: GlueContext, warehouse: Path
 ) -> None:
-    for day in ("1", "2"):
-        put(warehouse, f"b/sales/dt={day}/a.csv", f"id,amount\ns{day},{day}.5\n")
-    schema = {"type": "struct", "fields": [
-        {"name": n, "type": t, "nullable": True, "metadata": {}}
-        for n, t in (("id", "string"), ("amount", "double"), ("dt", "integer"))
-    ]}  # fmt: skip
-    catalog = glue.storage.catalog
-    catalog.register("raw.sales", "s3://b/sales", schema=schema, format="csv",
-                     partition_columns=("dt",), options={"header": "true"})  # fmt: skip
+    catalog = partitioned_csv(glue, warehouse, "sales", "s", "integer")
     catalog.add_partitions(
         "raw.sales", [Partition((d,), f"s3://b/sales/dt={d}") for d in ("1", "2")]
     )
