@@ -121,12 +121,10 @@ def make_user_project(base: Path) -> Path:
     new_job(root, "basket_training")
     jobs = root / "src" / "acme_features" / "jobs"
     item = jobs / "item_daily.py"
-    item.write_text(
-        item.read_text().replace('TableInput("raw.source")', 'TableInput("raw.events")')
-    )
+    item.write_text(item.read_text().replace('TableInput("raw.source"', 'TableInput("raw.events"'))
     basket = jobs / "basket_training.py"
     text = basket.read_text().replace(
-        '{"source": TableInput("raw.source")}',
+        '{"source": TableInput("raw.source", time_column="event_time")}',
         '{"source": TableInput("features.user_events_daily"), '
         '"items": TableInput("features.item_daily")}',
     )
