@@ -50,19 +50,19 @@ def _delta_rs(args: argparse.Namespace) -> TableEngine:
     (``--s3-endpoint``, boto3's chain) and the table's commit lease (``--commit-coordinator``)
     around each commit (docs/s3.md)."""
     from featurekit.cli.common import open_cli_warehouse, s3_access
-    from featurekit.storage import Commits, table_engine
-    from featurekit.tables.commits import CommitCoordinator
-    from featurekit.tables.conflicts import CommitRetry
+    from featurekit.runtime.base import RuntimeConfig, commit_settings
+    from featurekit.storage import table_engine
     from featurekit.tables.deltars import DeltaRsEngine
 
     access = s3_access(args)
     if access is None:
         return DeltaRsEngine()
-    commits = Commits(
-        coordinator=CommitCoordinator.parse(args.commit_coordinator),
-        retry=CommitRetry(attempts=args.commit_attempts),
-        storage_options=access.storage_options(),
-        dynamodb_client=lambda: access.client("dynamodb"),
+    commits = commit_settings(
+        RuntimeConfig(
+            s3=access,
+            commit_coordinator=args.commit_coordinator,
+            commit_attempts=args.commit_attempts,
+        )
     )
     # no Spark session: table_engine asks the session only for "auto" and "delta-spark"
     no_spark: Any = None
