@@ -509,3 +509,31 @@ def test_merge_partials_takes_names_with_dots_spaces_and_backticks(spark):
         )
 
     assert_df_equality(plain(merged(odd)), merged(same), ignore_row_order=True)
+
+
+@pytest.mark.parametrize("kind", ["double", "float"])
+def test_count_distinct_counts_zero_and_negative_zero_as_one_value_across_days(spark, kind):
+    # Spark's count(DISTINCT) holds -0.0 and 0.0 equal; the days' sets once kept both
+    rows = [
+        ("u", T0, 0.0),
+        ("u", T0 + dt.timedelta(days=1), -0.0),
+        ("v", T0, -0.0),
+        ("v", T0 + dt.timedelta(hours=1), 0.0),
+        ("v", T0 + dt.timedelta(days=1), float("nan")),
+        ("v", T0 + dt.timedelta(days=1, hours=1), 2.5),
+    ]
+    df = spark.createDataFrame(rows, f"k string, t timestamp, x {kind}")
+    got = windowed_aggregates(
+        df, keys="k", timestamp="t", aggregations=[Agg.count_distinct("d", "x")], windows=["2d"]
+    )
+    day = F.to_date("t")
+    expected = (
+        df.alias("e")
+        .join(df.select("k", day.alias("feature_date")).distinct().alias("f"), "k")
+        .where((day <= F.col("feature_date")) & (day > F.date_sub("feature_date", 2)))
+        .groupBy("k", "feature_date")
+        .agg(F.countDistinct("x").alias("d_2d"))
+    )
+    order = ["k", "feature_date"]
+    assert_df_equality(got.orderBy(order), expected.orderBy(order), ignore_nullable=True)
+    assert {(r["k"], r["d_2d"]) for r in got.collect()} == {("u", 1), ("v", 1), ("v", 3)}

@@ -26,6 +26,7 @@ from featurekit.features._checks import col
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, WindowSpec
+    from pyspark.sql.types import DataType
 
 # How a combine expression is evaluated: ``.over(window)``, or as a groupBy aggregate.
 Over = Callable[["Column"], "Column"]
@@ -167,11 +168,17 @@ class Agg:
         return [f"{self.name}__{s}" for s in STATES[self.kind]]
 
     # -- stage 1: per key and day ------------------------------------------------------
-    def partials(self, timestamp: str) -> list[Column]:
-        """Aggregate expressions of the partial states, aliased to ``state_columns()``."""
+    def partials(self, timestamp: str, dtype: Optional[DataType] = None) -> list[Column]:
+        """Aggregate expressions of the partial states, aliased to ``state_columns()``.
+        ``dtype``: the column's type, when known (a float set normalises ``-0.0``)."""
         from pyspark.sql import functions as F
+        from pyspark.sql.types import DoubleType, FloatType
 
         value = col(self.column) if self.column else F.lit(1)
+        if self.kind == "count_distinct" and isinstance(dtype, (DoubleType, FloatType)):
+            # -0.0 and 0.0 are one value to count(DISTINCT) (Spark normalises them), but
+            # two to array_distinct, which unions the days' sets: the set keeps 0.0 only
+            value = F.when(value == 0, F.lit(0).cast(dtype)).otherwise(value)
         if self.where is not None:
             cond = F.expr(self.where) if isinstance(self.where, str) else self.where
             value = F.when(cond, value)
