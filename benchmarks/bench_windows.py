@@ -17,11 +17,11 @@ On one events table (default: 2M events, 30k users, 120 days) and one Spark sess
 that the long windows' lookback holds data, as it does for a job with a year of history.
 
 Each window set (1d/7d/30d; + 90d; 1d..365d in six windows) runs the methods
-interleaved, the order alternating between rounds; medians and per-round ratios to the
-floor, in wall seconds and in the Spark JVM's CPU seconds (user + system, from
-/proc: less moved by other processes on a shared machine than the wall clock). The
-outputs of ``featurekit`` and ``sliding`` are compared row by row after the timed
-rounds (values to 1e-9 relative). The load average is kept with each figure.
+interleaved after ``--warmup`` untimed rounds, the order alternating between rounds;
+medians and per-round ratios to the floor, in wall seconds and in the Spark JVM's CPU
+seconds (user + system, from /proc: less moved by other processes on a shared machine
+than the wall clock). The outputs of ``featurekit`` and ``sliding`` are compared row by
+row after the timed rounds (values to 1e-9 relative). The load average is kept with each figure.
 
     python -m benchmarks.bench_windows --events 2000000 --users 30000 --days 120
 """
@@ -77,6 +77,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "windows' lookback then holds data",
     )
     p.add_argument("--sets", default=",".join(WINDOW_SETS), help="window sets to run")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="untimed rounds of each set first (a method's first run compiles its plan)",
+    )
     return parse_session_args(p, argv)
 
 
@@ -181,6 +187,10 @@ def run_set(
     cpu: dict[str, list[float]] = {m: [] for m in timed}
     cpu_now = jvm_cpu_seconds(spark)
     loads = []
+    for r in range(args.warmup):
+        for name, fn in timed.items():
+            measure(spark, fn)
+            print(f"  [{label}] {name} warm-up {r + 1}/{args.warmup} (not timed)", flush=True)
     for r in range(args.repeats):
         order = list(timed.items())
         for name, fn in reversed(order) if r % 2 else order:
