@@ -82,7 +82,7 @@ def mapping_columns(
         source, source_type, target, target_type = mapping
         parts = resolve_path(df, source, case_sensitive)
         keep = target_type.lower() in NO_CAST or target_type.lower() == source_type.lower()
-        if parts is None:  # a field absent from every record stays absent: null
+        if parts is None:  # no record has the source: a null column of the target type
             column = (
                 F.lit(None) if target_type.lower() in NO_CAST else F.lit(None).cast(target_type)
             )
