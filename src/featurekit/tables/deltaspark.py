@@ -38,6 +38,7 @@ from featurekit.tables.engine import (
     hadoop_fs,
     new_stage_id,
     partition_predicate,
+    remove_stage,
     write_stage,
 )
 from featurekit.tables.maintenance import (
@@ -232,8 +233,7 @@ class DeltaSparkEngine(TableEngine):
         return staged
 
     def abort(self, staged: Staged) -> None:
-        fs, hpath = self._hadoop_fs(staged.staging_dir)
-        fs.delete(hpath, True)
+        remove_stage(self.spark, staged.staging_dir)
 
     def _checked_schema(self, staged: Staged) -> tuple[Optional[StructType], StructType]:
         """The table's schema now (None: no table yet) and after the write; the

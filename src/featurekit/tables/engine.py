@@ -17,6 +17,7 @@ records that application at that version or later, nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import posixpath
 from abc import ABC, abstractmethod
@@ -47,6 +48,8 @@ MODES = ("append", "overwrite", "replace")
 STAGING = "_featurekit_staging"
 # A stage folder is named "<label>.<12 hex>", the label being the run id of the run that
 # staged it (see staging_label), so a dead run's leftovers are found by its record.
+# Hadoop file systems whose folders are object-key prefixes (see remove_stage).
+OBJECT_STORES = ("s3", "s3a", "s3n")
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
@@ -310,15 +313,29 @@ def hadoop_fs(spark: SparkSession, path: str) -> tuple[Any, Any]:
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
 
 
-def _remove_failed_stage(spark: SparkSession, staging_dir: str) -> None:
-    """Remove what a failed write left of ``staging_dir`` (the staging folder above it
-    stays, as after a commit: another run may be staging there). Best effort: the write's
-    own error is the one the caller gets."""
+def remove_stage(spark: SparkSession, staging_dir: str) -> None:
+    """Delete the stage folder ``staging_dir`` and, on S3, the staging folder's marker."""
+    fs, folder = hadoop_fs(spark, staging_dir)
+    fs.delete(folder, True)
+    if str(fs.getScheme()) not in OBJECT_STORES:
+        return  # a real folder, which another run may be about to stage into: it stays
+    # Deleting the last stage folder makes S3A put an empty marker object for STAGING
+    # itself. Other runs may be staging beside this one, so it goes only when nothing is
+    # listed under it, by a non-recursive delete: S3A then deletes just the marker object
+    # (and refuses, should another run's files have appeared since).
+    parent = folder.getParent()
     try:
-        fs, folder = hadoop_fs(spark, staging_dir)
-        fs.delete(folder, True)
-    except Exception:  # then `featurekit table vacuum` removes it (a failed run's stage)
+        if len(fs.listStatus(parent)) == 0:
+            fs.delete(parent, False)
+    except Exception:  # gone already, or no longer empty: nothing of this run's is left
         pass
+
+
+def _remove_failed_stage(spark: SparkSession, staging_dir: str) -> None:
+    """Remove what a failed write left of ``staging_dir`` (:func:`remove_stage`). Best
+    effort: the write's own error is the one the caller gets."""
+    with contextlib.suppress(Exception):  # else `featurekit table vacuum` removes it
+        remove_stage(spark, staging_dir)
 
 
 def staging_label(run_id: str) -> str:

@@ -63,6 +63,7 @@ from featurekit.tables.engine import (
     hadoop_fs,
     new_stage_id,
     partition_predicate,
+    remove_stage,
     write_stage,
 )
 from featurekit.tables.iceberg_catalog import CatalogTables
@@ -207,8 +208,7 @@ class IcebergEngine(IcebergMaintenance, TableEngine):
     def abort(self, staged: Staged) -> None:
         """Delete the staging folder, and the files a commit moved into the table's data
         folder unless a snapshot of ``main`` lists them (or may: an unknown commit state)."""
-        fs, folder = self._fs(staged.staging_dir)
-        fs.delete(folder, True)
+        remove_stage(self.spark, staged.staging_dir)
         if staged.details.get("committed") or staged.details.get("uncertain"):
             return
         self._remove_moved(staged)
