@@ -172,17 +172,12 @@ class Agg:
         """Aggregate expressions of the partial states, aliased to ``state_columns()``.
         ``dtype``: the column's type, when known (a float set normalises ``-0.0``)."""
         from pyspark.sql import functions as F
-        from pyspark.sql.types import DoubleType, FloatType
 
         value = col(self.column) if self.column else F.lit(1)
-        if self.kind == "count_distinct" and isinstance(dtype, (DoubleType, FloatType)):
-            # -0.0 and 0.0 are one value to count(DISTINCT) (Spark normalises them), but
-            # two to array_distinct, which unions the days' sets: the set keeps 0.0 only
-            value = F.when(value == 0, F.lit(0).cast(dtype)).otherwise(value)
         if self.where is not None:
             cond = F.expr(self.where) if isinstance(self.where, str) else self.where
             value = F.when(cond, value)
-        exprs = _partial_exprs(self.kind, value, col(timestamp))
+        exprs = _partial_exprs(self.kind, value, col(timestamp), dtype)
         return [e.alias(n) for e, n in zip(exprs, self.state_columns())]
 
     # -- stage 2: over a window of days --------------------------------------------------
@@ -211,8 +206,11 @@ class Agg:
         return _COMBINE[self.kind](names, over)
 
 
-def _partial_exprs(kind: str, value: Column, ts: Column) -> list[Column]:
+def _partial_exprs(
+    kind: str, value: Column, ts: Column, dtype: Optional[DataType] = None
+) -> list[Column]:
     from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, FloatType
 
     if kind in ("count", "sum", "min", "max"):
         fn: Callable[[Column], Column] = getattr(F, kind)
@@ -226,6 +224,10 @@ def _partial_exprs(kind: str, value: Column, ts: Column) -> list[Column]:
         pair = F.when(value.isNotNull(), F.struct(ts.alias("t"), value.alias("v")))
         return [F.min(pair) if kind == "first" else F.max(pair)]
     if kind == "count_distinct":
+        if isinstance(dtype, (DoubleType, FloatType)):
+            # -0.0 and 0.0 are one value to count(DISTINCT) (Spark normalises them), but
+            # two to array_distinct, which unions the days' sets: the set keeps 0.0 only
+            value = F.when(value == 0, F.lit(0).cast(dtype)).otherwise(value)
         return [F.collect_set(value)]
     return [_hll("hll_sketch_agg")(value)]
 
