@@ -148,10 +148,11 @@ def daily_partials(
         df = df.where(ts < F.lit(ts_to))
     df = _drop_nulls(df, keys, timestamp, counters)
     day = F.floor(F.unix_micros(ts) / 86_400_000_000).cast("int")
+    schema = df.schema  # each read of it asks the JVM
     exprs = [
         e
         for a in aggs
-        for e in a.partials(timestamp, df.schema[a.column].dataType if a.column else None)
+        for e in a.partials(timestamp, schema[a.column].dataType if a.column else None)
     ]
     grouped = df.groupBy(*map(sql_name, keys), F.date_from_unix_date(day).alias(PARTIAL_DATE))
     return _analysed(lambda: grouped.agg(*exprs), what)
