@@ -537,3 +537,109 @@ def test_count_distinct_counts_zero_and_negative_zero_as_one_value_across_days(s
     order = ["k", "feature_date"]
     assert_df_equality(got.orderBy(order), expected.orderBy(order), ignore_nullable=True)
     assert {(r["k"], r["d_2d"]) for r in got.collect()} == {("u", 1), ("v", 1), ("v", 3)}
+
+
+def big_mean_events(seed: int) -> list[tuple]:
+    """Prices near 1e9 that differ by cents: a mean large against the spread."""
+    rnd = random.Random(seed)
+    rows = []
+    for user in ("u0", "u1", "u2"):
+        base = 1e9 + rnd.randrange(1000)
+        for _ in range(40):
+            when = T0 + dt.timedelta(days=rnd.randrange(12), seconds=rnd.randrange(86400))
+            rows.append((user, when, "buy", base + rnd.randrange(100) / 100, "i1"))
+    return rows
+
+
+SPREAD_AGGS = [Agg.variance("var", "amount"), Agg.stddev("sd", "amount")]
+
+
+def spread_reference(spark, rows, windows, start=None, end=None):
+    pdf = pd.DataFrame(rows, columns=COLUMNS)
+    specs = [("variance", "var", "amount", None), ("stddev", "sd", "amount", None)]
+    ref = windowed_reference(
+        pdf, key="user_id", ts="ts", specs=specs, windows=windows, start=start, end=end
+    )
+    return ref
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "running_from"),
+    [
+        (None, None, 31),  # sliding frames
+        (None, None, 1),  # running sums
+        (dt.date(2026, 1, 5), dt.date(2026, 1, 12), 1),  # a range, on a dense grid
+        (dt.date(2026, 1, 9), dt.date(2026, 1, 9), 31),  # one date: the grouped path
+        (dt.date(2026, 1, 8), dt.date(2026, 1, 10), 31),  # few dates: grouped, spread
+    ],
+)
+def test_variance_keeps_its_precision_when_the_mean_is_large(
+    spark, start, end, running_from, monkeypatch
+):
+    # the day sums' squares (n * mean^2, ~1e19 here) once cancelled: a spread of cents
+    # came out as 0 or thousands
+    monkeypatch.setattr(windowed, "RUNNING_FROM_DAYS", running_from)
+    rows = big_mean_events(7)
+    out = windowed_aggregates(
+        spark.createDataFrame(rows, SCHEMA),
+        keys="user_id",
+        timestamp="ts",
+        aggregations=SPREAD_AGGS,
+        windows=["1d", "3d", "7d"],
+        start=start,
+        end=end,
+    )
+    ref = spread_reference(spark, rows, [1, 3, 7], start=start, end=end)
+    expected = spark.createDataFrame(ref, schema=out.schema)
+    order = ["user_id", "feature_date"]
+    assert_approx_df_equality(
+        out.orderBy(order), expected.orderBy(order), 1e-7, ignore_nullable=True
+    )
+
+
+def test_merged_partials_keep_the_variance_when_the_mean_is_large(spark):
+    rows = big_mean_events(8)
+    df = spark.createDataFrame(rows, SCHEMA)
+    kwargs = {"keys": "user_id", "aggregations": SPREAD_AGGS}
+    whole = daily_partials(df, timestamp="ts", **kwargs)
+    odd = F.xxhash64("user_id", "ts", "amount") % 2 == 0
+    batches = [daily_partials(df.where(c), timestamp="ts", **kwargs) for c in (odd, ~odd)]
+    merged = merge_partials(batches[0].unionByName(batches[1]), **kwargs)
+    order = ["user_id", PARTIAL_DATE]
+    assert_approx_df_equality(
+        merged.orderBy(order), whole.orderBy(order), 1e-4, ignore_nullable=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(None, None), (dt.date(2026, 1, 6), dt.date(2026, 1, 6))]
+)
+def test_variance_of_a_key_whose_first_day_is_far_from_the_rest(spark, start, end):
+    # the key's first day read (its shift) is a glitch of 1e9 (the 7-day window reads it
+    # on every path): the 3-day windows without it stay exact
+    rows = [("u0", T0, "buy", 1e9, "i1")]
+    rnd = random.Random(9)
+    for day in range(3, 8):
+        for _ in range(6):
+            when = T0 + dt.timedelta(days=day, seconds=rnd.randrange(86400))
+            rows.append(("u0", when, "buy", 1.0 + rnd.randrange(100) / 100, "i1"))
+    out = windowed_aggregates(
+        spark.createDataFrame(rows, SCHEMA),
+        keys="user_id",
+        timestamp="ts",
+        aggregations=SPREAD_AGGS,
+        windows=["3d", "7d"],
+        start=start,
+        end=end,
+    )
+    ref = spread_reference(spark, rows, [3, 7], start=start, end=end)
+    expected = spark.createDataFrame(ref, schema=out.schema)
+    picked = ["user_id", "feature_date", "var_3d", "sd_3d"]
+    later = F.col("feature_date") >= dt.date(2026, 1, 4)
+    assert expected.where(later).count() > 0
+    assert_approx_df_equality(
+        out.where(later).select(picked).orderBy(picked[:2]),
+        expected.where(later).select(picked).orderBy(picked[:2]),
+        1e-12,
+        ignore_nullable=True,
+    )

@@ -272,15 +272,41 @@ def _combine_mean(s: dict[str, str], total: Total) -> Column:
 
 
 def _combine_variance(s: dict[str, str], total: Total) -> Column:
+    """The sample variance from the days' (n, sum, m2): the sum of squares about a point
+    ``c``, rebuilt from each day's own spread (m2) and mean, less the window mean's part.
+    Its rounding error is about 2**-53 times that sum of squares, so ``c`` far from the
+    values (0 for prices near 1e9 that differ by cents) leaves nothing of the spread.
+    With a ``shift`` state (a value of the key's own, the same on every row of a key:
+    :func:`shift_state`) the sums about it are taken too, and the pair whose sum of
+    squares is smaller gives the value: never less exact than about 0."""
     from pyspark.sql import functions as F
 
-    n, day_sum = col(s["n"]), col(s["sum"])
+    n, day_sum, m2 = col(s["n"]), col(s["sum"]), col(s["m2"])
     big_n = total(n)
-    big_s = total(day_sum)
-    # Sum of squares about 0, rebuilt from each day's exact within-day spread (m2).
-    squares = total(F.when(n > 0, col(s["m2"]) + day_sum * day_sum / n))
-    var = (squares - big_s * big_s / big_n) / (big_n - 1)
+
+    def about(c: Optional[Column]) -> tuple[Column, Column]:
+        deviation = day_sum if c is None else n * (day_sum / n - c)
+        squares = total(F.when(n > 0, m2 + deviation * deviation / n))
+        big_s = total(day_sum if c is None else F.when(n > 0, deviation))
+        return squares, (squares - big_s * big_s / big_n) / (big_n - 1)
+
+    squares, var = about(None)
+    if "shift" in s:
+        squares_c, var_c = about(col(s["shift"]))
+        var = F.when(squares_c <= squares, var_c).otherwise(var)
     return F.when(big_n > 1, F.greatest(var, F.lit(0.0)))
+
+
+def shift_state(agg: Agg) -> Optional[Column]:
+    """For variance and stddev, the mean of a key's earliest day with values (an
+    aggregate over the key's partial rows ordered by day): the point ``c`` of
+    :func:`_combine_variance`. None for the other kinds."""
+    from pyspark.sql import functions as F
+
+    if agg.kind not in ("variance", "stddev"):
+        return None
+    n, day_sum = (col(c) for c in agg.state_columns()[:2])
+    return F.first(F.when(n > 0, day_sum / n), ignorenulls=True)
 
 
 def _combine_stddev(s: dict[str, str], total: Total) -> Column:

@@ -5,8 +5,10 @@ day; :func:`merge_partials` folds them into the row ``daily_partials`` would giv
 the events together, for every aggregation kind:
 
 * count, sum, mean (n, sum): sums; min / max: min / max;
-* variance / stddev (n, sum, m2): the parallel-variance formula
-  ``m2 = sum(m2_i + sum_i^2 / n_i) - sum^2 / n``;
+* variance / stddev (n, sum, m2): the rows folded pairwise by the parallel-variance
+  update ``m2 = m2_a + m2_b + (mean_b - mean_a)^2 * n_a * n_b / (n_a + n_b)``, which
+  adds deviations, never squares of values (so a mean large against the spread loses
+  nothing), in an order fixed by the rows' values;
 * first / last: the earliest / latest (time, value) pair;
 * count_distinct: the union of the value sets; approx_count_distinct: ``hll_union_agg``.
 """
@@ -33,10 +35,7 @@ def merge_exprs(agg: Agg) -> list[Column]:
     out = []
     for state, name in cols.items():
         if state == "m2":
-            n, total = col(cols["n"]), col(cols["sum"])
-            squares = F.sum(F.when(n > 0, col(name) + total * total / n))
-            big_n, big_s = F.sum(n), F.sum(total)
-            expr = F.when(big_n > 0, F.greatest(squares - big_s * big_s / big_n, F.lit(0.0)))
+            expr = _merged_m2(col(cols["n"]), col(cols["sum"]), col(name))
         elif state == "set":
             expr = F.array_distinct(F.flatten(F.collect_list(col(name))))
         elif state == "hll":
@@ -45,6 +44,29 @@ def merge_exprs(agg: Agg) -> list[Column]:
             expr = simple[state](col(name))
         out.append(expr.alias(name))
     return out
+
+
+def _merged_m2(n: Column, total: Column, m2: Column) -> Column:
+    """The merged rows' m2: the rows with values, sorted (a fixed order whatever the
+    input's), folded by the parallel-variance update."""
+    from pyspark.sql import functions as F
+
+    rows = F.array_sort(
+        F.collect_list(F.when(n > 0, F.struct(n.alias("n"), total.alias("s"), m2.alias("m"))))
+    )
+    start = F.struct(
+        F.lit(0).cast("bigint").alias("n"), F.lit(0.0).alias("s"), F.lit(0.0).alias("m")
+    )
+
+    def merge(acc: Column, row: Column) -> Column:
+        na, nb = acc["n"], row["n"]
+        delta = row["s"] / nb - acc["s"] / na
+        m = F.when(na == 0, row["m"]).otherwise(
+            acc["m"] + row["m"] + delta * delta * na * nb / (na + nb)
+        )
+        return F.struct((na + nb).alias("n"), (acc["s"] + row["s"]).alias("s"), m.alias("m"))
+
+    return F.when(F.size(rows) > 0, F.aggregate(rows, start, merge)["m"])
 
 
 def merge_partials(

@@ -20,7 +20,7 @@ column, it goes through ``sql_name`` / ``col`` first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Callable, Optional
 
 from featurekit.errors import CONTRACT_MARK, ConfigError
@@ -32,7 +32,14 @@ from featurekit.features._checks import (
     require_unique,
     sql_name,
 )
-from featurekit.features.aggs import NUMERIC_KINDS, STATES, Agg, parse_window, window_label
+from featurekit.features.aggs import (
+    NUMERIC_KINDS,
+    STATES,
+    Agg,
+    parse_window,
+    shift_state,
+    window_label,
+)
 from featurekit.features.dates import DateLike, as_date, unix_day
 from featurekit.plans import mark_unique
 
@@ -92,6 +99,25 @@ def _check_sources(df: DataFrame, aggs: Sequence[Agg], what: str) -> None:
                 f"{what}: Agg.{agg.kind}({agg.name!r}) needs a numeric column; "
                 f"{agg.column!r} is {dtype.simpleString() if dtype else None}."
             )
+
+
+def _shift_name(index: int) -> str:
+    return f"__shift{index}"
+
+
+def _shifts(aggs: Sequence[Agg]) -> dict[str, Column]:
+    """Per aggregation that takes one (variance, stddev), its shift's column name and its
+    aggregate over a key's partial rows ordered by day (``aggs.shift_state``)."""
+    found = {_shift_name(i): shift_state(a) for i, a in enumerate(aggs)}
+    return {name: expr for name, expr in found.items() if expr is not None}
+
+
+def _states(agg: Agg, index: int, suffix: str = "") -> dict[str, str]:
+    """The state columns ``agg.combine`` reads, with its shift's for variance/stddev."""
+    names = {s: f"{agg.name}__{s}{suffix}" for s in STATES[agg.kind]}
+    if shift_state(agg) is not None:
+        names["shift"] = _shift_name(index)
+    return names
 
 
 def plan_windows(
@@ -227,7 +253,10 @@ def combine_windows(
     dense = first is None or (
         last is not None and max(days) - 1 <= DENSE_LOOKBACK * ((last - first).days + 1)
     )
-    rows = _feature_grid(partials, keys, date_column, states, max(days), first, last, dense=dense)
+    shifts = _shifts(aggs)
+    rows = _feature_grid(
+        partials, keys, date_column, states, max(days), first, last, dense=dense, shifts=shifts
+    )
     out = _window_values(rows, keys, aggs, days, first, dense=dense)
     # each partial row spreads to the dates before its key's next partial day, and the
     # grid refuses two partial rows of one key and day: one row per key and date (Spark
@@ -248,12 +277,18 @@ def _grouped_values(
     """Feature rows of the few dates first..last: each partial day d is spread to the
     dates it reaches, d .. d + longest - 1 within the range (one date: no spread), then
     one groupBy per key and date; window N keeps the states of days with date - d < N."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     lo, hi, longest = unix_day(first), unix_day(last), max(days)
     p = partials.withColumn("__day", F.unix_date(col(date_column)))
     p = p.where((F.col("__day") >= lo - longest + 1) & (F.col("__day") <= hi))
     quoted = list(map(sql_name, keys))
+    shifts = _shifts(aggs)
+    if shifts:  # each key's shift, from its rows kept (one sort per key, before the groupBy)
+        whole = Window.partitionBy(*quoted).orderBy("__day")
+        whole = whole.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+        p = p.select("*", *[e.over(whole).alias(name) for name, e in shifts.items()])
     if lo == hi:  # one date (the nightly case): every day kept reaches it, nothing to spread
         spread, age = p, F.lit(lo) - F.col("__day")
     else:
@@ -264,11 +299,13 @@ def _grouped_values(
         spread = p.select("*", F.explode(reach).alias("__d"))
         age = F.col("__d") - F.col("__day")
         quoted.append("__d")
-    masked, values = [], []
-    for agg in aggs:
+    masked, values = [F.col(name) for name in shifts], []
+    for i, agg in enumerate(aggs):
         for n in days:
-            names = {s: f"{agg.name}__{s}__{n}" for s in STATES[agg.kind]}
+            names = _states(agg, i, f"__{n}")
             for s, name in names.items():
+                if s == "shift":  # a key's own: the same over every window
+                    continue
                 state = col(f"{agg.name}__{s}")
                 # every day reaches only dates less than `longest` days on: no mask there
                 masked.append((state if n == longest else F.when(age < n, state)).alias(name))
@@ -295,8 +332,11 @@ def _feature_grid(
     last: Optional[dt.date],
     *,
     dense: bool = False,
+    shifts: Optional[Mapping[str, Column]] = None,
 ) -> DataFrame:
     """Rows (keys, __d, states) for every date a key needs, states only on its event days.
+    ``shifts``: columns by name, each an aggregate over a key's partial rows (by day),
+    carried on every row of the key.
 
     Each partial day d covers the dates d .. min(next event day - 1, d + longest - 1),
     so the dates are generated once each, with no distinct and no join. Dates before
@@ -317,7 +357,11 @@ def _feature_grid(
         p = p.crossJoin(F.broadcast(p.agg(F.max("__day").alias("__end"))))
         end_day = F.col("__end")
     quoted = list(map(sql_name, keys))
-    nxt = F.lead("__day").over(Window.partitionBy(*quoted).orderBy("__day"))
+    by_day = Window.partitionBy(*quoted).orderBy("__day")
+    nxt = F.lead("__day").over(by_day)
+    # in the same Window operator as the lead: the same partitioning and order
+    whole = by_day.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    carried = {name: e.over(whole).alias(name) for name, e in (shifts or {}).items()}
     reach = F.col("__day") + (longest - 1)
     upto = F.least(reach, F.coalesce(nxt - 1, reach), end_day)
     # two partial rows of one key and day would spread to the same dates: the task fails
@@ -335,16 +379,18 @@ def _feature_grid(
         F.lit("; merge them into one (merge_partials) before the windows"),
     )
     upto = F.coalesce(F.assert_true(one_per_day, duplicate), upto)
-    spread = p.withColumn("__upto", upto).select(
+    spread = p.select("*", upto.alias("__upto"), *carried.values()).select(
         *quoted,
         "__day",
         *map(sql_name, states),
+        *carried,
         F.explode(F.sequence("__day", "__upto")).alias("__d"),
     )
     own = F.col("__d") == F.col("__day")
     if first is not None and not dense:  # dates before start, only where they carry states
         spread = spread.where(own | (F.col("__d") >= unix_day(first)))
-    return spread.select(*quoted, "__d", *[F.when(own, col(s)).alias(s) for s in states])
+    masked = [F.when(own, col(s)).alias(s) for s in states]
+    return spread.select(*quoted, "__d", *masked, *carried)
 
 
 def _window_values(
@@ -393,16 +439,17 @@ def _window_values(
     doubles_from = 2 if max(days) >= RUNNING_FROM_DAYS else RUNNING_FROM_DAYS
     sums = RunningSums(rows, quoted, wide, doubles_from=doubles_from, dense=dense)
     values = []
-    for agg in aggs:
+    for i, agg in enumerate(aggs):
+        states = _states(agg, i) if _shift_name(i) in rows.columns else None
         for n in days:
             # the rows a dense grid adds in a window carry no state: the same values, in
             # the same order
             sliding = (by_key.rowsBetween if dense else by_key.rangeBetween)(-(n - 1), 0)
             if running:
                 total, over = sums.total(n, sliding), sums.over(n, sliding)
-                value = agg.combine(sliding, total=total, over=over)
+                value = agg.combine(sliding, states, total=total, over=over)
             else:
-                value = agg.combine(sliding)
+                value = agg.combine(sliding, states)
             values.append(value.alias(f"{agg.name}_{window_label(n)}"))
     out = (sums.columns() if running else rows).select(*quoted, "__d", *values)
     if first is not None:
