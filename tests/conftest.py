@@ -18,7 +18,21 @@ _TEST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# Every Spark JVM of a test session (the shared session, the runs tests start) keeps its
+# temp folders in one root: each run copies its jars there (280 MB with the AWS SDK bundle
+# that S3A needs), which Spark deletes at exit but a killed run leaves behind. The tests
+# that kill runs at every phase filled CI's disk that way; each test's leftovers are
+# removed when it ends (_spark_leftovers), the root when the session ends.
+_SPARK_ROOT: dict[str, Path] = {}
+
+
 def pytest_configure() -> None:
+    import tempfile
+
+    if "SPARK_LOCAL_DIRS" not in os.environ:
+        root = Path(tempfile.mkdtemp(prefix="featurekit-tests-spark-"))
+        _SPARK_ROOT["path"] = root
+        os.environ["SPARK_LOCAL_DIRS"] = str(root)
     current = os.environ.get("JAVA_TOOL_OPTIONS", "")
     if "TieredStopAtLevel" not in current:
         current = f"{current} {_TEST_JVM}".strip()
@@ -27,6 +41,35 @@ def pytest_configure() -> None:
         if archive is not None:
             current = f"{current} -XX:SharedArchiveFile={archive} -Xlog:cds*=off"
     os.environ["JAVA_TOOL_OPTIONS"] = current
+
+
+def pytest_unconfigure() -> None:
+    import shutil
+
+    root = _SPARK_ROOT.pop("path", None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _spark_leftovers() -> Iterator[None]:
+    """Removes what the test's Spark JVMs left in the session's Spark root. The in-process
+    JVM makes its folders there when it starts, once: a test that starts it keeps all."""
+    import shutil
+
+    from pyspark import SparkContext
+
+    root = _SPARK_ROOT.get("path")
+    if root is None:
+        yield
+        return
+    before = set(os.listdir(root))
+    had_jvm = SparkContext._gateway is not None
+    yield
+    if not had_jvm and SparkContext._gateway is not None:
+        return
+    for name in set(os.listdir(root)) - before:
+        shutil.rmtree(root / name, ignore_errors=True)
 
 
 def _class_archive() -> Path | None:

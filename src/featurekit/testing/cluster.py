@@ -162,11 +162,14 @@ class StandaloneCluster:
 
         ensure_java()
         home = spark_home()
+        local = self.base / "local"  # the executors' scratch folders, under base too
+        local.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "SPARK_HOME": str(home),
             "SPARK_LOCAL_IP": self.config.host,
             "SPARK_DAEMON_MEMORY": self.config.daemon_memory,
+            "SPARK_LOCAL_DIRS": str(local),
         }
         env.pop("PYTHONPATH", None)
         log = self.base / f"{name}.log"
