@@ -615,8 +615,8 @@ def test_merged_partials_keep_the_variance_when_the_mean_is_large(spark):
     ("start", "end"), [(None, None), (dt.date(2026, 1, 6), dt.date(2026, 1, 6))]
 )
 def test_variance_of_a_key_whose_first_day_is_far_from_the_rest(spark, start, end):
-    # the key's first day read (its shift) is a glitch of 1e9 (the 7-day window reads it
-    # on every path): the 3-day windows without it stay exact
+    # the key's first day read is a glitch of 1e9 (the 7-day window reads it on every
+    # path): a shift by its mean would ruin the other days' windows; they stay exact
     rows = [("u0", T0, "buy", 1e9, "i1")]
     rnd = random.Random(9)
     for day in range(3, 8):

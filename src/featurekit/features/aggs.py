@@ -276,37 +276,35 @@ def _combine_variance(s: dict[str, str], total: Total) -> Column:
     ``c``, rebuilt from each day's own spread (m2) and mean, less the window mean's part.
     Its rounding error is about 2**-53 times that sum of squares, so ``c`` far from the
     values (0 for prices near 1e9 that differ by cents) leaves nothing of the spread.
-    With a ``shift`` state (a value of the key's own, the same on every row of a key:
-    :func:`shift_state`) the sums about it are taken too, and the pair whose sum of
-    squares is smaller gives the value: never less exact than about 0."""
+    ``c`` is the ``shift`` state when given (a value of the key's own, the same on every
+    row of a key: :func:`shift_state`), else 0."""
     from pyspark.sql import functions as F
 
     n, day_sum, m2 = col(s["n"]), col(s["sum"]), col(s["m2"])
     big_n = total(n)
-
-    def about(c: Optional[Column]) -> tuple[Column, Column]:
-        deviation = day_sum if c is None else n * (day_sum / n - c)
-        squares = total(F.when(n > 0, m2 + deviation * deviation / n))
-        big_s = total(day_sum if c is None else F.when(n > 0, deviation))
-        return squares, (squares - big_s * big_s / big_n) / (big_n - 1)
-
-    squares, var = about(None)
-    if "shift" in s:
-        squares_c, var_c = about(col(s["shift"]))
-        var = F.when(squares_c <= squares, var_c).otherwise(var)
+    deviation = day_sum - n * col(s["shift"]) if "shift" in s else day_sum
+    squares = total(F.when(n > 0, m2 + deviation * deviation / n))
+    big_s = total(deviation)
+    var = (squares - big_s * big_s / big_n) / (big_n - 1)
     return F.when(big_n > 1, F.greatest(var, F.lit(0.0)))
 
 
-def shift_state(agg: Agg) -> Optional[Column]:
-    """For variance and stddev, the mean of a key's earliest day with values (an
-    aggregate over the key's partial rows ordered by day): the point ``c`` of
-    :func:`_combine_variance`. None for the other kinds."""
+def shift_state(agg: Agg, whole: WindowSpec) -> Optional[Column]:
+    """For variance and stddev, the point ``c`` of :func:`_combine_variance` for a key,
+    from its partial rows (``whole``: all of them, ordered by day): the mean of its
+    earliest day with values when every day's mean lies within that mean's own distance
+    from 0 of each other (then no day's mean is farther from ``c`` than from 0, so no
+    window's sum of squares grows), else 0, as before shifts. None for the other kinds."""
     from pyspark.sql import functions as F
 
     if agg.kind not in ("variance", "stddev"):
         return None
     n, day_sum = (col(c) for c in agg.state_columns()[:2])
-    return F.first(F.when(n > 0, day_sum / n), ignorenulls=True)
+    mean = F.when(n > 0, day_sum / n)
+    first = F.first(mean, ignorenulls=True).over(whole)
+    low, high = F.min(mean).over(whole), F.max(mean).over(whole)
+    banded = (high - low) <= F.least(F.abs(low), F.abs(high))
+    return F.when(banded, first).otherwise(F.lit(0.0))
 
 
 def _combine_stddev(s: dict[str, str], total: Total) -> Column:

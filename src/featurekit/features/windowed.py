@@ -105,17 +105,25 @@ def _shift_name(index: int) -> str:
     return f"__shift{index}"
 
 
-def _shifts(aggs: Sequence[Agg]) -> dict[str, Column]:
+def _shifts(aggs: Sequence[Agg], keys: Sequence[str], day: str) -> dict[str, Column]:
     """Per aggregation that takes one (variance, stddev), its shift's column name and its
-    aggregate over a key's partial rows ordered by day (``aggs.shift_state``)."""
-    found = {_shift_name(i): shift_state(a) for i, a in enumerate(aggs)}
+    value over a key's partial rows ordered by ``day`` (``aggs.shift_state``)."""
+    from pyspark.sql import Window
+
+    whole = Window.partitionBy(*map(sql_name, keys)).orderBy(day)
+    whole = whole.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    found = {_shift_name(i): shift_state(a, whole) for i, a in enumerate(aggs)}
     return {name: expr for name, expr in found.items() if expr is not None}
+
+
+def _takes_shift(agg: Agg) -> bool:
+    return agg.kind in ("variance", "stddev")
 
 
 def _states(agg: Agg, index: int, suffix: str = "") -> dict[str, str]:
     """The state columns ``agg.combine`` reads, with its shift's for variance/stddev."""
     names = {s: f"{agg.name}__{s}{suffix}" for s in STATES[agg.kind]}
-    if shift_state(agg) is not None:
+    if _takes_shift(agg):
         names["shift"] = _shift_name(index)
     return names
 
@@ -253,7 +261,7 @@ def combine_windows(
     dense = first is None or (
         last is not None and max(days) - 1 <= DENSE_LOOKBACK * ((last - first).days + 1)
     )
-    shifts = _shifts(aggs)
+    shifts = _shifts(aggs, keys, "__day")
     rows = _feature_grid(
         partials, keys, date_column, states, max(days), first, last, dense=dense, shifts=shifts
     )
@@ -277,18 +285,15 @@ def _grouped_values(
     """Feature rows of the few dates first..last: each partial day d is spread to the
     dates it reaches, d .. d + longest - 1 within the range (one date: no spread), then
     one groupBy per key and date; window N keeps the states of days with date - d < N."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     lo, hi, longest = unix_day(first), unix_day(last), max(days)
     p = partials.withColumn("__day", F.unix_date(col(date_column)))
     p = p.where((F.col("__day") >= lo - longest + 1) & (F.col("__day") <= hi))
     quoted = list(map(sql_name, keys))
-    shifts = _shifts(aggs)
+    shifts = _shifts(aggs, keys, "__day")
     if shifts:  # each key's shift, from its rows kept (one sort per key, before the groupBy)
-        whole = Window.partitionBy(*quoted).orderBy("__day")
-        whole = whole.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
-        p = p.select("*", *[e.over(whole).alias(name) for name, e in shifts.items()])
+        p = p.select("*", *[e.alias(name) for name, e in shifts.items()])
     if lo == hi:  # one date (the nightly case): every day kept reaches it, nothing to spread
         spread, age = p, F.lit(lo) - F.col("__day")
     else:
@@ -335,8 +340,8 @@ def _feature_grid(
     shifts: Optional[Mapping[str, Column]] = None,
 ) -> DataFrame:
     """Rows (keys, __d, states) for every date a key needs, states only on its event days.
-    ``shifts``: columns by name, each an aggregate over a key's partial rows (by day),
-    carried on every row of the key.
+    ``shifts``: columns by name, each a window aggregate over a key's partial rows by
+    ``__day`` (whole frame), carried on every row of the key.
 
     Each partial day d covers the dates d .. min(next event day - 1, d + longest - 1),
     so the dates are generated once each, with no distinct and no join. Dates before
@@ -360,8 +365,7 @@ def _feature_grid(
     by_day = Window.partitionBy(*quoted).orderBy("__day")
     nxt = F.lead("__day").over(by_day)
     # in the same Window operator as the lead: the same partitioning and order
-    whole = by_day.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
-    carried = {name: e.over(whole).alias(name) for name, e in (shifts or {}).items()}
+    carried = {name: e.alias(name) for name, e in (shifts or {}).items()}
     reach = F.col("__day") + (longest - 1)
     upto = F.least(reach, F.coalesce(nxt - 1, reach), end_day)
     # two partial rows of one key and day would spread to the same dates: the task fails
