@@ -52,6 +52,8 @@ STATES: dict[str, tuple[str, ...]] = {
     "approx_count_distinct": ("hll",),
 }
 NUMERIC_KINDS = ("sum", "mean", "variance", "stddev")
+# Kinds whose window sums are taken about a point of the key's own (shift_state).
+SHIFTED_KINDS = ("variance", "stddev")
 _WINDOW = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
 _UNIT_HOURS = {"d": 24, "w": 24 * 7, "h": 1}
 
@@ -290,14 +292,14 @@ def _combine_variance(s: dict[str, str], total: Total) -> Column:
 
 
 def shift_state(agg: Agg, whole: WindowSpec) -> Optional[Column]:
-    """For variance and stddev, the point ``c`` of :func:`_combine_variance` for a key,
-    from its partial rows (``whole``: all of them, ordered by day): the mean of its
-    earliest day with values when every day's mean lies within that mean's own distance
-    from 0 of each other (then no day's mean is farther from ``c`` than from 0, so no
-    window's sum of squares grows), else 0, as before shifts. None for the other kinds."""
+    """For the SHIFTED_KINDS, the point ``c`` of :func:`_combine_variance` for a key, from
+    its partial rows (``whole``: all of them, ordered by day): the mean of its earliest
+    day with values when its days' means, lowest to highest, span no more than
+    ``min(|lowest|, |highest|)`` (then no day's mean is farther from ``c`` than from 0,
+    so no window's sum of squares grows), else 0, as before shifts. None for other kinds."""
     from pyspark.sql import functions as F
 
-    if agg.kind not in ("variance", "stddev"):
+    if agg.kind not in SHIFTED_KINDS:
         return None
     n, day_sum = (col(c) for c in agg.state_columns()[:2])
     mean = F.when(n > 0, day_sum / n)

@@ -34,6 +34,7 @@ from featurekit.features._checks import (
 )
 from featurekit.features.aggs import (
     NUMERIC_KINDS,
+    SHIFTED_KINDS,
     STATES,
     Agg,
     parse_window,
@@ -116,14 +117,10 @@ def _shifts(aggs: Sequence[Agg], keys: Sequence[str], day: str) -> dict[str, Col
     return {name: expr for name, expr in found.items() if expr is not None}
 
 
-def _takes_shift(agg: Agg) -> bool:
-    return agg.kind in ("variance", "stddev")
-
-
 def _states(agg: Agg, index: int, suffix: str = "") -> dict[str, str]:
     """The state columns ``agg.combine`` reads, with its shift's for variance/stddev."""
     names = {s: f"{agg.name}__{s}{suffix}" for s in STATES[agg.kind]}
-    if _takes_shift(agg):
+    if agg.kind in SHIFTED_KINDS:
         names["shift"] = _shift_name(index)
     return names
 
@@ -443,8 +440,9 @@ def _window_values(
     doubles_from = 2 if max(days) >= RUNNING_FROM_DAYS else RUNNING_FROM_DAYS
     sums = RunningSums(rows, quoted, wide, doubles_from=doubles_from, dense=dense)
     values = []
+    columns = set(rows.columns)  # each read of them asks the JVM
     for i, agg in enumerate(aggs):
-        states = _states(agg, i) if _shift_name(i) in rows.columns else None
+        states = _states(agg, i) if _shift_name(i) in columns else None
         for n in days:
             # the rows a dense grid adds in a window carry no state: the same values, in
             # the same order
